@@ -1,0 +1,107 @@
+"""mlvc: version control for machine-learning experiments, inside JupyterLab.
+
+Python API (the magics, the CLI and the REST API are built on it)::
+
+    import mlvc_server as mlvc
+    mlvc.init(path=".")
+    cid = mlvc.commit("message", variables={"model": m, "lr": 0.1}, notebook="train.ipynb",
+                      params={...}, metrics={...}, data=["data/train.csv"], repo=".")
+    mlvc.load(cid, "model", repo=".")
+    mlvc.restore(cid, names=None, repo=".")
+    mlvc.log(repo=".", notebook=None)
+    mlvc.diff(a, b, repo=".")
+
+Importing this package is cheap: the heavy modules load on first use.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+_API = (
+    "init",
+    "commit",
+    "log",
+    "show",
+    "load",
+    "restore",
+    "diff",
+    "status",
+    "branch",
+    "branches",
+    "checkout",
+    "tag",
+    "tags",
+    "fsck",
+    "du",
+    "log_params",
+    "log_metrics",
+)
+
+__all__ = [
+    "MlvcError",
+    "__version__",
+    "branch",
+    "branches",
+    "checkout",
+    "commit",
+    "diff",
+    "du",
+    "fsck",
+    "init",
+    "load",
+    "log",
+    "log_metrics",
+    "log_params",
+    "restore",
+    "show",
+    "status",
+    "tag",
+    "tags",
+]
+
+if TYPE_CHECKING:
+    from .errors import MlvcError
+    from .service import (
+        branch,
+        branches,
+        checkout,
+        commit,
+        diff,
+        du,
+        fsck,
+        init,
+        load,
+        log,
+        log_metrics,
+        log_params,
+        restore,
+        show,
+        status,
+        tag,
+        tags,
+    )
+
+
+def __getattr__(name: str) -> Any:
+    if name in _API:
+        from . import service
+
+        return getattr(service, name)
+    if name == "MlvcError":
+        from .errors import MlvcError
+
+        return MlvcError
+    raise AttributeError(f"module 'mlvc_server' has no attribute {name!r}")
+
+
+def _jupyter_labextension_paths() -> list[dict[str, str]]:
+    return [{"src": "labextension", "dest": "jupyterlab-mlvc"}]
+
+
+def _jupyter_server_extension_points() -> list[dict[str, Any]]:
+    from .app import MlvcApp
+
+    return [{"module": "mlvc_server", "app": MlvcApp}]

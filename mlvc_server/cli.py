@@ -1,0 +1,356 @@
+"""The ``mlvc`` command line: the same operations as the Python API, for terminals and CI.
+
+Every read command takes ``--json`` and then prints the structure the Python API returns.
+Exit status: 0 on success, 1 on an mlvc error (the message says why), 2 on a usage error;
+``fsck`` exits 1 when it finds a problem.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from . import __version__, service
+from .errors import MlvcError
+
+
+def _kv(text: str) -> tuple[str, Any]:
+    if "=" not in text:
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
+    k, v = text.split("=", 1)
+    try:
+        return k, json.loads(v)
+    except ValueError:
+        return k, v
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="mlvc", description="Version control for machine-learning experiments."
+    )
+    p.add_argument("--version", action="version", version=f"mlvc {__version__}")
+    p.add_argument("-C", "--repo", default=".", help="a path inside the project (default: .)")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def cmd(name: str, help: str, *, notebook: bool = True, js: bool = True) -> Any:
+        sp = sub.add_parser(name, help=help, description=help)
+        if notebook:
+            sp.add_argument(
+                "-N",
+                "--notebook",
+                help="the notebook whose history to use (default: the last one committed)",
+            )
+        if js:
+            sp.add_argument("--json", action="store_true", help="print JSON")
+        return sp
+
+    sp = cmd("init", "Create the .mlvc store in a folder.", notebook=False, js=False)
+    sp.add_argument("path", nargs="?", default=None)
+
+    sp = cmd("status", "What a commit would record now, against HEAD.")
+    sp.add_argument("--data", action="append", default=[], metavar="GLOB")
+
+    sp = cmd("commit", "Commit a notebook (without kernel variables) with params/metrics.")
+    sp.add_argument("-m", "--message", required=True)
+    sp.add_argument("--param", action="append", type=_kv, default=[], metavar="K=V")
+    sp.add_argument("--metric", action="append", type=_kv, default=[], metavar="K=V")
+    sp.add_argument("--data", action="append", default=[], metavar="GLOB")
+    sp.add_argument("--branch")
+
+    sp = cmd("log", "Commits, newest first.")
+    sp.add_argument("-n", "--limit", type=int)
+    sp.add_argument("--skip", type=int, default=0)
+    sp.add_argument("--branch")
+    sp.add_argument("--all", action="store_true", help="every notebook")
+
+    sp = cmd("show", "One commit's record.")
+    sp.add_argument("rev", nargs="?", default="HEAD")
+
+    sp = cmd("diff", "Differences between two commits (default HEAD~1 and HEAD).")
+    sp.add_argument("a", nargs="?")
+    sp.add_argument("b", nargs="?")
+    sp.add_argument("--no-cells", action="store_true", help="skip the notebook cell diff")
+
+    sp = cmd("branch", "List branches, or create NAME (and switch to it).")
+    sp.add_argument("name", nargs="?")
+    sp.add_argument("--from", dest="rev", metavar="REV")
+    sp.add_argument("--no-switch", action="store_true")
+    sp.add_argument("-d", "--delete", action="store_true")
+    sp.add_argument("-s", "--switch", action="store_true", help="switch to an existing branch")
+
+    sp = cmd("checkout", "Put a commit's notebook back (a branch also becomes current).")
+    sp.add_argument("rev")
+    sp.add_argument("--no-safety-commit", action="store_true")
+
+    sp = cmd("tag", "List tags, or tag REV (default HEAD) as NAME.")
+    sp.add_argument("name", nargs="?")
+    sp.add_argument("rev", nargs="?")
+    sp.add_argument("-f", "--force", action="store_true", help="move an existing tag")
+    sp.add_argument("-d", "--delete", action="store_true")
+
+    cmd("fsck", "Verify every object and payload in the store.", notebook=False)
+    cmd("du", "Disk usage of the store and of each branch's payloads.", notebook=False)
+    return p
+
+
+def _default_notebook(repo: str, notebook: str | None) -> str | None:
+    """The notebook given, else the one whose branch HEAD points at."""
+    if notebook:
+        return notebook
+    from dulwich.refs import Ref
+
+    from .store import Store
+    from .store.refs import HEADS, split_ref
+
+    with Store.open(repo) as st:
+        target = st.repo.refs.read_ref(Ref(b"HEAD")) or b""
+        if target.startswith(b"ref: "):
+            split = split_ref(target[5:], HEADS)
+            if split and split[0]:
+                return str(st.root / split[0])
+    return None
+
+
+def _size(n: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if n < 1024 or unit == "GiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return str(n)
+
+
+def _fmt_metrics(m: dict[str, Any]) -> str:
+    return " ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in m.items())
+
+
+def _print_log(commits: list[dict[str, Any]]) -> None:
+    for c in commits:
+        deco = [*c.get("branches", []), *(f"tag:{t}" for t in c.get("tags", []))]
+        d = f" ({', '.join(deco)})" if deco else ""
+        nb = f" [{c['notebook']}]" if c.get("notebook") else ""
+        print(f"{c['short_id']}{d} {c['message'].splitlines()[0] if c['message'] else ''}")
+        line = f"    {c['time']} {c['author']}{nb}"
+        if c.get("metrics"):
+            line += "  " + _fmt_metrics(c["metrics"])
+        print(line)
+
+
+def _print_show(r: dict[str, Any]) -> None:
+    print(f"commit {r['id']}")
+    print(f"Author: {r.get('author')} <{r.get('email', '')}>")
+    print(f"Date:   {r.get('time')}")
+    if r.get("notebook"):
+        print(f"Notebook: {r['notebook']} (branch {r.get('branch')})")
+    print(f"\n    {r.get('message', '')}\n")
+    for key in ("params", "metrics"):
+        if r.get(key):
+            print(f"{key.capitalize()}: {_fmt_metrics(r[key])}")
+    if r.get("variables"):
+        print("Variables:")
+        for name, v in r["variables"].items():
+            shape = f" {v['shape']}" if "shape" in v else ""
+            dtype = f" {v['dtype']}" if "dtype" in v else ""
+            print(f"  {name}: {v.get('type')}{shape}{dtype} [{v['format']}, {_size(v['size'])}]")
+    for name, why in r.get("skipped", {}).items():
+        print(f"  skipped {name}: {why}")
+    if r.get("data"):
+        print("Data:")
+        for path, d in r["data"].items():
+            print(f"  {path}: {d['hash'][:20]}... {_size(d['size'])}")
+    if r.get("sources"):
+        print("Sources: " + ", ".join(r["sources"]))
+
+
+def _print_diff(d: dict[str, Any]) -> None:
+    print(
+        f"diff {d['a']['short_id']} {d['a']['message']!r} -> {d['b']['short_id']} "
+        f"{d['b']['message']!r}"
+    )
+    for section in ("params", "metrics"):
+        for e in d[section]:
+            if e["status"] != "unchanged":
+                delta = f" ({e['delta']:+.4g})" if "delta" in e else ""
+                print(f"  {section[:-1]} {e['key']}: {e['a']} -> {e['b']}{delta} [{e['status']}]")
+    for v in d["variables"]:
+        if v["status"] == "unchanged":
+            continue
+        extra = ""
+        if "value" in (v.get("a") or {}) or "value" in (v.get("b") or {}):
+            extra = f" {(v.get('a') or {}).get('value')} -> {(v.get('b') or {}).get('value')}"
+        if v.get("segments_total"):
+            extra += (
+                f" {len(v['segments_changed'])}/{v['segments_total']} parts, "
+                f"{v['fraction_bytes_changed']:.1%} of bytes"
+            )
+        if "fraction_changed" in v:
+            extra += f", {v['fraction_changed']:.1%} of elements"
+        if "max_abs_diff" in v:
+            extra += f", max |diff| {v['max_abs_diff']:.4g}"
+        print(f"  variable {v['name']}: {v['status']}{extra}")
+    for f in d["data"]:
+        if f["status"] != "unchanged":
+            print(f"  data {f['path']}: {f['status']}")
+    for e in d["env"]["changed"]:
+        print(f"  env {e['key']}: {e['a']} -> {e['b']}")
+    for e in d["hardware"]["changed"]:
+        print(f"  hardware {e['key']}: {e['a']} -> {e['b']}")
+    nb = d["notebook"]
+    if nb.get("status") == "changed":
+        c = nb.get("cells", {})
+        print(
+            f"  notebook: {c.get('added', 0)} cells added, {c.get('removed', 0)} removed, "
+            f"{c.get('modified', 0)} modified"
+        )
+
+
+def _run(args: argparse.Namespace) -> int:
+    repo = args.repo
+    out: Any = None
+    js = getattr(args, "json", False)
+    if args.command == "init":
+        st = service.init(args.path or repo)
+        print(f"Initialized mlvc store in {st.path}")
+        return 0
+    nbarg = getattr(args, "notebook", None)
+    if args.command == "log":
+        nb = None if args.all else nbarg
+        out = service.log(repo, nb, branch=args.branch, limit=args.limit, skip=args.skip)
+        if not js:
+            _print_log(out)
+    elif args.command == "commit":
+        cid = service.commit(
+            args.message,
+            notebook=nbarg,
+            params=dict(args.param),
+            metrics=dict(args.metric),
+            data=args.data or None,
+            repo=repo,
+            branch=args.branch,
+            sources=False,
+        )
+        out = service.show(cid, repo)
+        if not js:
+            print(f"[{out['branch']} {cid[:8]}] {args.message}")
+    elif args.command == "status":
+        nb = _default_notebook(repo, nbarg)
+        out = service.status(repo, nb, data=args.data or None)
+        if not js:
+            print(
+                f"On branch {out['branch']}"
+                + (f" at {out['head'][:8]}" if out["head"] else " (no commits yet)")
+            )
+            if out["notebook"]:
+                n = out["notebook"]
+                state = "changed" if n["changed"] else "unchanged" if n["exists"] else "missing"
+                print(f"notebook {n['path']}: {state}")
+            for path, s in out["data"].items():
+                print(f"data {path}: {s}")
+    elif args.command == "show":
+        out = service.show(args.rev, repo, _default_notebook(repo, nbarg))
+        if not js:
+            _print_show(out)
+    elif args.command == "diff":
+        out = service.diff(
+            args.a, args.b, repo, _default_notebook(repo, nbarg), cells=not args.no_cells
+        )
+        if not js:
+            _print_diff(out)
+    elif args.command == "branch":
+        nb = _default_notebook(repo, nbarg)
+        if args.name is None:
+            out = service.branches(repo, nb)
+            if not js:
+                for b in out:
+                    print(
+                        f"{'*' if b['current'] else ' '} {b['name']}"
+                        + (f" {b['head'][:8]}" if b["head"] else "")
+                    )
+        elif args.delete:
+            service.delete_branch(args.name, repo, nb)
+            out = {"deleted": args.name}
+        elif args.switch:
+            service.switch_branch(args.name, repo, nb)
+            out = {"current": args.name}
+        else:
+            out = service.branch(args.name, args.rev, repo, nb, switch=not args.no_switch)
+            if not js:
+                print(
+                    f"Created branch {args.name}"
+                    + (" and switched to it" if out["current"] else "")
+                )
+    elif args.command == "checkout":
+        nb = _default_notebook(repo, nbarg)
+        out = service.checkout(args.rev, repo, nb, safety_commit=not args.no_safety_commit)
+        if not js:
+            if out["safety_commit"]:
+                print(f"Committed your unsaved notebook first: {out['safety_commit'][:8]}")
+            print(
+                f"Checked out {out['commit'][:8]} (branch {out['branch']})"
+                + ("; notebook written" if out["notebook_written"] else "")
+            )
+            if out["variables"]:
+                print(
+                    "Variables in that commit (restore them in the kernel with "
+                    f"%mlvc restore {out['commit'][:8]}): {', '.join(out['variables'])}"
+                )
+    elif args.command == "tag":
+        nb = _default_notebook(repo, nbarg)
+        if args.name is None:
+            out = service.tags(repo, nb)
+            if not js:
+                for t in out:
+                    print(f"{t['name']} {t['commit'][:8]}")
+        else:
+            out = service.tag(args.name, args.rev, repo, nb, force=args.force, delete=args.delete)
+            if not js:
+                print(
+                    f"Deleted tag {args.name}"
+                    if args.delete
+                    else f"Tagged {out['commit'][:8]} as {args.name}"
+                )
+    elif args.command == "fsck":
+        out = service.fsck(repo)
+        if not js:
+            for prob in out["problems"]:
+                print(f"error: {prob}")
+            print(
+                f"{'ok' if out['ok'] else 'FAILED'}: {out['commits']} commits, "
+                f"{out['objects']} objects, {_size(out['bytes'])} verified"
+            )
+        if js:
+            print(json.dumps(out, indent=1))
+        return 0 if out["ok"] else 1
+    elif args.command == "du":
+        out = service.du(repo)
+        if not js:
+            print(
+                f"store on disk: {_size(out['store_bytes'])}; unique payload bytes: "
+                f"{_size(out['payload_bytes_unique'])}"
+            )
+            for b in out["branches"]:
+                print(
+                    f"  {b['branch']}: {_size(b['payload_bytes'])} "
+                    f"({_size(b['unique_bytes'])} unique)"
+                )
+    if js:
+        print(json.dumps(out, indent=1, default=str))
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``mlvc`` console script."""
+    args = _parser().parse_args(argv)
+    try:
+        return _run(args)
+    except MlvcError as e:
+        print(f"mlvc: error: {e}", file=sys.stderr)
+        return 1
+    except BrokenPipeError:  # `mlvc log | head`
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

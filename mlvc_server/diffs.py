@@ -1,0 +1,331 @@
+"""Differences between two commits, as plain JSON-able data.
+
+The structure (also what ``GET /mlvc/diff`` returns)::
+
+    {"a": {id, message, time}, "b": {...},
+     "params":    [{"key", "status", "a", "b", "delta"?}],          every key
+     "metrics":   [{"key", "status", "a", "b", "delta"?}],          every key
+     "variables": [{"name", "status", "a": {...}, "b": {...}, ...}], every name
+     "data":      [{"path", "status", "a": {hash, size}, "b": ...}],
+     "env":       {"changed": [{"key", "status", "a", "b"}], "unchanged": N},
+     "hardware":  {"changed": [...], "unchanged": N},
+     "notebook":  {"status", "cells": {"added", "removed", "modified"}, "diff": nbdime diff}}
+
+``status`` is one of ``added``, ``removed``, ``changed``, ``unchanged``. For a changed
+variable: ``segments_changed`` (e.g. the tensors of a model that changed),
+``segments_total``, ``bytes_changed`` and ``fraction_bytes_changed`` come from comparing
+content-addressed parts (no payload is read); for arrays, with ``values=True``,
+``fraction_changed`` and ``max_abs_diff`` come from the values. For a model with
+hyperparameters and fitted attributes in its meta (scikit-learn), ``params`` lists the
+changed hyperparameters and ``fitted_changed`` the fitted attributes that changed.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+from .store import payloads as payload_store
+from .store.repo import Store
+
+#: Arrays bigger than this are compared by their chunks only, not element-wise.
+VALUE_DIFF_LIMIT = 256 << 20
+
+
+def _entry(key: str, a: Any, b: Any, missing: object) -> dict[str, Any]:
+    if a is missing:
+        status = "added"
+    elif b is missing:
+        status = "removed"
+    else:
+        status = "unchanged" if a == b else "changed"
+    e: dict[str, Any] = {
+        "key": key,
+        "status": status,
+        "a": None if a is missing else a,
+        "b": None if b is missing else b,
+    }
+    if (
+        status == "changed"
+        and isinstance(a, int | float)
+        and isinstance(b, int | float)
+        and not isinstance(a, bool)
+        and not isinstance(b, bool)
+    ):
+        e["delta"] = b - a
+    return e
+
+
+def dict_diff(a: dict[str, Any], b: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every key of ``a`` and ``b`` with its status (keys in a stable order)."""
+    missing = object()
+    keys = list(a) + [k for k in b if k not in a]
+    return [_entry(k, a.get(k, missing), b.get(k, missing), missing) for k in keys]
+
+
+def _flatten(d: Any, prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if isinstance(d, dict):
+        for k, v in d.items():
+            out.update(_flatten(v, f"{prefix}{k}."))
+    elif isinstance(d, list) and d and all(isinstance(x, dict) for x in d):
+        for i, v in enumerate(d):
+            out.update(_flatten(v, f"{prefix}{i}."))
+    else:
+        out[prefix[:-1]] = d
+    return out
+
+
+def _changed_only(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
+    entries = dict_diff(_flatten(a), _flatten(b))
+    changed = [e for e in entries if e["status"] != "unchanged"]
+    return {"changed": changed, "unchanged": len(entries) - len(changed)}
+
+
+class _Side:
+    def __init__(self, store: Store, cid: str) -> None:
+        from .service import ENV, HARDWARE, RECORD, VARS, _record
+
+        self.id = cid
+        self.commit = store.commit_obj(cid)
+        self.tree = self.commit.tree.decode()
+        self.record = _record(store, cid)
+        self.store = store
+        found = store.tree_lookup(self.tree, VARS)
+        self.vars: dict[str, str] = {}
+        if found:
+            for name, _mode, sha in store.tree(found[1]).iteritems():
+                self.vars[name.decode()] = sha.decode()
+        self._record_name = RECORD
+        self._files = {"env": ENV, "hardware": HARDWARE}
+
+    def json_file(self, key: str) -> Any:
+        found = self.store.tree_lookup(self.tree, self._files[key])
+        return self.store.read_json(found[1]) if found else {}
+
+    def manifest(self, name: str) -> dict[str, Any]:
+        found = self.store.tree_lookup(self.vars[name], payload_store.MANIFEST)
+        if found is None:
+            return {"segments": [], "meta": {}}
+        m: dict[str, Any] = self.store.read_json(found[1])
+        return m
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "short_id": self.id[:8],
+            "message": self.record.get("message", ""),
+            "time": self.record.get("time", ""),
+            "branch": self.record.get("branch"),
+        }
+
+
+_SUMMARY_KEYS = ("type", "format", "size", "shape", "dtype", "value")
+
+
+def _var_summary(rec: dict[str, Any] | None) -> dict[str, Any] | None:
+    if rec is None:
+        return None
+    return {k: rec[k] for k in _SUMMARY_KEYS if k in rec}
+
+
+def _segments_delta(ma: dict[str, Any], mb: dict[str, Any]) -> dict[str, Any]:
+    sa = {s["name"]: s for s in ma.get("segments", [])}
+    changed, total, bytes_changed, total_bytes = [], 0, 0, 0
+    for s in mb.get("segments", []):
+        total += 1
+        total_bytes += int(s["size"])
+        old = sa.get(s["name"])
+        if old is None or old["parts"] != s["parts"]:
+            changed.append(s["name"])
+            bytes_changed += int(s["size"])
+    return {
+        "segments_changed": changed,
+        "segments_total": total,
+        "bytes_changed": bytes_changed,
+        "fraction_bytes_changed": (bytes_changed / total_bytes) if total_bytes else 0.0,
+    }
+
+
+def _array_delta(a: Any, b: Any) -> dict[str, Any]:
+    import numpy as np
+
+    if a.shape != b.shape or a.dtype != b.dtype:
+        return {}
+    if a.size == 0:
+        return {"fraction_changed": 0.0}
+    ne = ~((a == b) | (np.isnan(a) & np.isnan(b))) if a.dtype.kind in "fc" else a != b
+    out: dict[str, Any] = {"fraction_changed": float(np.count_nonzero(ne)) / a.size}
+    if a.dtype.kind in "iufcb" and np.any(ne):
+        diff = np.abs(a.astype(np.float64) - b.astype(np.float64))
+        finite = diff[np.isfinite(diff)]
+        out["max_abs_diff"] = float(finite.max()) if finite.size else math.inf
+    elif a.dtype.kind in "iufcb":
+        out["max_abs_diff"] = 0.0
+    return out
+
+
+def _variable(a: _Side, b: _Side, name: str, values: bool) -> dict[str, Any]:
+    ra = a.record.get("variables", {}).get(name)
+    rb = b.record.get("variables", {}).get(name)
+    ta, tb = a.vars.get(name), b.vars.get(name)
+    if ta is None and tb is None:
+        status = "unchanged"
+    elif ta is None:
+        status = "added"
+    elif tb is None:
+        status = "removed"
+    else:
+        status = "unchanged" if ta == tb else "changed"
+    e: dict[str, Any] = {
+        "name": name,
+        "status": status,
+        "a": _var_summary(ra),
+        "b": _var_summary(rb),
+    }
+    if status != "changed" or ra is None or rb is None:
+        return e
+    ma, mb = a.manifest(name), b.manifest(name)
+    e.update(_segments_delta(ma, mb))
+    pa, pb = ma.get("meta", {}).get("params"), mb.get("meta", {}).get("params")
+    if isinstance(pa, dict) and isinstance(pb, dict):
+        e["params"] = [x for x in dict_diff(pa, pb) if x["status"] != "unchanged"]
+    fa, fb = ma.get("meta", {}).get("fitted"), mb.get("meta", {}).get("fitted")
+    if isinstance(fa, dict) and isinstance(fb, dict):  # e.g. a model's coef_, intercept_
+        e["fitted_changed"] = [
+            k for k in [*fa, *(k for k in fb if k not in fa)] if fa.get(k) != fb.get(k)
+        ]
+    if (
+        values
+        and ma.get("format") == mb.get("format") == "npy"
+        and int(ma.get("size", 0)) <= VALUE_DIFF_LIMIT
+        and int(mb.get("size", 0)) <= VALUE_DIFF_LIMIT
+    ):
+        from .serializers import deserialize
+
+        try:
+            va = deserialize("npy", ma["meta"], payload_store.StoredPayload(a.store, ma, name))
+            vb = deserialize("npy", mb["meta"], payload_store.StoredPayload(b.store, mb, name))
+            e.update(_array_delta(va, vb))
+        except Exception as exc:  # a damaged payload must not break the diff
+            e["value_error"] = str(exc)
+    return e
+
+
+def _notebook(a: _Side, b: _Side, cells: bool) -> dict[str, Any]:
+    from .service import _notebook_blob
+
+    na = _notebook_blob(a.store, a.id)
+    nb = _notebook_blob(b.store, b.id)
+    out: dict[str, Any] = {
+        "path_a": a.record.get("notebook"),
+        "path_b": b.record.get("notebook"),
+    }
+    if na is None and nb is None:
+        out["status"] = "none"
+        return out
+    if na is None or nb is None:
+        out["status"] = "added" if na is None else "removed"
+        return out
+    out["status"] = "unchanged" if na == nb else "changed"
+    if not cells or na == nb:
+        out["cells"] = {"added": 0, "removed": 0, "modified": 0, "outputs_changed": 0}
+        return out
+    import nbdime
+    import nbformat
+
+    nba = nbformat.reads(na.decode(), as_version=4)  # type: ignore[no-untyped-call]
+    nbb = nbformat.reads(nb.decode(), as_version=4)  # type: ignore[no-untyped-call]
+    d = nbdime.diff_notebooks(nba, nbb)
+    counts = {"added": 0, "removed": 0, "modified": 0, "outputs_changed": 0}
+    for entry in d:
+        if entry["key"] != "cells":
+            continue
+        for op in entry.get("diff", []):
+            if op["op"] == "addrange":
+                counts["added"] += len(op["valuelist"])
+            elif op["op"] == "removerange":
+                counts["removed"] += op["length"]
+            elif op["op"] == "patch":
+                keys = {sub["key"] for sub in op.get("diff", [])}
+                if keys - {"outputs", "execution_count", "id", "metadata"}:
+                    counts["modified"] += 1
+                elif "outputs" in keys:
+                    counts["outputs_changed"] += 1
+    out["cells"] = counts
+    out["diff"] = json.loads(json.dumps(d))
+    return out
+
+
+def diff_commits(
+    store: Store, a_id: str, b_id: str, *, cells: bool = True, values: bool = True
+) -> dict[str, Any]:
+    """The diff of two commits (see the module docstring for the structure)."""
+    a, b = _Side(store, a_id), _Side(store, b_id)
+    ra, rb = a.record, b.record
+    names = list(ra.get("variables", {})) + [
+        n for n in rb.get("variables", {}) if n not in ra.get("variables", {})
+    ]
+    for n in list(a.vars) + list(b.vars):
+        if n not in names:
+            names.append(n)
+    data_a: dict[str, Any] = ra.get("data", {})
+    data_b: dict[str, Any] = rb.get("data", {})
+    data = []
+    for path in list(data_a) + [p for p in data_b if p not in data_a]:
+        fa, fb = data_a.get(path), data_b.get(path)
+        status = (
+            "added"
+            if fa is None
+            else "removed"
+            if fb is None
+            else "unchanged"
+            if fa.get("hash") == fb.get("hash")
+            else "changed"
+        )
+        data.append({"path": path, "status": status, "a": fa, "b": fb})
+    skipped = {
+        "a": ra.get("skipped", {}),
+        "b": rb.get("skipped", {}),
+    }
+    return {
+        "a": a.summary(),
+        "b": b.summary(),
+        "params": dict_diff(ra.get("params", {}), rb.get("params", {})),
+        "metrics": dict_diff(ra.get("metrics", {}), rb.get("metrics", {})),
+        "variables": [_variable(a, b, n, values) for n in names],
+        "skipped": skipped,
+        "data": data,
+        "env": _changed_only(a.json_file("env"), b.json_file("env")),
+        "hardware": _changed_only(a.json_file("hardware"), b.json_file("hardware")),
+        "notebook": _notebook(a, b, cells),
+        "sources": _sources(a, b),
+    }
+
+
+def _sources(a: _Side, b: _Side) -> list[dict[str, Any]]:
+    from .service import SOURCES
+
+    def files(side: _Side) -> dict[str, str]:
+        found = side.store.tree_lookup(side.tree, SOURCES)
+        out: dict[str, str] = {}
+        if not found:
+            return out
+
+        def walk(tree_id: str, prefix: str) -> None:
+            for name, mode, sha in side.store.tree(tree_id).iteritems():
+                p = f"{prefix}{name.decode()}"
+                if mode & 0o040000:
+                    walk(sha.decode(), p + "/")
+                else:
+                    out[p] = sha.decode()
+
+        walk(found[1], "")
+        return out
+
+    fa, fb = files(a), files(b)
+    return [e | {"path": e.pop("key")} for e in dict_diff(fa, fb) if e["status"] != "unchanged"]
+
+
+__all__ = ["dict_diff", "diff_commits"]

@@ -1,0 +1,43 @@
+"""The one exception family of mlvc. Front ends translate these into their own errors."""
+
+from __future__ import annotations
+
+
+class MlvcError(Exception):
+    """Base class of every error mlvc raises on purpose."""
+
+
+class NotARepositoryError(MlvcError):
+    """No `.mlvc/` store was found at or above the given path."""
+
+
+class RevisionNotFoundError(MlvcError):
+    """A revision (id, branch, tag, HEAD~N) does not name a commit."""
+
+
+class InvalidNameError(MlvcError):
+    """A branch, tag or variable name is not allowed."""
+
+
+class RefConflictError(MlvcError):
+    """A ref moved under us (compare-and-swap failed) or already exists."""
+
+
+class SerializationError(MlvcError):
+    """A variable could not be written or read in its format."""
+
+
+class UnsupportedTypeError(SerializationError):
+    """No serializer accepts this object (and pickle was not allowed)."""
+
+
+class TrustError(MlvcError):
+    """Loading this payload would execute code (pickle) that the user did not trust."""
+
+
+class CorruptObjectError(MlvcError):
+    """A stored object does not hash to its id, or is missing."""
+
+
+class VariableNotFoundError(MlvcError):
+    """The commit holds no variable of that name."""

@@ -1,0 +1,266 @@
+"""The registry of serialization formats: safe formats first, pickle last.
+
+``serialize(obj)`` asks each registered serializer, in priority order (lowest number
+first), whether it accepts ``obj`` and uses the first that does:
+
+====  ===============  =====================================================  ======
+prio  format           stores                                                 unsafe
+====  ===============  =====================================================  ======
+10    ``json``         None/bool/int/float/str, list/tuple/dict of those      no
+20    ``npy``          numpy arrays (not object dtype), numpy scalars          no
+30    ``parquet``      pandas DataFrame/Series of exactly round-tripping dtypes no
+40    ``safetensors``  torch tensors, state_dicts, modules (module: trust)    no
+50    ``sklearn``      scikit-learn estimators (skops; trust per skops)       no
+1000  ``pickle``       anything else cloudpickle can pickle                   yes
+====  ===============  =====================================================  ======
+
+Importing this package imports no heavy library: each serializer imports numpy, pandas,
+torch... inside its methods, and ``accepts`` looks at ``type(obj).__module__`` (or at a
+module already in ``sys.modules``) before touching them.
+
+Optional serializer members the registry uses when present: ``estimate_size(obj)`` (bytes,
+or None; checked against ``max_bytes`` before dumping), ``supports_max_bytes`` (``dump``
+takes ``max_bytes``), ``checks_trust`` (``load`` takes ``trusted``). ``dump`` may raise
+:class:`~.base.Decline` to pass ``obj`` on to the next serializer.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+from ..errors import MlvcError, SerializationError, TrustError, UnsupportedTypeError
+from .base import Decline, Payload, PayloadReader, Segment, Serializer, qualified_type_name
+from .json_format import JsonSerializer
+from .npy_format import NpySerializer
+from .parquet_format import ParquetSerializer
+from .pickle_format import PickleSerializer, TooLargeError
+from .sklearn_format import SklearnSerializer
+from .torch_format import SafetensorsSerializer
+from .unstorable import unstorable_reason
+
+__all__ = [
+    "Decline",
+    "Payload",
+    "PayloadReader",
+    "Segment",
+    "Serializer",
+    "deserialize",
+    "formats",
+    "get",
+    "register",
+    "serialize",
+    "serializers",
+    "unregister",
+]
+
+_order = itertools.count()
+#: (priority, registration order, serializer), kept sorted.
+_registry: list[tuple[int, int, Serializer]] = []
+
+
+def register(serializer: Serializer, priority: int) -> None:
+    """Add a serializer (a plugin), replacing any registered with the same format.
+
+    Args:
+        serializer: an object following the :class:`~.base.Serializer` protocol.
+        priority: lower is tried first; the built-in ones use 10..50 and pickle 1000.
+            Equal priorities keep registration order.
+    """
+    unregister(serializer.format)
+    _registry.append((priority, next(_order), serializer))
+    _registry.sort(key=lambda entry: (entry[0], entry[1]))
+
+
+def unregister(format: str) -> None:
+    """Remove the serializer of ``format`` (nothing happens when there is none).
+
+    Args:
+        format: the format name.
+    """
+    _registry[:] = [entry for entry in _registry if entry[2].format != format]
+
+
+def serializers() -> list[Serializer]:
+    """The registered serializers, in the order ``serialize`` tries them."""
+    return [entry[2] for entry in _registry]
+
+
+def formats() -> list[str]:
+    """The registered format names, in priority order."""
+    return [s.format for s in serializers()]
+
+
+def get(format: str) -> Serializer:
+    """The serializer registered for ``format``.
+
+    Args:
+        format: a format name as recorded in a payload.
+
+    Returns:
+        The serializer.
+
+    Raises:
+        SerializationError: no serializer has that format.
+    """
+    for serializer in serializers():
+        if serializer.format == format:
+            return serializer
+    raise SerializationError(f"unknown serialization format {format!r} (known: {formats()})")
+
+
+def human_size(n: int) -> str:
+    """``1536`` -> ``"1.5 KiB"``.
+
+    Args:
+        n: a number of bytes.
+
+    Returns:
+        The size with a binary unit.
+    """
+    size = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if size < 1024 or unit == "TiB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    raise AssertionError("unreachable")
+
+
+def _too_large(obj: Any, size: int, limit: int, estimated: bool) -> UnsupportedTypeError:
+    what = "estimated at" if estimated else "of"
+    return UnsupportedTypeError(
+        f"{qualified_type_name(obj)} is too large to store: size {what} {human_size(size)} "
+        f"({size} bytes) exceeds the limit of {human_size(limit)} ({limit} bytes)"
+    )
+
+
+def _dump(serializer: Serializer, obj: Any, max_bytes: int | None) -> Payload:
+    if max_bytes is not None:
+        estimate = getattr(serializer, "estimate_size", None)
+        size = estimate(obj) if estimate is not None else None
+        if size is not None and size > max_bytes:
+            raise _too_large(obj, size, max_bytes, estimated=True)
+    if getattr(serializer, "supports_max_bytes", False):
+        try:
+            payload: Payload = serializer.dump(obj, max_bytes=max_bytes)  # type: ignore[call-arg]
+        except TooLargeError as exc:
+            raise UnsupportedTypeError(
+                f"{qualified_type_name(obj)} is too large to store: its {serializer.format} "
+                f"payload exceeds the limit of {human_size(exc.limit)} ({exc.limit} bytes)"
+            ) from exc
+        return payload
+    return serializer.dump(obj)
+
+
+def serialize(obj: Any, *, allow_pickle: bool = True, max_bytes: int | None = None) -> Payload:
+    """Store ``obj`` in the safest format that holds it exactly.
+
+    Args:
+        obj: the value of a variable.
+        allow_pickle: when False, formats that need trust to load (pickle, a torch module's
+            pickled structure, sklearn without skops) are not used.
+        max_bytes: refuse objects whose payload (estimated before dumping where the format
+            can, else measured) is larger.
+
+    Returns:
+        The payload; ``payload.meta["type"]`` always names the object's type.
+
+    Raises:
+        UnsupportedTypeError: the object must not or cannot be stored; the message says
+            why (generator, lock, open file, socket, module, too large, pickling failed,
+            no safe format and pickle not allowed).
+    """
+    name = qualified_type_name(obj)
+    reason = unstorable_reason(obj)
+    if reason is not None:
+        raise UnsupportedTypeError(f"cannot store {name}: {reason}")
+    declined: list[str] = []
+    for serializer in serializers():
+        if serializer.unsafe and not allow_pickle:
+            continue
+        try:
+            if not serializer.accepts(obj):
+                continue
+            payload = _dump(serializer, obj, max_bytes)
+        except Decline as exc:
+            declined.append(f"{serializer.format}: {exc}")
+            continue
+        except UnsupportedTypeError as exc:
+            message = str(exc)
+            raise UnsupportedTypeError(
+                message if message.startswith(name) else f"cannot store {name}: {message}"
+            ) from exc
+        except MlvcError:
+            raise
+        except Exception as exc:  # a bug or a library limit in one format: try the next
+            declined.append(f"{serializer.format}: {type(exc).__name__}: {exc}")
+            continue
+        if payload.meta.get("unsafe") and not allow_pickle:
+            raise UnsupportedTypeError(
+                f"cannot store {name} without pickle: "
+                f"{payload.meta.get('trust_reason', 'its format needs pickle')}"
+                + (
+                    "; store its state_dict() instead"
+                    if payload.meta.get("kind") == "module"
+                    else ""
+                )
+            )
+        if max_bytes is not None and payload.size > max_bytes:
+            raise _too_large(obj, payload.size, max_bytes, estimated=False)
+        payload.meta.setdefault("type", name)
+        return payload
+    detail = f" ({'; '.join(declined)})" if declined else ""
+    if not allow_pickle:
+        raise UnsupportedTypeError(
+            f"cannot store {name}: no safe format holds it and pickle is not allowed{detail}"
+        )
+    raise UnsupportedTypeError(f"cannot store {name}: no format accepts it{detail}")
+
+
+def deserialize(
+    format: str, meta: dict[str, Any], reader: PayloadReader, *, trusted: bool = False
+) -> Any:
+    """Rebuild a stored value.
+
+    Args:
+        format: the payload's format name.
+        meta: the payload's meta, as stored.
+        reader: access to the stored segments.
+        trusted: allow loading that executes code from the payload (pickle). Pass True
+            only for payloads written by the user or someone they trust.
+
+    Returns:
+        The value.
+
+    Raises:
+        TrustError: loading needs ``trusted=True``.
+        SerializationError: the format is unknown or the payload is corrupt.
+    """
+    serializer = get(format)
+    try:
+        if getattr(serializer, "checks_trust", False):
+            return serializer.load(meta, reader, trusted=trusted)  # type: ignore[call-arg]
+        if serializer.unsafe and not trusted:
+            raise TrustError(
+                f"the {format} format executes code when loading: "
+                "load it with trusted=True only if you trust who wrote this commit"
+            )
+        return serializer.load(meta, reader)
+    except (MlvcError, MemoryError):
+        raise
+    except Exception as exc:
+        raise SerializationError(
+            f"cannot load {meta.get('type', 'value')} from its {format} payload: "
+            f"{type(exc).__name__}: {exc}"
+        ) from exc
+
+
+for _serializer, _priority in (
+    (JsonSerializer(), 10),
+    (NpySerializer(), 20),
+    (ParquetSerializer(), 30),
+    (SafetensorsSerializer(), 40),
+    (SklearnSerializer(), 50),
+    (PickleSerializer(), 1000),
+):
+    register(_serializer, _priority)

@@ -1,0 +1,226 @@
+"""``npy``: numpy arrays and numpy scalars as a plain ``.npy`` file, never pickle.
+
+Segments: ``[header, data]``. ``header`` is the ``.npy`` magic and header written by
+``numpy.lib.format``; ``data`` is the array's memory itself:
+
+* C-contiguous array: a zero-copy view of its buffer;
+* Fortran-contiguous array: the header says ``fortran_order: True`` and ``data`` is a
+  zero-copy view of its (Fortran-ordered) buffer;
+* any other layout (a strided slice): one C-contiguous copy.
+
+The two segments concatenated are a valid ``.npy`` file (``np.load(allow_pickle=False)``).
+Object arrays (and structured dtypes with object fields) are not accepted: they need
+pickle. A numpy scalar (``np.float32(1.5)``) is stored as a 0-d array and comes back as
+the same scalar type.
+"""
+
+from __future__ import annotations
+
+import io
+import sys
+from typing import TYPE_CHECKING, Any
+
+from ..errors import SerializationError
+from .base import Decline, Payload, PayloadReader, Segment, qualified_type_name, type_root_module
+
+if TYPE_CHECKING:
+    import numpy as np
+
+
+def _numpy() -> Any:
+    import numpy
+
+    return numpy
+
+
+def storable_dtype(dtype: np.dtype[Any]) -> bool:
+    """Whether ``.npy`` holds this dtype without pickle and gives it back unchanged.
+
+    Args:
+        dtype: a numpy dtype.
+
+    Returns:
+        False for object dtypes (and structured dtypes holding objects), for dtypes the
+        ``.npy`` header cannot describe (numpy 2 ``StringDType``...) and for structured
+        dtypes with field names outside latin-1 (they need the ``.npy`` 3.0 header, which
+        numpy writes only through a private function).
+    """
+    np = _numpy()
+    if dtype.hasobject:
+        return False
+    try:
+        descr = np.lib.format.dtype_to_descr(dtype)
+        repr(descr).encode("latin1")
+        return bool(np.lib.format.descr_to_dtype(descr) == dtype)
+    except Exception:
+        return False
+
+
+def header_bytes(shape: tuple[int, ...], dtype: np.dtype[Any], fortran_order: bool) -> bytes:
+    """The ``.npy`` magic string and header for an array of this shape and dtype.
+
+    Args:
+        shape: the array's shape.
+        dtype: the array's dtype.
+        fortran_order: whether the data that follows is in Fortran order.
+
+    Returns:
+        The bytes before the data in a ``.npy`` file (format 1.0, or 2.0 for huge headers).
+    """
+    np = _numpy()
+    header = {
+        "descr": np.lib.format.dtype_to_descr(dtype),
+        "fortran_order": fortran_order,
+        "shape": tuple(shape),
+    }
+    buf = io.BytesIO()
+    try:
+        np.lib.format.write_array_header_1_0(buf, header)
+    except ValueError:  # header longer than 64 KiB (huge structured dtypes)
+        buf = io.BytesIO()
+        np.lib.format.write_array_header_2_0(buf, header)
+    return buf.getvalue()
+
+
+def array_bytes(arr: np.ndarray[Any, Any]) -> tuple[memoryview, bool]:
+    """The bytes of an array in its own memory order, without copying contiguous data.
+
+    Args:
+        arr: any array.
+
+    Returns:
+        A byte memoryview (of the array's memory when C- or Fortran-contiguous, else of a
+        C-contiguous copy) and whether it is in Fortran order.
+    """
+    np = _numpy()
+    if arr.flags.c_contiguous:
+        fortran, body = False, arr
+    elif arr.flags.f_contiguous:
+        fortran, body = True, arr.T  # C-contiguous view of the same memory
+    else:
+        fortran, body = False, np.ascontiguousarray(arr)
+    # both are views, no copy (an empty array or a zero-size dtype has no bytes to view)
+    raw = body.reshape(-1).view(np.uint8) if arr.nbytes else np.empty(0, np.uint8)
+    return memoryview(raw), fortran
+
+
+def array_segments(arr: np.ndarray[Any, Any], name: str = "") -> tuple[list[Segment], bool]:
+    """The ``[header, data]`` segments of an array, without copying contiguous data.
+
+    Args:
+        arr: an array of a storable dtype.
+        name: prefix of the segment names (``"{name}header"``, ``"{name}data"``).
+
+    Returns:
+        The two segments and whether the data is in Fortran order.
+    """
+    data, fortran = array_bytes(arr)
+    header = header_bytes(arr.shape, arr.dtype, fortran)
+    return [
+        Segment(f"{name}header", header, len(header)),
+        Segment(f"{name}data", data, data.nbytes),
+    ], fortran
+
+
+def parse_header(header: bytes) -> tuple[tuple[int, ...], np.dtype[Any], bool]:
+    """Read shape, dtype and Fortran order from ``.npy`` header bytes.
+
+    Args:
+        header: the header segment.
+
+    Returns:
+        ``(shape, dtype, fortran_order)``.
+
+    Raises:
+        SerializationError: the header is malformed or names an object dtype.
+    """
+    np = _numpy()
+    fp = io.BytesIO(header)
+    try:
+        version = np.lib.format.read_magic(fp)
+        reader = (
+            np.lib.format.read_array_header_1_0
+            if version == (1, 0)
+            else np.lib.format.read_array_header_2_0
+        )
+        shape, fortran, dtype = reader(fp, max_header_size=max(10000, len(header)))
+    except (ValueError, SyntaxError) as exc:
+        raise SerializationError(f"not a valid .npy header: {exc}") from exc
+    if dtype.hasobject:
+        raise SerializationError("refusing an .npy object array: it would need pickle")
+    return tuple(shape), dtype, bool(fortran)
+
+
+def read_array(reader: PayloadReader, header_index: int, data_index: int) -> Any:
+    """Allocate the array described by one header segment and fill it from the data
+    segment directly (no intermediate bytes object).
+
+    Args:
+        reader: the payload reader.
+        header_index: index of the header segment.
+        data_index: index of the data segment.
+
+    Returns:
+        The array.
+    """
+    np = _numpy()
+    shape, dtype, fortran = parse_header(reader.read_segment(header_index))
+    arr = np.empty(shape, dtype=dtype, order="F" if fortran else "C")
+    size = reader.segment_size(data_index)
+    if size != arr.nbytes:
+        raise SerializationError(
+            f"npy data segment has {size} bytes, header says {arr.nbytes} ({dtype}, {shape})"
+        )
+    body = arr.T if fortran else arr
+    if arr.nbytes:
+        reader.readinto_segment(data_index, memoryview(body.reshape(-1).view(np.uint8)))
+    return arr
+
+
+class NpySerializer:
+    """numpy ndarrays and scalars as ``.npy``."""
+
+    format = "npy"
+    unsafe = False
+
+    def accepts(self, obj: Any) -> bool:
+        """Exact ``numpy.ndarray`` or numpy scalar of a dtype ``.npy`` holds."""
+        if type_root_module(obj) != "numpy" or "numpy" not in sys.modules:
+            return False
+        np = _numpy()
+        if type(obj) is not np.ndarray and not isinstance(obj, np.generic):
+            return False
+        return storable_dtype(obj.dtype)
+
+    def estimate_size(self, obj: Any) -> int | None:
+        """The array's byte size."""
+        return int(obj.nbytes)
+
+    def dump(self, obj: Any) -> Payload:
+        """``[header, data]``, the data a view of the array's memory where possible."""
+        np = _numpy()
+        scalar = isinstance(obj, np.generic)
+        arr = np.asarray(obj) if scalar else obj
+        if not storable_dtype(arr.dtype):
+            raise Decline(f"dtype {arr.dtype} needs pickle")
+        segments, fortran = array_segments(arr)
+        meta: dict[str, Any] = {
+            "type": qualified_type_name(obj),
+            "shape": list(arr.shape),
+            "dtype": str(arr.dtype),
+            "nbytes": int(arr.nbytes),
+        }
+        if scalar:
+            meta["scalar"] = True
+            if arr.dtype.kind in "biuf":
+                meta["value"] = arr.item() if arr.dtype.kind != "f" else float(arr)
+                if meta["value"] != meta["value"] or abs(meta["value"]) == float("inf"):
+                    meta["value"] = repr(meta["value"])
+        if fortran:
+            meta["fortran_order"] = True
+        return Payload(format=self.format, segments=segments, meta=meta, extension="npy")
+
+    def load(self, meta: dict[str, Any], reader: PayloadReader) -> Any:
+        """Read the array straight into freshly allocated memory."""
+        arr = read_array(reader, 0, 1)
+        return arr[()] if meta.get("scalar") else arr

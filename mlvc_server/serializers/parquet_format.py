@@ -1,0 +1,198 @@
+"""``parquet``: pandas DataFrames and Series as one parquet file (pyarrow, zstd level 1).
+
+The index is kept (a ``RangeIndex`` as metadata, any other index as columns), and so are
+``df.attrs``. Accepted column (and index level) dtypes are those measured to come back
+exactly (``pd.testing.assert_frame_equal(check_exact=True)``):
+
+* numpy bool, int, uint, float16/32/64; ``datetime64`` in ms/us/ns; ``timedelta64``;
+* ``DatetimeTZDtype`` in ms/us/ns; nullable ``Int*``/``UInt*``/``Float*``/``boolean``;
+* ``StringDtype`` (any storage and NA value: the storage is restored after reading);
+* ``CategoricalDtype`` with string categories; ``PeriodDtype``; ``IntervalDtype`` over
+  numbers; ``ArrowDtype``.
+
+Not accepted (they fall to the next format, in practice pickle): ``object`` columns
+(pyarrow either refuses mixed objects or gives back another dtype: a list comes back as
+an ndarray, ints with None as float64), ``datetime64[s]`` (parquet has no seconds unit),
+categoricals over numbers (read back as plain numbers), sparse and complex columns,
+duplicate or mixed-type column labels. A ``DatetimeIndex``'s ``freq`` is restored.
+"""
+
+from __future__ import annotations
+
+import io
+import sys
+from typing import Any
+
+from .base import Decline, Payload, PayloadReader, Segment, qualified_type_name, type_root_module
+from .json_format import decode, encode, is_plain
+
+_MASKED = {f"{p}Int{b}" for p in ("", "U") for b in (8, 16, 32, 64)} | {
+    "Float32",
+    "Float64",
+    "boolean",
+}
+_TIME_UNITS = ("ms", "us", "ns")
+_SERIES_COLUMN = "__mlvc_series__"
+_MAX_COLUMNS_META = 200
+COMPRESSION = "zstd"
+COMPRESSION_LEVEL = 1
+
+
+def _dtype_ok(pd: Any, np: Any, dtype: Any) -> bool:
+    if isinstance(dtype, np.dtype):
+        if dtype.kind in "biu":
+            return True
+        if dtype.kind == "f":
+            return bool(dtype.itemsize <= 8)
+        if dtype.kind == "M":
+            return np.datetime_data(dtype)[0] in _TIME_UNITS
+        if dtype.kind == "m":
+            return np.datetime_data(dtype)[0] in ("s", *_TIME_UNITS)
+        return False
+    if isinstance(dtype, pd.DatetimeTZDtype):
+        return dtype.unit in _TIME_UNITS
+    if isinstance(dtype, pd.StringDtype | pd.PeriodDtype | pd.ArrowDtype):
+        return True
+    if isinstance(dtype, pd.CategoricalDtype):
+        return isinstance(dtype.categories.dtype, pd.StringDtype)
+    if isinstance(dtype, pd.IntervalDtype):
+        sub = dtype.subtype
+        return isinstance(sub, np.dtype) and sub.kind in "iuf"
+    return bool(getattr(dtype, "name", None) in _MASKED)
+
+
+def _index_ok(pd: Any, np: Any, index: Any) -> bool:
+    if isinstance(index, pd.RangeIndex):
+        return True
+    if isinstance(index, pd.MultiIndex):
+        return all(_dtype_ok(pd, np, level.dtype) for level in index.levels)
+    return _dtype_ok(pd, np, index.dtype)
+
+
+def _labels_ok(pd: Any, columns: Any) -> bool:
+    if not columns.is_unique:
+        return False
+    if isinstance(columns, pd.MultiIndex):
+        return all(level.inferred_type in ("string", "integer") for level in columns.levels)
+    return columns.inferred_type in ("string", "integer", "empty")
+
+
+def why_not(obj: Any) -> str | None:
+    """Why this DataFrame/Series cannot be stored exactly as parquet, or None.
+
+    Args:
+        obj: a pandas DataFrame or Series.
+
+    Returns:
+        A reason, or None when every dtype and label is known to round trip.
+    """
+    import numpy as np
+    import pandas as pd
+
+    if isinstance(obj, pd.Series):
+        if not is_plain(obj.name):
+            return f"Series name {obj.name!r} is not a plain value"
+        dtypes = [obj.dtype]
+    else:
+        if not _labels_ok(pd, obj.columns):
+            return "column labels are duplicated or of mixed types"
+        dtypes = list(obj.dtypes)
+    for dtype in dtypes:
+        if not _dtype_ok(pd, np, dtype):
+            return f"dtype {dtype} does not round trip exactly through parquet"
+    if not _index_ok(pd, np, obj.index):
+        return f"index dtype {obj.index.dtype} does not round trip exactly through parquet"
+    return None
+
+
+class ParquetSerializer:
+    """pandas DataFrame and Series as parquet."""
+
+    format = "parquet"
+    unsafe = False
+
+    def accepts(self, obj: Any) -> bool:
+        """Exact ``DataFrame``/``Series`` whose dtypes and labels round trip."""
+        if type_root_module(obj) != "pandas" or "pandas" not in sys.modules:
+            return False
+        pd = sys.modules["pandas"]
+        if type(obj) is not pd.DataFrame and type(obj) is not pd.Series:
+            return False
+        return why_not(obj) is None
+
+    def estimate_size(self, obj: Any) -> int | None:
+        """In-memory size of the values and index (not deep: strings counted roughly)."""
+        usage = obj.memory_usage(index=True, deep=False)
+        return int(usage.sum()) if hasattr(usage, "sum") else int(usage)
+
+    def dump(self, obj: Any) -> Payload:
+        """One segment: the parquet file."""
+        import pandas as pd
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        reason = why_not(obj)
+        if reason is not None:
+            raise Decline(reason)
+        series = isinstance(obj, pd.Series)
+        frame = obj.to_frame(name=_SERIES_COLUMN) if series else obj
+        try:
+            table = pa.Table.from_pandas(frame, preserve_index=None)
+        except (pa.ArrowException, TypeError, ValueError) as exc:
+            raise Decline(f"pyarrow cannot represent it: {exc}") from exc
+        buf = io.BytesIO()
+        pq.write_table(table, buf, compression=COMPRESSION, compression_level=COMPRESSION_LEVEL)
+        data = buf.getbuffer()
+        meta: dict[str, Any] = {
+            "type": qualified_type_name(obj),
+            "shape": list(obj.shape),
+            "nbytes": self.estimate_size(obj),
+            "index": {"type": qualified_type_name(obj.index), "dtype": str(obj.index.dtype)},
+        }
+        columns = [(obj.name, obj.dtype)] if series else list(obj.dtypes.items())
+        meta["columns"] = [
+            {"name": str(name), "dtype": str(dtype)} for name, dtype in columns[:_MAX_COLUMNS_META]
+        ]
+        if len(columns) > _MAX_COLUMNS_META:
+            meta["columns_total"] = len(columns)
+        strings = {
+            str(i): [dtype.storage, dtype.na_value is pd.NA]
+            for i, (_, dtype) in enumerate(columns)
+            if isinstance(dtype, pd.StringDtype)
+        }
+        if strings:
+            meta["string_dtypes"] = strings
+        freq = getattr(obj.index, "freqstr", None)
+        if freq is not None and not isinstance(obj.index, pd.PeriodIndex):
+            meta["index_freq"] = freq
+        if series:
+            meta["series_name"] = encode(obj.name)
+        return Payload(
+            format=self.format,
+            segments=[Segment("parquet", data, data.nbytes)],
+            meta=meta,
+            extension="parquet",
+        )
+
+    def load(self, meta: dict[str, Any], reader: PayloadReader) -> Any:
+        """Read the parquet file back into the same DataFrame/Series."""
+        import numpy as np
+        import pandas as pd
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        frame = pq.read_table(pa.BufferReader(reader.read_segment(0))).to_pandas()
+        for position, (storage, na_is_na) in meta.get("string_dtypes", {}).items():
+            dtype = pd.StringDtype(storage, na_value=pd.NA if na_is_na else np.nan)
+            i = int(position)
+            if frame.dtypes.iloc[i] != dtype:
+                frame.isetitem(i, frame.iloc[:, i].astype(dtype))
+        freq = meta.get("index_freq")
+        if freq is not None:
+            cls = pd.TimedeltaIndex if isinstance(frame.index, pd.TimedeltaIndex) else None
+            frame.index = (cls or pd.DatetimeIndex)(frame.index, freq=freq)
+        if "series_name" in meta:
+            series = frame[_SERIES_COLUMN]
+            series.name = decode(meta["series_name"])
+            return series
+        return frame

@@ -1,0 +1,1027 @@
+"""The operations users name: init, commit, log, show, load, restore, diff, status, branch,
+checkout, tag, fsck, du. The magics, the CLI and the REST API are thin layers over these.
+
+Every function takes ``repo``: a path at or below the project root (the folder holding
+``.mlvc/``). Notebook paths may be absolute or relative to the current directory and are
+recorded relative to the project root.
+"""
+
+from __future__ import annotations
+
+import getpass
+import heapq
+import json
+import math
+import os
+import socket
+import threading
+import time
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from . import serializers
+from .capture.timings import timed
+from .errors import (
+    InvalidNameError,
+    MlvcError,
+    RefConflictError,
+    RevisionNotFoundError,
+    SerializationError,
+    TrustError,
+    VariableNotFoundError,
+)
+from .store import Store, find_root, trust
+from .store import payloads as payload_store
+from .store.refs import (
+    HEADS,
+    TAGS,
+    branch_ref,
+    notebook_key,
+    split_ref,
+    tag_ref,
+    validate_name,
+)
+from .store.revisions import current_branch, head, resolve, set_current_branch
+
+RECORD = "mlvc.json"
+ENV = "env.json"
+HARDWARE = "hardware.json"
+VARS = "vars"
+SOURCES = "sources"
+RECORD_VERSION = 1
+#: Meta entries bigger than this (as JSON) are kept in the manifest only, not the record.
+_RECORD_META_LIMIT = 2048
+#: How often a commit is re-parented onto a branch that another process moved meanwhile.
+_COMMIT_RETRIES = 20
+
+_stores: dict[Path, Store] = {}
+_stores_lock = threading.Lock()
+_pending: dict[str, dict[str, Any]] = {"params": {}, "metrics": {}, "series": {}}
+
+
+# -- helpers ---------------------------------------------------------------------------
+def _store(repo: str | os.PathLike[str], create: bool = False) -> Store:
+    try:
+        root = find_root(repo)
+    except MlvcError:
+        if not create:
+            raise
+        return init(repo)
+    with _stores_lock:
+        st = _stores.get(root)
+        if st is None:
+            st = _stores[root] = Store(root)
+        return st
+
+
+def _rel_notebook(store: Store, notebook: str | os.PathLike[str] | None) -> str | None:
+    """The notebook path relative to the project root, as POSIX (None stays None)."""
+    if notebook is None or str(notebook) == "":
+        return None
+    p = Path(notebook)
+    if not p.is_absolute():
+        cwd_based = Path.cwd() / p
+        p = cwd_based if cwd_based.resolve().is_relative_to(store.root) else store.root / p
+    try:
+        rel = p.resolve().relative_to(store.root)
+    except ValueError:
+        raise InvalidNameError(
+            f"notebook {str(notebook)!r} is outside the project {str(store.root)!r}"
+        ) from None
+    key = rel.as_posix()
+    notebook_key(key)  # validates
+    return key
+
+
+def _author(author: str | None) -> tuple[str, str]:
+    if author:
+        if "<" in author and author.endswith(">"):
+            given, address = author[:-1].split("<", 1)
+            return given.strip(), address.strip()
+        return author, ""
+    name = os.environ.get("MLVC_AUTHOR_NAME") or os.environ.get("GIT_AUTHOR_NAME")
+    email = os.environ.get("MLVC_AUTHOR_EMAIL") or os.environ.get("GIT_AUTHOR_EMAIL")
+    if not name:
+        try:
+            name = getpass.getuser()
+        except (KeyError, OSError):
+            name = "unknown"
+    if not email:
+        email = f"{name}@{socket.gethostname()}"
+    return name, email
+
+
+def _iso(ts: float) -> str:
+    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds")
+
+
+def _json_value(v: Any) -> Any:
+    """A JSON-able form of a param/metric value (numpy scalars become Python numbers)."""
+    if isinstance(v, bool | int | str) or v is None:
+        return v
+    if isinstance(v, float):
+        return v if math.isfinite(v) else str(v)
+    item = getattr(v, "item", None)
+    if callable(item):
+        try:
+            return _json_value(item())
+        except (TypeError, ValueError):
+            pass
+    if isinstance(v, list | tuple):
+        return [_json_value(x) for x in v]
+    if isinstance(v, dict):
+        return {str(k): _json_value(x) for k, x in v.items()}
+    return repr(v)
+
+
+def _dumps(obj: Any) -> bytes:
+    return json.dumps(obj, sort_keys=True, indent=1, ensure_ascii=False).encode()
+
+
+def _validate_var_name(name: str) -> None:
+    if (
+        not isinstance(name, str)
+        or not name
+        or "/" in name
+        or "\x00" in name
+        or name.startswith(".")
+        or len(name) > 200
+    ):
+        raise InvalidNameError(
+            f"variable name {name!r} cannot be stored (no '/', no leading '.', 1-200 chars)"
+        )
+
+
+# -- init ------------------------------------------------------------------------------
+def init(path: str | os.PathLike[str] = ".") -> Store:
+    """Create the ``.mlvc/`` store in ``path`` (idempotent) and return it."""
+    root = Path(path).resolve()
+    with _stores_lock:
+        st = Store.init(root)
+        _stores[st.root] = st
+        return st
+
+
+# -- params and metrics ------------------------------------------------------------------
+def log_params(**params: Any) -> None:
+    """Attach hyperparameters to the next commit made in this process."""
+    _pending["params"].update({k: _json_value(v) for k, v in params.items()})
+
+
+def log_metrics(step: int | None = None, **metrics: Any) -> None:
+    """Attach metrics to the next commit; with ``step``, also append to each metric's series."""
+    for k, v in metrics.items():
+        value = _json_value(v)
+        _pending["metrics"][k] = value
+        series = _pending["series"].setdefault(k, [])
+        series.append([step if step is not None else len(series), value])
+
+
+# -- commit ----------------------------------------------------------------------------
+def commit(
+    message: str,
+    variables: Mapping[str, Any] | None = None,
+    notebook: str | os.PathLike[str] | None = None,
+    params: Mapping[str, Any] | None = None,
+    metrics: Mapping[str, Any] | None = None,
+    data: Iterable[str] | None = None,
+    repo: str | os.PathLike[str] = ".",
+    *,
+    branch: str | None = None,
+    author: str | None = None,
+    notebook_content: Any = None,
+    sources: bool | Iterable[str] = True,
+    allow_pickle: bool = True,
+    max_variable_bytes: int | None = None,
+    skipped: Mapping[str, str] | None = None,
+    kernel: Mapping[str, Any] | None = None,
+    status: str = "ok",
+    extra: Mapping[str, Any] | None = None,
+) -> str:
+    """Record a commit and return its id.
+
+    Args:
+        message: the commit message.
+        variables: name -> value to store (each in the safest format that holds it).
+            Values that cannot be stored are skipped and named in the record.
+        notebook: the notebook this commit belongs to (its history is kept apart).
+        params: hyperparameters; merged over those given to :func:`log_params`.
+        metrics: final metric values; merged over those given to :func:`log_metrics`.
+        data: paths or globs of data files to hash into the record.
+        repo: a path inside the project (the store is created if missing).
+        branch: commit to this branch instead of the notebook's current one.
+        author: ``"Name <email>"``; defaults to the environment / login name.
+        notebook_content: the notebook as the user sees it (nbformat dict or JSON bytes);
+            defaults to the saved file.
+        sources: record the local source files imported (True), none (False) or these.
+        allow_pickle: allow the cloudpickle fallback for objects no safe format holds.
+        max_variable_bytes: skip variables bigger than this.
+        skipped: variables the caller already skipped, name -> reason.
+        kernel: facts about the kernel (name, language) to record.
+        status: ``"ok"`` or ``"failed"`` (a failed run is still recorded).
+        extra: more JSON-able fields for the record.
+
+    Raises:
+        RefConflictError: another process moved the branch during the commit (retry).
+        MlvcError: bad arguments (notebook outside the project, bad names, missing data).
+    """
+    from . import capture
+
+    timings: dict[str, float] = {}
+    t_start = time.perf_counter()
+    store = _store(repo, create=True)
+    nb = _rel_notebook(store, notebook)
+    branch = validate_name(branch) if branch else current_branch(store, nb)
+    ref = branch_ref(nb, branch)
+    parent = store.ref(ref)
+
+    # variables
+    var_tree: dict[str, Any] = {}
+    var_index: dict[str, Any] = {}
+    skipped_all: dict[str, str] = dict(skipped or {})
+    written = 0
+    with timed(timings, "variables"):
+        for name, value in (variables or {}).items():
+            _validate_var_name(name)
+            try:
+                payload = serializers.serialize(
+                    value, allow_pickle=allow_pickle, max_bytes=max_variable_bytes
+                )
+                wp = payload_store.write_payload(store, payload)
+            except SerializationError as e:
+                skipped_all[name] = str(e)
+                continue
+            except OSError:
+                raise  # a full disk is not the variable's fault: abort the commit
+            except Exception as e:  # a serializer that raises skips the variable only
+                skipped_all[name] = f"{type(e).__name__}: {e}"
+                continue
+            written += wp.bytes_written
+            manifest_id = store.add_bytes(payload_store.manifest_bytes(wp.manifest))
+            var_tree[name] = payload_store.tree_entries(manifest_id, wp.part_ids)
+            entry: dict[str, Any] = {"format": payload.format, "size": payload.size}
+            for k, v in payload.meta.items():
+                if len(json.dumps(v, default=repr)) <= _RECORD_META_LIMIT:
+                    entry[k] = v
+            var_index[name] = entry
+
+    tree: dict[str, Any] = {}
+    if var_tree:
+        tree[VARS] = var_tree
+
+    # notebook
+    saved_at = None
+    with timed(timings, "notebook"):
+        if nb is not None:
+            nb_bytes = _notebook_bytes(store, nb, notebook_content)
+            if notebook_content is None:
+                saved_at = _iso((store.root / nb).stat().st_mtime)
+            tree[Path(nb).name] = store.add_bytes(nb_bytes)
+
+    # data files
+    data_index: dict[str, Any] = {}
+    with timed(timings, "data"):
+        if data:
+            hasher = capture.DataHasher(store.state_dir / "data-cache.json")
+            data_index = dict(hasher.hash_files(list(data), store.root))
+
+    # local sources
+    source_paths: list[str] = []
+    with timed(timings, "sources"):
+        if sources:
+            if sources is True:
+                found = capture.local_sources(store.root)
+            else:
+                found = {
+                    Path(s).resolve().relative_to(store.root).as_posix(): Path(s).resolve()
+                    for s in sources
+                }
+            src_tree: dict[str, Any] = {}
+            for rel, abspath in sorted(found.items()):
+                try:
+                    blob = store.add_bytes(abspath.read_bytes())
+                except OSError:
+                    continue
+                node = src_tree
+                parts = rel.split("/")
+                for d in parts[:-1]:
+                    node = node.setdefault(d, {})
+                node[parts[-1]] = blob
+                source_paths.append(rel)
+            if src_tree:
+                tree[SOURCES] = src_tree
+
+    # environment and hardware
+    with timed(timings, "env"):
+        tree[ENV] = store.add_bytes(_dumps(capture.environment()))
+        tree[HARDWARE] = store.add_bytes(_dumps(capture.hardware()))
+
+    all_params = {**_pending["params"], **{k: _json_value(v) for k, v in (params or {}).items()}}
+    all_metrics = {
+        **_pending["metrics"],
+        **{k: _json_value(v) for k, v in (metrics or {}).items()},
+    }
+    series = {k: list(v) for k, v in _pending["series"].items() if len(v) > 1}
+    name, email = _author(author)
+    now = time.time()
+    timings["total"] = time.perf_counter() - t_start
+    record: dict[str, Any] = {
+        "mlvc_record": RECORD_VERSION,
+        "message": message,
+        "author": name,
+        "email": email,
+        "time": _iso(now),
+        "notebook": nb,
+        "branch": branch,
+        "status": status,
+        "params": all_params,
+        "metrics": all_metrics,
+        "metric_series": series,
+        "variables": var_index,
+        "skipped": skipped_all,
+        "data": data_index,
+        "sources": source_paths,
+        "timings": {k: round(v, 6) for k, v in timings.items()},
+        "bytes_written": written,
+    }
+    if saved_at:
+        record["notebook_saved_at"] = saved_at
+    if kernel:
+        record["kernel"] = dict(kernel)
+    if extra:
+        record.update({k: _json_value(v) for k, v in extra.items()})
+    tree[RECORD] = store.add_bytes(_dumps(record))
+    tree_id = store.write_tree(tree)
+    reflog = f"mlvc commit: {message.splitlines()[0] if message else ''}"
+    for attempt in range(_COMMIT_RETRIES):
+        cid = store.write_commit(
+            tree_id, [parent] if parent else [], message, f"{name} <{email}>", when=now, tz_offset=0
+        )
+        try:
+            store.cas_ref(ref, parent, cid, message=reflog)
+            break
+        except RefConflictError:
+            # another process committed to this branch meanwhile: put ours on top of it
+            if attempt == _COMMIT_RETRIES - 1:
+                raise
+            parent = store.ref(ref)
+    store.set_head(ref)
+    _cache_summary(store, _summary(cid, record, [parent] if parent else [], int(now)))
+    for k in _pending:
+        _pending[k] = {}
+    return cid
+
+
+def _notebook_bytes(store: Store, nb: str, content: Any) -> bytes:
+    if content is None:
+        path = store.root / nb
+        try:
+            return path.read_bytes()
+        except FileNotFoundError:
+            raise MlvcError(f"notebook {nb!r} does not exist (save it first)") from None
+    if isinstance(content, bytes):
+        return content
+    if isinstance(content, str):
+        return content.encode()
+    import nbformat
+
+    text: str = nbformat.writes(nbformat.from_dict(content))  # type: ignore[no-untyped-call]
+    return (text + "\n").encode()
+
+
+# -- reading commits ---------------------------------------------------------------------
+def _record(store: Store, cid: str) -> dict[str, Any]:
+    c = store.commit_obj(cid)
+    found = store.tree_lookup(c.tree.decode(), RECORD)
+    if found is None:
+        # a commit not made by mlvc (e.g. pushed by plain git): describe what we can
+        return {
+            "message": c.message.decode("utf-8", "replace"),
+            "author": c.author.decode("utf-8", "replace").split(" <")[0],
+            "time": _iso(c.commit_time),
+            "params": {},
+            "metrics": {},
+            "variables": {},
+        }
+    rec: dict[str, Any] = store.read_json(found[1])
+    return rec
+
+
+def _summary(cid: str, rec: dict[str, Any], parents: list[str], ts: int) -> dict[str, Any]:
+    return {
+        "id": cid,
+        "ts": ts,
+        "short_id": cid[:8],
+        "message": rec.get("message", ""),
+        "author": rec.get("author", ""),
+        "email": rec.get("email", ""),
+        "time": rec.get("time", ""),
+        "branch": rec.get("branch"),
+        "notebook": rec.get("notebook"),
+        "status": rec.get("status", "ok"),
+        "params": rec.get("params", {}),
+        "metrics": rec.get("metrics", {}),
+        "variables": sorted(rec.get("variables", {})),
+        "parents": parents,
+    }
+
+
+def _summary_cache_path(store: Store) -> Path:
+    return store.state_dir / "summaries.jsonl"
+
+
+def _cache_summary(store: Store, summary: dict[str, Any]) -> None:
+    """Append a commit's summary to the log cache (derived from immutable commits, so an
+    entry never goes stale; a torn line from a killed process is skipped on read)."""
+    line = json.dumps(summary, separators=(",", ":")) + "\n"
+    with open(_summary_cache_path(store), "a", encoding="utf-8") as f:
+        f.write(line)
+
+
+_summary_memo: dict[Path, tuple[int, dict[str, dict[str, Any]]]] = {}
+
+
+def _load_summaries(store: Store) -> dict[str, dict[str, Any]]:
+    path = _summary_cache_path(store)
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        return {}
+    memo = _summary_memo.get(path)
+    if memo and memo[0] == size:
+        return memo[1]
+    out: dict[str, dict[str, Any]] = {}
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            try:
+                s = json.loads(line)
+                out[s["id"]] = s
+            except (ValueError, KeyError):
+                continue  # a torn line from a killed process
+    _summary_memo[path] = (size, out)
+    return out
+
+
+def _walk_summaries(
+    store: Store, heads: list[str], cache: dict[str, dict[str, Any]], limit: int | None
+) -> Iterator[dict[str, Any]]:
+    """Summaries of the commits reachable from ``heads``, newest first. Commits in the log
+    cache cost a dict lookup; others are read once and added to the cache."""
+
+    def get(cid: str) -> dict[str, Any]:
+        s = cache.get(cid)
+        if s is None or "ts" not in s:
+            c = store.commit_obj(cid)
+            parents = [p.decode() for p in c.parents]
+            s = _summary(cid, _record(store, cid), parents, c.commit_time)
+            cache[cid] = s
+            _cache_summary(store, s)
+        return s
+
+    heap: list[tuple[int, str]] = []
+    seen: set[str] = set()
+    for h in heads:
+        if h not in seen:
+            seen.add(h)
+            heapq.heappush(heap, (-get(h)["ts"], h))
+    n = 0
+    while heap and (limit is None or n < limit):
+        _, cid = heapq.heappop(heap)
+        s = get(cid)
+        yield s
+        n += 1
+        for p in s["parents"]:
+            if p not in seen:
+                seen.add(p)
+                heapq.heappush(heap, (-get(p)["ts"], p))
+
+
+def _decorations(store: Store) -> dict[str, dict[str, list[str]]]:
+    deco: dict[str, dict[str, list[str]]] = {}
+    for name, sha in store.repo.refs.as_dict().items():
+        for prefix, kind in ((HEADS, "branches"), (TAGS, "tags")):
+            split = split_ref(name, prefix)
+            if split:
+                deco.setdefault(sha.decode(), {}).setdefault(kind, []).append(split[1])
+    return deco
+
+
+def _notebook_heads(store: Store, nb: str | None, all_notebooks: bool) -> list[str]:
+    prefix = HEADS.encode() if all_notebooks else f"{HEADS}{notebook_key(nb)}/".encode()
+    heads = []
+    for name, sha in store.refs_under(prefix).items():
+        split = split_ref(name, HEADS)
+        if split is not None and (all_notebooks or split[0] == nb):
+            heads.append(sha)
+    return heads
+
+
+def log(
+    repo: str | os.PathLike[str] = ".",
+    notebook: str | os.PathLike[str] | None = None,
+    *,
+    branch: str | None = None,
+    rev: str | None = None,
+    limit: int | None = None,
+    skip: int = 0,
+) -> list[dict[str, Any]]:
+    """Commit summaries, newest first.
+
+    Args:
+        notebook: only this notebook's history (all branches); None: every notebook.
+        branch: only commits reachable from this branch (of ``notebook``).
+        rev: only commits reachable from this revision.
+        limit, skip: pagination.
+
+    Each summary has ``id``, ``short_id``, ``message``, ``author``, ``email``, ``time``,
+    ``branch``, ``notebook``, ``status``, ``params``, ``metrics``, ``variables`` (names),
+    ``parents``, ``branches`` and ``tags`` (the refs pointing at it).
+    """
+    store = _store(repo)
+    nb = _rel_notebook(store, notebook)
+    if rev:
+        heads = [resolve(store, rev, nb)]
+    elif branch:
+        sha = store.ref(branch_ref(nb, branch))
+        if sha is None:
+            raise RevisionNotFoundError(f"no branch {branch!r} for {nb or 'this store'}")
+        heads = [sha]
+    else:
+        heads = _notebook_heads(store, nb, notebook is None)
+    cache = _load_summaries(store)
+    deco = _decorations(store)
+    out = []
+    stop = None if limit is None else skip + limit
+    for i, summ in enumerate(_walk_summaries(store, heads, cache, stop)):
+        if i < skip:
+            continue
+        d = deco.get(summ["id"], {})
+        entry = {k: v for k, v in summ.items() if k != "ts"}
+        entry["branches"] = d.get("branches", [])
+        entry["tags"] = d.get("tags", [])
+        out.append(entry)
+    return out
+
+
+def show(
+    rev: str = "HEAD",
+    repo: str | os.PathLike[str] = ".",
+    notebook: str | os.PathLike[str] | None = None,
+) -> dict[str, Any]:
+    """The full record of a commit: the record JSON plus ``id``, ``parents``, ``env``,
+    ``hardware``, ``branches`` and ``tags``."""
+    store = _store(repo)
+    nb = _rel_notebook(store, notebook)
+    cid = resolve(store, rev, nb)
+    c = store.commit_obj(cid)
+    rec = _record(store, cid)
+    tree = c.tree.decode()
+    for key, fname in (("env", ENV), ("hardware", HARDWARE)):
+        found = store.tree_lookup(tree, fname)
+        rec[key] = store.read_json(found[1]) if found else {}
+    rec.setdefault("skipped", {})
+    rec.setdefault("data", {})
+    rec.setdefault("sources", [])
+    rec["id"] = cid
+    rec["parents"] = [p.decode() for p in c.parents]
+    d = _decorations(store).get(cid, {})
+    rec["branches"] = d.get("branches", [])
+    rec["tags"] = d.get("tags", [])
+    return rec
+
+
+def notebook_at(
+    rev: str = "HEAD",
+    repo: str | os.PathLike[str] = ".",
+    notebook: str | os.PathLike[str] | None = None,
+) -> bytes | None:
+    """The notebook (JSON bytes) stored in a commit, or None if it holds none."""
+    store = _store(repo)
+    nb = _rel_notebook(store, notebook)
+    cid = resolve(store, rev, nb)
+    return _notebook_blob(store, cid)
+
+
+def _notebook_blob(store: Store, cid: str) -> bytes | None:
+    rec = _record(store, cid)
+    path = rec.get("notebook")
+    if not path:
+        return None
+    found = store.tree_lookup(store.commit_obj(cid).tree.decode(), Path(path).name)
+    return store.read_blob(found[1]) if found else None
+
+
+# -- variables -------------------------------------------------------------------------
+def _manifest(store: Store, cid: str, name: str) -> dict[str, Any]:
+    tree = store.commit_obj(cid).tree.decode()
+    found = store.tree_lookup(tree, f"{VARS}/{name}/{payload_store.MANIFEST}")
+    if found is None:
+        rec = _record(store, cid)
+        why = rec.get("skipped", {}).get(name)
+        if why:
+            raise VariableNotFoundError(f"variable {name!r} was skipped in {cid[:8]}: {why}")
+        raise VariableNotFoundError(f"commit {cid[:8]} holds no variable {name!r}")
+    manifest: dict[str, Any] = store.read_json(found[1])
+    return manifest
+
+
+def _load_var(store: Store, cid: str, name: str, trusted: bool) -> Any:
+    manifest = _manifest(store, cid, name)
+    fmt = manifest["format"]
+    reader = payload_store.StoredPayload(store, manifest, name)
+    if payload_store.needs_trust(fmt, manifest["meta"]) and not trusted:
+        part_ids = [p for seg in manifest["segments"] for p in seg["parts"]]
+        if not trust.verify(manifest.get("signature"), fmt, manifest["meta"], part_ids):
+            raise TrustError(
+                f"variable {name!r} in {cid[:8]} is a pickle ({fmt}) that you did not write: "
+                "loading it runs code from whoever wrote it. Pass trust=True (--trust) if "
+                "you trust its author."
+            )
+        trusted = True
+    return serializers.deserialize(fmt, manifest["meta"], reader, trusted=trusted)
+
+
+def load(
+    rev: str,
+    name: str,
+    repo: str | os.PathLike[str] = ".",
+    notebook: str | os.PathLike[str] | None = None,
+    *,
+    trust: bool = False,
+) -> Any:
+    """One variable of a commit.
+
+    Raises:
+        VariableNotFoundError: the commit holds no such variable (or it was skipped).
+        TrustError: it is a pickle this user did not write, and ``trust`` is False.
+        CorruptObjectError: its bytes are damaged or missing.
+    """
+    store = _store(repo)
+    cid = resolve(store, rev, _rel_notebook(store, notebook))
+    return _load_var(store, cid, name, trust)
+
+
+def restore(
+    rev: str,
+    names: Iterable[str] | None = None,
+    repo: str | os.PathLike[str] = ".",
+    notebook: str | os.PathLike[str] | None = None,
+    *,
+    trust: bool = False,
+) -> dict[str, Any]:
+    """The variables of a commit (all, or ``names``) as a dict name -> value."""
+    store = _store(repo)
+    cid = resolve(store, rev, _rel_notebook(store, notebook))
+    if names is None:
+        found = store.tree_lookup(store.commit_obj(cid).tree.decode(), VARS)
+        names = [n.decode() for n in store.tree(found[1])] if found else []
+    return {n: _load_var(store, cid, n, trust) for n in names}
+
+
+# -- diff ------------------------------------------------------------------------------
+def diff(
+    a: str | None = None,
+    b: str | None = None,
+    repo: str | os.PathLike[str] = ".",
+    notebook: str | os.PathLike[str] | None = None,
+    *,
+    cells: bool = True,
+    values: bool = True,
+) -> dict[str, Any]:
+    """Differences between commits ``a`` and ``b`` (default: HEAD~1 and HEAD).
+
+    Sections: ``params``, ``metrics``, ``variables``, ``data``, ``env``, ``hardware``,
+    ``notebook``. ``cells=False`` skips the notebook cell diff; ``values=False`` skips
+    element-wise comparison of arrays.
+    """
+    from .diffs import diff_commits
+
+    store = _store(repo)
+    nb = _rel_notebook(store, notebook)
+    if a is None and b is None:
+        b_id = resolve(store, "HEAD", nb)
+        a_id = resolve(store, "HEAD~1", nb)
+    elif b is None:
+        a_id, b_id = resolve(store, a, nb), resolve(store, "HEAD", nb)
+    else:
+        a_id, b_id = resolve(store, a, nb), resolve(store, b, nb)
+    return diff_commits(store, a_id, b_id, cells=cells, values=values)
+
+
+# -- status ----------------------------------------------------------------------------
+def status(
+    repo: str | os.PathLike[str] = ".",
+    notebook: str | os.PathLike[str] | None = None,
+    variables: Mapping[str, Any] | None = None,
+    data: Iterable[str] | None = None,
+) -> dict[str, Any]:
+    """What a commit would record now, compared with HEAD of the notebook's branch.
+
+    Returns ``branch``, ``head`` (id or None), ``notebook`` (``path``, ``changed``),
+    ``variables`` (name -> added/changed/unchanged/removed, for the ``variables`` given),
+    ``data`` (path -> added/changed/unchanged/missing, for the files HEAD recorded plus
+    ``data``).
+    """
+    from . import capture
+
+    store = _store(repo)
+    nb = _rel_notebook(store, notebook)
+    br = current_branch(store, nb)
+    cid = head(store, nb)
+    rec = _record(store, cid) if cid else {}
+    out: dict[str, Any] = {"branch": br, "head": cid, "notebook": None}
+    if nb is not None:
+        path = store.root / nb
+        committed = _notebook_blob(store, cid) if cid else None
+        current = path.read_bytes() if path.exists() else None
+        out["notebook"] = {
+            "path": nb,
+            "exists": current is not None,
+            "changed": current is not None and current != committed,
+        }
+    var_status: dict[str, str] = {}
+    if variables is not None:
+        old = rec.get("variables", {})
+        for name, value in variables.items():
+            if name not in old:
+                var_status[name] = "added"
+                continue
+            try:
+                payload = serializers.serialize(value)
+                ids = _payload_ids(store, payload)
+                old_ids = (
+                    [p for seg in _manifest(store, cid, name)["segments"] for p in seg["parts"]]
+                    if cid
+                    else []
+                )
+                var_status[name] = "unchanged" if ids == old_ids else "changed"
+            except MlvcError:
+                var_status[name] = "changed"
+        for name in old:
+            if name not in variables:
+                var_status[name] = "removed"
+    out["variables"] = var_status
+    data_status: dict[str, str] = {}
+    old_data: dict[str, Any] = rec.get("data", {})
+    patterns = list(old_data) + list(data or [])
+    if patterns:
+        hasher = capture.DataHasher(store.state_dir / "data-cache.json")
+        for p in patterns:
+            try:
+                now = hasher.hash_files([p], store.root)
+            except MlvcError:
+                if p in old_data:
+                    data_status[p] = "missing"
+                continue
+            for rel, fr in now.items():
+                prev = old_data.get(rel)
+                data_status[rel] = (
+                    "added"
+                    if prev is None
+                    else "unchanged"
+                    if prev["hash"] == fr["hash"]
+                    else "changed"
+                )
+    out["data"] = data_status
+    return out
+
+
+def _payload_ids(store: Store, payload: serializers.Payload) -> list[str]:
+    """The part ids a payload would get, without writing (the fast-hash cache first)."""
+    from .store import objects
+
+    ids: list[str] = []
+    for seg in payload.segments:
+        if seg.data is None and seg.fingerprint:
+            hit = store.hash_cache.get(f"f{seg.fingerprint}.{seg.size}")
+            ids.extend(hit or ["?"])
+            continue
+        views = list(seg.chunks(payload_store.CHUNK_SIZE)) or [memoryview(b"")]
+        for view in views:
+            hit = (
+                store.hash_cache.get(payload_store._chunk_key(view))
+                if len(view) > payload_store.SMALL
+                else None
+            )
+            ids.append(hit[0] if hit else objects.blob_sha([view], len(view)))
+    return ids
+
+
+# -- branches and tags ---------------------------------------------------------------------
+def branches(
+    repo: str | os.PathLike[str] = ".", notebook: str | os.PathLike[str] | None = None
+) -> list[dict[str, Any]]:
+    """The notebook's branches: ``name``, ``head`` (commit id), ``current`` (bool)."""
+    store = _store(repo)
+    nb = _rel_notebook(store, notebook)
+    cur = current_branch(store, nb)
+    out = []
+    for name, sha in sorted(store.refs_under(f"{HEADS}{notebook_key(nb)}/".encode()).items()):
+        split = split_ref(name, HEADS)
+        if split is None or split[0] != nb:
+            continue
+        out.append({"name": split[1], "head": sha, "current": split[1] == cur})
+    if not any(b["current"] for b in out):
+        out.append({"name": cur, "head": None, "current": True})
+    return out
+
+
+def branch(
+    name: str,
+    rev: str | None = None,
+    repo: str | os.PathLike[str] = ".",
+    notebook: str | os.PathLike[str] | None = None,
+    *,
+    switch: bool = True,
+) -> dict[str, Any]:
+    """Create branch ``name`` at ``rev`` (default HEAD) and (by default) switch to it.
+
+    Before the first commit, this just names the branch the first commit will go to.
+
+    Raises:
+        InvalidNameError: a bad name. RefConflictError: the branch exists.
+    """
+    validate_name(name)
+    store = _store(repo, create=True)
+    nb = _rel_notebook(store, notebook)
+    ref = branch_ref(nb, name)
+    if store.ref(ref) is not None:
+        raise RefConflictError(f"branch {name!r} already exists")
+    start = resolve(store, rev, nb) if rev or head(store, nb) else None
+    if start:
+        store.cas_ref(ref, None, start, message=f"mlvc branch: from {start[:8]}")
+    if switch:
+        set_current_branch(store, nb, name)
+    return {"name": name, "head": start, "current": switch}
+
+
+def switch_branch(
+    name: str,
+    repo: str | os.PathLike[str] = ".",
+    notebook: str | os.PathLike[str] | None = None,
+) -> None:
+    """Make ``name`` (an existing branch) the one new commits go to."""
+    store = _store(repo)
+    nb = _rel_notebook(store, notebook)
+    if store.ref(branch_ref(nb, validate_name(name))) is None:
+        raise RevisionNotFoundError(f"no branch {name!r}")
+    set_current_branch(store, nb, name)
+
+
+def delete_branch(
+    name: str, repo: str | os.PathLike[str] = ".", notebook: str | os.PathLike[str] | None = None
+) -> None:
+    store = _store(repo)
+    nb = _rel_notebook(store, notebook)
+    if current_branch(store, nb) == name:
+        raise RefConflictError(f"cannot delete {name!r}: it is the current branch")
+    ref = branch_ref(nb, validate_name(name))
+    sha = store.ref(ref)
+    if sha is None:
+        raise RevisionNotFoundError(f"no branch {name!r}")
+    store.cas_ref(ref, sha, None, message="mlvc branch delete")
+
+
+def tags(
+    repo: str | os.PathLike[str] = ".", notebook: str | os.PathLike[str] | None = None
+) -> list[dict[str, Any]]:
+    store = _store(repo)
+    nb = _rel_notebook(store, notebook)
+    out = []
+    for name, sha in sorted(store.refs_under(f"{TAGS}{notebook_key(nb)}/".encode()).items()):
+        split = split_ref(name, TAGS)
+        if split is not None and split[0] == nb:
+            out.append({"name": split[1], "commit": sha})
+    return out
+
+
+def tag(
+    name: str,
+    rev: str | None = None,
+    repo: str | os.PathLike[str] = ".",
+    notebook: str | os.PathLike[str] | None = None,
+    *,
+    force: bool = False,
+    delete: bool = False,
+) -> dict[str, Any]:
+    """Tag ``rev`` (default HEAD) as ``name``; ``force`` moves an existing tag (an alias
+    like ``champion``); ``delete`` removes it."""
+    validate_name(name, "tag")
+    store = _store(repo)
+    nb = _rel_notebook(store, notebook)
+    ref = tag_ref(nb, name)
+    old = store.ref(ref)
+    if delete:
+        if old is None:
+            raise RevisionNotFoundError(f"no tag {name!r}")
+        store.cas_ref(ref, old, None, message="mlvc tag delete")
+        return {"name": name, "commit": None}
+    cid = resolve(store, rev, nb)
+    if old is not None and not force and old != cid:
+        raise RefConflictError(f"tag {name!r} already exists (use force to move it)")
+    if old != cid:
+        store.cas_ref(ref, old, cid, message=f"mlvc tag {name}")
+    return {"name": name, "commit": cid}
+
+
+# -- checkout --------------------------------------------------------------------------
+def checkout(
+    rev: str,
+    repo: str | os.PathLike[str] = ".",
+    notebook: str | os.PathLike[str] | None = None,
+    *,
+    write_notebook: bool = True,
+    safety_commit: bool = True,
+) -> dict[str, Any]:
+    """Put the notebook of ``rev`` back in place (the kernel side restores variables).
+
+    If ``rev`` is a branch of the notebook, it becomes the current branch. Otherwise the
+    current branch stays and the next commit lands on top of it: rolling back never
+    loses history. When the notebook file differs from what HEAD recorded, it is
+    committed first as a safety commit, so nothing is lost.
+
+    Returns ``commit`` (id), ``branch``, ``safety_commit`` (id or None),
+    ``notebook_written`` (bool) and ``variables`` (the names the commit holds).
+    """
+    store = _store(repo)
+    nb = _rel_notebook(store, notebook)
+    cid = resolve(store, rev, nb)
+    safety = None
+    if write_notebook and nb is not None and safety_commit:
+        st = status(repo, nb)
+        if st["notebook"] and st["notebook"]["changed"]:
+            safety = commit(
+                f"mlvc: safety commit before checkout of {rev}",
+                notebook=store.root / nb,
+                repo=repo,
+                sources=False,
+            )
+    written = False
+    if write_notebook and nb is not None:
+        content = _notebook_blob(store, cid)
+        if content is not None:
+            path = store.root / nb
+            tmp = path.with_name(f".{path.name}.mlvc-tmp")
+            tmp.write_bytes(content)
+            os.replace(tmp, path)
+            written = True
+    br = None
+    if nb is not None or store.ref(branch_ref(nb, rev)) is not None:
+        try:
+            if store.ref(branch_ref(nb, validate_name(rev))) is not None:
+                set_current_branch(store, nb, rev)
+                br = rev
+        except InvalidNameError:
+            pass
+    return {
+        "commit": cid,
+        "branch": br or current_branch(store, nb),
+        "safety_commit": safety,
+        "notebook_written": written,
+        "variables": sorted(_record(store, cid).get("variables", {})),
+    }
+
+
+# -- maintenance -------------------------------------------------------------------------
+def fsck(repo: str | os.PathLike[str] = ".") -> dict[str, Any]:
+    """Verify every object reachable from every ref, payload bytes included."""
+    from .store.fsck import fsck as run
+
+    return run(_store(repo))
+
+
+def du(repo: str | os.PathLike[str] = ".") -> dict[str, Any]:
+    """Bytes on disk, and payload bytes per branch (total and unique to it)."""
+    from .store.fsck import du as run
+
+    return run(_store(repo))
+
+
+def _pending_state() -> dict[str, Any]:
+    return {k: dict(v) for k, v in _pending.items()}
+
+
+__all__ = [
+    "branch",
+    "branches",
+    "checkout",
+    "commit",
+    "delete_branch",
+    "diff",
+    "du",
+    "fsck",
+    "init",
+    "load",
+    "log",
+    "log_metrics",
+    "log_params",
+    "notebook_at",
+    "restore",
+    "show",
+    "status",
+    "switch_branch",
+    "tag",
+    "tags",
+]

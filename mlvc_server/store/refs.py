@@ -1,0 +1,111 @@
+"""How notebooks, branches and tags map onto git ref names.
+
+Experiments are kept per notebook so that two notebooks in one folder don't mix
+histories: the branch ``main`` of ``exp/train.ipynb`` is the git ref
+``refs/heads/exp/train.ipynb/main``; its tag ``champion`` is
+``refs/tags/exp/train.ipynb/champion``. Commits made without a notebook (scripts, CI)
+live under the key ``_``. Characters that git forbids in ref names are percent-encoded,
+so any notebook file name works; branch and tag names themselves are validated instead.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import quote, unquote
+
+from ..errors import InvalidNameError
+
+NO_NOTEBOOK = "_"
+DEFAULT_BRANCH = "main"
+HEADS = "refs/heads/"
+TAGS = "refs/tags/"
+
+_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+@=-]*(/[A-Za-z0-9][A-Za-z0-9._+@=-]*)*$")
+
+
+def validate_name(name: str, kind: str = "branch") -> str:
+    """Check a branch or tag name; return it or raise :class:`InvalidNameError`.
+
+    Allowed: letters, digits and ``. _ + @ = -``, ``/`` between parts; each part starts
+    with a letter or digit; no ``..``, no ``@{``, no part ending in ``.lock`` or ``.``,
+    no ``.ipynb`` ending (it would be ambiguous with a notebook key), at most 200 chars.
+    """
+    if not isinstance(name, str) or not name:
+        raise InvalidNameError(f"invalid {kind} name {name!r}: it must be a non-empty string")
+    reason = None
+    if len(name) > 200:
+        reason = "is longer than 200 characters"
+    elif not _NAME_RE.match(name):
+        reason = (
+            "may use only letters, digits, '.', '_', '+', '@', '=', '-' and '/' between "
+            "parts, each part starting with a letter or digit"
+        )
+    elif ".." in name or "@{" in name:
+        reason = "may not contain '..' or '@{'"
+    elif any(p.endswith((".lock", ".")) for p in name.split("/")):
+        reason = "may not have a part ending in '.lock' or '.'"
+    elif name.endswith(".ipynb"):
+        reason = "may not end in '.ipynb'"
+    elif name == "HEAD" or re.fullmatch(r"[0-9a-f]{4,40}", name):
+        reason = "would be mistaken for a revision (HEAD or a commit id)"
+    if reason:
+        raise InvalidNameError(f"invalid {kind} name {name!r}: it {reason}")
+    return name
+
+
+def notebook_key(notebook: str | None) -> str:
+    """The key of a notebook (its POSIX path relative to the project root) in ref names."""
+    if not notebook:
+        return NO_NOTEBOOK
+    if not notebook.endswith(".ipynb"):
+        raise InvalidNameError(f"notebook path {notebook!r} does not end in '.ipynb'")
+    parts = []
+    for part in notebook.split("/"):
+        if part in ("", "."):
+            continue
+        if part == "..":
+            raise InvalidNameError(f"notebook path {notebook!r} leaves the project")
+        enc = quote(part, safe="-_,+=@").replace("~", "%7E")
+        if enc.startswith("."):
+            enc = "%2E" + enc[1:]
+        if enc.endswith(".lock"):
+            enc = enc[:-5] + "%2Elock"
+        if enc.endswith("."):
+            enc = enc[:-1] + "%2E"
+        parts.append(enc)
+    if not parts:
+        return NO_NOTEBOOK
+    return "/".join(parts)
+
+
+def notebook_from_key(key: str) -> str | None:
+    """Inverse of :func:`notebook_key`."""
+    if key == NO_NOTEBOOK:
+        return None
+    return "/".join(unquote(p) for p in key.split("/"))
+
+
+def branch_ref(notebook: str | None, branch: str) -> bytes:
+    return f"{HEADS}{notebook_key(notebook)}/{branch}".encode()
+
+
+def tag_ref(notebook: str | None, tag: str) -> bytes:
+    return f"{TAGS}{notebook_key(notebook)}/{tag}".encode()
+
+
+def split_ref(ref: bytes, prefix: str) -> tuple[str | None, str] | None:
+    """Split ``refs/heads/<key>/<name>`` into (notebook, name).
+
+    The notebook key ends at the first part ending in ``.ipynb`` (or is ``_``); branch
+    names never end in ``.ipynb``, so the split is unambiguous.
+    """
+    s = ref.decode("utf-8", "replace")
+    if not s.startswith(prefix):
+        return None
+    parts = s[len(prefix) :].split("/")
+    if parts[0] == NO_NOTEBOOK and len(parts) > 1:
+        return None, "/".join(parts[1:])
+    for i, p in enumerate(parts[:-1]):
+        if unquote(p).endswith(".ipynb"):
+            return notebook_from_key("/".join(parts[: i + 1])), "/".join(parts[i + 1 :])
+    return None

@@ -1,0 +1,399 @@
+"""The sidecar store: a bare git repository at ``<project>/.mlvc``.
+
+Plain git reads it (``git --git-dir .mlvc log --all``). dulwich handles trees, commits
+and refs; big payload blobs go through :mod:`.objects`. Writes are crash-safe: objects
+are written (to temporary files renamed into place) before the ref that makes them
+reachable, and refs move by compare-and-swap under git's lock files.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import xxhash
+from dulwich.errors import NotGitRepository
+from dulwich.file import FileLocked
+from dulwich.objects import Blob, Commit, ObjectID, ShaFile, Tree
+from dulwich.refs import Ref
+from dulwich.repo import Repo
+
+from ..errors import CorruptObjectError, NotARepositoryError, RefConflictError
+from . import objects
+from .hashcache import HashCache
+
+STORE_DIR = ".mlvc"
+#: A ref lock older than this was left by a killed process (writing a ref takes µs).
+STALE_LOCK_SECONDS = 30
+
+
+def find_root(start: str | os.PathLike[str] = ".") -> Path:
+    """The project root: the nearest folder at or above ``start`` holding ``.mlvc/``."""
+    p = Path(start).resolve()
+    if p.is_file():
+        p = p.parent
+    for candidate in (p, *p.parents):
+        if (candidate / STORE_DIR / "HEAD").is_file():
+            return candidate
+    raise NotARepositoryError(
+        f"no mlvc store at or above {str(p)!r}: run `mlvc init` (or commit once) in the "
+        "project folder"
+    )
+
+
+class Store:
+    """An open ``.mlvc`` store. Use as a context manager or call :meth:`close`."""
+
+    def __init__(self, root: str | os.PathLike[str]) -> None:
+        self.root = Path(root).resolve()
+        self.path = self.root / STORE_DIR
+        try:
+            self.repo = Repo(str(self.path))
+        except NotGitRepository:
+            raise NotARepositoryError(f"{str(self.path)!r} is not an mlvc store") from None
+        self.objects_dir = self.path / "objects"
+        self.state_dir = self.path / "mlvc"
+        self.state_dir.mkdir(exist_ok=True)
+        self.hash_cache = HashCache(self.state_dir / "hashcache")
+        #: fsync objects and refs before they are renamed into place (power-loss safety;
+        #: a killed process loses nothing without it).
+        self.fsync = False
+        self._objects = str(self.objects_dir)
+        self._packs = str(self.objects_dir / "pack")
+        self._packs_mtime = -1
+        self._packs_any = False
+
+    # -- lifecycle -------------------------------------------------------------------
+    @classmethod
+    def init(cls, root: str | os.PathLike[str]) -> Store:
+        """Create the store under ``root`` (idempotent) and open it."""
+        path = Path(root).resolve() / STORE_DIR
+        if not (path / "HEAD").is_file():
+            path.mkdir(parents=True, exist_ok=True)
+            repo = Repo.init_bare(str(path))
+            cfg = repo.get_config()
+            # Auto-gc would pack big payloads with dulwich's in-memory packer.
+            cfg.set((b"gc",), b"auto", b"0")
+            cfg.set((b"core",), b"bigFileThreshold", b"1073741824")
+            cfg.set((b"mlvc",), b"version", b"1")
+            cfg.write_to_path()
+            (path / "description").write_text("mlvc experiment store\n")
+            repo.close()
+            (path / "mlvc").mkdir(exist_ok=True)
+            (path / ".gitignore").write_text("*\n")
+        return cls(path.parent)
+
+    @classmethod
+    def open(cls, start: str | os.PathLike[str] = ".", *, create: bool = False) -> Store:
+        """Open the store of the project containing ``start`` (creating it if asked)."""
+        try:
+            return cls(find_root(start))
+        except NotARepositoryError:
+            if not create:
+                raise
+            p = Path(start).resolve()
+            return cls.init(p.parent if p.is_file() else p)
+
+    def close(self) -> None:
+        self.repo.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- objects ---------------------------------------------------------------------
+    def has_object(self, sha: str) -> bool:
+        """Whether the object exists (a stat for loose objects, pack indexes otherwise)."""
+        if os.path.exists(f"{self._objects}/{sha[:2]}/{sha[2:]}"):
+            return True
+        return self._has_packs() and bool(
+            self.repo.object_store.contains_packed(ObjectID(sha.encode()))
+        )
+
+    def _has_packs(self) -> bool:
+        try:
+            mtime = os.stat(self._packs).st_mtime_ns
+        except FileNotFoundError:
+            return False
+        if mtime != self._packs_mtime:
+            self._packs_mtime = mtime
+            self._packs_any = any(n.endswith(".pack") for n in os.listdir(self._packs))
+        return self._packs_any
+
+    def add(self, obj: ShaFile) -> str:
+        """Write a small object (tree, commit, JSON blob) zlib-compressed, if missing."""
+        sha = obj.id.decode()
+        if not self.has_object(sha):
+            objects.write_compressed(
+                self.objects_dir, sha, obj.as_legacy_object(), fsync=self.fsync
+            )
+        return sha
+
+    def add_bytes(self, data: bytes) -> str:
+        return self.add(Blob.from_string(data))
+
+    def get(self, sha: str) -> ShaFile:
+        try:
+            return self.repo.object_store[ObjectID(sha.encode())]
+        except KeyError:
+            raise CorruptObjectError(f"object {sha} is missing from the store") from None
+
+    def read_blob(self, sha: str) -> bytes:
+        obj = self.get(sha)
+        if not isinstance(obj, Blob):
+            raise CorruptObjectError(f"object {sha} is not a blob")
+        return obj.as_raw_string()
+
+    def read_blob_into(self, sha: str, out: memoryview, xxh3: str | None = None) -> None:
+        """Read blob ``sha`` into ``out`` (raises KeyError if absent).
+
+        With ``xxh3`` (the 128-bit xxh3 hex digest of the content, as recorded in a
+        manifest), our own stored-block objects are read with a few ``preadv`` calls and
+        checked against it; other objects are inflated and checked by zlib's Adler-32.
+        """
+        path = objects.loose_path(self.objects_dir, sha)
+        try:
+            if xxh3 is not None and objects.read_stored_fast(path, len(out), out):
+                if xxhash.xxh3_128_hexdigest(out) != xxh3:
+                    raise CorruptObjectError(
+                        "content does not match its recorded hash (flipped or damaged bytes)"
+                    )
+                return
+            objects.read_loose_into(path, len(out), out)
+            return
+        except FileNotFoundError:
+            pass
+        try:
+            obj = self.repo.object_store[ObjectID(sha.encode())]
+        except KeyError:
+            raise KeyError(sha) from None
+        data = obj.as_raw_string()
+        if len(data) != len(out):
+            raise CorruptObjectError(f"object {sha} has {len(data)} bytes, expected {len(out)}")
+        out[:] = data
+
+    def read_json(self, sha: str) -> Any:
+        return json.loads(self.read_blob(sha))
+
+    def tree(self, sha: str) -> Tree:
+        obj = self.get(sha)
+        if not isinstance(obj, Tree):
+            raise CorruptObjectError(f"object {sha} is not a tree")
+        return obj
+
+    def commit_obj(self, sha: str) -> Commit:
+        obj = self.get(sha)
+        if not isinstance(obj, Commit):
+            raise CorruptObjectError(f"object {sha} is not a commit")
+        return obj
+
+    def tree_lookup(self, tree_sha: str, path: str) -> tuple[int, str] | None:
+        """(mode, id) of ``path`` inside a tree, or None."""
+        mode, sha = 0, tree_sha
+        for part in path.strip("/").split("/"):
+            tree = self.tree(sha)
+            try:
+                mode, raw = tree[part.encode()]
+            except KeyError:
+                return None
+            sha = raw.decode()
+        return mode, sha
+
+    def write_tree(self, entries: dict[str, Any]) -> str:
+        """Write nested trees from ``{name: blob id | (mode, id) | {sub entries}}``."""
+        tree = Tree()
+        for name, value in entries.items():
+            if isinstance(value, dict):
+                tree.add(name.encode(), 0o040000, ObjectID(self.write_tree(value).encode()))
+            elif isinstance(value, tuple):
+                tree.add(name.encode(), value[0], ObjectID(value[1].encode()))
+            else:
+                tree.add(name.encode(), 0o100644, ObjectID(value.encode()))
+        return self.add(tree)
+
+    def write_commit(
+        self,
+        tree: str,
+        parents: list[str],
+        message: str,
+        author: str,
+        when: float | None = None,
+        tz_offset: int | None = None,
+    ) -> str:
+        c = Commit()
+        c.tree = ObjectID(tree.encode())
+        c.parents = [ObjectID(p.encode()) for p in parents]
+        c.author = c.committer = author.encode()
+        when = time.time() if when is None else when
+        c.author_time = c.commit_time = int(when)
+        if tz_offset is None:
+            tz_offset = -time.timezone if time.localtime(when).tm_isdst == 0 else -time.altzone
+        c.author_timezone = c.commit_timezone = tz_offset
+        c.encoding = b"UTF-8"
+        c.message = message.encode()
+        return self.add(c)
+
+    # -- refs ------------------------------------------------------------------------
+    def ref(self, name: bytes) -> str | None:
+        try:
+            return self.repo.refs[Ref(name)].decode()
+        except KeyError:
+            return None
+
+    def refs_under(self, prefix: bytes) -> dict[bytes, str]:
+        """Refs whose full name starts with ``prefix`` (e.g. ``refs/heads/a.ipynb/``)."""
+        out: dict[bytes, str] = {}
+        for name, sha in self.repo.refs.as_dict().items():
+            if name.startswith(prefix):
+                out[name] = sha.decode()
+        return out
+
+    def _read_ref_file(self, name: bytes) -> str | None:
+        try:
+            with open(self.path / name.decode(), "rb") as f:
+                value = f.read().strip()
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+            packed = self.repo.refs.get_packed_refs().get(Ref(name))
+            return packed.decode() if packed else None
+        return value.decode() if len(value) == 40 else None
+
+    def _swap(self, name: bytes, old: str | None, new: str, message: str) -> bool:
+        """Compare-and-swap a loose ref under git's ``.lock`` protocol (no fsync unless
+        :attr:`fsync`). Returns False if the ref is not at ``old``."""
+        path = str(self.path / name.decode())
+        lock = path + ".lock"
+        try:
+            fd = os.open(lock, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        except FileNotFoundError:
+            try:
+                os.makedirs(os.path.dirname(path), exist_ok=True)
+            except (FileExistsError, NotADirectoryError):
+                raise RefConflictError(
+                    f"{name.decode()} cannot be created: a ref named like one of its "
+                    "parent folders exists"
+                ) from None
+            fd = os.open(lock, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        except NotADirectoryError:
+            raise RefConflictError(
+                f"{name.decode()} cannot be created: a ref named like one of its parent "
+                "folders exists"
+            ) from None
+        try:
+            if self._read_ref_file(name) != old:
+                os.close(fd)
+                os.unlink(lock)
+                return False
+            os.write(fd, new.encode() + b"\n")
+            if self.fsync:
+                os.fsync(fd)
+            os.close(fd)
+            fd = -1
+            try:
+                os.replace(lock, path)
+            except IsADirectoryError:
+                raise RefConflictError(
+                    f"{name.decode()} cannot be created: refs exist below that name"
+                ) from None
+        except BaseException:
+            if fd >= 0:
+                os.close(fd)
+            if os.path.exists(lock):
+                os.unlink(lock)
+            raise
+        self._reflog(name, old, new, message)
+        return True
+
+    def _reflog(self, name: bytes, old: str | None, new: str, message: str) -> None:
+        who = os.environ.get("MLVC_AUTHOR_NAME", "mlvc")
+        line = (
+            f"{old or '0' * 40} {new} {who} <mlvc> {int(time.time())} +0000\t"
+            f"{message.splitlines()[0] if message else ''}\n"
+        )
+        log = self.path / "logs" / name.decode()
+        try:
+            log.parent.mkdir(parents=True, exist_ok=True)
+            with open(log, "a", encoding="utf-8") as f:
+                f.write(line)
+        except OSError:
+            pass  # the reflog is a convenience, never a reason to fail a commit
+
+    def _break_stale_lock(self, name: bytes) -> bool:
+        lock = self.path / (name.decode() + ".lock")
+        try:
+            if time.time() - lock.stat().st_mtime > STALE_LOCK_SECONDS:
+                lock.unlink()
+                return True
+        except FileNotFoundError:
+            return True
+        return False
+
+    def cas_ref(self, name: bytes, old: str | None, new: str | None, message: str = "") -> None:
+        """Move ``name`` from ``old`` to ``new`` atomically (None: absent / delete).
+
+        Raises:
+            RefConflictError: the ref is not at ``old`` any more (someone else moved it).
+        """
+        msg = message.encode()
+        for attempt in range(60):
+            try:
+                if new is None:
+                    ok = self.repo.refs.remove_if_equals(
+                        Ref(name), ObjectID(old.encode()) if old else None, message=msg
+                    )
+                else:
+                    ok = self._swap(name, old, new, message)
+                break
+            except (FileLocked, FileExistsError):
+                if self._break_stale_lock(name):
+                    continue
+                time.sleep(min(0.001 * 2**attempt, 0.05))
+        else:
+            raise RefConflictError(
+                f"{name.decode()} stayed locked by another process (if none is running, "
+                f"remove {name.decode()}.lock in {self.path})"
+            )
+        if not ok:
+            raise RefConflictError(
+                f"{name.decode()} moved while we were writing (expected {old}, now "
+                f"{self.ref(name)}): another process committed at the same time"
+            )
+
+    def set_head(self, ref: bytes) -> None:
+        """Point the store's HEAD at ``ref`` so that plain ``git log`` shows it."""
+        try:
+            current = self.repo.refs.read_ref(Ref(b"HEAD"))
+            if current == b"ref: " + ref:
+                return
+            self.repo.refs.set_symbolic_ref(Ref(b"HEAD"), Ref(ref))
+        except FileLocked:
+            pass  # cosmetic; another process is doing the same
+
+    # -- walking ---------------------------------------------------------------------
+    def walk(self, heads: list[str], limit: int | None = None) -> Iterator[Commit]:
+        """Commits reachable from ``heads``, newest first (by commit time)."""
+        import heapq
+
+        seen: set[str] = set()
+        heap: list[tuple[int, str, Commit]] = []
+        for h in heads:
+            if h not in seen:
+                seen.add(h)
+                c = self.commit_obj(h)
+                heapq.heappush(heap, (-c.commit_time, h, c))
+        n = 0
+        while heap and (limit is None or n < limit):
+            _, _sha, c = heapq.heappop(heap)
+            yield c
+            n += 1
+            for p in c.parents:
+                ps = p.decode()
+                if ps not in seen:
+                    seen.add(ps)
+                    pc = self.commit_obj(ps)
+                    heapq.heappush(heap, (-pc.commit_time, ps, pc))

@@ -1,0 +1,125 @@
+"""Revision names: a full or abbreviated commit id, a branch, a tag, ``HEAD``, ``X~N``, ``X^``.
+
+Branch and tag names are looked up in the namespace of the notebook at hand first; with
+no notebook, a name that is unique across notebooks is accepted.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+from dulwich.objects import Commit
+
+from ..errors import RevisionNotFoundError
+from .refs import DEFAULT_BRANCH, HEADS, TAGS, branch_ref, notebook_key, split_ref, tag_ref
+from .repo import Store
+
+_SUFFIX = re.compile(r"(~\d*|\^+)$")
+_HEX = re.compile(r"^[0-9a-f]{4,40}$")
+
+
+def _heads_file(store: Store, notebook: str | None) -> Path:
+    key = notebook_key(notebook).replace("/", "%2F")
+    return store.state_dir / "current" / key
+
+
+def current_branch(store: Store, notebook: str | None) -> str:
+    """The branch new commits of ``notebook`` go to (``main`` until switched)."""
+    try:
+        name = _heads_file(store, notebook).read_text().strip()
+        return name or DEFAULT_BRANCH
+    except FileNotFoundError:
+        return DEFAULT_BRANCH
+
+
+def set_current_branch(store: Store, notebook: str | None, branch: str) -> None:
+    path = _heads_file(store, notebook)
+    path.parent.mkdir(exist_ok=True)
+    tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
+    tmp.write_text(branch + "\n")
+    os.replace(tmp, path)
+
+
+def head(store: Store, notebook: str | None) -> str | None:
+    """The tip of the notebook's current branch (None before its first commit)."""
+    return store.ref(branch_ref(notebook, current_branch(store, notebook)))
+
+
+def _by_name(store: Store, name: str, notebook: str | None) -> str | None:
+    if name.startswith("refs/"):
+        return store.ref(name.encode())
+    if notebook is not None or name.count("/") == 0:
+        for ref in (branch_ref(notebook, name), tag_ref(notebook, name)):
+            sha = store.ref(ref)
+            if sha:
+                return _peel(store, sha)
+    # a name unique across notebooks, or a qualified "<notebook>/<branch>"
+    found: set[str] = set()
+    for ref, ref_sha in store.repo.refs.as_dict().items():
+        for prefix in (HEADS, TAGS):
+            split = split_ref(ref, prefix)
+            if split is None:
+                continue
+            nb, short = split
+            qualified = f"{nb}/{short}" if nb else short
+            if (notebook is None and short == name) or qualified == name:
+                found.add(_peel(store, ref_sha.decode()))
+    if len(found) > 1:
+        raise RevisionNotFoundError(
+            f"{name!r} names commits in several notebooks: say which notebook, or use an id"
+        )
+    return found.pop() if found else None
+
+
+def _peel(store: Store, sha: str) -> str:
+    obj = store.get(sha)
+    while not isinstance(obj, Commit):
+        target = getattr(obj, "object", None)
+        if target is None:
+            raise RevisionNotFoundError(f"{sha} is not a commit")
+        obj = store.get(target[1].decode())
+    return obj.id.decode()
+
+
+def resolve(store: Store, rev: str | None, notebook: str | None = None) -> str:
+    """The commit id that ``rev`` names.
+
+    Raises:
+        RevisionNotFoundError: nothing matches, or an abbreviation is ambiguous.
+    """
+    rev = (rev or "HEAD").strip()
+    m = _SUFFIX.search(rev)
+    if m and m.start() > 0:
+        base = resolve(store, rev[: m.start()], notebook)
+        suffix = m.group(1)
+        steps = (int(suffix[1:] or 1)) if suffix.startswith("~") else len(suffix)
+        walk = base
+        for _ in range(steps):
+            parents = store.commit_obj(walk).parents
+            if not parents:
+                raise RevisionNotFoundError(f"{rev!r}: the history is shorter than that")
+            walk = parents[0].decode()
+        return walk
+    if rev == "HEAD":
+        tip = head(store, notebook)
+        if tip is None and notebook is None:
+            tip = store.ref(b"HEAD")
+        if tip is None:
+            raise RevisionNotFoundError("no commits yet on the current branch")
+        return tip
+    named = _by_name(store, rev, notebook)
+    if named:
+        return named
+    if _HEX.match(rev):
+        matches = [
+            s.decode()
+            for s in store.repo.object_store.iter_prefix(rev.encode())
+            if isinstance(store.get(s.decode()), Commit)
+        ]
+        if len(matches) == 1:
+            return matches[0]
+        if len(matches) > 1:
+            raise RevisionNotFoundError(f"{rev!r} is ambiguous: it starts {len(matches)} ids")
+    raise RevisionNotFoundError(f"unknown revision {rev!r}")
