@@ -64,7 +64,7 @@ def _parser() -> argparse.ArgumentParser:
     sp.add_argument("-n", "--limit", type=int)
     sp.add_argument("--skip", type=int, default=0)
     sp.add_argument("--branch")
-    sp.add_argument("--all", action="store_true", help="every notebook")
+    sp.add_argument("--all", action="store_true", help="every notebook's commits")
 
     sp = cmd("show", "One commit's record.")
     sp.add_argument("rev", nargs="?", default="HEAD")
@@ -216,7 +216,7 @@ def _run(args: argparse.Namespace) -> int:
         return 0
     nbarg = getattr(args, "notebook", None)
     if args.command == "log":
-        nb = None if args.all else nbarg
+        nb = None if args.all else _default_notebook(repo, nbarg)
         out = service.log(repo, nb, branch=args.branch, limit=args.limit, skip=args.skip)
         if not js:
             _print_log(out)

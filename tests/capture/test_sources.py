@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
 import sys
-import time
 import types
 from collections.abc import Iterator
 from pathlib import Path
@@ -109,9 +109,14 @@ def test_project_root_given_through_a_symlink(project: Path, tmp_path: Path) -> 
     assert "mlvc_t_local.py" in local_sources(link)
 
 
-def test_repeat_call_is_fast(project: Path) -> None:
-    local_sources(project)
-    start = time.perf_counter()
-    for _ in range(10):
-        local_sources(project)
-    assert (time.perf_counter() - start) / 10 < 0.005
+def test_repeat_call_reuses_per_file_decisions(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import mlvc_server.capture.sources as src
+
+    first = local_sources(project)
+    calls: list[str] = []
+    real = src._decide_file
+    monkeypatch.setattr(src, "_decide_file", lambda f, r: calls.append(f) or real(f, r))
+    assert local_sources(project) == first
+    assert [c for c in calls if os.path.isabs(c) and "mlvc_t" in c] == []
