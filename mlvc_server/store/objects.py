@@ -52,6 +52,14 @@ def _tmp_file(objects_dir: Path) -> tuple[int, str]:
             continue
 
 
+def discard(fd: int, path: str) -> None:
+    """Close ``fd`` (if open, i.e. >= 0) and remove the unfinished file ``path``."""
+    if fd >= 0:
+        os.close(fd)
+    if os.path.exists(path):
+        os.unlink(path)
+
+
 def _place(tmp: str, objects_dir: Path, sha: str) -> None:
     """Rename a finished temporary file to its object path (or drop it if present)."""
     d = f"{objects_dir}/{sha[:2]}"
@@ -150,10 +158,7 @@ def write_stored_blob(
         _place(tmp, objects_dir, sha)
         return sha
     except BaseException:
-        if fd >= 0:
-            os.close(fd)
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        discard(fd, tmp)
         raise
 
 
@@ -175,10 +180,7 @@ def write_compressed(objects_dir: Path, sha: str, legacy: bytes, *, fsync: bool 
         fd = -1
         _place(tmp, objects_dir, sha)
     except BaseException:
-        if fd >= 0:
-            os.close(fd)
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        discard(fd, tmp)
         raise
     return True
 

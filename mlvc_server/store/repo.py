@@ -301,10 +301,7 @@ class Store:
                     f"{name.decode()} cannot be created: refs exist below that name"
                 ) from None
         except BaseException:
-            if fd >= 0:
-                os.close(fd)
-            if os.path.exists(lock):
-                os.unlink(lock)
+            objects.discard(fd, lock)
             raise
         self._reflog(name, old, new, message)
         return True
