@@ -97,6 +97,20 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'mlvc_server' has no attribute {name!r}")
 
 
+def load_ipython_extension(ip: Any) -> None:
+    """``%load_ext mlvc_server``: register the ``%mlvc`` magics (imports nothing heavy)."""
+    from .kernel import load_ipython_extension as load
+
+    load(ip)
+
+
+def unload_ipython_extension(ip: Any) -> None:
+    """``%unload_ext mlvc_server``: stop data lineage and autocommit."""
+    from .kernel import unload_ipython_extension as unload
+
+    unload(ip)
+
+
 def _jupyter_labextension_paths() -> list[dict[str, str]]:
     return [{"src": "labextension", "dest": "jupyterlab-mlvc"}]
 

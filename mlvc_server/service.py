@@ -13,10 +13,13 @@ import heapq
 import json
 import math
 import os
+import re
 import socket
 import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -59,6 +62,32 @@ _COMMIT_RETRIES = 20
 _stores: dict[Path, Store] = {}
 _stores_lock = threading.Lock()
 _pending: dict[str, dict[str, Any]] = {"params": {}, "metrics": {}, "series": {}}
+#: Defaults for :func:`commit`'s ``author`` and ``max_variable_bytes`` (see
+#: :func:`commit_defaults`).
+_commit_defaults: ContextVar[dict[str, Any] | None] = ContextVar(
+    "mlvc_commit_defaults", default=None
+)
+
+
+@contextmanager
+def commit_defaults(
+    *, author: str | None = None, max_variable_bytes: int | None = None
+) -> Iterator[None]:
+    """Defaults for the commits made inside the block (this thread or task only).
+
+    The server uses it to make the commits that a kernel makes on its behalf carry the
+    Jupyter user as author and skip variables over the server's size limit, through the
+    same code path as ``%mlvc commit``. Arguments given to :func:`commit` win.
+
+    Args:
+        author: ``"Name <email>"`` or a name; None keeps the usual default.
+        max_variable_bytes: skip variables bigger than this; None for no limit.
+    """
+    token = _commit_defaults.set({"author": author, "max_variable_bytes": max_variable_bytes})
+    try:
+        yield
+    finally:
+        _commit_defaults.reset(token)
 
 
 # -- helpers ---------------------------------------------------------------------------
@@ -74,6 +103,19 @@ def _store(repo: str | os.PathLike[str], create: bool = False) -> Store:
         if st is None:
             st = _stores[root] = Store(root)
         return st
+
+
+_hashers: dict[Path, Any] = {}
+
+
+def _data_hasher(store: Store) -> Any:
+    """One DataHasher per store and process, so its stat cache stays in memory."""
+    from .capture import DataHasher
+
+    hasher = _hashers.get(store.root)
+    if hasher is None:
+        hasher = _hashers[store.root] = DataHasher(store.state_dir / "data-cache.json")
+    return hasher
 
 
 def _rel_notebook(store: Store, notebook: str | os.PathLike[str] | None) -> str | None:
@@ -229,6 +271,10 @@ def commit(
     """
     from . import capture
 
+    defaults = _commit_defaults.get() or {}
+    author = author or defaults.get("author")
+    if max_variable_bytes is None:
+        max_variable_bytes = defaults.get("max_variable_bytes")
     timings: dict[str, float] = {}
     t_start = time.perf_counter()
     store = _store(repo, create=True)
@@ -284,7 +330,7 @@ def commit(
     data_index: dict[str, Any] = {}
     with timed(timings, "data"):
         if data:
-            hasher = capture.DataHasher(store.state_dir / "data-cache.json")
+            hasher = _data_hasher(store)
             data_index = dict(hasher.hash_files(list(data), store.root))
 
     # local sources
@@ -722,16 +768,20 @@ def status(
     Returns ``branch``, ``head`` (id or None), ``notebook`` (``path``, ``changed``),
     ``variables`` (name -> added/changed/unchanged/removed, for the ``variables`` given),
     ``data`` (path -> added/changed/unchanged/missing, for the files HEAD recorded plus
-    ``data``).
+    ``data``) and ``skipped`` (the variables HEAD could not store, name -> reason).
     """
-    from . import capture
 
     store = _store(repo)
     nb = _rel_notebook(store, notebook)
     br = current_branch(store, nb)
     cid = head(store, nb)
     rec = _record(store, cid) if cid else {}
-    out: dict[str, Any] = {"branch": br, "head": cid, "notebook": None}
+    out: dict[str, Any] = {
+        "branch": br,
+        "head": cid,
+        "notebook": None,
+        "skipped": dict(rec.get("skipped", {})),
+    }
     if nb is not None:
         path = store.root / nb
         committed = _notebook_blob(store, cid) if cid else None
@@ -744,6 +794,7 @@ def status(
     var_status: dict[str, str] = {}
     if variables is not None:
         old = rec.get("variables", {})
+        old_parts = _part_ids_by_name(store, cid) if cid and old else {}
         for name, value in variables.items():
             if name not in old:
                 var_status[name] = "added"
@@ -751,12 +802,7 @@ def status(
             try:
                 payload = serializers.serialize(value)
                 ids = _payload_ids(store, payload)
-                old_ids = (
-                    [p for seg in _manifest(store, cid, name)["segments"] for p in seg["parts"]]
-                    if cid
-                    else []
-                )
-                var_status[name] = "unchanged" if ids == old_ids else "changed"
+                var_status[name] = "unchanged" if ids == old_parts.get(name) else "changed"
             except MlvcError:
                 var_status[name] = "changed"
         for name in old:
@@ -767,7 +813,7 @@ def status(
     old_data: dict[str, Any] = rec.get("data", {})
     patterns = list(old_data) + list(data or [])
     if patterns:
-        hasher = capture.DataHasher(store.state_dir / "data-cache.json")
+        hasher = _data_hasher(store)
         for p in patterns:
             try:
                 now = hasher.hash_files([p], store.root)
@@ -785,6 +831,33 @@ def status(
                     else "changed"
                 )
     out["data"] = data_status
+    return out
+
+
+#: Part ids of a stored variable by the id of its tree (immutable, so never stale): a
+#: repeated ``status`` (autocommit runs one per cell) reads each manifest once.
+_parts_memo: dict[str, list[str]] = {}
+
+
+def _part_ids_by_name(store: Store, cid: str) -> dict[str, list[str]]:
+    """Variable name -> the part ids of its payload in commit ``cid``."""
+    found = store.tree_lookup(store.commit_obj(cid).tree.decode(), VARS)
+    if found is None:
+        return {}
+    out: dict[str, list[str]] = {}
+    for name, _mode, sha in store.tree(found[1]).iteritems():
+        tree_id = sha.decode()
+        parts = _parts_memo.get(tree_id)
+        if parts is None:
+            entry = store.tree_lookup(tree_id, payload_store.MANIFEST)
+            if entry is None:
+                continue
+            manifest = store.read_json(entry[1])
+            parts = [p for seg in manifest["segments"] for p in seg["parts"]]
+            if len(_parts_memo) >= 100_000:
+                _parts_memo.clear()
+            _parts_memo[tree_id] = parts
+        out[name.decode()] = parts
     return out
 
 
@@ -926,6 +999,75 @@ def tag(
     return {"name": name, "commit": cid}
 
 
+def rename_branch(
+    old: str,
+    new: str,
+    repo: str | os.PathLike[str] = ".",
+    notebook: str | os.PathLike[str] | None = None,
+) -> dict[str, Any]:
+    """Rename the notebook's branch ``old`` to ``new``, keeping its commits.
+
+    The new ref is created at the same commit before the old one is deleted (a crash in
+    between leaves both, never neither); if ``old`` was the current branch, ``new`` is.
+    Before the first commit, renaming the current branch renames what it will be called.
+
+    Returns:
+        ``name``, ``head`` (commit id or None) and ``current`` (bool).
+
+    Raises:
+        InvalidNameError: a bad name. RefConflictError: ``new`` exists.
+        RevisionNotFoundError: there is no branch ``old``.
+    """
+    validate_name(old)
+    validate_name(new)
+    store = _store(repo)
+    nb = _rel_notebook(store, notebook)
+    old_ref, new_ref = branch_ref(nb, old), branch_ref(nb, new)
+    if store.ref(new_ref) is not None:
+        raise RefConflictError(f"branch {new!r} already exists")
+    sha = store.ref(old_ref)
+    current = current_branch(store, nb) == old
+    if sha is None and not current:
+        raise RevisionNotFoundError(f"no branch {old!r}")
+    if sha is not None:
+        store.cas_ref(new_ref, None, sha, message=f"mlvc branch: renamed from {old}")
+    if current:
+        set_current_branch(store, nb, new)
+    if sha is not None:
+        store.cas_ref(old_ref, sha, None, message=f"mlvc branch: renamed to {new}")
+    return {"name": new, "head": sha, "current": current}
+
+
+def rename_tag(
+    old: str,
+    new: str,
+    repo: str | os.PathLike[str] = ".",
+    notebook: str | os.PathLike[str] | None = None,
+) -> dict[str, Any]:
+    """Rename the notebook's tag ``old`` to ``new`` (same commit).
+
+    Returns:
+        ``name`` and ``commit``.
+
+    Raises:
+        InvalidNameError: a bad name. RefConflictError: ``new`` exists.
+        RevisionNotFoundError: there is no tag ``old``.
+    """
+    validate_name(old, "tag")
+    validate_name(new, "tag")
+    store = _store(repo)
+    nb = _rel_notebook(store, notebook)
+    old_ref, new_ref = tag_ref(nb, old), tag_ref(nb, new)
+    if store.ref(new_ref) is not None:
+        raise RefConflictError(f"tag {new!r} already exists")
+    sha = store.ref(old_ref)
+    if sha is None:
+        raise RevisionNotFoundError(f"no tag {old!r}")
+    store.cas_ref(new_ref, None, sha, message=f"mlvc tag: renamed from {old}")
+    store.cas_ref(old_ref, sha, None, message=f"mlvc tag: renamed to {new}")
+    return {"name": new, "commit": sha}
+
+
 # -- checkout --------------------------------------------------------------------------
 def checkout(
     rev: str,
@@ -984,6 +1126,168 @@ def checkout(
     }
 
 
+# -- compare and series ----------------------------------------------------------------
+#: Metric names made of (or ending in) these words are better when lower; the others
+#: when higher. See :func:`metric_goal`.
+LOWER_IS_BETTER = frozenset(
+    {
+        "loss",
+        "error",
+        "err",
+        "mse",
+        "rmse",
+        "mae",
+        "mape",
+        "smape",
+        "nll",
+        "perplexity",
+        "ppl",
+        "wer",
+        "cer",
+        "fpr",
+        "fnr",
+        "latency",
+        "duration",
+        "time",
+        "seconds",
+    }
+)
+
+
+def metric_goal(name: str) -> str:
+    """Whether a metric is better when higher (``"max"``) or lower (``"min"``).
+
+    The name is split into words at every character that is not a letter or digit
+    (``val_loss`` -> ``val``, ``loss``); it is ``"min"`` when one of the words is in
+    :data:`LOWER_IS_BETTER` or the name ends in ``loss`` or ``error`` (``valloss``),
+    else ``"max"`` (accuracy, F1, AUC, R2, BLEU...).
+
+    Args:
+        name: the metric's name.
+    """
+    low = name.lower()
+    words = {w for w in re.split(r"[^a-z0-9]+", low) if w}
+    if words & LOWER_IS_BETTER or low.endswith(("loss", "error")):
+        return "min"
+    return "max"
+
+
+def _number(v: Any) -> float | None:
+    if isinstance(v, bool) or not isinstance(v, int | float):
+        return None
+    f = float(v)
+    return f if math.isfinite(f) else None
+
+
+def compare(
+    repo: str | os.PathLike[str] = ".",
+    notebook: str | os.PathLike[str] | None = None,
+    *,
+    revs: Iterable[str] | None = None,
+    branch: str | None = None,
+    limit: int | None = None,
+) -> dict[str, Any]:
+    """A table of params and metrics over commits, with the best value of each metric.
+
+    Args:
+        notebook: the notebook whose history is compared.
+        revs: these revisions, in this order (duplicates once); None: the history.
+        branch: with ``revs`` None, only commits reachable from this branch.
+        limit: with ``revs`` None, the newest this many commits.
+
+    Returns:
+        ``rows`` (one per commit: ``id``, ``short_id``, ``message``, ``author``, ``time``,
+        ``branch``, ``status``, ``branches``, ``tags``, ``params``, ``metrics``),
+        ``columns`` (``params`` and ``metrics``: the sorted union of names) and ``best``
+        (metric -> ``goal``, ``value`` and ``ids``, the commits that reach it; numeric
+        values only, goal by :func:`metric_goal`).
+    """
+    if revs is not None:
+        store = _store(repo)
+        nb = _rel_notebook(store, notebook)
+        ids = list(dict.fromkeys(resolve(store, r, nb) for r in revs))
+        commits = [log(repo, notebook, rev=cid, limit=1)[0] for cid in ids]
+    else:
+        commits = log(repo, notebook, branch=branch, limit=limit)
+    keys = ("id", "short_id", "message", "author", "time", "branch", "status")
+    rows = [
+        {
+            **{k: c.get(k) for k in keys},
+            "branches": c.get("branches", []),
+            "tags": c.get("tags", []),
+            "params": c.get("params", {}),
+            "metrics": c.get("metrics", {}),
+        }
+        for c in commits
+    ]
+    params = sorted({k for r in rows for k in r["params"]})
+    metrics = sorted({k for r in rows for k in r["metrics"]})
+    best: dict[str, Any] = {}
+    for m in metrics:
+        goal = metric_goal(m)
+        values = [(v, r["id"]) for r in rows if (v := _number(r["metrics"].get(m))) is not None]
+        if not values:
+            continue
+        top = (min if goal == "min" else max)(v for v, _ in values)
+        best[m] = {"goal": goal, "value": top, "ids": [cid for v, cid in values if v == top]}
+    return {"rows": rows, "columns": {"params": params, "metrics": metrics}, "best": best}
+
+
+def series(
+    repo: str | os.PathLike[str] = ".",
+    notebook: str | os.PathLike[str] | None = None,
+    *,
+    metric: str | None = None,
+    branch: str | None = None,
+    limit: int | None = None,
+) -> dict[str, Any]:
+    """Metric values for charts: across commits, and step by step within each commit.
+
+    Args:
+        notebook: the notebook whose history is read.
+        metric: only this metric; None: every metric.
+        branch: only commits reachable from this branch.
+        limit: the newest this many commits.
+
+    Returns:
+        ``series``: metric -> ``goal``, ``points`` (oldest commit first: ``id``,
+        ``short_id``, ``time``, ``branch``, ``value``) and ``steps`` (per commit that
+        logged a series with ``log_metrics(step=...)``: ``id``, ``short_id`` and
+        ``steps``, a list of ``[step, value]``). Only numeric values are included.
+    """
+    commits = log(repo, notebook, branch=branch, limit=limit)
+    commits.reverse()
+    store = _store(repo)
+    out: dict[str, dict[str, Any]] = {}
+
+    def entry(name: str) -> dict[str, Any]:
+        e = out.get(name)
+        if e is None:
+            e = out[name] = {"goal": metric_goal(name), "points": [], "steps": []}
+        return e
+
+    for c in commits:
+        head_fields = {"id": c["id"], "short_id": c["short_id"]}
+        for name, value in c.get("metrics", {}).items():
+            v = _number(value)
+            if v is not None and (metric is None or name == metric):
+                entry(name)["points"].append(
+                    {**head_fields, "time": c["time"], "branch": c["branch"], "value": v}
+                )
+        rec_series = _record(store, c["id"]).get("metric_series") or {}
+        for name, steps in rec_series.items():
+            if metric is not None and name != metric:
+                continue
+            pts = [
+                [s, v]
+                for s, v in ((p[0], _number(p[1])) for p in steps if len(p) == 2)
+                if v is not None and _number(s) is not None
+            ]
+            if pts:
+                entry(name)["steps"].append({**head_fields, "steps": pts})
+    return {"series": out}
+
+
 # -- maintenance -------------------------------------------------------------------------
 def fsck(repo: str | os.PathLike[str] = ".") -> dict[str, Any]:
     """Verify every object reachable from every ref, payload bytes included."""
@@ -1008,6 +1312,8 @@ __all__ = [
     "branches",
     "checkout",
     "commit",
+    "commit_defaults",
+    "compare",
     "delete_branch",
     "diff",
     "du",
@@ -1017,8 +1323,12 @@ __all__ = [
     "log",
     "log_metrics",
     "log_params",
+    "metric_goal",
     "notebook_at",
+    "rename_branch",
+    "rename_tag",
     "restore",
+    "series",
     "show",
     "status",
     "switch_branch",

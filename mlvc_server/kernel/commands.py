@@ -1,0 +1,218 @@
+"""The ``%mlvc`` commands: each takes the kernel session and the parsed arguments.
+
+They print what they did in a sentence or two; errors are raised as
+:class:`mlvc_server.errors.MlvcError` (the magic turns them into one red line).
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from .. import service
+from ..errors import MlvcError, NotARepositoryError
+from . import autocommit, output, tracking
+from .lineage import lineage
+from .session import KernelSession, find_root
+
+__all__ = [
+    "cmd_autocommit",
+    "cmd_branch",
+    "cmd_checkout",
+    "cmd_commit",
+    "cmd_diff",
+    "cmd_init",
+    "cmd_log",
+    "cmd_restore",
+    "cmd_status",
+    "cmd_tag",
+    "cmd_track",
+    "cmd_untrack",
+]
+
+
+def _where(s: KernelSession, args: argparse.Namespace) -> tuple[Path, Path | None]:
+    """The project root and the notebook file; the store must exist."""
+    _, nb_file = s.notebook(args.notebook)
+    root = s.repo(nb_file)
+    if find_root(root) is None:
+        raise NotARepositoryError(
+            f"no mlvc store at or above {str(root)!r} yet: commit once or run `%mlvc init`"
+        )
+    return root, nb_file
+
+
+def _short(cid: str | None) -> str:
+    return cid[:8] if cid else "-"
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def cmd_init(s: KernelSession, args: argparse.Namespace) -> None:
+    """``%mlvc init [PATH]``: create the store."""
+    st = service.init(Path(args.path).expanduser() if args.path else Path.cwd())
+    lineage.set_root(st.root)
+    print(f"Initialized the mlvc store in {st.path}")
+
+
+def cmd_commit(s: KernelSession, args: argparse.Namespace) -> None:
+    """``%mlvc commit -m MSG ...``: commit the kernel's state."""
+    rec = s.commit(
+        args.message,
+        names=args.vars,
+        no_vars=args.no_vars,
+        params=dict(args.param),
+        metrics=dict(args.metric),
+        notebook=args.notebook,
+        branch=args.branch,
+    )
+    _print_commit(rec)
+
+
+def _print_commit(rec: dict[str, Any], prefix: str = "Committed") -> None:
+    where = f" ({rec['notebook']})" if rec.get("notebook") else ""
+    parts = [_plural(len(rec.get("variables", {})), "variable")]
+    if rec.get("data"):
+        parts.append(_plural(len(rec["data"]), "data file"))
+    line = f"{prefix} {_short(rec['id'])} on {rec.get('branch')}{where}: {', '.join(parts)}"
+    print(line)
+    for name, why in rec.get("skipped", {}).items():
+        print(f"  skipped {name}: {why}")
+
+
+def cmd_status(s: KernelSession, args: argparse.Namespace) -> None:
+    """``%mlvc status``: what changed since the last commit."""
+    st = s.status(args.notebook)
+    if st is None:
+        print("No mlvc store yet: the first %mlvc commit creates one here.")
+        return
+    output.show_status(st)
+
+
+def cmd_log(s: KernelSession, args: argparse.Namespace) -> None:
+    """``%mlvc log [-n N] [--all]``: the history."""
+    root, nb_file = _where(s, args)
+    nb = None if args.all else nb_file
+    commits = service.log(root, nb, limit=args.n)
+    output.show_log(commits, repo=str(root), notebook=str(nb) if nb else None)
+
+
+def cmd_diff(s: KernelSession, args: argparse.Namespace) -> None:
+    """``%mlvc diff [A [B]]``: what differs between two commits."""
+    root, nb_file = _where(s, args)
+    output.show_diff(service.diff(args.a, args.b, root, nb_file))
+
+
+def cmd_branch(s: KernelSession, args: argparse.Namespace) -> None:
+    """``%mlvc branch [NAME]``: list branches, or create one and switch to it."""
+    _, nb_file = s.notebook(args.notebook)
+    root = s.repo(nb_file)
+    if args.name is None:
+        if find_root(root) is None:
+            print("* main (no commits yet)")
+            return
+        for b in service.branches(root, nb_file):
+            mark = "*" if b["current"] else " "
+            print(f"{mark} {b['name']}  {_short(b['head'])}")
+        return
+    b = service.branch(args.name, None, root, nb_file)
+    lineage.set_root(find_root(root) or root)
+    start = f" at {_short(b['head'])}" if b["head"] else " (no commits yet)"
+    print(f"Created branch {b['name']}{start}; new commits go to it.")
+
+
+def cmd_tag(s: KernelSession, args: argparse.Namespace) -> None:
+    """``%mlvc tag [NAME [REV]] [-f]``: list tags, or tag a commit."""
+    root, nb_file = _where(s, args)
+    if args.name is None:
+        tags = service.tags(root, nb_file)
+        for t in tags:
+            print(f"{t['name']}  {_short(t['commit'])}")
+        if not tags:
+            print("No tags.")
+        return
+    t = service.tag(args.name, args.rev, root, nb_file, force=args.force)
+    print(f"Tagged {_short(t['commit'])} as {t['name']}")
+
+
+def _print_restored(restored: list[str], failed: dict[str, str], cid: str) -> None:
+    if restored:
+        print(f"Restored {', '.join(restored)} from {_short(cid)}")
+    for name, why in failed.items():
+        output.error(f"not restored {name}: {why}")
+
+
+def cmd_restore(s: KernelSession, args: argparse.Namespace) -> None:
+    """``%mlvc restore REV [VAR ...] [--trust]``: variables back into the kernel."""
+    _where(s, args)
+    rec, restored, failed = s.restore(
+        args.rev, args.vars or None, trust=args.trust, notebook=args.notebook
+    )
+    if not restored and not failed:
+        print(f"Commit {_short(rec['id'])} holds no variables.")
+    _print_restored(restored, failed, rec["id"])
+
+
+def cmd_checkout(s: KernelSession, args: argparse.Namespace) -> None:
+    """``%mlvc checkout REV [--vars-only | --notebook-only] [--trust]``."""
+    _where(s, args)
+    res = s.checkout(
+        args.rev,
+        variables=not args.notebook_only,
+        write_notebook=not args.vars_only,
+        trust=args.trust,
+        notebook=args.notebook,
+    )
+    if res["safety_commit"]:
+        print(f"Saved your current state as commit {_short(res['safety_commit'])} first.")
+    what = []
+    if res["notebook_written"]:
+        what.append("notebook written")
+    print(
+        f"Checked out {_short(res['commit'])} (branch {res['branch']})"
+        + (f": {', '.join(what)}" if what else "")
+    )
+    _print_restored(res["restored"], res["failed"], res["commit"])
+
+
+def _track_target(s: KernelSession, args: argparse.Namespace) -> tuple[Path, str | None]:
+    _, nb_file = s.notebook(args.notebook)
+    root = s.repo(nb_file)
+    if find_root(root) is None:
+        root = service.init(root).root
+    return root, s.rel_notebook(root, nb_file)
+
+
+def cmd_track(s: KernelSession, args: argparse.Namespace) -> None:
+    """``%mlvc track [GLOB]``: hash files matching GLOB at every commit."""
+    root, nb = _track_target(s, args)
+    if args.glob is None:
+        patterns = tracking.tracked(root, nb)
+        print("\n".join(patterns) if patterns else "No tracked patterns.")
+        return
+    pattern = tracking.normalize(args.glob, root, Path.cwd())
+    added = tracking.track(root, nb, pattern)
+    matching, _ = tracking.existing(root, [pattern])
+    note = "" if matching else " (it matches no file yet)"
+    print(f"{'Tracking' if added else 'Already tracking'} {pattern!r}{note}")
+
+
+def cmd_untrack(s: KernelSession, args: argparse.Namespace) -> None:
+    """``%mlvc untrack GLOB``: stop tracking GLOB."""
+    root, nb = _track_target(s, args)
+    pattern = tracking.normalize(args.glob, root, Path.cwd())
+    if not tracking.untrack(root, nb, pattern):
+        raise MlvcError(f"{pattern!r} is not tracked (see `%mlvc track`)")
+    print(f"No longer tracking {pattern!r}")
+
+
+def cmd_autocommit(s: KernelSession, args: argparse.Namespace) -> None:
+    """``%mlvc autocommit on|off``: commit after each successful cell that changed state."""
+    if args.state == "on":
+        autocommit.enable(s)
+    elif args.state == "off":
+        autocommit.disable(s)
+    print(f"autocommit is {'on' if s.autocommit else 'off'}")

@@ -1,0 +1,176 @@
+"""The ``%mlvc`` line magic: version control of the kernel's state from a notebook cell.
+
+    %load_ext mlvc_server
+    %mlvc commit -m "baseline" --param C=1.0 --metric acc=0.95
+    %mlvc log
+    %mlvc diff HEAD~1 HEAD
+    %mlvc restore HEAD~1 clf
+
+A wrong call raises IPython's ``UsageError`` (shown without a traceback). An mlvc error
+(an unknown revision, a name already taken...) fails the cell with one red line, not a
+traceback: :class:`MlvcCommandError`.
+
+This module imports only the standard library and IPython's magic machinery; the store,
+numpy and friends load on the first command that needs them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+from typing import Any, NoReturn
+
+from IPython.core.error import UsageError
+from IPython.core.magic import Magics, line_magic, magics_class
+
+from ..errors import MlvcError
+from .session import KernelSession
+
+__all__ = ["MlvcCommandError", "MlvcMagics", "build_parser"]
+
+_DESCRIPTION = "Version control for this kernel's experiments (variables, notebook, data)."
+_EPILOG = "Run `%mlvc COMMAND --help` for a command's options."
+
+
+class MlvcCommandError(MlvcError):
+    """An mlvc operation failed; IPython shows it as one red line, not a traceback."""
+
+    def _render_traceback_(self) -> list[str]:
+        return [f"\x1b[0;31mmlvc: {self}\x1b[0m"]
+
+
+class _Exit(Exception):
+    """argparse finished (``--help``): nothing more to do."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that raises UsageError instead of exiting the kernel."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{self.prog}: {message}\n{self.format_usage().strip()}")
+
+    def exit(self, status: int = 0, message: str | None = None) -> NoReturn:
+        if message:
+            print(message)
+        raise _Exit
+
+
+def _kv(text: str) -> tuple[str, Any]:
+    """``k=v`` with ``v`` parsed as JSON when it parses, else kept as a string."""
+    if "=" not in text or text.startswith("="):
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
+    key, value = text.split("=", 1)
+    try:
+        return key, json.loads(value)
+    except ValueError:
+        return key, value
+
+
+def _names(text: str) -> list[str]:
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    if not names:
+        raise argparse.ArgumentTypeError("expected variable names separated by commas")
+    return names
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The parser of ``%mlvc`` (one subparser per command)."""
+    p = _Parser(prog="%mlvc", description=_DESCRIPTION, epilog=_EPILOG)
+    sub = p.add_subparsers(dest="cmd", metavar="COMMAND", parser_class=_Parser)
+    nb = _Parser(add_help=False)
+    nb.add_argument(
+        "--notebook", metavar="PATH", help="the notebook (default: this kernel's notebook)"
+    )
+
+    def cmd(name: str, help: str) -> argparse.ArgumentParser:
+        parser: argparse.ArgumentParser = sub.add_parser(
+            name, help=help, description=help, parents=[nb]
+        )
+        return parser
+
+    c = cmd("init", "create the .mlvc/ store (default: in the current folder)")
+    c.add_argument("path", nargs="?", default=None, metavar="PATH")
+    cmd("status", "what changed since the last commit: variables, data, notebook")
+    c = cmd("commit", "commit the variables, the notebook, the data read, params and metrics")
+    c.add_argument("-m", "--message", required=True, metavar="MSG")
+    c.add_argument("--param", action="append", type=_kv, default=[], metavar="K=V")
+    c.add_argument("--metric", action="append", type=_kv, default=[], metavar="K=V")
+    only = c.add_mutually_exclusive_group()
+    only.add_argument("--vars", type=_names, metavar="A,B", help="only these variables")
+    only.add_argument("--no-vars", action="store_true", help="no variables")
+    c.add_argument("--branch", metavar="B", help="commit to this branch")
+    c = cmd("log", "the notebook's history, newest first")
+    c.add_argument("-n", type=int, default=20, metavar="N", help="at most N commits")
+    c.add_argument("--all", action="store_true", help="every notebook's history")
+    c = cmd("diff", "differences between two commits (default HEAD~1 -> HEAD)")
+    c.add_argument("a", nargs="?", metavar="A")
+    c.add_argument("b", nargs="?", metavar="B")
+    c = cmd("branch", "list branches, or create NAME from HEAD and switch to it")
+    c.add_argument("name", nargs="?", metavar="NAME")
+    c = cmd("checkout", "go back to REV: notebook and variables (current state saved first)")
+    c.add_argument("rev", metavar="REV")
+    which = c.add_mutually_exclusive_group()
+    which.add_argument("--vars-only", action="store_true", help="restore variables only")
+    which.add_argument("--notebook-only", action="store_true", help="write the notebook only")
+    c.add_argument("--trust", action="store_true", help="load pickles that others wrote")
+    c = cmd("restore", "put variables of REV back in the kernel (all, or VAR ...)")
+    c.add_argument("rev", metavar="REV")
+    c.add_argument("vars", nargs="*", metavar="VAR")
+    c.add_argument("--trust", action="store_true", help="load pickles that others wrote")
+    c = cmd("track", "hash files matching GLOB at every commit (no GLOB: list them)")
+    c.add_argument("glob", nargs="?", metavar="GLOB")
+    c = cmd("untrack", "stop tracking GLOB")
+    c.add_argument("glob", metavar="GLOB")
+    c = cmd("tag", "tag REV (default HEAD) as NAME (no NAME: list tags)")
+    c.add_argument("name", nargs="?", metavar="NAME")
+    c.add_argument("rev", nargs="?", metavar="REV")
+    c.add_argument("-f", "--force", action="store_true", help="move an existing tag")
+    c = cmd("autocommit", "commit after every successful cell that changed something")
+    c.add_argument("state", nargs="?", choices=["on", "off"])
+    return p
+
+
+@magics_class
+class MlvcMagics(Magics):
+    """The ``%mlvc`` magic and the per-cell autocommit hook."""
+
+    def __init__(self, shell: Any) -> None:
+        super().__init__(shell)
+        self.session = KernelSession(shell)
+        self._parser: argparse.ArgumentParser | None = None
+
+    @property
+    def parser(self) -> argparse.ArgumentParser:
+        if self._parser is None:
+            self._parser = build_parser()
+        return self._parser
+
+    @line_magic
+    def mlvc(self, line: str) -> None:
+        """Version control for this kernel's experiments. Run ``%mlvc --help``."""
+        try:
+            argv = shlex.split(line)
+        except ValueError as e:
+            raise UsageError(f"%mlvc: {e}") from None
+        try:
+            args = self.parser.parse_args(argv)
+        except _Exit:
+            return
+        if args.cmd is None:
+            self.parser.print_help()
+            return
+        from . import commands
+
+        try:
+            getattr(commands, f"cmd_{args.cmd}")(self.session, args)
+        except MlvcCommandError:
+            raise
+        except MlvcError as e:
+            raise MlvcCommandError(str(e)) from None
+
+    def close(self) -> None:
+        """Stop autocommitting (the extension is unloaded)."""
+        from . import autocommit
+
+        autocommit.disable(self.session)

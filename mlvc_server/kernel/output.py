@@ -1,0 +1,133 @@
+"""What the magics show: the widgets views when they are there, plain text otherwise.
+
+:mod:`mlvc_server.kernel.widgets` renders ipywidgets (or HTML) views of the log and of a
+diff, and a progress indicator. The magics go through the functions here, which fall
+back to the CLI's text output when that module (or one of its functions) is missing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from collections.abc import Iterator
+from types import ModuleType
+from typing import Any
+
+__all__ = ["error", "progress", "show_diff", "show_log", "show_status"]
+
+
+def _widgets() -> ModuleType | None:
+    try:
+        from . import widgets
+    except ModuleNotFoundError as e:
+        if e.name != f"{__package__}.widgets":
+            raise
+        return None
+    return widgets
+
+
+def show_log(commits: list[dict[str, Any]], *, repo: str, notebook: str | None) -> None:
+    """Show commit summaries, newest first.
+
+    Args:
+        commits: what :func:`mlvc_server.service.log` returned.
+        repo: the project root.
+        notebook: the notebook's path (None: every notebook).
+    """
+    w = _widgets()
+    fn = getattr(w, "show_log", None)
+    if fn is not None:
+        fn(commits, repo=repo, notebook=notebook)
+        return
+    if not commits:
+        print("No commits yet.")
+        return
+    from ..cli import _print_log
+
+    _print_log(commits)
+
+
+def show_diff(diff: dict[str, Any]) -> None:
+    """Show a diff (what :func:`mlvc_server.service.diff` returned)."""
+    w = _widgets()
+    fn = getattr(w, "show_diff", None)
+    if fn is not None:
+        fn(diff)
+        return
+    from ..cli import _print_diff
+
+    _print_diff(diff)
+
+
+@contextlib.contextmanager
+def progress(description: str) -> Iterator[None]:
+    """A progress indicator around an operation, shown if it takes more than a second.
+
+    Args:
+        description: what is going on ("Committing 12 variables").
+    """
+    fn = getattr(_widgets(), "progress", None)
+    if fn is None:
+        yield
+        return
+    with fn(description):
+        yield
+
+
+def _names(title: str, names: list[str], limit: int = 8) -> str:
+    shown = ", ".join(names[:limit]) + (
+        f", +{len(names) - limit} more" if len(names) > limit else ""
+    )
+    return f"{len(names)} {title} ({shown})"
+
+
+def show_status(st: dict[str, Any]) -> None:
+    """Print what changed since the last commit (see :meth:`KernelSession.status`)."""
+    head = st.get("head")
+    where = f"{st['notebook']['path']}, " if st.get("notebook") else ""
+    line = f"{where}branch {st['branch']}"
+    if head:
+        line += f", HEAD {head[:8]} {st.get('head_message', '')!r}"
+    else:
+        line += ", no commits yet"
+    print(line)
+    by: dict[str, list[str]] = {}
+    for name, s in st["variables"].items():
+        by.setdefault(s, []).append(name)
+    parts = [_names(s, by[s]) for s in ("changed", "added", "removed") if by.get(s)]
+    unchanged = len(by.get("unchanged", []))
+    print(
+        "Variables: "
+        + ("; ".join(parts) if parts else "no changes")
+        + (f"; {unchanged} unchanged" if unchanged else "")
+    )
+    files: dict[str, list[str]] = {}
+    for path, s in st["data"].items():
+        files.setdefault(s, []).append(path)
+    parts = [_names(s, files[s]) for s in ("changed", "added", "missing") if files.get(s)]
+    same = len(files.get("unchanged", []))
+    if parts or same:
+        print(
+            "Data: "
+            + ("; ".join(parts) if parts else "no changes")
+            + (f"; {same} unchanged" if same else "")
+        )
+    else:
+        print("Data: none read or tracked")
+    nb = st.get("notebook")
+    if nb:
+        if not nb.get("exists"):
+            print("Notebook: not saved yet")
+        elif not nb.get("changed"):
+            print("Notebook: no changes")
+        else:
+            c = nb.get("cells") or {}
+            detail = ", ".join(f"{n} {k}" for k, n in c.items() if n)
+            print(f"Notebook: changed ({detail or 'metadata only'})")
+    for p in st.get("untracked_empty", []):
+        print(f"Tracked pattern {p!r} matches no file")
+
+
+def error(message: str) -> None:
+    """Print a one-line warning to stderr (shown red in notebooks)."""
+    print(f"mlvc: {message}", file=sys.stderr, flush=True)
