@@ -235,9 +235,13 @@ def _notebook(a: _Side, b: _Side, cells: bool) -> dict[str, Any]:
     import nbdime
     import nbformat
 
-    nba = nbformat.reads(na.decode(), as_version=4)  # type: ignore[no-untyped-call]
-    nbb = nbformat.reads(nb.decode(), as_version=4)  # type: ignore[no-untyped-call]
-    d = nbdime.diff_notebooks(nba, nbb)
+    try:
+        nba = nbformat.reads(na.decode(), as_version=4)  # type: ignore[no-untyped-call]
+        nbb = nbformat.reads(nb.decode(), as_version=4)  # type: ignore[no-untyped-call]
+        d = nbdime.diff_notebooks(nba, nbb)
+    except Exception as exc:  # a stored notebook that is not valid nbformat
+        out["error"] = f"the notebooks cannot be compared cell by cell: {exc}"
+        return out
     counts = {"added": 0, "removed": 0, "modified": 0, "outputs_changed": 0}
     for entry in d:
         if entry["key"] != "cells":

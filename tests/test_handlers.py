@@ -12,11 +12,15 @@ import pytest
 from tornado.httpclient import HTTPClientError, HTTPResponse
 
 from mlvc_server.errors import (
+    CorruptObjectError,
     InvalidNameError,
     MlvcError,
     NotARepositoryError,
     RefConflictError,
     RevisionNotFoundError,
+    SerializationError,
+    TrustError,
+    VariableNotFoundError,
 )
 from mlvc_server.handlers import http_error
 
@@ -37,7 +41,9 @@ async def test_log_without_store_says_not_initialized(jp_fetch: Fetch, jp_root_d
 
     assert response.code == 200
     assert response.headers["Content-Type"].startswith("application/json")
-    assert json.loads(response.body) == {"initialized": False, "commits": []}
+    body = json.loads(response.body)
+    assert body["initialized"] is False
+    assert body["commits"] == [] and body["branches"] == [] and body["tags"] == []
 
 
 async def test_log_without_credentials_is_refused(jp_fetch: Fetch) -> None:
@@ -50,7 +56,16 @@ async def test_log_without_credentials_is_refused(jp_fetch: Fetch) -> None:
 
 @pytest.mark.parametrize(
     "path",
-    ["../x.ipynb", "a/../../x.ipynb", "/etc/passwd", "..", "a\\..\\x.ipynb", ""],
+    [
+        "../x.ipynb",
+        "a/../../x.ipynb",
+        "/etc/passwd",
+        "..",
+        "a\\..\\x.ipynb",
+        "",
+        "x.txt",
+        "a\nb.ipynb",
+    ],
 )
 async def test_log_refuses_paths_outside_the_root(jp_fetch: Fetch, path: str) -> None:
     error = await fetch_error(jp_fetch, "mlvc", "log", params={"path": path})
@@ -70,6 +85,17 @@ async def test_log_refuses_a_symlink_leading_outside_the_root(
 
     assert error.code == 400
     assert "outside" in json.loads(error.response.body)["message"]  # type: ignore[union-attr]
+
+
+async def test_log_refuses_a_notebook_name_too_long_to_version(jp_fetch: Fetch) -> None:
+    # 60 characters of 4 bytes: a valid file name, but its percent-encoded form (which
+    # names the notebook's refs in the store) is 720 bytes
+    name = "\U0001d413" * 60 + ".ipynb"
+
+    error = await fetch_error(jp_fetch, "mlvc", "log", params={"path": name})
+
+    assert error.code == 400
+    assert "too long" in json.loads(error.response.body)["message"]  # type: ignore[union-attr]
 
 
 async def test_log_requires_a_path(jp_fetch: Fetch) -> None:
@@ -93,7 +119,11 @@ async def test_log_refuses_a_bad_limit(jp_fetch: Fetch, limit: str) -> None:
         (NotARepositoryError("no store"), 404),
         (RevisionNotFoundError("no such revision"), 404),
         (InvalidNameError("bad name"), 400),
-        (RefConflictError("moved"), 400),
+        (RefConflictError("moved"), 409),
+        (TrustError("a pickle you did not write"), 403),
+        (VariableNotFoundError("no x"), 404),
+        (CorruptObjectError("bad bytes"), 409),
+        (SerializationError("unreadable"), 422),
         (MlvcError("anything else"), 400),
     ],
 )
@@ -145,4 +175,6 @@ async def test_log_of_another_notebook_in_the_store_is_empty(
 
     response = await jp_fetch("mlvc", "log", params={"path": "b.ipynb"})
 
-    assert json.loads(response.body) == {"initialized": True, "commits": []}
+    body = json.loads(response.body)
+    assert body["initialized"] is True
+    assert body["commits"] == [] and body["total"] == 0

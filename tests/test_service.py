@@ -393,3 +393,20 @@ def test_concurrent_writers_lose_no_commit(project: Path) -> None:
         rec = mlvc.show(cid)
         worker, i = int(rec["message"][1]), int(rec["message"].split("c")[-1])
         assert mlvc.load(cid, "x")[0] == worker * 100 + i
+
+
+def test_deep_notebook_path_commits(project: Path) -> None:
+    deep = project / "/".join(["folder" + "x" * 40] * 6)
+    deep.mkdir(parents=True)
+    write_nb(deep / "train.ipynb", "1")
+    cid = mlvc.commit("deep", notebook=deep / "train.ipynb")
+    assert mlvc.branches(notebook=deep / "train.ipynb")[0]["head"] == cid
+
+
+def test_diff_of_a_notebook_that_is_not_nbformat_says_so(project: Path) -> None:
+    (project / "train.ipynb").write_text('{"cells": "nope"}')
+    a = mlvc.commit("a", notebook="train.ipynb")
+    (project / "train.ipynb").write_text('{"cells": "still nope"}')
+    b = mlvc.commit("b", notebook="train.ipynb")
+    nb = mlvc.diff(a, b)["notebook"]
+    assert nb["status"] == "changed" and "cannot be compared" in nb["error"]

@@ -20,6 +20,9 @@ DEFAULT_BRANCH = "main"
 HEADS = "refs/heads/"
 TAGS = "refs/tags/"
 
+#: Longest encoded path component: a ref is a file, and file names stop at 255 bytes
+#: (the ref's ``.lock`` file needs 5 more).
+_MAX_PART = 240
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+@=-]*(/[A-Za-z0-9][A-Za-z0-9._+@=-]*)*$")
 
 
@@ -72,6 +75,11 @@ def notebook_key(notebook: str | None) -> str:
             enc = enc[:-5] + "%2Elock"
         if enc.endswith("."):
             enc = enc[:-1] + "%2E"
+        if len(enc.encode()) > _MAX_PART:
+            raise InvalidNameError(
+                f"notebook path {notebook!r} has a name too long to store "
+                f"(more than {_MAX_PART} bytes once encoded)"
+            )
         parts.append(enc)
     if not parts:
         return NO_NOTEBOOK

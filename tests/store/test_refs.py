@@ -99,3 +99,8 @@ def test_notebook_key_round_trips(stem: str) -> None:
     nb = f"{stem}.ipynb"
     assert notebook_from_key(notebook_key(nb)) == nb
     assert split_ref(branch_ref(nb, "b1"), HEADS) == (nb, "b1")
+
+
+def test_overlong_notebook_name_is_refused_clearly() -> None:
+    with pytest.raises(InvalidNameError, match="too long"):
+        notebook_key("é" * 100 + ".ipynb")  # 600 bytes once percent-encoded
