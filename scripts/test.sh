@@ -39,7 +39,9 @@ data = "jupyterlab_mlvc-0.1.0.data/data/"
 required = [
     "mlvc_server/__init__.py",
     "mlvc_server/app.py",
-    "mlvc_server/handlers.py",
+    "mlvc_server/handlers/__init__.py",
+    "mlvc_server/kernel/magics.py",
+    "mlvc_server/store/repo.py",
     "mlvc_server/openapi.yaml",
     data + "share/jupyter/labextensions/jupyterlab-mlvc/package.json",
     data + "share/jupyter/labextensions/jupyterlab-mlvc/install.json",
