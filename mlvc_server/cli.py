@@ -177,19 +177,23 @@ def _print_diff(d: dict[str, Any]) -> None:
     for v in d["variables"]:
         if v["status"] == "unchanged":
             continue
-        extra = ""
+        bits: list[str] = []
         if "value" in (v.get("a") or {}) or "value" in (v.get("b") or {}):
-            extra = f" {(v.get('a') or {}).get('value')} -> {(v.get('b') or {}).get('value')}"
+            bits.append(f"{(v.get('a') or {}).get('value')} -> {(v.get('b') or {}).get('value')}")
+        if v.get("params"):
+            bits.append(", ".join(f"{p['key']} {p['a']} -> {p['b']}" for p in v["params"]))
+        if v.get("fitted_changed"):
+            bits.append(", ".join(v["fitted_changed"]) + " changed")
+        if "fraction_changed" in v:
+            bits.append(f"{v['fraction_changed']:.1%} of elements")
+        if "max_abs_diff" in v:
+            bits.append(f"max |diff| {v['max_abs_diff']:.4g}")
         if v.get("segments_total"):
-            extra += (
-                f" {len(v['segments_changed'])}/{v['segments_total']} parts, "
+            bits.append(
+                f"{len(v['segments_changed'])} of {v['segments_total']} parts, "
                 f"{v['fraction_bytes_changed']:.1%} of bytes"
             )
-        if "fraction_changed" in v:
-            extra += f", {v['fraction_changed']:.1%} of elements"
-        if "max_abs_diff" in v:
-            extra += f", max |diff| {v['max_abs_diff']:.4g}"
-        print(f"  variable {v['name']}: {v['status']}{extra}")
+        print(f"  variable {v['name']}: {v['status']}" + ("; " + "; ".join(bits) if bits else ""))
     for f in d["data"]:
         if f["status"] != "unchanged":
             print(f"  data {f['path']}: {f['status']}")
