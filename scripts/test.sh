@@ -24,6 +24,9 @@ mypy
 step "eslint, prettier, stylelint"
 jlpm lint:check
 
+step "Jest (frontend model, request layer mocked)"
+jlpm test
+
 step "pytest"
 python -m pytest
 

@@ -100,3 +100,241 @@ export async function fetchLog(
   );
   return requestAPI<Mlvc.ILogResponse>(`log${query}`, {}, settings);
 }
+
+function q(notebookPath: string, extra: { [k: string]: string } = {}): string {
+  return URLExt.objectToQueryString({ path: notebookPath, ...extra });
+}
+
+function post(body: unknown, method = 'POST'): RequestInit {
+  return { method, body: JSON.stringify(body) };
+}
+
+/**
+ * Fetch one page of the history.
+ *
+ * @param notebookPath - The notebook path relative to the server root.
+ * @param limit - The most commits to return.
+ * @param skip - How many commits to skip.
+ * @param settings - The server connection settings.
+ * @returns The page.
+ */
+export async function fetchLogPage(
+  notebookPath: string,
+  limit: number,
+  skip: number,
+  settings?: ServerConnection.ISettings
+): Promise<Mlvc.ILogResponse> {
+  return requestAPI<Mlvc.ILogResponse>(
+    `log${q(notebookPath, { limit: String(limit), skip: String(skip) })}`,
+    {},
+    settings
+  );
+}
+
+/**
+ * Fetch what a commit would record now.
+ *
+ * @param notebookPath - The notebook path.
+ * @param settings - The server connection settings.
+ * @returns The status.
+ */
+export async function fetchStatus(
+  notebookPath: string,
+  settings?: ServerConnection.ISettings
+): Promise<Mlvc.IStatus> {
+  return requestAPI<Mlvc.IStatus>(`status${q(notebookPath)}`, {}, settings);
+}
+
+/**
+ * Create the store for a notebook (a no-op when one exists).
+ *
+ * @param notebookPath - The notebook path.
+ * @param settings - The server connection settings.
+ */
+export async function initStore(
+  notebookPath: string,
+  settings?: ServerConnection.ISettings
+): Promise<void> {
+  await requestAPI(`init${q(notebookPath)}`, post({}), settings);
+}
+
+/**
+ * Commit the notebook through its kernel.
+ *
+ * @param notebookPath - The notebook path.
+ * @param message - The commit message.
+ * @param settings - The server connection settings.
+ * @returns The new commit.
+ */
+export async function createCommit(
+  notebookPath: string,
+  message: string,
+  settings?: ServerConnection.ISettings
+): Promise<Mlvc.ICommitCreated> {
+  return requestAPI<Mlvc.ICommitCreated>(
+    `commits${q(notebookPath)}`,
+    post({ message }),
+    settings
+  );
+}
+
+/**
+ * Fetch one commit's full record.
+ *
+ * @param notebookPath - The notebook path.
+ * @param rev - The revision.
+ * @param settings - The server connection settings.
+ * @returns The record.
+ */
+export async function fetchCommit(
+  notebookPath: string,
+  rev: string,
+  settings?: ServerConnection.ISettings
+): Promise<Mlvc.ICommitRecord> {
+  return requestAPI<Mlvc.ICommitRecord>(
+    `commits/${encodeURIComponent(rev)}${q(notebookPath)}`,
+    {},
+    settings
+  );
+}
+
+/**
+ * Create a branch (and switch to it).
+ *
+ * @param notebookPath - The notebook path.
+ * @param name - The branch name.
+ * @param from - The revision it starts from; HEAD when omitted.
+ * @param settings - The server connection settings.
+ */
+export async function createBranch(
+  notebookPath: string,
+  name: string,
+  from?: string,
+  settings?: ServerConnection.ISettings
+): Promise<void> {
+  const body: { [k: string]: unknown } = { name, switch: true };
+  if (from) {
+    body.from = from;
+  }
+  await requestAPI(`branches${q(notebookPath)}`, post(body), settings);
+}
+
+/**
+ * Make a branch the current one.
+ *
+ * @param notebookPath - The notebook path.
+ * @param name - The branch name.
+ * @param settings - The server connection settings.
+ */
+export async function switchBranch(
+  notebookPath: string,
+  name: string,
+  settings?: ServerConnection.ISettings
+): Promise<void> {
+  await requestAPI(
+    `branches/${encodeURIComponent(name)}${q(notebookPath)}`,
+    post({ switch: true }, 'PATCH'),
+    settings
+  );
+}
+
+/**
+ * Tag a commit.
+ *
+ * @param notebookPath - The notebook path.
+ * @param name - The tag name.
+ * @param rev - The commit.
+ * @param settings - The server connection settings.
+ */
+export async function createTag(
+  notebookPath: string,
+  name: string,
+  rev: string,
+  settings?: ServerConnection.ISettings
+): Promise<void> {
+  await requestAPI(`tags${q(notebookPath)}`, post({ name, rev }), settings);
+}
+
+/**
+ * Diff two commits.
+ *
+ * @param notebookPath - The notebook path.
+ * @param a - The old revision.
+ * @param b - The new revision.
+ * @param settings - The server connection settings.
+ * @returns The diff.
+ */
+export async function fetchDiff(
+  notebookPath: string,
+  a: string,
+  b: string,
+  settings?: ServerConnection.ISettings
+): Promise<Mlvc.IDiff> {
+  return requestAPI<Mlvc.IDiff>(
+    `diff${q(notebookPath, { a, b, cells: 'true', values: 'true' })}`,
+    {},
+    settings
+  );
+}
+
+/**
+ * Params and metrics of the notebook's commits as a table.
+ *
+ * @param notebookPath - The notebook path.
+ * @param settings - The server connection settings.
+ * @returns The table.
+ */
+export async function fetchCompare(
+  notebookPath: string,
+  settings?: ServerConnection.ISettings
+): Promise<Mlvc.ICompare> {
+  return requestAPI<Mlvc.ICompare>(
+    `compare${q(notebookPath, { limit: '100' })}`,
+    {},
+    settings
+  );
+}
+
+/**
+ * Check a commit out (safety commit first).
+ *
+ * @param notebookPath - The notebook path.
+ * @param rev - The revision.
+ * @param mode - What to bring back.
+ * @param settings - The server connection settings.
+ * @returns What happened.
+ */
+export async function checkout(
+  notebookPath: string,
+  rev: string,
+  mode: Mlvc.CheckoutMode,
+  settings?: ServerConnection.ISettings
+): Promise<Mlvc.ICheckout> {
+  return requestAPI<Mlvc.ICheckout>(
+    `checkout${q(notebookPath)}`,
+    post({ rev, mode }),
+    settings
+  );
+}
+
+/**
+ * Restore variables of a commit into the kernel.
+ *
+ * @param notebookPath - The notebook path.
+ * @param rev - The revision.
+ * @param names - The variables.
+ * @param settings - The server connection settings.
+ * @returns What happened.
+ */
+export async function restoreVariables(
+  notebookPath: string,
+  rev: string,
+  names: string[],
+  settings?: ServerConnection.ISettings
+): Promise<Mlvc.IRestore> {
+  return requestAPI<Mlvc.IRestore>(
+    `restore${q(notebookPath)}`,
+    post({ rev, names }),
+    settings
+  );
+}

@@ -5,7 +5,21 @@ import { ServerConnection } from '@jupyterlab/services';
 import { IDisposable } from '@lumino/disposable';
 import { ISignal, Signal } from '@lumino/signaling';
 
-import { fetchLog, MlvcRequestError } from './api';
+import {
+  checkout,
+  createBranch,
+  createCommit,
+  createTag,
+  fetchCommit,
+  fetchCompare,
+  fetchDiff,
+  fetchLogPage,
+  fetchStatus,
+  initStore,
+  MlvcRequestError,
+  restoreVariables,
+  switchBranch
+} from './api';
 import { Mlvc } from './tokens';
 
 /**
@@ -32,6 +46,37 @@ export interface IExperimentsState {
   readonly commits: ReadonlyArray<Mlvc.ICommitSummary>;
   /** Why the last fetch failed, when `status` is `error`. */
   readonly error: string | null;
+  /** All branches. */
+  readonly branches: ReadonlyArray<Mlvc.IBranch>;
+  /** All tags. */
+  readonly tags: ReadonlyArray<Mlvc.ITag>;
+  /** Whether older commits can be loaded. */
+  readonly hasMore: boolean;
+  /** The selected commit ids (at most two, first selected first). */
+  readonly selected: ReadonlyArray<string>;
+  /** The filter text. */
+  readonly filter: string;
+  /** A long action (commit, checkout, restore) that runs, in words; null when none. */
+  readonly busy: string | null;
+  /** The outcome of the last action, in words. */
+  readonly result: string | null;
+  /** Why the last action failed. */
+  readonly actionError: string | null;
+  /** The notebook's kernel: `none`, `idle`, `busy`...; null when not known. */
+  readonly kernel: string | null;
+  /** What a commit would record now, in words; null when not known. */
+  readonly pending: string | null;
+}
+
+/**
+ * How many commits one page of history holds.
+ */
+export const PAGE_SIZE = 100;
+
+function errorMessage(reason: unknown): string {
+  return reason instanceof MlvcRequestError
+    ? reason.message
+    : `Unexpected error: ${String(reason)}`;
 }
 
 /**
@@ -79,13 +124,7 @@ export class ExperimentsModel implements IDisposable {
     }
     if (path === null) {
       this._requestId++;
-      this._setState({
-        notebookPath: null,
-        status: 'no-notebook',
-        initialized: false,
-        commits: [],
-        error: null
-      });
+      this._setState({ ...EMPTY_STATE });
       return;
     }
     this._setState({ ...EMPTY_STATE, notebookPath: path, status: 'loading' });
@@ -104,29 +143,325 @@ export class ExperimentsModel implements IDisposable {
     }
     const requestId = ++this._requestId;
     this._setState({ ...this._state, status: 'loading', error: null });
+    const limit = Math.max(PAGE_SIZE, this._state.commits.length);
+    void this._refreshStatus(path, requestId);
     try {
-      const log = await fetchLog(path, undefined, this._serverSettings);
+      const log = await fetchLogPage(path, limit, 0, this._serverSettings);
       if (requestId === this._requestId && !this._isDisposed) {
+        const ids = new Set(log.commits.map(c => c.id));
         this._setState({
+          ...this._state,
           notebookPath: path,
           status: 'ready',
           initialized: log.initialized,
           commits: log.commits,
+          branches: log.branches ?? [],
+          tags: log.tags ?? [],
+          hasMore: log.has_more ?? false,
+          selected: this._state.selected.filter(id => ids.has(id)),
           error: null
         });
       }
     } catch (reason) {
       if (requestId === this._requestId && !this._isDisposed) {
-        const message =
-          reason instanceof MlvcRequestError
-            ? reason.message
-            : `Unexpected error: ${String(reason)}`;
         this._setState({
           ...this._state,
           status: 'error',
-          error: message
+          error: errorMessage(reason)
         });
       }
+    }
+  }
+
+  /**
+   * Load the next page of older commits.
+   */
+  async loadMore(): Promise<void> {
+    const path = this._state.notebookPath;
+    if (path === null || !this._state.hasMore) {
+      return;
+    }
+    const requestId = ++this._requestId;
+    try {
+      const log = await fetchLogPage(
+        path,
+        PAGE_SIZE,
+        this._state.commits.length,
+        this._serverSettings
+      );
+      if (requestId === this._requestId && !this._isDisposed) {
+        this._setState({
+          ...this._state,
+          commits: [...this._state.commits, ...log.commits],
+          hasMore: log.has_more ?? false
+        });
+      }
+    } catch (reason) {
+      this._setAction(null, null, errorMessage(reason));
+    }
+  }
+
+  /**
+   * Select a commit.
+   *
+   * @param id - The commit id.
+   * @param additive - Keep the previous selection as the first of two (Ctrl/Cmd-click).
+   */
+  select(id: string, additive = false): void {
+    let selected: string[];
+    const current = this._state.selected;
+    if (!additive) {
+      selected = [id];
+    } else if (current.includes(id)) {
+      selected = current.filter(x => x !== id);
+    } else {
+      selected = [...current, id].slice(-2);
+    }
+    this._setState({ ...this._state, selected });
+  }
+
+  /**
+   * Set the filter text.
+   *
+   * @param filter - Words matched against message, tags, branch and variable names.
+   */
+  setFilter(filter: string): void {
+    this._setState({ ...this._state, filter });
+  }
+
+  /**
+   * The commits that match the filter.
+   */
+  get visibleCommits(): Mlvc.ICommitSummary[] {
+    return filterCommits(this._state.commits, this._state.filter);
+  }
+
+  /**
+   * The pair of revisions a Diff shows for the selection: two selected (older first),
+   * or one and its parent; null when there is none.
+   */
+  diffPair(): [string, string] | null {
+    const sel = this._state.selected;
+    const order = (id: string) =>
+      this._state.commits.findIndex(c => c.id === id);
+    if (sel.length === 2) {
+      const [x, y] = sel;
+      // Newest first: the larger index is the older commit.
+      return order(x) > order(y) ? [x, y] : [y, x];
+    }
+    if (sel.length === 1) {
+      const commit = this._state.commits.find(c => c.id === sel[0]);
+      const parent = commit?.parents?.[0];
+      return parent ? [parent, sel[0]] : null;
+    }
+    return null;
+  }
+
+  /**
+   * Commit the notebook (through its kernel), after saving it.
+   *
+   * @param message - The commit message.
+   * @param save - Saves the notebook first.
+   */
+  async commit(
+    message: string,
+    save?: () => Promise<void>
+  ): Promise<Mlvc.ICommitCreated | null> {
+    const path = this._state.notebookPath;
+    if (path === null || !message.trim() || this._state.busy) {
+      return null;
+    }
+    this._setAction('commit', null, null);
+    try {
+      if (save) {
+        await save();
+      }
+      if (!this._state.initialized) {
+        await initStore(path, this._serverSettings);
+      }
+      const made = await createCommit(path, message, this._serverSettings);
+      const skipped = Object.keys(made.skipped ?? {});
+      let result = `Committed ${made.commit.short_id}`;
+      if (made.kernel === 'none') {
+        result += ': no kernel, the notebook alone was committed';
+      } else if (skipped.length > 0) {
+        result += ` (skipped: ${skipped.join(', ')})`;
+      }
+      this._setAction(null, result, null);
+      await this.refresh();
+      return made;
+    } catch (reason) {
+      this._setAction(null, null, errorMessage(reason));
+      return null;
+    }
+  }
+
+  /**
+   * Switch to another branch.
+   *
+   * @param name - The branch.
+   */
+  async switchBranch(name: string): Promise<void> {
+    await this._act(path => switchBranch(path, name, this._serverSettings));
+  }
+
+  /**
+   * Create a branch and switch to it.
+   *
+   * @param name - The branch.
+   * @param from - Where it starts; HEAD when omitted.
+   */
+  async createBranch(name: string, from?: string): Promise<void> {
+    await this._act(path =>
+      createBranch(path, name, from, this._serverSettings)
+    );
+  }
+
+  /**
+   * Tag a commit.
+   *
+   * @param name - The tag.
+   * @param rev - The commit.
+   */
+  async tag(name: string, rev: string): Promise<void> {
+    await this._act(path => createTag(path, name, rev, this._serverSettings));
+  }
+
+  /**
+   * Check a commit out (the server commits the current state first).
+   *
+   * @param rev - The commit.
+   * @param mode - What to bring back.
+   * @returns The server's answer, or null on failure.
+   */
+  async checkout(
+    rev: string,
+    mode: Mlvc.CheckoutMode
+  ): Promise<Mlvc.ICheckout | null> {
+    let out: Mlvc.ICheckout | null = null;
+    await this._act(async path => {
+      out = await checkout(path, rev, mode, this._serverSettings);
+      const failed = Object.keys(out.failed ?? {});
+      let result = `Checked out ${rev.slice(0, 7)}`;
+      if (out.safety_commit) {
+        result += ` (safety commit ${out.safety_commit.slice(0, 7)})`;
+      }
+      if (failed.length > 0) {
+        result += `; not restored: ${failed.join(', ')}`;
+      }
+      return result;
+    }, 'checkout');
+    return out;
+  }
+
+  /**
+   * Restore variables of a commit into the kernel.
+   *
+   * @param rev - The commit.
+   * @param names - The variables.
+   */
+  async restore(rev: string, names: string[]): Promise<void> {
+    await this._act(async path => {
+      const out = await restoreVariables(
+        path,
+        rev,
+        names,
+        this._serverSettings
+      );
+      const failed = Object.keys(out.failed ?? {});
+      return (
+        `Restored ${out.restored.join(', ') || 'nothing'}` +
+        (failed.length ? `; failed: ${failed.join(', ')}` : '')
+      );
+    }, 'restore');
+  }
+
+  /**
+   * Fetch the diff of two revisions of the notebook in focus.
+   *
+   * @param a - The old revision.
+   * @param b - The new revision.
+   * @returns The diff.
+   */
+  async loadDiff(a: string, b: string): Promise<Mlvc.IDiff> {
+    return fetchDiff(this._path(), a, b, this._serverSettings);
+  }
+
+  /**
+   * Fetch the params/metrics table of the notebook in focus.
+   *
+   * @returns The table.
+   */
+  async loadCompare(): Promise<Mlvc.ICompare> {
+    return fetchCompare(this._path(), this._serverSettings);
+  }
+
+  /**
+   * The names of the variables a commit stored.
+   *
+   * @param rev - The commit.
+   * @returns The names.
+   */
+  async variablesOf(rev: string): Promise<string[]> {
+    const record = await fetchCommit(this._path(), rev, this._serverSettings);
+    return Object.keys(record.variables ?? {});
+  }
+
+  private _path(): string {
+    const path = this._state.notebookPath;
+    if (path === null) {
+      throw new MlvcRequestError('No notebook is in focus.', 0);
+    }
+    return path;
+  }
+
+  private async _act(
+    action: (path: string) => Promise<unknown>,
+    busy = 'update'
+  ): Promise<void> {
+    const path = this._state.notebookPath;
+    if (path === null) {
+      return;
+    }
+    this._setAction(busy, null, null);
+    try {
+      const result = await action(path);
+      this._setAction(null, typeof result === 'string' ? result : null, null);
+    } catch (reason) {
+      this._setAction(null, null, errorMessage(reason));
+    }
+    await this.refresh();
+  }
+
+  private _setAction(
+    busy: string | null,
+    result: string | null,
+    actionError: string | null
+  ): void {
+    this._setState({ ...this._state, busy, result, actionError });
+  }
+
+  private async _refreshStatus(path: string, requestId: number): Promise<void> {
+    try {
+      const status = await fetchStatus(path, this._serverSettings);
+      if (requestId !== this._requestId || this._isDisposed) {
+        return;
+      }
+      const parts: string[] = [];
+      if (status.notebook_changed) {
+        parts.push('notebook changed');
+      }
+      const data = Object.entries(status.data ?? {})
+        .filter(([, st]) => st !== 'unchanged')
+        .map(([file, st]) => `${file} ${st}`);
+      parts.push(...data);
+      this._setState({
+        ...this._state,
+        kernel: status.kernel,
+        pending: parts.join(' · ') || null
+      });
+    } catch {
+      // The status line is a hint; the history still shows without it.
     }
   }
 
@@ -158,5 +493,46 @@ const EMPTY_STATE: IExperimentsState = {
   status: 'no-notebook',
   initialized: false,
   commits: [],
-  error: null
+  error: null,
+  branches: [],
+  tags: [],
+  hasMore: false,
+  selected: [],
+  filter: '',
+  busy: null,
+  result: null,
+  actionError: null,
+  kernel: null,
+  pending: null
 };
+
+/**
+ * The commits whose message, tags, branches or variable names hold every word of `filter`.
+ *
+ * @param commits - The commits.
+ * @param filter - Words, case-insensitive.
+ * @returns The matching commits, in order.
+ */
+export function filterCommits(
+  commits: ReadonlyArray<Mlvc.ICommitSummary>,
+  filter: string
+): Mlvc.ICommitSummary[] {
+  const words = filter.toLowerCase().split(/\s+/).filter(Boolean);
+  if (words.length === 0) {
+    return [...commits];
+  }
+  return commits.filter(c => {
+    const text = [
+      c.message,
+      c.branch ?? '',
+      ...(c.tags ?? []),
+      ...(c.branches ?? []),
+      ...(c.variables ?? []),
+      ...Object.keys(c.params ?? {}),
+      ...Object.keys(c.metrics ?? {})
+    ]
+      .join(' ')
+      .toLowerCase();
+    return words.every(w => text.includes(w));
+  });
+}

@@ -14,7 +14,10 @@ import { Message } from '@lumino/messaging';
 import { Panel, Widget } from '@lumino/widgets';
 import * as React from 'react';
 
-import { ExperimentsView } from './components/ExperimentsView';
+import {
+  ExperimentsView,
+  IExperimentsActions
+} from './components/ExperimentsView';
 import { ExperimentsModel, IExperimentsState } from './model';
 import { PANEL_ID } from './tokens';
 
@@ -27,8 +30,13 @@ export class ExperimentsPanel extends SidePanel {
    *
    * @param model - The model the panel shows and drives.
    * @param trans - The translation bundle of the extension.
+   * @param actions - What the panel's controls do.
    */
-  constructor(model: ExperimentsModel, trans: TranslationBundle) {
+  constructor(
+    model: ExperimentsModel,
+    trans: TranslationBundle,
+    actions?: IExperimentsActions
+  ) {
     super({ content: new Panel() });
     this.model = model;
     this.id = PANEL_ID;
@@ -52,7 +60,7 @@ export class ExperimentsPanel extends SidePanel {
       })
     );
 
-    this.addWidget(new ExperimentsBody(model, trans));
+    this.addWidget(new ExperimentsBody(model, trans, actions));
   }
 
   /**
@@ -75,7 +83,8 @@ export class ExperimentsPanel extends SidePanel {
 class ExperimentsBody extends ReactWidget {
   constructor(
     private readonly _model: ExperimentsModel,
-    private readonly _trans: TranslationBundle
+    private readonly _trans: TranslationBundle,
+    private readonly _actions?: IExperimentsActions
   ) {
     super();
     this.addClass('jp-mlvc-ExperimentsBody');
@@ -91,6 +100,7 @@ class ExperimentsBody extends ReactWidget {
           <ExperimentsView
             state={state ?? this._model.state}
             trans={this._trans}
+            actions={this._actions}
           />
         )}
       </UseSignal>

@@ -52,6 +52,36 @@ export namespace Mlvc {
     params: { [key: string]: JSONValue };
     /** Metrics recorded with the commit. */
     metrics: { [key: string]: JSONValue };
+    /** Parent commit ids (first parent first). */
+    parents?: string[];
+    /** The branches whose tip this commit is. */
+    branches?: string[];
+    /** The tags on this commit. */
+    tags?: string[];
+    /** The names of the variables stored. */
+    variables?: string[];
+  }
+
+  /**
+   * A branch.
+   */
+  export interface IBranch {
+    /** The branch name. */
+    name: string;
+    /** Its tip, null before its first commit. */
+    head: string | null;
+    /** Whether it is the current branch. */
+    current: boolean;
+  }
+
+  /**
+   * A tag.
+   */
+  export interface ITag {
+    /** The tag name. */
+    name: string;
+    /** The commit it points to. */
+    commit: string;
   }
 
   /**
@@ -62,5 +92,173 @@ export namespace Mlvc {
     initialized: boolean;
     /** Commit summaries, newest first. */
     commits: ICommitSummary[];
+    /** All branches. */
+    branches?: IBranch[];
+    /** All tags. */
+    tags?: ITag[];
+    /** Whether more commits follow this page. */
+    has_more?: boolean;
+    /** All commits of the selection, when this page reaches the end. */
+    total?: number;
   }
+
+  /**
+   * The body of `GET /mlvc/status`.
+   */
+  export interface IStatus {
+    /** Whether a store was found. */
+    initialized: boolean;
+    /** `none`, `starting`, `idle`, `busy` or `running`. */
+    kernel: string;
+    /** The current branch. */
+    branch?: string;
+    /** The notebook differs from HEAD. */
+    notebook_changed?: boolean;
+    /** Data files HEAD recorded, path -> status now. */
+    data?: { [path: string]: string };
+    /** Some data file changed. */
+    data_changed?: boolean;
+  }
+
+  /**
+   * The body of `POST /mlvc/commits`.
+   */
+  export interface ICommitCreated {
+    /** The new commit. */
+    commit: ICommitSummary;
+    /** Whether the kernel made the commit. */
+    kernel: 'used' | 'none';
+    /** Variables not stored, name -> reason. */
+    skipped: { [name: string]: string };
+    /** A note (with no kernel). */
+    note?: string;
+  }
+
+  /**
+   * One commit's full record (`GET /mlvc/commits/{rev}`).
+   */
+  export interface ICommitRecord {
+    /** Commit id. */
+    id: string;
+    /** Message. */
+    message: string;
+    /** Variables: name -> type, format, size, shape/dtype. */
+    variables: { [name: string]: { [key: string]: JSONValue } };
+  }
+
+  /**
+   * One entry of a diff section.
+   */
+  export interface IDiffEntry {
+    /** `added`, `removed`, `changed` or `unchanged`. */
+    status: string;
+    /** The key (params, metrics, env, hardware). */
+    key?: string;
+    /** The name (variables). */
+    name?: string;
+    /** The path (data). */
+    path?: string;
+    /** Value in A. */
+    a?: any;
+    /** Value in B. */
+    b?: any;
+    /** B - A for numbers. */
+    delta?: number;
+    /** Other fields (fraction_changed, max_abs_diff...). */
+    [key: string]: any;
+  }
+
+  /**
+   * The body of `GET /mlvc/diff`.
+   */
+  export interface IDiff {
+    /** Side A. */
+    a: { id: string; short_id?: string; message?: string; time?: string };
+    /** Side B. */
+    b: { id: string; short_id?: string; message?: string; time?: string };
+    /** Params. */
+    params: IDiffEntry[];
+    /** Metrics. */
+    metrics: IDiffEntry[];
+    /** Variables. */
+    variables: IDiffEntry[];
+    /** Data files. */
+    data: IDiffEntry[];
+    /** Environment. */
+    env: { changed: IDiffEntry[]; unchanged?: number };
+    /** Hardware. */
+    hardware: { changed: IDiffEntry[]; unchanged?: number };
+    /** Notebook. */
+    notebook: {
+      status: string;
+      cells?: { [kind: string]: number };
+      diff?: any[];
+      error?: string;
+    };
+  }
+
+  /**
+   * The body of `GET /mlvc/compare`.
+   */
+  export interface ICompare {
+    /** One row per commit. */
+    rows: ICommitSummary[];
+    /** Column names. */
+    columns: { params: string[]; metrics: string[] };
+    /** The best value per metric. */
+    best: {
+      [metric: string]: { goal: 'min' | 'max'; value: number; ids: string[] };
+    };
+  }
+
+  /**
+   * The body of `POST /mlvc/checkout`.
+   */
+  export interface ICheckout {
+    /** The commit checked out. */
+    commit: string;
+    /** The current branch now. */
+    branch: string;
+    /** The safety commit made first, if any. */
+    safety_commit: string | null;
+    /** The notebook file was replaced. */
+    notebook_written: boolean;
+    /** Variables restored. */
+    variables_restored: string[];
+    /** Variables not restored. */
+    failed: { [name: string]: { error: string; message: string } };
+    /** Whether a kernel was used. */
+    kernel: 'used' | 'none';
+  }
+
+  /**
+   * The body of `POST /mlvc/restore`.
+   */
+  export interface IRestore {
+    /** The commit. */
+    commit: string;
+    /** Variables restored. */
+    restored: string[];
+    /** Variables not restored. */
+    failed: { [name: string]: { error: string; message: string } };
+  }
+
+  /**
+   * What a checkout brings back.
+   */
+  export type CheckoutMode = 'both' | 'notebook' | 'variables';
+}
+
+/**
+ * Command ids.
+ */
+export namespace CommandIDs {
+  export const commit = 'mlvc:commit';
+  export const diff = 'mlvc:diff';
+  export const compare = 'mlvc:compare';
+  export const checkout = 'mlvc:checkout';
+  export const newBranch = 'mlvc:new-branch';
+  export const tag = 'mlvc:tag';
+  export const restore = 'mlvc:restore';
+  export const copyId = 'mlvc:copy-id';
 }

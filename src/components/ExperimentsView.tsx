@@ -2,7 +2,8 @@ import { TranslationBundle } from '@jupyterlab/translation';
 import { notebookIcon } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
-import { IExperimentsState } from '../model';
+import { filterCommits, IExperimentsState } from '../model';
+import { Mlvc } from '../tokens';
 import { CommitList } from './CommitList';
 
 /** Code the empty state shows; code is not translated. */
@@ -17,6 +18,32 @@ export interface IExperimentsViewProps {
   state: IExperimentsState;
   /** The translation bundle of the extension. */
   trans: TranslationBundle;
+  /** What the controls do; a read-only view when omitted. */
+  actions?: IExperimentsActions;
+}
+
+/**
+ * What the panel's controls do.
+ */
+export interface IExperimentsActions {
+  /** Commit with a message; resolves true on success. */
+  commit: (message: string) => Promise<boolean>;
+  /** Select a commit. */
+  select: (id: string, additive: boolean) => void;
+  /** Set the filter. */
+  filter: (text: string) => void;
+  /** Switch branch. */
+  switchBranch: (name: string) => void;
+  /** Ask a name and create a branch. */
+  newBranch: () => void;
+  /** Open the diff of the selection. */
+  diff: () => void;
+  /** Open the compare view. */
+  compare: () => void;
+  /** Load older commits. */
+  loadMore: () => void;
+  /** Open a row's actions menu. */
+  menu: (commit: Mlvc.ICommitSummary, x: number, y: number) => void;
 }
 
 /**
@@ -39,7 +66,34 @@ export function ExperimentsView(props: IExperimentsViewProps): JSX.Element {
       aria-busy={state.status === 'loading'}
     >
       <NotebookHeading path={state.notebookPath} />
-      <HistoryBody state={state} trans={trans} />
+      {props.actions && (
+        <Controls state={state} trans={trans} actions={props.actions} />
+      )}
+      <HistoryBody state={state} trans={trans} actions={props.actions} />
+      {props.actions && (
+        <div className="jp-mlvc-footer">
+          <button
+            className="jp-mod-styled jp-mod-accept"
+            aria-label={trans.__('Diff')}
+            title={trans.__(
+              'Diff the two selected commits, or the selected one with its parent'
+            )}
+            disabled={!canDiff(state)}
+            onClick={() => props.actions?.diff()}
+          >
+            {trans.__('Diff')}
+          </button>
+          <button
+            className="jp-mod-styled"
+            aria-label={trans.__('Compare')}
+            title={trans.__('Compare params and metrics of all commits')}
+            disabled={state.commits.length === 0}
+            onClick={() => props.actions?.compare()}
+          >
+            {trans.__('Compare')}
+          </button>
+        </div>
+      )}
     </div>
   );
 }
@@ -74,7 +128,33 @@ function HistoryBody(props: IExperimentsViewProps): JSX.Element {
     );
   }
   if (state.commits.length > 0) {
-    return <CommitList commits={state.commits} trans={trans} />;
+    const visible = filterCommits(state.commits, state.filter);
+    return (
+      <>
+        {visible.length === 0 && (
+          <p className="jp-mlvc-message">
+            {trans.__('No commit matches the filter.')}
+          </p>
+        )}
+        <CommitList
+          commits={visible}
+          all={state.commits}
+          selected={state.selected}
+          trans={trans}
+          onSelect={props.actions?.select}
+          onMenu={props.actions?.menu}
+        />
+        {state.hasMore && props.actions && (
+          <button
+            className="jp-mod-styled jp-mlvc-loadMore"
+            aria-label={trans.__('Load more')}
+            onClick={() => props.actions?.loadMore()}
+          >
+            {trans.__('Load more')}
+          </button>
+        )}
+      </>
+    );
   }
   if (state.status === 'loading') {
     return <p className="jp-mlvc-message">{trans.__('Loading history…')}</p>;
@@ -86,4 +166,158 @@ function HistoryBody(props: IExperimentsViewProps): JSX.Element {
       {trans.__(', or')} <code>{API_COMMIT}</code>
     </p>
   );
+}
+
+/**
+ * Whether the Diff button applies: two selected, or one with a parent.
+ */
+function canDiff(state: IExperimentsState): boolean {
+  if (state.selected.length === 2) {
+    return true;
+  }
+  if (state.selected.length === 1) {
+    const commit = state.commits.find(c => c.id === state.selected[0]);
+    return (commit?.parents?.length ?? 0) > 0;
+  }
+  return false;
+}
+
+/**
+ * Branch switcher, commit box and filter.
+ */
+function Controls(props: {
+  state: IExperimentsState;
+  trans: TranslationBundle;
+  actions: IExperimentsActions;
+}): JSX.Element {
+  const { state, trans, actions } = props;
+  const [message, setMessage] = React.useState('');
+  const current = state.branches.find(b => b.current)?.name ?? '';
+  const busy = state.busy !== null;
+  const submit = async (): Promise<void> => {
+    if (await actions.commit(message)) {
+      setMessage('');
+    }
+  };
+  return (
+    <div className="jp-mlvc-controls">
+      <div className="jp-mlvc-row">
+        <label className="jp-mlvc-label" htmlFor="jp-mlvc-branch">
+          {trans.__('Branch')}
+        </label>
+        <select
+          id="jp-mlvc-branch"
+          className="jp-mlvc-branch"
+          aria-label={trans.__('Branch')}
+          value={current}
+          disabled={busy || state.branches.length === 0}
+          onChange={event => actions.switchBranch(event.target.value)}
+        >
+          {state.branches.length === 0 && (
+            <option value="">{trans.__('(none yet)')}</option>
+          )}
+          {state.branches.map(b => (
+            <option key={b.name} value={b.name}>
+              {b.name}
+            </option>
+          ))}
+        </select>
+        <button
+          className="jp-mod-styled"
+          aria-label={trans.__('New branch')}
+          disabled={busy || !state.initialized}
+          onClick={() => actions.newBranch()}
+        >
+          {trans.__('New branch')}
+        </button>
+      </div>
+      <form
+        className="jp-mlvc-commit"
+        onSubmit={event => {
+          event.preventDefault();
+          void submit();
+        }}
+      >
+        <input
+          className="jp-mod-styled jp-mlvc-message-input"
+          type="text"
+          aria-label={trans.__('Commit message')}
+          placeholder={trans.__('Commit message')}
+          value={message}
+          disabled={busy}
+          onChange={event => setMessage(event.target.value)}
+        />
+        <button
+          type="submit"
+          className="jp-mod-styled jp-mod-accept"
+          aria-label={trans.__('Commit')}
+          disabled={busy || !message.trim()}
+        >
+          {trans.__('Commit')}
+        </button>
+      </form>
+      <StatusLine state={state} trans={trans} />
+      <input
+        className="jp-mod-styled jp-mlvc-filter"
+        type="search"
+        aria-label={trans.__('Filter commits')}
+        placeholder={trans.__('Filter: message, tag, variable')}
+        value={state.filter}
+        onChange={event => actions.filter(event.target.value)}
+      />
+    </div>
+  );
+}
+
+/**
+ * The busy line, the outcome of the last action, or what a commit would record.
+ */
+function StatusLine(props: {
+  state: IExperimentsState;
+  trans: TranslationBundle;
+}): JSX.Element | null {
+  const { state, trans } = props;
+  const busyText: { [key: string]: string } = {
+    commit: trans.__('Committing…'),
+    checkout: trans.__('Checking out…'),
+    restore: trans.__('Restoring variables…'),
+    update: trans.__('Working…')
+  };
+  const lines: JSX.Element[] = [];
+  if (state.busy) {
+    lines.push(
+      <p key="busy" className="jp-mlvc-status jp-mlvc-busy" role="status">
+        {busyText[state.busy] ?? trans.__('Working…')}
+        {state.kernel === 'busy' &&
+          ' ' + trans.__('(waiting for the running cell to finish)')}
+      </p>
+    );
+  } else if (state.actionError) {
+    lines.push(
+      <p key="error" className="jp-mlvc-status jp-mlvc-error" role="alert">
+        {state.actionError}
+      </p>
+    );
+  } else if (state.result) {
+    lines.push(
+      <p key="result" className="jp-mlvc-status" role="status">
+        {state.result}
+      </p>
+    );
+  }
+  if (state.kernel === 'none') {
+    lines.push(
+      <p key="kernel" className="jp-mlvc-status jp-mlvc-warn">
+        {trans.__('No kernel: the notebook alone will be committed.')}
+      </p>
+    );
+  }
+  if (state.pending && !state.busy) {
+    lines.push(
+      <p key="pending" className="jp-mlvc-status">
+        {trans.__('Since the last commit: %1', state.pending)}
+      </p>
+    );
+  }
+  return lines.length ? <>{lines}</> : null;
 }

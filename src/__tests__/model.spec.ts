@@ -1,0 +1,222 @@
+/**
+ * The model's behaviour against a mocked request layer.
+ */
+jest.mock('../api', () => {
+  class MlvcRequestError extends Error {
+    constructor(
+      message: string,
+      readonly status: number
+    ) {
+      super(message);
+    }
+  }
+  return {
+    MlvcRequestError,
+    fetchLogPage: jest.fn(),
+    fetchStatus: jest.fn(),
+    initStore: jest.fn(),
+    createCommit: jest.fn(),
+    createBranch: jest.fn(),
+    switchBranch: jest.fn(),
+    createTag: jest.fn(),
+    checkout: jest.fn(),
+    restoreVariables: jest.fn(),
+    fetchCommit: jest.fn(),
+    fetchCompare: jest.fn(),
+    fetchDiff: jest.fn()
+  };
+});
+
+import * as api from '../api';
+import { ExperimentsModel, filterCommits, PAGE_SIZE } from '../model';
+import { Mlvc } from '../tokens';
+
+const mocked = api as jest.Mocked<typeof api>;
+
+function summary(
+  id: string,
+  extra: Partial<Mlvc.ICommitSummary> = {}
+): Mlvc.ICommitSummary {
+  return {
+    id: id.repeat(40),
+    short_id: id.repeat(7),
+    message: `commit ${id}`,
+    author: 'ana',
+    time: '2026-01-01T00:00:00+00:00',
+    branch: 'main',
+    notebook: 'nb.ipynb',
+    params: {},
+    metrics: {},
+    parents: [],
+    branches: [],
+    tags: [],
+    variables: [],
+    ...extra
+  };
+}
+
+const B = summary('b', { parents: ['a'.repeat(40)], tags: ['champion'] });
+const A = summary('a', { variables: ['model'] });
+
+function log(
+  commits: Mlvc.ICommitSummary[],
+  hasMore = false
+): Mlvc.ILogResponse {
+  return {
+    initialized: true,
+    commits,
+    branches: [{ name: 'main', head: commits[0]?.id ?? null, current: true }],
+    tags: [],
+    has_more: hasMore
+  };
+}
+
+beforeEach(() => {
+  jest.resetAllMocks();
+  mocked.fetchStatus.mockResolvedValue({ initialized: true, kernel: 'idle' });
+});
+
+describe('ExperimentsModel', () => {
+  it('loads the first page when a notebook comes into focus', async () => {
+    mocked.fetchLogPage.mockResolvedValue(log([B, A]));
+    const model = new ExperimentsModel();
+    await model.setNotebook('nb.ipynb');
+    expect(mocked.fetchLogPage).toHaveBeenCalledWith(
+      'nb.ipynb',
+      PAGE_SIZE,
+      0,
+      undefined
+    );
+    expect(model.state.status).toBe('ready');
+    expect(model.state.commits.map(c => c.id)).toEqual([B.id, A.id]);
+    expect(model.state.branches[0].name).toBe('main');
+  });
+
+  it('reports a failed fetch as an error state', async () => {
+    mocked.fetchLogPage.mockRejectedValue(
+      new api.MlvcRequestError('store is locked', 500)
+    );
+    const model = new ExperimentsModel();
+    await model.setNotebook('nb.ipynb');
+    expect(model.state.status).toBe('error');
+    expect(model.state.error).toBe('store is locked');
+  });
+
+  it('loads more commits after the ones it has', async () => {
+    mocked.fetchLogPage
+      .mockResolvedValueOnce(log([B], true))
+      .mockResolvedValueOnce(log([A], false));
+    const model = new ExperimentsModel();
+    await model.setNotebook('nb.ipynb');
+    expect(model.state.hasMore).toBe(true);
+    await model.loadMore();
+    expect(mocked.fetchLogPage).toHaveBeenLastCalledWith(
+      'nb.ipynb',
+      PAGE_SIZE,
+      1,
+      undefined
+    );
+    expect(model.state.commits.map(c => c.id)).toEqual([B.id, A.id]);
+    expect(model.state.hasMore).toBe(false);
+  });
+
+  it('selects one row, or two with the additive click, older first in a diff', async () => {
+    mocked.fetchLogPage.mockResolvedValue(log([B, A]));
+    const model = new ExperimentsModel();
+    await model.setNotebook('nb.ipynb');
+    expect(model.diffPair()).toBeNull();
+    model.select(B.id);
+    // One selected: diff with its parent.
+    expect(model.diffPair()).toEqual([A.id, B.id]);
+    model.select(A.id);
+    expect(model.state.selected).toEqual([A.id]);
+    expect(model.diffPair()).toBeNull(); // A has no parent
+    model.select(B.id, true);
+    expect(model.state.selected).toEqual([A.id, B.id]);
+    expect(model.diffPair()).toEqual([A.id, B.id]);
+    model.select(A.id, true);
+    expect(model.state.selected).toEqual([B.id]);
+  });
+
+  it('saves, commits and refreshes; says when there was no kernel', async () => {
+    mocked.fetchLogPage
+      .mockResolvedValueOnce(log([]))
+      .mockResolvedValueOnce(log([A]));
+    mocked.createCommit.mockResolvedValue({
+      commit: A,
+      kernel: 'none',
+      skipped: {},
+      note: 'no kernel: the notebook alone was committed'
+    });
+    const model = new ExperimentsModel();
+    await model.setNotebook('nb.ipynb');
+    const busy: (string | null)[] = [];
+    model.stateChanged.connect((_, s) => busy.push(s.busy));
+    const save = jest.fn().mockResolvedValue(undefined);
+    const made = await model.commit('first', save);
+    expect(save).toHaveBeenCalled();
+    expect(mocked.createCommit).toHaveBeenCalledWith(
+      'nb.ipynb',
+      'first',
+      undefined
+    );
+    expect(made?.commit.id).toBe(A.id);
+    expect(busy[0]).toBe('commit');
+    expect(model.state.busy).toBeNull();
+    expect(model.state.result).toContain('no kernel');
+    expect(model.state.commits).toHaveLength(1);
+  });
+
+  it('keeps a failed commit as an action error', async () => {
+    mocked.fetchLogPage.mockResolvedValue(log([A]));
+    mocked.createCommit.mockRejectedValue(
+      new api.MlvcRequestError('kernel busy', 409)
+    );
+    const model = new ExperimentsModel();
+    await model.setNotebook('nb.ipynb');
+    expect(await model.commit('x')).toBeNull();
+    expect(model.state.actionError).toBe('kernel busy');
+    expect(model.state.busy).toBeNull();
+  });
+
+  it('does not commit an empty message', async () => {
+    mocked.fetchLogPage.mockResolvedValue(log([A]));
+    const model = new ExperimentsModel();
+    await model.setNotebook('nb.ipynb');
+    expect(await model.commit('   ')).toBeNull();
+    expect(mocked.createCommit).not.toHaveBeenCalled();
+  });
+
+  it('checks out and reports the safety commit', async () => {
+    mocked.fetchLogPage.mockResolvedValue(log([B, A]));
+    mocked.checkout.mockResolvedValue({
+      commit: A.id,
+      branch: 'main',
+      safety_commit: 'c'.repeat(40),
+      notebook_written: true,
+      variables_restored: ['model'],
+      failed: {},
+      kernel: 'used'
+    });
+    const model = new ExperimentsModel();
+    await model.setNotebook('nb.ipynb');
+    const out = await model.checkout(A.id, 'both');
+    expect(mocked.checkout).toHaveBeenCalledWith(
+      'nb.ipynb',
+      A.id,
+      'both',
+      undefined
+    );
+    expect(out?.notebook_written).toBe(true);
+    expect(model.state.result).toContain('safety commit ccccccc');
+  });
+});
+
+describe('filterCommits', () => {
+  it('matches message, tag and variable names, all words', () => {
+    expect(filterCommits([B, A], 'champ')).toEqual([B]);
+    expect(filterCommits([B, A], 'model')).toEqual([A]);
+    expect(filterCommits([B, A], 'COMMIT b')).toEqual([B]);
+    expect(filterCommits([B, A], '')).toEqual([B, A]);
+  });
+});
