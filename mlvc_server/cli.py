@@ -14,17 +14,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from . import __version__, service
+from .args import parse_kv
 from .errors import MlvcError
-
-
-def _kv(text: str) -> tuple[str, Any]:
-    if "=" not in text:
-        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
-    k, v = text.split("=", 1)
-    try:
-        return k, json.loads(v)
-    except ValueError:
-        return k, v
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -55,8 +46,8 @@ def _parser() -> argparse.ArgumentParser:
 
     sp = cmd("commit", "Commit a notebook (without kernel variables) with params/metrics.")
     sp.add_argument("-m", "--message", required=True)
-    sp.add_argument("--param", action="append", type=_kv, default=[], metavar="K=V")
-    sp.add_argument("--metric", action="append", type=_kv, default=[], metavar="K=V")
+    sp.add_argument("--param", action="append", type=parse_kv, default=[], metavar="K=V")
+    sp.add_argument("--metric", action="append", type=parse_kv, default=[], metavar="K=V")
     sp.add_argument("--data", action="append", default=[], metavar="GLOB")
     sp.add_argument("--branch")
 

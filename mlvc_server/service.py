@@ -1303,10 +1303,6 @@ def du(repo: str | os.PathLike[str] = ".") -> dict[str, Any]:
     return run(_store(repo))
 
 
-def _pending_state() -> dict[str, Any]:
-    return {k: dict(v) for k, v in _pending.items()}
-
-
 __all__ = [
     "branch",
     "branches",

@@ -35,7 +35,19 @@ class DiffHandler(MlvcHandler):
         )
 
 
-class CompareHandler(MlvcHandler):
+class _TableHandler(MlvcHandler):
+    """Shared query parsing of the table endpoints (compare, series)."""
+
+    def branch_and_limit(self) -> tuple[str | None, int | None]:
+        """The optional ``branch`` (validated) and ``limit`` query arguments."""
+        branch = self.query_str("branch")
+        if branch is not None:
+            validate_ref_name(branch, "branch")
+        cap = self.mlvc.max_log_limit
+        return branch, self.query_int("limit", min(DEFAULT_TABLE_LIMIT, cap), 1, cap)
+
+
+class CompareHandler(_TableHandler):
     """``GET /mlvc/compare?path=&revs=a,b,c`` or ``?branch=&limit=``: params and metrics of
     many commits as a table."""
 
@@ -52,11 +64,7 @@ class CompareHandler(MlvcHandler):
                 raise error(400, f"revs names more than {MAX_NAMES} commits")
             for r in revs:
                 check_rev("each of revs", r)
-        branch = self.query_str("branch")
-        if branch is not None:
-            validate_ref_name(branch, "branch")
-        cap = self.mlvc.max_log_limit
-        limit = self.query_int("limit", min(DEFAULT_TABLE_LIMIT, cap), 1, cap)
+        branch, limit = self.branch_and_limit()
         self.write_json(
             await self.call(
                 _service().compare, nb.start, nb.file, revs=revs, branch=branch, limit=limit
@@ -64,7 +72,7 @@ class CompareHandler(MlvcHandler):
         )
 
 
-class SeriesHandler(MlvcHandler):
+class SeriesHandler(_TableHandler):
     """``GET /mlvc/series?path=&metric=&branch=&limit=``: metric values for charts."""
 
     @web.authenticated
@@ -74,11 +82,7 @@ class SeriesHandler(MlvcHandler):
         (oldest first) and the steps each commit logged."""
         nb = self.notebook()
         metric = self.query_str("metric", allow_empty=True)
-        branch = self.query_str("branch")
-        if branch is not None:
-            validate_ref_name(branch, "branch")
-        cap = self.mlvc.max_log_limit
-        limit = self.query_int("limit", min(DEFAULT_TABLE_LIMIT, cap), 1, cap)
+        branch, limit = self.branch_and_limit()
         self.write_json(
             await self.call(
                 _service().series, nb.start, nb.file, metric=metric, branch=branch, limit=limit

@@ -17,13 +17,13 @@ numpy and friends load on the first command that needs them.
 from __future__ import annotations
 
 import argparse
-import json
 import shlex
 from typing import Any, NoReturn
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_magic, magics_class
 
+from ..args import parse_kv
 from ..errors import MlvcError
 from .session import KernelSession
 
@@ -56,17 +56,6 @@ class _Parser(argparse.ArgumentParser):
         raise _Exit
 
 
-def _kv(text: str) -> tuple[str, Any]:
-    """``k=v`` with ``v`` parsed as JSON when it parses, else kept as a string."""
-    if "=" not in text or text.startswith("="):
-        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
-    key, value = text.split("=", 1)
-    try:
-        return key, json.loads(value)
-    except ValueError:
-        return key, value
-
-
 def _names(text: str) -> list[str]:
     names = [n.strip() for n in text.split(",") if n.strip()]
     if not names:
@@ -94,8 +83,8 @@ def build_parser() -> argparse.ArgumentParser:
     cmd("status", "what changed since the last commit: variables, data, notebook")
     c = cmd("commit", "commit the variables, the notebook, the data read, params and metrics")
     c.add_argument("-m", "--message", required=True, metavar="MSG")
-    c.add_argument("--param", action="append", type=_kv, default=[], metavar="K=V")
-    c.add_argument("--metric", action="append", type=_kv, default=[], metavar="K=V")
+    c.add_argument("--param", action="append", type=parse_kv, default=[], metavar="K=V")
+    c.add_argument("--metric", action="append", type=parse_kv, default=[], metavar="K=V")
     only = c.add_mutually_exclusive_group()
     only.add_argument("--vars", type=_names, metavar="A,B", help="only these variables")
     only.add_argument("--no-vars", action="store_true", help="no variables")
