@@ -4,7 +4,7 @@
 module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/src'],
-  testRegex: 'src/__tests__/.*\\.spec\\.ts$',
+  testRegex: 'src/__tests__/.*\\.spec\\.tsx?$',
   transform: {
     '^.+\\.tsx?$': [
       'ts-jest',

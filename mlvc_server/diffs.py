@@ -9,7 +9,14 @@ The structure (also what ``GET /mlvc/diff`` returns)::
      "data":      [{"path", "status", "a": {hash, size}, "b": ...}],
      "env":       {"changed": [{"key", "status", "a", "b"}], "unchanged": N},
      "hardware":  {"changed": [...], "unchanged": N},
-     "notebook":  {"status", "cells": {"added", "removed", "modified"}, "diff": nbdime diff}}
+     "notebook":  {"status", "cells": {"added", "removed", "modified"}, "diff": nbdime diff,
+                   "cell_view": [{"status", "cell_type", "a", "b", "lines"?}]}}
+
+``cell_view`` pairs the cells of both notebooks in order (nbdime's alignment): each
+entry is ``unchanged``, ``added``, ``removed``, ``modified`` (source changed, with
+``lines``: a line diff as ``[tag, text]``, tag one of " ", "-", "+") or ``outputs``
+(only outputs or execution count changed); ``a``/``b`` hold the cell's source,
+execution count and outputs (text, error, or a small PNG, truncated).
 
 ``status`` is one of ``added``, ``removed``, ``changed``, ``unchanged``. For a changed
 variable: ``segments_changed`` (e.g. the tensors of a model that changed),
@@ -259,6 +266,102 @@ def _notebook(a: _Side, b: _Side, cells: bool) -> dict[str, Any]:
                     counts["outputs_changed"] += 1
     out["cells"] = counts
     out["diff"] = json.loads(json.dumps(d))
+    out["cell_view"] = cell_view(nba, nbb, d)
+    return out
+
+
+#: Output text kept per output in ``cell_view`` (characters).
+OUTPUT_TEXT_LIMIT = 4000
+#: PNG outputs kept in ``cell_view`` up to this size (base64 characters).
+OUTPUT_IMAGE_LIMIT = 256 << 10
+
+
+def _text(value: Any) -> str:
+    return "".join(value) if isinstance(value, list) else str(value or "")
+
+
+def _output(o: Any) -> dict[str, Any]:
+    kind = o.get("output_type")
+    if kind == "stream":
+        return {"kind": "stream", "name": o.get("name"), "text": _text(o.get("text"))[:OUTPUT_TEXT_LIMIT]}
+    if kind == "error":
+        return {"kind": "error", "text": f"{o.get('ename')}: {o.get('evalue')}"[:OUTPUT_TEXT_LIMIT]}
+    data = o.get("data", {})
+    png = _text(data.get("image/png")).replace("\n", "")
+    if png and len(png) <= OUTPUT_IMAGE_LIMIT:
+        return {"kind": "image", "png": png}
+    if "text/plain" in data:
+        return {"kind": "text", "text": _text(data["text/plain"])[:OUTPUT_TEXT_LIMIT]}
+    return {"kind": "other", "text": ", ".join(sorted(data)) or str(kind)}
+
+
+def _cell(c: Any) -> dict[str, Any]:
+    return {
+        "source": _text(c.get("source")),
+        "execution_count": c.get("execution_count"),
+        "outputs": [_output(o) for o in c.get("outputs", [])],
+    }
+
+
+def _line_diff(a: str, b: str) -> list[list[str]]:
+    import difflib
+
+    la, lb = a.splitlines(), b.splitlines()
+    lines: list[list[str]] = []
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, la, lb, autojunk=False).get_opcodes():
+        if tag == "equal":
+            lines += [[" ", t] for t in la[i1:i2]]
+        else:
+            lines += [["-", t] for t in la[i1:i2]]
+            lines += [["+", t] for t in lb[j1:j2]]
+    return lines
+
+
+def cell_view(nba: Any, nbb: Any, d: list[Any]) -> list[dict[str, Any]]:
+    """Both notebooks' cells side by side, in order, from nbdime's diff ``d``."""
+    ops: dict[int, list[Any]] = {}
+    for entry in d:
+        if entry["key"] == "cells":
+            for op in entry.get("diff", []):
+                ops.setdefault(op["key"], []).append(op)
+    cells_a, cells_b = nba.get("cells", []), nbb.get("cells", [])
+    out: list[dict[str, Any]] = []
+    j = 0  # index into b
+    i = 0
+    while i <= len(cells_a):
+        patched = False
+        skip = 0
+        for op in ops.get(i, []):
+            if op["op"] == "addrange":
+                for _ in op["valuelist"]:
+                    c = cells_b[j]
+                    out.append({"status": "added", "cell_type": c.get("cell_type"), "b": _cell(c)})
+                    j += 1
+            elif op["op"] == "removerange":
+                skip = op["length"]
+            elif op["op"] == "patch":
+                patched = True
+        if i == len(cells_a):
+            break
+        if skip:
+            for c in cells_a[i : i + skip]:
+                out.append({"status": "removed", "cell_type": c.get("cell_type"), "a": _cell(c)})
+            i += skip
+            continue
+        ca, cb = cells_a[i], cells_b[j]
+        e: dict[str, Any] = {"cell_type": cb.get("cell_type"), "a": _cell(ca), "b": _cell(cb)}
+        if not patched:
+            e["status"] = "unchanged"
+        elif e["a"]["source"] != e["b"]["source"] or ca.get("cell_type") != cb.get("cell_type"):
+            e["status"] = "modified"
+            e["lines"] = _line_diff(e["a"]["source"], e["b"]["source"])
+        elif e["a"]["outputs"] != e["b"]["outputs"] or ca.get("execution_count") != cb.get("execution_count"):
+            e["status"] = "outputs"
+        else:
+            e["status"] = "unchanged"  # metadata or ids only
+        out.append(e)
+        i += 1
+        j += 1
     return out
 
 

@@ -526,22 +526,42 @@ def _walk_summaries(
             _cache_summary(store, s)
         return s
 
-    heap: list[tuple[int, str]] = []
+    def generation(cid: str) -> int:
+        # 1 + the longest path to a root: a child always outranks its parents, which
+        # orders commits made within the same second (commit times are whole seconds).
+        stack = [cid]
+        while stack:
+            s = get(stack[-1])
+            if "gen" in s:
+                stack.pop()
+                continue
+            todo = [p for p in s["parents"] if "gen" not in get(p)]
+            if todo:
+                stack.extend(todo)
+                continue
+            s["gen"] = 1 + max((get(p)["gen"] for p in s["parents"]), default=0)
+            stack.pop()
+        gen: int = get(cid)["gen"]
+        return gen
+
+    heap: list[tuple[int, int, str]] = []
     seen: set[str] = set()
+
+    def push(cid: str) -> None:
+        if cid not in seen:
+            seen.add(cid)
+            heapq.heappush(heap, (-get(cid)["ts"], -generation(cid), cid))
+
     for h in heads:
-        if h not in seen:
-            seen.add(h)
-            heapq.heappush(heap, (-get(h)["ts"], h))
+        push(h)
     n = 0
     while heap and (limit is None or n < limit):
-        _, cid = heapq.heappop(heap)
+        *_, cid = heapq.heappop(heap)
         s = get(cid)
         yield s
         n += 1
         for p in s["parents"]:
-            if p not in seen:
-                seen.add(p)
-                heapq.heappush(heap, (-get(p)["ts"], p))
+            push(p)
 
 
 def _decorations(store: Store) -> dict[str, dict[str, list[str]]]:
@@ -604,7 +624,7 @@ def log(
         if i < skip:
             continue
         d = deco.get(summ["id"], {})
-        entry = {k: v for k, v in summ.items() if k != "ts"}
+        entry = {k: v for k, v in summ.items() if k not in ("ts", "gen")}
         entry["branches"] = d.get("branches", [])
         entry["tags"] = d.get("tags", [])
         out.append(entry)

@@ -49,6 +49,7 @@ required = [
     data + "share/jupyter/labextensions/jupyterlab-mlvc/package.json",
     data + "share/jupyter/labextensions/jupyterlab-mlvc/install.json",
     data + "share/jupyter/labextensions/jupyterlab-mlvc/static/style.js",
+    data + "share/jupyter/labextensions/jupyterlab-mlvc/schemas/jupyterlab-mlvc/plugin.json",
     data + "etc/jupyter/jupyter_server_config.d/mlvc_server.json",
 ]
 missing = [n for n in required if n not in names]

@@ -296,6 +296,24 @@ export async function fetchCompare(
 }
 
 /**
+ * Metric series of the notebook's commits: across commits and across steps.
+ *
+ * @param notebookPath - The notebook path.
+ * @param settings - The server connection settings.
+ * @returns The series.
+ */
+export async function fetchSeries(
+  notebookPath: string,
+  settings?: ServerConnection.ISettings
+): Promise<Mlvc.ISeries> {
+  return requestAPI<Mlvc.ISeries>(
+    `series${q(notebookPath, { limit: '100' })}`,
+    {},
+    settings
+  );
+}
+
+/**
  * Check a commit out (safety commit first).
  *
  * @param notebookPath - The notebook path.

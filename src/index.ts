@@ -18,6 +18,7 @@ import {
 } from '@jupyterlab/apputils';
 import { INotebookTracker } from '@jupyterlab/notebook';
 import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
+import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 
 // The panel needs its model at once.
@@ -47,17 +48,39 @@ const plugin: JupyterFrontEndPlugin<void> = {
     'Version control for machine-learning experiments: the Experiments panel.',
   autoStart: true,
   requires: [INotebookTracker],
-  optional: [ILayoutRestorer, ITranslator, ICommandPalette],
+  optional: [ILayoutRestorer, ITranslator, ICommandPalette, ISettingRegistry],
   activate: (
     app: JupyterFrontEnd,
     notebooks: INotebookTracker,
     restorer: ILayoutRestorer | null,
     translator: ITranslator | null,
-    palette: ICommandPalette | null
+    palette: ICommandPalette | null,
+    settingRegistry: ISettingRegistry | null
   ): void => {
     const trans = (translator ?? nullTranslator).load('jupyterlab_mlvc');
-    const model = new ExperimentsModel(app.serviceManager.serverSettings);
-    addCommands(app, model, notebooks, trans);
+    const model = new ExperimentsModel(
+      app.serviceManager.serverSettings,
+      trans
+    );
+    const prefs: IPrefs = { diffShowOutputs: false };
+    if (settingRegistry) {
+      const apply = (settings: ISettingRegistry.ISettings): void => {
+        model.configure({
+          pageSize: settings.get('pageSize').composite as number,
+          headlineMetrics: settings.get('headlineMetrics').composite as number
+        });
+        prefs.diffShowOutputs = settings.get('diffShowOutputs')
+          .composite as boolean;
+      };
+      settingRegistry.load(PLUGIN_ID).then(
+        settings => {
+          apply(settings);
+          settings.changed.connect(apply);
+        },
+        reason => console.warn('mlvc: settings not loaded', reason)
+      );
+    }
+    addCommands(app, model, notebooks, trans, prefs);
     if (palette) {
       const category = trans.__('Experiments');
       for (const command of [
@@ -117,11 +140,20 @@ const plugin: JupyterFrontEndPlugin<void> = {
 /**
  * Register the commands of the Experiments panel.
  */
+/**
+ * Settings the commands read when they run.
+ */
+interface IPrefs {
+  /** Open diffs with outputs shown. */
+  diffShowOutputs: boolean;
+}
+
 function addCommands(
   app: JupyterFrontEnd,
   model: ExperimentsModel,
   notebooks: INotebookTracker,
-  trans: ReturnType<typeof nullTranslator.load>
+  trans: ReturnType<typeof nullTranslator.load>,
+  prefs: IPrefs
 ): void {
   const { commands, shell } = app;
   const notebookOf = () => {
@@ -173,11 +205,6 @@ function addCommands(
       return made !== null;
     }
   });
-  app.commands.addKeyBinding({
-    command: CommandIDs.commit,
-    keys: ['Accel Shift M'],
-    selector: '.jp-Notebook'
-  });
 
   commands.addCommand(CommandIDs.diff, {
     describedBy: {
@@ -217,7 +244,12 @@ function addCommands(
       const [a, b] = pair;
       const label = trans.__('Diff %1 → %2', a.slice(0, 7), b.slice(0, 7));
       const { createDiffWidget } = await import('./views');
-      const widget = createDiffWidget(() => model.loadDiff(a, b), label, trans);
+      const widget = createDiffWidget(
+        () => model.loadDiff(a, b),
+        label,
+        trans,
+        prefs.diffShowOutputs
+      );
       shell.add(widget, 'main');
       shell.activateById(widget.id);
     }
@@ -231,9 +263,22 @@ function addCommands(
       const name = (model.state.notebookPath ?? '').split('/').pop();
       const { createCompareWidget } = await import('./views');
       const widget = createCompareWidget(
-        () => model.loadCompare(),
+        async () => {
+          // The table matters most: the chart of steps can do without its series.
+          const [compare, series] = await Promise.all([
+            model.loadCompare(),
+            model.loadSeries().catch(() => ({ series: {} }))
+          ]);
+          return { compare, series };
+        },
         trans.__('Compare %1', name ?? ''),
-        trans
+        trans,
+        {
+          changed: model.stateChanged,
+          selected: () => model.state.selected,
+          toggle: id => model.select(id, true),
+          diff: (a, b) => void commands.execute(CommandIDs.diff, { a, b })
+        }
       );
       shell.add(widget, 'main');
       shell.activateById(widget.id);

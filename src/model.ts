@@ -2,6 +2,7 @@
  * The state of the Experiments panel, and the signals that announce its changes.
  */
 import { ServerConnection } from '@jupyterlab/services';
+import type { TranslationBundle } from '@jupyterlab/translation';
 import { IDisposable } from '@lumino/disposable';
 import { ISignal, Signal } from '@lumino/signaling';
 
@@ -12,6 +13,7 @@ import {
   createTag,
   fetchCommit,
   fetchCompare,
+  fetchSeries,
   fetchDiff,
   fetchLogPage,
   fetchStatus,
@@ -66,18 +68,23 @@ export interface IExperimentsState {
   readonly kernel: string | null;
   /** What a commit would record now, in words; null when not known. */
   readonly pending: string | null;
+  /** How many metrics each commit row shows (a setting). */
+  readonly headlineMetrics: number;
 }
 
 /**
- * How many commits one page of history holds.
+ * How many commits one page of history holds, unless the settings say otherwise.
  */
 export const PAGE_SIZE = 100;
 
-function errorMessage(reason: unknown): string {
-  return reason instanceof MlvcRequestError
-    ? reason.message
-    : `Unexpected error: ${String(reason)}`;
-}
+/**
+ * Untranslated text with JupyterLab's `%1`, `%2`... placeholders filled in: what
+ * the model says when no translation bundle is given (tests, other front ends).
+ */
+export const plainTranslation = {
+  __: (text: string, ...args: unknown[]): string =>
+    text.replace(/%(\d+)/g, (_, n) => String(args[Number(n) - 1]))
+} as unknown as TranslationBundle;
 
 /**
  * Owns the Experiments panel's state and fetches the history of the notebook in focus.
@@ -87,9 +94,14 @@ export class ExperimentsModel implements IDisposable {
    * Create a model.
    *
    * @param serverSettings - The server connection settings; the default ones if omitted.
+   * @param trans - Translates what the model says; English when omitted.
    */
-  constructor(serverSettings?: ServerConnection.ISettings) {
+  constructor(
+    serverSettings?: ServerConnection.ISettings,
+    trans: TranslationBundle = plainTranslation
+  ) {
     this._serverSettings = serverSettings;
+    this._trans = trans;
   }
 
   /**
@@ -124,10 +136,18 @@ export class ExperimentsModel implements IDisposable {
     }
     if (path === null) {
       this._requestId++;
-      this._setState({ ...EMPTY_STATE });
+      this._setState({
+        ...EMPTY_STATE,
+        headlineMetrics: this._state.headlineMetrics
+      });
       return;
     }
-    this._setState({ ...EMPTY_STATE, notebookPath: path, status: 'loading' });
+    this._setState({
+      ...EMPTY_STATE,
+      headlineMetrics: this._state.headlineMetrics,
+      notebookPath: path,
+      status: 'loading'
+    });
     await this.refresh();
   }
 
@@ -143,7 +163,7 @@ export class ExperimentsModel implements IDisposable {
     }
     const requestId = ++this._requestId;
     this._setState({ ...this._state, status: 'loading', error: null });
-    const limit = Math.max(PAGE_SIZE, this._state.commits.length);
+    const limit = Math.max(this._pageSize, this._state.commits.length);
     void this._refreshStatus(path, requestId);
     try {
       const log = await fetchLogPage(path, limit, 0, this._serverSettings);
@@ -167,9 +187,29 @@ export class ExperimentsModel implements IDisposable {
         this._setState({
           ...this._state,
           status: 'error',
-          error: errorMessage(reason)
+          error: this._errorMessage(reason)
         });
       }
+    }
+  }
+
+  /**
+   * Apply the user's settings.
+   *
+   * @param options - Commits per page, metrics per row.
+   */
+  configure(options: { pageSize?: number; headlineMetrics?: number }): void {
+    if (options.pageSize !== undefined) {
+      this._pageSize = options.pageSize;
+    }
+    if (
+      options.headlineMetrics !== undefined &&
+      options.headlineMetrics !== this._state.headlineMetrics
+    ) {
+      this._setState({
+        ...this._state,
+        headlineMetrics: options.headlineMetrics
+      });
     }
   }
 
@@ -185,7 +225,7 @@ export class ExperimentsModel implements IDisposable {
     try {
       const log = await fetchLogPage(
         path,
-        PAGE_SIZE,
+        this._pageSize,
         this._state.commits.length,
         this._serverSettings
       );
@@ -197,7 +237,7 @@ export class ExperimentsModel implements IDisposable {
         });
       }
     } catch (reason) {
-      this._setAction(null, null, errorMessage(reason));
+      this._setAction(null, null, this._errorMessage(reason));
     }
   }
 
@@ -281,17 +321,25 @@ export class ExperimentsModel implements IDisposable {
       }
       const made = await createCommit(path, message, this._serverSettings);
       const skipped = Object.keys(made.skipped ?? {});
-      let result = `Committed ${made.commit.short_id}`;
+      const trans = this._trans;
+      let result = trans.__('Committed %1', made.commit.short_id);
       if (made.kernel === 'none') {
-        result += ': no kernel, the notebook alone was committed';
+        result = trans.__(
+          'Committed %1: no kernel, the notebook alone was committed',
+          made.commit.short_id
+        );
       } else if (skipped.length > 0) {
-        result += ` (skipped: ${skipped.join(', ')})`;
+        result = trans.__(
+          'Committed %1 (skipped: %2)',
+          made.commit.short_id,
+          skipped.join(', ')
+        );
       }
       this._setAction(null, result, null);
       await this.refresh();
       return made;
     } catch (reason) {
-      this._setAction(null, null, errorMessage(reason));
+      this._setAction(null, null, this._errorMessage(reason));
       return null;
     }
   }
@@ -342,14 +390,15 @@ export class ExperimentsModel implements IDisposable {
     await this._act(async path => {
       out = await checkout(path, rev, mode, this._serverSettings);
       const failed = Object.keys(out.failed ?? {});
-      let result = `Checked out ${rev.slice(0, 7)}`;
+      const trans = this._trans;
+      const parts = [trans.__('Checked out %1', rev.slice(0, 7))];
       if (out.safety_commit) {
-        result += ` (safety commit ${out.safety_commit.slice(0, 7)})`;
+        parts.push(trans.__('safety commit %1', out.safety_commit.slice(0, 7)));
       }
       if (failed.length > 0) {
-        result += `; not restored: ${failed.join(', ')}`;
+        parts.push(trans.__('not restored: %1', failed.join(', ')));
       }
-      return result;
+      return parts.join('; ');
     }, 'checkout');
     return out;
   }
@@ -369,10 +418,16 @@ export class ExperimentsModel implements IDisposable {
         this._serverSettings
       );
       const failed = Object.keys(out.failed ?? {});
-      return (
-        `Restored ${out.restored.join(', ') || 'nothing'}` +
-        (failed.length ? `; failed: ${failed.join(', ')}` : '')
-      );
+      const trans = this._trans;
+      const parts = [
+        out.restored.length
+          ? trans.__('Restored %1', out.restored.join(', '))
+          : trans.__('Restored nothing')
+      ];
+      if (failed.length) {
+        parts.push(trans.__('failed: %1', failed.join(', ')));
+      }
+      return parts.join('; ');
     }, 'restore');
   }
 
@@ -394,6 +449,15 @@ export class ExperimentsModel implements IDisposable {
    */
   async loadCompare(): Promise<Mlvc.ICompare> {
     return fetchCompare(this._path(), this._serverSettings);
+  }
+
+  /**
+   * Fetch the metric series of the notebook in focus.
+   *
+   * @returns The series.
+   */
+  async loadSeries(): Promise<Mlvc.ISeries> {
+    return fetchSeries(this._path(), this._serverSettings);
   }
 
   /**
@@ -428,7 +492,7 @@ export class ExperimentsModel implements IDisposable {
       const result = await action(path);
       this._setAction(null, typeof result === 'string' ? result : null, null);
     } catch (reason) {
-      this._setAction(null, null, errorMessage(reason));
+      this._setAction(null, null, this._errorMessage(reason));
     }
     await this.refresh();
   }
@@ -449,11 +513,17 @@ export class ExperimentsModel implements IDisposable {
       }
       const parts: string[] = [];
       if (status.notebook_changed) {
-        parts.push('notebook changed');
+        parts.push(this._trans.__('notebook changed'));
       }
+      const said: { [status: string]: string } = {
+        changed: this._trans.__('changed'),
+        added: this._trans.__('added'),
+        removed: this._trans.__('removed'),
+        missing: this._trans.__('missing')
+      };
       const data = Object.entries(status.data ?? {})
         .filter(([, st]) => st !== 'unchanged')
-        .map(([file, st]) => `${file} ${st}`);
+        .map(([file, st]) => `${file} ${said[st] ?? st}`);
       parts.push(...data);
       this._setState({
         ...this._state,
@@ -482,6 +552,14 @@ export class ExperimentsModel implements IDisposable {
   }
 
   private _isDisposed = false;
+  private _errorMessage(reason: unknown): string {
+    return reason instanceof MlvcRequestError
+      ? reason.message
+      : this._trans.__('Unexpected error: %1', String(reason));
+  }
+
+  private _pageSize = PAGE_SIZE;
+  private _trans: TranslationBundle;
   private _requestId = 0;
   private _serverSettings: ServerConnection.ISettings | undefined;
   private _state: IExperimentsState = EMPTY_STATE;
@@ -503,7 +581,8 @@ const EMPTY_STATE: IExperimentsState = {
   result: null,
   actionError: null,
   kernel: null,
-  pending: null
+  pending: null,
+  headlineMetrics: 3
 };
 
 /**

@@ -193,8 +193,37 @@ export namespace Mlvc {
       status: string;
       cells?: { [kind: string]: number };
       diff?: any[];
+      cell_view?: ICellPair[];
       error?: string;
     };
+  }
+
+  /**
+   * One cell of one side of a notebook diff.
+   */
+  export interface ICellSide {
+    /** The cell's source. */
+    source: string;
+    /** Its execution count. */
+    execution_count: number | null;
+    /** Its outputs: text, error, or a small PNG (base64). */
+    outputs: { kind: string; text?: string; png?: string; name?: string }[];
+  }
+
+  /**
+   * Both notebooks' cells paired in order (`notebook.cell_view`).
+   */
+  export interface ICellPair {
+    /** What happened to the cell. */
+    status: 'unchanged' | 'added' | 'removed' | 'modified' | 'outputs';
+    /** code, markdown or raw. */
+    cell_type?: string;
+    /** The old cell. */
+    a?: ICellSide;
+    /** The new cell. */
+    b?: ICellSide;
+    /** A line diff of the source: [tag, text], tag one of " ", "-", "+". */
+    lines?: [string, string][];
   }
 
   /**
@@ -208,6 +237,26 @@ export namespace Mlvc {
     /** The best value per metric. */
     best: {
       [metric: string]: { goal: 'min' | 'max'; value: number; ids: string[] };
+    };
+  }
+
+  /**
+   * The body of `GET /mlvc/series`.
+   */
+  export interface ISeries {
+    /** Per metric: its value at each commit, and the steps each commit logged. */
+    series: {
+      [metric: string]: {
+        goal: 'min' | 'max';
+        points: {
+          id: string;
+          short_id: string;
+          time: string;
+          branch?: string | null;
+          value: number;
+        }[];
+        steps: { id: string; short_id: string; steps: [number, number][] }[];
+      };
     };
   }
 

@@ -3,7 +3,8 @@
  */
 import { MainAreaWidget } from '@jupyterlab/apputils';
 import { TranslationBundle } from '@jupyterlab/translation';
-import { ReactWidget } from '@jupyterlab/ui-components';
+import { ReactWidget, UseSignal } from '@jupyterlab/ui-components';
+import { ISignal } from '@lumino/signaling';
 import { Widget } from '@lumino/widgets';
 import * as React from 'react';
 
@@ -61,16 +62,18 @@ class AsyncView<T> extends ReactWidget {
  * @param load - Fetches the diff.
  * @param label - The tab's label.
  * @param trans - The translation bundle of the extension.
+ * @param showOutputs - Show cell outputs at first.
  * @returns The widget, to add to the shell.
  */
 export function createDiffWidget(
   load: () => Promise<Mlvc.IDiff>,
   label: string,
-  trans: TranslationBundle
+  trans: TranslationBundle,
+  showOutputs = false
 ): MainAreaWidget {
   const content = new AsyncView<Mlvc.IDiff>(
     load,
-    diff => <DiffView diff={diff} trans={trans} />,
+    diff => <DiffView diff={diff} trans={trans} showOutputs={showOutputs} />,
     trans
   );
   const widget = new MainAreaWidget({ content });
@@ -81,21 +84,60 @@ export function createDiffWidget(
 }
 
 /**
+ * What the compare view shows.
+ */
+export interface ICompareData {
+  /** The params/metrics table. */
+  compare: Mlvc.ICompare;
+  /** The metric series. */
+  series: Mlvc.ISeries;
+}
+
+/**
+ * The selection the compare view shares with the Experiments panel.
+ */
+export interface ISelectionLink {
+  /** Emitted when the selection may have changed. */
+  changed: ISignal<any, any>;
+  /** The selected commit ids. */
+  selected: () => ReadonlyArray<string>;
+  /** Select or unselect a commit. */
+  toggle: (id: string) => void;
+  /** Open the diff of two commits. */
+  diff: (a: string, b: string) => void;
+}
+
+/**
  * A main-area widget with the compare table and chart.
  *
  * @param load - Fetches the table.
  * @param label - The tab's label.
  * @param trans - The translation bundle of the extension.
+ * @param link - The selection shared with the panel.
  * @returns The widget, to add to the shell.
  */
 export function createCompareWidget(
-  load: () => Promise<Mlvc.ICompare>,
+  load: () => Promise<ICompareData>,
   label: string,
-  trans: TranslationBundle
+  trans: TranslationBundle,
+  link: ISelectionLink
 ): MainAreaWidget {
-  const content = new AsyncView<Mlvc.ICompare>(
+  const content = new AsyncView<ICompareData>(
     load,
-    compare => <CompareView compare={compare} trans={trans} />,
+    data => (
+      <UseSignal signal={link.changed}>
+        {() => (
+          <CompareView
+            compare={data.compare}
+            series={data.series}
+            selected={link.selected()}
+            onToggle={link.toggle}
+            onDiff={link.diff}
+            trans={trans}
+          />
+        )}
+      </UseSignal>
+    ),
     trans
   );
   const widget = new MainAreaWidget({ content });

@@ -250,8 +250,49 @@ def test_diff_sections(project: Path) -> None:
     assert d["notebook"]["cells"] == {"added": 1, "removed": 0, "modified": 1, "outputs_changed": 0}
     assert set(d) >= {"params", "metrics", "variables", "data", "env", "hardware", "notebook"}
     json.dumps(d)  # the REST API sends it as is
+    view = d["notebook"]["cell_view"]
+    assert [c["status"] for c in view] == ["unchanged", "modified", "added"]
+    assert view[1]["lines"] == [["-", "X = np.arange(10)"], ["+", "X = np.arange(20)"]]
+    assert view[2]["b"]["source"] == "print(X)" and "a" not in view[2]
     fast = mlvc.diff(c1, c2, cells=False)
     assert "diff" not in fast["notebook"]
+
+
+def test_cell_view_pairs_cells_and_keeps_outputs_small() -> None:
+    import nbdime
+    from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+
+    from mlvc_server.diffs import OUTPUT_TEXT_LIMIT, cell_view
+
+    def out(text: str) -> Any:
+        return new_output("stream", name="stdout", text=text)
+
+    a = new_notebook(
+        cells=[
+            new_markdown_cell("# Title"),
+            new_code_cell("gone = 1"),
+            new_code_cell("print(acc)", execution_count=1, outputs=[out("0.91\n")]),
+            new_code_cell("x = 1\ny = 2"),
+            new_code_cell("big()", outputs=[out("z" * (OUTPUT_TEXT_LIMIT + 50))]),
+        ]
+    )
+    b = new_notebook(
+        cells=[
+            new_markdown_cell("# Title"),
+            new_code_cell("print(acc)", execution_count=2, outputs=[out("0.95\n")]),
+            new_code_cell("x = 1\ny = 3"),
+            new_code_cell("new()"),
+            new_code_cell("big()", outputs=[out("z" * (OUTPUT_TEXT_LIMIT + 50))]),
+        ]
+    )
+    view = cell_view(a, b, nbdime.diff_notebooks(a, b))
+    statuses = [c["status"] for c in view]
+    assert statuses == ["unchanged", "removed", "outputs", "modified", "added", "unchanged"]
+    assert view[1]["a"]["source"] == "gone = 1"
+    assert view[2]["a"]["outputs"][0]["text"] == "0.91\n"
+    assert view[2]["b"]["execution_count"] == 2
+    assert view[3]["lines"] == [[" ", "x = 1"], ["-", "y = 2"], ["+", "y = 3"]]
+    assert len(view[5]["b"]["outputs"][0]["text"]) == OUTPUT_TEXT_LIMIT
 
 
 def test_status_sees_changed_notebook_data_and_variables(project: Path) -> None:
@@ -410,3 +451,26 @@ def test_diff_of_a_notebook_that_is_not_nbformat_says_so(project: Path) -> None:
     b = mlvc.commit("b", notebook="train.ipynb")
     nb = mlvc.diff(a, b)["notebook"]
     assert nb["status"] == "changed" and "cannot be compared" in nb["error"]
+
+
+def test_log_lists_children_before_parents_within_one_second(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Commit times are whole seconds: many commits share one. The log must still be
+    # topological (the panel draws its graph from that order).
+    monkeypatch.setattr(service.time, "time", lambda: 1_800_000_000.25)
+    base = mlvc.commit("base", variables={"x": 0}, notebook="train.ipynb")
+    for k in range(8):
+        service.branch(f"b{k}", base, notebook="train.ipynb")
+        for j in range(2):
+            mlvc.commit(f"b{k}.{j}", variables={"x": k * 10 + j}, notebook="train.ipynb")
+    service.switch_branch("main", notebook="train.ipynb")
+    for j in range(3):
+        mlvc.commit(f"main {j}", variables={"x": -j}, notebook="train.ipynb")
+    order = mlvc.log(notebook="train.ipynb")
+    assert len(order) == 1 + 8 * 2 + 3
+    position = {c["id"]: i for i, c in enumerate(order)}
+    for c in order:
+        for p in c["parents"]:
+            assert position[p] > position[c["id"]], f"{c['message']} listed after its parent"
+    assert "gen" not in order[0] and "ts" not in order[0]

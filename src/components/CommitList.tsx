@@ -16,20 +16,150 @@ const LANE_COLORS = [
 ];
 
 /**
- * The lane color of a branch: stable for a name.
- *
- * @param branch - The branch name.
- * @returns A CSS color.
+ * Where one commit sits in the commit graph: its lane, the lanes that end in it
+ * from above (children), pass by it, and leave it downward (parents).
  */
-export function laneColor(branch: string | null | undefined): string {
-  if (!branch || branch === 'main' || branch === 'master') {
-    return LANE_COLORS[0];
-  }
-  let h = 0;
-  for (const ch of branch) {
-    h = (h * 131 + ch.charCodeAt(0)) >>> 0;
-  }
-  return LANE_COLORS[1 + (h % (LANE_COLORS.length - 1))];
+export interface IGraphRow {
+  /** The commit's lane. */
+  col: number;
+  /** Lanes coming down into the commit (its children). */
+  up: number[];
+  /** Lanes passing the row. */
+  through: number[];
+  /** Lanes leaving the commit towards its parents. */
+  down: number[];
+}
+
+/**
+ * Lay out a commit graph, newest first, the way `git log --graph` does: a commit
+ * takes the lane of a child waiting for it (or a free one); its first parent
+ * continues that lane, other parents get lanes of their own, and a parent some
+ * lane already waits for is joined there.
+ *
+ * @param commits - Commits, newest first, with their parents.
+ * @returns One row per commit, and the number of lanes used.
+ */
+export function graphLayout(
+  commits: ReadonlyArray<Pick<Mlvc.ICommitSummary, 'id' | 'parents'>>
+): { rows: IGraphRow[]; width: number } {
+  const lanes: (string | null)[] = [];
+  let width = 1;
+  const free = (): number => {
+    const at = lanes.indexOf(null);
+    return at < 0 ? lanes.push(null) - 1 : at;
+  };
+  const rows = commits.map(commit => {
+    const up = lanesWhere(lanes, id => id === commit.id);
+    const col = up.length ? up[0] : free();
+    for (const i of up) {
+      lanes[i] = null;
+    }
+    lanes[col] = null;
+    const through = lanesWhere(lanes, id => id !== null);
+    const down: number[] = [];
+    (commit.parents ?? []).forEach((parent, k) => {
+      const waiting = lanes.indexOf(parent);
+      if (waiting >= 0) {
+        down.push(waiting);
+      } else {
+        const at = k === 0 ? col : free();
+        lanes[at] = parent;
+        down.push(at);
+      }
+    });
+    width = Math.max(width, lanes.length, col + 1);
+    while (lanes.length && lanes[lanes.length - 1] === null) {
+      lanes.pop();
+    }
+    return { col, up, through, down };
+  });
+  return { rows, width };
+}
+
+function lanesWhere(
+  lanes: (string | null)[],
+  test: (id: string | null) => boolean
+): number[] {
+  const out: number[] = [];
+  lanes.forEach((id, i) => {
+    if (test(id)) {
+      out.push(i);
+    }
+  });
+  return out;
+}
+
+/** Horizontal distance between lanes, px. */
+const LANE_STEP = 12;
+/** Height of the commit dot's centre from the top of the row, px. */
+const DOT_Y = 15;
+
+/**
+ * The graph cell of one row: lines of the lanes and the commit's dot.
+ */
+function GraphCell(props: {
+  row: IGraphRow;
+  width: number;
+  title: string;
+}): JSX.Element {
+  const { row } = props;
+  const x = (lane: number) => LANE_STEP / 2 + lane * LANE_STEP;
+  const color = (lane: number) => LANE_COLORS[lane % LANE_COLORS.length];
+  const bend = DOT_Y + LANE_STEP;
+  return (
+    <span
+      className="jp-mlvc-CommitRow-graph"
+      style={{ width: props.width * LANE_STEP }}
+      title={props.title}
+      aria-hidden="true"
+    >
+      <svg width={props.width * LANE_STEP} height="100%">
+        {row.through.map(i => (
+          <line
+            key={`t${i}`}
+            x1={x(i)}
+            y1={0}
+            x2={x(i)}
+            y2="100%"
+            stroke={color(i)}
+          />
+        ))}
+        {row.up.map(i => (
+          <line
+            key={`u${i}`}
+            x1={x(i)}
+            y1={0}
+            x2={x(row.col)}
+            y2={DOT_Y}
+            stroke={color(i)}
+          />
+        ))}
+        {row.down.map(i => (
+          <g key={`d${i}`} stroke={color(i)}>
+            <line
+              x1={x(row.col)}
+              y1={DOT_Y}
+              x2={x(i)}
+              y2={i === row.col ? DOT_Y : bend}
+            />
+            <line
+              x1={x(i)}
+              y1={i === row.col ? DOT_Y : bend}
+              x2={x(i)}
+              y2="100%"
+            />
+          </g>
+        ))}
+        <circle
+          cx={x(row.col)}
+          cy={DOT_Y}
+          r={4}
+          fill={color(row.col)}
+          className="jp-mlvc-CommitRow-dot"
+        />
+      </svg>
+    </span>
+  );
 }
 
 /**
@@ -50,10 +180,13 @@ export interface ICommitListProps {
   onSelect?: (id: string, additive: boolean) => void;
   /** Called to open a row's actions menu at a point. */
   onMenu?: (commit: Mlvc.ICommitSummary, x: number, y: number) => void;
+  /** How many metrics each row shows (3 when omitted). */
+  headlineMetrics?: number;
 }
 
 /**
- * The commit history of one notebook, newest first.
+ * The commit history of one notebook, newest first, as a graph with branch lanes
+ * (dots only when a filter hides some commits).
  */
 export function CommitList(props: ICommitListProps): JSX.Element {
   const now = props.now ?? new Date();
@@ -62,11 +195,39 @@ export function CommitList(props: ICommitListProps): JSX.Element {
     byId.set(c.id, c);
   }
   const selected = props.selected ?? [];
+  const filtered =
+    props.all !== undefined && props.all.length !== props.commits.length;
+  const graph = React.useMemo(
+    () =>
+      graphLayout(
+        filtered
+          ? props.commits.map(c => ({ id: c.id, parents: [] }))
+          : props.commits
+      ),
+    [props.commits, filtered]
+  );
+  const ref = React.useRef<HTMLUListElement>(null);
+  const [first, last] = useVisibleRows(ref, props.commits.length);
+  const n = props.commits.length;
+  const end = Math.min(n, last);
   return (
-    <ul className="jp-mlvc-CommitList" aria-label={props.trans.__('Commits')}>
-      {props.commits.map(commit => (
+    <ul
+      ref={ref}
+      className="jp-mlvc-CommitList"
+      aria-label={props.trans.__('Commits')}
+      style={{
+        paddingTop: first * ROW_HEIGHT,
+        paddingBottom: Math.max(0, n - end) * ROW_HEIGHT
+      }}
+    >
+      {props.commits.slice(first, end).map((commit, k) => (
         <CommitRow
           key={commit.id}
+          position={first + k + 1}
+          count={n}
+          graph={graph.rows[first + k]}
+          graphWidth={graph.width}
+          headlineMetrics={props.headlineMetrics}
           commit={commit}
           parent={byId.get(commit.parents?.[0] ?? '')}
           selected={selected.includes(commit.id)}
@@ -78,6 +239,77 @@ export function CommitList(props: ICommitListProps): JSX.Element {
       ))}
     </ul>
   );
+}
+
+/** The height of a row, px (fixed by the stylesheet, so rows can be windowed). */
+export const ROW_HEIGHT = 50;
+/** Rows rendered before the list knows its scroll box (and when rendered to HTML). */
+const INITIAL_ROWS = 60;
+/** Rows rendered beyond each edge of the visible part. */
+const OVERSCAN = 10;
+
+/**
+ * The nearest ancestor that scrolls vertically.
+ */
+function scrollBox(node: HTMLElement): HTMLElement | null {
+  for (let el = node.parentElement; el; el = el.parentElement) {
+    const overflow = getComputedStyle(el).overflowY;
+    if (overflow === 'auto' || overflow === 'scroll') {
+      return el;
+    }
+  }
+  return null;
+}
+
+/**
+ * The rows `[first, last)` of a list of fixed-height rows that are in view in
+ * its scroll box (plus some overscan), updated once per frame while it scrolls
+ * or resizes: a history of thousands of commits renders a few dozen rows.
+ */
+function useVisibleRows(
+  ref: React.RefObject<HTMLElement>,
+  count: number
+): [number, number] {
+  const [range, setRange] = React.useState<[number, number]>([0, INITIAL_ROWS]);
+  const schedule = React.useRef<() => void>(() => undefined);
+  React.useEffect(() => {
+    const list = ref.current;
+    const box = list ? scrollBox(list) : null;
+    if (!list || !box) {
+      return;
+    }
+    let frame = 0;
+    const update = () => {
+      frame = 0;
+      const top =
+        list.getBoundingClientRect().top - box.getBoundingClientRect().top;
+      const first = Math.max(0, Math.floor(-top / ROW_HEIGHT) - OVERSCAN);
+      const last = Math.max(
+        first + 1,
+        Math.ceil((box.clientHeight - top) / ROW_HEIGHT) + OVERSCAN
+      );
+      setRange(r => (r[0] === first && r[1] === last ? r : [first, last]));
+    };
+    schedule.current = () => {
+      if (!frame) {
+        frame = requestAnimationFrame(update);
+      }
+    };
+    const onScroll = () => schedule.current();
+    box.addEventListener('scroll', onScroll, { passive: true });
+    const resize = new ResizeObserver(onScroll);
+    resize.observe(box);
+    update();
+    return () => {
+      box.removeEventListener('scroll', onScroll);
+      resize.disconnect();
+      cancelAnimationFrame(frame);
+      schedule.current = () => undefined;
+    };
+  }, [ref]);
+  // A filter or a new page changes the list's length: look again.
+  React.useEffect(() => schedule.current(), [count]);
+  return range;
 }
 
 /**
@@ -98,15 +330,54 @@ export interface ICommitRowProps {
   onSelect?: (id: string, additive: boolean) => void;
   /** Called to open the row's actions menu. */
   onMenu?: (commit: Mlvc.ICommitSummary, x: number, y: number) => void;
+  /** Its place in the commit graph; a plain dot when omitted. */
+  graph?: IGraphRow;
+  /** The number of lanes of the graph. */
+  graphWidth?: number;
+  /** How many metrics to show (3 when omitted). */
+  headlineMetrics?: number;
+  /** Its position in the whole list, from 1 (for assistive technology). */
+  position?: number;
+  /** The length of the whole list. */
+  count?: number;
 }
 
 /**
  * One commit: message and age, then author, id, branch and headline metrics.
  */
-export function CommitRow(props: ICommitRowProps): JSX.Element {
+export const CommitRow = React.memo(CommitRowView, sameRow);
+
+/**
+ * Whether a row would render the same: the same props, and an age that reads the
+ * same (the clock moves on every render of the list).
+ */
+function sameRow(a: ICommitRowProps, b: ICommitRowProps): boolean {
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+  for (const key of keys) {
+    if (key === 'now') {
+      if (
+        Math.floor(a.now.getTime() / 60000) !==
+        Math.floor(b.now.getTime() / 60000)
+      ) {
+        return false;
+      }
+    } else if (
+      a[key as keyof ICommitRowProps] !== b[key as keyof ICommitRowProps]
+    ) {
+      return false;
+    }
+  }
+  return true;
+}
+
+function CommitRowView(props: ICommitRowProps): JSX.Element {
   const { commit, now, trans, onSelect, onMenu } = props;
   const time = new Date(commit.time);
-  const metrics = formatMetrics(commit.metrics, props.parent?.metrics);
+  const metrics = formatMetrics(
+    commit.metrics,
+    props.parent?.metrics,
+    props.headlineMetrics
+  );
   const chips = [
     ...(commit.branches ?? []).map(name => ({ name, kind: 'branch' })),
     ...(commit.tags ?? []).map(name => ({ name, kind: 'tag' }))
@@ -117,6 +388,8 @@ export function CommitRow(props: ICommitRowProps): JSX.Element {
     <li
       className={className}
       data-commit-id={commit.id}
+      aria-posinset={props.position}
+      aria-setsize={props.count}
       tabIndex={0}
       aria-current={props.selected ? 'true' : undefined}
       onClick={event => onSelect?.(commit.id, event.ctrlKey || event.metaKey)}
@@ -134,11 +407,10 @@ export function CommitRow(props: ICommitRowProps): JSX.Element {
         }
       }}
     >
-      <span
-        className="jp-mlvc-CommitRow-lane"
-        style={{ color: laneColor(commit.branch) }}
+      <GraphCell
+        row={props.graph ?? { col: 0, up: [], through: [], down: [] }}
+        width={props.graphWidth ?? 1}
         title={commit.branch ?? ''}
-        aria-hidden="true"
       />
       <div className="jp-mlvc-CommitRow-body">
         <div className="jp-mlvc-CommitRow-header">
@@ -233,21 +505,23 @@ export function formatAge(
 }
 
 /**
- * Show up to three metrics as `name value`, numbers to four significant digits,
+ * Show the first `count` metrics as `name value`, numbers to four significant digits,
  * with the change against the parent's value (▲/▼).
  *
  * @param metrics - The commit's metrics.
  * @param parent - The parent's metrics, when known.
+ * @param count - How many to show.
  * @returns The metrics joined by " · ", or an empty string when there are none.
  */
 export function formatMetrics(
   metrics: {
     [key: string]: Mlvc.JSONValue;
   },
-  parent?: { [key: string]: Mlvc.JSONValue }
+  parent?: { [key: string]: Mlvc.JSONValue },
+  count = 3
 ): string {
   return Object.entries(metrics)
-    .slice(0, 3)
+    .slice(0, count)
     .map(([name, value]) => {
       const shown =
         typeof value === 'number'

@@ -11,6 +11,8 @@ export interface IDiffViewProps {
   diff: Mlvc.IDiff;
   /** The translation bundle of the extension. */
   trans: TranslationBundle;
+  /** Show cell outputs and execution counts at first. */
+  showOutputs?: boolean;
 }
 
 /**
@@ -199,136 +201,233 @@ export function DiffView(props: IDiffViewProps): JSX.Element {
 
       <section aria-label={trans.__('Notebook')}>
         <h3>{trans.__('Notebook')}</h3>
-        <NotebookDiff notebook={diff.notebook} trans={trans} />
+        <NotebookDiff
+          notebook={diff.notebook}
+          trans={trans}
+          showOutputs={props.showOutputs}
+        />
       </section>
     </div>
   );
 }
 
 /**
- * The notebook part: cell counts, then each changed cell's source lines.
+ * The notebook part: changed cells as line diffs, runs of unchanged cells folded,
+ * outputs and execution counts shown on request.
  */
-function NotebookDiff(props: {
+export function NotebookDiff(props: {
   notebook: Mlvc.IDiff['notebook'];
   trans: TranslationBundle;
+  showOutputs?: boolean;
 }): JSX.Element {
   const { notebook, trans } = props;
+  const [outputs, setOutputs] = React.useState(props.showOutputs ?? false);
+  const [open, setOpen] = React.useState<Set<number>>(new Set());
   if (notebook.status !== 'changed') {
     return <p className="jp-mlvc-muted">{notebook.status}</p>;
   }
   const c = notebook.cells ?? {};
-  const cellOps =
-    (notebook.diff ?? []).find((e: any) => e.key === 'cells')?.diff ?? [];
+  const pairs: Mlvc.ICellPair[] = notebook.cell_view ?? [];
+  const quiet = (p: Mlvc.ICellPair) =>
+    p.status === 'unchanged' || (p.status === 'outputs' && !outputs);
   const blocks: JSX.Element[] = [];
-  let outputsOnly = 0;
-  for (const op of cellOps) {
-    if (op.op === 'addrange') {
-      for (const cell of op.valuelist ?? []) {
-        blocks.push(
-          <pre key={`add${blocks.length}`} className="jp-mlvc-added">
-            {trans.__('Cell added:')}
-            {'\n'}
-            {sourceOf(cell)}
-          </pre>
-        );
+  let n = 0;
+  for (let i = 0; i < pairs.length;) {
+    if (quiet(pairs[i])) {
+      const start = i;
+      while (i < pairs.length && quiet(pairs[i])) {
+        i++;
       }
-    } else if (op.op === 'removerange') {
+      const expanded = open.has(start);
+      const count = i - start;
+      // Cells run again show a new execution count; say so only of new outputs.
+      const outputsOnly = pairs
+        .slice(start, i)
+        .filter(
+          p =>
+            p.status === 'outputs' &&
+            JSON.stringify(p.a?.outputs) !== JSON.stringify(p.b?.outputs)
+        ).length;
       blocks.push(
-        <p key={`rm${blocks.length}`} className="jp-mlvc-removed">
-          {trans.__('%1 cells removed at %2', op.length, op.key)}
-        </p>
+        <button
+          key={`fold${start}`}
+          className="jp-mlvc-fold"
+          aria-expanded={expanded}
+          onClick={() => {
+            const next = new Set(open);
+            if (expanded) {
+              next.delete(start);
+            } else {
+              next.add(start);
+            }
+            setOpen(next);
+          }}
+        >
+          {expanded ? '▾ ' : '▸ '}
+          {trans._n('%1 unchanged cell', '%1 unchanged cells', count)}
+          {outputsOnly > 0 &&
+            ' ' + trans.__('(%1 with new outputs)', outputsOnly)}
+        </button>
       );
-    } else if (op.op === 'patch') {
-      const source = (op.diff ?? []).find((d: any) => d.key === 'source');
-      if (!source) {
-        outputsOnly++;
-        continue;
+      if (expanded) {
+        for (let k = start; k < i; k++) {
+          blocks.push(
+            <CellBlock
+              key={`c${k}`}
+              pair={pairs[k]}
+              index={n + k - start}
+              outputs={outputs}
+              trans={trans}
+            />
+          );
+        }
       }
-      blocks.push(
-        <pre key={`p${blocks.length}`} className="jp-mlvc-cellDiff">
-          {trans.__('Cell %1:', Number(op.key) + 1)}
-          {'\n'}
-          {patchLines(source).map((line, i) => (
-            <span key={i} className={line.cls}>
-              {line.text}
-              {'\n'}
-            </span>
-          ))}
-        </pre>
-      );
+      n += count;
+      continue;
     }
+    blocks.push(
+      <CellBlock
+        key={`c${i}`}
+        pair={pairs[i]}
+        index={n}
+        outputs={outputs}
+        trans={trans}
+      />
+    );
+    n++;
+    i++;
   }
   return (
     <>
-      <p>
-        {trans.__(
-          '%1 cells added, %2 removed, %3 modified, %4 with changed outputs.',
-          c.added ?? 0,
-          c.removed ?? 0,
-          c.modified ?? 0,
-          c.outputs_changed ?? 0
-        )}
-      </p>
+      <div className="jp-mlvc-notebookBar">
+        <span>
+          {trans.__(
+            '%1 cells added, %2 removed, %3 modified, %4 with changed outputs.',
+            c.added ?? 0,
+            c.removed ?? 0,
+            c.modified ?? 0,
+            c.outputs_changed ?? 0
+          )}
+        </span>
+        <label>
+          <input
+            type="checkbox"
+            checked={outputs}
+            onChange={event => setOutputs(event.target.checked)}
+          />{' '}
+          {trans.__('Show outputs and execution counts')}
+        </label>
+      </div>
       {notebook.error && <p className="jp-mlvc-error">{notebook.error}</p>}
-      {blocks}
-      {outputsOnly > 0 && (
-        <p className="jp-mlvc-muted">
-          {trans.__('%1 cells with only outputs changed (folded)', outputsOnly)}
-        </p>
-      )}
-      <p className="jp-mlvc-muted">
-        {trans.__('Other cells unchanged (folded).')}
-      </p>
+      <div className="jp-mlvc-cells">{blocks}</div>
     </>
   );
 }
 
-function sourceOf(cell: any): string {
-  const src = cell?.source;
-  return Array.isArray(src) ? src.join('') : String(src ?? '');
+/**
+ * One cell of the notebook diff.
+ */
+function CellBlock(props: {
+  pair: Mlvc.ICellPair;
+  index: number;
+  outputs: boolean;
+  trans: TranslationBundle;
+}): JSX.Element {
+  const { pair, index, outputs, trans } = props;
+  const label: { [status: string]: string } = {
+    unchanged: trans.__('unchanged'),
+    added: trans.__('added'),
+    removed: trans.__('removed'),
+    modified: trans.__('modified'),
+    outputs: trans.__('outputs changed')
+  };
+  const side = pair.b ?? pair.a;
+  let lines: [string, string][];
+  if (pair.lines) {
+    lines = pair.lines;
+  } else {
+    const tag =
+      pair.status === 'added' ? '+' : pair.status === 'removed' ? '-' : ' ';
+    lines = (side?.source ?? '')
+      .split('\n')
+      .map(text => [tag, text] as [string, string]);
+  }
+  const count = (s?: Mlvc.ICellSide) =>
+    s?.execution_count === null || s?.execution_count === undefined
+      ? ' '
+      : String(s.execution_count);
+  return (
+    <div
+      className={`jp-mlvc-cell jp-mlvc-cell-${pair.status}`}
+      aria-label={trans.__('Cell %1, %2', index + 1, label[pair.status])}
+    >
+      <div className="jp-mlvc-cellHeader">
+        <span>
+          {trans.__('Cell %1', index + 1)} · {pair.cell_type ?? ''}
+        </span>
+        {outputs && pair.cell_type === 'code' && (
+          <span className="jp-mlvc-muted">
+            [{count(pair.a)}] → [{count(pair.b)}]
+          </span>
+        )}
+        <span className="jp-mlvc-cellStatus">{label[pair.status]}</span>
+      </div>
+      <pre className="jp-mlvc-source">
+        {lines.map(([tag, text], i) => (
+          <div
+            key={i}
+            className={
+              tag === '+'
+                ? 'jp-mlvc-line jp-mlvc-added'
+                : tag === '-'
+                  ? 'jp-mlvc-line jp-mlvc-removed'
+                  : 'jp-mlvc-line'
+            }
+          >
+            <span className="jp-mlvc-lineTag" aria-hidden="true">
+              {tag}
+            </span>
+            {text}
+          </div>
+        ))}
+      </pre>
+      {outputs &&
+      pair.cell_type === 'code' &&
+      (pair.a?.outputs.length || pair.b?.outputs.length) ? (
+        <div className="jp-mlvc-outputs">
+          {pair.status !== 'added' && (
+            <Outputs side={pair.a} title={trans.__('Before')} />
+          )}
+          {pair.status !== 'removed' && (
+            <Outputs side={pair.b} title={trans.__('After')} />
+          )}
+        </div>
+      ) : null}
+    </div>
+  );
 }
 
 /**
- * The lines an nbdime source patch adds (+), removes (-) and edits (~).
- * Its top-level keys are line numbers; a patch of one line holds character edits.
+ * The outputs of one side of a cell.
  */
-function patchLines(entry: any): { text: string; cls: string }[] {
-  const out: { text: string; cls: string }[] = [];
-  if (entry.op === 'replace') {
-    return [{ text: '± ' + show(entry.value), cls: 'jp-mlvc-added' }];
-  }
-  for (const op of entry.diff ?? []) {
-    const line = Number(op.key) + 1;
-    if (op.op === 'addrange') {
-      for (const text of op.valuelist ?? []) {
-        out.push({
-          text: '+ ' + String(text).replace(/\n$/, ''),
-          cls: 'jp-mlvc-added'
-        });
-      }
-    } else if (op.op === 'removerange') {
-      out.push({
-        text: `- ${op.length} line(s) removed at line ${line}`,
-        cls: 'jp-mlvc-removed'
-      });
-    } else if (op.op === 'patch') {
-      const edits = (op.diff ?? []).map((c: any) => {
-        if (c.op === 'addrange') {
-          const added = Array.isArray(c.valuelist)
-            ? c.valuelist.join('')
-            : String(c.valuelist);
-          return `+"${added}" at ${c.key}`;
-        }
-        if (c.op === 'removerange') {
-          return `-${c.length} char(s) at ${c.key}`;
-        }
-        return `${c.op} at ${c.key}`;
-      });
-      out.push({
-        text: `~ line ${line} edited: ${edits.join(', ')}`,
-        cls: 'jp-mlvc-edited'
-      });
-    }
-  }
-  return out;
+function Outputs(props: { side?: Mlvc.ICellSide; title: string }): JSX.Element {
+  const outs = props.side?.outputs ?? [];
+  return (
+    <div className="jp-mlvc-outputSide">
+      <div className="jp-mlvc-muted">{props.title}</div>
+      {outs.length === 0 && <div className="jp-mlvc-muted">—</div>}
+      {outs.map((o, i) =>
+        o.kind === 'image' ? (
+          <img key={i} src={`data:image/png;base64,${o.png}`} alt="" />
+        ) : (
+          <pre
+            key={i}
+            className={o.kind === 'error' ? 'jp-mlvc-error' : undefined}
+          >
+            {o.text}
+          </pre>
+        )
+      )}
+    </div>
+  );
 }

@@ -119,6 +119,11 @@ function NotebookHeading(props: { path: string }): JSX.Element {
  */
 function HistoryBody(props: IExperimentsViewProps): JSX.Element {
   const { state, trans } = props;
+  // The same array while neither changes, so the list keeps its graph layout.
+  const visible = React.useMemo(
+    () => filterCommits(state.commits, state.filter),
+    [state.commits, state.filter]
+  );
   if (state.status === 'error') {
     return (
       <div className="jp-mlvc-message jp-mlvc-error" role="alert">
@@ -128,7 +133,6 @@ function HistoryBody(props: IExperimentsViewProps): JSX.Element {
     );
   }
   if (state.commits.length > 0) {
-    const visible = filterCommits(state.commits, state.filter);
     return (
       <>
         {visible.length === 0 && (
@@ -140,6 +144,7 @@ function HistoryBody(props: IExperimentsViewProps): JSX.Element {
           commits={visible}
           all={state.commits}
           selected={state.selected}
+          headlineMetrics={state.headlineMetrics}
           trans={trans}
           onSelect={props.actions?.select}
           onMenu={props.actions?.menu}

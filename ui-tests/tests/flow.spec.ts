@@ -2,6 +2,8 @@ import { expect, test } from '@jupyterlab/galata';
 import * as path from 'path';
 
 const SCREENSHOTS = path.resolve(__dirname, '..', 'screenshots');
+/** Screenshots the user documentation shows (committed). */
+const DOCS_IMAGES = path.resolve(__dirname, '..', '..', 'docs', 'images');
 
 test.describe('Experiments flow', () => {
   test('commit twice, diff, compare, checkout the first commit', async ({
@@ -9,11 +11,9 @@ test.describe('Experiments flow', () => {
   }) => {
     test.setTimeout(180 * 1000);
     await page.notebook.createNew('flow.ipynb');
-    await page.notebook.setCell(
-      0,
-      'code',
-      'import numpy as np; C = 1.0; X = np.arange(5)'
-    );
+    await page.notebook.setCell(0, 'code', 'import numpy as np');
+    await page.notebook.addCell('code', 'C = 1.0; X = np.arange(5)');
+    await page.notebook.addCell('code', 'print("score", C * X.sum())');
     await page.notebook.run();
 
     await page.getByRole('tab', { name: 'Experiments' }).click();
@@ -29,11 +29,7 @@ test.describe('Experiments flow', () => {
     await expect(commits.first()).toContainText('first model');
     await expect(panel.getByRole('status').first()).toContainText('Committed');
 
-    await page.notebook.setCell(
-      0,
-      'code',
-      'import numpy as np; C = 0.5; X = np.arange(5)'
-    );
+    await page.notebook.setCell(1, 'code', 'C = 0.5; X = np.arange(5)');
     await page.notebook.run();
     await message.fill('smaller C');
     await panel.getByRole('button', { name: 'Commit', exact: true }).click();
@@ -46,6 +42,7 @@ test.describe('Experiments flow', () => {
     await page.screenshot({
       path: path.join(SCREENSHOTS, 'flow-panel-history.png')
     });
+    await panel.screenshot({ path: path.join(DOCS_IMAGES, 'panel.png') });
     const diffButton = panel.getByRole('button', { name: 'Diff' });
     await expect(diffButton).toBeEnabled();
     await diffButton.click();
@@ -55,7 +52,26 @@ test.describe('Experiments flow', () => {
     const cRow = variables.getByRole('row').filter({ hasText: /^C/ });
     await expect(cRow).toContainText('changed');
     await expect(cRow).toContainText('1 → 0.5');
+    // The notebook: the edited cell as a line diff, the others folded.
+    const cells = diff.getByRole('region', { name: 'Notebook' });
+    await expect(cells.getByLabel('Cell 2, modified')).toContainText('C = 0.5');
+    await expect(cells.locator('.jp-mlvc-line.jp-mlvc-removed')).toContainText(
+      'C = 1.0'
+    );
+    const folds = cells.getByRole('button', { name: /unchanged cell/ });
+    await expect(folds).toHaveCount(2);
+    await expect(folds.first()).toHaveText('▸ 1 unchanged cell');
+    await expect(folds.last()).toHaveText(
+      '▸ 1 unchanged cell (1 with new outputs)'
+    );
+    await cells
+      .getByRole('checkbox', { name: 'Show outputs and execution counts' })
+      .check();
+    const outputs = cells.getByLabel('Cell 3, outputs changed');
+    await expect(outputs).toContainText('score 10.0');
+    await expect(outputs).toContainText('score 5.0');
     await page.screenshot({ path: path.join(SCREENSHOTS, 'flow-diff.png') });
+    await diff.screenshot({ path: path.join(DOCS_IMAGES, 'diff.png') });
 
     // Compare.
     await panel.getByRole('button', { name: 'Compare' }).click();

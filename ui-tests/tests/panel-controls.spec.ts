@@ -169,6 +169,26 @@ test.describe('Experiments panel controls', () => {
         })
       })
     );
+    const steps = (id: string, end: number) => ({
+      id,
+      short_id: id.slice(0, 7),
+      steps: [1, 2, 3, 4, 5].map(k => [k, end * (1 - 0.5 / k)])
+    });
+    await page.route(/\/mlvc\/series\?/, route =>
+      route.fulfill({
+        status: 200,
+        contentType: 'application/json',
+        body: JSON.stringify({
+          series: {
+            acc: {
+              goal: 'max',
+              points: [],
+              steps: [steps(A, 0.951), steps(L, 0.948), steps(B, 0.962)]
+            }
+          }
+        })
+      })
+    );
     await page.notebook.createNew('train.ipynb');
     await page.getByRole('tab', { name: 'Experiments' }).click();
     const panel = page.locator('#mlvc-experiments');
@@ -181,9 +201,43 @@ test.describe('Experiments panel controls', () => {
     ).toBeVisible();
     await view.getByRole('button', { name: 'Sort by acc' }).click();
     await expect(view.getByRole('row').nth(1)).toContainText('smaller C');
+
+    // Hide a column.
+    await view.getByText('Columns (4 of 4)').click();
+    await view.getByRole('checkbox', { name: 'lr param' }).uncheck();
+    await expect(view.getByRole('button', { name: 'Sort by lr' })).toHaveCount(
+      0
+    );
+    await view.getByText('Columns (3 of 4)').click();
+
+    // Selecting rows here selects them in the panel too; two make a diff.
+    const diffSelected = view.getByRole('button', { name: 'Diff selected' });
+    await expect(diffSelected).toBeDisabled();
+    await view.getByRole('checkbox', { name: 'Select aaaaaaa' }).check();
+    await view.getByRole('checkbox', { name: 'Select bbbbbbb' }).check();
+    await expect(diffSelected).toBeEnabled();
+    const panelRows = panel
+      .getByRole('list', { name: 'Commits' })
+      .getByRole('listitem');
+    await expect(panelRows.filter({ hasText: 'first model' })).toHaveClass(
+      /jp-mlvc-mod-selected/
+    );
+
+    // The metric step by step: one line per selected commit.
+    await view.getByRole('radio', { name: 'Across steps' }).check();
+    await expect(
+      view.getByRole('img', { name: 'acc across steps' })
+    ).toBeVisible();
+    await expect(
+      view.getByRole('list', { name: 'Legend' }).getByRole('listitem')
+    ).toHaveCount(2);
     await page.screenshot({
       path: path.join(SCREENSHOTS, 'compare-mocked.png')
     });
+    await view.screenshot({
+      path: path.resolve(__dirname, '..', '..', 'docs', 'images', 'compare.png')
+    });
+    await view.getByRole('radio', { name: 'Across commits' }).check();
     await page.theme.setDarkTheme();
     await page.screenshot({
       path: path.join(SCREENSHOTS, 'compare-mocked-dark.png')

@@ -1,0 +1,84 @@
+/**
+ * The panel's other ways in, on a real notebook and kernel: the keyboard
+ * shortcut, the row's right-click menu (Restore variables), the branch switcher.
+ */
+import { expect, test } from '@jupyterlab/galata';
+import * as path from 'path';
+
+const SCREENSHOTS = path.resolve(__dirname, '..', 'screenshots');
+
+test('shortcut commit, restore one variable from the row menu, switch branch', async ({
+  page
+}) => {
+  test.setTimeout(180 * 1000);
+  await page.notebook.createNew('actions.ipynb');
+  await page.notebook.setCell(0, 'code', 'C = 1.0; gamma = 0.1');
+  await page.notebook.run();
+
+  await page.getByRole('tab', { name: 'Experiments' }).click();
+  const panel = page.locator('#mlvc-experiments');
+  const commits = panel
+    .getByRole('list', { name: 'Commits' })
+    .getByRole('listitem');
+
+  // Accel+Alt+M in the notebook (command mode here) asks for a message and commits.
+  await page.notebook.selectCells(0);
+  await page.keyboard.press('Escape');
+  await page.keyboard.press('ControlOrMeta+Alt+M');
+  const ask = page.getByRole('dialog');
+  await expect(ask).toContainText('Commit message');
+  await ask.getByRole('textbox').fill('from the shortcut');
+  await ask.getByRole('button', { name: 'Commit' }).click();
+  await expect(commits).toHaveCount(1, { timeout: 30000 });
+  await expect(commits.first()).toContainText('from the shortcut');
+
+  await page.notebook.setCell(0, 'code', 'C = 2.0; gamma = 0.2');
+  await page.notebook.run();
+  await panel.getByRole('textbox', { name: 'Commit message' }).fill('C = 2');
+  await panel.getByRole('button', { name: 'Commit', exact: true }).click();
+  await expect(commits).toHaveCount(2, { timeout: 30000 });
+
+  // Right-click the first commit: Restore Variables…, only C.
+  await commits.nth(1).click({ button: 'right' });
+  const menu = page.locator('.jp-mlvc-RowMenu');
+  await expect(menu).toBeVisible();
+  for (const item of [
+    'Diff with Parent',
+    'Checkout…',
+    'New Branch from Here…',
+    'Tag…',
+    'Restore Variables…',
+    'Copy Id'
+  ]) {
+    await expect(menu.getByRole('menuitem', { name: item })).toHaveCount(1);
+  }
+  await page.screenshot({ path: path.join(SCREENSHOTS, 'row-menu.png') });
+  await menu.getByRole('menuitem', { name: 'Restore Variables…' }).click();
+  const dialog = page.getByRole('dialog');
+  await expect(dialog).toContainText('Variables to load into the kernel:');
+  await dialog.getByRole('checkbox', { name: 'gamma' }).uncheck();
+  await dialog.getByRole('button', { name: 'Restore' }).click();
+  await expect(panel.getByRole('status').first()).toContainText('Restored', {
+    timeout: 30000
+  });
+
+  await page.getByRole('tab', { name: 'actions.ipynb', exact: true }).click();
+  await page.notebook.addCell('code', 'print(C, gamma)');
+  const last = (await page.notebook.getCellCount()) - 1;
+  await page.notebook.runCell(last);
+  expect(await page.notebook.getCellTextOutput(last)).toEqual(['1.0 0.2\n']);
+
+  // A branch from the first commit, then back to main with the switcher.
+  await commits.nth(1).click({ button: 'right' });
+  await menu.getByRole('menuitem', { name: 'New Branch from Here…' }).click();
+  await page.getByRole('dialog').getByRole('textbox').fill('wide-c');
+  await page
+    .getByRole('dialog')
+    .getByRole('button', { name: 'Create' })
+    .click();
+  const branch = panel.getByRole('combobox', { name: 'Branch' });
+  await expect(branch).toHaveValue('wide-c', { timeout: 30000 });
+  await branch.selectOption('main');
+  await expect(branch).toHaveValue('main', { timeout: 30000 });
+  await expect(commits.first()).toContainText('C = 2');
+});
