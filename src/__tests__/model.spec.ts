@@ -120,6 +120,46 @@ describe('ExperimentsModel', () => {
     expect(model.state.hasMore).toBe(false);
   });
 
+  it('follows the settings: page size, and headline metrics kept across notebooks', async () => {
+    mocked.fetchLogPage.mockResolvedValue(log([B, A]));
+    const model = new ExperimentsModel();
+    model.configure({ pageSize: 250, headlineMetrics: 1 });
+    await model.setNotebook('nb.ipynb');
+    expect(mocked.fetchLogPage).toHaveBeenLastCalledWith(
+      'nb.ipynb',
+      250,
+      0,
+      undefined
+    );
+    await model.setNotebook('other.ipynb');
+    expect(model.state.headlineMetrics).toBe(1);
+  });
+
+  it('says what happened through its translation bundle', async () => {
+    mocked.fetchLogPage.mockResolvedValue(log([B, A]));
+    mocked.createCommit.mockResolvedValue({
+      commit: B,
+      kernel: 'none',
+      skipped: {}
+    } as any);
+    const said: string[] = [];
+    const trans = {
+      __: (text: string, ...args: unknown[]) => {
+        said.push(text);
+        return `<${text}>${args.join(',')}`;
+      }
+    } as any;
+    const model = new ExperimentsModel(undefined, trans);
+    await model.setNotebook('nb.ipynb');
+    await model.commit('try');
+    expect(said).toContain(
+      'Committed %1: no kernel, the notebook alone was committed'
+    );
+    expect(model.state.result).toBe(
+      `<Committed %1: no kernel, the notebook alone was committed>${B.short_id}`
+    );
+  });
+
   it('selects one row, or two with the additive click, older first in a diff', async () => {
     mocked.fetchLogPage.mockResolvedValue(log([B, A]));
     const model = new ExperimentsModel();

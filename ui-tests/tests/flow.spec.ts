@@ -72,6 +72,11 @@ test.describe('Experiments flow', () => {
     await expect(outputs).toContainText('score 5.0');
     await page.screenshot({ path: path.join(SCREENSHOTS, 'flow-diff.png') });
     await diff.screenshot({ path: path.join(DOCS_IMAGES, 'diff.png') });
+    await page.theme.setDarkTheme();
+    await page.screenshot({
+      path: path.join(SCREENSHOTS, 'flow-diff-dark.png')
+    });
+    await page.theme.setLightTheme();
 
     // Compare.
     await panel.getByRole('button', { name: 'Compare' }).click();
