@@ -283,7 +283,11 @@ def _text(value: Any) -> str:
 def _output(o: Any) -> dict[str, Any]:
     kind = o.get("output_type")
     if kind == "stream":
-        return {"kind": "stream", "name": o.get("name"), "text": _text(o.get("text"))[:OUTPUT_TEXT_LIMIT]}
+        return {
+            "kind": "stream",
+            "name": o.get("name"),
+            "text": _text(o.get("text"))[:OUTPUT_TEXT_LIMIT],
+        }
     if kind == "error":
         return {"kind": "error", "text": f"{o.get('ename')}: {o.get('evalue')}"[:OUTPUT_TEXT_LIMIT]}
     data = o.get("data", {})
@@ -355,7 +359,9 @@ def cell_view(nba: Any, nbb: Any, d: list[Any]) -> list[dict[str, Any]]:
         elif e["a"]["source"] != e["b"]["source"] or ca.get("cell_type") != cb.get("cell_type"):
             e["status"] = "modified"
             e["lines"] = _line_diff(e["a"]["source"], e["b"]["source"])
-        elif e["a"]["outputs"] != e["b"]["outputs"] or ca.get("execution_count") != cb.get("execution_count"):
+        elif e["a"]["outputs"] != e["b"]["outputs"] or ca.get("execution_count") != cb.get(
+            "execution_count"
+        ):
             e["status"] = "outputs"
         else:
             e["status"] = "unchanged"  # metadata or ids only
