@@ -1,0 +1,198 @@
+"""The payload index: which payload parts the store keeps, and why git may rely on them.
+
+A commit's tree holds each variable's ``vars/<name>/manifest.json`` only; the parts (the
+payload bytes) are named inside the manifest's *content*, which git does not follow. So
+a commit stays complete for ``git fsck`` whether or not its parts are still here, and
+retention can free the bytes of old commits without rewriting history.
+
+What keeps parts alive (for mlvc's gc, for ``git gc``, ``git clone --mirror`` and
+pushes to a git-only remote) is the **payload index**: the ref ``refs/mlvc/payloads``
+points straight at a tree (not a commit, so ``git log --all`` does not show it) that
+maps the id of a commit's ``vars`` tree to a *payload tree* holding that commit's
+parts, each named by its own id (one flat tree: a commit writes one tree, whatever the
+number of its variables)::
+
+    <2 hex digits>/<vars tree id>/<part id>      a part blob
+                                  <part id> ...
+
+Keys are ``vars`` tree ids rather than commit ids: two commits with the same variables
+share one entry, and the key is known before the commit object is (a commit re-parented
+after a concurrent commit keeps its key). An entry may hold the parts of only some of
+the variables (those fetched lazily from a payload remote, or the small ones retention
+keeps). The index moves by compare-and-swap like any ref, without a reflog (git fsck
+would otherwise want every old index back).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Mapping
+
+from dulwich.objects import ObjectID, Tree
+
+from ..errors import RefConflictError
+from . import objects
+from .repo import Store
+
+#: The ref of the payload index.
+INDEX_REF = b"refs/mlvc/payloads"
+_TREE = 0o040000
+_BLOB = 0o100644
+_RETRIES = 50
+
+
+def write_payload_tree(store: Store, variables: Mapping[str, Iterable[str]]) -> str:
+    """Write the parts of ``{variable: part ids}`` as a payload tree; return its id."""
+    return write_parts_tree(store, (p for ids in variables.values() for p in ids))
+
+
+def write_parts_tree(store: Store, parts: Iterable[str]) -> str:
+    """A payload tree holding ``parts`` (each named by its id)."""
+    tree = Tree()
+    for sha in set(parts):
+        tree.add(sha.encode(), _BLOB, ObjectID(sha.encode()))
+    return store.add(tree)
+
+
+def payload_tree_parts(store: Store, tree_id: str) -> set[str]:
+    """The part ids a payload tree holds."""
+    return {sha.decode() for _name, _mode, sha in store.tree(tree_id).iteritems()}
+
+
+def head(store: Store) -> str | None:
+    """The current index (a tree id), or None when the store has none yet."""
+    return store.ref(INDEX_REF)
+
+
+def read(store: Store, index: str | None = None) -> dict[str, str]:
+    """Every entry of the index (the tree ``index``, default the current one): vars
+    tree id -> payload tree id."""
+    index = index or head(store)
+    if index is None:
+        return {}
+    entries: dict[str, str] = {}
+    root = store.tree(index)
+    for _fan, _mode, bucket in root.iteritems():
+        for key, _m, value in store.tree(bucket.decode()).iteritems():
+            entries[key.decode()] = value.decode()
+    return entries
+
+
+def lookup(store: Store, vars_tree: str, index: str | None = None) -> str | None:
+    """The payload tree kept for ``vars_tree``, or None."""
+    index = index or head(store)
+    if index is None:
+        return None
+    found = store.tree_lookup(index, f"{vars_tree[:2]}/{vars_tree}")
+    return found[1] if found else None
+
+
+class Buckets:
+    """The index as fan-out buckets (``"ab"`` -> {key: payload tree}), read lazily: a
+    commit touches one bucket, so it reads and writes that one and the root only."""
+
+    def __init__(self, store: Store, index: str | None) -> None:
+        self._store = store
+        self._root: dict[str, str] = {}
+        if index is not None:
+            self._root = {
+                fan.decode(): sha.decode() for fan, _m, sha in store.tree(index).iteritems()
+            }
+        self._loaded: dict[str, dict[str, str]] = {}
+        self._dirty: set[str] = set()
+
+    def fans(self) -> list[str]:
+        """Every fan-out bucket name (present or added)."""
+        return sorted(set(self._root) | set(self._loaded))
+
+    def get(self, fan: str) -> dict[str, str]:
+        """Bucket ``fan`` (empty if absent), for reading."""
+        if fan not in self._loaded:
+            tree = self._root.get(fan)
+            self._loaded[fan] = (
+                {k.decode(): v.decode() for k, _m, v in self._store.tree(tree).iteritems()}
+                if tree
+                else {}
+            )
+        return self._loaded[fan]
+
+    def edit(self, fan: str) -> dict[str, str]:
+        """Bucket ``fan``, for changing (it is written back)."""
+        self._dirty.add(fan)
+        return self.get(fan)
+
+    def items(self) -> list[tuple[str, dict[str, str]]]:
+        """Every bucket, all read (gc)."""
+        return [(fan, self.get(fan)) for fan in self.fans()]
+
+    def write(self) -> str:
+        """Write the changed buckets and the root; return the root tree id."""
+        root = Tree()
+        for fan in self.fans():
+            if fan in self._dirty:
+                entries = self._loaded[fan]
+                if not entries:
+                    continue
+                bucket = Tree()
+                for key, value in entries.items():
+                    bucket.add(key.encode(), _TREE, ObjectID(value.encode()))
+                sha = self._store.add(bucket)
+            else:
+                sha = self._root[fan]
+            root.add(fan.encode(), _TREE, ObjectID(sha.encode()))
+        return self._store.add(root)
+
+
+def _merge_payload_trees(store: Store, a: str, b: str) -> str:
+    """Union of two payload trees of one key (the parts of either)."""
+    if a == b:
+        return a
+    return write_parts_tree(store, payload_tree_parts(store, a) | payload_tree_parts(store, b))
+
+
+def update(store: Store, change: Callable[[Buckets], bool]) -> str | None:
+    """Apply ``change`` to the index and move the index ref by compare-and-swap,
+    retrying from a fresh read if another process moved it. ``change`` returns False
+    to leave the index as it is.
+
+    Returns:
+        The index now in place (None if there is still none).
+    """
+    for attempt in range(_RETRIES):
+        old = head(store)
+        buckets = Buckets(store, old)
+        if not change(buckets):
+            return old
+        new = buckets.write()
+        if new == old:
+            return old
+        try:
+            store.cas_ref(INDEX_REF, old, new, reflog=False)
+            return new
+        except RefConflictError:
+            time.sleep(min(0.001 * 2**attempt, 0.05))
+    raise RefConflictError("the payload index kept moving under us (too many concurrent writers)")
+
+
+def add(store: Store, entries: Mapping[str, str]) -> str | None:
+    """Keep the parts of ``entries`` (vars tree id -> payload tree id).
+
+    Every part the payload trees name must already be in the store. An existing entry
+    of the same key is merged with the new one (union of their variables). The payload
+    trees are touched, so that a concurrent gc sees them as new (see :mod:`.gc`).
+    """
+    for tree in set(entries.values()):
+        objects.freshen(store.objects_dir, tree)
+
+    def change(buckets: Buckets) -> bool:
+        changed = False
+        for key, tree in entries.items():
+            bucket = buckets.edit(key[:2])
+            old = bucket.get(key)
+            merged = tree if old is None else _merge_payload_trees(store, old, tree)
+            if merged != old:
+                bucket[key] = merged
+                changed = True
+        return changed
+
+    return update(store, change)

@@ -1,0 +1,72 @@
+"""The ``mlvc`` commands remote, push, pull, clone, gc and du."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+import mlvc_server as mlvc
+from mlvc_server.cli import main
+
+from .conftest import bare, weights
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_remote_push_clone_pull_from_the_command_line(
+    project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    remote = bare(tmp_path / "team.git")
+    c1 = mlvc.commit("first", variables=weights(1), repo=project)
+    a = str(project)
+
+    assert run(capsys, "-C", a, "remote", "add", "origin", str(remote))[0] == 0
+    code, out, _ = run(capsys, "-C", a, "remote", "list", "--json")
+    assert code == 0 and json.loads(out)[0]["url"] == str(remote)
+    code, out, _ = run(capsys, "-C", a, "push")
+    assert code == 0 and "branch 'main': created" in out
+
+    b = tmp_path / "b"
+    code, out, _ = run(capsys, "clone", str(remote), str(b), "--json")
+    assert code == 0 and json.loads(out)["refs"][0]["status"] == "created"
+    assert mlvc.load(c1, "w0", repo=b).tobytes() == weights(1)["w0"].tobytes()
+
+    mlvc.commit("theirs", variables={"x": 1}, repo=b)
+    assert run(capsys, "-C", str(b), "push")[0] == 0
+    mlvc.commit("mine", variables={"x": 2}, repo=project)
+    code, out, err = run(capsys, "-C", a, "push")
+    assert code == 1  # rejected: nothing overwritten
+    assert "diverged" in out and "1 local commit(s)" in out and "rejected" in err
+    code, out, _ = run(capsys, "-C", a, "pull")
+    assert code == 0 and "has diverged: 1 local commit(s), 1 on origin" in out
+    code, out, _ = run(capsys, "-C", a, "push", "--force", "origin", "main")
+    assert code == 0 and "overwrote" in out
+
+    assert run(capsys, "-C", a, "remote", "remove", "origin")[0] == 0
+    code, _, err = run(capsys, "-C", a, "push")
+    assert code == 1 and "no remote" in err
+
+
+def test_gc_and_du_from_the_command_line(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    for i in range(3):
+        mlvc.commit(f"v{i}", variables=weights(i), repo=project)
+    a = str(project)
+
+    code, out, _ = run(capsys, "-C", a, "du", "--commits")
+    assert code == 0 and "main: 10.3 MiB in 3 commit(s)" in out
+    code, out, _ = run(capsys, "-C", a, "gc", "--keep-last", "1", "--dry-run", "--grace", "now")
+    assert code == 0 and out.startswith("would free 6.9 MiB") and "dry run" in out
+    code, out, _ = run(capsys, "-C", a, "gc", "--keep-last", "1", "--grace", "now", "--json")
+    report = json.loads(out)
+    assert code == 0 and len(report["commits_pruned"]) == 2 and report["bytes_freed"] > 7e6
+    code, out, _ = run(capsys, "-C", a, "du", "--json")
+    du = json.loads(out)
+    assert du["payload_bytes_local"] < du["payload_bytes_unique"] / 2
+    code, _, err = run(capsys, "-C", a, "gc", "--keep-newer-than", "soon")
+    assert code == 1 and "invalid duration" in err
