@@ -51,6 +51,16 @@ class MlvcApp(ExtensionApp):
         ),
     )
 
+    max_serialize_seconds = Float(
+        60.0,
+        config=True,
+        help=(
+            "Skip a variable whose serialization takes longer than this many seconds in "
+            "the commits the server asks a kernel to make; it is named in the commit's "
+            "'skipped'. 0: no limit."
+        ),
+    )
+
     safety_commit = Bool(
         True,
         config=True,
@@ -87,6 +97,13 @@ class MlvcApp(ExtensionApp):
             raise TraitError(f"MlvcApp.{proposal['trait'].name} must be positive")
         return value
 
+    @validate("max_serialize_seconds")
+    def _not_negative_seconds(self, proposal: dict[str, Any]) -> float:
+        value = float(proposal["value"])
+        if not value >= 0:
+            raise TraitError("MlvcApp.max_serialize_seconds must be 0 or more")
+        return value
+
     @validate("kernel_timeout")
     def _positive_timeout(self, proposal: dict[str, Any]) -> float:
         value = float(proposal["value"])
@@ -102,6 +119,7 @@ class MlvcApp(ExtensionApp):
             root_dir=root_dir,
             store_root=store_root,
             max_variable_bytes=self.max_variable_bytes or None,
+            max_serialize_seconds=self.max_serialize_seconds,
             safety_commit=self.safety_commit,
             kernel_timeout=self.kernel_timeout,
             max_log_limit=self.max_log_limit,

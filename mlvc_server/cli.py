@@ -2,7 +2,7 @@
 
 Every read command takes ``--json`` and then prints the structure the Python API returns.
 Exit status: 0 on success, 1 on an mlvc error (the message says why), 2 on a usage error;
-``fsck`` exits 1 when it finds a problem.
+``fsck`` exits 1 when it finds a problem, ``run`` when a cell failed (the run is committed).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from . import __version__, service
+from . import __version__, cli_sync, service
 from .args import parse_kv
 from .errors import MlvcError
 
@@ -83,7 +83,28 @@ def _parser() -> argparse.ArgumentParser:
     sp.add_argument("-d", "--delete", action="store_true")
 
     cmd("fsck", "Verify every object and payload in the store.", notebook=False)
-    cmd("du", "Disk usage of the store and of each branch's payloads.", notebook=False)
+    cli_sync.add_parsers(cmd)  # remote, push, pull, clone, gc, du
+
+    sp = cmd(
+        "run",
+        "Execute a notebook headless in a kernel and commit the run (exit 1 if a cell fails).",
+        notebook=False,
+    )
+    sp.add_argument("notebook_file", metavar="NOTEBOOK")
+    sp.add_argument(
+        "-p",
+        "--param",
+        action="append",
+        type=parse_kv,
+        default=[],
+        metavar="NAME=VALUE",
+        help="a parameter, set in a cell after the one tagged `parameters`",
+    )
+    sp.add_argument("-m", "--message", help="the commit message (default: run NOTEBOOK params)")
+    sp.add_argument("--branch", help="commit on this branch (created from HEAD if new)")
+    sp.add_argument("--timeout", type=float, metavar="S", help="seconds a cell may run")
+    sp.add_argument("--kernel", metavar="NAME", help="kernel (default: the notebook's)")
+    sp.add_argument("--output", metavar="PATH", help="also write the executed notebook here")
     return p
 
 
@@ -122,7 +143,8 @@ def _print_log(commits: list[dict[str, Any]]) -> None:
         deco = [*c.get("branches", []), *(f"tag:{t}" for t in c.get("tags", []))]
         d = f" ({', '.join(deco)})" if deco else ""
         nb = f" [{c['notebook']}]" if c.get("notebook") else ""
-        print(f"{c['short_id']}{d} {c['message'].splitlines()[0] if c['message'] else ''}")
+        failed = " [failed]" if c.get("status") == "failed" else ""
+        print(f"{c['short_id']}{d}{failed} {c['message'].splitlines()[0] if c['message'] else ''}")
         line = f"    {c['time']} {c['author']}{nb}"
         if c.get("metrics"):
             line += "  " + _fmt_metrics(c["metrics"])
@@ -135,6 +157,10 @@ def _print_show(r: dict[str, Any]) -> None:
     print(f"Date:   {r.get('time')}")
     if r.get("notebook"):
         print(f"Notebook: {r['notebook']} (branch {r.get('branch')})")
+    if r.get("status") == "failed":
+        err = r.get("error") or {}
+        where = f" in cell {err['cell']}" if err.get("cell") is not None else ""
+        print(f"Status: failed{where}: {err.get('ename', '')}: {err.get('evalue', '')}")
     print(f"\n    {r.get('message', '')}\n")
     for key in ("params", "metrics"):
         if r.get(key):
@@ -209,6 +235,8 @@ def _run(args: argparse.Namespace) -> int:
         st = service.init(args.path or repo)
         print(f"Initialized mlvc store in {st.path}")
         return 0
+    if args.command in cli_sync.COMMANDS:
+        return cli_sync.run(args)
     nbarg = getattr(args, "notebook", None)
     if args.command == "log":
         nb = None if args.all else _default_notebook(repo, nbarg)
@@ -318,21 +346,41 @@ def _run(args: argparse.Namespace) -> int:
         if js:
             print(json.dumps(out, indent=1))
         return 0 if out["ok"] else 1
-    elif args.command == "du":
-        out = service.du(repo)
-        if not js:
-            print(
-                f"store on disk: {_size(out['store_bytes'])}; unique payload bytes: "
-                f"{_size(out['payload_bytes_unique'])}"
-            )
-            for b in out["branches"]:
-                print(
-                    f"  {b['branch']}: {_size(b['payload_bytes'])} "
-                    f"({_size(b['unique_bytes'])} unique)"
-                )
+    elif args.command == "run":
+        return _run_notebook(args)
     if js:
         print(json.dumps(out, indent=1, default=str))
     return 0
+
+
+def _run_notebook(args: argparse.Namespace) -> int:
+    """``mlvc run``: 0 when every cell ran, 1 when one failed (the run is committed)."""
+    from .run import run_notebook
+
+    res = run_notebook(
+        args.notebook_file,
+        dict(args.param),
+        message=args.message,
+        branch=args.branch,
+        timeout=args.timeout,
+        kernel=args.kernel,
+        output=args.output,
+        repo=args.repo,
+        echo=not args.json,
+    )
+    rec = res.record
+    if res.error is not None:
+        print(res.traceback, file=sys.stderr)
+        print(
+            f"mlvc: cell {res.error['cell']} failed: {res.error['ename']}: {res.error['evalue']}",
+            file=sys.stderr,
+        )
+    if args.json:
+        print(json.dumps(rec, indent=1, default=str))
+    else:
+        what = "Committed" if res.status == "ok" else "Committed the failed run as"
+        print(f"{what} {res.commit[:8]} on {rec.get('branch')} ({rec.get('notebook')})")
+    return 0 if res.status == "ok" else 1
 
 
 def main(argv: Sequence[str] | None = None) -> int:

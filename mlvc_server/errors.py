@@ -39,5 +39,19 @@ class CorruptObjectError(MlvcError):
     """A stored object does not hash to its id, or is missing."""
 
 
+class NoSpaceError(MlvcError):
+    """The disk (or a quota, or a file size limit) had no room for a write to the store;
+    nothing was committed."""
+
+
+class PayloadMissingError(CorruptObjectError):
+    """A variable's payload bytes are not in the store (pruned by retention, or never
+    fetched) and no payload remote could supply them."""
+
+
+class RemoteNotFoundError(MlvcError):
+    """No remote of that name is configured (or none at all)."""
+
+
 class VariableNotFoundError(MlvcError):
     """The commit holds no variable of that name."""

@@ -35,7 +35,8 @@ from .errors import (
     TrustError,
     VariableNotFoundError,
 )
-from .store import Store, find_root, trust
+from .serializers.deadline import DEFAULT_SECONDS, serialize_within
+from .store import Store, find_root, keep, trust
 from .store import payloads as payload_store
 from .store.refs import (
     HEADS,
@@ -47,6 +48,7 @@ from .store.refs import (
     validate_name,
 )
 from .store.revisions import current_branch, head, resolve, set_current_branch
+from .store.space import reports_full_disk
 
 RECORD = "mlvc.json"
 ENV = "env.json"
@@ -56,6 +58,8 @@ SOURCES = "sources"
 RECORD_VERSION = 1
 #: Meta entries bigger than this (as JSON) are kept in the manifest only, not the record.
 _RECORD_META_LIMIT = 2048
+#: The default limit on serializing one variable, in seconds (see :func:`commit`).
+MAX_SERIALIZE_SECONDS = DEFAULT_SECONDS
 #: How often a commit is re-parented onto a branch that another process moved meanwhile.
 _COMMIT_RETRIES = 20
 
@@ -71,7 +75,10 @@ _commit_defaults: ContextVar[dict[str, Any] | None] = ContextVar(
 
 @contextmanager
 def commit_defaults(
-    *, author: str | None = None, max_variable_bytes: int | None = None
+    *,
+    author: str | None = None,
+    max_variable_bytes: int | None = None,
+    max_serialize_seconds: float | None = None,
 ) -> Iterator[None]:
     """Defaults for the commits made inside the block (this thread or task only).
 
@@ -82,8 +89,16 @@ def commit_defaults(
     Args:
         author: ``"Name <email>"`` or a name; None keeps the usual default.
         max_variable_bytes: skip variables bigger than this; None for no limit.
+        max_serialize_seconds: skip variables whose serialization takes longer; None
+            keeps the default (:data:`MAX_SERIALIZE_SECONDS`), 0 for no limit.
     """
-    token = _commit_defaults.set({"author": author, "max_variable_bytes": max_variable_bytes})
+    token = _commit_defaults.set(
+        {
+            "author": author,
+            "max_variable_bytes": max_variable_bytes,
+            "max_serialize_seconds": max_serialize_seconds,
+        }
+    )
     try:
         yield
     finally:
@@ -197,6 +212,7 @@ def _validate_var_name(name: str) -> None:
 
 
 # -- init ------------------------------------------------------------------------------
+@reports_full_disk
 def init(path: str | os.PathLike[str] = ".") -> Store:
     """Create the ``.mlvc/`` store in ``path`` (idempotent) and return it."""
     root = Path(path).resolve()
@@ -222,6 +238,7 @@ def log_metrics(step: int | None = None, **metrics: Any) -> None:
 
 
 # -- commit ----------------------------------------------------------------------------
+@reports_full_disk
 def commit(
     message: str,
     variables: Mapping[str, Any] | None = None,
@@ -237,6 +254,7 @@ def commit(
     sources: bool | Iterable[str] = True,
     allow_pickle: bool = True,
     max_variable_bytes: int | None = None,
+    max_serialize_seconds: float | None = None,
     skipped: Mapping[str, str] | None = None,
     kernel: Mapping[str, Any] | None = None,
     status: str = "ok",
@@ -260,6 +278,9 @@ def commit(
         sources: record the local source files imported (True), none (False) or these.
         allow_pickle: allow the cloudpickle fallback for objects no safe format holds.
         max_variable_bytes: skip variables bigger than this.
+        max_serialize_seconds: skip (and name) a variable whose serialization takes
+            longer than this; None: :data:`MAX_SERIALIZE_SECONDS` (or the
+            :func:`commit_defaults` value); 0: no limit.
         skipped: variables the caller already skipped, name -> reason.
         kernel: facts about the kernel (name, language) to record.
         status: ``"ok"`` or ``"failed"`` (a failed run is still recorded).
@@ -275,16 +296,23 @@ def commit(
     author = author or defaults.get("author")
     if max_variable_bytes is None:
         max_variable_bytes = defaults.get("max_variable_bytes")
+    if max_serialize_seconds is None:
+        max_serialize_seconds = defaults.get("max_serialize_seconds")
+    if max_serialize_seconds is None:
+        max_serialize_seconds = MAX_SERIALIZE_SECONDS
     timings: dict[str, float] = {}
     t_start = time.perf_counter()
     store = _store(repo, create=True)
     nb = _rel_notebook(store, notebook)
     branch = validate_name(branch) if branch else current_branch(store, nb)
     ref = branch_ref(nb, branch)
-    parent = store.ref(ref)
+    expected = store.ref(ref)
+    # a branch that does not exist yet starts from the notebook's HEAD, not from nothing
+    parent = expected if expected is not None else head(store, nb)
 
     # variables
     var_tree: dict[str, Any] = {}
+    var_parts: dict[str, list[str]] = {}
     var_index: dict[str, Any] = {}
     skipped_all: dict[str, str] = dict(skipped or {})
     written = 0
@@ -292,8 +320,11 @@ def commit(
         for name, value in (variables or {}).items():
             _validate_var_name(name)
             try:
-                payload = serializers.serialize(
-                    value, allow_pickle=allow_pickle, max_bytes=max_variable_bytes
+                payload = serialize_within(
+                    value,
+                    max_serialize_seconds,
+                    allow_pickle=allow_pickle,
+                    max_bytes=max_variable_bytes,
                 )
                 wp = payload_store.write_payload(store, payload)
             except SerializationError as e:
@@ -306,7 +337,8 @@ def commit(
                 continue
             written += wp.bytes_written
             manifest_id = store.add_bytes(payload_store.manifest_bytes(wp.manifest))
-            var_tree[name] = payload_store.tree_entries(manifest_id, wp.part_ids)
+            var_tree[name] = payload_store.tree_entries(manifest_id)
+            var_parts[name] = wp.part_ids
             entry: dict[str, Any] = {"format": payload.format, "size": payload.size}
             for k, v in payload.meta.items():
                 if len(json.dumps(v, default=repr)) <= _RECORD_META_LIMIT:
@@ -315,7 +347,12 @@ def commit(
 
     tree: dict[str, Any] = {}
     if var_tree:
-        tree[VARS] = var_tree
+        # the parts are kept by the payload index, not by the commit's tree (so that
+        # retention can free them without rewriting history): register them before the
+        # branch moves, so that no commit is ever visible without its parts kept
+        vars_id = store.write_tree(var_tree)
+        tree[VARS] = (0o040000, vars_id)
+        keep.add(store, {vars_id: keep.write_payload_tree(store, var_parts)})
 
     # notebook
     saved_at = None
@@ -406,13 +443,13 @@ def commit(
             tree_id, [parent] if parent else [], message, f"{name} <{email}>", when=now, tz_offset=0
         )
         try:
-            store.cas_ref(ref, parent, cid, message=reflog)
+            store.cas_ref(ref, expected, cid, message=reflog)
             break
         except RefConflictError:
             # another process committed to this branch meanwhile: put ours on top of it
             if attempt == _COMMIT_RETRIES - 1:
                 raise
-            parent = store.ref(ref)
+            parent = expected = store.ref(ref)
     store.set_head(ref)
     _cache_summary(store, _summary(cid, record, [parent] if parent else [], int(now)))
     for k in _pending:
@@ -433,7 +470,13 @@ def _notebook_bytes(store: Store, nb: str, content: Any) -> bytes:
         return content.encode()
     import nbformat
 
-    text: str = nbformat.writes(nbformat.from_dict(content))  # type: ignore[no-untyped-call]
+    try:
+        text: str = nbformat.writes(nbformat.from_dict(content))  # type: ignore[no-untyped-call]
+    except Exception as e:  # nbformat raises whatever the bad structure makes it meet
+        raise MlvcError(
+            f"the notebook content is not an nbformat notebook ({type(e).__name__}: {e}); "
+            "save the notebook and commit the file, or pass its JSON as bytes"
+        ) from None
     return (text + "\n").encode()
 
 
@@ -482,8 +525,11 @@ def _cache_summary(store: Store, summary: dict[str, Any]) -> None:
     """Append a commit's summary to the log cache (derived from immutable commits, so an
     entry never goes stale; a torn line from a killed process is skipped on read)."""
     line = json.dumps(summary, separators=(",", ":")) + "\n"
-    with open(_summary_cache_path(store), "a", encoding="utf-8") as f:
-        f.write(line)
+    try:
+        with open(_summary_cache_path(store), "a", encoding="utf-8") as f:
+            f.write(line)
+    except OSError:
+        pass  # a cache (a full disk here must not fail a commit that is already made)
 
 
 _summary_memo: dict[Path, tuple[int, dict[str, dict[str, Any]]]] = {}
@@ -695,8 +741,32 @@ def _manifest(store: Store, cid: str, name: str) -> dict[str, Any]:
 
 def _load_var(store: Store, cid: str, name: str, trusted: bool) -> Any:
     manifest = _manifest(store, cid, name)
+    reader = payload_store.StoredPayload(store, manifest, name, cid)
+    try:
+        return _deserialize(store, cid, name, manifest, reader, trusted)
+    finally:
+        if reader.fetched:
+            _keep_fetched(store, cid, name, manifest)
+
+
+def _keep_fetched(store: Store, cid: str, name: str, manifest: dict[str, Any]) -> None:
+    """Register a variable fetched from a payload remote in the payload index, so that
+    gc keeps it unless the retention policy drops its commit."""
+    parts = [p for seg in manifest["segments"] for p in seg["parts"]]
+    found = store.tree_lookup(store.commit_obj(cid).tree.decode(), VARS)
+    if found and all(store.has_object(p) for p in parts):
+        keep.add(store, {found[1]: keep.write_payload_tree(store, {name: parts})})
+
+
+def _deserialize(
+    store: Store,
+    cid: str,
+    name: str,
+    manifest: dict[str, Any],
+    reader: payload_store.StoredPayload,
+    trusted: bool,
+) -> Any:
     fmt = manifest["format"]
-    reader = payload_store.StoredPayload(store, manifest, name)
     if payload_store.needs_trust(fmt, manifest["meta"]) and not trusted:
         part_ids = [p for seg in manifest["segments"] for p in seg["parts"]]
         if not trust.verify(manifest.get("signature"), fmt, manifest["meta"], part_ids):
@@ -820,7 +890,7 @@ def status(
                 var_status[name] = "added"
                 continue
             try:
-                payload = serializers.serialize(value)
+                payload = serialize_within(value, MAX_SERIALIZE_SECONDS)
                 ids = _payload_ids(store, payload)
                 var_status[name] = "unchanged" if ids == old_parts.get(name) else "changed"
             except MlvcError:
@@ -921,6 +991,7 @@ def branches(
     return out
 
 
+@reports_full_disk
 def branch(
     name: str,
     rev: str | None = None,
@@ -950,6 +1021,7 @@ def branch(
     return {"name": name, "head": start, "current": switch}
 
 
+@reports_full_disk
 def switch_branch(
     name: str,
     repo: str | os.PathLike[str] = ".",
@@ -963,6 +1035,7 @@ def switch_branch(
     set_current_branch(store, nb, name)
 
 
+@reports_full_disk
 def delete_branch(
     name: str, repo: str | os.PathLike[str] = ".", notebook: str | os.PathLike[str] | None = None
 ) -> None:
@@ -990,6 +1063,7 @@ def tags(
     return out
 
 
+@reports_full_disk
 def tag(
     name: str,
     rev: str | None = None,
@@ -1019,6 +1093,7 @@ def tag(
     return {"name": name, "commit": cid}
 
 
+@reports_full_disk
 def rename_branch(
     old: str,
     new: str,
@@ -1058,6 +1133,7 @@ def rename_branch(
     return {"name": new, "head": sha, "current": current}
 
 
+@reports_full_disk
 def rename_tag(
     old: str,
     new: str,
@@ -1089,6 +1165,7 @@ def rename_tag(
 
 
 # -- checkout --------------------------------------------------------------------------
+@reports_full_disk
 def checkout(
     rev: str,
     repo: str | os.PathLike[str] = ".",
@@ -1316,17 +1393,159 @@ def fsck(repo: str | os.PathLike[str] = ".") -> dict[str, Any]:
     return run(_store(repo))
 
 
-def du(repo: str | os.PathLike[str] = ".") -> dict[str, Any]:
-    """Bytes on disk, and payload bytes per branch (total and unique to it)."""
-    from .store.fsck import du as run
+def du(repo: str | os.PathLike[str] = ".", *, commits: bool = False) -> dict[str, Any]:
+    """Bytes on disk, and payload bytes per branch (and per commit with ``commits``):
+    all, unique to it, shared with others, and still in this store (see
+    :func:`mlvc_server.store.gc.du`)."""
+    from .store.gc import du as run
 
-    return run(_store(repo))
+    return run(_store(repo), commits=commits)
+
+
+def gc(
+    repo: str | os.PathLike[str] = ".",
+    *,
+    keep_last: int | None = None,
+    keep_tagged: bool = False,
+    keep_newer_than: str | float | None = None,
+    dry_run: bool = False,
+    grace: str | float | None = None,
+    progress: Any = None,
+) -> dict[str, Any]:
+    """Apply a retention policy and delete what nothing reachable needs.
+
+    With no ``keep_*`` rule, every commit reachable from a branch or tag keeps its
+    payloads and gc only removes unreachable objects and stale temporary files. With
+    rules, the payload bytes of commits no rule keeps are freed; history, records,
+    notebooks and small variables stay (see :mod:`mlvc_server.store.gc`).
+
+    Args:
+        repo: A path inside the project.
+        keep_last: Keep the payloads of the newest N commits of each branch.
+        keep_tagged: Keep the payloads of tagged (aliased) commits.
+        keep_newer_than: Keep those of commits younger than this (``30d``, ``12h``,
+            or seconds).
+        dry_run: Only report what would be freed.
+        grace: Never delete unreachable objects younger than this (default 1 hour;
+            ``now`` for none, e.g. when no other process uses the store).
+        progress: Called with ``{"phase": ...}`` dicts.
+    """
+    from .store import gc as store_gc
+
+    def seconds(v: str | float | None) -> float | None:
+        return store_gc.parse_duration(v) if isinstance(v, str) else v
+
+    if keep_last is not None and keep_last < 1:
+        raise MlvcError("keep_last must be at least 1")
+    policy = store_gc.Policy(
+        keep_last=keep_last, keep_tagged=keep_tagged, keep_newer_than=seconds(keep_newer_than)
+    )
+    g = seconds(grace)
+    return store_gc.gc(
+        _store(repo),
+        policy,
+        dry_run=dry_run,
+        grace=store_gc.DEFAULT_GRACE if g is None else g,
+        progress=progress,
+    )
+
+
+# -- remotes ---------------------------------------------------------------------------------
+def remotes(repo: str | os.PathLike[str] = ".") -> list[dict[str, Any]]:
+    """The configured remotes: ``name``, ``url``, ``payloads`` (fsspec URL or None),
+    ``payload_options`` (option names only)."""
+    from .store import remotes as rm
+
+    return [r.as_json() for r in rm.list_remotes(_store(repo))]
+
+
+def remote_add(
+    name: str,
+    url: str,
+    repo: str | os.PathLike[str] = ".",
+    *,
+    payloads: str | None = None,
+    payload_options: Mapping[str, Any] | None = None,
+    replace: bool = False,
+) -> dict[str, Any]:
+    """Configure a git remote, optionally with a payload remote (an fsspec URL where
+    payload parts are uploaded on push and fetched lazily on restore)."""
+    from .store import remotes as rm
+
+    r = rm.add_remote(
+        _store(repo, create=True),
+        name,
+        url,
+        payloads=payloads,
+        payload_options=dict(payload_options or {}),
+        replace=replace,
+    )
+    return r.as_json()
+
+
+def remote_remove(name: str, repo: str | os.PathLike[str] = ".") -> None:
+    """Forget a remote and its remote-tracking refs."""
+    from .store import remotes as rm
+
+    rm.remove_remote(_store(repo), name)
+
+
+def push(
+    remote: str | None = None,
+    branches: Iterable[str] | None = None,
+    repo: str | os.PathLike[str] = ".",
+    *,
+    force: bool = False,
+    progress: Any = None,
+) -> dict[str, Any]:
+    """Push branches and tags (all, or ``branches``) to a remote (default ``origin``),
+    payload parts to its payload remote; see :func:`mlvc_server.store.sync.push`."""
+    from .store import sync
+
+    return sync.push(_store(repo), remote, branches, force=force, progress=progress)
+
+
+def pull(
+    remote: str | None = None, repo: str | os.PathLike[str] = ".", *, progress: Any = None
+) -> dict[str, Any]:
+    """Fetch a remote's history and fast-forward local branches; diverged ones are
+    reported and kept; see :func:`mlvc_server.store.sync.pull`."""
+    from .store import sync
+
+    return sync.pull(_store(repo), remote, progress=progress)
+
+
+def clone(
+    url: str,
+    directory: str | os.PathLike[str] | None = None,
+    *,
+    name: str = "origin",
+    payloads: str | None = None,
+    payload_options: Mapping[str, Any] | None = None,
+    progress: Any = None,
+) -> dict[str, Any]:
+    """A new project folder (default: named after the URL) holding the remote's
+    history; payloads come through git, or lazily from the payload remote."""
+    from .store import sync
+
+    if directory is None:
+        base = url.rstrip("/").rsplit("/", 1)[-1].rsplit(":", 1)[-1]
+        directory = base[:-4] if base.endswith(".git") else base or "mlvc-clone"
+    return sync.clone(
+        url,
+        directory,
+        name=name,
+        payloads=payloads,
+        payload_options=dict(payload_options or {}),
+        progress=progress,
+    )
 
 
 __all__ = [
     "branch",
     "branches",
     "checkout",
+    "clone",
     "commit",
     "commit_defaults",
     "compare",
@@ -1334,6 +1553,7 @@ __all__ = [
     "diff",
     "du",
     "fsck",
+    "gc",
     "init",
     "load",
     "log",
@@ -1341,6 +1561,11 @@ __all__ = [
     "log_params",
     "metric_goal",
     "notebook_at",
+    "pull",
+    "push",
+    "remote_add",
+    "remote_remove",
+    "remotes",
     "rename_branch",
     "rename_tag",
     "restore",

@@ -314,6 +314,67 @@ export async function fetchSeries(
 }
 
 /**
+ * The store's remotes.
+ *
+ * @param notebookPath - The notebook path.
+ * @param settings - The server connection settings.
+ * @returns The remotes.
+ */
+export async function fetchRemotes(
+  notebookPath: string,
+  settings?: ServerConnection.ISettings
+): Promise<Mlvc.IRemote[]> {
+  const out = await requestAPI<{ remotes: Mlvc.IRemote[] }>(
+    `remotes${q(notebookPath)}`,
+    {},
+    settings
+  );
+  return out.remotes;
+}
+
+/**
+ * Start a push or a pull on the server.
+ *
+ * @param kind - push or pull.
+ * @param notebookPath - The notebook path.
+ * @param remote - The remote's name.
+ * @param settings - The server connection settings.
+ * @returns The job, to poll with {@link fetchJob}.
+ */
+export async function startSync(
+  kind: 'push' | 'pull',
+  notebookPath: string,
+  remote: string,
+  settings?: ServerConnection.ISettings
+): Promise<Mlvc.IJob> {
+  return requestAPI<Mlvc.IJob>(
+    `${kind}${q(notebookPath)}`,
+    post({ remote }),
+    settings
+  );
+}
+
+/**
+ * A push or pull job: its progress, then its result.
+ *
+ * @param notebookPath - The notebook path.
+ * @param job - The job id.
+ * @param settings - The server connection settings.
+ * @returns The job.
+ */
+export async function fetchJob(
+  notebookPath: string,
+  job: string,
+  settings?: ServerConnection.ISettings
+): Promise<Mlvc.IJob> {
+  return requestAPI<Mlvc.IJob>(
+    `jobs/${encodeURIComponent(job)}${q(notebookPath)}`,
+    {},
+    settings
+  );
+}
+
+/**
  * Check a commit out (safety commit first).
  *
  * @param notebookPath - The notebook path.

@@ -102,6 +102,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
       diff: () => void commands.execute(CommandIDs.diff, {}),
       compare: () => void commands.execute(CommandIDs.compare, {}),
       loadMore: () => void model.loadMore(),
+      sync: (kind, remote) => void model.sync(kind, remote),
       menu: (commit, x, y) => {
         model.select(commit.id, false);
         const menu = new Menu({ commands });

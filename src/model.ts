@@ -13,7 +13,10 @@ import {
   createTag,
   fetchCommit,
   fetchCompare,
+  fetchJob,
+  fetchRemotes,
   fetchSeries,
+  startSync,
   fetchDiff,
   fetchLogPage,
   fetchStatus,
@@ -70,7 +73,18 @@ export interface IExperimentsState {
   readonly pending: string | null;
   /** How many metrics each commit row shows (a setting). */
   readonly headlineMetrics: number;
+  /** The store's remotes (push and pull go there). */
+  readonly remotes: ReadonlyArray<Mlvc.IRemote>;
+  /** How far a running push or pull is; null when none runs. */
+  readonly progress: {
+    phase: string;
+    done?: number | null;
+    total?: number | null;
+  } | null;
 }
+
+/** How often a running push or pull is asked how far it is, ms. */
+const JOB_POLL_MS = 500;
 
 /**
  * How many commits one page of history holds, unless the settings say otherwise.
@@ -145,6 +159,7 @@ export class ExperimentsModel implements IDisposable {
     this._setState({
       ...EMPTY_STATE,
       headlineMetrics: this._state.headlineMetrics,
+      remotes: this._state.remotes,
       notebookPath: path,
       status: 'loading'
     });
@@ -165,6 +180,7 @@ export class ExperimentsModel implements IDisposable {
     this._setState({ ...this._state, status: 'loading', error: null });
     const limit = Math.max(this._pageSize, this._state.commits.length);
     void this._refreshStatus(path, requestId);
+    void this._refreshRemotes(path, requestId);
     try {
       const log = await fetchLogPage(path, limit, 0, this._serverSettings);
       if (requestId === this._requestId && !this._isDisposed) {
@@ -432,6 +448,62 @@ export class ExperimentsModel implements IDisposable {
   }
 
   /**
+   * Push to a remote, or pull from it, following the server's job until it ends.
+   *
+   * @param kind - push or pull.
+   * @param remote - The remote's name.
+   */
+  async sync(kind: 'push' | 'pull', remote: string): Promise<void> {
+    await this._act(async path => {
+      let job = await startSync(kind, path, remote, this._serverSettings);
+      while (job.state === 'running' && !this._isDisposed) {
+        this._setState({
+          ...this._state,
+          progress: { phase: job.phase, done: job.done, total: job.total }
+        });
+        await new Promise(resolve => setTimeout(resolve, JOB_POLL_MS));
+        job = await fetchJob(path, job.id, this._serverSettings);
+      }
+      this._setState({ ...this._state, progress: null });
+      if (job.state === 'failed') {
+        throw new MlvcRequestError(
+          job.error?.message ?? this._trans.__('The %1 failed.', kind),
+          job.error?.status ?? 500
+        );
+      }
+      return this._syncReport(kind, remote, job.result?.refs ?? []);
+    }, kind);
+  }
+
+  /**
+   * Say what a push or pull did, in one line: counts per outcome, then what needs
+   * the user (a rejected push, a diverged branch) in the server's words.
+   */
+  private _syncReport(
+    kind: 'push' | 'pull',
+    remote: string,
+    refs: ReadonlyArray<Mlvc.IRefUpdate>
+  ): string {
+    const trans = this._trans;
+    const counts = new Map<string, number>();
+    for (const r of refs) {
+      counts.set(r.status, (counts.get(r.status) ?? 0) + 1);
+    }
+    const parts = [...counts].map(([status, n]) => `${n} ${status}`);
+    const head =
+      kind === 'push'
+        ? trans.__('Pushed to %1: %2', remote, parts.join(', ') || '—')
+        : trans.__('Pulled from %1: %2', remote, parts.join(', ') || '—');
+    const attention = refs
+      .filter(r => ['rejected', 'diverged', 'conflict'].includes(r.status))
+      .map(r => r.message);
+    if (attention.length) {
+      throw new MlvcRequestError([head, ...attention].join(' '), 409);
+    }
+    return head;
+  }
+
+  /**
    * Fetch the diff of two revisions of the notebook in focus.
    *
    * @param a - The old revision.
@@ -503,6 +575,20 @@ export class ExperimentsModel implements IDisposable {
     actionError: string | null
   ): void {
     this._setState({ ...this._state, busy, result, actionError });
+  }
+
+  private async _refreshRemotes(
+    path: string,
+    requestId: number
+  ): Promise<void> {
+    try {
+      const remotes = await fetchRemotes(path, this._serverSettings);
+      if (requestId === this._requestId && !this._isDisposed) {
+        this._setState({ ...this._state, remotes });
+      }
+    } catch {
+      // No store yet, or an older server: no Push/Pull then.
+    }
   }
 
   private async _refreshStatus(path: string, requestId: number): Promise<void> {
@@ -582,7 +668,9 @@ const EMPTY_STATE: IExperimentsState = {
   actionError: null,
   kernel: null,
   pending: null,
-  headlineMetrics: 3
+  headlineMetrics: 3,
+  remotes: [],
+  progress: null
 };
 
 /**

@@ -241,6 +241,60 @@ export namespace Mlvc {
   }
 
   /**
+   * A remote of the store (`GET /mlvc/remotes`).
+   */
+  export interface IRemote {
+    /** Its name, e.g. origin. */
+    name: string;
+    /** The git URL. */
+    url: string;
+    /** The payload remote (fsspec URL), or null. */
+    payloads: string | null;
+  }
+
+  /**
+   * What a push or pull did to one ref.
+   */
+  export interface IRefUpdate {
+    /** The full ref. */
+    ref: string;
+    /** branch, tag or other. */
+    kind: string;
+    /** The branch or tag name. */
+    name: string;
+    /** up-to-date, created, fast-forward, forced, rejected, ahead, diverged, conflict. */
+    status: string;
+    /** Local commits the remote lacks. */
+    ahead: number;
+    /** Remote commits this store lacks. */
+    behind: number;
+    /** A sentence for people. */
+    message: string;
+  }
+
+  /**
+   * A push or pull running on the server (`GET /mlvc/jobs/{job}`).
+   */
+  export interface IJob {
+    /** The job id. */
+    id: string;
+    /** push or pull. */
+    kind: 'push' | 'pull';
+    /** running, succeeded or failed. */
+    state: 'running' | 'succeeded' | 'failed';
+    /** What it does now. */
+    phase: string;
+    /** Done so far in this phase (objects or bytes). */
+    done?: number | null;
+    /** To do in this phase. */
+    total?: number | null;
+    /** The report, once succeeded. */
+    result?: { remote: string; refs: IRefUpdate[] } | null;
+    /** Why it failed. */
+    error?: { status: number; reason: string; message: string } | null;
+  }
+
+  /**
    * The body of `GET /mlvc/series`.
    */
   export interface ISeries {

@@ -16,6 +16,7 @@ from mlvc_server import service
 from mlvc_server.errors import (
     CorruptObjectError,
     InvalidNameError,
+    NoSpaceError,
     RefConflictError,
     RevisionNotFoundError,
     TrustError,
@@ -71,11 +72,16 @@ def test_commit_is_a_git_commit_plain_git_reads(project: Path) -> None:
     assert record["variables"]["lr"]["format"] == "json"
     nb = nbformat.reads(git(project, "show", f"{cid}:train.ipynb"), as_version=4)
     assert nb.cells[1].source == "X = np.arange(10)"
-    # concatenating the parts gives a valid .npy file
-    parts = sorted(p for p in files if p.startswith("vars/X/") and p[7:].isdigit())
+    # concatenating the parts the manifest names gives a valid .npy file; the parts are
+    # kept by the payload index ref, not named in the commit's tree
+    manifest = json.loads(git(project, "show", f"{cid}:vars/X/manifest.json"))
+    parts = [p for seg in manifest["segments"] for p in seg["parts"]]
+    assert not any(p.startswith("vars/X/0") for p in files)
+    kept = git(project, "ls-tree", "-r", "refs/mlvc/payloads")
+    assert all(p in kept for p in parts)
     raw = b"".join(
         subprocess.run(
-            ["git", "--git-dir", str(project / ".mlvc"), "cat-file", "blob", f"{cid}:{p}"],
+            ["git", "--git-dir", str(project / ".mlvc"), "cat-file", "blob", p],
             check=True,
             capture_output=True,
         ).stdout
@@ -348,7 +354,7 @@ def test_failed_commit_leaves_the_branch_as_it_was(
 
     with monkeypatch.context() as m:
         m.setattr(service.payload_store, "write_payload", disk_full)
-        with pytest.raises(OSError, match="No space"):
+        with pytest.raises(NoSpaceError, match=r"no space left.*No space left on device"):
             mlvc.commit("bad", variables={"a": np.ones(10)}, notebook="train.ipynb")
     assert [c["id"] for c in mlvc.log(notebook="train.ipynb")] == [c1]
     assert mlvc.fsck()["ok"]
@@ -474,3 +480,13 @@ def test_log_lists_children_before_parents_within_one_second(
         for p in c["parents"]:
             assert position[p] > position[c["id"]], f"{c['message']} listed after its parent"
     assert "gen" not in order[0] and "ts" not in order[0]
+
+
+def test_commit_to_a_new_branch_starts_from_head(project: Path) -> None:
+    base = mlvc.commit("base", variables={"x": 1}, notebook="train.ipynb")
+    on_exp = mlvc.commit("on exp", variables={"x": 2}, notebook="train.ipynb", branch="exp")
+    assert mlvc.show(on_exp)["parents"] == [base]
+    assert {b["name"]: b["head"] for b in mlvc.branches(notebook="train.ipynb")} == {
+        "main": base,
+        "exp": on_exp,
+    }

@@ -9,6 +9,7 @@ mlvc errors into HTTP errors. The endpoints are described in ``mlvc_server/opena
     analysis.py   diff, compare, series
     state.py      commit, checkout, restore (through the notebook's kernel)
     kernels.py    finding a notebook's kernel and running mlvc in it
+    sync.py       remotes, push and pull (as jobs with progress)
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from .history import (
     TagsHandler,
 )
 from .state import CheckoutHandler, CommitsHandler, RestoreHandler
+from .sync import JobHandler, JobRegistry, PullHandler, PushHandler, RemotesHandler
 
 __all__ = ["ERROR_STATUS", "ROUTES", "MlvcHandler", "MlvcSettings", "http_error", "make_handlers"]
 
@@ -48,7 +50,13 @@ ROUTES: tuple[tuple[str, type[MlvcHandler]], ...] = (
     (r"/mlvc/series", SeriesHandler),
     (r"/mlvc/checkout", CheckoutHandler),
     (r"/mlvc/restore", RestoreHandler),
+    (r"/mlvc/remotes", RemotesHandler),
+    (r"/mlvc/push", PushHandler),
+    (r"/mlvc/pull", PullHandler),
+    (r"/mlvc/jobs/(?P<job>.*)", JobHandler),
 )
+#: Handlers that also receive the server's job registry (push and pull run as jobs).
+_WITH_JOBS = (RemotesHandler, PushHandler, PullHandler, JobHandler)
 
 
 def make_handlers(
@@ -72,9 +80,14 @@ def make_handlers(
             root_dir=root_dir,
             store_root=store_root,
             max_variable_bytes=base.max_variable_bytes,
+            max_serialize_seconds=base.max_serialize_seconds,
             safety_commit=base.safety_commit,
             kernel_timeout=base.kernel_timeout,
             max_log_limit=base.max_log_limit,
         )
     }
-    return [(pattern, handler, kwargs) for pattern, handler in ROUTES]
+    with_jobs = {**kwargs, "jobs": JobRegistry()}
+    return [
+        (pattern, handler, with_jobs if issubclass(handler, _WITH_JOBS) else kwargs)
+        for pattern, handler in ROUTES
+    ]

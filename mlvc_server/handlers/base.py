@@ -28,8 +28,10 @@ from ..errors import (
     CorruptObjectError,
     InvalidNameError,
     MlvcError,
+    NoSpaceError,
     NotARepositoryError,
     RefConflictError,
+    RemoteNotFoundError,
     RevisionNotFoundError,
     SerializationError,
     TrustError,
@@ -44,12 +46,14 @@ T = TypeVar("T")
 ERROR_STATUS: tuple[tuple[type[MlvcError], int], ...] = (
     (NotARepositoryError, 404),
     (RevisionNotFoundError, 404),
+    (RemoteNotFoundError, 404),
     (VariableNotFoundError, 404),
     (InvalidNameError, 400),
     (TrustError, 403),
     (RefConflictError, 409),
     (CorruptObjectError, 409),
     (SerializationError, 422),
+    (NoSpaceError, 507),
 )
 
 #: The biggest request body accepted, in bytes.
@@ -66,6 +70,8 @@ MAX_PATH_CHARS: Final = 1_024
 MAX_FILE_NAME_BYTES: Final = 255
 #: The most entries in ``params`` or ``metrics``.
 MAX_ENTRIES: Final = 1_000
+#: How deeply lists and objects may nest in ``params`` or ``metrics``.
+MAX_DEPTH: Final = 32
 
 
 @dataclass(frozen=True)
@@ -78,6 +84,8 @@ class MlvcSettings:
             to look from each notebook's own folder.
         max_variable_bytes: Skip variables bigger than this in commits the server
             starts (None: no limit).
+        max_serialize_seconds: Skip variables whose serialization takes longer in
+            commits the server starts (0: no limit).
         safety_commit: Whether checkout commits unsaved state first.
         kernel_timeout: Seconds to wait for a busy kernel to start the server's request.
         max_log_limit: The most commits one request lists.
@@ -86,6 +94,7 @@ class MlvcSettings:
     root_dir: Path
     store_root: Path | None = None
     max_variable_bytes: int | None = None
+    max_serialize_seconds: float = 60.0
     safety_commit: bool = True
     kernel_timeout: float = 30.0
     max_log_limit: int = 10_000
@@ -315,6 +324,8 @@ class MlvcHandler(APIHandler):
             body = json.loads(raw)
         except (ValueError, UnicodeDecodeError):
             raise error(400, "the request body is not valid JSON") from None
+        except RecursionError:
+            raise error(400, "the request body is nested too deeply") from None
         if not isinstance(body, dict):
             raise error(400, "the request body must be a JSON object")
         unknown = sorted(set(body) - set(fields))
@@ -494,7 +505,17 @@ def field_map(body: dict[str, Any], key: str) -> dict[str, Any] | None:
         check_text(f"each key of {key!r}", k, MAX_NAME_CHARS)
         if not k:
             raise error(400, f"{key!r} has an empty key")
+    if _depth(value) > MAX_DEPTH:
+        raise error(400, f"{key!r} is nested more than {MAX_DEPTH} levels deep")
     return value
+
+
+def _depth(value: Any, limit: int = MAX_DEPTH + 1) -> int:
+    """How deeply lists and objects nest in ``value`` (counting stops past ``limit``)."""
+    if limit <= 0 or not isinstance(value, dict | list):
+        return 0
+    items = value.values() if isinstance(value, dict) else value
+    return 1 + max((_depth(v, limit - 1) for v in items), default=0)
 
 
 def field_enum(body: dict[str, Any], key: str, choices: tuple[str, ...], default: str) -> str:

@@ -58,6 +58,7 @@ class KernelHandler(MlvcHandler):
             "repo": str(nb.start),
             "author": self.author(),
             "max_variable_bytes": self.mlvc.max_variable_bytes,
+            "max_serialize_seconds": self.mlvc.max_serialize_seconds,
             **args,
         }
 

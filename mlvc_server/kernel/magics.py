@@ -33,6 +33,21 @@ _DESCRIPTION = "Version control for this kernel's experiments (variables, notebo
 _EPILOG = "Run `%mlvc COMMAND --help` for a command's options."
 
 
+def _drop_comment(line: str) -> str:
+    """The line without a trailing ``# comment``: a ``#`` that starts a word outside
+    quotes (IPython hands comments to line magics; ``-m fix#3`` keeps its ``#``)."""
+    quote = ""
+    for i, ch in enumerate(line):
+        if quote:
+            if ch == quote:
+                quote = ""
+        elif ch in "'\"":
+            quote = ch
+        elif ch == "#" and (i == 0 or line[i - 1].isspace()):
+            return line[:i]
+    return line
+
+
 class MlvcCommandError(MlvcError):
     """An mlvc operation failed; IPython shows it as one red line, not a traceback."""
 
@@ -139,7 +154,7 @@ class MlvcMagics(Magics):
     def mlvc(self, line: str) -> None:
         """Version control for this kernel's experiments. Run ``%mlvc --help``."""
         try:
-            argv = shlex.split(line)
+            argv = shlex.split(_drop_comment(line))
         except ValueError as e:
             raise UsageError(f"%mlvc: {e}") from None
         try:

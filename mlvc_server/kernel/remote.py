@@ -116,7 +116,9 @@ def _dispatch(request: dict[str, Any]) -> dict[str, Any]:
     notebook = str(request["notebook"])
     op = request.get("op")
     with service.commit_defaults(
-        author=request.get("author"), max_variable_bytes=request.get("max_variable_bytes")
+        author=request.get("author"),
+        max_variable_bytes=request.get("max_variable_bytes"),
+        max_serialize_seconds=request.get("max_serialize_seconds"),
     ):
         if op == "commit":
             return _commit(session, notebook, request)

@@ -15,6 +15,7 @@ our layout (compressed by git, or packed) are read through dulwich.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import itertools
 import os
@@ -53,10 +54,15 @@ def _tmp_file(objects_dir: Path) -> tuple[int, str]:
 
 
 def discard(fd: int, path: str) -> None:
-    """Close ``fd`` (if open, i.e. >= 0) and remove the unfinished file ``path``."""
+    """Close ``fd`` (if open, i.e. >= 0) and remove the unfinished file ``path``.
+
+    Never fails: it runs while another error (often a full disk, where ``close`` may
+    fail too) is on its way up, and must not leave the file behind.
+    """
     if fd >= 0:
-        os.close(fd)
-    if os.path.exists(path):
+        with contextlib.suppress(OSError):
+            os.close(fd)
+    with contextlib.suppress(FileNotFoundError):
         os.unlink(path)
 
 
@@ -72,6 +78,22 @@ def _place(tmp: str, objects_dir: Path, sha: str) -> None:
     except FileNotFoundError:
         os.makedirs(d, exist_ok=True)
         os.replace(tmp, dest)
+
+
+def freshen(objects_dir: Path, sha: str) -> bool:
+    """Set a loose object's mtime to now, as git does when it would have written an
+    object that exists: gc deletes only unreachable objects older than its grace period,
+    so an object a commit is about to reference again is never deleted under it.
+
+    Returns False when there is no such loose object.
+    """
+    try:
+        os.utime(f"{objects_dir}/{sha[:2]}/{sha[2:]}")
+        return True
+    except FileNotFoundError:
+        return False
+    except OSError:  # read-only store: nothing to protect against
+        return True
 
 
 def blob_sha(chunks: Iterable[Any], size: int) -> str:

@@ -1,15 +1,17 @@
-"""Variables' payloads as git trees of content-addressed chunks.
+"""Variables' payloads as content-addressed chunks (git blobs) named by a manifest.
 
-A variable ``model`` is stored in a commit's tree as::
+A variable ``model`` is stored in a commit's tree as ``vars/model/manifest.json``: the
+format, meta, and the segments with the ids of their parts. The parts are the bytes, in
+order: each segment (a tensor, an .npy header, the .npy data, ...) split into chunks of
+at most CHUNK_SIZE bytes, one git blob each. Concatenating the parts in manifest order
+gives the serialized file (a valid ``.npy``, ``.safetensors``, parquet ... file).
+Identical chunks are one blob, so unchanged tensors and unchanged slices of big arrays
+cost nothing in later commits.
 
-    vars/model/manifest.json      format, meta, and the segments with their part ids
-    vars/model/000000             the bytes, in order: each segment (a tensor, an .npy
-    vars/model/000001             header, the .npy data, ...) split into chunks of at most
-    ...                           CHUNK_SIZE bytes, one git blob each
-
-Concatenating the parts in name order gives the serialized file (a valid ``.npy``,
-``.safetensors``, parquet ... file). Identical chunks are one blob, so unchanged tensors
-and unchanged slices of big arrays cost nothing in later commits.
+The commit tree does not name the parts as entries (see :mod:`.keep`): the payload index
+keeps them, so that retention can free the bytes of old commits while their history
+stays complete for git. Stores written before this layout have the parts as tree
+entries ``vars/<name>/000000...``; they are read the same way (through the manifest).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import xxhash
 
-from ..errors import CorruptObjectError
+from ..errors import CorruptObjectError, PayloadMissingError
 from ..serializers.base import Payload, Segment
 from . import objects, trust
 
@@ -37,11 +39,15 @@ SMALL = 64 << 10
 MANIFEST = "manifest.json"
 
 
-def tree_entries(manifest_id: str, part_ids: list[str]) -> dict[str, str]:
-    """The entries of a variable's tree: its manifest and its parts in order."""
-    entries = {f"{i:06d}": sha for i, sha in enumerate(part_ids)}
-    entries[MANIFEST] = manifest_id
-    return entries
+def tree_entries(manifest_id: str) -> dict[str, str]:
+    """The entries of a variable's tree in a commit: its manifest only (the parts are
+    kept by the payload index, :mod:`.keep`)."""
+    return {MANIFEST: manifest_id}
+
+
+def _exists(store: Store, sha: str) -> bool:
+    """Whether an object exists, freshening it (so a concurrent gc keeps it)."""
+    return objects.freshen(store.objects_dir, sha) or store.has_object(sha)
 
 
 @dataclass
@@ -65,11 +71,11 @@ def _write_view(store: Store, view: memoryview) -> tuple[str, str, int]:
     key = f"x{xxh}.{n}" if n > SMALL else ""
     if key:
         hit = store.hash_cache.get(key)
-        if hit and len(hit) == 1 and store.has_object(hit[0]):
+        if hit and len(hit) == 1 and _exists(store, hit[0]):
             return hit[0], xxh, 0
     sha = objects.blob_sha([view], n)
     written = 0
-    if not store.has_object(sha):
+    if not _exists(store, sha):
         objects.write_stored_blob(store.objects_dir, [view], n, sha, fsync=store.fsync)
         written = n
     if key:
@@ -123,7 +129,7 @@ def write_payload(store: Store, payload: Payload) -> WrittenPayload:
             key = f"f{seg.fingerprint}.{seg.size}"
             hit = store.hash_cache.get(key)
             k = len(hit) // 2 if hit else 0
-            if hit and len(hit) % 2 == 0 and all(store.has_object(i) for i in hit[:k]):
+            if hit and len(hit) % 2 == 0 and all(_exists(store, i) for i in hit[:k]):
                 ids, hashes = list(hit[:k]), list(hit[k:])
             else:
                 ids, hashes, w = _stream_blobs(store, seg)
@@ -172,11 +178,16 @@ def manifest_bytes(manifest: dict[str, Any]) -> bytes:
 class StoredPayload:
     """A :class:`~mlvc_server.serializers.base.PayloadReader` over a stored variable."""
 
-    def __init__(self, store: Store, manifest: dict[str, Any], name: str = "") -> None:
+    def __init__(
+        self, store: Store, manifest: dict[str, Any], name: str = "", commit: str = ""
+    ) -> None:
         self._store = store
         self.manifest = manifest
         self.name = name
+        self.commit = commit
         self._segments: list[dict[str, Any]] = manifest["segments"]
+        #: Parts that were missing here and fetched from a payload remote.
+        self.fetched: list[str] = []
 
     @property
     def segment_names(self) -> list[str]:
@@ -200,17 +211,50 @@ class StoredPayload:
         pos = 0
         for sha, n, xxh in self._part_sizes(seg):
             try:
-                self._store.read_blob_into(sha, out[pos : pos + n], xxh)
+                try:
+                    self._store.read_blob_into(sha, out[pos : pos + n], xxh)
+                except KeyError:
+                    self._fetch(sha, n, xxh, seg["name"])
+                    self._store.read_blob_into(sha, out[pos : pos + n], xxh)
             except KeyError:
-                raise CorruptObjectError(
-                    f"variable {self.name!r}: part {sha} of segment {seg['name']!r} is missing "
-                    "from the store (pruned, or never fetched)"
-                ) from None
+                raise self._missing(sha, seg["name"], []) from None
+            except PayloadMissingError:
+                raise
             except CorruptObjectError as e:
                 raise CorruptObjectError(
                     f"variable {self.name!r}: part {sha} of segment {seg['name']!r} is damaged: {e}"
                 ) from None
             pos += n
+
+    def _fetch(self, sha: str, size: int, xxh: str | None, segment: str) -> None:
+        """Bring a missing part from a payload remote (raises PayloadMissingError)."""
+        from .payload_remote import Part, configured
+
+        remotes = configured(self._store)
+        for remote in remotes:
+            if remote.download(self._store, Part(sha, size, xxh)):
+                self.fetched.append(sha)
+                return
+        raise self._missing(sha, segment, [r.url for r in remotes])
+
+    def _missing(self, sha: str, segment: str, tried: list[str]) -> PayloadMissingError:
+        where = f" of commit {self.commit[:8]}" if self.commit else ""
+        head = (
+            f"the payload of variable {self.name!r}{where} is missing from this store: its "
+            f"part "
+            f"{sha[:12]} (segment {segment!r}) was pruned by `mlvc gc` (retention) or never "
+            "fetched (a clone whose payloads live in object storage)."
+        )
+        if tried:
+            return PayloadMissingError(
+                f"{head} The payload remote(s) {', '.join(tried)} do not have it either: "
+                "push it from a store that still has it, or restore another commit."
+            )
+        return PayloadMissingError(
+            f"{head} No payload remote is configured: add the one that holds it "
+            "(`mlvc remote add NAME URL --payloads FSSPEC-URL`) and it is fetched "
+            "automatically on restore."
+        )
 
     def read_segment(self, index: int) -> bytes:
         buf = bytearray(self.segment_size(index))

@@ -11,12 +11,18 @@ from __future__ import annotations
 import json
 import os
 import time
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import xxhash
-from dulwich.errors import NotGitRepository
+from dulwich.errors import (
+    ApplyDeltaError,
+    ChecksumMismatch,
+    FileFormatException,
+    NotGitRepository,
+)
 from dulwich.file import FileLocked
 from dulwich.objects import Blob, Commit, ObjectID, ShaFile, Tree
 from dulwich.refs import Ref
@@ -129,7 +135,8 @@ class Store:
     def add(self, obj: ShaFile) -> str:
         """Write a small object (tree, commit, JSON blob) zlib-compressed, if missing."""
         sha = obj.id.decode()
-        if not self.has_object(sha):
+        # an existing loose object is touched ("freshened") so that a concurrent gc keeps it
+        if not objects.freshen(self.objects_dir, sha) and not self.has_object(sha):
             objects.write_compressed(
                 self.objects_dir, sha, obj.as_legacy_object(), fsync=self.fsync
             )
@@ -139,10 +146,28 @@ class Store:
         return self.add(Blob.from_string(data))
 
     def get(self, sha: str) -> ShaFile:
+        """The object ``sha``.
+
+        Raises:
+            CorruptObjectError: it is missing, or damaged: it cannot be read, or its
+                bytes do not hash to its id (a truncated object inflates without error).
+        """
         try:
-            return self.repo.object_store[ObjectID(sha.encode())]
+            # a loose object is read straight from its file: dulwich's lookup lists the
+            # pack folder first, on every call (~50 µs, most of reading a small tree)
+            try:
+                obj = ShaFile.from_path(f"{self._objects}/{sha[:2]}/{sha[2:]}")
+            except (FileNotFoundError, NotADirectoryError):
+                obj = self.repo.object_store[ObjectID(sha.encode())]
+            if obj.id.decode() != sha:
+                raise CorruptObjectError(f"object {sha} is damaged: its bytes hash to another id")
+            return obj
         except KeyError:
             raise CorruptObjectError(f"object {sha} is missing from the store") from None
+        except (zlib.error, FileFormatException, ChecksumMismatch, ApplyDeltaError) as e:
+            raise CorruptObjectError(
+                f"object {sha} is damaged (flipped or lost bytes): {e}"
+            ) from None
 
     def read_blob(self, sha: str) -> bytes:
         obj = self.get(sha)
@@ -263,48 +288,55 @@ class Store:
             return packed.decode() if packed else None
         return value.decode() if len(value) == 40 else None
 
-    def _swap(self, name: bytes, old: str | None, new: str, message: str) -> bool:
+    def _swap(
+        self, name: bytes, old: str | None, new: str, message: str, reflog: bool = True
+    ) -> bool:
         """Compare-and-swap a loose ref under git's ``.lock`` protocol (no fsync unless
         :attr:`fsync`). Returns False if the ref is not at ``old``."""
         path = str(self.path / name.decode())
         lock = path + ".lock"
-        try:
-            fd = os.open(lock, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-        except FileNotFoundError:
-            try:
-                os.makedirs(os.path.dirname(path), exist_ok=True)
-            except (FileExistsError, NotADirectoryError):
-                raise RefConflictError(
-                    f"{name.decode()} cannot be created: a ref named like one of its "
-                    "parent folders exists"
-                ) from None
-            fd = os.open(lock, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-        except NotADirectoryError:
-            raise RefConflictError(
-                f"{name.decode()} cannot be created: a ref named like one of its parent "
-                "folders exists"
-            ) from None
+        fd = self._create_lock(name, path, lock)
         try:
             if self._read_ref_file(name) != old:
                 os.close(fd)
                 os.unlink(lock)
                 return False
+            if os.path.isdir(path):
+                raise RefConflictError(
+                    f"{name.decode()} cannot be created: refs exist below that name"
+                )
             os.write(fd, new.encode() + b"\n")
             if self.fsync:
                 os.fsync(fd)
             os.close(fd)
             fd = -1
-            try:
-                os.replace(lock, path)
-            except IsADirectoryError:
-                raise RefConflictError(
-                    f"{name.decode()} cannot be created: refs exist below that name"
-                ) from None
+            if reflog:
+                # while the lock is held (as git does), so that concurrent moves of one
+                # ref are logged in the order they happen
+                self._reflog(name, old, new, message)
+            os.replace(lock, path)
         except BaseException:
             objects.discard(fd, lock)
             raise
-        self._reflog(name, old, new, message)
         return True
+
+    def _create_lock(self, name: bytes, path: str, lock: str) -> int:
+        """Create a ref's ``.lock`` file exclusively (FileExistsError: someone holds it),
+        with its folders. A concurrent branch delete may remove a folder it emptied just
+        after we made it, so that is retried."""
+        for _attempt in range(20):
+            try:
+                return os.open(lock, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+            except FileNotFoundError:
+                try:
+                    os.makedirs(os.path.dirname(path), exist_ok=True)
+                except (FileExistsError, NotADirectoryError):
+                    break
+            except NotADirectoryError:
+                break
+        raise RefConflictError(
+            f"{name.decode()} cannot be created: a ref named like one of its parent folders exists"
+        )
 
     def _reflog(self, name: bytes, old: str | None, new: str, message: str) -> None:
         who = os.environ.get("MLVC_AUTHOR_NAME", "mlvc")
@@ -330,8 +362,19 @@ class Store:
             return True
         return False
 
-    def cas_ref(self, name: bytes, old: str | None, new: str | None, message: str = "") -> None:
+    def cas_ref(
+        self,
+        name: bytes,
+        old: str | None,
+        new: str | None,
+        message: str = "",
+        *,
+        reflog: bool = True,
+    ) -> None:
         """Move ``name`` from ``old`` to ``new`` atomically (None: absent / delete).
+
+        ``reflog=False`` leaves no reflog entry (for refs whose old values may be
+        deleted, like the payload index: git fsck checks every reflog entry).
 
         Raises:
             RefConflictError: the ref is not at ``old`` any more (someone else moved it).
@@ -344,7 +387,7 @@ class Store:
                         Ref(name), ObjectID(old.encode()) if old else None, message=msg
                     )
                 else:
-                    ok = self._swap(name, old, new, message)
+                    ok = self._swap(name, old, new, message, reflog)
                 break
             except (FileLocked, FileExistsError):
                 if self._break_stale_lock(name):
@@ -363,13 +406,20 @@ class Store:
 
     def set_head(self, ref: bytes) -> None:
         """Point the store's HEAD at ``ref`` so that plain ``git log`` shows it."""
-        try:
-            current = self.repo.refs.read_ref(Ref(b"HEAD"))
-            if current == b"ref: " + ref:
+        for _attempt in range(2):
+            try:
+                current = self.repo.refs.read_ref(Ref(b"HEAD"))
+                if current == b"ref: " + ref:
+                    return
+                self.repo.refs.set_symbolic_ref(Ref(b"HEAD"), Ref(ref))
                 return
-            self.repo.refs.set_symbolic_ref(Ref(b"HEAD"), Ref(ref))
-        except FileLocked:
-            pass  # cosmetic; another process is doing the same
+            except FileLocked:
+                # cosmetic: another process is doing the same. A lock left by a killed
+                # process is broken once stale, or HEAD would never follow commits again.
+                if not self._break_stale_lock(b"HEAD"):
+                    return
+            except OSError:
+                return  # cosmetic, and the commit is made: a full disk must not fail it
 
     # -- walking ---------------------------------------------------------------------
     def walk(self, heads: list[str], limit: int | None = None) -> Iterator[Commit]:

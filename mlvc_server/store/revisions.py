@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import threading
 from pathlib import Path
 
 from dulwich.objects import Commit
@@ -40,7 +41,8 @@ def current_branch(store: Store, notebook: str | None) -> str:
 def set_current_branch(store: Store, notebook: str | None, branch: str) -> None:
     path = _heads_file(store, notebook)
     path.parent.mkdir(exist_ok=True)
-    tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
+    # a temporary file per process *and thread*: the server switches in worker threads
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     tmp.write_text(branch + "\n")
     os.replace(tmp, path)
 
@@ -97,6 +99,8 @@ def resolve(store: Store, rev: str | None, notebook: str | None = None) -> str:
     if m and m.start() > 0:
         base = resolve(store, rev[: m.start()], notebook)
         suffix = m.group(1)
+        if suffix.startswith("~") and len(suffix) > 12:  # int() refuses 4,300 digits
+            raise RevisionNotFoundError(f"{rev[:40]!r}...: the history is shorter than that")
         steps = (int(suffix[1:] or 1)) if suffix.startswith("~") else len(suffix)
         walk = base
         for _ in range(steps):

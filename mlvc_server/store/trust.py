@@ -19,6 +19,8 @@ import secrets
 from pathlib import Path
 from typing import Any
 
+from ..errors import TrustError
+
 
 def config_dir() -> Path:
     """Where mlvc keeps per-user files (``MLVC_CONFIG_DIR`` overrides)."""
@@ -29,22 +31,53 @@ def config_dir() -> Path:
     return Path(base) / "mlvc"
 
 
+#: Length of a signing key, in bytes.
+_KEY_BYTES = 32
+
+
+def _read_key(path: Path) -> bytes | None:
+    """The key in ``path``; None when there is no such file.
+
+    Raises:
+        TrustError: the file exists but does not hold a key.
+    """
+    try:
+        key = bytes.fromhex(path.read_text().strip())
+    except FileNotFoundError:
+        return None
+    except (ValueError, UnicodeDecodeError):
+        key = b""
+    if len(key) != _KEY_BYTES:
+        raise TrustError(
+            f"the signing key {str(path)!r} is damaged. Remove it and a new one is made; "
+            "pickled variables signed with the old key will then need trust=True"
+        )
+    return key
+
+
 def _key() -> bytes:
     path = config_dir() / "signing.key"
-    try:
-        return bytes.fromhex(path.read_text().strip())
-    except (FileNotFoundError, ValueError):
-        pass
+    key = _read_key(path)
+    if key is not None:
+        return key
     path.parent.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_bytes(32)
-    fd = os.open(path.with_suffix(".tmp"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as f:
-        f.write(key.hex())
-    # first writer wins, so that two processes never disagree on the key
-    with contextlib.suppress(FileExistsError):
-        os.link(path.with_suffix(".tmp"), path)
-    os.unlink(path.with_suffix(".tmp"))
-    return bytes.fromhex(path.read_text().strip())
+    # a temporary file of our own, complete before it is linked into place: processes
+    # starting at once never read a half-written key, and the first link wins, so that
+    # they never disagree on the key
+    tmp = path.with_name(f".signing.key.{os.getpid()}.{secrets.token_hex(8)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_bytes(_KEY_BYTES).hex())
+        with contextlib.suppress(FileExistsError):
+            os.link(tmp, path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+    key = _read_key(path)
+    if key is None:  # linked above, by us or by another process, then removed
+        raise TrustError(f"the signing key {str(path)!r} vanished while it was being made")
+    return key
 
 
 def _message(fmt: str, meta: dict[str, Any], part_ids: list[str]) -> bytes:

@@ -44,6 +44,8 @@ export interface IExperimentsActions {
   loadMore: () => void;
   /** Open a row's actions menu. */
   menu: (commit: Mlvc.ICommitSummary, x: number, y: number) => void;
+  /** Push to or pull from a remote. */
+  sync?: (kind: 'push' | 'pull', remote: string) => void;
 }
 
 /**
@@ -261,6 +263,9 @@ function Controls(props: {
           {trans.__('Commit')}
         </button>
       </form>
+      {state.remotes.length > 0 && actions.sync && (
+        <SyncRow state={state} trans={trans} sync={actions.sync} />
+      )}
       <StatusLine state={state} trans={trans} />
       <input
         className="jp-mod-styled jp-mlvc-filter"
@@ -270,6 +275,65 @@ function Controls(props: {
         value={state.filter}
         onChange={event => actions.filter(event.target.value)}
       />
+    </div>
+  );
+}
+
+/**
+ * Push and Pull, to the remote chosen (when the store has several).
+ */
+function SyncRow(props: {
+  state: IExperimentsState;
+  trans: TranslationBundle;
+  sync: (kind: 'push' | 'pull', remote: string) => void;
+}): JSX.Element {
+  const { state, trans } = props;
+  const [chosen, setChosen] = React.useState('');
+  const names = state.remotes.map(r => r.name);
+  const remote = names.includes(chosen)
+    ? chosen
+    : names.includes('origin')
+      ? 'origin'
+      : names[0];
+  const busy = state.busy !== null;
+  return (
+    <div className="jp-mlvc-row jp-mlvc-sync">
+      <label className="jp-mlvc-label" htmlFor="jp-mlvc-remote">
+        {trans.__('Remote')}
+      </label>
+      <select
+        id="jp-mlvc-remote"
+        className="jp-mlvc-branch"
+        aria-label={trans.__('Remote')}
+        title={state.remotes.find(r => r.name === remote)?.url}
+        value={remote}
+        disabled={busy}
+        onChange={event => setChosen(event.target.value)}
+      >
+        {names.map(name => (
+          <option key={name} value={name}>
+            {name}
+          </option>
+        ))}
+      </select>
+      <button
+        className="jp-mod-styled"
+        aria-label={trans.__('Pull')}
+        title={trans.__('Fetch the remote and fast-forward your branches')}
+        disabled={busy}
+        onClick={() => props.sync('pull', remote)}
+      >
+        {trans.__('Pull')}
+      </button>
+      <button
+        className="jp-mod-styled"
+        aria-label={trans.__('Push')}
+        title={trans.__('Send your branches, tags and payloads to the remote')}
+        disabled={busy}
+        onClick={() => props.sync('push', remote)}
+      >
+        {trans.__('Push')}
+      </button>
     </div>
   );
 }
@@ -286,6 +350,8 @@ function StatusLine(props: {
     commit: trans.__('Committing…'),
     checkout: trans.__('Checking out…'),
     restore: trans.__('Restoring variables…'),
+    push: trans.__('Pushing…'),
+    pull: trans.__('Pulling…'),
     update: trans.__('Working…')
   };
   const lines: JSX.Element[] = [];
@@ -295,6 +361,15 @@ function StatusLine(props: {
         {busyText[state.busy] ?? trans.__('Working…')}
         {state.kernel === 'busy' &&
           ' ' + trans.__('(waiting for the running cell to finish)')}
+        {state.progress && ' ' + state.progress.phase}
+        {state.progress?.total ? (
+          <progress
+            className="jp-mlvc-progress"
+            max={state.progress.total}
+            value={state.progress.done ?? 0}
+            aria-label={state.progress.phase}
+          />
+        ) : null}
       </p>
     );
   } else if (state.actionError) {

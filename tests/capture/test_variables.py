@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mlvc_server.capture.variables import select_variables
+from mlvc_server.capture.variables import _is_internal_name, select_variables
 
 
 class Model:
@@ -175,7 +175,10 @@ def test_module_subclass_and_builtin_module_are_modules() -> None:
     assert skipped == {"lazy": "module", "b": "module"}
 
 
-identifiers = st.from_regex(r"[a-zA-Z][a-zA-Z0-9_]{0,12}", fullmatch=True)
+# user names: not IPython's bookkeeping (``In``, ``Out``, ``exit``...), tested above
+identifiers = st.from_regex(r"[a-zA-Z][a-zA-Z0-9_]{0,12}", fullmatch=True).filter(
+    lambda name: not _is_internal_name(name)
+)
 
 
 @given(st.dictionaries(identifiers, st.integers() | st.text() | st.floats(allow_nan=False)))

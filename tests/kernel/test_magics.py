@@ -303,3 +303,20 @@ def test_autocommit(k: Kernel, first_commit: Reply) -> None:
     assert "auto-committed" not in k.run("auto_v = 3").stdout
     messages = [c["message"] for c in _log(k)[:3]]
     assert messages[0].startswith("auto: cell ") and messages[1] == "before autocommit"
+
+
+@pytest.mark.parametrize(
+    ("line", "argv"),
+    [
+        ("log -n 3  # the newest", ["log", "-n", "3"]),
+        ('commit -m "fix #3"', ["commit", "-m", "fix #3"]),
+        ("commit -m fix#3", ["commit", "-m", "fix#3"]),
+        ("commit -m 'a # b' # why", ["commit", "-m", "a # b"]),
+    ],
+)
+def test_trailing_comments_are_dropped_hashes_in_words_kept(line: str, argv: list[str]) -> None:
+    import shlex
+
+    from mlvc_server.kernel.magics import _drop_comment
+
+    assert shlex.split(_drop_comment(line)) == argv

@@ -26,6 +26,7 @@ def jp_server_config(jp_server_config: dict[str, Any], jp_root_dir: Path) -> dic
             "max_log_limit": 3,
             "store_root": str(jp_root_dir / "project"),
             "max_variable_bytes": 1000,
+            "max_serialize_seconds": 1.0,
         },
     }
 
@@ -99,10 +100,19 @@ async def test_big_variables_are_skipped_and_a_busy_kernel_is_not_waited_for(
     api: Api, project_kernel: KernelSession, jp_root_dir: Path
 ) -> None:
     await project_kernel.start()
-    await project_kernel.run("small = 1\nbig = bytes(5000)")
+    await project_kernel.run(
+        "small = 1\nbig = bytes(5000)\n"
+        "import time\n"
+        "class Slow:\n"
+        "    def __reduce__(self):\n"
+        "        time.sleep(4)\n"
+        "        return (Slow, ())\n"
+        "slow = Slow()"
+    )
     made = await api.post("commits", body={"message": "sizes"})
     assert made["commit"]["variables"] == ["small"]
     assert "big" in made["skipped"]
+    assert "slow" in made["skipped"], made["skipped"]
 
     project_kernel.start_cell("import time; time.sleep(3)")
     await asyncio.sleep(0.3)
@@ -126,7 +136,12 @@ async def test_big_variables_are_skipped_and_a_busy_kernel_is_not_waited_for(
 
 @pytest.mark.parametrize(
     "setting",
-    [{"kernel_timeout": 0}, {"max_log_limit": 0}, {"max_variable_bytes": -1}],
+    [
+        {"kernel_timeout": 0},
+        {"max_log_limit": 0},
+        {"max_variable_bytes": -1},
+        {"max_serialize_seconds": -1},
+    ],
 )
 def test_settings_out_of_range_are_refused(setting: dict[str, Any]) -> None:
     from traitlets import TraitError
@@ -144,6 +159,7 @@ def test_every_setting_is_documented() -> None:
     for name in (
         "store_root",
         "max_variable_bytes",
+        "max_serialize_seconds",
         "safety_commit",
         "kernel_timeout",
         "max_log_limit",

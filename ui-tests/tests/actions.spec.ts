@@ -3,6 +3,7 @@
  * shortcut, the row's right-click menu (Restore variables), the branch switcher.
  */
 import { expect, test } from '@jupyterlab/galata';
+import { execFileSync } from 'child_process';
 import * as path from 'path';
 
 const SCREENSHOTS = path.resolve(__dirname, '..', 'screenshots');
@@ -81,4 +82,56 @@ test('shortcut commit, restore one variable from the row menu, switch branch', a
   await branch.selectOption('main');
   await expect(branch).toHaveValue('main', { timeout: 30000 });
   await expect(commits.first()).toContainText('C = 2');
+});
+
+test('push to a remote and pull from it, from the panel', async ({ page }) => {
+  test.setTimeout(180 * 1000);
+  await page.notebook.createNew('sync.ipynb');
+  await page.notebook.setCell(0, 'code', 'import os; print(os.getcwd())');
+  await page.notebook.run();
+  await page.notebook.save();
+  const cwd = (await page.notebook.getCellTextOutput(0))![0].trim();
+
+  await page.getByRole('tab', { name: 'Experiments' }).click();
+  const panel = page.locator('#mlvc-experiments');
+  const commits = panel
+    .getByRole('list', { name: 'Commits' })
+    .getByRole('listitem');
+  await panel.getByRole('textbox', { name: 'Commit message' }).fill('to share');
+  await panel.getByRole('button', { name: 'Commit', exact: true }).click();
+  await expect(commits).toHaveCount(1, { timeout: 30000 });
+
+  // A bare git repository as the remote, added with the CLI as a user would.
+  const python = process.env.MLVC_PYTHON || 'python';
+  const bare = path.join(cwd, 'shared.git');
+  execFileSync('git', ['init', '--bare', '-q', bare]);
+  execFileSync(
+    python,
+    ['-m', 'mlvc_server.cli', 'remote', 'add', 'origin', bare],
+    {
+      cwd
+    }
+  );
+  await panel.getByRole('button', { name: 'Refresh' }).click();
+  await expect(panel.getByRole('combobox', { name: 'Remote' })).toHaveValue(
+    'origin',
+    { timeout: 30000 }
+  );
+
+  await panel.getByRole('button', { name: 'Push' }).click();
+  await expect(panel.getByRole('status').first()).toContainText(
+    'Pushed to origin: 1 created',
+    { timeout: 60000 }
+  );
+  const refs = execFileSync('git', ['--git-dir', bare, 'for-each-ref'], {
+    encoding: 'utf-8'
+  });
+  expect(refs).toContain('refs/heads/sync.ipynb/main');
+  await page.screenshot({ path: path.join(SCREENSHOTS, 'panel-pushed.png') });
+
+  await panel.getByRole('button', { name: 'Pull' }).click();
+  await expect(panel.getByRole('status').first()).toContainText(
+    'Pulled from origin: 1 up-to-date',
+    { timeout: 60000 }
+  );
 });
