@@ -26,7 +26,9 @@ from __future__ import annotations
 import hashlib
 import io
 import pickle
+import re
 import sys
+import zipfile
 from collections.abc import Iterator
 from typing import Any
 
@@ -36,6 +38,37 @@ from .json_format import encode, is_plain, preview
 from .npy_format import array_bytes, array_segments, read_array, storable_dtype
 
 _MAX_FITTED = 500
+
+
+_SKOPS_ID = re.compile(r'"__id__": (\d+)|"file": "(\d+)\.npy"')
+
+
+def canonical_skops(data: bytes) -> bytes:
+    """The same skops file, made byte-stable: skops names objects and array files by
+    ``id()`` (which changes from one dump to the next) and stamps the zip with the time.
+    Ids are renumbered in order of appearance (shared references stay shared) and the
+    times fixed, so an unchanged model gives the same bytes and dedupes."""
+    src = zipfile.ZipFile(io.BytesIO(data))
+    schema = src.read("schema.json").decode()
+    numbers: dict[str, str] = {}
+    for m in _SKOPS_ID.finditer(schema):
+        old = m.group(1) or m.group(2)
+        numbers.setdefault(old, str(len(numbers) + 1))
+    if numbers:
+        schema = re.sub(r"\b\d{4,}\b", lambda m: numbers.get(m.group(0), m.group(0)), schema)
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as dst:
+        for info in src.infolist():
+            name = info.filename
+            stem = name[: -len(".npy")] if name.endswith(".npy") else None
+            if stem in numbers:
+                name = numbers[stem] + ".npy"
+            body = schema.encode() if name == "schema.json" else src.read(info)
+            fixed = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+            fixed.compress_type = info.compress_type
+            fixed.external_attr = info.external_attr
+            dst.writestr(fixed, body)
+    return out.getvalue()
 
 
 def skops_available() -> bool:
@@ -199,7 +232,7 @@ class SklearnSerializer:
             import skops.io as sio
 
             try:
-                data = sio.dumps(obj)
+                data = canonical_skops(sio.dumps(obj))
             except Exception as exc:
                 raise Decline(f"skops cannot store it: {type(exc).__name__}: {exc}") from exc
             meta["skops"] = skops.__version__

@@ -63,6 +63,22 @@ def test_skops_roundtrip_predictions_identical(name: str) -> None:
 
 
 @needs_skops
+@pytest.mark.parametrize("name", ["logreg", "pipeline", "column_transformer"])
+def test_skops_bytes_are_stable_so_an_unchanged_model_dedupes(name: str) -> None:
+    # skops names objects by id() and stamps zip times: both are made canonical
+    import time
+
+    est = fitted()[name]
+    first = b"".join(bytes(s.data) for s in SklearnSerializer().dump(est).segments)
+    time.sleep(1.1)  # zip times have a 2 s resolution: cross a boundary
+    again = b"".join(bytes(s.data) for s in SklearnSerializer().dump(est).segments)
+    assert first == again
+    refit = make_pipeline(StandardScaler(), LogisticRegression(C=0.1)).fit(X, Y)
+    other = b"".join(bytes(s.data) for s in SklearnSerializer().dump(refit).segments)
+    assert other != first
+
+
+@needs_skops
 def test_skops_plain_estimator_needs_no_trust() -> None:
     est = fitted()["logreg"]
     back, _ = roundtrip(est)  # trusted=False
