@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -224,20 +225,30 @@ class BranchesHandler(MlvcHandler):
         self.write_json(made, status=201)
 
 
-class BranchHandler(MlvcHandler):
+class _NamedRefHandler(MlvcHandler):
+    """A handler of one branch or tag by name."""
+
+    async def write_named(
+        self, listing: Callable[..., list[dict[str, Any]]], kind: str, name: str
+    ) -> None:
+        """Answer the entry of ``listing`` (branches or tags) called ``name``, else 404."""
+        nb = self.notebook()
+        for entry in await self.call(listing, nb.start, nb.file):
+            if entry["name"] == name:
+                self.write_json(entry)
+                return
+        raise error(404, f"no {kind} {name!r}", "RevisionNotFoundError")
+
+
+class BranchHandler(_NamedRefHandler):
     """``GET``, ``PATCH`` (rename, switch) and ``DELETE /mlvc/branches/{name}?path=``."""
 
     @web.authenticated
     @authorized
     async def get(self, name: str) -> None:
         """Answer one branch: ``name``, ``head``, ``current``."""
-        nb = self.notebook()
         validate_ref_name(name, "branch")
-        for b in await self.call(_service().branches, nb.start, nb.file):
-            if b["name"] == name:
-                self.write_json(b)
-                return
-        raise error(404, f"no branch {name!r}", "RevisionNotFoundError")
+        await self.write_named(_service().branches, "branch", name)
 
     @web.authenticated
     @authorized
@@ -257,11 +268,7 @@ class BranchHandler(MlvcHandler):
             name = new_name
         if switch:
             await self.call(service.switch_branch, name, nb.start, nb.file)
-        for b in await self.call(service.branches, nb.start, nb.file):
-            if b["name"] == name:
-                self.write_json(b)
-                return
-        raise error(404, f"no branch {name!r}", "RevisionNotFoundError")
+        await self.write_named(service.branches, "branch", name)
 
     @web.authenticated
     @authorized
@@ -301,20 +308,15 @@ class TagsHandler(MlvcHandler):
         self.write_json(made, status=201)
 
 
-class TagHandler(MlvcHandler):
+class TagHandler(_NamedRefHandler):
     """``GET``, ``PATCH`` (rename) and ``DELETE /mlvc/tags/{name}?path=``."""
 
     @web.authenticated
     @authorized
     async def get(self, name: str) -> None:
         """Answer one tag: ``name``, ``commit``."""
-        nb = self.notebook()
         validate_ref_name(name, "tag")
-        for t in await self.call(_service().tags, nb.start, nb.file):
-            if t["name"] == name:
-                self.write_json(t)
-                return
-        raise error(404, f"no tag {name!r}", "RevisionNotFoundError")
+        await self.write_named(_service().tags, "tag", name)
 
     @web.authenticated
     @authorized
