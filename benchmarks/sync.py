@@ -114,7 +114,7 @@ def main() -> int:
         # 1. a local bare repository, payloads through git
         remote = root / "team.git"
         subprocess.run(["git", "init", "-q", "--bare", str(remote)], check=True)
-        service.remote_add("origin", str(remote), a)
+        service.remote_add("origin", str(remote), repo=a)
         el, _, mem = timed(lambda: service.push(repo=a))
         line("push, local bare repo", el, cp_floor, f"(cp -r)  peak +{mem / 2**20:.0f} MiB")
         el, _, mem = timed(lambda: service.clone(str(remote), root / "b"))
@@ -143,7 +143,7 @@ def main() -> int:
             try:
                 wait_port(port)
                 url = f"git://127.0.0.1:{port}/exp.git"
-                service.remote_add("daemon", url, a)
+                service.remote_add("daemon", url, repo=a)
                 el, _, mem = timed(lambda: service.push("daemon", repo=a))
                 line("push, git://", el, cp_floor, f"(cp -r)  peak +{mem / 2**20:.0f} MiB")
                 # a peer: the git client pushing the same objects to the same server
@@ -209,7 +209,7 @@ def main() -> int:
                 down_floor = time.perf_counter() - t
                 remote2 = root / "team2.git"
                 subprocess.run(["git", "init", "-q", "--bare", str(remote2)], check=True)
-                service.remote_add("s3", str(remote2), a, payloads="s3://team/exp",
+                service.remote_add("s3", str(remote2), repo=a, payloads="s3://team/exp",
                                    payload_options=opts)  # fmt: skip
                 el, _, mem = timed(lambda: service.push("s3", repo=a))
                 line("push, payloads to S3", el, up_floor,

@@ -8,7 +8,7 @@ from typing import Any
 from jupyter_server.extension.application import ExtensionApp
 from traitlets import Bool, Float, Int, TraitError, Unicode, validate
 
-from .handlers import MlvcSettings, make_handlers
+from .server import MlvcSettings, make_handlers
 
 
 class MlvcApp(ExtensionApp):

@@ -31,6 +31,18 @@ class UnsupportedTypeError(SerializationError):
     """No serializer accepts this object (and pickle was not allowed)."""
 
 
+class TooLargeError(UnsupportedTypeError):
+    """The pickle grew past the size limit while being written."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"its pickle exceeds the size limit of {limit} bytes")
+        self.limit = limit
+
+
+class SerializationTimeoutError(UnsupportedTypeError):
+    """Serializing a value took longer than the time limit."""
+
+
 class TrustError(MlvcError):
     """Loading this payload would execute code (pickle) that the user did not trust."""
 
@@ -55,3 +67,79 @@ class RemoteNotFoundError(MlvcError):
 
 class VariableNotFoundError(MlvcError):
     """The commit holds no variable of that name."""
+
+
+class RemoteError(MlvcError):
+    """The git remote could not be reached, or refused the push."""
+
+
+class DivergedError(MlvcError):
+    """Some refs were not pushed: the remote has commits the local branch lacks."""
+
+
+class PayloadRemoteError(MlvcError):
+    """The payload remote could not be reached, or refused a read or write."""
+
+
+class MlvcCommandError(MlvcError):
+    """An ``%mlvc`` command failed; IPython shows it as one red line, not a traceback."""
+
+    def _render_traceback_(self) -> list[str]:
+        return [f"\x1b[0;31mmlvc: {self}\x1b[0m"]
+
+
+class KernelCallError(MlvcError):
+    """A notebook's kernel could not do what the server or ``mlvc run`` asked.
+
+    Attributes:
+        reason: ``KernelBusy`` (it did not start the request in time),
+            ``KernelUnavailable`` (it cannot run mlvc, or died), ``KernelProtocol``
+            (an unreadable reply) or ``KernelError`` (mlvc failed inside it).
+    """
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+#: HTTP status for each mlvc error class, for every front end that speaks HTTP; the
+#: first match in order wins, anything else in the MlvcError family is a 400.
+HTTP_STATUS: tuple[tuple[type[MlvcError], int], ...] = (
+    (NotARepositoryError, 404),
+    (RevisionNotFoundError, 404),
+    (RemoteNotFoundError, 404),
+    (VariableNotFoundError, 404),
+    (InvalidNameError, 400),
+    (TrustError, 403),
+    (RefConflictError, 409),
+    (DivergedError, 409),
+    (CorruptObjectError, 409),
+    (SerializationError, 422),
+    (NoSpaceError, 507),
+    (RemoteError, 502),
+    (PayloadRemoteError, 502),
+)
+
+#: HTTP status of a :class:`KernelCallError` by its reason.
+KERNEL_CALL_STATUS: dict[str, int] = {
+    "KernelBusy": 409,
+    "KernelUnavailable": 409,
+    "KernelProtocol": 500,
+    "KernelError": 500,
+}
+
+
+def http_status(exc: MlvcError) -> int:
+    """The HTTP status a front end answers for ``exc``."""
+    if isinstance(exc, KernelCallError):
+        return KERNEL_CALL_STATUS.get(exc.reason, 500)
+    return next((code for cls, code in HTTP_STATUS if isinstance(exc, cls)), 400)
+
+
+def by_name(name: str, message: str) -> MlvcError | None:
+    """An error of the :mod:`mlvc_server.errors` class called ``name`` (as a kernel
+    reports it), or None when there is no such class."""
+    cls = globals().get(name)
+    if isinstance(cls, type) and issubclass(cls, MlvcError) and cls is not KernelCallError:
+        return cls(message)
+    return None

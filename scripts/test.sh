@@ -21,6 +21,9 @@ ruff format --check .
 step "mypy --strict (mlvc_server/)"
 mypy
 
+step "import contracts (lint-imports: layers, no front end imports another)"
+lint-imports
+
 step "eslint, prettier, stylelint"
 jlpm lint:check
 
@@ -42,7 +45,7 @@ data = "jupyterlab_mlvc-0.1.0.data/data/"
 required = [
     "mlvc_server/__init__.py",
     "mlvc_server/app.py",
-    "mlvc_server/handlers/__init__.py",
+    "mlvc_server/server/__init__.py",
     "mlvc_server/kernel/magics.py",
     "mlvc_server/store/repo.py",
     "mlvc_server/openapi.yaml",

@@ -37,14 +37,14 @@ BINDER = ROOT / "binder"
 
 
 def _messages(project: Path, notebook: str, **kw: Any) -> list[str]:
-    return [c["message"] for c in service.log(project, project / notebook, **kw)]
+    return [c["message"] for c in service.log(repo=project, notebook=project / notebook, **kw)]
 
 
 def check_getting_started(project: Path, run: dict[str, Any]) -> None:
     nb = "01-getting-started.ipynb"
     # baseline on main, two other values of C on a branch, a safety commit on leaving it
     assert _messages(project, nb, branch="other-c") == [
-        "mlvc: safety commit before checkout of main",
+        "Before checkout of main",
         "C=0.01",
         "C=10.0",
         "baseline: logistic regression",
@@ -53,20 +53,20 @@ def check_getting_started(project: Path, run: dict[str, Any]) -> None:
         "run 01-getting-started.ipynb",
         "baseline: logistic regression",
     ]
-    baseline = service.show("baseline", project, project / nb)
+    baseline = service.show("baseline", repo=project, notebook=project / nb)
     assert baseline["params"] == {"C": 1.0} and baseline["branch"] == "main"
     assert {"model", "X_train", "acc"} <= set(baseline["variables"])
     tried = {
         c["params"]["C"]: c["metrics"]["acc"]
-        for c in service.log(project, project / nb)
+        for c in service.log(repo=project, notebook=project / nb)
         if c["message"].startswith("C=")
     }
     assert set(tried) == {10.0, 0.01}
     assert all(acc < baseline["metrics"]["acc"] for acc in tried.values())  # as the text says
     # the rollback: the run ends on main with the baseline's variables back in the kernel
     assert run["branch"] == "main" and run["status"] == "ok"
-    assert service.load(run["id"], "C", project) == 1.0
-    assert service.load(run["id"], "acc", project) == baseline["metrics"]["acc"]
+    assert service.load(run["id"], "C", repo=project) == 1.0
+    assert service.load(run["id"], "acc", repo=project) == baseline["metrics"]["acc"]
 
 
 def check_torch_finetune(project: Path, run: dict[str, Any]) -> None:
@@ -76,14 +76,14 @@ def check_torch_finetune(project: Path, run: dict[str, Any]) -> None:
         "fine-tuned the head",
         "pretrained on a fifth of the data",
     ]
-    first = service.show("HEAD~2", project, project / nb)
-    tuned = service.show("HEAD~1", project, project / nb)
+    first = service.show("HEAD~2", repo=project, notebook=project / nb)
+    tuned = service.show("HEAD~1", repo=project, notebook=project / nb)
     model = tuned["variables"]["model"]
     assert model["format"] == "safetensors" and model["size"] > 1_000_000
     # the fine-tune wrote the head's tensors (~20 kB), not another model
     assert tuned["bytes_written"] < 0.05 * model["size"] < first["bytes_written"]
     assert tuned["params"] == {"finetune_lr": 0.01}
-    diff = service.diff("HEAD~2", "HEAD~1", project, project / nb)
+    diff = service.diff("HEAD~2", "HEAD~1", repo=project, notebook=project / nb)
     (entry,) = [v for v in diff["variables"] if v["name"] == "model"]
     assert set(entry["segments_changed"]) >= {"4.weight", "4.bias"}
     assert not {"0.weight", "2.weight"} & set(entry["segments_changed"])
@@ -96,11 +96,11 @@ def check_data_lineage(project: Path, run: dict[str, Any]) -> None:
         "tree on data release 2",
         "tree on data release 1",
     ]
-    one = service.show("HEAD~2", project, project / nb)["data"]
-    two = service.show("HEAD~1", project, project / nb)["data"]
+    one = service.show("HEAD~2", repo=project, notebook=project / nb)["data"]
+    two = service.show("HEAD~1", repo=project, notebook=project / nb)["data"]
     assert set(one) == set(two) == {"data/wine.csv"}  # read by pandas, seen by the lineage hook
     assert one["data/wine.csv"]["hash"] != two["data/wine.csv"]["hash"]
-    diff = service.diff("HEAD~2", "HEAD~1", project, project / nb)
+    diff = service.diff("HEAD~2", "HEAD~1", repo=project, notebook=project / nb)
     assert [(d["path"], d["status"]) for d in diff["data"]] == [("data/wine.csv", "changed")]
     assert run["data"]["data/wine.csv"] == two["data/wine.csv"]
 
@@ -149,7 +149,7 @@ def _run_and_check(mlvc: list[str], folder: Path, name: str, env: dict[str, str]
     if name == "02-torch-finetune.ipynb":  # the notebook's own suggestion, run again
         again = _run_demo(mlvc, folder, f"{name} -p finetune_lr=0.003", env)
         assert again["params"] == {"finetune_lr": 0.003} and again["status"] == "ok"
-        assert len(service.log(folder, folder / name)) == 6
+        assert len(service.log(repo=folder, notebook=folder / name)) == 6
 
 
 @pytest.mark.parametrize("name", sorted(CHECKS))

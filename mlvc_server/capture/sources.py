@@ -23,7 +23,7 @@ from typing import Final
 __all__ = ["local_sources"]
 
 #: Folder names that never hold the project's own sources.
-_EXCLUDED_DIRS: Final[frozenset[str]] = frozenset(
+EXCLUDED_DIRS: Final[frozenset[str]] = frozenset(
     {"venv", "site-packages", "dist-packages", "node_modules", "__pycache__", "__pypackages__"}
 )
 #: Files whose presence marks a folder as a Python environment (virtualenv, conda).
@@ -37,7 +37,7 @@ _env_dirs: dict[str, bool] = {}
 _library_dirs: tuple[str, ...] | None = None
 
 
-def _library_roots() -> tuple[str, ...]:
+def library_roots() -> tuple[str, ...]:
     """The stdlib and site-packages folders of this interpreter, as given and resolved."""
     global _library_dirs
     if _library_dirs is None:
@@ -60,7 +60,7 @@ def _library_roots() -> tuple[str, ...]:
     return _library_dirs
 
 
-def _is_env_dir(folder: str) -> bool:
+def is_env_dir(folder: str) -> bool:
     cached = _env_dirs.get(folder)
     if cached is None:
         cached = any(os.path.exists(os.path.join(folder, m)) for m in _ENV_MARKERS)
@@ -68,24 +68,24 @@ def _is_env_dir(folder: str) -> bool:
     return cached
 
 
-def _inside(path: str, folder: str) -> bool:
+def inside(path: str, folder: str) -> bool:
     return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
 
 
 def _decide(real_file: str, root: str) -> tuple[str, str] | None:
     """``(relative POSIX path, absolute path)`` if ``real_file`` is a project source."""
-    if not real_file.endswith(".py") or not _inside(real_file, root):
+    if not real_file.endswith(".py") or not inside(real_file, root):
         return None
-    if any(_inside(real_file, lib) for lib in _library_roots()):
+    if any(inside(real_file, lib) for lib in library_roots()):
         return None
     rel = os.path.relpath(real_file, root)
     parts = rel.split(os.sep)
     folder = root
     for part in parts[:-1]:
-        if part.startswith(".") or part in _EXCLUDED_DIRS:
+        if part.startswith(".") or part in EXCLUDED_DIRS:
             return None
         folder = os.path.join(folder, part)
-        if _is_env_dir(folder):
+        if is_env_dir(folder):
             return None
     if parts[-1].startswith("."):
         return None
@@ -96,7 +96,7 @@ def _decide_file(path: str, real_root: str) -> tuple[str, str] | None:
     """Like :func:`_decide` for an absolute, unresolved path, skipping libraries early."""
     if not path.endswith(".py"):
         return None
-    if any(_inside(path, lib) for lib in _library_roots()):
+    if any(inside(path, lib) for lib in library_roots()):
         return None  # without resolving symlinks: the common case, made cheap
     return _decide(os.path.realpath(path), real_root)
 

@@ -7,6 +7,7 @@ They print what they did in a sentence or two; errors are raised as
 from __future__ import annotations
 
 import argparse
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -72,7 +73,7 @@ def cmd_commit(s: KernelSession, args: argparse.Namespace) -> None:
     _print_commit(rec)
 
 
-def _print_commit(rec: dict[str, Any], prefix: str = "Committed") -> None:
+def _print_commit(rec: Mapping[str, Any], prefix: str = "Committed") -> None:
     where = f" ({rec['notebook']})" if rec.get("notebook") else ""
     parts = [_plural(len(rec.get("variables", {})), "variable")]
     if rec.get("data"):
@@ -96,14 +97,14 @@ def cmd_log(s: KernelSession, args: argparse.Namespace) -> None:
     """``%mlvc log [-n N] [--all]``: the history."""
     root, nb_file = _where(s, args)
     nb = None if args.all else nb_file
-    commits = service.log(root, nb, limit=args.n)
+    commits = service.log(repo=root, notebook=nb, limit=args.n)
     output.show_log(commits, repo=str(root), notebook=str(nb) if nb else None)
 
 
 def cmd_diff(s: KernelSession, args: argparse.Namespace) -> None:
     """``%mlvc diff [A [B]]``: what differs between two commits."""
     root, nb_file = _where(s, args)
-    output.show_diff(service.diff(args.a, args.b, root, nb_file))
+    output.show_diff(service.diff(args.a, args.b, repo=root, notebook=nb_file))
 
 
 def cmd_branch(s: KernelSession, args: argparse.Namespace) -> None:
@@ -114,11 +115,11 @@ def cmd_branch(s: KernelSession, args: argparse.Namespace) -> None:
         if find_root(root) is None:
             print("* main (no commits yet)")
             return
-        for b in service.branches(root, nb_file):
+        for b in service.branches(repo=root, notebook=nb_file):
             mark = "*" if b["current"] else " "
             print(f"{mark} {b['name']}  {_short(b['head'])}")
         return
-    b = service.branch(args.name, None, root, nb_file)
+    b = service.branch(args.name, None, repo=root, notebook=nb_file)
     lineage.set_root(find_root(root) or root)
     start = f" at {_short(b['head'])}" if b["head"] else " (no commits yet)"
     print(f"Created branch {b['name']}{start}; new commits go to it.")
@@ -128,17 +129,17 @@ def cmd_tag(s: KernelSession, args: argparse.Namespace) -> None:
     """``%mlvc tag [NAME [REV]] [-f]``: list tags, or tag a commit."""
     root, nb_file = _where(s, args)
     if args.name is None:
-        tags = service.tags(root, nb_file)
+        tags = service.tags(repo=root, notebook=nb_file)
         for t in tags:
             print(f"{t['name']}  {_short(t['commit'])}")
         if not tags:
             print("No tags.")
         return
-    t = service.tag(args.name, args.rev, root, nb_file, force=args.force)
+    t = service.tag(args.name, args.rev, repo=root, notebook=nb_file, force=args.force)
     print(f"Tagged {_short(t['commit'])} as {t['name']}")
 
 
-def _print_restored(restored: list[str], failed: dict[str, str], cid: str) -> None:
+def _print_restored(restored: list[str], failed: dict[str, Any], cid: str) -> None:
     if restored:
         print(f"Restored {', '.join(restored)} from {_short(cid)}")
     for name, why in failed.items():
@@ -148,12 +149,10 @@ def _print_restored(restored: list[str], failed: dict[str, str], cid: str) -> No
 def cmd_restore(s: KernelSession, args: argparse.Namespace) -> None:
     """``%mlvc restore REV [VAR ...] [--trust]``: variables back into the kernel."""
     _where(s, args)
-    rec, restored, failed = s.restore(
-        args.rev, args.vars or None, trust=args.trust, notebook=args.notebook
-    )
-    if not restored and not failed:
-        print(f"Commit {_short(rec['id'])} holds no variables.")
-    _print_restored(restored, failed, rec["id"])
+    done = s.restore(args.rev, args.vars or None, trust=args.trust, notebook=args.notebook)
+    if not done.restored and not done.failed:
+        print(f"Commit {_short(done.record['id'])} holds no variables.")
+    _print_restored(done.restored, done.failed, done.record["id"])
 
 
 def cmd_checkout(s: KernelSession, args: argparse.Namespace) -> None:

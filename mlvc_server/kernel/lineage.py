@@ -160,15 +160,15 @@ class DataLineage:
 
         real_root = os.path.realpath(os.fspath(root))
         skip = {os.path.realpath(p) for p in exclude}
-        libraries = sources._library_roots()
+        libraries = sources.library_roots()
         out: set[str] = set()
         for path in list(self.reads):
             if path in self.writes:
                 continue
             real = os.path.realpath(path)
-            if real in skip or not sources._inside(real, real_root) or real == real_root:
+            if real in skip or not sources.inside(real, real_root) or real == real_root:
                 continue
-            if any(sources._inside(real, lib) for lib in libraries):
+            if any(sources.inside(real, lib) for lib in libraries):
                 continue
             if not os.path.isfile(real):
                 continue
@@ -186,10 +186,10 @@ def _excluded(rel: str, real_root: str, sources: Any) -> bool:
         return True
     folder = real_root
     for part in parts[:-1]:
-        if part.startswith(".") or part in sources._EXCLUDED_DIRS:
+        if part.startswith(".") or part in sources.EXCLUDED_DIRS:
             return True
         folder = os.path.join(folder, part)
-        if sources._is_env_dir(folder):
+        if sources.is_env_dir(folder):
             return True
     return False
 

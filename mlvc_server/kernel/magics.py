@@ -24,8 +24,8 @@ from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_magic, magics_class
 
 from ..args import parse_kv
-from ..errors import MlvcError
-from .session import KernelSession
+from ..errors import MlvcCommandError, MlvcError
+from .session import session_for
 
 __all__ = ["MlvcCommandError", "MlvcMagics", "build_parser"]
 
@@ -46,13 +46,6 @@ def _drop_comment(line: str) -> str:
         elif ch == "#" and (i == 0 or line[i - 1].isspace()):
             return line[:i]
     return line
-
-
-class MlvcCommandError(MlvcError):
-    """An mlvc operation failed; IPython shows it as one red line, not a traceback."""
-
-    def _render_traceback_(self) -> list[str]:
-        return [f"\x1b[0;31mmlvc: {self}\x1b[0m"]
 
 
 class _Exit(Exception):
@@ -141,7 +134,7 @@ class MlvcMagics(Magics):
 
     def __init__(self, shell: Any) -> None:
         super().__init__(shell)
-        self.session = KernelSession(shell)
+        self.session = session_for(shell)
         self._parser: argparse.ArgumentParser | None = None
 
     @property

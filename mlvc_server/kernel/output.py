@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from types import ModuleType
 from typing import Any
 
@@ -26,7 +26,7 @@ def _widgets() -> ModuleType | None:
     return widgets
 
 
-def show_log(commits: list[dict[str, Any]], *, repo: str, notebook: str | None) -> None:
+def show_log(commits: Sequence[Mapping[str, Any]], *, repo: str, notebook: str | None) -> None:
     """Show commit summaries, newest first.
 
     Args:
@@ -39,24 +39,21 @@ def show_log(commits: list[dict[str, Any]], *, repo: str, notebook: str | None) 
     if fn is not None:
         fn(commits, repo=repo, notebook=notebook)
         return
-    if not commits:
-        print("No commits yet.")
-        return
-    from ..cli import _print_log
+    from ..render import log_text
 
-    _print_log(commits)
+    print(log_text(commits))
 
 
-def show_diff(diff: dict[str, Any]) -> None:
+def show_diff(diff: Mapping[str, Any]) -> None:
     """Show a diff (what :func:`mlvc_server.service.diff` returned)."""
     w = _widgets()
     fn = getattr(w, "show_diff", None)
     if fn is not None:
         fn(diff)
         return
-    from ..cli import _print_diff
+    from ..render import render_diff_text
 
-    _print_diff(diff)
+    print(render_diff_text(diff))
 
 
 @contextlib.contextmanager
@@ -81,7 +78,7 @@ def _names(title: str, names: list[str], limit: int = 8) -> str:
     return f"{len(names)} {title} ({shown})"
 
 
-def show_status(st: dict[str, Any]) -> None:
+def show_status(st: Mapping[str, Any]) -> None:
     """Print what changed since the last commit (see :meth:`KernelSession.status`)."""
     head = st.get("head")
     where = f"{st['notebook']['path']}, " if st.get("notebook") else ""
@@ -122,7 +119,7 @@ def show_status(st: dict[str, Any]) -> None:
             print("Notebook: no changes")
         else:
             c = nb.get("cells") or {}
-            detail = ", ".join(f"{n} {k}" for k, n in c.items() if n)
+            detail = ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in c.items() if n)
             print(f"Notebook: changed ({detail or 'metadata only'})")
     for p in st.get("untracked_empty", []):
         print(f"Tracked pattern {p!r} matches no file")

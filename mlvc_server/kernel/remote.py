@@ -1,32 +1,22 @@
-"""The kernel's entry point for the REST API: what the server asks a notebook's kernel.
+"""The kernel's side of :mod:`mlvc_server.calls`: what the server and ``mlvc run`` ask.
 
-The server (``mlvc_server/handlers/kernels.py``) sends a silent execute request::
+:func:`run` takes a request (JSON) and keeps its envelope for :func:`last_result`,
+which the execute request's ``user_expressions`` read. It never raises. Every operation
+goes through the kernel's one :class:`~mlvc_server.kernel.session.KernelSession`:
 
-    __import__('mlvc_server.kernel.remote', fromlist=['run']).run('<request as JSON>')
-
-with ``user_expressions={"mlvc": "...remote...last_result()"}``, and reads the result
-from the reply. :func:`run` never raises: every outcome, errors included, is a JSON object
-``{"ok": true, "result": {...}}`` or ``{"ok": false, "error": CLASS, "message": TEXT}``
-where ``CLASS`` names an :mod:`mlvc_server.errors` class (or ``Expired``, or another
-exception's class).
-
-Every request carries the notebook's absolute path (``notebook``), the folder the store
-is looked for from (``repo``), the commit author (the Jupyter user), the server's
-``max_variable_bytes`` and a ``deadline`` (epoch seconds): a request the kernel only gets
-to after its deadline (it was queued behind a long cell and the server has answered
-"kernel busy") does nothing. The operations use :class:`KernelSession`, the code of the
-``%mlvc`` magics, with ``save=False`` (the frontend saves before it calls the server):
-
+``setup``
+    what ``%load_ext mlvc_server`` does (the ``%mlvc`` magics, data lineage), with save
+    requests to the frontend turned off: ``mlvc run`` sends it before the first cell.
 ``commit``
     ``message``, ``names`` (None: every user variable), ``no_vars``, ``params``,
-    ``metrics`` -> ``id``, ``branch``, ``variables`` (names), ``skipped``.
+    ``metrics``; for a headless run also ``content`` (a file holding the executed
+    notebook), ``status`` and ``extra`` -> ``id``, ``branch``, ``variables``, ``skipped``.
+``safety``
+    ``message``, ``variables``, ``notebook_changes`` -> ``id`` (None when nothing
+    would be lost).
 ``restore``
     ``rev``, ``names`` (None: all), ``trust`` -> ``commit``, ``restored``, ``failed``
     (name -> ``{"error", "message"}``).
-``checkout``
-    ``rev`` (a commit id), ``variables`` (restore them), ``notebook_changes`` (the server
-    will overwrite the notebook), ``safety`` (commit unsaved state first), ``trust`` ->
-    ``safety_commit``, ``restored``, ``failed``.
 """
 
 from __future__ import annotations
@@ -36,8 +26,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ..errors import MlvcError, VariableNotFoundError
-from .session import KernelSession, find_root
+from .. import calls
+from ..errors import MlvcError
+from .session import KernelSession, find_root, session_for
 
 __all__ = ["last_result", "run"]
 
@@ -58,16 +49,14 @@ class Result:
 
 
 class ServerSession(KernelSession):
-    """A :class:`KernelSession` that works in the project the server named.
+    """The kernel's session as the server's requests see it: the project the server
+    named, and no save or reload requests to the frontend (the frontend saves before
+    it calls the server, and the server writes notebooks through the contents API)."""
 
-    It never asks the frontend to save or reload the notebook: the frontend saves
-    before calling the server, and the server writes checked-out notebooks through the
-    contents API.
-    """
-
-    def __init__(self, shell: Any, start: Path) -> None:
-        super().__init__(shell)
+    def __init__(self, base: KernelSession, start: Path) -> None:
+        super().__init__(base.shell)
         self.no_frontend = True
+        self.has_frontend = False
         self.start = start
 
     def repo(self, nb_file: Path | None) -> Path:
@@ -76,10 +65,10 @@ class ServerSession(KernelSession):
 
 
 def run(request_json: str) -> None:
-    """Do what the server asks; the result is kept for :func:`last_result`.
+    """Do what the request asks; the envelope is kept for :func:`last_result`.
 
     Args:
-        request_json: The request, a JSON object (see the module's docstring).
+        request_json: The request, a JSON object (see :mod:`mlvc_server.calls`).
     """
     global _last
     try:
@@ -92,29 +81,39 @@ def run(request_json: str) -> None:
                 "message": "the server stopped waiting for this request",
             }
             return
-        _last = {"ok": True, "result": _dispatch(request)}
-    except MlvcError as exc:
-        _last = {"ok": False, "error": type(exc).__name__, "message": str(exc)}
-    except Exception as exc:  # reported to the server, never raised into the kernel
-        _last = {"ok": False, "error": type(exc).__name__, "message": str(exc)}
+        _last = calls.success(_dispatch(request))
+    except Exception as exc:  # reported to the caller, never raised into the kernel
+        _last = calls.failure(exc)
 
 
 def last_result() -> Result:
-    """The result of the last :func:`run`, for the execute request's user expression."""
+    """The envelope of the last :func:`run`, for the execute request's user expression."""
     return Result(_last)
 
 
-def _dispatch(request: dict[str, Any]) -> dict[str, Any]:
+def _shell() -> Any:
     from IPython import get_ipython
-
-    from .. import service
 
     shell = get_ipython()
     if shell is None:
         raise MlvcError("not running in an IPython kernel")
-    session = ServerSession(shell, Path(request["repo"]))
-    notebook = str(request["notebook"])
+    return shell
+
+
+def _dispatch(request: dict[str, Any]) -> dict[str, Any]:
+    from .. import service
+
     op = request.get("op")
+    if op == "setup":
+        return _setup()
+    shell = _shell()
+    base = session_for(shell)
+    notebook = str(request["notebook"])
+    if request.get("headless"):
+        session: KernelSession = base
+        base.no_frontend = True
+    else:
+        session = ServerSession(base, Path(request["repo"]))
     with service.commit_defaults(
         author=request.get("author"),
         max_variable_bytes=request.get("max_variable_bytes"),
@@ -122,14 +121,51 @@ def _dispatch(request: dict[str, Any]) -> dict[str, Any]:
     ):
         if op == "commit":
             return _commit(session, notebook, request)
+        if op == "safety":
+            cid = session.safety_commit(
+                str(request.get("message") or "Before checkout"),
+                bool(request.get("variables")),
+                bool(request.get("notebook_changes")),
+                notebook=notebook,
+                save=False,
+            )
+            return {"id": cid}
         if op == "restore":
-            return _restore(session, notebook, request["rev"], request.get("names"), request)
-        if op == "checkout":
-            return _checkout(session, notebook, request)
+            done = session.restore(
+                str(request["rev"]),
+                request.get("names"),
+                trust=bool(request.get("trust")),
+                notebook=notebook,
+                safety=bool(request.get("safety")),
+            )
+            return {
+                "commit": done.record["id"],
+                "restored": done.restored,
+                "failed": {
+                    k: {"error": type(v).__name__, "message": str(v)}
+                    for k, v in done.failed.items()
+                },
+                "safety_commit": done.safety_commit,
+            }
     raise MlvcError(f"unknown operation {op!r}")
 
 
-def _commit(session: ServerSession, notebook: str, request: dict[str, Any]) -> dict[str, Any]:
+def _setup() -> dict[str, Any]:
+    """What ``%load_ext mlvc_server`` does, with save requests to the frontend turned off.
+
+    The extension is not marked as loaded in IPython, so a ``%load_ext mlvc_server``
+    cell of the notebook runs as usual (and finds it loaded: it does nothing).
+    """
+    from .. import kernel
+
+    shell = _shell()
+    kernel.load_ipython_extension(shell)
+    session_for(shell).no_frontend = True
+    return {}
+
+
+def _commit(session: KernelSession, notebook: str, request: dict[str, Any]) -> dict[str, Any]:
+    content = request.get("content")
     rec = session.commit(
         str(request.get("message", "")),
         names=request.get("names"),
@@ -138,6 +174,9 @@ def _commit(session: ServerSession, notebook: str, request: dict[str, Any]) -> d
         metrics=request.get("metrics"),
         notebook=notebook,
         save=False,
+        notebook_content=Path(content).read_bytes() if content else None,
+        status=str(request.get("status", "ok")),
+        extra=request.get("extra"),
     )
     return {
         "id": rec["id"],
@@ -145,67 +184,3 @@ def _commit(session: ServerSession, notebook: str, request: dict[str, Any]) -> d
         "variables": sorted(rec.get("variables", {})),
         "skipped": dict(rec.get("skipped", {})),
     }
-
-
-def _restore(
-    session: ServerSession,
-    notebook: str,
-    rev: str,
-    names: list[str] | None,
-    request: dict[str, Any],
-) -> dict[str, Any]:
-    """Restore variables into the user namespace, keeping each failure's error class."""
-    from .. import service
-    from .lineage import lineage
-
-    _, nb_file = session.notebook(notebook)
-    root = session.repo(nb_file)
-    rec = service.show(rev, root, nb_file)
-    stored: dict[str, Any] = rec.get("variables", {})
-    wanted = list(stored) if names is None else list(names)
-    if names and not any(n in stored for n in names):
-        skipped = rec.get("skipped", {})
-        why = "; ".join(f"{n}: {skipped[n]}" for n in names if n in skipped)
-        raise VariableNotFoundError(
-            f"commit {rec['id'][:8]} holds none of {', '.join(names)}"
-            + (f" (skipped when committed: {why})" if why else "")
-        )
-    restored: list[str] = []
-    failed: dict[str, dict[str, str]] = {}
-    with lineage.paused():
-        for name in wanted:
-            try:
-                value = service.load(
-                    rec["id"], name, root, nb_file, trust=bool(request.get("trust"))
-                )
-            except MlvcError as exc:
-                failed[name] = {"error": type(exc).__name__, "message": str(exc)}
-            else:
-                session.shell.user_ns[name] = value
-                restored.append(name)
-    return {"commit": rec["id"], "restored": restored, "failed": failed}
-
-
-def _checkout(session: ServerSession, notebook: str, request: dict[str, Any]) -> dict[str, Any]:
-    """The kernel's half of a checkout: the safety commit, then the variables."""
-    variables = bool(request.get("variables"))
-    safety = None
-    if request.get("safety"):
-        st = session.status(notebook, save=False)
-        if st is not None and st["head"] is not None:
-            vars_changed = variables and any(v != "unchanged" for v in st["variables"].values())
-            nb_changed = bool(request.get("notebook_changes")) and bool(
-                st.get("notebook") and st["notebook"].get("changed")
-            )
-            if vars_changed or nb_changed:
-                rev = str(request.get("label") or request["rev"])
-                safety = session.commit(
-                    f"mlvc: safety commit before checkout of {rev}",
-                    notebook=notebook,
-                    save=False,
-                )["id"]
-    out: dict[str, Any] = {"safety_commit": safety, "restored": [], "failed": {}}
-    if variables:
-        res = _restore(session, notebook, str(request["rev"]), None, request)
-        out["restored"], out["failed"] = res["restored"], res["failed"]
-    return out

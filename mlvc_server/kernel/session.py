@@ -14,17 +14,20 @@ extension stays cheap.
 from __future__ import annotations
 
 import glob
-import json
 import os
 import sys
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
-from ..errors import MlvcError
+from ..errors import MlvcError, VariableNotFoundError
 from . import output, protocol, tracking
 from .lineage import lineage
 
-__all__ = ["KernelSession", "find_root"]
+if TYPE_CHECKING:
+    from ..service import CheckoutResult, Record, Status
+
+__all__ = ["KernelSession", "Restored", "find_root", "session_for"]
 
 #: Seconds to wait for the frontend to save the notebook (``MLVC_SAVE_TIMEOUT``).
 DEFAULT_SAVE_TIMEOUT: Final = 3.0
@@ -225,8 +228,15 @@ class KernelSession:
         notebook: str | None = None,
         branch: str | None = None,
         save: bool = True,
-    ) -> dict[str, Any]:
+        notebook_content: bytes | None = None,
+        status: str = "ok",
+        kind: str | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> Record:
         """Commit the kernel's state: variables, notebook, data read, params and metrics.
+
+        The one kernel-side commit: the magics, the widgets, the server's requests and
+        ``mlvc run`` all come here.
 
         Args:
             message: the commit message.
@@ -237,6 +247,11 @@ class KernelSession:
             notebook: ``--notebook`` override.
             branch: commit to this branch.
             save: ask the frontend to save the notebook first.
+            notebook_content: the notebook to record instead of the saved file (the
+                executed notebook of a headless run).
+            status: ``"ok"`` or ``"failed"`` (a failed headless run).
+            kind: ``"safety"`` for a commit made to protect state before a checkout.
+            extra: more record fields (``run``, ``error`` of a headless run).
 
         Returns:
             The commit's record (``id`` added).
@@ -246,7 +261,7 @@ class KernelSession:
         known, nb_file = self.notebook(notebook)
         if known is None:
             self.say_no_notebook()
-        elif save:
+        elif save and notebook_content is None:
             self.save_notebook(known, nb_file)  # type: ignore[arg-type]
         root = self.repo(nb_file)
         nb_rel = self.rel_notebook(root, nb_file)
@@ -255,24 +270,27 @@ class KernelSession:
         with lineage.paused(), output.progress(f"Committing {len(selected)} variables"):
             cid = service.commit(
                 message,
-                variables=selected,
+                selected,
+                repo=root,
                 notebook=nb_file,
                 params=params,
                 metrics=metrics,
                 data=data,
-                repo=root,
                 branch=branch,
                 skipped=skipped,
                 kernel=self._kernel_facts(),
+                notebook_content=notebook_content,
+                status=status,
+                kind=kind,
+                extra=extra,
             )
-            record = service._record(service._store(root), cid)
+            record = service.show(cid, repo=root)
         lineage.set_root(root)
-        record["id"] = cid
         return record
 
     def status(
         self, notebook: str | None = None, *, save: bool = True, details: bool = True
-    ) -> dict[str, Any] | None:
+    ) -> Status | None:
         """What changed since the notebook's last commit, or None when there is no store.
 
         Args:
@@ -298,7 +316,7 @@ class KernelSession:
         selected, _ = self.variables(None)
         data, empty = self.data(root, nb_rel, nb_file)
         with lineage.paused():
-            st = service.status(root, nb_file, variables=selected, data=data)
+            st = service.status(repo=root, notebook=nb_file, variables=selected, data=data)
             head_skipped = st.get("skipped", {})
             st["variables"] = {
                 k: v for k, v in st["variables"].items() if not (v == "added" and k in head_skipped)
@@ -306,50 +324,116 @@ class KernelSession:
             st["untracked_empty"] = empty
             if not details or not st["head"]:
                 return st
-            st["head_message"] = service._record(service._store(root), st["head"])["message"]
+            st["head_message"] = str(service.show(st["head"], repo=root).get("message", ""))
             nb = st.get("notebook")
             if nb and nb.get("changed"):
-                old = service.notebook_at(st["head"], root, nb_file)
-                nb["cells"] = _cell_changes(old, nb_file.read_bytes())  # type: ignore[union-attr]
+                old = service.notebook_at(st["head"], repo=root, notebook=nb_file)
+                nb["cells"] = service.cell_counts(old, nb_file.read_bytes())  # type: ignore[union-attr]
         return st
 
-    def changed(self, st: dict[str, Any]) -> bool:
-        """Whether a status says there is something to commit."""
+    def changed(self, st: Status, *, variables: bool = True, notebook: bool = True) -> bool:
+        """Whether a status says there is something to commit.
+
+        Args:
+            st: a :meth:`status`.
+            variables: count changed variables (and data).
+            notebook: count a changed notebook.
+        """
         if st["head"] is None:
             return True
-        if any(v != "unchanged" for v in st["variables"].values()):
+        if variables and any(v != "unchanged" for v in st["variables"].values()):
             return True
-        if any(v in ("added", "changed") for v in st["data"].values()):
+        if variables and any(v in ("added", "changed") for v in st["data"].values()):
             return True
-        return bool(st.get("notebook") and st["notebook"].get("changed"))
+        return bool(notebook and st.get("notebook") and st["notebook"].get("changed"))  # type: ignore[union-attr]
+
+    def safety_commit(
+        self,
+        message: str,
+        variables: bool,
+        notebook_changes: bool,
+        *,
+        notebook: str | None = None,
+        save: bool = True,
+    ) -> str | None:
+        """Commit the current state when it differs from HEAD in what is about to be
+        overwritten (a *safety commit*, ``kind: "safety"``); None when nothing would be
+        lost: variables changed or added since HEAD (a variable deleted since is not
+        lost), or a notebook that differs from HEAD's.
+
+        Args:
+            message: the commit message.
+            variables: the kernel's variables are about to be replaced.
+            notebook_changes: the notebook is about to be replaced.
+            notebook: ``--notebook`` override.
+            save: ask the frontend to save the notebook first.
+        """
+        if not (variables or notebook_changes):
+            return None
+        st = self.status(notebook, save=save, details=False)
+        if st is None or st["head"] is None:
+            return None
+        at_risk = variables and any(v in ("added", "changed") for v in st["variables"].values())
+        nb = st.get("notebook")
+        if not (at_risk or (notebook_changes and nb and nb.get("changed"))):
+            return None
+        from ..service import SAFETY
+
+        rec = self.commit(message, notebook=notebook, save=False, kind=SAFETY)
+        return rec["id"]
 
     def restore(
-        self, rev: str, names: list[str] | None, *, trust: bool, notebook: str | None = None
-    ) -> tuple[dict[str, Any], list[str], dict[str, str]]:
-        """Put the variables of ``rev`` back in the user namespace.
+        self,
+        rev: str,
+        names: list[str] | None,
+        *,
+        trust: bool,
+        notebook: str | None = None,
+        root: Path | None = None,
+        safety: bool = False,
+    ) -> Restored:
+        """Put the variables of ``rev`` back in the user namespace (the one restore:
+        magics, widgets, the server and checkout come here).
 
-        Returns:
-            ``(the commit's record, names restored, name -> why not restored)``.
+        Every variable that can be loaded is; the others are named with the error
+        that stopped them. Data lineage is paused meanwhile (loading is not reading data).
+
+        Args:
+            rev: the revision.
+            names: only these (None: all the commit holds).
+            trust: load pickles this user did not write.
+            notebook: ``--notebook`` override.
+            root: the project (default: found from the notebook or current folder).
+            safety: commit the current variables first when they differ from HEAD.
+
+        Raises:
+            VariableNotFoundError: ``names`` were given and the commit holds none of them.
         """
         from .. import service
 
         _, nb_file = self.notebook(notebook)
-        root = self.repo(nb_file)
-        rec = service.show(rev, root, nb_file)
+        root = root or self.repo(nb_file)
+        rec = service.show(rev, repo=root, notebook=nb_file)
         stored: dict[str, Any] = rec.get("variables", {})
+        if names and not any(n in stored for n in names):
+            skipped = rec.get("skipped", {})
+            why = "; ".join(f"{n}: {skipped[n]}" for n in names if n in skipped)
+            raise VariableNotFoundError(
+                f"commit {rec['id'][:8]} holds none of {', '.join(names)}"
+                + (f" (skipped when committed: {why})" if why else "")
+            )
+        safety_id = None
+        if safety:
+            safety_id = self.safety_commit(
+                f"Before restore of {rev[:12]}", True, False, notebook=notebook, save=False
+            )
         wanted = list(names) if names else list(stored)
-        restored: list[str] = []
-        failed: dict[str, str] = {}
         with lineage.paused(), output.progress(f"Restoring {len(wanted)} variables"):
-            for name in wanted:
-                try:
-                    value = service.load(rec["id"], name, root, nb_file, trust=trust)
-                except MlvcError as e:  # TrustError says to pass --trust
-                    failed[name] = str(e)
-                else:
-                    self.shell.user_ns[name] = value
-                    restored.append(name)
-        return rec, restored, failed
+            loaded = service.load_many(
+                service.workspace().store(root), rec["id"], wanted, trusted=trust
+            )
+        self.shell.user_ns.update(loaded.values)
+        return Restored(rec, list(loaded.values), loaded.failed, safety_id)
 
     def checkout(
         self,
@@ -359,69 +443,70 @@ class KernelSession:
         write_notebook: bool = True,
         trust: bool = False,
         notebook: str | None = None,
-    ) -> dict[str, Any]:
-        """Go back to ``rev``: commit the current state first if it differs from HEAD,
-        then write the notebook and/or restore the variables.
+    ) -> CheckoutResult:
+        """Go back to ``rev`` through :func:`mlvc_server.service.checkout`: the kernel
+        commits its own state first if it differs from HEAD, writes the notebook and
+        asks the frontend to reload it, and restores the variables.
 
         Returns:
-            :func:`mlvc_server.service.checkout`'s result plus ``restored`` and ``failed``
-            (variables) and ``safety_commit`` (id or None).
+            :func:`mlvc_server.service.checkout`'s result.
         """
         from .. import service
 
         known, nb_file = self.notebook(notebook)
         root = self.repo(nb_file)
-        target = service.log(root, nb_file, rev=rev, limit=1)[0]["id"]
-        branches = {b["name"]: b for b in service.branches(root, nb_file)}
-        switch = rev in branches and not branches[rev]["current"]
-        st = self.status(notebook, save=write_notebook)
-        safety = None
-        if st is not None and st["head"] is not None:
-            vars_changed = variables and any(v != "unchanged" for v in st["variables"].values())
-            nb_changed = write_notebook and bool(st["notebook"] and st["notebook"]["changed"])
-            if vars_changed or nb_changed:
-                safety = self.commit(
-                    f"mlvc: safety commit before checkout of {rev}", notebook=notebook, save=False
-                )["id"]
+
+        def write(content: bytes) -> None:
+            assert nb_file is not None
+            service.write_file(nb_file, content)
+            if known is not None:
+                self.revert_notebook(known)
+
+        def restore(cid: str) -> tuple[list[str], dict[str, str]]:
+            done = self.restore(cid, None, trust=trust, notebook=notebook)
+            return done.restored, {k: str(v) for k, v in done.failed.items()}
+
+        hooks = service.CheckoutHooks(
+            safety_commit=lambda message, vars_, nb: self.safety_commit(
+                message, vars_, nb, notebook=notebook, save=write_notebook
+            ),
+            write_notebook=write,
+            restore=restore,
+        )
         with lineage.paused():
-            res = service.checkout(
-                rev if switch else target,
-                root,
-                nb_file,
+            return service.checkout(
+                rev,
+                repo=root,
+                notebook=nb_file,
                 write_notebook=write_notebook,
-                safety_commit=False,
+                variables=variables,
+                hooks=hooks,
             )
-        if res["notebook_written"] and known is not None:
-            self.revert_notebook(known)
-        res["safety_commit"] = safety
-        res["restored"], res["failed"] = [], {}
-        if variables:
-            _, res["restored"], res["failed"] = self.restore(
-                target, None, trust=trust, notebook=notebook
-            )
-        return res
 
 
-def _cell_changes(old: bytes | None, new: bytes) -> dict[str, int]:
-    """Cells added, removed, modified (source) and with new outputs, by cell id."""
+@dataclass
+class Restored:
+    """What :meth:`KernelSession.restore` did.
 
-    def cells(raw: bytes | None) -> dict[str, tuple[str, str]]:
-        try:
-            nb = json.loads(raw) if raw else {}
-        except ValueError:
-            return {}
-        out = {}
-        for i, c in enumerate(nb.get("cells", [])):
-            src = c.get("source", "")
-            src = "".join(src) if isinstance(src, list) else str(src)
-            outs = json.dumps(c.get("outputs", []), sort_keys=True)
-            out[str(c.get("id", i))] = (src, outs)
-        return out
+    Attributes:
+        record: the commit's record.
+        restored: the names put in the namespace.
+        failed: name -> the error that stopped it.
+        safety_commit: the safety commit made first, or None.
+    """
 
-    a, b = cells(old), cells(new)
-    return {
-        "added": sum(1 for k in b if k not in a),
-        "removed": sum(1 for k in a if k not in b),
-        "modified": sum(1 for k in b if k in a and a[k][0] != b[k][0]),
-        "outputs changed": sum(1 for k in b if k in a and a[k][0] == b[k][0] and a[k] != b[k]),
-    }
+    record: Record
+    restored: list[str]
+    failed: dict[str, MlvcError]
+    safety_commit: str | None = None
+
+
+_SESSIONS: dict[int, KernelSession] = {}
+
+
+def session_for(shell: Any) -> KernelSession:
+    """The one :class:`KernelSession` of this shell (magics and widgets share it)."""
+    found = _SESSIONS.get(id(shell))
+    if found is None or found.shell is not shell:
+        found = _SESSIONS[id(shell)] = KernelSession(shell)
+    return found

@@ -17,10 +17,12 @@ import importlib
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from .rendering import (
+from ..errors import MlvcError
+from ..render import (
     LOG_COLUMNS,
     LOG_PAGE,
     log_row_cells,
@@ -187,6 +189,7 @@ class LogView:
         self._notebook = notebook
         self._page = page
         self._picked: list[int] = []  # indices into commits, in the order checked
+        self._confirming: str | None = None  # the commit a restore waits to confirm
         self.checkboxes: list[Any] = []
         self._grid = w.GridBox(
             [w.HTML(""), w.HTML(_row_html(LOG_COLUMNS, head=True))],
@@ -254,6 +257,9 @@ class LogView:
             self._picked.remove(index)
         self.diff_button.disabled = not self._picked
         self.restore_button.disabled = len(self._picked) != 1
+        if self._confirming is not None:
+            self._confirming = None
+            self.restore_button.description = "Restore variables"
 
     @property
     def picked(self) -> list[dict[str, Any]]:
@@ -305,9 +311,11 @@ class LogView:
         self._show({"output_type": "display_data", "data": diff_bundle(d), "metadata": {}})
 
     def restore(self) -> None:
-        """Load the checked commit's variables into the kernel's namespace."""
-        from ..errors import MlvcError
-        from ..service import restore
+        """Restore the checked commit's variables into the kernel's namespace, after a
+        confirmation: the first click says what will be overwritten, the second
+        (*Confirm restore*) restores, committing the current variables first when they
+        differ from HEAD (the kernel session's one restore)."""
+        from .session import session_for
 
         picked = self.picked
         if len(picked) != 1:
@@ -318,16 +326,43 @@ class LogView:
         if shell is None:
             self._message("Variables can only be restored inside IPython.", error=True)
             return
+        short = commit.get("short_id") or str(commit["id"])[:8]
+        names = list(commit.get("variables") or [])
+        if self._confirming != commit["id"]:
+            self._confirming = commit["id"]
+            self.restore_button.description = "Confirm restore"
+            listed = ", ".join(names) if names else "its variables"
+            self._message(
+                f"Restore {listed} from {short}? Variables with these names are replaced; "
+                "your current variables are committed first if they changed. "
+                "Click Confirm restore."
+            )
+            return
+        self._confirming = None
+        self.restore_button.description = "Restore variables"
         try:
-            values = restore(commit["id"], repo=self._repo, notebook=self._notebook)
-        except MlvcError as e:  # TrustError included: its message says what to do
+            done = session_for(shell).restore(
+                commit["id"],
+                None,
+                trust=False,
+                notebook=self._notebook,
+                root=Path(self._repo),
+                safety=True,
+            )
+        except MlvcError as e:
             self._message(str(e), error=True)
             return
-        shell.push(values)
-        names = ", ".join(sorted(values)) or "(none)"
-        short = commit.get("short_id") or str(commit["id"])[:8]
-        noun = "variable" if len(values) == 1 else "variables"
-        self._message(f"Restored {len(values)} {noun} from {short}: {names}")
+        if done.failed and not done.restored:
+            self._message("; ".join(str(e) for e in done.failed.values()), error=True)
+            return
+        n = len(done.restored)
+        noun = "variable" if n == 1 else "variables"
+        text = f"Restored {n} {noun} from {short}: {', '.join(sorted(done.restored)) or '(none)'}"
+        if done.safety_commit:
+            text += f" (your state was saved as {done.safety_commit[:8]} first)"
+        for name, err in done.failed.items():
+            text += f"\nnot restored {name}: {err}"
+        self._message(text)
 
 
 # -- progress ----------------------------------------------------------------------------

@@ -29,12 +29,12 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
-from ..errors import MlvcError, SerializationError, TrustError, UnsupportedTypeError
+from ..errors import MlvcError, SerializationError, TooLargeError, TrustError, UnsupportedTypeError
 from .base import Decline, Payload, PayloadReader, Segment, Serializer, qualified_type_name
 from .json_format import JsonSerializer
 from .npy_format import NpySerializer
 from .parquet_format import ParquetSerializer
-from .pickle_format import PickleSerializer, TooLargeError
+from .pickle_format import PickleSerializer
 from .sklearn_format import SklearnSerializer
 from .torch_format import SafetensorsSerializer
 from .unstorable import unstorable_reason

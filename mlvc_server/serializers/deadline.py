@@ -32,17 +32,13 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from ..errors import UnsupportedTypeError
+from ..errors import SerializationTimeoutError, UnsupportedTypeError
 from .base import Payload, qualified_type_name
 
 #: The default limit, in seconds, on serializing one variable.
 DEFAULT_SECONDS = 60.0
 #: How often an idle worker checks that the thread it serves still exists.
 _IDLE_CHECK_SECONDS = 10.0
-
-
-class SerializationTimeoutError(UnsupportedTypeError):
-    """Serializing a value took longer than the time limit."""
 
 
 class _Abandoned(BaseException):

@@ -16,20 +16,12 @@ import pickle
 import sys
 from typing import Any
 
-from ..errors import TrustError, UnsupportedTypeError
+from ..errors import TooLargeError, TrustError, UnsupportedTypeError
 from .base import Payload, PayloadReader, Segment, qualified_type_name
 from .json_format import preview
 from .unstorable import unstorable_reason
 
 PROTOCOL = 5
-
-
-class TooLargeError(UnsupportedTypeError):
-    """The pickle grew past the size limit while being written."""
-
-    def __init__(self, limit: int) -> None:
-        super().__init__(f"its pickle exceeds the size limit of {limit} bytes")
-        self.limit = limit
 
 
 class _LimitedWriter(io.RawIOBase):

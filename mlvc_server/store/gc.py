@@ -451,8 +451,7 @@ def _compact_hash_cache(store: Store) -> None:
     tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
     tmp.write_bytes(b"".join(x + b"\n" for x in kept))
     os.replace(tmp, path)
-    store.hash_cache._map.clear()
-    store.hash_cache._offset = 0
+    store.hash_cache.forget()
 
 
 def _dir_size(path: str) -> int:

@@ -40,6 +40,11 @@ class HashCache:
                     self._map[parts[0].decode("ascii", "replace")] = ids
         self._offset += end
 
+    def forget(self) -> None:
+        """Drop what was read, so the next lookup reads the (rewritten) file again."""
+        self._map.clear()
+        self._offset = 0
+
     def get(self, key: str) -> tuple[str, ...] | None:
         """Blob ids recorded for ``key``, or None."""
         hit = self._map.get(key)

@@ -27,7 +27,7 @@ from typing import Any
 
 import xxhash
 
-from ..errors import CorruptObjectError, MlvcError
+from ..errors import CorruptObjectError, PayloadRemoteError
 from . import objects
 from .repo import Store
 
@@ -36,10 +36,6 @@ from .repo import Store
 BATCH_BYTES = 32 << 20
 
 Progress = Callable[[dict[str, Any]], None]
-
-
-class PayloadRemoteError(MlvcError):
-    """The payload remote could not be reached, or refused a read or write."""
 
 
 @dataclass(frozen=True)

@@ -287,3 +287,18 @@ class _ConcatStream(io.RawIOBase):
         view[:n] = self._buf[self._pos : self._pos + n]
         self._pos += n
         return n
+
+
+def predict_part_ids(store: Store, payload: Payload) -> list[str]:
+    """The part ids a payload would get, without writing (the fast-hash cache first)."""
+    ids: list[str] = []
+    for seg in payload.segments:
+        if seg.data is None and seg.fingerprint:
+            hit = store.hash_cache.get(f"f{seg.fingerprint}.{seg.size}")
+            ids.extend(hit or ["?"])
+            continue
+        views = list(seg.chunks(CHUNK_SIZE)) or [memoryview(b"")]
+        for view in views:
+            hit = store.hash_cache.get(_chunk_key(view)) if len(view) > SMALL else None
+            ids.append(hit[0] if hit else objects.blob_sha([view], len(view)))
+    return ids

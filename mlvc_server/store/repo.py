@@ -404,6 +404,11 @@ class Store:
                 f"{self.ref(name)}): another process committed at the same time"
             )
 
+    def symbolic_head(self) -> bytes | None:
+        """The ref the store's HEAD points at (``refs/heads/...``), or None."""
+        target = self.repo.refs.read_ref(Ref(b"HEAD")) or b""
+        return target[5:] if target.startswith(b"ref: ") else None
+
     def set_head(self, ref: bytes) -> None:
         """Point the store's HEAD at ``ref`` so that plain ``git log`` shows it."""
         for _attempt in range(2):

@@ -130,3 +130,13 @@ def resolve(store: Store, rev: str | None, notebook: str | None = None) -> str:
         if len(matches) > 1:
             raise RevisionNotFoundError(f"{rev!r} is ambiguous: it starts {len(matches)} ids")
     raise RevisionNotFoundError(f"unknown revision {rev!r}")
+
+
+def last_notebook(store: Store) -> str | None:
+    """The notebook of the branch the store's HEAD points at (the last one committed
+    to), or None."""
+    target = store.symbolic_head()
+    if target is None:
+        return None
+    split = split_ref(target, HEADS)
+    return split[0] if split and split[0] else None

@@ -47,7 +47,7 @@ from dulwich.objects import Blob, Commit, ObjectID, Tag
 from dulwich.refs import Ref
 from dulwich.repo import Repo
 
-from ..errors import MlvcError, RefConflictError
+from ..errors import MlvcError, RefConflictError, RemoteError
 from . import keep, objects
 from .packs import BIG, PackReceiver, pack_records
 from .payload_remote import Part, PayloadRemote
@@ -61,14 +61,6 @@ ZERO = "0" * 40
 CONFIG_REF = b"refs/mlvc/config"
 #: Each store's payload index on a git-only remote: ``<prefix><store id>``.
 SHARED_PREFIX = b"refs/mlvc/shared-payloads/"
-
-
-class RemoteError(MlvcError):
-    """The git remote could not be reached, or refused the push."""
-
-
-class DivergedError(MlvcError):
-    """Some refs were not pushed: the remote has commits the local branch lacks."""
 
 
 # -- transports -----------------------------------------------------------------------------

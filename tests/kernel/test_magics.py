@@ -43,7 +43,7 @@ def first_commit(k: Kernel) -> Reply:
 
 def _log(k: Kernel, notebook: str | None = "train.ipynb") -> list[dict[str, Any]]:
     """The notebook's current branch, newest first (commits of one second in order)."""
-    return mlvc.log(k.project, k.project / notebook if notebook else None, rev="HEAD")
+    return mlvc.log(repo=k.project, notebook=k.project / notebook if notebook else None, rev="HEAD")
 
 
 def _requests(reply: Reply) -> list[dict[str, Any]]:
@@ -112,7 +112,7 @@ def test_save_request_then_timeout_then_no_more_waiting(k: Kernel, first_commit:
     # nobody answered: the commit waited, then used the saved file
     assert first_commit.seconds >= SAVE_TIMEOUT
     assert "no frontend saved the notebook" in first_commit.stdout
-    rec = mlvc.show(_log(k)[-1]["id"], k.project, k.project / "train.ipynb")
+    rec = mlvc.show(_log(k)[-1]["id"], repo=k.project, notebook=k.project / "train.ipynb")
     assert rec["notebook"] == "train.ipynb" and rec["notebook_saved_at"]
     # the next commit does not ask (nor wait) again
     second = k.run("%mlvc commit -m 'no wait'")
@@ -177,7 +177,7 @@ def test_params_and_metrics_from_flags_and_code(k: Kernel, first_commit: Reply) 
     k.run(
         "%mlvc commit -m hp --param C=1e-3 --param opt=adam --param layers=[64,32] --metric acc=0.9"
     )
-    rec = mlvc.show("HEAD", k.project, k.project / "train.ipynb")
+    rec = mlvc.show("HEAD", repo=k.project, notebook=k.project / "train.ipynb")
     assert rec["params"] == {"lr": 0.1, "C": 0.001, "opt": "adam", "layers": [64, 32]}
     assert rec["metrics"] == {"loss": 0.3, "acc": 0.9}
     assert rec["metric_series"] == {"loss": [[1, 0.5], [2, 0.3]]}
@@ -203,8 +203,8 @@ def test_checkout_commits_changed_state_first(k: Kernel, first_commit: Reply) ->
     assert m, out.stdout
     head = _log(k)[0]
     assert head["short_id"] == m.group(1)
-    assert head["message"] == "mlvc: safety commit before checkout of HEAD"
-    assert mlvc.load(head["id"], "w", k.project, k.project / "train.ipynb") == 11
+    assert head["message"] == "Before checkout of HEAD"
+    assert mlvc.load(head["id"], "w", repo=k.project, notebook=k.project / "train.ipynb") == 11
     assert k.value("w") == 10  # the checked-out state, not the safety commit's
     assert "Restored" in out.stdout and "w" in out.stdout
 
@@ -243,7 +243,7 @@ def test_lineage_records_reads_not_writes(k: Kernel, first_commit: Reply) -> Non
         "_ = open('predictions.txt').read()"
     )
     k.run("%mlvc commit -m lineage")
-    data = mlvc.show("HEAD", k.project, k.project / "train.ipynb")["data"]
+    data = mlvc.show("HEAD", repo=k.project, notebook=k.project / "train.ipynb")["data"]
     assert "inputs.txt" in data
     assert not {"predictions.txt", ".hidden/secret.txt", "train.ipynb"} & set(data)
 
@@ -256,7 +256,10 @@ def test_track_and_untrack(k: Kernel, first_commit: Reply) -> None:
     assert k.run("%mlvc track").stdout.strip() == "extra/*.csv"
     assert (k.project / ".mlvc/mlvc/track/train.ipynb.json").is_file()
     k.run("%mlvc commit -m tracked")
-    assert "extra/a.csv" in mlvc.show("HEAD", k.project, k.project / "train.ipynb")["data"]
+    assert (
+        "extra/a.csv"
+        in mlvc.show("HEAD", repo=k.project, notebook=k.project / "train.ipynb")["data"]
+    )
     (k.project / "extra" / "a.csv").write_text("2\n")
     assert "Data: 1 changed (extra/a.csv)" in k.run("%mlvc status").stdout
     assert "No longer tracking" in k.run("%mlvc untrack 'extra/*.csv'").stdout
@@ -285,7 +288,9 @@ def test_branch_tag_and_log(k: Kernel, first_commit: Reply) -> None:
     out = k.run("%mlvc checkout main")  # back to the other experiment
     assert "(branch main)" in out.stdout and "Saved your current state" not in out.stdout
     assert "* main" in k.run("%mlvc branch").stdout
-    assert k.value("w") == mlvc.load("main", "w", k.project, k.project / "train.ipynb")
+    assert k.value("w") == mlvc.load(
+        "main", "w", repo=k.project, notebook=k.project / "train.ipynb"
+    )
 
 
 # -- autocommit -----------------------------------------------------------------------------

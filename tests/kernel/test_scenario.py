@@ -44,7 +44,7 @@ def scenario(kernel_factory: Any) -> dict[str, Any]:
     first = k.run("%mlvc commit -m first --metric acc={acc}")
     k.run("C = 0.001\n" + FIT)
     second = k.run("%mlvc commit -m second --metric acc={acc}")
-    log = mlvc.log(k.project, k.project / "train.ipynb")
+    log = mlvc.log(repo=k.project, notebook=k.project / "train.ipynb")
     return {"k": k, "csv": csv, "first": first, "second": second, "log": log}
 
 
@@ -58,7 +58,7 @@ def test_commits_are_recorded(scenario: dict[str, Any]) -> None:
 
 def test_diff_shows_hyperparameter_metric_and_model(scenario: dict[str, Any]) -> None:
     k, log = scenario["k"], scenario["log"]
-    d = mlvc.diff(log[1]["id"], log[0]["id"], k.project, k.project / "train.ipynb")
+    d = mlvc.diff(log[1]["id"], log[0]["id"], repo=k.project, notebook=k.project / "train.ipynb")
     acc = next(e for e in d["metrics"] if e["key"] == "acc")
     assert acc["status"] == "changed" and acc["delta"] < 0
     variables = {v["name"]: v for v in d["variables"]}
@@ -92,7 +92,7 @@ def test_restore_first_model_gives_identical_predictions(scenario: dict[str, Any
 def test_csv_read_with_pandas_is_in_the_commit_data(scenario: dict[str, Any]) -> None:
     k, log, csv = scenario["k"], scenario["log"], scenario["csv"]
     for c in log:
-        data = mlvc.show(c["id"], k.project, k.project / "train.ipynb")["data"]
+        data = mlvc.show(c["id"], repo=k.project, notebook=k.project / "train.ipynb")["data"]
         # the CSV only: not the notebook, sklearn's own files, or the kernel's .py imports
         assert list(data) == ["data/train.csv"]
         assert data["data/train.csv"]["hash"] == hash_file(csv)
@@ -114,7 +114,7 @@ def test_no_frontend_commit_records_when_the_notebook_was_saved(
     scenario: dict[str, Any],
 ) -> None:
     k, log = scenario["k"], scenario["log"]
-    rec = mlvc.show(log[1]["id"], k.project, k.project / "train.ipynb")
+    rec = mlvc.show(log[1]["id"], repo=k.project, notebook=k.project / "train.ipynb")
     assert rec["notebook"] == "train.ipynb"
     assert rec["notebook_saved_at"]
     assert rec["kernel"]["language"] == "python"

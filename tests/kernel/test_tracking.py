@@ -10,7 +10,7 @@ import pytest
 import mlvc_server as mlvc
 from mlvc_server.errors import MlvcError
 from mlvc_server.kernel import tracking
-from mlvc_server.kernel.session import _cell_changes
+from mlvc_server.service import cell_counts as _cell_changes
 
 
 def test_patterns_are_kept_per_notebook(tmp_path: Path) -> None:
@@ -60,6 +60,6 @@ def test_cell_changes_by_id() -> None:
         "added": 1,
         "removed": 1,
         "modified": 1,
-        "outputs changed": 1,
+        "outputs_changed": 1,
     }
     assert _cell_changes(None, new)["added"] == 3

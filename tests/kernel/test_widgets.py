@@ -59,7 +59,7 @@ def project(tmp_path: Path) -> dict[str, Any]:
         "root": str(tmp_path),
         "nb": str(nb),
         "ids": [third, second, first],
-        "log": mlvc.log(tmp_path, nb),
+        "log": mlvc.log(repo=tmp_path, notebook=nb),
     }
 
 
@@ -129,10 +129,30 @@ def test_restore_puts_the_variables_into_the_namespace(
     view = _view(project)
     view.checkboxes[2].value = True
     assert not view.restore_button.disabled
+    view.restore_button.click()  # asks first: nothing is overwritten yet
+    assert shell.user_ns == {}
+    assert view.restore_button.description == "Confirm restore"
+    assert "Variables with these names are replaced" in _text_output(view)
     view.restore_button.click()
     assert shell.user_ns["lr"] == 0.1
     np.testing.assert_array_equal(shell.user_ns["w"], np.zeros(50))
     assert _text_output(view) == f"Restored 2 variables from {project['ids'][2][:8]}: lr, w\n"
+    assert view.restore_button.description == "Restore variables"
+
+
+def test_restore_asks_again_after_the_pick_changes(
+    project: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shell = FakeShell()
+    monkeypatch.setattr(widgets, "_shell", lambda: shell)
+    view = _view(project)
+    view.checkboxes[2].value = True
+    view.restore_button.click()
+    view.checkboxes[2].value = False
+    view.checkboxes[1].value = True
+    view.restore_button.click()  # a new pick: a new question, not a restore
+    assert shell.user_ns == {}
+    assert view.restore_button.description == "Confirm restore"
 
 
 def test_restore_shows_a_trust_error(
@@ -141,12 +161,13 @@ def test_restore_shows_a_trust_error(
     shell = FakeShell()
     monkeypatch.setattr(widgets, "_shell", lambda: shell)
 
-    def refuse(*args: Any, **kwargs: Any) -> dict[str, Any]:
+    def refuse(*args: Any, **kwargs: Any) -> Any:
         raise TrustError("'model' is a pickle written by someone else: pass trust=True")
 
-    monkeypatch.setattr(mlvc.service, "restore", refuse)
+    monkeypatch.setattr(mlvc.service, "load_many", refuse)
     view = _view(project)
     view.checkboxes[0].value = True
+    view.restore_button.click()
     view.restore_button.click()
     html = _html_output(view)
     assert "pickle written by someone else" in html

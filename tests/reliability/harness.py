@@ -100,15 +100,7 @@ def trials(default: int) -> int:
 
 def reset_caches() -> None:
     """Forget every store this process has open, so the next call reads the disk afresh."""
-    for st in service._stores.values():
-        with contextlib.suppress(Exception):
-            st.close()
-    service._stores.clear()
-    service._hashers.clear()
-    service._summary_memo.clear()
-    service._parts_memo.clear()
-    for k in service._pending:
-        service._pending[k] = {}
+    service.workspace().reset()
 
 
 # -- deterministic crash points ----------------------------------------------------------
@@ -468,9 +460,9 @@ def check_no_half_commit(root: Path, trust: bool = True) -> int:
     for cid in reachable_commits(root):
         if cid in seen:
             continue
-        rec = service.show(cid, root)
-        assert rec.get("mlvc_record") == service.RECORD_VERSION, (cid, rec)
-        values = service.restore(cid, None, root, trust=trust)
+        rec = service.show(cid, repo=root)
+        assert rec.get("mlvc_record") == service.format.RECORD_VERSION, (cid, rec)
+        values = service.restore(cid, None, repo=root, trust=trust)
         assert set(values) == set(rec["variables"]), (cid, sorted(values), rec["variables"])
         seen.add(cid)
         n += 1

@@ -3,7 +3,7 @@ and tag names, notebooks that are not nbformat, variables whose serialization ra
 never ends. Each gets a clear 4xx or a clear error and changes nothing
 (docs/reliability.md, "Bad input"; docs/security.md).
 
-The REST cases run against one live ``jupyter server`` (a subprocess, tests/rest/live.py)
+The REST cases run against one live ``jupyter server`` (a subprocess, tests/server/live.py)
 and are generated from the route table, so an endpoint added later is covered too.
 """
 
@@ -25,7 +25,7 @@ import pytest
 
 from mlvc_server import service
 from mlvc_server.errors import InvalidNameError, MlvcError
-from mlvc_server.handlers import ROUTES
+from mlvc_server.server import ROUTES
 
 from .harness import git
 
@@ -166,7 +166,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Client, Pat
         service.commit("first", notebook=root / NB, repo=root, sources=False, params={"a": 1})
         service.commit("second", notebook=root / NB, repo=root, sources=False, params={"a": 2})
         service.branch("sweep", repo=root, notebook=root / NB, switch=False)
-        service.tag("champion", "HEAD~1", root, root / NB)
+        service.tag("champion", "HEAD~1", repo=root, notebook=root / NB)
     finally:
         if env is None:
             os.environ.pop("MLVC_CONFIG_DIR")

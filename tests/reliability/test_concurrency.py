@@ -135,7 +135,7 @@ def test_threads_switching_branches_at_once_leave_a_valid_current_branch(project
         start.wait()
         try:
             for _ in range(200):
-                service.switch_branch(name, project, project / NB)
+                service.switch_branch(name, repo=project, notebook=project / NB)
         except BaseException as e:
             errors.append(e)
 
@@ -145,9 +145,9 @@ def test_threads_switching_branches_at_once_leave_a_valid_current_branch(project
     for t in threads:
         t.join()
     assert errors == []
-    assert [b["name"] for b in service.branches(project, project / NB) if b["current"]] in (
-        [["a"], ["b"], ["c"], ["d"]]
-    )
+    assert [
+        b["name"] for b in service.branches(repo=project, notebook=project / NB) if b["current"]
+    ] in ([["a"], ["b"], ["c"], ["d"]])
     assert not list((project / ".mlvc" / "mlvc" / "current").glob("*.tmp"))
 
 
@@ -168,9 +168,11 @@ def test_racing_branch_creations_and_deletions_are_applied_once_or_reported(
                 wait_for(go.with_name(f"{op}{r}"))
                 try:
                     if op == "create":
-                        service.branch(f"race{r}", base, root, root / NB, switch=False)
+                        service.branch(
+                            f"race{r}", base, repo=root, notebook=root / NB, switch=False
+                        )
                     else:
-                        service.delete_branch(f"race{r}", root, root / NB)
+                        service.delete_branch(f"race{r}", repo=root, notebook=root / NB)
                     emit("done", op, r, "ok")
                 except (RefConflictError, RevisionNotFoundError) as e:
                     emit("done", op, r, type(e).__name__)
@@ -191,7 +193,7 @@ def test_racing_branch_creations_and_deletions_are_applied_once_or_reported(
     for (op, r), got in outcomes.items():
         assert len(got) == 4, (op, r, got)
         assert got.count("ok") == 1, (op, r, got)  # exactly one wins, the others are told
-    assert [b["name"] for b in service.branches(project, project / NB)] == ["main"]
+    assert [b["name"] for b in service.branches(repo=project, notebook=project / NB)] == ["main"]
     check_store(project)
 
 
@@ -211,7 +213,7 @@ def test_racing_alias_moves_are_each_applied_or_reported(project: Path) -> None:
         for i in range(40):
             target = commits[(seed + i) % len(commits)]
             try:
-                service.tag("champion", target, root, root / NB, force=True)
+                service.tag("champion", target, repo=root, notebook=root / NB, force=True)
                 emit("done", "ok", target)
             except RefConflictError:
                 emit("done", "conflict", target)
@@ -329,11 +331,11 @@ def test_a_ref_lock_of_a_live_writer_is_waited_for_then_reported_and_a_dead_ones
     with pytest.raises(RefConflictError, match=r"stayed locked.*main\.lock"):
         service.commit("blocked", notebook=project / NB, repo=project, sources=False)
 
-    assert [c["id"] for c in service.log(project, project / NB)] == [first]
+    assert [c["id"] for c in service.log(repo=project, notebook=project / NB)] == [first]
     assert lock.exists()  # a live writer's lock is never taken from it
     age(lock, repo.STALE_LOCK_SECONDS + 1)  # ...but one left by a killed process is
     second = service.commit("after", notebook=project / NB, repo=project, sources=False)
-    assert [c["id"] for c in service.log(project, project / NB)] == [second, first]
+    assert [c["id"] for c in service.log(repo=project, notebook=project / NB)] == [second, first]
     assert not lock.exists()
     check_store(project)
 
@@ -368,7 +370,7 @@ def test_gc_running_while_processes_commit_loses_no_commit_and_no_kept_payload(
     def collect(root: Path, seed: int, emit: Emit) -> None:
         wait_for(go)
         while not stop.exists():  # gc after gc, for as long as the writers write
-            report = service.gc(root, keep_last=2)  # the default grace protects new work
+            report = service.gc(repo=root, keep_last=2)  # the default grace protects new work
             emit("done", len(report["commits_pruned"]))
 
     children = [start_forked(w, project, seed) for seed in range(len(targets))]
@@ -389,8 +391,8 @@ def test_gc_running_while_processes_commit_loses_no_commit_and_no_kept_payload(
     check_store(project)
     for (_nb, _branch), ids in made.items():
         for cid in ids[-2:]:  # the newest two of each branch keep their payloads
-            assert service.restore(cid, None, project)
+            assert service.restore(cid, None, repo=project)
         for cid in ids[:-2]:
             with contextlib.suppress(PayloadMissingError):  # freed by retention: says so
-                service.restore(cid, None, project)
+                service.restore(cid, None, repo=project)
     print(f"concurrency figures: gc x{len(gc_runs)} alongside 2 writers, 16 commits, none lost")

@@ -144,12 +144,12 @@ def test_a_commit_that_fills_a_real_disk_is_reported_and_leaves_the_store_as_it_
 
     assert "Nothing was committed" in str(info.value)
     assert refs(root) == before
-    assert [c["id"] for c in service.log(root, root / NOTEBOOK)] == [first]
+    assert [c["id"] for c in service.log(repo=root, notebook=root / NOTEBOOK)] == [first]
     check_store(root)
     assert leftovers(root) == []
     assert shutil.disk_usage(small_disk).free >= free - (64 << 10)  # the partial file is gone
     second = service.commit("after", notebook=root / NOTEBOOK, repo=root, sources=False)
-    assert service.log(root, root / NOTEBOOK)[0]["id"] == second
+    assert service.log(repo=root, notebook=root / NOTEBOOK)[0]["id"] == second
 
 
 def test_a_file_size_limit_is_reported_like_a_full_disk(project: Path) -> None:
@@ -171,7 +171,7 @@ def test_a_file_size_limit_is_reported_like_a_full_disk(project: Path) -> None:
 
     assert_refused_cleanly(project, before, result.pid, result.notes[0])
     assert "File too large" in result.notes[0]["message"]
-    assert service.log(project, project / NOTEBOOK)[0]["id"] == first
+    assert service.log(repo=project, notebook=project / NOTEBOOK)[0]["id"] == first
 
 
 # -- damaged and missing payload bytes ------------------------------------------------------
@@ -203,7 +203,7 @@ def two_commits(project: Path) -> tuple[Path, str, str]:
 
 
 def part_of(root: Path, cid: str, name: str, segment: int = -1) -> str:
-    manifest = service._manifest(service._store(root), cid, name)
+    manifest = service.format.read_manifest(service.workspace().store(root), cid, name)
     return str(manifest["segments"][segment]["parts"][0])
 
 
@@ -222,14 +222,14 @@ def test_a_flipped_byte_in_a_payload_is_found_by_fsck_and_refused_by_restore(
     if offset == -1:
         # the flip is in zlib's checksum, not in the bytes: restore reads the bytes and
         # checks them against the xxh3 its manifest recorded, and they are intact
-        assert service.load(b, "w", root).tobytes() == np.arange(60_000.0).tobytes()
+        assert service.load(b, "w", repo=root).tobytes() == np.arange(60_000.0).tobytes()
     else:
         with pytest.raises(CorruptObjectError, match=rf"variable 'w'.*{part}.*damaged"):
-            service.restore(b, ["w"], root)
+            service.restore(b, ["w"], repo=root)
         with pytest.raises(CorruptObjectError, match="damaged"):
-            service.load(b, "w", root)
-    assert service.restore(b, ["cfg"], root) == {"cfg": {"x": 2}}  # the rest still loads
-    assert service.load(a, "w", root).tobytes() == np.arange(50_000.0).tobytes()
+            service.load(b, "w", repo=root)
+    assert service.restore(b, ["cfg"], repo=root) == {"cfg": {"x": 2}}  # the rest still loads
+    assert service.load(a, "w", repo=root).tobytes() == np.arange(50_000.0).tobytes()
 
 
 def test_a_missing_payload_part_is_found_by_fsck_and_refused_by_restore(
@@ -243,8 +243,8 @@ def test_a_missing_payload_part_is_found_by_fsck_and_refused_by_restore(
     code, out = fsck_cli(root)
     assert code == 1 and part in out
     with pytest.raises(CorruptObjectError, match=rf"variable 'w'.*{part[:12]}"):
-        service.restore(b, None, root)
-    assert service.restore(a, None, root)["cfg"] == {"x": 1}
+        service.restore(b, None, repo=root)
+    assert service.restore(a, None, repo=root)["cfg"] == {"x": 1}
 
 
 @pytest.mark.parametrize("how", ["flipped", "truncated"])
@@ -253,7 +253,7 @@ def test_a_damaged_record_manifest_or_tree_gives_a_clear_error_not_a_crash(
     two_commits: tuple[Path, str, str], what: str, how: str
 ) -> None:
     root, a, b = two_commits
-    store = service._store(root)
+    store = service.workspace().store(root)
     found = store.tree_lookup(store.commit_obj(b).tree.decode(), what)
     assert found is not None
     path = object_path(root, found[1])
@@ -267,14 +267,14 @@ def test_a_damaged_record_manifest_or_tree_gives_a_clear_error_not_a_crash(
     code, out = fsck_cli(root)
     assert code == 1 and found[1] in out
     calls = [
-        lambda: service.show(b, root),
-        lambda: service.restore(b, None, root),
-        lambda: service.diff(a, b, root),
+        lambda: service.show(b, repo=root),
+        lambda: service.restore(b, None, repo=root),
+        lambda: service.diff(a, b, repo=root),
     ]
     for call in calls:
         try:
             call()
         except MlvcError as e:  # a clear error; never zlib.error or a traceback
             assert "damaged" in str(e) or "missing" in str(e), e
-    assert [c["id"] for c in service.log(root, root / NOTEBOOK)] == [b, a]
-    assert service.restore(a, None, root)["cfg"] == {"x": 1}
+    assert [c["id"] for c in service.log(repo=root, notebook=root / NOTEBOOK)] == [b, a]
+    assert service.restore(a, None, repo=root)["cfg"] == {"x": 1}

@@ -141,21 +141,21 @@ def test_reading_a_planted_store_never_unpickles(
 ) -> None:
     root, commits, marker = planted
     every = [c for ids in commits.values() for c in ids]
-    service.log(root, NB)
-    service.log(root)
+    service.log(repo=root, notebook=NB)
+    service.log(repo=root)
     for cid in every:
-        service.show(cid, root, NB)
-        service.notebook_at(cid, root, NB)
+        service.show(cid, repo=root, notebook=NB)
+        service.notebook_at(cid, repo=root, notebook=NB)
     for ids in commits.values():
-        service.diff(ids[0], ids[1], root, NB, cells=True, values=True)
-    service.status(root, NB)
-    service.status(root, NB, variables={"evil": 1, "x": np.arange(3)})
-    service.compare(root, NB)
-    service.series(root, NB)
-    service.branches(root, NB)
-    service.tags(root, NB)
-    service.du(root)
-    assert service.fsck(root)["ok"]
+        service.diff(ids[0], ids[1], repo=root, notebook=NB, cells=True, values=True)
+    service.status(repo=root, notebook=NB)
+    service.status(repo=root, notebook=NB, variables={"evil": 1, "x": np.arange(3)})
+    service.compare(repo=root, notebook=NB)
+    service.series(repo=root, notebook=NB)
+    service.branches(repo=root, notebook=NB)
+    service.tags(repo=root, notebook=NB)
+    service.du(repo=root)
+    assert service.fsck(repo=root)["ok"]
     for argv in (["log"], ["show"], ["diff"], ["status"], ["branch"], ["tag"]):
         assert quiet_cli("-C", str(root), *argv, "-N", NB, "--json") == 0, argv
     for argv in (["fsck"], ["du"], ["log", "--all"]):
@@ -169,14 +169,14 @@ def test_restore_without_trust_refuses_a_pickle_of_another_user_and_runs_nothing
     root, commits, marker = planted
     cid = commits["pickle"][-1]
     with pytest.raises(TrustError, match="did not write") as info:
-        service.restore(cid, None, root, NB)
+        service.restore(cid, None, repo=root, notebook=NB)
     assert "trust=True" in str(info.value)
     with pytest.raises(TrustError):
-        service.load(cid, "evil", root, NB)
-    assert service.restore(cid, ["x"], root, NB)["x"].tolist() == [0, 1, 2, 3]
+        service.load(cid, "evil", repo=root, notebook=NB)
+    assert service.restore(cid, ["x"], repo=root, notebook=NB)["x"].tolist() == [0, 1, 2, 3]
     assert not marker.exists()
 
-    service.load(cid, "evil", root, NB, trust=True)  # the user says they trust it
+    service.load(cid, "evil", repo=root, notebook=NB, trust=True)  # the user says they trust it
     assert marker.exists(), "the test could not have seen an unpickling"
 
 
@@ -186,12 +186,12 @@ def test_a_pickle_labelled_as_a_safe_format_is_still_refused_without_trust(
     root, commits, marker = planted
     for cid in commits["sklearn"]:
         with pytest.raises(TrustError, match="trusted=True"):
-            service.load(cid, "evil", root, NB)
+            service.load(cid, "evil", repo=root, notebook=NB)
     for cid in commits["npy"]:
         with pytest.raises(SerializationError, match="object array"):
-            service.load(cid, "evil", root, NB)
+            service.load(cid, "evil", repo=root, notebook=NB)
         with pytest.raises(SerializationError, match="object array"):
-            service.load(cid, "evil", root, NB, trust=True)  # npy never unpickles
+            service.load(cid, "evil", repo=root, notebook=NB, trust=True)  # npy never unpickles
     assert not marker.exists()
 
 
@@ -201,13 +201,13 @@ def test_a_pickle_signed_by_this_user_loads_without_trust_and_a_tampered_one_doe
     monkeypatch.setenv("MLVC_CONFIG_DIR", str(tmp_path / "config"))
     marker = tmp_path / "ran"
     cid = service.commit("mine", variables={"evil": Evil(marker)}, repo=tmp_path, sources=False)
-    service.load(cid, "evil", tmp_path)  # my own pickle: no question asked
+    service.load(cid, "evil", repo=tmp_path)  # my own pickle: no question asked
     assert marker.exists()
     marker.unlink()
     # the same bytes under another user's key: the signature no longer checks out
     monkeypatch.setenv("MLVC_CONFIG_DIR", str(tmp_path / "someone-else"))
     with pytest.raises(TrustError):
-        service.load(cid, "evil", tmp_path)
+        service.load(cid, "evil", repo=tmp_path)
     assert not marker.exists()
 
 
@@ -223,7 +223,7 @@ def test_a_damaged_signing_key_is_reported_not_replaced(
     good = key.read_text()
     key.write_text("not hex")
     with pytest.raises(TrustError, match=r"signing key .* is damaged"):
-        service.load(cid, "evil", tmp_path)
+        service.load(cid, "evil", repo=tmp_path)
     assert key.read_text() == "not hex"  # never silently replaced
     key.write_text(good)
 

@@ -104,17 +104,17 @@ class CommitWorkload:
                 self.verified.add(cid)
 
     def check_commit(self, root: Path, cid: str) -> None:
-        rec = service.show(cid, root)
+        rec = service.show(cid, repo=root)
         m = _MESSAGE.match(rec["message"])
         assert m, rec["message"]
         s, i = int(m.group(1)), int(m.group(2))
         want = expected(s, i)
         assert sorted(rec["variables"]) == sorted(want), (cid, rec["variables"], rec["skipped"])
-        got = service.restore(cid, None, root)  # no trust: the pickle is ours, signed
+        got = service.restore(cid, None, repo=root)  # no trust: the pickle is ours, signed
         assert sorted(got) == sorted(want)
         for name, value in want.items():
             assert_same(f"{cid[:8]}:{name}", got[name], value)
-        nb = service.notebook_at(cid, root, NOTEBOOK)
+        nb = service.notebook_at(cid, repo=root, notebook=NOTEBOOK)
         assert nb is not None
         source = json.loads(nb)["cells"][0]["source"]
         assert "".join(source) == f"seed, i = {s}, {i}", source
@@ -136,7 +136,7 @@ class CliCommitWorkload:
     def verify_output(self, root: Path, seed: int, proc: Spawned) -> None:
         cid = json.loads(proc.stdout)["id"]
         assert git(root, "merge-base", "--is-ancestor", cid, MAIN).returncode == 0
-        rec = service.show(cid, root)
+        rec = service.show(cid, repo=root)
         assert rec["message"] == f"cli seed={seed}" and rec["params"] == {"seed": seed}
 
 
@@ -158,13 +158,13 @@ class RefsWorkload:
         nb = root / NOTEBOOK
         cid = service.commit(f"refs seed={seed}", notebook=nb, repo=root, sources=False)
         emit("done", "commit", cid)
-        service.tag("champion", cid, root, nb, force=True)
+        service.tag("champion", cid, repo=root, notebook=nb, force=True)
         emit("done", "tag", cid)
-        service.branch(f"b{seed}", cid, root, nb, switch=False)
+        service.branch(f"b{seed}", cid, repo=root, notebook=nb, switch=False)
         emit("done", "branch", cid)
-        service.rename_branch(f"b{seed}", f"r{seed}", root, nb)
+        service.rename_branch(f"b{seed}", f"r{seed}", repo=root, notebook=nb)
         emit("done", "rename", cid)
-        service.delete_branch(f"r{seed}", root, nb)
+        service.delete_branch(f"r{seed}", repo=root, notebook=nb)
         emit("done", "delete", cid)
 
     def verify(self, root: Path, seed: int, done: list[list[str]]) -> None:
@@ -180,7 +180,7 @@ class RefsWorkload:
         cid = done[0][1] if done else refs.get(MAIN)
         if k >= 1:
             assert git(root, "merge-base", "--is-ancestor", cid, MAIN).returncode == 0
-            rec = service.show(cid, root)
+            rec = service.show(cid, repo=root)
             assert rec["message"] == f"refs seed={seed}"
         if k >= 2:
             assert champion == cid
@@ -244,11 +244,11 @@ class WriterWorkload:
 
     def verify(self, root: Path, seed: int, done: list[list[str]]) -> None:
         for cid, _nb, _branch in done:
-            rec = service.show(cid, root)
+            rec = service.show(cid, repo=root)
             m = re.match(r"writer (\d+) commit (\d+)$", rec["message"])
             assert m, rec["message"]
             w, i = int(m.group(1)), int(m.group(2))
-            got = service.restore(cid, None, root)
+            got = service.restore(cid, None, repo=root)
             assert got["cfg"] == {"w": w, "i": i}
             assert_same(cid, got["x"], np.full(2_000, w * 1_000 + i))
 
@@ -318,7 +318,7 @@ class GcWorkload:
         self.history = set(self.values)
 
     def run(self, root: Path, seed: int, emit: Emit) -> None:
-        report = service.gc(root, keep_last=2, grace="now")
+        report = service.gc(repo=root, keep_last=2, grace="now")
         emit("done", "gc", len(report["commits_pruned"]))
 
     def verify(self, root: Path, seed: int, done: list[list[str]]) -> int:
@@ -329,10 +329,10 @@ class GcWorkload:
         assert history == self.history, "gc changed the history"
         pruned = 0
         for cid, values in self.values.items():
-            assert service.show(cid, root)["message"]  # records stay readable
-            assert service.restore(cid, ["cfg"], root)["cfg"] == values["cfg"]  # small: kept
+            assert service.show(cid, repo=root)["message"]  # records stay readable
+            assert service.restore(cid, ["cfg"], repo=root)["cfg"] == values["cfg"]  # small: kept
             try:
-                big = service.load(cid, "big", root)
+                big = service.load(cid, "big", repo=root)
             except PayloadMissingError:
                 assert cid not in self.newest, f"gc freed the payload of {cid}, a kept commit"
                 pruned += 1

@@ -47,10 +47,10 @@ def test_retention_frees_payload_bytes_and_git_fsck_stays_clean(project: Path) -
     keep_v = mlvc.restore(ids[1], repo=project)
     last_v = mlvc.restore(ids[-1], repo=project)
     before = disk_bytes(project)
-    dry = service.gc(project, keep_last=2, keep_tagged=True, dry_run=True, grace="now")
+    dry = service.gc(repo=project, keep_last=2, keep_tagged=True, dry_run=True, grace="now")
     assert disk_bytes(project) == before  # a dry run changes nothing
 
-    report = service.gc(project, keep_last=2, keep_tagged=True, grace="now")
+    report = service.gc(repo=project, keep_last=2, keep_tagged=True, grace="now")
 
     after = disk_bytes(project)
     assert (report["bytes_before"], report["bytes_after"]) == (before, after)
@@ -78,7 +78,7 @@ def test_retention_frees_payload_bytes_and_git_fsck_stays_clean(project: Path) -
     assert ids[0][:8] in str(info.value) and "'w0'" in str(info.value)
     assert "pruned" in str(info.value)
     # what is left is still all needed: a second gc frees nothing
-    again = service.gc(project, keep_last=2, keep_tagged=True, grace="now")
+    again = service.gc(repo=project, keep_last=2, keep_tagged=True, grace="now")
     assert again["bytes_freed"] == 0
 
 
@@ -86,12 +86,18 @@ def test_pruned_payloads_come_back_from_the_payload_remote(project: Path, tmp_pa
     ids = history(project, 3)
     old = mlvc.load(ids[0], "w0", repo=project)
     service.remote_add(
-        "origin", str(bare(tmp_path / "r.git")), project, payloads=(tmp_path / "p").as_uri()
+        "origin", str(bare(tmp_path / "r.git")), repo=project, payloads=(tmp_path / "p").as_uri()
     )
     service.push(repo=project)
-    service.gc(project, keep_last=1, grace="now")
-    assert not service._store(project).has_object(
-        service._manifest(service._store(project), ids[0], "w0")["segments"][1]["parts"][0]
+    service.gc(repo=project, keep_last=1, grace="now")
+    assert (
+        not service.workspace()
+        .store(project)
+        .has_object(
+            service.format.read_manifest(service.workspace().store(project), ids[0], "w0")[
+                "segments"
+            ][1]["parts"][0]
+        )
     )
 
     assert np.array_equal(mlvc.load(ids[0], "w0", repo=project), old)
@@ -99,7 +105,7 @@ def test_pruned_payloads_come_back_from_the_payload_remote(project: Path, tmp_pa
 
 def test_gc_keeps_what_is_young_and_removes_stale_temporary_files(project: Path) -> None:
     ids = history(project, 2)
-    store = service._store(project)
+    store = service.workspace().store(project)
     stale = store.objects_dir / "tmp_obj_999_1_1"
     stale.write_bytes(b"x" * 1000)
     old = time.time() - 7200
@@ -108,7 +114,7 @@ def test_gc_keeps_what_is_young_and_removes_stale_temporary_files(project: Path)
     fresh.write_bytes(b"y" * 10)
 
     # with the default grace period, the pruned commit's parts are too young to go
-    young = service.gc(project, keep_last=1)
+    young = service.gc(repo=project, keep_last=1)
     assert young["commits_pruned"] == [ids[0]] and young["objects_deleted"] == 0
     assert young["temp_files_deleted"] == 1
     assert not stale.exists() and fresh.exists()
@@ -126,7 +132,7 @@ def test_gc_without_a_policy_only_removes_unreachable_objects(project: Path) -> 
     mlvc.commit("on tmp", variables={"big": np.ones(400_000)}, repo=project)
     service.switch_branch("main", repo=project)
     service.delete_branch("tmp", repo=project)
-    store = service._store(project)
+    store = service.workspace().store(project)
     # the deleted branch's payload index entry is only dropped once it is old
     report = store_gc.gc(store, None, now=time.time() + 7200, grace=3600)
 
@@ -144,7 +150,7 @@ def test_du_shows_unique_and_shared_bytes(project: Path) -> None:
     v["w2"] = np.zeros(300_000, dtype=np.float32)  # ... but one
     mlvc.commit("sweep", variables=v, repo=project)
 
-    out = service.du(project, commits=True)
+    out = service.du(repo=project, commits=True)
 
     by = {b["branch"]: b for b in out["branches"]}
     assert set(by) == {"main", "sweep"}
@@ -160,21 +166,21 @@ def test_du_shows_unique_and_shared_bytes(project: Path) -> None:
         rows[ids[1]]["unique_bytes"] + rows[ids[1]]["shared_bytes"]
     )
     assert rows[ids[0]]["local_bytes"] == rows[ids[0]]["payload_bytes"]
-    service.gc(project, keep_last=1, grace="now")
-    after = {c["id"]: c for c in service.du(project, commits=True)["commits"]}
+    service.gc(repo=project, keep_last=1, grace="now")
+    after = {c["id"]: c for c in service.du(repo=project, commits=True)["commits"]}
     assert after[ids[0]]["local_bytes"] < rows[ids[0]]["local_bytes"]
 
 
 def test_retention_applies_to_a_clone_of_a_git_only_remote(project: Path, tmp_path: Path) -> None:
     ids = history(project, 3)
     remote = bare(tmp_path / "r.git")
-    service.remote_add("origin", str(remote), project)
+    service.remote_add("origin", str(remote), repo=project)
     service.push(repo=project)
     b = Path(service.clone(str(remote), tmp_path / "b")["path"])
     assert mlvc.load(ids[0], "w0", repo=b).tobytes() == weights(0)["w0"].tobytes()
     before = disk_bytes(b)
 
-    report = service.gc(b, keep_last=1, grace="now")
+    report = service.gc(repo=b, keep_last=1, grace="now")
 
     assert sorted(report["commits_pruned"]) == sorted(ids[:2])
     assert before - disk_bytes(b) >= 6 * DATA

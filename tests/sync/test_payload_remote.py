@@ -22,12 +22,12 @@ from .conftest import bare, git, weights
 
 def parts_of(repo: Path, rev: str, names: tuple[str, ...] = ("w0", "w1", "w2", "lr")) -> list[str]:
     """The payload parts of variables of a commit, in order."""
-    store = service._store(repo)
-    cid = service.show(rev, repo)["id"]
+    store = service.workspace().store(repo)
+    cid = service.show(rev, repo=repo)["id"]
     return [
         p
         for name in names
-        for seg in service._manifest(store, cid, name)["segments"]
+        for seg in service.format.read_manifest(store, cid, name)["segments"]
         for p in seg["parts"]
     ]
 
@@ -49,7 +49,7 @@ def test_payloads_go_to_object_storage_and_come_back_lazily(
     v1, v2 = weights(1), weights(2)
     c1 = mlvc.commit("first", variables=v1, repo=project, metrics={"acc": 0.5})
     c2 = mlvc.commit("second", variables=v2, repo=project, metrics={"acc": 0.7})
-    service.remote_add("origin", str(remote), project, payloads=url, payload_options=options)
+    service.remote_add("origin", str(remote), repo=project, payloads=url, payload_options=options)
 
     out = service.push(repo=project)
 
@@ -64,8 +64,8 @@ def test_payloads_go_to_object_storage_and_come_back_lazily(
 
     # a clone finds the payload remote on the git remote (published on push)
     b = Path(service.clone(str(remote), tmp_path / "b", payload_options=options)["path"])
-    assert service.remotes(b)[0]["payloads"] == url
-    store = service._store(b)
+    assert service.remotes(repo=b)[0]["payloads"] == url
+    store = service.workspace().store(b)
     assert not any(store.has_object(p) for p in parts_of(b, c2))
     # history and records work without payloads
     assert [c["id"] for c in mlvc.log(repo=b, notebook=None)] == [c2, c1]
@@ -97,7 +97,7 @@ def test_an_interrupted_push_resumes_with_what_is_missing(
     url, options = s3()
     remote = bare(tmp_path / "exp.git")
     c1 = mlvc.commit("first", variables=weights(1), repo=project)
-    service.remote_add("origin", str(remote), project, payloads=url, payload_options=options)
+    service.remote_add("origin", str(remote), repo=project, payloads=url, payload_options=options)
     parts = sorted(set(parts_of(project, c1)))
     monkeypatch.setattr(payload_remote, "BATCH_BYTES", 1)  # one part per request
     calls = []
@@ -127,7 +127,7 @@ def test_an_interrupted_push_resumes_with_what_is_missing(
     assert out["payloads"]["uploaded"] == len(parts) - 1
     pr.fs.invalidate_cache()
     listing = pr.listing()
-    store = service._store(project)
+    store = service.workspace().store(project)
     for p in parts:
         assert listing[p] == len(store.read_blob(p))
 
@@ -139,7 +139,7 @@ def test_a_damaged_part_in_storage_is_refused(
     remote = bare(tmp_path / "exp.git")
     v = weights(4)
     c1 = mlvc.commit("first", variables=v, repo=project)
-    service.remote_add("origin", str(remote), project, payloads=url, payload_options=options)
+    service.remote_add("origin", str(remote), repo=project, payloads=url, payload_options=options)
     service.push(repo=project)
     b = Path(service.clone(str(remote), tmp_path / "b", payload_options=options)["path"])
     pr = PayloadRemote(url, options)
@@ -150,7 +150,7 @@ def test_a_damaged_part_in_storage_is_refused(
 
     with pytest.raises(CorruptObjectError, match="damaged"):
         mlvc.load(c1, "w2", repo=b)
-    assert not service._store(b).has_object(victim)
+    assert not service.workspace().store(b).has_object(victim)
     assert mlvc.load(c1, "w0", repo=b).tobytes() == v["w0"].tobytes()
 
 
@@ -160,10 +160,10 @@ def test_without_the_payload_remote_restore_says_where_to_get_it(
     remote = bare(tmp_path / "exp.git")
     shared = (tmp_path / "payloads").as_uri()
     c1 = mlvc.commit("first", variables=weights(1), repo=project)
-    service.remote_add("origin", str(remote), project, payloads=shared)
+    service.remote_add("origin", str(remote), repo=project, payloads=shared)
     service.push(repo=project)
     b = Path(service.clone(str(remote), tmp_path / "b")["path"])
-    service.remote_add("origin", str(remote), b, replace=True)  # forget the payload remote
+    service.remote_add("origin", str(remote), repo=b, replace=True)  # forget the payload remote
 
     with pytest.raises(PayloadMissingError) as info:
         mlvc.load(c1, "w0", repo=b)

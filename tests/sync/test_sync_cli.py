@@ -61,7 +61,7 @@ def test_gc_and_du_from_the_command_line(project: Path, capsys: pytest.CaptureFi
     code, out, _ = run(capsys, "-C", a, "du", "--commits")
     assert code == 0 and "main: 10.3 MiB in 3 commit(s)" in out
     code, out, _ = run(capsys, "-C", a, "gc", "--keep-last", "1", "--dry-run", "--grace", "now")
-    assert code == 0 and out.startswith("would free 6.9 MiB") and "dry run" in out
+    assert code == 0 and out.startswith("would free 6.87 MiB") and "dry run" in out
     code, out, _ = run(capsys, "-C", a, "gc", "--keep-last", "1", "--grace", "now", "--json")
     report = json.loads(out)
     assert code == 0 and len(report["commits_pruned"]) == 2 and report["bytes_freed"] > 7e6

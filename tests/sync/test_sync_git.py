@@ -38,7 +38,7 @@ def test_clone_gets_the_same_history_and_byte_identical_variables(
     c1 = mlvc.commit("first", variables=v1, repo=project, params={"lr": 0.1})
     c2 = mlvc.commit("second", variables=v2, repo=project, metrics={"acc": 0.9})
     mlvc.tag("champion", c1, repo=project)
-    service.remote_add("origin", url, project)
+    service.remote_add("origin", url, repo=project)
 
     pushed = service.push(repo=project)
 
@@ -67,7 +67,7 @@ def test_clone_gets_the_same_history_and_byte_identical_variables(
 def test_push_sends_only_what_the_remote_lacks(project: Path, remote: tuple[str, Path]) -> None:
     url, folder = remote
     mlvc.commit("first", variables=weights(1), repo=project)
-    service.remote_add("origin", url, project)
+    service.remote_add("origin", url, repo=project)
     service.push(repo=project)
     again = service.push(repo=project)
     assert [r["status"] for r in again["refs"]] == ["up-to-date"]
@@ -95,7 +95,7 @@ def test_divergence_is_reported_and_nothing_is_overwritten_without_force(
 ) -> None:
     url, folder = remote
     base = mlvc.commit("base", variables=weights(1), repo=project)
-    service.remote_add("origin", url, project)
+    service.remote_add("origin", url, repo=project)
     service.push(repo=project)
     b = Path(service.clone(url, tmp_path / "b")["path"])
     theirs = mlvc.commit("theirs", variables={"x": 1}, repo=b)
@@ -116,7 +116,7 @@ def test_divergence_is_reported_and_nothing_is_overwritten_without_force(
     assert row["status"] == "diverged" and (row["ahead"], row["behind"]) == (2, 1)
     # both kept: ours on the branch, theirs as a remote-tracking ref
     assert log_ids(project)[:3] == [mine2, mine1, base]
-    store = service._store(project)
+    store = service.workspace().store(project)
     assert store.ref(b"refs/remotes/origin/_/main") == theirs
 
     forced = service.push(repo=project, force=True)
@@ -129,7 +129,7 @@ def test_pull_fast_forwards_and_creates_branches(
 ) -> None:
     url, _folder = remote
     mlvc.commit("base", variables={"x": 1}, repo=project)
-    service.remote_add("origin", url, project)
+    service.remote_add("origin", url, repo=project)
     service.push(repo=project)
     b = Path(service.clone(url, tmp_path / "b")["path"])
     new = mlvc.commit("more", variables=weights(3), repo=project)
@@ -149,19 +149,19 @@ def test_pull_fast_forwards_and_creates_branches(
 def test_remote_config(project: Path, tmp_path: Path) -> None:
     with pytest.raises(RemoteNotFoundError, match="no remote"):
         service.push(repo=project)
-    service.remote_add("origin", str(tmp_path / "x.git"), project)
-    service.remote_add("backup", "git://127.0.0.1:1/x.git", project, payloads="file:///tmp/p")
-    assert [(r["name"], r["payloads"]) for r in service.remotes(project)] == [
+    service.remote_add("origin", str(tmp_path / "x.git"), repo=project)
+    service.remote_add("backup", "git://127.0.0.1:1/x.git", repo=project, payloads="file:///tmp/p")
+    assert [(r["name"], r["payloads"]) for r in service.remotes(repo=project)] == [
         ("backup", "file:///tmp/p"),
         ("origin", None),
     ]
     # plain git sees the remote too
     assert "x.git" in git(project / ".mlvc", "remote", "-v")
     with pytest.raises(mlvc.MlvcError, match="exists already"):
-        service.remote_add("origin", "elsewhere", project)
+        service.remote_add("origin", "elsewhere", repo=project)
     with pytest.raises(mlvc.MlvcError, match="invalid remote name"):
-        service.remote_add("no spaces", "x", project)
-    service.remote_remove("backup", project)
-    assert [r["name"] for r in service.remotes(project)] == ["origin"]
+        service.remote_add("no spaces", "x", repo=project)
+    service.remote_remove("backup", repo=project)
+    assert [r["name"] for r in service.remotes(repo=project)] == ["origin"]
     with pytest.raises(RemoteNotFoundError):
-        service.pull("backup", project)
+        service.pull("backup", repo=project)

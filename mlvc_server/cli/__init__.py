@@ -1,0 +1,299 @@
+"""The ``mlvc`` command line: the same operations as the Python API, for terminals and CI.
+
+Every read command takes ``--json`` and then prints the structure the Python API returns.
+Exit status: 0 on success, 1 on an mlvc error (the message says why), 2 on a usage error;
+``fsck`` exits 1 when it finds a problem, ``run`` when a cell failed (the run is committed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from .. import __version__, render, service
+from ..args import parse_kv
+from ..errors import MlvcError
+from . import sync
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="mlvc", description="Version control for machine-learning experiments."
+    )
+    p.add_argument("--version", action="version", version=f"mlvc {__version__}")
+    p.add_argument("-C", "--repo", default=".", help="a path inside the project (default: .)")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def cmd(name: str, help: str, *, notebook: bool = True, js: bool = True) -> Any:
+        sp = sub.add_parser(name, help=help, description=help)
+        if notebook:
+            sp.add_argument(
+                "-N",
+                "--notebook",
+                help="the notebook whose history to use (default: the last one committed)",
+            )
+        if js:
+            sp.add_argument("--json", action="store_true", help="print JSON")
+        return sp
+
+    sp = cmd("init", "Create the .mlvc store in a folder.", notebook=False, js=False)
+    sp.add_argument("path", nargs="?", default=None)
+
+    sp = cmd("status", "What a commit would record now, against HEAD.")
+    sp.add_argument("--data", action="append", default=[], metavar="GLOB")
+
+    sp = cmd("commit", "Commit a notebook (without kernel variables) with params/metrics.")
+    sp.add_argument("-m", "--message", required=True)
+    sp.add_argument("--param", action="append", type=parse_kv, default=[], metavar="K=V")
+    sp.add_argument("--metric", action="append", type=parse_kv, default=[], metavar="K=V")
+    sp.add_argument("--data", action="append", default=[], metavar="GLOB")
+    sp.add_argument("--branch")
+
+    sp = cmd("log", "Commits, newest first.")
+    sp.add_argument("-n", "--limit", type=int)
+    sp.add_argument("--skip", type=int, default=0)
+    sp.add_argument("--branch")
+    sp.add_argument("--all", action="store_true", help="every notebook's commits")
+
+    sp = cmd("show", "One commit's record.")
+    sp.add_argument("rev", nargs="?", default="HEAD")
+
+    sp = cmd("diff", "Differences between two commits (default HEAD~1 and HEAD).")
+    sp.add_argument("a", nargs="?")
+    sp.add_argument("b", nargs="?")
+    sp.add_argument("--no-cells", action="store_true", help="skip the notebook cell diff")
+
+    sp = cmd("branch", "List branches, or create NAME (and switch to it).")
+    sp.add_argument("name", nargs="?")
+    sp.add_argument("--from", dest="rev", metavar="REV")
+    sp.add_argument("--no-switch", action="store_true")
+    sp.add_argument("-d", "--delete", action="store_true")
+    sp.add_argument("-s", "--switch", action="store_true", help="switch to an existing branch")
+
+    sp = cmd("checkout", "Put a commit's notebook back (a branch also becomes current).")
+    sp.add_argument("rev")
+    sp.add_argument("--no-safety-commit", action="store_true")
+
+    sp = cmd("tag", "List tags, or tag REV (default HEAD) as NAME.")
+    sp.add_argument("name", nargs="?")
+    sp.add_argument("rev", nargs="?")
+    sp.add_argument("-f", "--force", action="store_true", help="move an existing tag")
+    sp.add_argument("-d", "--delete", action="store_true")
+
+    cmd("fsck", "Verify every object and payload in the store.", notebook=False)
+    sync.add_parsers(cmd)  # remote, push, pull, clone, gc, du
+
+    sp = cmd(
+        "run",
+        "Execute a notebook headless in a kernel and commit the run (exit 1 if a cell fails).",
+        notebook=False,
+    )
+    sp.add_argument("notebook_file", metavar="NOTEBOOK")
+    sp.add_argument(
+        "-p",
+        "--param",
+        action="append",
+        type=parse_kv,
+        default=[],
+        metavar="NAME=VALUE",
+        help="a parameter, set in a cell after the one tagged `parameters`",
+    )
+    sp.add_argument("-m", "--message", help="the commit message (default: run NOTEBOOK params)")
+    sp.add_argument("--branch", help="commit on this branch (created from HEAD if new)")
+    sp.add_argument("--timeout", type=float, metavar="S", help="seconds a cell may run")
+    sp.add_argument("--kernel", metavar="NAME", help="kernel (default: the notebook's)")
+    sp.add_argument("--output", metavar="PATH", help="also write the executed notebook here")
+    return p
+
+
+def _notebook(repo: str, notebook: str | None) -> str | None:
+    """The notebook given, else the one the store's HEAD follows."""
+    return service.default_notebook(repo=repo, notebook=notebook)
+
+
+def _run(args: argparse.Namespace) -> int:
+    repo = args.repo
+    out: Any = None
+    js = getattr(args, "json", False)
+    if args.command == "init":
+        st = service.init(args.path or repo)
+        print(f"Initialized mlvc store in {st.path}")
+        return 0
+    if args.command in sync.COMMANDS:
+        return sync.run(args)
+    nbarg = getattr(args, "notebook", None)
+    if args.command == "log":
+        nb = None if args.all else _notebook(repo, nbarg)
+        out = service.log(
+            repo=repo, notebook=nb, branch=args.branch, limit=args.limit, skip=args.skip
+        )
+        if not js:
+            print(render.log_text(out))
+    elif args.command == "commit":
+        cid = service.commit(
+            args.message,
+            repo=repo,
+            notebook=nbarg,
+            params=dict(args.param),
+            metrics=dict(args.metric),
+            data=args.data or None,
+            branch=args.branch,
+            sources=False,
+        )
+        out = service.show(cid, repo=repo)
+        if not js:
+            print(f"[{out['branch']} {cid[:8]}] {args.message}")
+    elif args.command == "status":
+        nb = _notebook(repo, nbarg)
+        out = service.status(repo=repo, notebook=nb, data=args.data or None)
+        if not js:
+            print(
+                f"On branch {out['branch']}"
+                + (f" at {out['head'][:8]}" if out["head"] else " (no commits yet)")
+            )
+            if out["notebook"]:
+                n = out["notebook"]
+                state = "changed" if n["changed"] else "unchanged" if n["exists"] else "missing"
+                print(f"notebook {n['path']}: {state}")
+            for path, s in out["data"].items():
+                print(f"data {path}: {s}")
+    elif args.command == "show":
+        out = service.show(args.rev, repo=repo, notebook=_notebook(repo, nbarg))
+        if not js:
+            print(render.show_text(out))
+    elif args.command == "diff":
+        out = service.diff(
+            args.a, args.b, repo=repo, notebook=_notebook(repo, nbarg), cells=not args.no_cells
+        )
+        if not js:
+            print(render.render_diff_text(out))
+    elif args.command == "branch":
+        nb = _notebook(repo, nbarg)
+        if args.name is None:
+            out = service.branches(repo=repo, notebook=nb)
+            if not js:
+                for b in out:
+                    print(
+                        f"{'*' if b['current'] else ' '} {b['name']}"
+                        + (f" {b['head'][:8]}" if b["head"] else "")
+                    )
+        elif args.delete:
+            service.delete_branch(args.name, repo=repo, notebook=nb)
+            out = {"deleted": args.name}
+        elif args.switch:
+            service.switch_branch(args.name, repo=repo, notebook=nb)
+            out = {"current": args.name}
+        else:
+            out = service.branch(
+                args.name, args.rev, repo=repo, notebook=nb, switch=not args.no_switch
+            )
+            if not js:
+                print(
+                    f"Created branch {args.name}"
+                    + (" and switched to it" if out["current"] else "")
+                )
+    elif args.command == "checkout":
+        nb = _notebook(repo, nbarg)
+        out = service.checkout(
+            args.rev, repo=repo, notebook=nb, safety_commit=not args.no_safety_commit
+        )
+        if not js:
+            if out["safety_commit"]:
+                print(f"Committed your unsaved notebook first: {out['safety_commit'][:8]}")
+            print(
+                f"Checked out {out['commit'][:8]} (branch {out['branch']})"
+                + ("; notebook written" if out["notebook_written"] else "")
+            )
+            if out["variables"]:
+                print(
+                    "Variables in that commit (restore them in the kernel with "
+                    f"%mlvc restore {out['commit'][:8]}): {', '.join(out['variables'])}"
+                )
+    elif args.command == "tag":
+        nb = _notebook(repo, nbarg)
+        if args.name is None:
+            out = service.tags(repo=repo, notebook=nb)
+            if not js:
+                for t in out:
+                    print(f"{t['name']} {t['commit'][:8]}")
+        else:
+            out = service.tag(
+                args.name,
+                args.rev,
+                repo=repo,
+                notebook=nb,
+                force=args.force,
+                delete=args.delete,
+            )
+            if not js:
+                print(
+                    f"Deleted tag {args.name}"
+                    if args.delete
+                    else f"Tagged {out['commit'][:8]} as {args.name}"
+                )
+    elif args.command == "fsck":
+        out = service.fsck(repo=repo)
+        if not js:
+            for prob in out["problems"]:
+                print(f"error: {prob}")
+            print(
+                f"{'ok' if out['ok'] else 'FAILED'}: {out['commits']} commits, "
+                f"{out['objects']} objects, {render.format_bytes(out['bytes'])} verified"
+            )
+        if js:
+            print(json.dumps(out, indent=1))
+        return 0 if out["ok"] else 1
+    elif args.command == "run":
+        return _run_notebook(args)
+    if js:
+        print(json.dumps(out, indent=1, default=str))
+    return 0
+
+
+def _run_notebook(args: argparse.Namespace) -> int:
+    """``mlvc run``: 0 when every cell ran, 1 when one failed (the run is committed)."""
+    from .run import run_notebook
+
+    res = run_notebook(
+        args.notebook_file,
+        dict(args.param),
+        message=args.message,
+        branch=args.branch,
+        timeout=args.timeout,
+        kernel=args.kernel,
+        output=args.output,
+        repo=args.repo,
+        echo=not args.json,
+    )
+    rec = res.record
+    if res.error is not None:
+        print(res.traceback, file=sys.stderr)
+        print(
+            f"mlvc: cell {res.error['cell']} failed: {res.error['ename']}: {res.error['evalue']}",
+            file=sys.stderr,
+        )
+    if args.json:
+        print(json.dumps(rec, indent=1, default=str))
+    else:
+        what = "Committed" if res.status == "ok" else "Committed the failed run as"
+        print(f"{what} {res.commit[:8]} on {rec.get('branch')} ({rec.get('notebook')})")
+    return 0 if res.status == "ok" else 1
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``mlvc`` console script."""
+    args = _parser().parse_args(argv)
+    try:
+        return _run(args)
+    except MlvcError as e:
+        print(f"mlvc: error: {e}", file=sys.stderr)
+        return 1
+    except BrokenPipeError:  # `mlvc log | head`
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

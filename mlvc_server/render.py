@@ -1,0 +1,639 @@
+"""The one presenter of histories, records and diffs, for the CLI and the notebook.
+
+The CLI prints the text views, the magics and widgets show the HTML views (with the
+text views as ``text/plain``); a diff is first turned into sections of facts
+(:func:`diff_sections`), which both layouts render, so both say the same thing.
+
+Pure functions over the JSON structures of :func:`mlvc_server.service.log` and
+:func:`mlvc_server.service.diffs` (see :mod:`mlvc_server.service.diff`): no IPython, no widgets,
+so they are cheap to import and easy to test. The HTML uses only inline styles built on
+JupyterLab's CSS variables (with fallbacks for other front ends), so it follows the light
+and dark themes; every string that comes from a user is escaped.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import math
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from html import escape
+from typing import Any
+
+#: How many commits a history view shows at first.
+LOG_PAGE = 50
+
+#: Metrics shown per commit in a history row.
+HEADLINE_METRICS = 3
+
+_MAX_VALUE_CHARS = 60
+_MAX_LISTED = 8
+
+# -- styles ------------------------------------------------------------------------------
+_FONT = (
+    "font-family:var(--jp-ui-font-family,sans-serif);"
+    "font-size:var(--jp-ui-font-size1,13px);"
+    "color:var(--jp-ui-font-color1,inherit);"
+)
+_MONO = "font-family:var(--jp-code-font-family,monospace);"
+_MUTED = "color:var(--jp-ui-font-color2,#616161);"
+_BORDER = "var(--jp-border-width,1px) solid var(--jp-border-color2,#e0e0e0)"
+# JupyterLab's rendered-HTML rules center tables, right-align cells and stripe rows:
+# the inline styles below undo that, so the views read like the rest of the UI.
+_TABLE = f"border-collapse:collapse;margin:4px 0;table-layout:auto;width:auto;{_FONT}"
+_TH = (
+    f"text-align:left;padding:2px 10px 2px 0;border:none;border-bottom:{_BORDER};"
+    f"font-weight:600;white-space:nowrap;background:none;{_MUTED}"
+)
+_TD = "text-align:left;padding:2px 10px 2px 0;border:none;vertical-align:top;background:none;"
+_SECTION = f"{_TD}font-weight:600;white-space:nowrap;{_MUTED}"
+_CHIP = (
+    "display:inline-block;margin-left:4px;padding:0 6px;border-radius:8px;"
+    "border:var(--jp-border-width,1px) solid var(--jp-brand-color2,#64b5f6);"
+    "color:var(--jp-brand-color1,#1976d2);font-size:var(--jp-ui-font-size0,11px);"
+)
+_STATUS_COLOR = {
+    "added": "var(--jp-success-color1,#388e3c)",
+    "removed": "var(--jp-error-color1,#d32f2f)",
+    "changed": "var(--jp-warn-color1,#f57c00)",
+    "failed": "var(--jp-error-color1,#d32f2f)",
+    "skipped": "var(--jp-warn-color1,#f57c00)",
+}
+
+
+def _status_html(status: str) -> str:
+    color = _STATUS_COLOR.get(status, "var(--jp-ui-font-color2,#616161)")
+    return f'<span style="color:{color};font-weight:600">{escape(status)}</span>'
+
+
+def _table(head: Sequence[str], rows: Iterable[str], label: str) -> str:
+    ths = "".join(f'<th style="{_TH}">{escape(h)}</th>' for h in head)
+    return (
+        f'<table style="{_TABLE}" aria-label="{escape(label)}">'
+        f"<thead><tr>{ths}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    )
+
+
+# -- values ------------------------------------------------------------------------------
+def format_value(value: Any, digits: int = 6) -> str:
+    """A short, readable form of a JSON value (floats to ``digits`` significant digits)."""
+    if isinstance(value, bool) or value is None:
+        text = repr(value)
+    elif isinstance(value, float):
+        text = f"{value:.{digits}g}"
+    elif isinstance(value, int | str):
+        text = str(value)
+    else:
+        text = json.dumps(value, default=str, sort_keys=True)
+    if len(text) > _MAX_VALUE_CHARS:
+        text = text[: _MAX_VALUE_CHARS - 1] + "…"
+    return text
+
+
+def format_delta(delta: Any) -> str:
+    """A signed difference: ``+3``, ``-0.9``, ``+0.0112``."""
+    if isinstance(delta, int) and not isinstance(delta, bool):
+        return f"{delta:+d}"
+    if isinstance(delta, float):
+        return f"{delta:+.4g}"
+    return format_value(delta)
+
+
+def format_bytes(n: float) -> str:
+    """A byte count for people: ``512 B``, ``1.5 KiB``, ``12 MiB``."""
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if abs(n) < 1024 or unit == "TiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.3g} {unit}"
+        n /= 1024
+    return f"{n:.3g} TiB"  # pragma: no cover - the loop always returns
+
+
+def _percent(fraction: float) -> str:
+    pct = fraction * 100
+    if pct == 0 or pct >= 10:
+        return f"{pct:.0f}%"
+    return f"{pct:.2g}%"
+
+
+def _parse_time(iso: str) -> _dt.datetime | None:
+    try:
+        t = _dt.datetime.fromisoformat(iso)
+    except (TypeError, ValueError):
+        return None
+    return t if t.tzinfo else t.replace(tzinfo=_dt.UTC)
+
+
+def relative_time(iso: str, now: _dt.datetime | None = None) -> str:
+    """``just now``, ``5 min ago``, ``3 h ago``, ``2 days ago`` or the date."""
+    t = _parse_time(iso)
+    if t is None:
+        return iso
+    seconds = ((now or _dt.datetime.now(_dt.UTC)) - t).total_seconds()
+    if seconds < 45:
+        return "just now"
+    if seconds < 90 * 60:
+        return f"{max(1, round(seconds / 60))} min ago"
+    if seconds < 36 * 3600:
+        return f"{round(seconds / 3600)} h ago"
+    if seconds < 14 * 86400:
+        return f"{round(seconds / 86400)} days ago"
+    return t.astimezone().strftime("%Y-%m-%d")
+
+
+def absolute_time(iso: str) -> str:
+    """The commit time in the local time zone, ``2026-05-01 14:03:12 CEST``."""
+    t = _parse_time(iso)
+    return t.astimezone().strftime("%Y-%m-%d %H:%M:%S %Z") if t else iso
+
+
+def headline_metrics(metrics: Mapping[str, Any], limit: int = HEADLINE_METRICS) -> str:
+    """``acc 0.962 · loss 0.12`` (the first ``limit`` metrics, then ``+N more``)."""
+    items = [f"{k} {format_value(v, 4)}" for k, v in list(metrics.items())[:limit]]
+    if len(metrics) > limit:
+        items.append(f"+{len(metrics) - limit} more")
+    return " · ".join(items)
+
+
+# -- history -----------------------------------------------------------------------------
+def _decorations(commit: Mapping[str, Any]) -> list[str]:
+    return [str(t) for t in commit.get("tags") or []]
+
+
+def log_row_cells(commit: Mapping[str, Any], now: _dt.datetime | None = None) -> list[str]:
+    """The HTML cells of one commit: id, message (with tags), time, branch, metrics."""
+    chips = "".join(f'<span style="{_CHIP}">{escape(t)}</span>' for t in _decorations(commit))
+    if commit.get("status", "ok") != "ok":
+        chips += f" {_status_html(str(commit['status']))}"
+    time = str(commit.get("time", ""))
+    hover = absolute_time(time)
+    if commit.get("author"):
+        hover += f" by {commit['author']}"
+    short = str(commit.get("short_id") or str(commit.get("id", ""))[:8])
+    message = str(commit.get("message") or "")
+    first_line = message.partition("\n")[0]
+    message_title = f' title="{escape(message)}"' if first_line != message else ""
+    return [
+        f'<span style="{_MONO}color:var(--jp-brand-color1,#1976d2)" '
+        f'title="{escape(str(commit.get("id", "")))}">{escape(short)}</span>',
+        f"<span{message_title}>{escape(first_line)}</span>{chips}",
+        f'<span title="{escape(hover)}" style="white-space:nowrap">'
+        f"{escape(relative_time(time, now))}</span>",
+        escape(str(commit.get("branch") or "")),
+        escape(headline_metrics(commit.get("metrics") or {})),
+    ]
+
+
+#: Column headings of a history view.
+LOG_COLUMNS = ("Commit", "Message", "When", "Branch", "Metrics")
+
+
+def render_log_html(
+    commits: Sequence[Mapping[str, Any]],
+    *,
+    limit: int = LOG_PAGE,
+    now: _dt.datetime | None = None,
+) -> str:
+    """A ``<table>`` of the newest ``limit`` commits, with a note on the ones left out."""
+    if not commits:
+        return f'<div style="{_FONT}{_MUTED}">No commits yet.</div>'
+    rows = [
+        "<tr>"
+        + "".join(
+            f'<td style="{_TD}{"" if i == 1 else "white-space:nowrap;"}">{c}</td>'
+            for i, c in enumerate(log_row_cells(commit, now))
+        )
+        + "</tr>"
+        for commit in commits[:limit]
+    ]
+    out = _table(LOG_COLUMNS, rows, "Commits")
+    if len(commits) > limit:
+        out += (
+            f'<div style="{_FONT}{_MUTED}">Showing the newest {limit} of {len(commits)} '
+            "commits.</div>"
+        )
+    return out
+
+
+def _columns(rows: Sequence[Sequence[str]]) -> list[str]:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    return ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
+
+
+def render_log_text(
+    commits: Sequence[Mapping[str, Any]],
+    *,
+    limit: int = LOG_PAGE,
+    now: _dt.datetime | None = None,
+) -> str:
+    """The history as aligned plain-text columns (the ``text/plain`` fallback)."""
+    if not commits:
+        return "No commits yet."
+    rows: list[list[str]] = [list(LOG_COLUMNS)]
+    for c in commits[:limit]:
+        message = str(c.get("message", "")).splitlines()[0] if c.get("message") else ""
+        tags = _decorations(c)
+        if tags:
+            message += f" [{', '.join(tags)}]"
+        if c.get("status", "ok") != "ok":
+            message += f" ({c['status']})"
+        rows.append(
+            [
+                str(c.get("short_id") or str(c.get("id", ""))[:8]),
+                message,
+                relative_time(str(c.get("time", "")), now),
+                str(c.get("branch") or ""),
+                headline_metrics(c.get("metrics") or {}),
+            ]
+        )
+    lines = _columns(rows)
+    if len(commits) > limit:
+        lines.append(f"(showing the newest {limit} of {len(commits)} commits)")
+    return "\n".join(lines)
+
+
+# -- diff --------------------------------------------------------------------------------
+# A diff is rendered as sections of lines (name, status, detail) plus what stayed the
+# same; the HTML and the text views are two layouts of the same sections.
+
+#: Phrases of a change that must not wrap inside.
+_NO_BREAK = re.compile(r"(max \|Δ\| [^\s,·]+)")
+
+#: Statuses whose name is shown before the detail ("added: 0.3").
+_NAMED_STATUSES = ("added", "removed", "skipped", "unchanged")
+
+
+class Section:
+    """One section of a diff view: the changed lines and a summary of the unchanged.
+
+    Attributes:
+        title: the section heading (``Params``, ``Variables``...).
+        lines: ``(name, status, detail)`` per changed item, in plain text.
+        unchanged: how many items did not change.
+        unchanged_names: their names (empty where only the count is known).
+    """
+
+    __slots__ = ("lines", "title", "unchanged", "unchanged_names")
+
+    def __init__(
+        self,
+        title: str,
+        lines: list[tuple[str, str, str]],
+        unchanged_names: list[str] | None = None,
+        unchanged: int | None = None,
+    ) -> None:
+        self.title = title
+        self.lines = lines
+        self.unchanged_names = unchanged_names or []
+        self.unchanged = len(self.unchanged_names) if unchanged is None else unchanged
+
+
+def _change_text(e: Mapping[str, Any]) -> str:
+    status = e.get("status")
+    if status == "added":
+        return format_value(e.get("b"))
+    if status == "removed":
+        return format_value(e.get("a"))
+    text = f"{format_value(e.get('a'))} → {format_value(e.get('b'))}"
+    if "delta" in e:
+        text += f" ({format_delta(e['delta'])})"
+    return text
+
+
+def _short_type(t: Any) -> str:
+    return str(t).rsplit(".", 1)[-1] if t else "?"
+
+
+def _var_kind(v: Mapping[str, Any] | None) -> str:
+    if not v:
+        return ""
+    parts = [_short_type(v.get("type"))]
+    if v.get("dtype"):
+        parts.append(str(v["dtype"]))
+    shape = v.get("shape")
+    if isinstance(shape, list):
+        inner = ", ".join(str(s) for s in shape)
+        parts.append(f"({inner},)" if len(shape) == 1 else f"({inner})")
+    return " ".join(parts)
+
+
+def _listed(names: Sequence[Any]) -> str:
+    shown = ", ".join(str(n) for n in names[:_MAX_LISTED])
+    return shown + (f" +{len(names) - _MAX_LISTED} more" if len(names) > _MAX_LISTED else "")
+
+
+def _numeric(v: Any) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool)
+
+
+def variable_change(e: Mapping[str, Any]) -> str:
+    """What changed in one variable, in words: type, shape, values, parts, model params.
+
+    For ``added`` and ``removed`` variables this is what the variable is (or was); the
+    status itself is not repeated.
+    """
+    a, b = e.get("a") or {}, e.get("b") or {}
+    status = e.get("status")
+    if status == "added":
+        value = f" = {format_value(b['value'])}" if "value" in b else ""
+        return f"{_var_kind(b)}{value}"
+    if status == "removed":
+        return _var_kind(a)
+    if status == "unchanged":
+        return "unchanged"
+    ka, kb = _var_kind(a), _var_kind(b)
+    parts = [ka if ka == kb else f"{ka} → {kb}"]
+    if "value" in a or "value" in b:
+        va: Any = a.get("value")
+        vb: Any = b.get("value")
+        value = f"{format_value(va)} → {format_value(vb)}"
+        if _numeric(va) and _numeric(vb):
+            value += f" ({format_delta(vb - va)})"
+        parts.append(value)
+    if "fraction_changed" in e:
+        text = f"{_percent(float(e['fraction_changed']))} of values changed"
+        mad = e.get("max_abs_diff")
+        if _numeric(mad) and mad:
+            text += f", max |Δ| {'inf' if math.isinf(mad) else f'{mad:.4g}'}"
+        parts.append(text)
+    parts.extend(f"{p['key']} {_change_text(p)}" for p in e.get("params") or [])
+    fitted = e.get("fitted_changed")
+    if fitted:
+        parts.append(f"fitted {_listed(fitted)} changed")
+    seg_total = int(e.get("segments_total") or 0)
+    segs = e.get("segments_changed") or []
+    # An array's header and data are two parts: its values already say more.
+    if seg_total > 1 and segs and "fraction_changed" not in e:
+        text = f"{len(segs)} of {seg_total} parts changed ({_listed(segs)})"
+        if "bytes_changed" in e:
+            text += (
+                f", {_percent(float(e.get('fraction_bytes_changed', 0)))} of bytes: "
+                f"{format_bytes(int(e['bytes_changed']))} new"
+            )
+        parts.append(text)
+    if e.get("value_error"):
+        parts.append(f"values not compared: {e['value_error']}")
+    return " · ".join(p for p in parts if p)
+
+
+def _keyed(title: str, entries: Sequence[Mapping[str, Any]]) -> Section:
+    lines, same = [], []
+    for e in entries:
+        key = str(e.get("key"))
+        if e.get("status") == "unchanged":
+            same.append(f"{key} = {format_value(e.get('a'))}")
+        else:
+            lines.append((key, str(e.get("status")), _change_text(e)))
+    return Section(title, lines, same)
+
+
+def _variables(diff: Mapping[str, Any]) -> Section:
+    lines, same = [], []
+    for e in diff.get("variables") or []:
+        if e.get("status") == "unchanged":
+            same.append(str(e.get("name")))
+        else:
+            lines.append((str(e.get("name")), str(e.get("status")), variable_change(e)))
+    skipped = diff.get("skipped") or {}
+    for side in ("b", "a"):
+        for name, reason in (skipped.get(side) or {}).items():
+            lines.append((str(name), "skipped", f"in {side.upper()}: {reason}"))
+    return Section("Variables", lines, same)
+
+
+def _short_hash(h: Any) -> str:
+    return f"{str(h)[:8]}…" if h else "?"
+
+
+def _data(diff: Mapping[str, Any]) -> Section:
+    lines, same = [], []
+    for e in diff.get("data") or []:
+        path, status = str(e.get("path")), str(e.get("status"))
+        a, b = e.get("a") or {}, e.get("b") or {}
+        if status == "unchanged":
+            same.append(path)
+            continue
+        if status == "added":
+            text = f"{_short_hash(b.get('hash'))} {format_bytes(int(b.get('size') or 0))}"
+        elif status == "removed":
+            text = _short_hash(a.get("hash"))
+        else:
+            text = f"{_short_hash(a.get('hash'))} → {_short_hash(b.get('hash'))}"
+            sa, sb = a.get("size"), b.get("size")
+            if isinstance(sa, int) and isinstance(sb, int) and sa != sb:
+                text += f" ({format_bytes(sa)} → {format_bytes(sb)})"
+        lines.append((path, status, text))
+    return Section("Data", lines, same)
+
+
+def _changed_only(title: str, block: Mapping[str, Any] | None) -> Section:
+    block = block or {}
+    lines = [
+        (str(e.get("key")), str(e.get("status")), _change_text(e))
+        for e in block.get("changed") or []
+    ]
+    return Section(title, lines, unchanged=int(block.get("unchanged") or 0))
+
+
+def _notebook(diff: Mapping[str, Any]) -> Section:
+    nb = diff.get("notebook") or {}
+    status = str(nb.get("status", "none"))
+    path_a, path_b = nb.get("path_a"), nb.get("path_b")
+    name = str(path_b or path_a or "notebook")
+    lines: list[tuple[str, str, str]] = []
+    if path_a and path_b and path_a != path_b:
+        lines.append((name, "changed", f"renamed {path_a} → {path_b}"))
+    if status in ("added", "removed"):
+        lines.append((name, status, ""))
+    elif status == "changed":
+        cells = nb.get("cells") or {}
+        counts = [
+            f"{cells[k]} {'cell' if cells[k] == 1 else 'cells'} {label}"
+            for k, label in (
+                ("added", "added"),
+                ("removed", "removed"),
+                ("modified", "modified"),
+                ("outputs_changed", "with new outputs"),
+            )
+            if cells.get(k)
+        ]
+        if counts:
+            text = ", ".join(counts)
+        elif "diff" in nb:
+            text = "metadata changed"
+        else:
+            text = "changed (cells not compared)"
+        lines.append((name, "changed", text))
+    if status == "unchanged" and not lines:
+        lines.append((name, "unchanged", ""))
+    return Section("Notebook", lines)
+
+
+def _sources(diff: Mapping[str, Any]) -> Section:
+    lines = [
+        (
+            str(e.get("path")),
+            str(e.get("status")),
+            "" if e.get("status") != "changed" else "changed",
+        )
+        for e in diff.get("sources") or []
+    ]
+    return Section("Sources", lines)
+
+
+def diff_sections(diff: Mapping[str, Any]) -> list[Section]:
+    """The sections of a diff that have something to show, in display order."""
+    sections = [
+        _keyed("Params", diff.get("params") or []),
+        _keyed("Metrics", diff.get("metrics") or []),
+        _variables(diff),
+        _data(diff),
+        _notebook(diff),
+        _sources(diff),
+        _changed_only("Environment", diff.get("env")),
+        _changed_only("Hardware", diff.get("hardware")),
+    ]
+    return [s for s in sections if s.lines or s.unchanged]
+
+
+def _side(side: Mapping[str, Any] | None) -> tuple[str, str]:
+    side = side or {}
+    short = str(side.get("short_id") or str(side.get("id", ""))[:8])
+    return short, str(side.get("message") or "").partition("\n")[0]
+
+
+def _side_title(side: Mapping[str, Any] | None) -> str:
+    return " ".join(_side(side)).strip()
+
+
+def _side_html(side: Mapping[str, Any] | None) -> str:
+    short, message = _side(side)
+    return f'<span style="{_MONO}">{escape(short)}</span> {escape(message)}'.strip()
+
+
+def _detail_text(status: str, detail: str) -> str:
+    if status in _NAMED_STATUSES:
+        return f"{status}: {detail}" if detail else status
+    return detail
+
+
+def _unchanged_html(section: Section) -> str:
+    if not section.unchanged_names:
+        return f'<span style="{_MUTED}">{section.unchanged} unchanged</span>'
+    return (
+        f'<details style="{_MUTED}"><summary style="cursor:pointer">'
+        f"{section.unchanged} unchanged</summary>"
+        f"{escape(', '.join(section.unchanged_names))}</details>"
+    )
+
+
+def render_diff_html(diff: Mapping[str, Any]) -> str:
+    """The diff as an HTML table, one block of rows per section with something to show.
+
+    Changed values read ``a → b (+delta)``; added, removed and skipped items carry their
+    status in color; unchanged items are counted (and listed behind a disclosure).
+    """
+    head = (
+        f'<div style="{_FONT}margin:2px 0 4px"><strong>Diff</strong> '
+        f"{_side_html(diff.get('a'))} → {_side_html(diff.get('b'))}</div>"
+    )
+    rows: list[str] = []
+    for section in diff_sections(diff):
+        cells = [
+            (
+                f'<span style="{_MONO}">{escape(name)}</span>',
+                (f"{_status_html(status)} " if status in _NAMED_STATUSES else "")
+                + _NO_BREAK.sub(r'<span style="white-space:nowrap">\1</span>', escape(detail)),
+            )
+            for name, status, detail in section.lines
+        ]
+        if section.unchanged:
+            cells.append(("", _unchanged_html(section)))
+        for i, (name_html, change_html) in enumerate(cells):
+            top = f"border-top:{_BORDER};" if i == 0 and rows else ""
+            title = escape(section.title) if i == 0 else ""
+            rows.append(
+                f'<tr style="background:none"><th scope="row" style="{_SECTION}{top}">{title}</th>'
+                f'<td style="{_TD}{top}">{name_html}</td>'
+                f'<td style="{_TD}{top}">{change_html}</td></tr>'
+            )
+    if not rows:
+        return head + f'<div style="{_FONT}{_MUTED}">No differences.</div>'
+    return (
+        head + f'<table style="{_TABLE}" aria-label="Diff"><tbody>{"".join(rows)}</tbody></table>'
+    )
+
+
+def render_diff_text(diff: Mapping[str, Any]) -> str:
+    """The diff as aligned plain text (the ``text/plain`` fallback)."""
+    out = [f"Diff {_side_title(diff.get('a'))} → {_side_title(diff.get('b'))}"]
+    rows: list[list[str]] = []
+    for section in diff_sections(diff):
+        titles = iter([section.title])
+        for name, status, detail in section.lines:
+            rows.append([next(titles, ""), name, _detail_text(status, detail)])
+        if section.unchanged:
+            rows.append([next(titles, ""), "", f"{section.unchanged} unchanged"])
+    out.extend(_columns(rows) if rows else ["No differences."])
+    return "\n".join(out)
+
+
+# -- terminal views (CLI, and the magics without widgets) -----------------------------
+def kv_text(m: Mapping[str, Any]) -> str:
+    """``k=v`` pairs, floats to 4 significant digits."""
+    return " ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in m.items())
+
+
+def log_text(commits: Sequence[Mapping[str, Any]]) -> str:
+    """The history as ``mlvc log`` and the magics print it: two lines per commit."""
+    if not commits:
+        return "No commits yet."
+    out: list[str] = []
+    for c in commits:
+        deco = [*c.get("branches", []), *(f"tag:{t}" for t in c.get("tags", []))]
+        d = f" ({', '.join(deco)})" if deco else ""
+        nb = f" [{c['notebook']}]" if c.get("notebook") else ""
+        failed = " [failed]" if c.get("status") == "failed" else ""
+        kind = f" [{c['kind']}]" if c.get("kind") else ""
+        first = c["message"].splitlines()[0] if c.get("message") else ""
+        out.append(f"{c['short_id']}{d}{failed}{kind} {first}")
+        line = f"    {c['time']} {c['author']}{nb}"
+        if c.get("metrics"):
+            line += "  " + kv_text(c["metrics"])
+        out.append(line)
+    return "\n".join(out)
+
+
+def show_text(r: Mapping[str, Any]) -> str:
+    """A commit's record as ``mlvc show`` prints it."""
+    out: list[str] = []
+    add = out.append
+    add(f"commit {r['id']}")
+    add(f"Author: {r.get('author')} <{r.get('email', '')}>")
+    add(f"Date:   {r.get('time')}")
+    if r.get("notebook"):
+        add(f"Notebook: {r['notebook']} (branch {r.get('branch')})")
+    if r.get("status") == "failed":
+        err = r.get("error") or {}
+        where = f" in cell {err['cell']}" if err.get("cell") is not None else ""
+        add(f"Status: failed{where}: {err.get('ename', '')}: {err.get('evalue', '')}")
+    add(f"\n    {r.get('message', '')}\n")
+    for key in ("params", "metrics"):
+        if r.get(key):
+            add(f"{key.capitalize()}: {kv_text(r[key])}")
+    if r.get("variables"):
+        add("Variables:")
+        for name, v in r["variables"].items():
+            shape = f" {v['shape']}" if "shape" in v else ""
+            dtype = f" {v['dtype']}" if "dtype" in v else ""
+            fmt = f"[{v['format']}, {format_bytes(v['size'])}]"
+            add(f"  {name}: {v.get('type')}{shape}{dtype} {fmt}")
+    for name, why in r.get("skipped", {}).items():
+        add(f"  skipped {name}: {why}")
+    if r.get("data"):
+        add("Data:")
+        for path, d in r["data"].items():
+            add(f"  {path}: {d['hash'][:20]}... {format_bytes(d['size'])}")
+    if r.get("sources"):
+        add("Sources: " + ", ".join(r["sources"]))
+    return "\n".join(out)

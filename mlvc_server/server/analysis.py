@@ -1,0 +1,103 @@
+"""Handlers that compare commits: diff, the compare table, metric series."""
+
+from __future__ import annotations
+
+from jupyter_server.auth.decorator import authorized
+from tornado import web
+
+from .. import service
+from .base import MAX_NAMES, MlvcHandler, error, validate_ref_name
+from .history import MAX_REV_CHARS, check_rev
+
+#: The longest ``revs`` of a compare request (73 full commit ids, 333 short ones), so that
+#: the URL stays under the server's 64 KiB header limit whatever characters it holds.
+MAX_REVS_CHARS = 3_000
+#: Commits in a compare table or a series when the request gives no ``limit``.
+DEFAULT_TABLE_LIMIT = 100
+
+
+class DiffHandler(MlvcHandler):
+    """``GET /mlvc/diff?path=&a=&b=&cells=&values=``: differences between two commits."""
+
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        """Answer ``service.diff(a, b)`` (default ``HEAD~1`` -> ``HEAD``); ``cells=false``
+        leaves out nbdime's cell diff, ``values=false`` the element-wise array compare."""
+        nb = self.notebook()
+        a = check_rev("a", self.query_str("a", MAX_REV_CHARS))
+        b = check_rev("b", self.query_str("b", MAX_REV_CHARS))
+        if b is not None and a is None:
+            raise error(400, "give 'a' with 'b'")
+        cells = self.query_bool("cells", True)
+        values = self.query_bool("values", True)
+        self.write_json(
+            await self.call(
+                service.diff, a, b, repo=nb.start, notebook=nb.file, cells=cells, values=values
+            )
+        )
+
+
+class _TableHandler(MlvcHandler):
+    """Shared query parsing of the table endpoints (compare, series)."""
+
+    def branch_and_limit(self) -> tuple[str | None, int | None]:
+        """The optional ``branch`` (validated) and ``limit`` query arguments."""
+        branch = self.query_str("branch")
+        if branch is not None:
+            validate_ref_name(branch, "branch")
+        cap = self.mlvc.max_log_limit
+        return branch, self.query_int("limit", min(DEFAULT_TABLE_LIMIT, cap), 1, cap)
+
+
+class CompareHandler(_TableHandler):
+    """``GET /mlvc/compare?path=&revs=a,b,c`` or ``?branch=&limit=``: params and metrics of
+    many commits as a table."""
+
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        """Answer ``rows``, ``columns`` and ``best`` (``service.compare``)."""
+        nb = self.notebook()
+        raw = self.query_str("revs", MAX_REVS_CHARS)
+        revs = None
+        if raw is not None:
+            revs = [r.strip() for r in raw.split(",") if r.strip()]
+            if len(revs) > MAX_NAMES:
+                raise error(400, f"revs names more than {MAX_NAMES} commits")
+            for r in revs:
+                check_rev("each of revs", r)
+        branch, limit = self.branch_and_limit()
+        self.write_json(
+            await self.call(
+                service.compare,
+                repo=nb.start,
+                notebook=nb.file,
+                revs=revs,
+                branch=branch,
+                limit=limit,
+            )
+        )
+
+
+class SeriesHandler(_TableHandler):
+    """``GET /mlvc/series?path=&metric=&branch=&limit=``: metric values for charts."""
+
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        """Answer ``series`` (``service.series``): per metric, its value at each commit
+        (oldest first) and the steps each commit logged."""
+        nb = self.notebook()
+        metric = self.query_str("metric", allow_empty=True)
+        branch, limit = self.branch_and_limit()
+        self.write_json(
+            await self.call(
+                service.series,
+                repo=nb.start,
+                notebook=nb.file,
+                metric=metric,
+                branch=branch,
+                limit=limit,
+            )
+        )

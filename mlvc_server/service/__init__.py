@@ -1,0 +1,136 @@
+"""The operations users name, one module per operation, each with one owner.
+
+    commits.py      init, commit, log_params, log_metrics, commit_defaults
+    history.py      log, show, notebook_at (and the log cache)
+    state.py        status
+    variables.py    load, restore, load_many
+    refs.py         branches, branch, switch_branch, delete_branch, rename_branch,
+                    tags, tag, rename_tag
+    diffs.py        diff (params, metrics, variables, data, env, notebook cells)
+    analysis.py     compare, series, metric_goal
+    checkouts.py    checkout (the only checkout plan; front ends supply hooks)
+    maintenance.py  fsck, du, gc, remotes, remote_add, remote_remove, push, pull, clone
+    format.py       the commit format: tree names, typed records, read helpers
+    workspace.py    the open stores and caches of this process
+
+The magics, the widgets, the CLI and the REST API translate to and from these calls and
+do nothing else. Every function takes ``repo`` (a path at or below the project root) and
+``notebook`` as keywords; notebook paths may be absolute or relative to the current
+directory and are recorded relative to the project root.
+"""
+
+from __future__ import annotations
+
+from .analysis import LOWER_IS_BETTER, compare, metric_goal, series
+from .checkouts import (
+    SAFETY,
+    CheckoutHooks,
+    checkout,
+    notebook_safety_commit,
+    safety_message,
+    write_file,
+)
+from .commits import (
+    MAX_SERIALIZE_SECONDS,
+    commit,
+    commit_defaults,
+    init,
+    log_metrics,
+    log_params,
+)
+from .diffs import cell_counts, diff
+from .format import (
+    BranchInfo,
+    CheckoutResult,
+    CompareTable,
+    Diff,
+    Record,
+    SeriesTable,
+    Status,
+    Summary,
+    TagInfo,
+)
+from .history import default_notebook, log, notebook_at, show
+from .maintenance import (
+    clone,
+    du,
+    fsck,
+    gc,
+    pull,
+    push,
+    remote_add,
+    remote_name,
+    remote_remove,
+    remotes,
+)
+from .refs import (
+    branch,
+    branches,
+    delete_branch,
+    rename_branch,
+    rename_tag,
+    switch_branch,
+    tag,
+    tags,
+)
+from .state import status
+from .variables import load, load_many, restore
+from .workspace import Workspace, workspace
+
+__all__ = [
+    "LOWER_IS_BETTER",
+    "MAX_SERIALIZE_SECONDS",
+    "SAFETY",
+    "BranchInfo",
+    "CheckoutHooks",
+    "CheckoutResult",
+    "CompareTable",
+    "Diff",
+    "Record",
+    "SeriesTable",
+    "Status",
+    "Summary",
+    "TagInfo",
+    "Workspace",
+    "branch",
+    "branches",
+    "cell_counts",
+    "checkout",
+    "clone",
+    "commit",
+    "commit_defaults",
+    "compare",
+    "default_notebook",
+    "delete_branch",
+    "diff",
+    "du",
+    "fsck",
+    "gc",
+    "init",
+    "load",
+    "load_many",
+    "log",
+    "log_metrics",
+    "log_params",
+    "metric_goal",
+    "notebook_at",
+    "notebook_safety_commit",
+    "pull",
+    "push",
+    "remote_add",
+    "remote_name",
+    "remote_remove",
+    "remotes",
+    "rename_branch",
+    "rename_tag",
+    "restore",
+    "safety_message",
+    "series",
+    "show",
+    "status",
+    "switch_branch",
+    "tag",
+    "tags",
+    "workspace",
+    "write_file",
+]

@@ -1,0 +1,177 @@
+"""Analysis: compare commits' params and metrics, and metric series for charts."""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from ..store.revisions import resolve
+from .compat import legacy_positional
+from .format import CompareTable, SeriesTable, read_record
+from .history import log, summary_of
+from .workspace import open_store, rel_notebook
+
+#: Metric names made of (or ending in) these words are better when lower; the others
+#: when higher. See :func:`metric_goal`.
+LOWER_IS_BETTER = frozenset(
+    {
+        "loss",
+        "error",
+        "err",
+        "mse",
+        "rmse",
+        "mae",
+        "mape",
+        "smape",
+        "nll",
+        "perplexity",
+        "ppl",
+        "wer",
+        "cer",
+        "fpr",
+        "fnr",
+        "latency",
+        "duration",
+        "time",
+        "seconds",
+    }
+)
+
+
+def metric_goal(name: str) -> str:
+    """Whether a metric is better when higher (``"max"``) or lower (``"min"``).
+
+    The name is split into words at every character that is not a letter or digit
+    (``val_loss`` -> ``val``, ``loss``); it is ``"min"`` when one of the words is in
+    :data:`LOWER_IS_BETTER` or the name ends in ``loss`` or ``error`` (``valloss``),
+    else ``"max"`` (accuracy, F1, AUC, R2, BLEU...).
+
+    Args:
+        name: the metric's name.
+    """
+    low = name.lower()
+    words = {w for w in re.split(r"[^a-z0-9]+", low) if w}
+    if words & LOWER_IS_BETTER or low.endswith(("loss", "error")):
+        return "min"
+    return "max"
+
+
+def _number(v: Any) -> float | None:
+    if isinstance(v, bool) or not isinstance(v, int | float):
+        return None
+    f = float(v)
+    return f if math.isfinite(f) else None
+
+
+@legacy_positional("repo", "notebook")
+def compare(
+    *,
+    repo: str | os.PathLike[str] = ".",
+    notebook: str | os.PathLike[str] | None = None,
+    revs: Iterable[str] | None = None,
+    branch: str | None = None,
+    limit: int | None = None,
+) -> CompareTable:
+    """A table of params and metrics over commits, with the best value of each metric.
+
+    Args:
+        notebook: the notebook whose history is compared.
+        revs: these revisions, in this order (duplicates once); None: the history.
+        branch: with ``revs`` None, only commits reachable from this branch.
+        limit: with ``revs`` None, the newest this many commits.
+
+    Returns:
+        ``rows`` (one per commit: ``id``, ``short_id``, ``message``, ``author``, ``time``,
+        ``branch``, ``status``, ``branches``, ``tags``, ``params``, ``metrics``),
+        ``columns`` (``params`` and ``metrics``: the sorted union of names) and ``best``
+        (metric -> ``goal``, ``value`` and ``ids``, the commits that reach it; numeric
+        values only, goal by :func:`metric_goal`).
+    """
+    if revs is not None:
+        store = open_store(repo)
+        nb = rel_notebook(store, notebook)
+        ids = list(dict.fromkeys(resolve(store, r, nb) for r in revs))
+        commits = [summary_of(store, cid) for cid in ids]
+    else:
+        commits = log(repo=repo, notebook=notebook, branch=branch, limit=limit)
+    keys = ("id", "short_id", "message", "author", "time", "branch", "status")
+    rows: list[dict[str, Any]] = [
+        {
+            **{k: c.get(k) for k in keys},
+            "branches": c.get("branches", []),
+            "tags": c.get("tags", []),
+            "params": c.get("params", {}),
+            "metrics": c.get("metrics", {}),
+        }
+        for c in commits
+    ]
+    params = sorted({k for r in rows for k in r["params"]})
+    metrics = sorted({k for r in rows for k in r["metrics"]})
+    best: dict[str, Any] = {}
+    for m in metrics:
+        goal = metric_goal(m)
+        values = [(v, r["id"]) for r in rows if (v := _number(r["metrics"].get(m))) is not None]
+        if not values:
+            continue
+        top = (min if goal == "min" else max)(v for v, _ in values)
+        best[m] = {"goal": goal, "value": top, "ids": [cid for v, cid in values if v == top]}
+    return {"rows": rows, "columns": {"params": params, "metrics": metrics}, "best": best}
+
+
+@legacy_positional("repo", "notebook")
+def series(
+    *,
+    repo: str | os.PathLike[str] = ".",
+    notebook: str | os.PathLike[str] | None = None,
+    metric: str | None = None,
+    branch: str | None = None,
+    limit: int | None = None,
+) -> SeriesTable:
+    """Metric values for charts: across commits, and step by step within each commit.
+
+    Args:
+        notebook: the notebook whose history is read.
+        metric: only this metric; None: every metric.
+        branch: only commits reachable from this branch.
+        limit: the newest this many commits.
+
+    Returns:
+        ``series``: metric -> ``goal``, ``points`` (oldest commit first: ``id``,
+        ``short_id``, ``time``, ``branch``, ``value``) and ``steps`` (per commit that
+        logged a series with ``log_metrics(step=...)``: ``id``, ``short_id`` and
+        ``steps``, a list of ``[step, value]``). Only numeric values are included.
+    """
+    commits = log(repo=repo, notebook=notebook, branch=branch, limit=limit)
+    commits.reverse()
+    store = open_store(repo)
+    out: dict[str, dict[str, Any]] = {}
+
+    def entry(name: str) -> dict[str, Any]:
+        e = out.get(name)
+        if e is None:
+            e = out[name] = {"goal": metric_goal(name), "points": [], "steps": []}
+        return e
+
+    for c in commits:
+        head_fields = {"id": c["id"], "short_id": c["short_id"]}
+        for name, value in c.get("metrics", {}).items():
+            v = _number(value)
+            if v is not None and (metric is None or name == metric):
+                entry(name)["points"].append(
+                    {**head_fields, "time": c["time"], "branch": c["branch"], "value": v}
+                )
+        rec_series = read_record(store, c["id"]).get("metric_series") or {}
+        for name, steps in rec_series.items():
+            if metric is not None and name != metric:
+                continue
+            pts = [
+                [s, v]
+                for s, v in ((p[0], _number(p[1])) for p in steps if len(p) == 2)
+                if v is not None and _number(s) is not None
+            ]
+            if pts:
+                entry(name)["steps"].append({**head_fields, "steps": pts})
+    return {"series": out}

@@ -1,0 +1,291 @@
+"""The commit format: what a commit's tree holds, the typed records, and how to read them.
+
+A commit made by mlvc has in its tree (readable with plain git)::
+
+    mlvc.json        the record (:class:`Record`): message, author, params, metrics,
+                     variable index, data index, sources, timings, ...
+    env.json         the software environment
+    hardware.json    the hardware
+    <notebook>.ipynb the notebook as the user saw it (outputs kept)
+    vars/<name>/manifest.json   each variable's payload manifest (parts kept by the
+                     payload index, see :mod:`mlvc_server.store.keep`)
+    sources/...      the local source files the notebook imported
+
+Every reader of commits goes through the helpers here, so the tree names live in one
+place. The ``TypedDict`` s below are the shapes the service returns, the same ones the
+REST API answers (``mlvc_server/openapi.yaml``) and the frontend reads (``src/wire.ts``).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NotRequired, TypedDict
+
+from ..errors import InvalidNameError, VariableNotFoundError
+from ..store import payloads as payload_store
+
+if TYPE_CHECKING:
+    from ..store import Store
+
+RECORD = "mlvc.json"
+ENV = "env.json"
+HARDWARE = "hardware.json"
+VARS = "vars"
+SOURCES = "sources"
+RECORD_VERSION = 1
+#: Meta entries bigger than this (as JSON) are kept in the manifest only, not the record.
+RECORD_META_LIMIT = 2048
+
+
+# -- typed records ---------------------------------------------------------------------
+class Summary(TypedDict):
+    """One commit in a log: what ``mlvc log --json`` and ``GET /mlvc/log`` list."""
+
+    id: str
+    short_id: str
+    message: str
+    author: str
+    email: str
+    time: str
+    branch: str | None
+    notebook: str | None
+    status: str
+    params: dict[str, Any]
+    metrics: dict[str, Any]
+    variables: list[str]
+    parents: list[str]
+    branches: list[str]
+    tags: list[str]
+    kind: NotRequired[str]
+
+
+class Record(TypedDict, total=False):
+    """A commit's record (``mlvc.json``), plus, from :func:`show`, ``id``, ``parents``,
+    ``env``, ``hardware``, ``branches`` and ``tags``."""
+
+    mlvc_record: int
+    id: str
+    message: str
+    author: str
+    email: str
+    time: str
+    notebook: str | None
+    notebook_saved_at: str
+    branch: str | None
+    status: str
+    kind: str
+    params: dict[str, Any]
+    metrics: dict[str, Any]
+    metric_series: dict[str, list[list[Any]]]
+    variables: dict[str, dict[str, Any]]
+    skipped: dict[str, str]
+    data: dict[str, dict[str, Any]]
+    sources: list[str]
+    timings: dict[str, float]
+    bytes_written: int
+    kernel: dict[str, Any]
+    parents: list[str]
+    env: dict[str, Any]
+    hardware: dict[str, Any]
+    branches: list[str]
+    tags: list[str]
+    run: dict[str, Any]
+    error: dict[str, Any]
+
+
+class NotebookStatus(TypedDict):
+    path: str
+    exists: bool
+    changed: bool
+    cells: NotRequired[dict[str, int]]
+
+
+class Status(TypedDict):
+    """What a commit would record now, against HEAD (:func:`status`)."""
+
+    branch: str
+    head: str | None
+    notebook: NotebookStatus | None
+    skipped: dict[str, str]
+    variables: dict[str, str]
+    data: dict[str, str]
+    head_message: NotRequired[str]
+    untracked_empty: NotRequired[list[str]]
+
+
+class BranchInfo(TypedDict):
+    name: str
+    head: str | None
+    current: bool
+
+
+class TagInfo(TypedDict):
+    name: str
+    commit: str | None
+
+
+class CheckoutResult(TypedDict):
+    """What a checkout did (:func:`mlvc_server.service.checkout`)."""
+
+    commit: str
+    branch: str
+    safety_commit: str | None
+    notebook_written: bool
+    variables: list[str]
+    restored: list[str]
+    failed: dict[str, str]
+
+
+class CompareTable(TypedDict):
+    rows: list[dict[str, Any]]
+    columns: dict[str, list[str]]
+    best: dict[str, Any]
+
+
+class SeriesTable(TypedDict):
+    series: dict[str, dict[str, Any]]
+
+
+#: A diff of two commits (see :mod:`mlvc_server.service.diffs` for the sections).
+Diff = dict[str, Any]
+
+
+# -- values ----------------------------------------------------------------------------
+def iso(ts: float) -> str:
+    """An epoch time as ISO 8601 in UTC, to the second."""
+    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds")
+
+
+def json_value(v: Any) -> Any:
+    """A JSON-able form of a param/metric value (numpy scalars become Python numbers)."""
+    if isinstance(v, bool | int | str) or v is None:
+        return v
+    if isinstance(v, float):
+        return v if math.isfinite(v) else str(v)
+    item = getattr(v, "item", None)
+    if callable(item):
+        try:
+            return json_value(item())
+        except (TypeError, ValueError):
+            pass
+    if isinstance(v, list | tuple):
+        return [json_value(x) for x in v]
+    if isinstance(v, dict):
+        return {str(k): json_value(x) for k, x in v.items()}
+    return repr(v)
+
+
+def dumps(obj: Any) -> bytes:
+    """The canonical JSON bytes of a record file (sorted keys, stable)."""
+    return json.dumps(obj, sort_keys=True, indent=1, ensure_ascii=False).encode()
+
+
+def validate_var_name(name: str) -> None:
+    """Raise :class:`InvalidNameError` for a name that cannot be a tree entry."""
+    if (
+        not isinstance(name, str)
+        or not name
+        or "/" in name
+        or "\x00" in name
+        or name.startswith(".")
+        or len(name) > 200
+    ):
+        raise InvalidNameError(
+            f"variable name {name!r} cannot be stored (no '/', no leading '.', 1-200 chars)"
+        )
+
+
+# -- reading a commit ------------------------------------------------------------------
+def read_record(store: Store, cid: str) -> Record:
+    """The record of commit ``cid``; for a commit not made by mlvc, what git says."""
+    c = store.commit_obj(cid)
+    found = store.tree_lookup(c.tree.decode(), RECORD)
+    if found is None:
+        # a commit not made by mlvc (e.g. pushed by plain git): describe what we can
+        return {
+            "message": c.message.decode("utf-8", "replace"),
+            "author": c.author.decode("utf-8", "replace").split(" <")[0],
+            "time": iso(c.commit_time),
+            "params": {},
+            "metrics": {},
+            "variables": {},
+        }
+    rec: Record = store.read_json(found[1])
+    return rec
+
+
+def read_tree_json(store: Store, cid: str, name: str) -> dict[str, Any]:
+    """A JSON file of the commit's tree (``env.json``, ``hardware.json``), {} if absent."""
+    found = store.tree_lookup(store.commit_obj(cid).tree.decode(), name)
+    if found is None:
+        return {}
+    out: dict[str, Any] = store.read_json(found[1])
+    return out
+
+
+def notebook_blob(store: Store, cid: str) -> bytes | None:
+    """The notebook stored in commit ``cid`` (JSON bytes), or None."""
+    rec = read_record(store, cid)
+    path = rec.get("notebook")
+    if not path:
+        return None
+    found = store.tree_lookup(store.commit_obj(cid).tree.decode(), Path(path).name)
+    return store.read_blob(found[1]) if found else None
+
+
+def variable_trees(store: Store, cid: str) -> dict[str, str]:
+    """Variable name -> the id of its tree in commit ``cid``."""
+    found = store.tree_lookup(store.commit_obj(cid).tree.decode(), VARS)
+    if found is None:
+        return {}
+    return {name.decode(): sha.decode() for name, _mode, sha in store.tree(found[1]).iteritems()}
+
+
+def read_manifest(store: Store, cid: str, name: str) -> dict[str, Any]:
+    """The payload manifest of variable ``name`` in commit ``cid``.
+
+    Raises:
+        VariableNotFoundError: the commit holds no such variable (or it was skipped).
+    """
+    tree = store.commit_obj(cid).tree.decode()
+    found = store.tree_lookup(tree, f"{VARS}/{name}/{payload_store.MANIFEST}")
+    if found is None:
+        why = read_record(store, cid).get("skipped", {}).get(name)
+        if why:
+            raise VariableNotFoundError(f"variable {name!r} was skipped in {cid[:8]}: {why}")
+        raise VariableNotFoundError(f"commit {cid[:8]} holds no variable {name!r}")
+    manifest: dict[str, Any] = store.read_json(found[1])
+    return manifest
+
+
+def manifest_part_ids(manifest: dict[str, Any]) -> list[str]:
+    """The ids of a payload's parts, in order."""
+    return [p for seg in manifest["segments"] for p in seg["parts"]]
+
+
+def make_summary(cid: str, rec: Record, parents: list[str], ts: int) -> dict[str, Any]:
+    """The log-cache entry of a commit (a :class:`Summary` without ``branches`` and
+    ``tags``, plus ``ts``, the commit time in epoch seconds, for ordering)."""
+    out: dict[str, Any] = {
+        "id": cid,
+        "ts": ts,
+        "short_id": cid[:8],
+        "message": rec.get("message", ""),
+        "author": rec.get("author", ""),
+        "email": rec.get("email", ""),
+        "time": rec.get("time", ""),
+        "branch": rec.get("branch"),
+        "notebook": rec.get("notebook"),
+        "status": rec.get("status", "ok"),
+        "params": rec.get("params", {}),
+        "metrics": rec.get("metrics", {}),
+        "variables": sorted(rec.get("variables", {})),
+        "parents": parents,
+    }
+    kind = rec.get("kind")
+    if kind:
+        out["kind"] = kind
+    return out

@@ -1,0 +1,190 @@
+"""Maintenance and collaboration: fsck, du, gc (retention), remotes, push, pull, clone.
+
+Thin typed calls into :mod:`mlvc_server.store` (which owns the algorithms), so that
+every front end reaches them the same way.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from ..errors import MlvcError
+from .compat import legacy_positional
+from .workspace import open_store
+
+
+@legacy_positional("repo")
+def fsck(*, repo: str | os.PathLike[str] = ".") -> dict[str, Any]:
+    """Verify every object reachable from every ref, payload bytes included."""
+    from ..store.fsck import fsck as run
+
+    return run(open_store(repo))
+
+
+@legacy_positional("repo")
+def du(*, repo: str | os.PathLike[str] = ".", commits: bool = False) -> dict[str, Any]:
+    """Bytes on disk, and payload bytes per branch (and per commit with ``commits``):
+    all, unique to it, shared with others, and still in this store (see
+    :func:`mlvc_server.store.gc.du`)."""
+    from ..store.gc import du as run
+
+    return run(open_store(repo), commits=commits)
+
+
+@legacy_positional("repo")
+def gc(
+    *,
+    repo: str | os.PathLike[str] = ".",
+    keep_last: int | None = None,
+    keep_tagged: bool = False,
+    keep_newer_than: str | float | None = None,
+    dry_run: bool = False,
+    grace: str | float | None = None,
+    progress: Any = None,
+) -> dict[str, Any]:
+    """Apply a retention policy and delete what nothing reachable needs.
+
+    With no ``keep_*`` rule, every commit reachable from a branch or tag keeps its
+    payloads and gc only removes unreachable objects and stale temporary files. With
+    rules, the payload bytes of commits no rule keeps are freed; history, records,
+    notebooks and small variables stay (see :mod:`mlvc_server.store.gc`).
+
+    Args:
+        repo: A path inside the project.
+        keep_last: Keep the payloads of the newest N commits of each branch.
+        keep_tagged: Keep the payloads of tagged (aliased) commits.
+        keep_newer_than: Keep those of commits younger than this (``30d``, ``12h``,
+            or seconds).
+        dry_run: Only report what would be freed.
+        grace: Never delete unreachable objects younger than this (default 1 hour;
+            ``now`` for none, e.g. when no other process uses the store).
+        progress: Called with ``{"phase": ...}`` dicts.
+    """
+    from ..store import gc as store_gc
+
+    def seconds(v: str | float | None) -> float | None:
+        return store_gc.parse_duration(v) if isinstance(v, str) else v
+
+    if keep_last is not None and keep_last < 1:
+        raise MlvcError("keep_last must be at least 1")
+    policy = store_gc.Policy(
+        keep_last=keep_last, keep_tagged=keep_tagged, keep_newer_than=seconds(keep_newer_than)
+    )
+    g = seconds(grace)
+    return store_gc.gc(
+        open_store(repo),
+        policy,
+        dry_run=dry_run,
+        grace=store_gc.DEFAULT_GRACE if g is None else g,
+        progress=progress,
+    )
+
+
+@legacy_positional("repo")
+def remotes(*, repo: str | os.PathLike[str] = ".") -> list[dict[str, Any]]:
+    """The configured remotes: ``name``, ``url``, ``payloads`` (fsspec URL or None),
+    ``payload_options`` (option names only)."""
+    from ..store import remotes as rm
+
+    return [r.as_json() for r in rm.list_remotes(open_store(repo))]
+
+
+def remote_name(name: str | None = None, *, repo: str | os.PathLike[str] = ".") -> str:
+    """The remote a push or pull means: ``name`` checked to exist, else the default
+    (``origin``, or the only one).
+
+    Raises:
+        RemoteNotFoundError: no such remote, or none configured.
+    """
+    from ..store.remotes import default_remote, get_remote
+
+    st = open_store(repo)
+    return (get_remote(st, name) if name else default_remote(st)).name
+
+
+@legacy_positional("repo")
+def remote_add(
+    name: str,
+    url: str,
+    *,
+    repo: str | os.PathLike[str] = ".",
+    payloads: str | None = None,
+    payload_options: Mapping[str, Any] | None = None,
+    replace: bool = False,
+) -> dict[str, Any]:
+    """Configure a git remote, optionally with a payload remote (an fsspec URL where
+    payload parts are uploaded on push and fetched lazily on restore)."""
+    from ..store import remotes as rm
+
+    r = rm.add_remote(
+        open_store(repo, create=True),
+        name,
+        url,
+        payloads=payloads,
+        payload_options=dict(payload_options or {}),
+        replace=replace,
+    )
+    return r.as_json()
+
+
+@legacy_positional("repo")
+def remote_remove(name: str, *, repo: str | os.PathLike[str] = ".") -> None:
+    """Forget a remote and its remote-tracking refs."""
+    from ..store import remotes as rm
+
+    rm.remove_remote(open_store(repo), name)
+
+
+@legacy_positional("repo")
+def push(
+    remote: str | None = None,
+    branches: Iterable[str] | None = None,
+    *,
+    repo: str | os.PathLike[str] = ".",
+    force: bool = False,
+    progress: Any = None,
+) -> dict[str, Any]:
+    """Push branches and tags (all, or ``branches``) to a remote (default ``origin``),
+    payload parts to its payload remote; see :func:`mlvc_server.store.sync.push`."""
+    from ..store import sync
+
+    return sync.push(open_store(repo), remote, branches, force=force, progress=progress)
+
+
+@legacy_positional("repo")
+def pull(
+    remote: str | None = None, *, repo: str | os.PathLike[str] = ".", progress: Any = None
+) -> dict[str, Any]:
+    """Fetch a remote's history and fast-forward local branches; diverged ones are
+    reported and kept; see :func:`mlvc_server.store.sync.pull`."""
+    from ..store import sync
+
+    return sync.pull(open_store(repo), remote, progress=progress)
+
+
+def clone(
+    url: str,
+    directory: str | os.PathLike[str] | None = None,
+    *,
+    name: str = "origin",
+    payloads: str | None = None,
+    payload_options: Mapping[str, Any] | None = None,
+    progress: Any = None,
+) -> dict[str, Any]:
+    """A new project folder (default: named after the URL) holding the remote's
+    history; payloads come through git, or lazily from the payload remote."""
+    from ..store import sync
+
+    if directory is None:
+        base = url.rstrip("/").rsplit("/", 1)[-1].rsplit(":", 1)[-1]
+        directory = base[:-4] if base.endswith(".git") else base or "mlvc-clone"
+    return sync.clone(
+        url,
+        directory,
+        name=name,
+        payloads=payloads,
+        payload_options=dict(payload_options or {}),
+        progress=progress,
+    )

@@ -1,0 +1,117 @@
+"""Status: what a commit would record now, compared with HEAD of the notebook's branch.
+
+Whether a variable changed is decided from the ids its parts would get
+(:func:`mlvc_server.store.payloads.predict_part_ids`, the writer's own rule), without
+writing anything; the fast-hash cache makes an unchanged big array or model cost one
+xxh3 pass.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from ..errors import MlvcError
+from ..serializers.deadline import serialize_within
+from ..store import Store
+from ..store import payloads as payload_store
+from ..store.revisions import current_branch, head
+from .commits import MAX_SERIALIZE_SECONDS
+from .compat import legacy_positional
+from .format import Status, manifest_part_ids, notebook_blob, read_record, variable_trees
+from .workspace import open_store, rel_notebook, workspace
+
+
+def stored_part_ids(store: Store, cid: str) -> dict[str, list[str]]:
+    """Variable name -> the part ids of its payload in commit ``cid`` (memoized by the
+    variable's tree id, which is immutable)."""
+    ws = workspace()
+    out: dict[str, list[str]] = {}
+    for name, tree_id in variable_trees(store, cid).items():
+        parts = ws.parts_memo.get(tree_id)
+        if parts is None:
+            entry = store.tree_lookup(tree_id, payload_store.MANIFEST)
+            if entry is None:
+                continue
+            parts = manifest_part_ids(store.read_json(entry[1]))
+            ws.remember_parts(tree_id, parts)
+        out[name] = parts
+    return out
+
+
+@legacy_positional("repo", "notebook", "variables", "data")
+def status(
+    *,
+    repo: str | os.PathLike[str] = ".",
+    notebook: str | os.PathLike[str] | None = None,
+    variables: Mapping[str, Any] | None = None,
+    data: Iterable[str] | None = None,
+) -> Status:
+    """What a commit would record now, compared with HEAD of the notebook's branch.
+
+    Returns ``branch``, ``head`` (id or None), ``notebook`` (``path``, ``exists``,
+    ``changed``), ``variables`` (name -> added/changed/unchanged/removed, for the
+    ``variables`` given), ``data`` (path -> added/changed/unchanged/missing, for the
+    files HEAD recorded plus ``data``) and ``skipped`` (the variables HEAD could not
+    store, name -> reason).
+    """
+    store = open_store(repo)
+    nb = rel_notebook(store, notebook)
+    cid = head(store, nb)
+    rec = read_record(store, cid) if cid else {}
+    out: Status = {
+        "branch": current_branch(store, nb),
+        "head": cid,
+        "notebook": None,
+        "skipped": dict(rec.get("skipped", {})),
+        "variables": {},
+        "data": {},
+    }
+    if nb is not None:
+        path = store.root / nb
+        committed = notebook_blob(store, cid) if cid else None
+        current = path.read_bytes() if path.exists() else None
+        out["notebook"] = {
+            "path": nb,
+            "exists": current is not None,
+            "changed": current is not None and current != committed,
+        }
+    if variables is not None:
+        old = rec.get("variables", {})
+        old_parts = stored_part_ids(store, cid) if cid and old else {}
+        for name, value in variables.items():
+            if name not in old:
+                out["variables"][name] = "added"
+                continue
+            try:
+                payload = serialize_within(value, MAX_SERIALIZE_SECONDS)
+                ids = payload_store.predict_part_ids(store, payload)
+                same = ids == old_parts.get(name)
+                out["variables"][name] = "unchanged" if same else "changed"
+            except MlvcError:
+                out["variables"][name] = "changed"
+        for name in old:
+            if name not in variables:
+                out["variables"][name] = "removed"
+    old_data: dict[str, Any] = rec.get("data", {})
+    patterns = list(old_data) + list(data or [])
+    if patterns:
+        hasher = workspace().data_hasher(store)
+        for p in patterns:
+            try:
+                now = hasher.hash_files([p], store.root)
+            except MlvcError:
+                if p in old_data:
+                    out["data"][p] = "missing"
+                continue
+            for rel, fr in now.items():
+                prev = old_data.get(rel)
+                out["data"][rel] = (
+                    "added"
+                    if prev is None
+                    else "unchanged"
+                    if prev["hash"] == fr["hash"]
+                    else "changed"
+                )
+    return out

@@ -1,0 +1,119 @@
+"""Diff, compare and series over REST (mlvc_server/server/analysis.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from mlvc_server import service
+
+from .conftest import Api, write_notebook
+
+
+def commit(root: Path, message: str, **kwargs: object) -> str:
+    return service.commit(
+        message, notebook=root / "train.ipynb", repo=root, sources=False, **kwargs
+    )  # type: ignore[arg-type]
+
+
+async def test_diff_of_two_commits_with_and_without_the_cell_diff(
+    api: Api, notebook: Path, jp_root_dir: Path
+) -> None:
+    a = commit(jp_root_dir, "a", variables={"w": np.zeros(4)}, params={"lr": 0.1})
+    write_notebook(notebook, "import numpy as np", "X = np.arange(20)", "print(X)")
+    b = commit(jp_root_dir, "b", variables={"w": np.ones(4)}, params={"lr": 0.2})
+
+    full = await api.get("diff", a=a, b=b)
+    assert full["a"]["id"] == a and full["b"]["id"] == b
+    assert full["params"] == [
+        {"key": "lr", "status": "changed", "a": 0.1, "b": 0.2, "delta": pytest.approx(0.1)}
+    ]
+    (w,) = full["variables"]
+    assert w["name"] == "w" and w["status"] == "changed"
+    assert full["notebook"]["status"] == "changed"
+    assert full["notebook"]["cells"]["added"] == 1 and full["notebook"]["cells"]["modified"] == 1
+    assert isinstance(full["notebook"]["diff"], list) and full["notebook"]["diff"]
+
+    quick = await api.get("diff", a=a, b=b, cells="false")
+    assert "diff" not in quick["notebook"]
+    default = await api.get("diff")  # HEAD~1 -> HEAD
+    assert default["a"]["id"] == a and default["b"]["id"] == b
+
+    code, _ = await api.error("GET", "diff", a=a, b="nope")
+    assert code == 404
+    code, err = await api.error("GET", "diff", a=a, cells="maybe")
+    assert code == 400 and "true or false" in err["message"]
+    code, _ = await api.error("GET", "diff", b=b)
+    assert code == 400
+
+
+async def test_compare_table_with_the_best_of_each_metric(
+    api: Api, notebook: Path, jp_root_dir: Path
+) -> None:
+    c1 = commit(jp_root_dir, "1", params={"lr": 0.1}, metrics={"acc": 0.8, "val_loss": 0.5})
+    c2 = commit(
+        jp_root_dir, "2", params={"lr": 0.01, "C": 1}, metrics={"acc": 0.9, "val_loss": 0.6}
+    )
+    c3 = commit(jp_root_dir, "3", params={"lr": 0.05}, metrics={"acc": 0.9, "rmse": 2.0})
+
+    table = await api.get("compare")
+    assert [r["id"] for r in table["rows"]] == [c3, c2, c1]
+    assert table["columns"] == {"params": ["C", "lr"], "metrics": ["acc", "rmse", "val_loss"]}
+    assert table["best"]["acc"] == {"goal": "max", "value": 0.9, "ids": [c3, c2]}
+    assert table["best"]["val_loss"] == {"goal": "min", "value": 0.5, "ids": [c1]}
+    assert table["best"]["rmse"]["goal"] == "min"
+
+    chosen = await api.get("compare", revs=f"{c1[:8]},HEAD,{c1}")
+    assert [r["id"] for r in chosen["rows"]] == [c1, c3]
+    limited = await api.get("compare", limit=1)
+    assert [r["id"] for r in limited["rows"]] == [c3]
+
+    code, _ = await api.error("GET", "compare", revs="HEAD,nope")
+    assert code == 404
+    code, _ = await api.error("GET", "compare", revs=",".join(["HEAD"] * 1001))
+    assert code == 400
+    code, _ = await api.error("GET", "compare", revs="a" * 3001)
+    assert code == 400
+
+
+@pytest.mark.parametrize(
+    ("name", "goal"),
+    [
+        ("acc", "max"),
+        ("val_loss", "min"),
+        ("trainloss", "min"),
+        ("mean_squared_error", "min"),
+        ("RMSE", "min"),
+        ("f1", "max"),
+        ("auc", "max"),
+        ("epoch-time", "min"),
+        ("errors_fixed", "max"),
+    ],
+)
+def test_metric_goal_rule(name: str, goal: str) -> None:
+    assert service.metric_goal(name) == goal
+
+
+async def test_series_across_commits_and_within_a_commit(
+    api: Api, notebook: Path, jp_root_dir: Path
+) -> None:
+    first = commit(jp_root_dir, "1", metrics={"loss": 0.9, "acc": 0.5})
+    for step, loss in enumerate([0.8, 0.6, 0.4]):
+        service.log_metrics(step=step, loss=loss)
+    second = commit(jp_root_dir, "2", metrics={"acc": 0.7, "note": "text"})
+
+    body = await api.get("series")
+    loss = body["series"]["loss"]
+    assert loss["goal"] == "min"
+    assert [(p["id"], p["value"]) for p in loss["points"]] == [(first, 0.9), (second, 0.4)]
+    assert loss["steps"] == [
+        {"id": second, "short_id": second[:8], "steps": [[0, 0.8], [1, 0.6], [2, 0.4]]}
+    ]
+    assert "note" not in body["series"]
+
+    only_acc = await api.get("series", metric="acc")
+    assert list(only_acc["series"]) == ["acc"]
+    assert [p["value"] for p in only_acc["series"]["acc"]["points"]] == [0.5, 0.7]
+    assert (await api.get("series", metric="nothing")) == {"series": {}}
