@@ -953,23 +953,7 @@ def _part_ids_by_name(store: Store, cid: str) -> dict[str, list[str]]:
 
 def _payload_ids(store: Store, payload: serializers.Payload) -> list[str]:
     """The part ids a payload would get, without writing (the fast-hash cache first)."""
-    from .store import objects
-
-    ids: list[str] = []
-    for seg in payload.segments:
-        if seg.data is None and seg.fingerprint:
-            hit = store.hash_cache.get(f"f{seg.fingerprint}.{seg.size}")
-            ids.extend(hit or ["?"])
-            continue
-        views = list(seg.chunks(payload_store.CHUNK_SIZE)) or [memoryview(b"")]
-        for view in views:
-            hit = (
-                store.hash_cache.get(payload_store._chunk_key(view))
-                if len(view) > payload_store.SMALL
-                else None
-            )
-            ids.append(hit[0] if hit else objects.blob_sha([view], len(view)))
-    return ids
+    return payload_store.predict_part_ids(store, payload)
 
 
 # -- branches and tags ---------------------------------------------------------------------
