@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import xxhash
 
-from ..errors import CorruptObjectError, PayloadMissingError
+from ..errors import CorruptObjectError, PayloadMissingError, VariableNotFoundError
 from ..serializers.base import Payload, Segment
 from . import objects, trust
 
@@ -37,6 +37,8 @@ CHUNK_SIZE = 16 << 20
 #: Below this, hashing with SHA-1 directly is as cheap as consulting the cache.
 SMALL = 64 << 10
 MANIFEST = "manifest.json"
+#: The folder of a commit's tree that holds the variables (``vars/<name>/manifest.json``).
+VARS = "vars"
 
 
 def tree_entries(manifest_id: str) -> dict[str, str]:
@@ -274,7 +276,7 @@ class StoredPayload:
         for i, sha in enumerate(seg["parts"]):
             yield sha, (min(chunk, size - i * chunk) if size else 0), hashes[i]
 
-    def readinto_segment(self, index: int, buffer: Any, offset: int = 0) -> None:
+    def readinto_segment(self, index: int, buffer: Any, offset: int | None = None) -> None:
         """Fill ``buffer`` with the segment's bytes from ``offset`` on.
 
         Without ``offset`` the buffer must hold the whole segment; with it, any slice of
@@ -285,8 +287,10 @@ class StoredPayload:
         out = memoryview(buffer).cast("B")
         seg = self._segments[index]
         size = int(seg["size"])
-        if offset == 0 and len(out) != size:
-            raise ValueError("buffer size does not match the segment")
+        if offset is None:
+            if len(out) != size:
+                raise ValueError("buffer size does not match the segment")
+            offset = 0
         if offset < 0 or offset + len(out) > size:
             raise ValueError("the range is outside the segment")
         end = offset + len(out)
@@ -367,6 +371,19 @@ class StoredPayload:
 
     def open(self) -> io.RawIOBase:
         return _ConcatStream(self)
+
+
+def open_variable(store: Store, commit: str, name: str) -> StoredPayload:
+    """The stored payload of variable ``name`` in commit ``commit`` (a full id).
+
+    Raises:
+        VariableNotFoundError: the commit holds no such variable.
+    """
+    tree = store.commit_obj(commit).tree.decode()
+    found = store.tree_lookup(tree, f"{VARS}/{name}/{MANIFEST}")
+    if found is None:
+        raise VariableNotFoundError(f"commit {commit[:8]} holds no variable {name!r}")
+    return StoredPayload(store, store.read_json(found[1]), name, commit)
 
 
 class _ConcatStream(io.RawIOBase):
