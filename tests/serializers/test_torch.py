@@ -373,6 +373,7 @@ def test_fingerprint_tail_bytes_count() -> None:
     assert tensor_fingerprint(a) != tensor_fingerprint(torch.zeros(16, dtype=torch.uint8))
 
 
+@pytest.mark.gpu
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 def test_cuda_tensor_stays_on_device() -> None:  # pragma: no cover - GPU only
     t = torch.randn(1 << 20, device="cuda")
