@@ -18,7 +18,11 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import threading
+from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -37,6 +41,10 @@ CHUNK_SIZE = 16 << 20
 #: Below this, hashing with SHA-1 directly is as cheap as consulting the cache.
 SMALL = 64 << 10
 MANIFEST = "manifest.json"
+#: Threads that hash and write (or read and check) the chunks of big streamed segments
+#: (SHA-1, xxh3, Adler-32 and the file I/O release the GIL). Each in flight holds one
+#: CHUNK_SIZE host buffer, so a streamed write holds at most ``WORKERS + 1`` of them.
+WORKERS = max(1, min(8, os.cpu_count() or 1))
 #: The folder of a commit's tree that holds the variables (``vars/<name>/manifest.json``).
 VARS = "vars"
 
@@ -147,19 +155,75 @@ def _write_view(store: Store, view: memoryview) -> tuple[str, str, int]:
     return sha, xxh, written
 
 
+_pool_lock = threading.Lock()
+_pool: ThreadPoolExecutor | None = None
+
+
+def _workers() -> ThreadPoolExecutor:
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(WORKERS, thread_name_prefix="mlvc-chunks")
+        return _pool
+
+
+def _write_chunk(store: Store, buf: memoryview) -> tuple[str, str]:
+    """Hash and write one chunk (run on a worker). Returns (blob id, xxh3)."""
+    sha = objects.write_stored_blob(store.objects_dir, [buf], len(buf), fsync=store.fsync)
+    return sha, xxhash.xxh3_128_hexdigest(buf)
+
+
 def _stream_blobs(store: Store, seg: Segment) -> tuple[list[str], list[str], int]:
-    """Store a segment that only streams its bytes (e.g. from a GPU), chunk by chunk."""
+    """Store a segment that only streams its bytes (e.g. from a GPU), chunk by chunk.
+
+    With more than one worker, each chunk is copied out of the producer's (reused)
+    buffer into one of ``WORKERS + 1`` chunk buffers and hashed and written on a worker
+    while the next one streams in; otherwise it is written straight from the stream.
+    """
     ids: list[str] = []
     hashes: list[str] = []
     written = 0
-    for size, pieces in _streamed_chunks(seg):
-        hasher = xxhash.xxh3_128()
-        sha = objects.write_stored_blob(
-            store.objects_dir, _hashed(pieces, hasher), size, fsync=store.fsync
-        )
+    if WORKERS == 1 or seg.size <= CHUNK_SIZE:
+        for size, pieces in _streamed_chunks(seg):
+            hasher = xxhash.xxh3_128()
+            sha = objects.write_stored_blob(
+                store.objects_dir, _hashed(pieces, hasher), size, fsync=store.fsync
+            )
+            ids.append(sha)
+            hashes.append(hasher.hexdigest())
+            written += size
+        return ids, hashes, written
+    pool = _workers()
+    free: list[bytearray] = []
+    pending: deque[tuple[Future[tuple[str, str]], bytearray]] = deque()
+
+    def collect() -> None:
+        future, buf = pending.popleft()
+        sha, xxh = future.result()
         ids.append(sha)
-        hashes.append(hasher.hexdigest())
-        written += size
+        hashes.append(xxh)
+        free.append(buf)
+
+    try:
+        for size, pieces in _streamed_chunks(seg):
+            if len(pending) > WORKERS:
+                collect()
+            buf = free.pop() if free else bytearray(min(CHUNK_SIZE, seg.size))
+            view = memoryview(buf)[:size]
+            pos = 0
+            for piece in pieces:
+                view[pos : pos + len(piece)] = piece
+                pos += len(piece)
+            pending.append((pool.submit(_write_chunk, store, view), buf))
+            written += size
+        while pending:
+            collect()
+    finally:
+        for future, _ in pending:
+            future.cancel()
+        for future, _ in pending:
+            if not future.cancelled():
+                future.exception()  # wait: the buffer must outlive its worker
     return ids, hashes, written
 
 
@@ -295,11 +359,12 @@ class StoredPayload:
             raise ValueError("the range is outside the segment")
         end = offset + len(out)
         start = 0
+        jobs: list[tuple[str, memoryview, str | None]] = []
         for sha, n, xxh in self._part_sizes(seg):
             lo, hi = max(start, offset), min(start + n, end)
             if lo < hi or (n == 0 and size == 0):
                 if lo == start and hi == start + n:
-                    self._read_part(sha, out[lo - offset : hi - offset], xxh, seg["name"])
+                    jobs.append((sha, out[lo - offset : hi - offset], xxh))
                 else:
                     whole = bytearray(n)
                     self._read_part(sha, memoryview(whole), xxh, seg["name"])
@@ -307,6 +372,17 @@ class StoredPayload:
             start += n
             if start >= end:
                 break
+        if len(jobs) == 1 or WORKERS == 1:
+            for sha, view, xxh in jobs:
+                self._read_part(sha, view, xxh, seg["name"])
+            return
+        futures = [
+            _workers().submit(self._read_part, sha, view, xxh, seg["name"])
+            for sha, view, xxh in jobs
+        ]
+        errors = [e for e in (f.exception() for f in futures) if e is not None]
+        if errors:  # every read has ended: the buffer is no longer being written
+            raise errors[0]
 
     def _read_part(self, sha: str, out: memoryview, xxh: str | None, segment: str) -> None:
         try:

@@ -164,3 +164,29 @@ def test_status_of_unchanged_device_model_is_unchanged() -> None:
     mlvc.commit("two", variables={"model": model, "sd": sd}, notebook="train.ipynb")
     st = mlvc.status(notebook="train.ipynb", variables={"model": model, "sd": sd})
     assert st["variables"] == {"model": "unchanged", "sd": "unchanged"}
+
+
+def test_a_stream_that_fails_midway_raises(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ps, "WORKERS", 2)
+    a = arrays(5 * CHUNK, seed=4)
+
+    def pieces() -> Iterator[memoryview]:
+        yield memoryview(a[: 3 * CHUNK])
+        raise RuntimeError("device lost")
+
+    seg = Segment("s", None, a.nbytes, fingerprint="test:fail", materialize=pieces)
+    with pytest.raises(RuntimeError, match="device lost"):
+        ps.write_payload(store, Payload("npy", [seg], {}, "bin"))
+    assert store.hash_cache.get(ps._fingerprint_key(seg)) is None
+
+
+@pytest.mark.parametrize("workers", [1, 3])
+def test_streamed_writes_match_across_worker_counts(
+    store: Store, monkeypatch: pytest.MonkeyPatch, workers: int
+) -> None:
+    monkeypatch.setattr(ps, "WORKERS", workers)
+    a = arrays(6 * CHUNK + 5, seed=5)
+    wp = ps.write_payload(store, Payload("npy", [streamed(a, None)], {}, "bin"))
+    reader = ps.StoredPayload(store, wp.manifest, "v")
+    assert reader.read_segment(0) == a.tobytes()
+    assert wp.part_ids == ps.predict_part_ids(store, Payload("npy", [Segment("d", a, a.nbytes)]))
