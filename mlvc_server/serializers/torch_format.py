@@ -45,7 +45,7 @@ from typing import Any
 
 from ..errors import SerializationError, TrustError, UnsupportedTypeError
 from .base import Decline, Payload, PayloadReader, Segment, qualified_type_name
-from .torch_fingerprint import tensor_bytes, tensor_fingerprint
+from .torch_fingerprint import tensor_bytes, tensor_fingerprints
 
 _CODES = {
     "float64": "F64",
@@ -234,6 +234,7 @@ class SafetensorsSerializer:
         header: dict[str, Any] = {}
         segments: list[Segment] = []
         tensors_meta: dict[str, Any] = {}
+        on_device: list[tuple[Segment, Any]] = []
         offset = 0
         for name, t in named:
             if not isinstance(t, torch.Tensor) or not _storable_tensor(torch, t):
@@ -262,14 +263,13 @@ class SafetensorsSerializer:
             else:
                 tensors_meta[name]["device"] = str(t.device)
                 segments.append(
-                    Segment(
-                        name,
-                        None,
-                        nbytes,
-                        fingerprint=tensor_fingerprint(t),
-                        materialize=functools.partial(_materialize, t),
-                    )
+                    Segment(name, None, nbytes, materialize=functools.partial(_materialize, t))
                 )
+                on_device.append((segments[-1], t))
+        # one fused pass over every device tensor (see torch_fingerprint)
+        fingerprints = tensor_fingerprints([t for _, t in on_device])
+        for (segment, _), fp in zip(on_device, fingerprints, strict=True):
+            segment.fingerprint = fp
         info: dict[str, Any] = {"kind": kind, **extra}
         if kind == "state_dict":
             info["container"] = qualified_type_name(obj)
@@ -469,6 +469,11 @@ def load_into(
     stats = InPlaceLoad()
     stager = _Stager(torch, slice_bytes)
     filled: dict[str, Any] = {}
+    device_names = [n for n in order if mine[n].device.type not in HOST_DEVICES]
+    current: dict[str, str] = {}
+    if matches is not None and device_names:
+        fps = tensor_fingerprints([mine[n] for n in device_names])
+        current = dict(zip(device_names, fps, strict=True))
     with torch.no_grad():
         for index, name in enumerate(order, start=1):
             t = mine[name].detach()
@@ -478,7 +483,7 @@ def load_into(
             if size == 0:
                 continue
             on_host = t.device.type in HOST_DEVICES
-            if not on_host and matches is not None and matches(index, tensor_fingerprint(t)):
+            if name in current and matches is not None and matches(index, current[name]):
                 stats.skipped += 1
                 continue
             stats.copied += 1

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import os
 import random
 import struct
 from collections import OrderedDict
@@ -16,6 +18,7 @@ from torch import nn
 
 from mlvc_server import serializers
 from mlvc_server.errors import SerializationError, TrustError, UnsupportedTypeError
+from mlvc_server.serializers import torch_fingerprint as torchfp
 from mlvc_server.serializers import torch_format
 from mlvc_server.serializers.torch_fingerprint import tensor_fingerprint
 from mlvc_server.serializers.torch_format import SafetensorsSerializer
@@ -371,6 +374,47 @@ def test_fingerprint_tail_bytes_count() -> None:
     assert tensor_fingerprint(a) != tensor_fingerprint(b)
     # zero padding must not make 9 zero bytes look like 16
     assert tensor_fingerprint(a) != tensor_fingerprint(torch.zeros(16, dtype=torch.uint8))
+
+
+def _fingerprint_cases() -> list[torch.Tensor]:
+    gen = torch.Generator().manual_seed(7)
+    cases = [random_tensor(dt, (n,), seed=n) for dt in DTYPES for n in (1, 8, 1000)]
+    cases += [
+        torch.randn(33, 17, generator=gen).t(),  # not contiguous
+        torch.randn(torchfp._SPAN * 3 + 3, generator=gen).double(),  # several programs
+        torch.ones(0),
+        torch.randint(0, 256, (4099,), dtype=torch.uint8, generator=gen)[3:],  # unaligned
+    ]
+    return cases
+
+
+@pytest.mark.skipif(
+    os.environ.get("TRITON_INTERPRET") != "1" or importlib.util.find_spec("triton") is None,
+    reason="runs the fused kernel in Triton's CPU interpreter (TRITON_INTERPRET=1)",
+)
+def test_fused_fingerprints_equal_tf1_in_the_interpreter() -> None:
+    cases = _fingerprint_cases()
+    assert torchfp.tensor_fingerprints(cases, fused=True) == [
+        torchfp.tensor_fingerprint(t) for t in cases
+    ]
+    assert not torchfp._kernel_failed
+
+
+def test_batched_fingerprints_without_the_kernel() -> None:
+    cases = _fingerprint_cases()
+    assert torchfp.tensor_fingerprints(cases, fused=False) == [
+        torchfp.tensor_fingerprint(t) for t in cases
+    ]
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_fused_fingerprints_on_cuda_equal_tf1() -> None:  # pragma: no cover - GPU only
+    cases = _fingerprint_cases()
+    on_device = [t.cuda() for t in cases]
+    assert torchfp._fused_kernel() is not None, "Triton is missing: the fused path is off"
+    assert torchfp.tensor_fingerprints(on_device) == [torchfp.tensor_fingerprint(t) for t in cases]
+    assert not torchfp._kernel_failed
 
 
 @pytest.mark.gpu
