@@ -167,6 +167,25 @@ def _workers() -> ThreadPoolExecutor:
         return _pool
 
 
+#: Chunk buffers kept between streamed writes (touching fresh memory costs page faults).
+_spare_buffers: list[bytearray] = []
+
+
+def _take_buffer() -> bytearray:
+    with _pool_lock:
+        while _spare_buffers:
+            buf = _spare_buffers.pop()
+            if len(buf) == CHUNK_SIZE:
+                return buf
+    return bytearray(CHUNK_SIZE)
+
+
+def _give_buffers(bufs: list[bytearray]) -> None:
+    with _pool_lock:
+        room = WORKERS + 1 - len(_spare_buffers)
+        _spare_buffers.extend(bufs[: max(0, room)])
+
+
 def _write_chunk(store: Store, buf: memoryview) -> tuple[str, str]:
     """Hash and write one chunk (run on a worker). Returns (blob id, xxh3)."""
     sha = objects.write_stored_blob(store.objects_dir, [buf], len(buf), fsync=store.fsync)
@@ -208,7 +227,7 @@ def _stream_blobs(store: Store, seg: Segment) -> tuple[list[str], list[str], int
         for size, pieces in _streamed_chunks(seg):
             if len(pending) > WORKERS:
                 collect()
-            buf = free.pop() if free else bytearray(min(CHUNK_SIZE, seg.size))
+            buf = free.pop() if free else _take_buffer()
             view = memoryview(buf)[:size]
             pos = 0
             for piece in pieces:
@@ -224,6 +243,7 @@ def _stream_blobs(store: Store, seg: Segment) -> tuple[list[str], list[str], int
         for future, _ in pending:
             if not future.cancelled():
                 future.exception()  # wait: the buffer must outlive its worker
+        _give_buffers(free + [buf for _, buf in pending])
     return ids, hashes, written
 
 
