@@ -155,55 +155,10 @@ def _fused_kernel() -> Any:
     if _kernel is not None or _kernel_failed:
         return _kernel
     try:
-        import triton
-        import triton.language as tl
+        from ._tf1_triton import tf1_partials
     except Exception:  # any import failure means: no fused path
         _kernel_failed = True
         return None
-
-    @triton.jit  # type: ignore[untyped-decorator]
-    def tf1_partials(  # type: ignore[no-untyped-def]
-        table,
-        out,
-        BLOCK: tl.constexpr,
-        ITERS: tl.constexpr,
-        k0: tl.constexpr,
-        c0: tl.constexpr,
-        a0: tl.constexpr,
-        b0: tl.constexpr,
-        k1: tl.constexpr,
-        c1: tl.constexpr,
-        a1: tl.constexpr,
-        b1: tl.constexpr,
-    ):
-        # one program: ITERS vectors of BLOCK words of one tensor, from word `first` on
-        pid = tl.program_id(0).to(tl.int64)
-        addr = tl.load(table + pid * 3)
-        first = tl.load(table + pid * 3 + 1)
-        nwords = tl.load(table + pid * 3 + 2)
-        words = addr.to(tl.pointer_type(tl.int64))
-        acc0 = tl.zeros([BLOCK], dtype=tl.uint64)
-        acc1 = tl.zeros([BLOCK], dtype=tl.uint64)
-        for it in tl.static_range(ITERS):
-            offs = first + it * BLOCK + tl.arange(0, BLOCK).to(tl.int64)
-            mask = offs < nwords
-            w = tl.load(words + offs, mask=mask, other=0).to(tl.uint64, bitcast=True)
-            i = offs.to(tl.uint64, bitcast=True)
-            x = (i * k0 + c0) ^ w
-            x = x * a0
-            x = x ^ (x >> 31)
-            x = x * b0
-            x = x ^ (x >> 29)
-            acc0 += tl.where(mask, x, tl.zeros_like(x))
-            y = (i * k1 + c1) ^ w
-            y = y * a1
-            y = y ^ (y >> 31)
-            y = y * b1
-            y = y ^ (y >> 29)
-            acc1 += tl.where(mask, y, tl.zeros_like(y))
-        tl.store(out + pid * 2, tl.sum(acc0, axis=0).to(tl.int64, bitcast=True))
-        tl.store(out + pid * 2 + 1, tl.sum(acc1, axis=0).to(tl.int64, bitcast=True))
-
     _kernel = tf1_partials
     return _kernel
 
