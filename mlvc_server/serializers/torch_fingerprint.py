@@ -146,6 +146,8 @@ _ITERS = 16
 _SPAN = _BLOCK * _ITERS
 _kernel: Any = None
 _kernel_failed = False
+#: Devices on which the fused kernel was checked against the torch-ops path.
+_verified: set[str] = set()
 
 
 def _fused_kernel() -> Any:
@@ -207,6 +209,9 @@ def tensor_fingerprints(tensors: list[Any], *, fused: bool | None = None) -> lis
             out[index] = tensor_fingerprint(t)
     for device, items in by_device.items():
         try:
+            if str(device) not in _verified:
+                _self_check(kernel, device)
+                _verified.add(str(device))
             done = _fused_group(kernel, device, items)
         except Exception as exc:  # a kernel that fails to build or run
             _kernel_failed = True
@@ -220,6 +225,26 @@ def tensor_fingerprints(tensors: list[Any], *, fused: bool | None = None) -> lis
         for index, fp in done:
             out[index] = fp
     return [fp for fp in out if fp is not None]
+
+
+def _self_check(kernel: Any, device: Any) -> None:
+    """Compare the fused kernel with the torch-ops path once per device, on random words
+    that span several programs, a ragged last vector and a one-word tensor, so that a
+    compiler that builds the kernel differently can never give wrong fingerprints.
+
+    Raises:
+        RuntimeError: they disagree (the caller falls back to the torch-ops path).
+    """
+    import torch
+
+    gen = torch.Generator(device=device).manual_seed(20)
+    probes = [
+        torch.randint(-(2**62), 2**62, (2 * _SPAN + 77,), generator=gen, device=device),
+        torch.randint(0, 256, (8,), dtype=torch.uint8, generator=gen, device=device),
+    ]
+    fused = _fused_group(kernel, device, [(i, t, tensor_bytes(t)) for i, t in enumerate(probes)])
+    if [fp for _, fp in fused] != [tensor_fingerprint(t) for t in probes]:
+        raise RuntimeError("its results differ from the reference on this device")
 
 
 def _fused_group(

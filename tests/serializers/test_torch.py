@@ -407,6 +407,29 @@ def test_batched_fingerprints_without_the_kernel() -> None:
     ]
 
 
+def test_a_kernel_that_disagrees_is_never_used(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The once-per-device self-check catches a kernel built wrong: fall back, warn."""
+    monkeypatch.setattr(torchfp, "_kernel", object())
+    monkeypatch.setattr(torchfp, "_kernel_failed", False)
+    monkeypatch.setattr(torchfp, "_verified", set())
+    calls: list[int] = []
+
+    def wrong(kernel: Any, device: Any, items: list[Any]) -> list[tuple[int, str]]:
+        calls.append(len(items))
+        return [(index, "tf1:bogus") for index, _, _ in items]
+
+    monkeypatch.setattr(torchfp, "_fused_group", wrong)
+    cases = _fingerprint_cases()
+    with pytest.warns(RuntimeWarning, match="differ from the reference"):
+        got = torchfp.tensor_fingerprints(cases, fused=True)
+    assert got == [torchfp.tensor_fingerprint(t) for t in cases]
+    assert torchfp._kernel_failed and calls == [2]  # the self-check only
+    assert torchfp.tensor_fingerprints(cases[:3], fused=True) == [
+        torchfp.tensor_fingerprint(t) for t in cases[:3]
+    ]
+    assert calls == [2]
+
+
 @pytest.mark.gpu
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 def test_fused_fingerprints_on_cuda_equal_tf1() -> None:  # pragma: no cover - GPU only
