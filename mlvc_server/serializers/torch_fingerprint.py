@@ -154,7 +154,9 @@ def _fused_kernel() -> Any:
     """The Triton kernel computing tf1's lane sums of many tensors in one launch, or
     None where Triton is not installed (it comes with CUDA builds of torch on Linux)."""
     global _kernel, _kernel_failed
-    if _kernel is not None or _kernel_failed:
+    if _kernel_failed:
+        return None
+    if _kernel is not None:
         return _kernel
     try:
         from ._tf1_triton import tf1_partials
@@ -208,19 +210,22 @@ def tensor_fingerprints(tensors: list[Any], *, fused: bool | None = None) -> lis
         else:
             out[index] = tensor_fingerprint(t)
     for device, items in by_device.items():
-        try:
-            if str(device) not in _verified:
-                _self_check(kernel, device)
-                _verified.add(str(device))
-            done = _fused_group(kernel, device, items)
-        except Exception as exc:  # a kernel that fails to build or run
-            _kernel_failed = True
-            warnings.warn(
-                f"the fused fingerprint kernel failed ({type(exc).__name__}: {exc}); "
-                "using the slower torch-ops path",
-                RuntimeWarning,
-                stacklevel=2,
-            )
+        done: list[tuple[int, str]] | None = None
+        if not _kernel_failed:
+            try:
+                if str(device) not in _verified:
+                    _self_check(kernel, device)
+                    _verified.add(str(device))
+                done = _fused_group(kernel, device, items)
+            except Exception as exc:  # a kernel that fails to build or run
+                _kernel_failed = True
+                warnings.warn(
+                    f"the fused fingerprint kernel failed ({type(exc).__name__}: {exc}); "
+                    "using the slower torch-ops path",
+                    RuntimeWarning,
+                    stacklevel=2,
+                )
+        if done is None:
             done = [(index, tensor_fingerprint(t)) for index, t, _ in items]
         for index, fp in done:
             out[index] = fp
