@@ -9,6 +9,7 @@ Checks what the foundation promises for device tensors and prints the figures:
 - restore gives the exact bytes back.
 
     python benchmarks/gpu_check.py [--mib 1024] [--tensors 64]
+    python benchmarks/gpu_check.py --standin   # CPU tensors down the device path (no CUDA)
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import torch
 
@@ -29,27 +31,55 @@ from mlvc_server.serializers import torch_format
 from mlvc_server.serializers.torch_fingerprint import tensor_fingerprint
 
 
+class _NoCuda:
+    """torch.cuda's memory calls, answering zero (the CPU stand-in)."""
+
+    def synchronize(self) -> None:
+        pass
+
+    def memory_allocated(self) -> int:
+        return 0
+
+    def max_memory_allocated(self) -> int:
+        return 0
+
+    def reset_peak_memory_stats(self) -> None:
+        pass
+
+    def get_device_name(self) -> str:
+        return "CPU stand-in"
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--mib", type=int, default=1024)
     ap.add_argument("--tensors", type=int, default=64)
+    ap.add_argument("--standin", action="store_true", help="CPU stand-in (debugging only)")
     args = ap.parse_args()
-    if not torch.cuda.is_available():
-        print("no CUDA device: nothing to check")
+    if args.standin:
+        torch_format.HOST_DEVICES = ()
+        dev = torch.device("cpu")
+        args.mib = min(args.mib, 64)
+        cuda: Any = _NoCuda()
+    elif not torch.cuda.is_available():
+        print("no CUDA device: nothing to check (--standin runs the CPU stand-in)")
         return 2
-    dev = torch.device("cuda")
+    else:
+        dev = torch.device("cuda")
+        cuda = torch.cuda
     n = args.tensors
     per = args.mib * (1 << 20) // n // 4
     sd = {f"layer{i:02d}.weight": torch.randn(per, device=dev) for i in range(n)}
     ptrs = {k: t.data_ptr() for k, t in sd.items()}
-    big = torch.randn(1 << 28, device=dev)  # 1 GiB
-    torch.cuda.synchronize()
+    big = torch.randn((1 << 28) if dev.type == "cuda" else (1 << 24), device=dev)
+    cuda.synchronize()
     tensor_fingerprint(big)
-    torch.cuda.synchronize()
+    cuda.synchronize()
     t = time.perf_counter()
     tensor_fingerprint(big)
-    torch.cuda.synchronize()
+    cuda.synchronize()
     fp_time = time.perf_counter() - t
+    big_bytes = big.numel() * 4
     del big
     copies = {"n": 0, "bytes": 0}
     real = torch_format._materialize
@@ -64,19 +94,19 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         mlvc.init(tmp)
         mlvc.commit("warm", variables={"w": {"x": torch.ones(10, device=dev)}}, repo=tmp)
-        torch.cuda.synchronize()
-        dev_before = torch.cuda.memory_allocated()
-        torch.cuda.reset_peak_memory_stats()
+        cuda.synchronize()
+        dev_before = cuda.memory_allocated()
+        cuda.reset_peak_memory_stats()
         with PeakRSS() as mem1:
             t = time.perf_counter()
             c1 = mlvc.commit("v1", variables={"model": sd}, repo=tmp, sources=False)
             first = time.perf_counter() - t
-        dev_peak1 = torch.cuda.max_memory_allocated() - dev_before
+        dev_peak1 = cuda.max_memory_allocated() - dev_before
         first_copies = dict(copies)
         copies.update(n=0, bytes=0)
         keys = list(sd)
         changed = keys[: max(1, n // 10)]
-        originals = {k: sd[k].cpu() for k in changed}
+        originals = {k: sd[k].detach().cpu().clone() for k in changed}
         with torch.no_grad():
             for k in changed:
                 sd[k].mul_(1.01)
@@ -85,9 +115,10 @@ def main() -> int:
             mlvc.commit("v2", variables={"model": sd}, repo=tmp, sources=False)
             second = time.perf_counter() - t
         restored = mlvc.load(c1, "model", repo=tmp)
-    same_place = all(sd[k].device.type == "cuda" and sd[k].data_ptr() == ptrs[k] for k in sd)
-    print(f"device: {torch.cuda.get_device_name()}; model {args.mib} MiB in {n} tensors")
-    print(f"fingerprint of 1 GiB on the device: {fp_time * 1000:.1f} ms")
+    same_place = all(sd[k].device.type == dev.type and sd[k].data_ptr() == ptrs[k] for k in sd)
+    print(f"device: {cuda.get_device_name()}; model {args.mib} MiB in {n} tensors")
+    gib = big_bytes / 2**30
+    print(f"fingerprint on the device: {fp_time * 1000 / gib:.1f} ms/GiB")
     print(
         f"first commit {first:.3f} s, tensors copied {first_copies['n']}, "
         f"host RSS +{mem1.extra / 2**20:.0f} MiB, device peak +{dev_peak1 / 2**20:.0f} MiB"

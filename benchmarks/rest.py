@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent / "tests" / "rest"))
+sys.path.insert(0, str(HERE.parent / "tests" / "server"))
 from live import LiveServer, run_cell  # noqa: E402
 
 BUDGET = 0.200

@@ -430,7 +430,11 @@ class KernelSession:
         wanted = list(names) if names else list(stored)
         with lineage.paused(), output.progress(f"Restoring {len(wanted)} variables"):
             loaded = service.load_many(
-                service.workspace().store(root), rec["id"], wanted, trusted=trust
+                service.workspace().store(root),
+                rec["id"],
+                wanted,
+                trusted=trust,
+                live=self.shell.user_ns,
             )
         self.shell.user_ns.update(loaded.values)
         return Restored(rec, list(loaded.values), loaded.failed, safety_id)

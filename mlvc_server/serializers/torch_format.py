@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import base64
 import functools
+import inspect
 import io
 import json
 import pickle
@@ -39,11 +40,12 @@ import struct
 import sys
 from collections import OrderedDict
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from ..errors import SerializationError, TrustError, UnsupportedTypeError
 from .base import Decline, Payload, PayloadReader, Segment, qualified_type_name
-from .torch_fingerprint import tensor_bytes, tensor_fingerprint
+from .torch_fingerprint import tensor_bytes, tensor_fingerprints
 
 _CODES = {
     "float64": "F64",
@@ -126,6 +128,15 @@ def _materialize(t: Any, slice_bytes: int | None = None) -> Iterator[memoryview]
         size = min(slice_bytes, n - start)
         staging[:size].copy_(flat[start : start + size])
         yield memoryview(host[:size])
+
+
+def _read_header(reader: PayloadReader) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The safetensors header (tensor name -> entry) and its ``__metadata__``."""
+    head = reader.read_segment(0)
+    (length,) = struct.unpack("<Q", head[:8])
+    header: dict[str, Any] = json.loads(head[8 : 8 + length])
+    metadata: dict[str, Any] = header.pop("__metadata__", None) or {}
+    return header, metadata
 
 
 def _collect(obj: Any) -> tuple[str, list[tuple[str, Any]], dict[str, Any]]:
@@ -223,6 +234,7 @@ class SafetensorsSerializer:
         header: dict[str, Any] = {}
         segments: list[Segment] = []
         tensors_meta: dict[str, Any] = {}
+        on_device: list[tuple[Segment, Any]] = []
         offset = 0
         for name, t in named:
             if not isinstance(t, torch.Tensor) or not _storable_tensor(torch, t):
@@ -251,14 +263,13 @@ class SafetensorsSerializer:
             else:
                 tensors_meta[name]["device"] = str(t.device)
                 segments.append(
-                    Segment(
-                        name,
-                        None,
-                        nbytes,
-                        fingerprint=tensor_fingerprint(t),
-                        materialize=functools.partial(_materialize, t),
-                    )
+                    Segment(name, None, nbytes, materialize=functools.partial(_materialize, t))
                 )
+                on_device.append((segments[-1], t))
+        # one fused pass over every device tensor (see torch_fingerprint)
+        fingerprints = tensor_fingerprints([t for _, t in on_device])
+        for (segment, _), fp in zip(on_device, fingerprints, strict=True):
+            segment.fingerprint = fp
         info: dict[str, Any] = {"kind": kind, **extra}
         if kind == "state_dict":
             info["container"] = qualified_type_name(obj)
@@ -307,10 +318,7 @@ class SafetensorsSerializer:
                 ``meta["state_dict_only"]`` is not set.
         """
         torch = _torch()
-        head = reader.read_segment(0)
-        (length,) = struct.unpack("<Q", head[:8])
-        header = json.loads(head[8 : 8 + length])
-        metadata = header.pop("__metadata__", None) or {}
+        header, metadata = _read_header(reader)
         info = json.loads(metadata.get("mlvc", "{}"))
         aliases = json.loads(metadata.get("mlvc.aliases", "{}"))
         raw_dtypes = json.loads(metadata.get("mlvc.dtypes", "{}"))
@@ -354,3 +362,198 @@ class SafetensorsSerializer:
         names = info.get("names") or list(tensors)
         container = dict if info.get("container") == "builtins.dict" else OrderedDict
         return container((n, tensors[n]) for n in names)
+
+
+# ------------------------------------------------------------------ restore in place
+
+
+@dataclass
+class InPlaceLoad:
+    """What :func:`load_into` did."""
+
+    #: Stored tensors (tied names counted once).
+    tensors: int = 0
+    #: Tensors whose bytes were read and copied into the target.
+    copied: int = 0
+    #: Tensors left alone: their on-device fingerprint says they hold the stored bytes.
+    skipped: int = 0
+    #: Bytes read from the store and copied into the target.
+    bytes: int = 0
+
+
+def in_place_mismatch(target: Any, meta: dict[str, Any]) -> str | None:
+    """Why the stored tensors described by ``meta`` cannot be copied into ``target``'s
+    own tensors (None when they can: the same names, shapes and dtypes).
+
+    Args:
+        target: a tensor, a state_dict of tensors or an ``nn.Module`` (the live value).
+        meta: the ``meta`` of a ``safetensors`` payload.
+    """
+    torch = sys.modules.get("torch")
+    if torch is None or not SafetensorsSerializer().accepts(target):
+        return f"{qualified_type_name(target)} holds no torch tensors to restore into"
+    kind = meta.get("kind", "state_dict")
+    _, named, _ = _collect(target)
+    mine = dict(named)
+    stored: dict[str, Any] = dict(meta.get("tensors", {}))
+    aliases: dict[str, str] = dict(meta.get("aliases", {}))
+    want = set(stored) | set(aliases)
+    if kind == "tensor" and not isinstance(target, torch.Tensor):
+        return "the stored value is a tensor, the live one is not"
+    if kind != "tensor" and isinstance(target, torch.Tensor):
+        return f"the stored value is a {kind}, the live one a tensor"
+    if set(mine) != want:
+        extra, missing = sorted(set(mine) - want), sorted(want - set(mine))
+        return f"the tensors differ (only live: {extra[:5]}, only stored: {missing[:5]})"
+    for name in want:
+        info = stored[aliases.get(name, name)]
+        t = mine[name]
+        if not isinstance(t, torch.Tensor) or not _storable_tensor(torch, t):
+            return f"{name!r} is not a plain strided tensor"
+        if list(t.shape) != info["shape"] or _dtype_name(t.dtype) != info["dtype"]:
+            return (
+                f"{name!r} is {_dtype_name(t.dtype)}{list(t.shape)} live, "
+                f"{info['dtype']}{info['shape']} stored"
+            )
+    return None
+
+
+def load_into(
+    target: Any,
+    meta: dict[str, Any],
+    reader: PayloadReader,
+    *,
+    slice_bytes: int | None = None,
+) -> InPlaceLoad:
+    """Copy a stored tensor, state_dict or module's tensors into ``target``'s own
+    tensors, where they live (a GPU included): the target keeps its memory (every
+    tensor its device and ``data_ptr``), no second copy of the model is made on the
+    device, and the host holds at most two staging slices.
+
+    A device tensor whose on-device fingerprint shows it already holds the stored bytes
+    (the reader's ``segment_matches``, answered by the store's fast-hash cache) is not
+    touched. Device tensors are filled through two reused (pinned, on CUDA) host
+    buffers of ``slice_bytes``: the next slice is read from the store while the previous
+    one is copied to the device. Host tensors are read into directly. No pickle is
+    executed (a module's structure is the live one), so this needs no trust.
+
+    Args:
+        target: the live value (see :func:`in_place_mismatch`).
+        meta: the payload's meta.
+        reader: the stored payload.
+        slice_bytes: staging slice size (default :data:`SLICE_BYTES`).
+
+    Raises:
+        SerializationError: ``target`` does not have the stored tensors' names, shapes
+            and dtypes (nothing was changed), or the stored header disagrees with them.
+    """
+    torch = _torch()
+    why = in_place_mismatch(target, meta)
+    if why is not None:
+        raise SerializationError(f"cannot restore in place: {why}")
+    header, metadata = _read_header(reader)
+    aliases: dict[str, str] = json.loads(metadata.get("mlvc.aliases", "{}"))
+    raw_dtypes: dict[str, str] = json.loads(metadata.get("mlvc.dtypes", "{}"))
+    mine = dict(_collect(target)[1])
+    order = sorted(header, key=lambda n: header[n]["data_offsets"][0])
+    for name in order:
+        start, end = header[name]["data_offsets"]
+        t = mine.get(name)
+        nbytes = 0 if t is None else t.numel() * t.element_size()
+        dtype = raw_dtypes.get(name) or _FROM_CODE.get(header[name]["dtype"])
+        if t is None or end - start != nbytes or dtype != _dtype_name(t.dtype):
+            raise SerializationError(f"tensor {name!r}: the stored header does not match it")
+    slice_bytes = slice_bytes or SLICE_BYTES
+    ranged = "offset" in inspect.signature(reader.readinto_segment).parameters
+    matches = getattr(reader, "segment_matches", None)
+    stats = InPlaceLoad()
+    stager = _Stager(torch, slice_bytes)
+    filled: dict[str, Any] = {}
+    device_names = [n for n in order if mine[n].device.type not in HOST_DEVICES]
+    current: dict[str, str] = {}
+    if matches is not None and device_names:
+        fps = tensor_fingerprints([mine[n] for n in device_names])
+        current = dict(zip(device_names, fps, strict=True))
+    with torch.no_grad():
+        for index, name in enumerate(order, start=1):
+            t = mine[name].detach()
+            stats.tensors += 1
+            filled[name] = t
+            size = reader.segment_size(index)
+            if size == 0:
+                continue
+            on_host = t.device.type in HOST_DEVICES
+            if name in current and matches is not None and matches(index, current[name]):
+                stats.skipped += 1
+                continue
+            stats.copied += 1
+            stats.bytes += size
+            dest = (
+                t
+                if t.is_contiguous()
+                else torch.empty_like(t, memory_format=torch.contiguous_format)
+            )
+            flat = dest.reshape(-1).view(torch.uint8)
+            if on_host:
+                reader.readinto_segment(index, memoryview(flat.numpy()))
+            elif size <= slice_bytes or ranged:
+                stager.copy(reader, index, flat)
+            else:  # a reader that reads whole segments only: one host copy
+                host = torch.empty(size, dtype=torch.uint8)
+                reader.readinto_segment(index, memoryview(host.numpy()))
+                flat.copy_(host)
+            if dest is not t:
+                t.copy_(dest)
+        stager.finish()
+        for alias, stored_name in aliases.items():
+            live = mine[alias].detach()
+            if _alias_key(live) != _alias_key(filled[stored_name]):
+                live.copy_(filled[stored_name])
+    return stats
+
+
+class _Stager:
+    """Host-to-device copies through two reused staging buffers (pinned on CUDA): slice
+    ``k + 1`` is read from the store while slice ``k`` is copied to the device."""
+
+    def __init__(self, torch: Any, slice_bytes: int) -> None:
+        self._torch = torch
+        self._slice = slice_bytes
+        self._buffers: list[Any] = []
+        self._events: list[Any] = [None, None]
+        self._turn = 0
+
+    def _buffer(self, k: int, pin: bool) -> Any:
+        while len(self._buffers) <= k:
+            self._buffers.append(
+                self._torch.empty(self._slice, dtype=self._torch.uint8, pin_memory=pin)
+            )
+        return self._buffers[k]
+
+    def copy(self, reader: PayloadReader, index: int, flat: Any) -> None:
+        n = int(flat.numel())
+        cuda = flat.device.type == "cuda"
+        whole = n <= self._slice
+        for start in range(0, n, self._slice):
+            size = min(self._slice, n - start)
+            k = self._turn
+            self._turn ^= 1
+            if self._events[k] is not None:
+                self._events[k].synchronize()  # the copy out of this buffer is done
+            staging = self._buffer(k, cuda)[:size]
+            view = memoryview(staging.numpy())
+            if whole:
+                reader.readinto_segment(index, view)
+            else:
+                reader.readinto_segment(index, view, start)  # type: ignore[call-arg]
+            flat[start : start + size].copy_(staging, non_blocking=cuda)
+            if cuda:
+                event = self._torch.cuda.Event()
+                event.record(self._torch.cuda.current_stream(flat.device))
+                self._events[k] = event
+
+    def finish(self) -> None:
+        for event in self._events:
+            if event is not None:
+                event.synchronize()
+        self._events = [None, None]

@@ -7,7 +7,8 @@ this user signed it (:mod:`mlvc_server.store.trust`).
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+import sys
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -102,16 +103,50 @@ class Loaded:
     failed: dict[str, MlvcError] = field(default_factory=dict)
 
 
-def load_many(store: Store, cid: str, names: Iterable[str] | None, trusted: bool) -> Loaded:
+def load_in_place(store: Store, cid: str, name: str, live: Any) -> bool:
+    """Copy variable ``name`` of ``cid`` into the live value's own memory when it is a
+    torch tensor, state_dict or module with the same tensors (same names, shapes and
+    dtypes): the model keeps its device and every ``data_ptr``, and no second copy of
+    it is made on the device. No pickle runs, so no trust is needed.
+
+    Returns:
+        True when done in place; False when the live value cannot take it (then load it
+        as usual).
+    """
+    manifest = read_manifest(store, cid, name)
+    if manifest.get("format") != "safetensors" or "torch" not in sys.modules:
+        return False
+    from ..serializers import torch_format
+
+    if torch_format.in_place_mismatch(live, manifest["meta"]) is not None:
+        return False
+    reader = payload_store.StoredPayload(store, manifest, name, cid)
+    torch_format.load_into(live, manifest["meta"], reader)
+    return True
+
+
+def load_many(
+    store: Store,
+    cid: str,
+    names: Iterable[str] | None,
+    trusted: bool,
+    live: Mapping[str, Any] | None = None,
+) -> Loaded:
     """Every variable it can of ``names`` (None: all the commit holds), naming the rest.
 
     One variable that cannot be loaded (missing library, damaged bytes, no trust)
-    never stops the others.
+    never stops the others. With ``live`` (the values the variables have now, e.g. the
+    kernel's namespace), a torch model whose tensors match is restored into its own
+    memory (:func:`load_in_place`) and comes back as the same object.
     """
     wanted = list(variable_trees(store, cid)) if names is None else list(names)
     out = Loaded(cid)
     for n in wanted:
         try:
+            current = live.get(n) if live is not None else None
+            if current is not None and load_in_place(store, cid, n, current):
+                out.values[n] = current
+                continue
             out.values[n] = load_variable(store, cid, n, trusted)
         except MlvcError as e:
             out.failed[n] = e

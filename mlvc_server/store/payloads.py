@@ -18,13 +18,17 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import threading
+from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import xxhash
 
-from ..errors import CorruptObjectError, PayloadMissingError
+from ..errors import CorruptObjectError, PayloadMissingError, VariableNotFoundError
 from ..serializers.base import Payload, Segment
 from . import objects, trust
 
@@ -37,6 +41,12 @@ CHUNK_SIZE = 16 << 20
 #: Below this, hashing with SHA-1 directly is as cheap as consulting the cache.
 SMALL = 64 << 10
 MANIFEST = "manifest.json"
+#: Threads that hash and write (or read and check) the chunks of big streamed segments
+#: (SHA-1, xxh3, Adler-32 and the file I/O release the GIL). Each in flight holds one
+#: CHUNK_SIZE host buffer, so a streamed write holds at most ``WORKERS + 1`` of them.
+WORKERS = max(1, min(8, os.cpu_count() or 1))
+#: The folder of a commit's tree that holds the variables (``vars/<name>/manifest.json``).
+VARS = "vars"
 
 
 def tree_entries(manifest_id: str) -> dict[str, str]:
@@ -61,7 +71,70 @@ class WrittenPayload:
 
 
 def _chunk_key(view: memoryview) -> str:
-    return f"x{xxhash.xxh3_128_hexdigest(view)}.{len(view)}"
+    """The fast-hash cache key of a chunk held in memory ("" when it is too small to
+    bother: SHA-1 is as cheap as the cache)."""
+    return f"x{xxhash.xxh3_128_hexdigest(view)}.{len(view)}" if len(view) > SMALL else ""
+
+
+def _fingerprint_key(seg: Segment) -> str:
+    """The cache key of a segment with a device fingerprint (its parts and their xxh3s)."""
+    return f"f{seg.fingerprint}.{seg.size}"
+
+
+def _data_views(seg: Segment) -> Iterator[memoryview]:
+    """The chunks of a segment held in memory; an empty segment is one empty chunk."""
+    empty = True
+    for view in seg.chunks(CHUNK_SIZE):
+        empty = False
+        yield view
+    if empty:
+        yield memoryview(b"")
+
+
+def _cached_view_id(store: Store, key: str) -> str | None:
+    """The blob id the cache records for an in-memory chunk's key, if any."""
+    hit = store.hash_cache.get(key) if key else None
+    return hit[0] if hit and len(hit) == 1 else None
+
+
+def _cached_fingerprint(store: Store, seg: Segment) -> tuple[list[str], list[str]] | None:
+    """(part ids, their xxh3s) the cache records for a fingerprinted segment, if any."""
+    hit = store.hash_cache.get(_fingerprint_key(seg))
+    if not hit or len(hit) % 2:
+        return None
+    k = len(hit) // 2
+    return list(hit[:k]), list(hit[k:])
+
+
+def _streamed_chunks(seg: Segment) -> Iterator[tuple[int, Iterator[memoryview]]]:
+    """A segment that only streams its bytes (e.g. from a GPU) regrouped into chunks of
+    CHUNK_SIZE: ``(size, pieces)`` per chunk. Consume each ``pieces`` before the next
+    item (the producer reuses its buffer). An empty segment has no chunks."""
+    source = seg.chunks(CHUNK_SIZE)
+    pending: memoryview | None = None
+    remaining = seg.size
+
+    def pieces(size: int) -> Iterator[memoryview]:
+        nonlocal pending
+        need = size
+        while need > 0:
+            if pending is None:
+                pending = next(source)
+            take = pending[:need]
+            pending = pending[need:] if len(pending) > need else None
+            need -= len(take)
+            yield take
+
+    while remaining > 0:
+        size = min(CHUNK_SIZE, remaining)
+        yield size, pieces(size)
+        remaining -= size
+
+
+def _hashed(pieces: Iterator[memoryview], hasher: Any) -> Iterator[memoryview]:
+    for piece in pieces:
+        hasher.update(piece)
+        yield piece
 
 
 def _write_view(store: Store, view: memoryview) -> tuple[str, str, int]:
@@ -69,10 +142,9 @@ def _write_view(store: Store, view: memoryview) -> tuple[str, str, int]:
     n = len(view)
     xxh = xxhash.xxh3_128_hexdigest(view)
     key = f"x{xxh}.{n}" if n > SMALL else ""
-    if key:
-        hit = store.hash_cache.get(key)
-        if hit and len(hit) == 1 and _exists(store, hit[0]):
-            return hit[0], xxh, 0
+    hit = _cached_view_id(store, key)
+    if hit and _exists(store, hit):
+        return hit, xxh, 0
     sha = objects.blob_sha([view], n)
     written = 0
     if not _exists(store, sha):
@@ -83,36 +155,95 @@ def _write_view(store: Store, view: memoryview) -> tuple[str, str, int]:
     return sha, xxh, written
 
 
+_pool_lock = threading.Lock()
+_pool: ThreadPoolExecutor | None = None
+
+
+def _workers() -> ThreadPoolExecutor:
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(WORKERS, thread_name_prefix="mlvc-chunks")
+        return _pool
+
+
+#: Chunk buffers kept between streamed writes (touching fresh memory costs page faults).
+_spare_buffers: list[bytearray] = []
+
+
+def _take_buffer() -> bytearray:
+    with _pool_lock:
+        while _spare_buffers:
+            buf = _spare_buffers.pop()
+            if len(buf) == CHUNK_SIZE:
+                return buf
+    return bytearray(CHUNK_SIZE)
+
+
+def _give_buffers(bufs: list[bytearray]) -> None:
+    with _pool_lock:
+        room = WORKERS + 1 - len(_spare_buffers)
+        _spare_buffers.extend(bufs[: max(0, room)])
+
+
+def _write_chunk(store: Store, buf: memoryview) -> tuple[str, str]:
+    """Hash and write one chunk (run on a worker). Returns (blob id, xxh3)."""
+    sha = objects.write_stored_blob(store.objects_dir, [buf], len(buf), fsync=store.fsync)
+    return sha, xxhash.xxh3_128_hexdigest(buf)
+
+
 def _stream_blobs(store: Store, seg: Segment) -> tuple[list[str], list[str], int]:
-    """Store a segment that only streams its bytes (e.g. from a GPU), chunk by chunk."""
+    """Store a segment that only streams its bytes (e.g. from a GPU), chunk by chunk.
+
+    With more than one worker, each chunk is copied out of the producer's (reused)
+    buffer into one of ``WORKERS + 1`` chunk buffers and hashed and written on a worker
+    while the next one streams in; otherwise it is written straight from the stream.
+    """
     ids: list[str] = []
     hashes: list[str] = []
-    source = seg.chunks(CHUNK_SIZE)
-    pending: memoryview | None = None
-    remaining = seg.size
     written = 0
-    while remaining > 0:
-        size = min(CHUNK_SIZE, remaining)
+    if WORKERS == 1 or seg.size <= CHUNK_SIZE:
+        for size, pieces in _streamed_chunks(seg):
+            hasher = xxhash.xxh3_128()
+            sha = objects.write_stored_blob(
+                store.objects_dir, _hashed(pieces, hasher), size, fsync=store.fsync
+            )
+            ids.append(sha)
+            hashes.append(hasher.hexdigest())
+            written += size
+        return ids, hashes, written
+    pool = _workers()
+    free: list[bytearray] = []
+    pending: deque[tuple[Future[tuple[str, str]], bytearray]] = deque()
 
-        hasher = xxhash.xxh3_128()
-
-        def pieces(size: int = size, hasher: Any = hasher) -> Iterator[memoryview]:
-            nonlocal pending
-            need = size
-            while need > 0:
-                if pending is None:
-                    pending = next(source)
-                take = pending[:need]
-                pending = pending[need:] if len(pending) > need else None
-                need -= len(take)
-                hasher.update(take)
-                yield take
-
-        sha = objects.write_stored_blob(store.objects_dir, pieces(), size, fsync=store.fsync)
+    def collect() -> None:
+        future, buf = pending.popleft()
+        sha, xxh = future.result()
         ids.append(sha)
-        hashes.append(hasher.hexdigest())
-        written += size
-        remaining -= size
+        hashes.append(xxh)
+        free.append(buf)
+
+    try:
+        for size, pieces in _streamed_chunks(seg):
+            if len(pending) > WORKERS:
+                collect()
+            buf = free.pop() if free else _take_buffer()
+            view = memoryview(buf)[:size]
+            pos = 0
+            for piece in pieces:
+                view[pos : pos + len(piece)] = piece
+                pos += len(piece)
+            pending.append((pool.submit(_write_chunk, store, view), buf))
+            written += size
+        while pending:
+            collect()
+    finally:
+        for future, _ in pending:
+            future.cancel()
+        for future, _ in pending:
+            if not future.cancelled():
+                future.exception()  # wait: the buffer must outlive its worker
+        _give_buffers(free + [buf for _, buf in pending])
     return ids, hashes, written
 
 
@@ -126,29 +257,23 @@ def write_payload(store: Store, payload: Payload) -> WrittenPayload:
         hashes: list[str]
         if seg.data is None and seg.fingerprint:
             # the cache maps the device fingerprint to the part ids and their xxh3s
-            key = f"f{seg.fingerprint}.{seg.size}"
-            hit = store.hash_cache.get(key)
-            k = len(hit) // 2 if hit else 0
-            if hit and len(hit) % 2 == 0 and all(_exists(store, i) for i in hit[:k]):
-                ids, hashes = list(hit[:k]), list(hit[k:])
+            hit = _cached_fingerprint(store, seg)
+            if hit and all(_exists(store, i) for i in hit[0]):
+                ids, hashes = hit
             else:
                 ids, hashes, w = _stream_blobs(store, seg)
                 written += w
-                store.hash_cache.put(key, (*ids, *hashes))
+                store.hash_cache.put(_fingerprint_key(seg), (*ids, *hashes))
         elif seg.data is None:
             ids, hashes, w = _stream_blobs(store, seg)
             written += w
         else:
             ids, hashes = [], []
-            for view in seg.chunks(CHUNK_SIZE):
+            for view in _data_views(seg):
                 sha, xxh, w = _write_view(store, view)
                 ids.append(sha)
                 hashes.append(xxh)
                 written += w
-            if seg.size == 0:
-                sha, xxh, _ = _write_view(store, memoryview(b""))
-                ids.append(sha)
-                hashes.append(xxh)
         segments.append({"name": seg.name, "size": seg.size, "parts": ids, "xxh3": hashes})
         part_ids.extend(ids)
     manifest: dict[str, Any] = {
@@ -162,6 +287,38 @@ def write_payload(store: Store, payload: Payload) -> WrittenPayload:
     if needs_trust(payload.format, payload.meta):
         manifest["signature"] = trust.sign(payload.format, payload.meta, part_ids)
     return WrittenPayload(manifest, part_ids, written)
+
+
+def predict_part_ids(store: Store, payload: Payload) -> list[str]:
+    """The part ids :func:`write_payload` would give ``payload``, writing nothing.
+
+    It splits and keys the segments with the writer's own helpers, so the two cannot
+    drift: an unchanged value predicts exactly the ids of its stored manifest (what
+    ``status`` compares). The fast-hash cache answers first: an in-memory chunk costs its
+    xxh3, a device tensor whose fingerprint the cache knows costs nothing more (its
+    bytes never leave the device). Otherwise the bytes are hashed with SHA-1, a device
+    tensor streamed through its bounded staging buffer, as a commit would.
+
+    Args:
+        store: the store whose cache to consult (not modified).
+        payload: what a serializer produced.
+
+    Returns:
+        The blob id of every part, in manifest order.
+    """
+    ids: list[str] = []
+    for seg in payload.segments:
+        if seg.data is None:
+            hit = _cached_fingerprint(store, seg) if seg.fingerprint else None
+            if hit is not None:
+                ids.extend(hit[0])
+                continue
+            ids.extend(objects.blob_sha(pieces, size) for size, pieces in _streamed_chunks(seg))
+            continue
+        for view in _data_views(seg):
+            cached = _cached_view_id(store, _chunk_key(view))
+            ids.append(cached or objects.blob_sha([view], len(view)))
+    return ids
 
 
 def needs_trust(fmt: str, meta: dict[str, Any]) -> bool:
@@ -203,28 +360,75 @@ class StoredPayload:
         for i, sha in enumerate(seg["parts"]):
             yield sha, (min(chunk, size - i * chunk) if size else 0), hashes[i]
 
-    def readinto_segment(self, index: int, buffer: Any) -> None:
+    def readinto_segment(self, index: int, buffer: Any, offset: int | None = None) -> None:
+        """Fill ``buffer`` with the segment's bytes from ``offset`` on.
+
+        Without ``offset`` the buffer must hold the whole segment; with it, any slice of
+        the segment is read (parts wholly inside the slice are read in place, the parts
+        it cuts through are read whole and copied), so a big segment can be brought in
+        through a bounded buffer.
+        """
         out = memoryview(buffer).cast("B")
         seg = self._segments[index]
-        if len(out) != int(seg["size"]):
-            raise ValueError("buffer size does not match the segment")
-        pos = 0
+        size = int(seg["size"])
+        if offset is None:
+            if len(out) != size:
+                raise ValueError("buffer size does not match the segment")
+            offset = 0
+        if offset < 0 or offset + len(out) > size:
+            raise ValueError("the range is outside the segment")
+        end = offset + len(out)
+        start = 0
+        jobs: list[tuple[str, memoryview, str | None]] = []
         for sha, n, xxh in self._part_sizes(seg):
+            lo, hi = max(start, offset), min(start + n, end)
+            if lo < hi or (n == 0 and size == 0):
+                if lo == start and hi == start + n:
+                    jobs.append((sha, out[lo - offset : hi - offset], xxh))
+                else:
+                    whole = bytearray(n)
+                    self._read_part(sha, memoryview(whole), xxh, seg["name"])
+                    out[lo - offset : hi - offset] = whole[lo - start : hi - start]
+            start += n
+            if start >= end:
+                break
+        if len(jobs) == 1 or WORKERS == 1:
+            for sha, view, xxh in jobs:
+                self._read_part(sha, view, xxh, seg["name"])
+            return
+        futures = [
+            _workers().submit(self._read_part, sha, view, xxh, seg["name"])
+            for sha, view, xxh in jobs
+        ]
+        errors = [e for e in (f.exception() for f in futures) if e is not None]
+        if errors:  # every read has ended: the buffer is no longer being written
+            raise errors[0]
+
+    def _read_part(self, sha: str, out: memoryview, xxh: str | None, segment: str) -> None:
+        try:
             try:
-                try:
-                    self._store.read_blob_into(sha, out[pos : pos + n], xxh)
-                except KeyError:
-                    self._fetch(sha, n, xxh, seg["name"])
-                    self._store.read_blob_into(sha, out[pos : pos + n], xxh)
+                self._store.read_blob_into(sha, out, xxh)
             except KeyError:
-                raise self._missing(sha, seg["name"], []) from None
-            except PayloadMissingError:
-                raise
-            except CorruptObjectError as e:
-                raise CorruptObjectError(
-                    f"variable {self.name!r}: part {sha} of segment {seg['name']!r} is damaged: {e}"
-                ) from None
-            pos += n
+                self._fetch(sha, len(out), xxh, segment)
+                self._store.read_blob_into(sha, out, xxh)
+        except KeyError:
+            raise self._missing(sha, segment, []) from None
+        except PayloadMissingError:
+            raise
+        except CorruptObjectError as e:
+            raise CorruptObjectError(
+                f"variable {self.name!r}: part {sha} of segment {segment!r} is damaged: {e}"
+            ) from None
+
+    def segment_matches(self, index: int, fingerprint: str) -> bool:
+        """Whether a tensor with this device ``fingerprint`` holds exactly the stored
+        bytes of segment ``index``, by the fast-hash cache (False when it does not know):
+        restoring onto a device then skips the tensors that are already right."""
+        seg = self._segments[index]
+        hit = _cached_fingerprint(
+            self._store, Segment(seg["name"], None, int(seg["size"]), fingerprint)
+        )
+        return hit is not None and hit[0] == list(seg["parts"])
 
     def _fetch(self, sha: str, size: int, xxh: str | None, segment: str) -> None:
         """Bring a missing part from a payload remote (raises PayloadMissingError)."""
@@ -265,6 +469,19 @@ class StoredPayload:
         return _ConcatStream(self)
 
 
+def open_variable(store: Store, commit: str, name: str) -> StoredPayload:
+    """The stored payload of variable ``name`` in commit ``commit`` (a full id).
+
+    Raises:
+        VariableNotFoundError: the commit holds no such variable.
+    """
+    tree = store.commit_obj(commit).tree.decode()
+    found = store.tree_lookup(tree, f"{VARS}/{name}/{MANIFEST}")
+    if found is None:
+        raise VariableNotFoundError(f"commit {commit[:8]} holds no variable {name!r}")
+    return StoredPayload(store, store.read_json(found[1]), name, commit)
+
+
 class _ConcatStream(io.RawIOBase):
     def __init__(self, payload: StoredPayload) -> None:
         self._payload = payload
@@ -287,18 +504,3 @@ class _ConcatStream(io.RawIOBase):
         view[:n] = self._buf[self._pos : self._pos + n]
         self._pos += n
         return n
-
-
-def predict_part_ids(store: Store, payload: Payload) -> list[str]:
-    """The part ids a payload would get, without writing (the fast-hash cache first)."""
-    ids: list[str] = []
-    for seg in payload.segments:
-        if seg.data is None and seg.fingerprint:
-            hit = store.hash_cache.get(f"f{seg.fingerprint}.{seg.size}")
-            ids.extend(hit or ["?"])
-            continue
-        views = list(seg.chunks(CHUNK_SIZE)) or [memoryview(b"")]
-        for view in views:
-            hit = store.hash_cache.get(_chunk_key(view)) if len(view) > SMALL else None
-            ids.append(hit[0] if hit else objects.blob_sha([view], len(view)))
-    return ids

@@ -150,7 +150,7 @@ def snapshot(root: Path) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Client, Path]]:
-    from rest.live import LiveServer
+    from server.live import LiveServer
 
     base = tmp_path_factory.mktemp("hostile")
     root = base / "root"

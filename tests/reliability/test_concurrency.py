@@ -249,7 +249,7 @@ open("kernel-ids.json", "w").write(json.dumps(ids))
 def test_a_kernel_the_server_the_api_and_the_cli_commit_at_once(
     project: Path, tmp_path: Path
 ) -> None:
-    from rest.live import LiveServer, run_cell
+    from server.live import LiveServer, run_cell
 
     per = 6
     go = tmp_path / "go"

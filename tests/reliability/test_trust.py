@@ -256,7 +256,7 @@ def test_processes_making_the_signing_key_at_once_agree_on_it(
 def test_the_rest_api_never_unpickles_and_restores_a_foreign_pickle_only_with_trust(
     planted: tuple[Path, dict[str, list[str]], Path], tmp_path: Path
 ) -> None:
-    from rest.live import LiveServer
+    from server.live import LiveServer
 
     root, commits, marker = planted
     a, b = commits["pickle"]

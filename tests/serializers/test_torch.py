@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import os
 import random
 import struct
 from collections import OrderedDict
@@ -15,7 +17,8 @@ import torch
 from torch import nn
 
 from mlvc_server import serializers
-from mlvc_server.errors import TrustError, UnsupportedTypeError
+from mlvc_server.errors import SerializationError, TrustError, UnsupportedTypeError
+from mlvc_server.serializers import torch_fingerprint as torchfp
 from mlvc_server.serializers import torch_format
 from mlvc_server.serializers.torch_fingerprint import tensor_fingerprint
 from mlvc_server.serializers.torch_format import SafetensorsSerializer
@@ -373,6 +376,71 @@ def test_fingerprint_tail_bytes_count() -> None:
     assert tensor_fingerprint(a) != tensor_fingerprint(torch.zeros(16, dtype=torch.uint8))
 
 
+def _fingerprint_cases() -> list[torch.Tensor]:
+    gen = torch.Generator().manual_seed(7)
+    cases = [random_tensor(dt, (n,), seed=n) for dt in DTYPES for n in (1, 8, 1000)]
+    cases += [
+        torch.randn(33, 17, generator=gen).t(),  # not contiguous
+        torch.randn(torchfp._SPAN * 3 + 3, generator=gen).double(),  # several programs
+        torch.ones(0),
+        torch.randint(0, 256, (4099,), dtype=torch.uint8, generator=gen)[3:],  # unaligned
+    ]
+    return cases
+
+
+@pytest.mark.skipif(
+    os.environ.get("TRITON_INTERPRET") != "1" or importlib.util.find_spec("triton") is None,
+    reason="runs the fused kernel in Triton's CPU interpreter (TRITON_INTERPRET=1)",
+)
+def test_fused_fingerprints_equal_tf1_in_the_interpreter() -> None:
+    cases = _fingerprint_cases()
+    assert torchfp.tensor_fingerprints(cases, fused=True) == [
+        torchfp.tensor_fingerprint(t) for t in cases
+    ]
+    assert not torchfp._kernel_failed
+
+
+def test_batched_fingerprints_without_the_kernel() -> None:
+    cases = _fingerprint_cases()
+    assert torchfp.tensor_fingerprints(cases, fused=False) == [
+        torchfp.tensor_fingerprint(t) for t in cases
+    ]
+
+
+def test_a_kernel_that_disagrees_is_never_used(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The once-per-device self-check catches a kernel built wrong: fall back, warn."""
+    monkeypatch.setattr(torchfp, "_kernel", object())
+    monkeypatch.setattr(torchfp, "_kernel_failed", False)
+    monkeypatch.setattr(torchfp, "_verified", set())
+    calls: list[int] = []
+
+    def wrong(kernel: Any, device: Any, items: list[Any]) -> list[tuple[int, str]]:
+        calls.append(len(items))
+        return [(index, "tf1:bogus") for index, _, _ in items]
+
+    monkeypatch.setattr(torchfp, "_fused_group", wrong)
+    cases = _fingerprint_cases()
+    with pytest.warns(RuntimeWarning, match="differ from the reference"):
+        got = torchfp.tensor_fingerprints(cases, fused=True)
+    assert got == [torchfp.tensor_fingerprint(t) for t in cases]
+    assert torchfp._kernel_failed and calls == [2]  # the self-check only
+    assert torchfp.tensor_fingerprints(cases[:3], fused=True) == [
+        torchfp.tensor_fingerprint(t) for t in cases[:3]
+    ]
+    assert calls == [2]
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_fused_fingerprints_on_cuda_equal_tf1() -> None:  # pragma: no cover - GPU only
+    cases = _fingerprint_cases()
+    on_device = [t.cuda() for t in cases]
+    assert torchfp._fused_kernel() is not None, "Triton is missing: the fused path is off"
+    assert torchfp.tensor_fingerprints(on_device) == [torchfp.tensor_fingerprint(t) for t in cases]
+    assert not torchfp._kernel_failed
+
+
+@pytest.mark.gpu
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 def test_cuda_tensor_stays_on_device() -> None:  # pragma: no cover - GPU only
     t = torch.randn(1 << 20, device="cuda")
@@ -385,3 +453,109 @@ def test_cuda_tensor_stays_on_device() -> None:  # pragma: no cover - GPU only
 
 def _unused(*_: Any) -> None:
     pass
+
+
+# ------------------------------------------------------------------ restore in place
+
+
+def _bits(t: torch.Tensor) -> bytes:
+    return bytes(t.detach().contiguous().reshape(-1).view(torch.uint8).numpy())
+
+
+def _ptrs(obj: Any) -> dict[str, int]:
+    named = obj.state_dict(keep_vars=True) if isinstance(obj, nn.Module) else obj
+    return {k: v.data_ptr() for k, v in named.items()}
+
+
+@pytest.fixture
+def store(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    from mlvc_server.store import Store
+    from mlvc_server.store import payloads as ps
+
+    monkeypatch.setattr(ps, "CHUNK_SIZE", 1 << 16)  # many parts per tensor
+    monkeypatch.setenv("MLVC_CONFIG_DIR", str(tmp_path / "config"))
+    return Store.init(tmp_path)
+
+
+def _stored(store: Any, obj: Any) -> Any:
+    from mlvc_server.store import payloads as ps
+
+    payload = serializers.serialize(obj)
+    written = ps.write_payload(store, payload)
+    return payload.meta, ps.StoredPayload(store, written.manifest, "m")
+
+
+@pytest.mark.parametrize("device_path", [False, True], ids=["host", "device-standin"])
+def test_load_into_restores_in_place(
+    store: Any, monkeypatch: pytest.MonkeyPatch, device_path: bool
+) -> None:
+    if device_path:
+        monkeypatch.setattr(torch_format, "HOST_DEVICES", ())
+    torch.manual_seed(0)
+    model = Net()
+    model.body[0].weight = nn.Parameter(torch.randn(4, 8).t())  # not contiguous
+    model.body[0].weight.data = model.body[0].weight.data  # keep the transposed view
+    big = nn.Linear(300, 200)  # 240 KB weight: several slices and parts
+    model.add_module("big", big)
+    meta, reader = _stored(store, model)
+    saved = {k: _bits(v) for k, v in model.state_dict().items()}
+    ptrs = _ptrs(model)
+    with torch.no_grad():
+        model.big.weight.mul_(3)
+        model.body[0].weight.add_(1)
+        model.embed.weight[2, 1] = 9.0  # tied with head.weight
+    stats = torch_format.load_into(model, meta, reader, slice_bytes=50_000)
+    assert {k: _bits(v) for k, v in model.state_dict().items()} == saved
+    assert _ptrs(model) == ptrs and model.head.weight is model.embed.weight
+    assert model.big.weight.requires_grad and type(model.big.weight) is nn.Parameter
+    tensors = len(meta["tensors"])
+    assert stats.tensors == tensors
+    if device_path:  # unchanged tensors were recognised by their fingerprints
+        assert stats.copied == 3 and stats.skipped == tensors - 3
+        assert stats.bytes == 200 * 300 * 4 + 8 * 4 * 4 + 10 * 4 * 4
+    else:
+        assert stats.copied == tensors and stats.skipped == 0
+
+
+def test_load_into_without_offset_reads(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A reader that reads whole segments only (MemoryReader) still works, sliced or not."""
+    monkeypatch.setattr(torch_format, "HOST_DEVICES", ())
+    sd = {"a": torch.randn(1000), "b": torch.arange(7)}
+    payload = serializers.serialize(sd)
+    reader = MemoryReader(payload)
+    live = {"a": torch.zeros(1000), "b": torch.zeros(7, dtype=torch.int64)}
+    ptrs = _ptrs(live)
+    stats = torch_format.load_into(live, payload.meta, reader, slice_bytes=512)
+    assert torch.equal(live["a"], sd["a"]) and torch.equal(live["b"], sd["b"])
+    assert _ptrs(live) == ptrs and stats.copied == 2
+
+
+def test_load_into_refuses_a_different_structure(store: Any) -> None:
+    sd = {"a": torch.randn(10), "b": torch.randn(3)}
+    meta, reader = _stored(store, sd)
+    cases = [
+        ({"a": torch.zeros(10)}, "only stored: ['b']"),
+        ({"a": torch.zeros(10), "b": torch.zeros(4)}, "'b' is float32[4] live"),
+        ({"a": torch.zeros(10), "b": torch.zeros(3, dtype=torch.float64)}, "float64"),
+        (torch.zeros(10), "a tensor"),
+        ([1, 2], "holds no torch tensors"),
+    ]
+    for live, why in cases:
+        before = {k: v.clone() for k, v in live.items()} if isinstance(live, dict) else None
+        with pytest.raises(SerializationError, match="cannot restore in place") as err:
+            torch_format.load_into(live, meta, reader)
+        assert why in str(err.value)
+        if before is not None:
+            assert all(torch.equal(before[k], live[k]) for k in before)
+
+
+def test_load_into_a_module_needs_no_trust(store: Any) -> None:
+    model = Net()
+    meta, reader = _stored(store, model)
+    assert meta["unsafe"]
+    other = Net()
+    torch_format.load_into(other, meta, reader)
+    assert all(
+        torch.equal(a, b)
+        for a, b in zip(model.state_dict().values(), other.state_dict().values(), strict=True)
+    )

@@ -44,3 +44,25 @@ def test_pickle_needs_trust_unless_signed_by_this_user(
     with pytest.raises(TrustError, match="did not write"):
         mlvc.load(cid, "t")
     assert mlvc.load(cid, "t", trust=True).x == 42
+
+
+def test_a_live_torch_model_is_restored_into_its_own_memory(project: Path) -> None:
+    torch = pytest.importorskip("torch")
+    from mlvc_server import service
+
+    model = torch.nn.Sequential(torch.nn.Linear(4, 3), torch.nn.ReLU(), torch.nn.Linear(3, 2))
+    before = {k: v.detach().clone() for k, v in model.state_dict().items()}
+    cid = service.commit("model", {"model": model}, repo=project)
+    ptrs = {k: v.data_ptr() for k, v in model.state_dict().items()}
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(1.0)
+
+    loaded = service.load_many(
+        service.workspace().store(project), cid, ["model"], trusted=False, live={"model": model}
+    )
+
+    assert loaded.values["model"] is model and not loaded.failed
+    for k, v in model.state_dict().items():
+        assert v.data_ptr() == ptrs[k]
+        assert torch.equal(v, before[k])
