@@ -9,8 +9,13 @@ prio  format           stores                                                 un
 10    ``json``         None/bool/int/float/str, list/tuple/dict of those      no
 20    ``npy``          numpy arrays (not object dtype), numpy scalars          no
 30    ``parquet``      pandas DataFrame/Series of exactly round-tripping dtypes no
+35    ``keras``        Keras 3 models (``.keras``, loaded in safe mode;       no
+                     before torch: a torch-backend model is a torch Module)
 40    ``safetensors``  torch tensors, state_dicts, modules (module: trust)    no
-50    ``sklearn``      scikit-learn estimators (skops; trust per skops)       no
+44    ``lightgbm``     LightGBM boosters and sklearn wrappers (text model)   no
+45    ``xgboost``      XGBoost boosters and sklearn wrappers (UBJSON)         no
+46    ``catboost``     CatBoost models (``cbm``)                              no
+50    ``sklearn``      scikit-learn estimators (own state format, or skops)   no
 1000  ``pickle``       anything else cloudpickle can pickle                   yes
 ====  ===============  =====================================================  ======
 
@@ -31,7 +36,9 @@ from typing import Any
 
 from ..errors import MlvcError, SerializationError, TrustError, UnsupportedTypeError
 from .base import Decline, Payload, PayloadReader, Segment, Serializer, qualified_type_name
+from .boosting_format import CatBoostSerializer, LightGBMSerializer, XGBoostSerializer
 from .json_format import JsonSerializer
+from .keras_format import KerasSerializer
 from .npy_format import NpySerializer
 from .parquet_format import ParquetSerializer
 from .pickle_format import PickleSerializer, TooLargeError
@@ -259,7 +266,11 @@ for _serializer, _priority in (
     (JsonSerializer(), 10),
     (NpySerializer(), 20),
     (ParquetSerializer(), 30),
+    (KerasSerializer(), 35),
     (SafetensorsSerializer(), 40),
+    (LightGBMSerializer(), 44),
+    (XGBoostSerializer(), 45),
+    (CatBoostSerializer(), 46),
     (SklearnSerializer(), 50),
     (PickleSerializer(), 1000),
 ):

@@ -12,7 +12,9 @@ once and written as two kinds of segments:
   ``{"$type": name}`` a numpy scalar type or builtin type from a fixed list,
   ``{"$a": i}`` the i-th array of the table, ``{"$oa": [shape, [items]]}`` an object
   array (its items encoded), ``{"$rs": state}`` a ``numpy.random.RandomState``,
-  ``{"$rng": [bit generator, state]}`` a ``numpy.random.Generator``,
+  ``{"$rng": [bit generator, state]}`` a ``numpy.random.Generator``, ``{"$od": [[k, v],
+  ...]}`` an ``OrderedDict``, ``{"$dd": [factory, [[k, v], ...]]}`` a ``defaultdict``
+  whose factory is one of ``dict``, ``list``, ``int``, ``float``, ``OrderedDict``,
   ``{"$obj": [class, state]}`` an instance of a scikit-learn class rebuilt from its
   ``__dict__`` / ``__getstate__``, ``{"$red": [class, args, state]}`` a scikit-learn
   extension type rebuilt as ``class(*args)`` then ``__setstate__(state)`` (the tree
@@ -39,6 +41,7 @@ dict order is kept, nothing depends on ``id()`` or the time).
 from __future__ import annotations
 
 import base64
+import collections
 import importlib
 import json
 import math
@@ -64,6 +67,14 @@ EXTRA_CLASSES = frozenset(
 #: gradient boosting; they hold no code references).
 _CLASS_MODULES = ("sklearn._loss.loss", "sklearn._loss.link", "sklearn._loss._loss")
 _BUILTIN_TYPES = {"builtins." + t.__name__: t for t in (bool, int, float, complex, str, bytes)}
+_FACTORIES: dict[str, Any] = {
+    "dict": dict,
+    "list": list,
+    "int": int,
+    "float": float,
+    "collections.OrderedDict": collections.OrderedDict,
+}
+_FACTORIES_BY_TYPE = {v: k for k, v in _FACTORIES.items()}
 _RNG_BITGENS = ("MT19937", "PCG64", "PCG64DXSM", "Philox", "SFC64")
 
 
@@ -76,7 +87,7 @@ def _class_name(cls: type) -> str:
     return f"{cls.__module__}.{cls.__qualname__}"
 
 
-def _allowed_class(name: str, construct: bool = False) -> type:
+def _allowed_class(name: str, construct: bool = False, extra: frozenset[str] = frozenset()) -> type:
     """The scikit-learn class called ``name``, if this format may rebuild it.
 
     Any class defined in ``sklearn.*`` may be rebuilt from its ``__dict__`` (``__new__``
@@ -84,6 +95,10 @@ def _allowed_class(name: str, construct: bool = False) -> type:
     class with arguments (``construct``, for extension types) is allowed for estimators
     and the classes of :data:`EXTRA_CLASSES` and the loss modules only."""
     module_name, _, qualname = name.rpartition(".")
+    if name in extra:  # a class the calling serializer names itself (a model wrapper)
+        cls = getattr(importlib.import_module(module_name), qualname, None)
+        if isinstance(cls, type) and _class_name(cls) == name:
+            return cls
     if not module_name.startswith("sklearn.") or "." in qualname or not qualname:
         raise SerializationError(f"refusing to rebuild {name!r}: not a scikit-learn class")
     module = importlib.import_module(module_name)
@@ -99,9 +114,9 @@ def _allowed_class(name: str, construct: bool = False) -> type:
     raise SerializationError(f"refusing to rebuild {name!r}: not on the allow-list")
 
 
-def _encodable_class(cls: type) -> bool:
+def _encodable_class(cls: type, extra: frozenset[str] = frozenset()) -> bool:
     try:
-        return _allowed_class(_class_name(cls), construct=_reduces(cls)) is cls
+        return _allowed_class(_class_name(cls), construct=_reduces(cls), extra=extra) is cls
     except (SerializationError, ImportError):
         return False
 
@@ -109,9 +124,10 @@ def _encodable_class(cls: type) -> bool:
 class Encoder:
     """Walks one object graph into JSON-able state plus an array table."""
 
-    def __init__(self) -> None:
+    def __init__(self, extra_classes: frozenset[str] = frozenset()) -> None:
         import numpy as np
 
+        self.extra = extra_classes
         self.np = np
         #: (array, descr, fortran) in order of first appearance.
         self.arrays: list[Any] = []
@@ -175,6 +191,14 @@ class Encoder:
             if name in _BUILTIN_TYPES or name in self._scalar_types:
                 return {"$type": name}
             raise Unencodable(f"the class {name}")
+        if cls is collections.OrderedDict:
+            return {"$od": self.encode(dict(value), depth + 1)["$d"]}
+        if cls is collections.defaultdict:
+            factory = value.default_factory
+            fname = _FACTORIES_BY_TYPE.get(factory) if factory is not None else "None"
+            if fname is None:
+                raise Unencodable(f"defaultdict with factory {factory!r}")
+            return {"$dd": [fname, self.encode(dict(value), depth + 1)["$d"]]}
         if cls is np.random.RandomState:
             return {"$rs": self.encode(value.get_state(legacy=False), depth + 1)}
         if cls is np.random.Generator:
@@ -224,7 +248,7 @@ class Encoder:
         if known is not None:
             return {"$ref": known}
         name = _class_name(cls)
-        if not _encodable_class(cls):
+        if not _encodable_class(cls, self.extra):
             raise Unencodable(f"an instance of {name}")
         index = len(self._objects)
         self._objects[id(value)] = index
@@ -269,11 +293,15 @@ def _reduces(cls: type) -> bool:
     return any("__reduce__" in vars(c) or "__reduce_ex__" in vars(c) for c in cls.__mro__[:-1])
 
 
-def encode_state(obj: Any) -> tuple[bytes, list[Segment], list[dict[str, Any]]]:
+def encode_state(
+    obj: Any, extra_classes: frozenset[str] = frozenset()
+) -> tuple[bytes, list[Segment], list[dict[str, Any]]]:
     """The state JSON, the array segments and the array table of ``obj``.
 
     Args:
-        obj: a scikit-learn estimator.
+        obj: a scikit-learn estimator (or any value made of what this format holds).
+        extra_classes: qualified names of more classes that may be rebuilt from their
+            ``__dict__`` (the caller's own model wrappers).
 
     Returns:
         ``(state_json, array_segments, table)``; segment 0 of the payload is the state
@@ -284,7 +312,7 @@ def encode_state(obj: Any) -> tuple[bytes, list[Segment], list[dict[str, Any]]]:
     """
     from .npy_format import array_bytes
 
-    enc = Encoder()
+    enc = Encoder(extra_classes)
     root = enc.encode(obj)
     table: list[dict[str, Any]] = []
     packed: list[Any] = []
@@ -324,9 +352,10 @@ def encode_state(obj: Any) -> tuple[bytes, list[Segment], list[dict[str, Any]]]:
 class Decoder:
     """Rebuilds what :class:`Encoder` wrote, constructing only allowed classes."""
 
-    def __init__(self, arrays: list[Any]) -> None:
+    def __init__(self, arrays: list[Any], extra_classes: frozenset[str] = frozenset()) -> None:
         import numpy as np
 
+        self.extra = extra_classes
         self.np = np
         self.arrays = arrays
         self.objects: list[Any] = []
@@ -349,6 +378,16 @@ class Decoder:
             return tuple(self.decode(v) for v in body)
         if tag == "$d":
             return {self.decode(k): self.decode(v) for k, v in body}
+        if tag == "$od":
+            return collections.OrderedDict((self.decode(k), self.decode(v)) for k, v in body)
+        if tag == "$dd":
+            if body[0] != "None" and body[0] not in _FACTORIES:
+                raise SerializationError(f"refusing the defaultdict factory {body[0]!r}")
+            out: collections.defaultdict[Any, Any] = collections.defaultdict(
+                _FACTORIES.get(body[0])
+            )
+            out.update((self.decode(k), self.decode(v)) for k, v in body[1])
+            return out
         if tag == "$a":
             return self.arrays[int(body)]
         if tag == "$f":
@@ -384,10 +423,10 @@ class Decoder:
             return found
         if tag == "$oa":
             shape, items = body
-            out = np.empty(len(items), dtype=object)
+            objects = np.empty(len(items), dtype=object)
             for i, item in enumerate(items):
-                out[i] = self.decode(item)
-            return out.reshape(shape)
+                objects[i] = self.decode(item)
+            return objects.reshape(shape)
         if tag == "$rs":
             rs = np.random.RandomState()
             rs.set_state(self.decode(body))
@@ -402,7 +441,7 @@ class Decoder:
         if tag == "$ref":
             return self.objects[int(body)]
         if tag == "$obj":
-            cls = _allowed_class(body[0])
+            cls = _allowed_class(body[0], extra=self.extra)
             obj: Any = cls.__new__(cls)  # type: ignore[call-overload]
             self.objects.append(obj)
             state = self.decode(body[1])
@@ -424,7 +463,7 @@ class Decoder:
             self.objects[index] = obj
             return obj
         if tag == "$red":
-            cls = _allowed_class(body[0], construct=True)
+            cls = _allowed_class(body[0], construct=True, extra=self.extra)
             index = len(self.objects)
             self.objects.append(None)
             args = self.decode(body[1])
@@ -436,12 +475,15 @@ class Decoder:
         raise SerializationError(f"unknown tag {tag!r} in a scikit-learn state")
 
 
-def decode_state(state: bytes, read_segment: Any) -> Any:
+def decode_state(
+    state: bytes, read_segment: Any, extra_classes: frozenset[str] = frozenset()
+) -> Any:
     """Rebuild an estimator from its state JSON and its array segments.
 
     Args:
         state: segment 0.
         read_segment: ``read_segment(i) -> bytearray`` (writable) for segment ``i``.
+        extra_classes: as given to :func:`encode_state`.
 
     Returns:
         The estimator.
@@ -474,4 +516,4 @@ def decode_state(state: bytes, read_segment: Any) -> Any:
             continue
         flat = np.frombuffer(buffers[seg], dtype=dtype, count=count, offset=int(entry["offset"]))
         arrays.append(flat.reshape(shape, order=order))
-    return Decoder(arrays).decode(doc["root"])
+    return Decoder(arrays, extra_classes).decode(doc["root"])
