@@ -139,7 +139,7 @@ class _Hasher:
             order, body = "F", arr.T
         else:
             order, body = "C", np.ascontiguousarray(arr)
-        self.tag(f"array:{kind}:{arr.dtype.str}:{arr.dtype.descr!r}:{arr.shape}:{order}")
+        self.tag(f"array:{kind}:{_dtype_key(arr.dtype)}:{arr.shape}:{order}")
         if arr.nbytes:
             self.raw(body.reshape(-1).view(np.uint8))
 
@@ -276,6 +276,19 @@ class _Hasher:
         )
         if t.numel():
             self.raw(t.reshape(-1).view(torch.uint8).numpy())
+
+
+_DTYPE_KEYS: dict[Any, str] = {}
+
+
+def _dtype_key(dtype: Any) -> str:
+    """``dtype.str`` plus, for structured dtypes, the fields (memoized: ``descr`` is slow)."""
+    found = _DTYPE_KEYS.get(dtype)
+    if found is None:
+        found = f"{dtype.str}:{dtype.descr!r}" if dtype.names else dtype.str
+        if len(_DTYPE_KEYS) < 1000:
+            _DTYPE_KEYS[dtype] = found
+    return found
 
 
 def _plain_label(value: Any) -> bool:

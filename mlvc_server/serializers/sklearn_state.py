@@ -114,11 +114,18 @@ def _allowed_class(name: str, construct: bool = False, extra: frozenset[str] = f
     raise SerializationError(f"refusing to rebuild {name!r}: not on the allow-list")
 
 
+_ENCODABLE: dict[tuple[type, frozenset[str]], bool] = {}
+
+
 def _encodable_class(cls: type, extra: frozenset[str] = frozenset()) -> bool:
-    try:
-        return _allowed_class(_class_name(cls), construct=_reduces(cls), extra=extra) is cls
-    except (SerializationError, ImportError):
-        return False
+    found = _ENCODABLE.get((cls, extra))
+    if found is None:
+        try:
+            found = _allowed_class(_class_name(cls), construct=_reduces(cls), extra=extra) is cls
+        except (SerializationError, ImportError):
+            found = False
+        _ENCODABLE[(cls, extra)] = found
+    return found
 
 
 class Encoder:
@@ -134,7 +141,6 @@ class Encoder:
         self._array_ids: dict[int, int] = {}
         self._objects: dict[int, int] = {}
         self._keep: list[Any] = []  # keeps encoded objects alive so ids stay unique
-        self._descrs: dict[Any, Any] = {}
         self._scalar_types = {
             _class_name(t): t
             for t in np.sctypeDict.values()
@@ -219,11 +225,13 @@ class Encoder:
         """The encoded ``.npy`` descr of a storable dtype (memoized: trees repeat them)."""
         from .npy_format import storable_dtype
 
-        found = self._descrs.get(dtype)
+        found = _DESCRS.get(dtype)
         if found is None:
             if not storable_dtype(dtype):
                 raise Unencodable(f"array of dtype {dtype}")
-            found = self._descrs[dtype] = self.encode(self.np.lib.format.dtype_to_descr(dtype))
+            found = self.encode(self.np.lib.format.dtype_to_descr(dtype))
+            if len(_DESCRS) < 1000:
+                _DESCRS[dtype] = found
         return found
 
     def _array(self, arr: Any, depth: int) -> dict[str, Any]:
@@ -288,9 +296,19 @@ class Encoder:
         return {"$red": [name, args, state_part]}
 
 
+_REDUCES: dict[type, bool] = {}
+#: Encoded ``.npy`` descr by dtype (the dtypes met repeat: one per tree array kind).
+_DESCRS: dict[Any, Any] = {}
+
+
 def _reduces(cls: type) -> bool:
     """Whether a class defines its own ``__reduce__`` (a Cython type such as ``Tree``)."""
-    return any("__reduce__" in vars(c) or "__reduce_ex__" in vars(c) for c in cls.__mro__[:-1])
+    found = _REDUCES.get(cls)
+    if found is None:
+        found = _REDUCES[cls] = any(
+            "__reduce__" in vars(c) or "__reduce_ex__" in vars(c) for c in cls.__mro__[:-1]
+        )
+    return found
 
 
 def encode_state(
