@@ -112,6 +112,10 @@ class _Hasher:
 
     def _numpy(self, obj: Any) -> None:
         np = sys.modules["numpy"]
+        if isinstance(obj, np.memmap):
+            # its bytes are in a file: the npy format streams and fingerprints them itself
+            # without mapping them all into memory
+            raise _NoFingerprint
         if isinstance(obj, np.ndarray):
             self.array(obj, qualified_type_name(obj))
         elif isinstance(obj, np.generic) and not obj.dtype.hasobject:
