@@ -47,6 +47,10 @@ class _Hasher:
 
         self.h = xxhash.xxh3_128()
         self.leaves = 0
+        #: identity (or, for tensors, storage view) -> order of first appearance: a value
+        #: met twice is hashed as a reference, as the formats store shared values once
+        self.seen: dict[Any, int] = {}
+        self._alive: list[Any] = []
 
     def tag(self, text: str) -> None:
         data = text.encode("utf-8", "surrogatepass")
@@ -73,6 +77,13 @@ class _Hasher:
             self.tag(cls.__name__)
             self.raw(obj)
             return
+        key = _identity(obj)
+        known = self.seen.get(key)
+        if known is not None:
+            self.tag(f"ref:{known}")
+            return
+        self.seen[key] = len(self.seen)
+        self._alive.append(obj)  # ids stay unique while hashing
         if cls in (list, tuple, dict) or _is_namedtuple(obj) or _is_dataclass(obj):
             self._container(obj, depth)
             return
@@ -280,6 +291,26 @@ class _Hasher:
         )
         if t.numel():
             self.raw(t.reshape(-1).view(torch.uint8).numpy())
+
+
+def _identity(obj: Any) -> Any:
+    """What makes two references the same value for the formats: the object itself, or
+    for a torch tensor the view of its storage (tied weights are one tensor there)."""
+    torch = sys.modules.get("torch")
+    if torch is not None and isinstance(obj, torch.Tensor) and obj.layout == torch.strided:
+        try:
+            return (
+                "tensor",
+                str(obj.device),
+                obj.untyped_storage().data_ptr(),
+                obj.storage_offset(),
+                tuple(obj.shape),
+                tuple(obj.stride()),
+                obj.dtype,
+            )
+        except Exception:  # a tensor without storage (meta, functional)
+            return id(obj)
+    return id(obj)
 
 
 _DTYPE_KEYS: dict[Any, str] = {}

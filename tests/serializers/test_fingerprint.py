@@ -171,6 +171,16 @@ def test_containers_per_leaf() -> None:
     assert fingerprint(nested) is None
 
 
+def test_shared_values_are_not_copies() -> None:
+    w = RNG.random(10)
+    shared = fingerprint({"a": w, "b": w})
+    assert shared is not None
+    assert fingerprint({"a": w, "b": w.copy()}) != shared  # stored as two leaves, not one
+    assert fingerprint({"a": w, "b": w}) == shared
+    rows = [1, 2]
+    assert fingerprint([rows, rows]) != fingerprint([rows, [1, 2]])
+
+
 def test_tensors_on_cpu() -> None:
     torch = pytest.importorskip("torch")
     t = torch.arange(10, dtype=torch.bfloat16)
@@ -180,6 +190,9 @@ def test_tensors_on_cpu() -> None:
     assert fingerprint(t) != fp
     assert fingerprint(torch.nn.Parameter(t.clone())) != fingerprint(t)
     assert fingerprint({"w": torch.zeros(2)}) is not None
+    weight = torch.ones(2, 2)
+    tied = fingerprint({"emb": weight, "head": weight.view(2, 2)})
+    assert tied != fingerprint({"emb": weight, "head": weight.clone()})
 
 
 def test_things_without_a_cheap_fingerprint(tmp_path: Any) -> None:
