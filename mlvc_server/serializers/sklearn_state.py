@@ -99,7 +99,14 @@ def _allowed_class(name: str, construct: bool = False, extra: frozenset[str] = f
         cls = getattr(importlib.import_module(module_name), qualname, None)
         if isinstance(cls, type) and _class_name(cls) == name:
             return cls
-    if not module_name.startswith("sklearn.") or "." in qualname or not qualname:
+    parts = module_name.split(".")
+    if (
+        parts[0] != "sklearn"
+        or len(parts) < 2
+        or not all(p.isidentifier() for p in parts)
+        or _NEVER_IMPORTED.intersection(parts)
+        or not qualname.isidentifier()
+    ):
         raise SerializationError(f"refusing to rebuild {name!r}: not a scikit-learn class")
     module = importlib.import_module(module_name)
     cls = getattr(module, qualname, None)
@@ -296,6 +303,9 @@ class Encoder:
         return {"$red": [name, args, state_part]}
 
 
+#: Module path components never imported while loading (test helpers, switches that
+#: change scikit-learn when imported).
+_NEVER_IMPORTED = frozenset({"tests", "experimental", "conftest", "_testing", "_build_utils"})
 _REDUCES: dict[type, bool] = {}
 #: Encoded ``.npy`` descr by dtype (the dtypes met repeat: one per tree array kind).
 _DESCRS: dict[Any, Any] = {}
@@ -527,6 +537,8 @@ def decode_state(
         if dtype.hasobject:
             raise SerializationError("refusing an object array in a scikit-learn state")
         shape = tuple(int(n) for n in entry["shape"])
+        if any(n < 0 for n in shape) or int(entry["offset"]) < 0:
+            raise SerializationError("malformed array table in a scikit-learn state")
         count = math.prod(shape)
         order: Literal["C", "F"] = "F" if entry.get("fortran") else "C"
         if count == 0 or dtype.itemsize == 0:

@@ -272,7 +272,14 @@ def test_state_loader_refuses_classes_outside_the_allow_list() -> None:
 
     payload = serializers.serialize(fitted()["logreg"])
     doc = json.loads(bytes(payload.segments[0].data))
-    for bad in ("os.system", "builtins.eval", "sklearn.utils.deprecated.os"):
+    for bad in (
+        "os.system",
+        "builtins.eval",
+        "sklearn.utils.deprecated.os",
+        "sklearn.experimental.enable_halving_search_cv.HalvingGridSearchCV",
+        "sklearn.utils._testing.TempMemmap",
+        "sklearn..x",
+    ):
         doc["root"]["$obj"][0] = bad
         tampered = MemoryReader(payload)
         tampered.blobs[0] = json.dumps(doc).encode()
