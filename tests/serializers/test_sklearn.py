@@ -300,3 +300,27 @@ def test_meta_counts_fitted_estimators() -> None:
     meta = serializers.serialize(fitted()["forest"]).meta
     assert meta["n_estimators_fitted"] == 4 and meta["n_features_in"] == 4
     assert serializers.serialize(_more_models()["hist_gb"]).meta["n_estimators_fitted"] == 5
+
+
+def test_state_through_commit_and_load_dedupes_unchanged(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import mlvc_server as mlvc
+
+    monkeypatch.setenv("MLVC_CONFIG_DIR", str(tmp_path / "config"))
+    forest = fitted()["forest"]
+    pipe = fitted()["column_transformer"]
+    first = mlvc.commit("m", variables={"rf": forest, "pipe": pipe}, repo=tmp_path, sources=False)
+    record = mlvc.show(first, repo=tmp_path)
+    for name in ("rf", "pipe"):
+        assert record["variables"][name]["format"] == "sklearn"
+        assert record["variables"][name]["backend"] == "state"
+    back = mlvc.load(first, "rf", repo=tmp_path)  # no trust needed
+    np.testing.assert_array_equal(back.predict_proba(X), forest.predict_proba(X))
+    np.testing.assert_array_equal(
+        predictions(mlvc.load(first, "pipe", repo=tmp_path)), predictions(pipe)
+    )
+    again = mlvc.commit(
+        "same", variables={"rf": forest, "pipe": pipe}, repo=tmp_path, sources=False
+    )
+    assert mlvc.show(again, repo=tmp_path)["bytes_written"] == 0
