@@ -326,6 +326,10 @@ def _numeric(v: Any) -> bool:
     return isinstance(v, int | float) and not isinstance(v, bool)
 
 
+#: Variable kinds whose diff is told by the service's semantic ``lines``.
+_SEMANTIC = frozenset({"estimator", "boosting", "tensor", "tensors", "frame", "keras", "container"})
+
+
 def variable_change(e: Mapping[str, Any]) -> str:
     """What changed in one variable, in words: type, shape, values, parts, model params.
 
@@ -343,6 +347,11 @@ def variable_change(e: Mapping[str, Any]) -> str:
         return "unchanged"
     ka, kb = _var_kind(a), _var_kind(b)
     parts = [ka if ka == kb else f"{ka} → {kb}"]
+    if e.get("kind") in _SEMANTIC and e.get("lines"):
+        # a model, frame or container: its own words (hyperparameters old → new, the
+        # tensors that changed, columns, leaves) say more than parts and bytes
+        parts.extend(str(line).replace(" -> ", " → ") for line in e["lines"][:_MAX_LISTED])
+        return " · ".join(p for p in parts if p)
     if "value" in a or "value" in b:
         va: Any = a.get("value")
         vb: Any = b.get("value")

@@ -9,8 +9,13 @@ prio  format           stores                                                 un
 10    ``json``         None/bool/int/float/str, list/tuple/dict of those      no
 20    ``npy``          numpy arrays (not object dtype), numpy scalars          no
 30    ``parquet``      pandas DataFrame/Series of exactly round-tripping dtypes no
+38    ``keras``        Keras 3 models (``.keras``, loaded in safe mode;       no
+                     before torch: a torch-backend model is a torch Module)
 40    ``safetensors``  torch tensors, state_dicts, modules (module: trust)    no
-50    ``sklearn``      scikit-learn estimators (skops; trust per skops)       no
+46    ``lightgbm``     LightGBM boosters and sklearn wrappers (text model)   no
+47    ``xgboost``      XGBoost boosters and sklearn wrappers (UBJSON)         no
+48    ``catboost``     CatBoost models (``cbm``)                              no
+50    ``sklearn``      scikit-learn estimators (own state format, or skops)   no
 1000  ``pickle``       anything else cloudpickle can pickle                   yes
 ====  ===============  =====================================================  ======
 
@@ -31,7 +36,10 @@ from typing import Any
 
 from ..errors import MlvcError, SerializationError, TooLargeError, TrustError, UnsupportedTypeError
 from .base import Decline, Payload, PayloadReader, Segment, Serializer, qualified_type_name
+from .boosting_format import CatBoostSerializer, LightGBMSerializer, XGBoostSerializer
+from .hints import missing_hint
 from .json_format import JsonSerializer
+from .keras_format import KerasSerializer
 from .npy_format import NpySerializer
 from .parquet_format import ParquetSerializer
 from .pickle_format import PickleSerializer
@@ -48,6 +56,7 @@ __all__ = [
     "deserialize",
     "formats",
     "get",
+    "missing_hint",
     "register",
     "serialize",
     "serializers",
@@ -208,11 +217,15 @@ def serialize(obj: Any, *, allow_pickle: bool = True, max_bytes: int | None = No
         if max_bytes is not None and payload.size > max_bytes:
             raise _too_large(obj, payload.size, max_bytes, estimated=False)
         payload.meta.setdefault("type", name)
+        if (serializer.unsafe or payload.meta.get("unsafe")) and (hint := missing_hint(obj)):
+            payload.meta.setdefault("hint", hint)
         return payload
     detail = f" ({'; '.join(declined)})" if declined else ""
     if not allow_pickle:
+        hint = missing_hint(obj)
         raise UnsupportedTypeError(
             f"cannot store {name}: no safe format holds it and pickle is not allowed{detail}"
+            + (f"; {hint}" if hint else "")
         )
     raise UnsupportedTypeError(f"cannot store {name}: no format accepts it{detail}")
 
@@ -259,7 +272,11 @@ for _serializer, _priority in (
     (JsonSerializer(), 10),
     (NpySerializer(), 20),
     (ParquetSerializer(), 30),
+    (KerasSerializer(), 38),
     (SafetensorsSerializer(), 40),
+    (LightGBMSerializer(), 46),
+    (XGBoostSerializer(), 47),
+    (CatBoostSerializer(), 48),
     (SklearnSerializer(), 50),
     (PickleSerializer(), 1000),
 ):

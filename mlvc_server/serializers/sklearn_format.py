@@ -1,9 +1,19 @@
 """``sklearn``: scikit-learn estimators and pipelines.
 
-Backend ``skops`` (used when ``skops`` is installed): one segment, the ``skops.io`` file
-(a zip of JSON and ``.npy`` files, no pickle). Loading asks skops which types in the file
-it does not trust by default (an estimator that holds, e.g., ``sklearn.tree._tree.Tree``
-or a user function); those load only with ``trusted=True``, otherwise
+Backend ``state`` (tried first, needs nothing beyond scikit-learn and numpy): our own safe
+format, :mod:`.sklearn_state`: segments ``[state, arrays, array_N...]``, a JSON object
+graph plus the raw bytes of the fitted arrays. Loading constructs only scikit-learn
+classes (see that module's allow-list), so it never needs trust and never executes code
+from the payload. It holds estimators whose state is made of arrays, scalars, strings,
+containers, random generators and other scikit-learn objects; one holding anything else
+(a function in a ``FunctionTransformer``, a user-defined class) falls back to skops.
+It is ~10x faster than skops and needs no import beyond what the estimator already
+imported, so the first estimator committed in a process costs milliseconds.
+
+Backend ``skops`` (used when the state backend declines and ``skops`` is installed): one
+segment, the ``skops.io`` file (a zip of JSON and ``.npy`` files, no pickle). Loading
+asks skops which types in the file it does not trust by default (an estimator that
+holds a user function); those load only with ``trusted=True``, otherwise
 :class:`~mlvc_server.errors.TrustError` lists them. Such payloads also get
 ``meta["unsafe"] = True`` at dump time (so the store can sign them for their writer);
 the loader never relies on it, it asks skops about the stored bytes.
@@ -36,6 +46,7 @@ from ..errors import SerializationError, TrustError
 from .base import Decline, Payload, PayloadReader, Segment, qualified_type_name, type_root_module
 from .json_format import encode, is_plain, preview
 from .npy_format import array_bytes, array_segments, read_array, storable_dtype
+from .sklearn_state import Unencodable, decode_state, encode_state
 
 _MAX_FITTED = 500
 
@@ -177,6 +188,35 @@ def fitted_meta(est: Any) -> dict[str, Any]:
     return found
 
 
+def model_facts(est: Any) -> dict[str, Any]:
+    """Facts a diff shows about a fitted model beyond its params: the number of fitted
+    sub-estimators of an ensemble (``n_estimators_fitted``), boosting iterations
+    (``n_iter``), the number of input features (``n_features_in``).
+
+    Args:
+        est: an estimator.
+
+    Returns:
+        A small JSON-able dict (empty for an unfitted estimator).
+    """
+    facts: dict[str, Any] = {}
+    estimators = vars(est).get("estimators_")
+    if isinstance(estimators, list):
+        facts["n_estimators_fitted"] = len(estimators)
+    elif estimators is not None and hasattr(estimators, "shape"):  # GradientBoosting
+        facts["n_estimators_fitted"] = int(estimators.shape[0])
+    predictors = vars(est).get("_predictors")
+    if isinstance(predictors, list):  # HistGradientBoosting
+        facts["n_estimators_fitted"] = len(predictors)
+    n_iter = vars(est).get("n_iter_")
+    if isinstance(n_iter, int):
+        facts["n_iter"] = n_iter
+    n_features = vars(est).get("n_features_in_")
+    if isinstance(n_features, int):
+        facts["n_features_in"] = n_features
+    return facts
+
+
 def _array_names(est: Any) -> dict[int, str]:
     """id(array) -> attribute path, for the array attributes of the estimators."""
     import numpy as np
@@ -200,14 +240,19 @@ class SklearnSerializer:
         """Create the serializer.
 
         Args:
-            backend: ``"skops"`` or ``"cloudpickle"``; None picks skops when installed.
+            backend: ``"state"``, ``"skops"`` or ``"cloudpickle"``; None tries the state
+                format first, then skops when installed, else cloudpickle.
         """
         self.backend = backend
+        self._fallback: str | None = None
 
     def _backend(self) -> str:
-        if self.backend is None:
-            self.backend = "skops" if skops_available() else "cloudpickle"
-        return self.backend
+        """The backend used when the state format declines (or the one forced)."""
+        if self.backend is not None and self.backend != "state":
+            return self.backend
+        if self._fallback is None:
+            self._fallback = "skops" if skops_available() else "cloudpickle"
+        return self._fallback
 
     def accepts(self, obj: Any) -> bool:
         """An instance of a scikit-learn estimator class (defined in ``sklearn.*``)."""
@@ -225,8 +270,20 @@ class SklearnSerializer:
             "type": qualified_type_name(obj),
             "params": params_meta(obj),
             "fitted": fitted_meta(obj),
-            "backend": self._backend(),
         }
+        meta.update(model_facts(obj))
+        if self.backend in (None, "state"):
+            try:
+                state, array_segs, _ = encode_state(obj)
+            except Unencodable as exc:
+                if self.backend == "state":
+                    raise Decline(f"the state format cannot hold it: {exc}") from exc
+                meta["state_declined"] = str(exc)
+            else:
+                meta["backend"] = "state"
+                segments = [Segment("state", state, len(state)), *array_segs]
+                return Payload(format=self.format, segments=segments, meta=meta, extension="bin")
+        meta["backend"] = self._backend()
         if self._backend() == "skops":
             import skops
             import skops.io as sio
@@ -288,6 +345,14 @@ class SklearnSerializer:
                 a pickle, and ``trusted`` is False.
         """
         backend = meta.get("backend")
+        if backend == "state":
+
+            def segment(index: int) -> bytearray:
+                buf = bytearray(reader.segment_size(index))
+                reader.readinto_segment(index, buf)
+                return buf
+
+            return decode_state(reader.read_segment(0), segment)
         if backend == "skops":
             import skops.io as sio
 

@@ -23,7 +23,7 @@ from typing import Any
 from ..capture.timings import timed
 from ..errors import MlvcError, RefConflictError, SerializationError
 from ..serializers.deadline import DEFAULT_SECONDS, serialize_within
-from ..store import Store, keep
+from ..store import Store, fingerprints, keep
 from ..store import payloads as payload_store
 from ..store.refs import branch_ref, validate_name
 from ..store.revisions import current_branch, head
@@ -228,13 +228,18 @@ def commit(
     with timed(timings, "variables"):
         for name, value in (variables or {}).items():
             try:
-                payload = serialize_within(
+                sv = fingerprints.write_value(
+                    store,
                     value,
-                    max_serialize_seconds,
+                    lambda value=value: serialize_within(  # type: ignore[misc]
+                        value,
+                        max_serialize_seconds,
+                        allow_pickle=allow_pickle,
+                        max_bytes=max_variable_bytes,
+                    ),
                     allow_pickle=allow_pickle,
                     max_bytes=max_variable_bytes,
                 )
-                wp = payload_store.write_payload(store, payload)
             except SerializationError as e:
                 skipped_all[name] = str(e)
                 continue
@@ -243,12 +248,11 @@ def commit(
             except Exception as e:  # a serializer that raises skips the variable only
                 skipped_all[name] = f"{type(e).__name__}: {e}"
                 continue
-            written += wp.bytes_written
-            manifest_id = store.add_bytes(payload_store.manifest_bytes(wp.manifest))
-            var_tree[name] = payload_store.tree_entries(manifest_id)
-            var_parts[name] = wp.part_ids
-            entry: dict[str, Any] = {"format": payload.format, "size": payload.size}
-            for k, v in payload.meta.items():
+            written += sv.bytes_written
+            var_tree[name] = payload_store.tree_entries(sv.manifest_id)
+            var_parts[name] = sv.part_ids
+            entry: dict[str, Any] = {"format": sv.format, "size": sv.size}
+            for k, v in sv.meta.items():
                 if len(json.dumps(v, default=repr)) <= RECORD_META_LIMIT:
                     entry[k] = v
             var_index[name] = entry

@@ -179,6 +179,36 @@ def _array_delta(a: Any, b: Any) -> dict[str, Any]:
     return out
 
 
+#: Kinds whose change :func:`mlvc_server.serializers.describe.describe` puts in words
+#: beyond what the record's value/shape/segments say.
+SEMANTIC_KINDS = frozenset(
+    {"estimator", "boosting", "tensor", "tensors", "frame", "keras", "container"}
+)
+
+
+def _semantic(
+    a: _Side, b: _Side, name: str, ma: dict[str, Any], mb: dict[str, Any], values: bool
+) -> dict[str, Any]:
+    """The model-aware facts of a changed variable (``kind`` and ``lines``: what a
+    person wants to read: hyperparameters old -> new, which tensors changed and by how
+    much, a frame's rows and changed columns, container leaves)."""
+    from ..serializers.describe import describe
+
+    def read(side: str, index: int) -> bytes:
+        m, st = (ma, a.store) if side == "a" else (mb, b.store)
+        return payload_store.StoredPayload(st, m, name).read_segment(index)
+
+    small = max(int(ma.get("size", 0)), int(mb.get("size", 0))) <= VALUE_DIFF_LIMIT
+    try:
+        facts = describe(ma, mb, read if values and small else None)
+    except Exception as exc:  # a damaged or unusual payload must not break the diff
+        return {"semantic_error": f"{type(exc).__name__}: {exc}"}
+    out: dict[str, Any] = {"kind": facts.get("kind", "other")}
+    if facts.get("lines"):
+        out["lines"] = list(facts["lines"])
+    return out
+
+
 def _variable(a: _Side, b: _Side, name: str, values: bool) -> dict[str, Any]:
     ra = a.record.get("variables", {}).get(name)
     rb = b.record.get("variables", {}).get(name)
@@ -201,6 +231,7 @@ def _variable(a: _Side, b: _Side, name: str, values: bool) -> dict[str, Any]:
         return e
     ma, mb = a.manifest(name), b.manifest(name)
     e.update(_segments_delta(ma, mb))
+    e.update(_semantic(a, b, name, ma, mb, values))
     pa, pb = ma.get("meta", {}).get("params"), mb.get("meta", {}).get("params")
     if isinstance(pa, dict) and isinstance(pb, dict):
         e["params"] = [x for x in dict_diff(pa, pb) if x["status"] != "unchanged"]

@@ -14,7 +14,7 @@ from typing import Any
 
 from ..errors import MlvcError
 from ..serializers.deadline import serialize_within
-from ..store import Store
+from ..store import Store, fingerprints
 from ..store import payloads as payload_store
 from ..store.revisions import current_branch, head
 from .commits import MAX_SERIALIZE_SECONDS
@@ -83,6 +83,10 @@ def status(
         for name, value in variables.items():
             if name not in old:
                 out["variables"][name] = "added"
+                continue
+            known = fingerprints.unchanged(store, value, old_parts.get(name))
+            if known is not None:  # the fingerprint answers without serializing
+                out["variables"][name] = "unchanged" if known else "changed"
                 continue
             try:
                 payload = serialize_within(value, MAX_SERIALIZE_SECONDS)

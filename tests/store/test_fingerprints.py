@@ -1,0 +1,125 @@
+"""The fingerprint cache: an unchanged value is committed without serializing it, and a
+stale, pruned or disallowed entry is never reused."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.ensemble import RandomForestClassifier
+
+from mlvc_server import serializers
+from mlvc_server.serializers.base import Payload
+from mlvc_server.store import Store, objects
+from mlvc_server.store import fingerprints as fps
+from mlvc_server.store import payloads as ps
+
+
+@pytest.fixture
+def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Store:
+    monkeypatch.setenv("MLVC_CONFIG_DIR", str(tmp_path / "config"))
+    fps._manifests.clear()
+    return Store.init(tmp_path)
+
+
+class Counting:
+    """``serialize`` for write_value, counting its calls."""
+
+    def __init__(self, value: Any, **kwargs: Any) -> None:
+        self.value, self.kwargs, self.calls = value, kwargs, 0
+
+    def __call__(self) -> Payload:
+        self.calls += 1
+        return serializers.serialize(self.value, **self.kwargs)
+
+
+def values() -> dict[str, Any]:
+    rng = np.random.default_rng(0)
+    X = rng.random((100, 3))
+    return {
+        "frame": pd.DataFrame({"a": np.arange(1000), "s": [f"r{i}" for i in range(1000)]}),
+        "array": rng.random((300, 300)),
+        "forest": RandomForestClassifier(3, random_state=0).fit(X, X[:, 0] > 0.5),
+        "state": {"w": rng.random(50), "epoch": 3},
+    }
+
+
+@pytest.mark.parametrize("name", list(values()))
+def test_unchanged_value_is_not_serialized_again(store: Store, name: str) -> None:
+    value = values()[name]
+    first = Counting(value)
+    a = fps.write_value(store, value, first)
+    assert first.calls == 1 and not a.reused and a.fingerprint
+    again = Counting(value)
+    b = fps.write_value(store, value, again)
+    assert again.calls == 0 and b.reused and b.bytes_written == 0
+    assert (b.manifest_id, b.part_ids, b.format) == (a.manifest_id, a.part_ids, a.format)
+    # what was reused loads back to the value
+    back = serializers.deserialize(
+        b.format, b.meta, ps.StoredPayload(store, b.manifest, name), trusted=True
+    )
+    assert fps.write_value(store, back, Counting(back)).manifest_id == a.manifest_id
+
+
+def test_a_changed_value_is_serialized_and_status_sees_it(store: Store) -> None:
+    df = values()["frame"]
+    a = fps.write_value(store, df, Counting(df))
+    assert fps.unchanged(store, df, a.part_ids) is True
+    df.loc[10, "a"] = -1  # in place
+    assert fps.unchanged(store, df, a.part_ids) is None  # unknown: serialize to know
+    counting = Counting(df)
+    b = fps.write_value(store, df, counting)
+    assert counting.calls == 1 and b.manifest_id != a.manifest_id
+    assert fps.unchanged(store, df, a.part_ids) is False  # known, and not those parts
+    assert fps.unchanged(store, df, b.part_ids) is True
+
+
+def test_values_without_fingerprint_are_always_serialized(store: Store) -> None:
+    value = [object]  # a class: pickled, no fingerprint
+    counting = Counting(value)
+    fps.write_value(store, value, counting)
+    fps.write_value(store, value, counting)
+    assert counting.calls == 2
+
+
+def test_pruned_parts_or_manifest_are_not_reused(store: Store) -> None:
+    arr = np.arange(100_000, dtype=np.float64)
+    a = fps.write_value(store, arr, Counting(arr))
+    os.unlink(objects.loose_path(store.objects_dir, a.part_ids[-1]))  # gc pruned a part
+    fps._manifests.clear()
+    counting = Counting(arr)
+    b = fps.write_value(store, arr, counting)
+    assert counting.calls == 1 and not b.reused
+    assert store.has_object(b.part_ids[-1])  # written again
+    os.unlink(objects.loose_path(store.objects_dir, b.manifest_id))
+    fps._manifests.clear()
+    assert fps.lookup(store, b.fingerprint) is None
+
+
+def test_pickle_and_size_rules_are_checked_on_reuse(store: Store) -> None:
+    value = {"f": np.arange(3), "obj": RandomForestClassifier}  # the class needs pickle
+    fp = "fp1-test"
+    payload = serializers.serialize(value)
+    assert ps.needs_trust(payload.format, payload.meta)  # pickled, whole or in part
+    wp = ps.write_payload(store, payload)
+    mid = store.add_bytes(ps.manifest_bytes(wp.manifest))
+    fps.record(store, fp, mid)
+    assert fps.lookup(store, fp) is not None
+    assert fps.lookup(store, fp, allow_pickle=False) is None
+    assert fps.lookup(store, fp, max_bytes=wp.manifest["size"] - 1) is None
+    assert fps.lookup(store, fp, max_bytes=wp.manifest["size"]) is not None
+    assert fps.lookup(store, None) is None
+
+
+def test_entries_are_shared_through_the_store_file(store: Store, tmp_path: Path) -> None:
+    arr = np.arange(10.0)
+    a = fps.write_value(store, arr, Counting(arr))
+    fps._manifests.clear()
+    other = Store(tmp_path)  # another process opening the same store
+    counting = Counting(arr)
+    assert fps.write_value(other, arr, counting).manifest_id == a.manifest_id
+    assert counting.calls == 0
