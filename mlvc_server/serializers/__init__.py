@@ -1,4 +1,4 @@
-"""The registry of serialization formats: safe formats first, pickle last.
+r"""The registry of serialization formats: safe formats first, pickle last.
 
 ``serialize(obj)`` asks each registered serializer, in priority order (lowest number
 first), whether it accepts ``obj`` and uses the first that does:
@@ -11,8 +11,12 @@ prio  format           stores                                                 un
 30    ``parquet``      pandas DataFrame/Series of exactly round-tripping dtypes no
 40    ``safetensors``  torch tensors, state_dicts, modules (module: trust)    no
 50    ``sklearn``      scikit-learn estimators (skops; trust per skops)       no
+60    ``container``    dict/list/tuple/namedtuple/dataclass trees, per leaf    no*
 1000  ``pickle``       anything else cloudpickle can pickle                   yes
 ====  ===============  =====================================================  ======
+
+\* a container with a leaf only pickle holds pickles that leaf alone and is marked
+``unsafe`` (see :mod:`.container_format`).
 
 Importing this package imports no heavy library: each serializer imports numpy, pandas,
 torch... inside its methods, and ``accepts`` looks at ``type(obj).__module__`` (or at a
@@ -27,10 +31,12 @@ takes ``max_bytes``), ``checks_trust`` (``load`` takes ``trusted``). ``dump`` ma
 from __future__ import annotations
 
 import itertools
+from collections.abc import Collection
 from typing import Any
 
 from ..errors import MlvcError, SerializationError, TrustError, UnsupportedTypeError
 from .base import Decline, Payload, PayloadReader, Segment, Serializer, qualified_type_name
+from .container_format import ContainerSerializer
 from .json_format import JsonSerializer
 from .npy_format import NpySerializer
 from .parquet_format import ParquetSerializer
@@ -152,7 +158,13 @@ def _dump(serializer: Serializer, obj: Any, max_bytes: int | None) -> Payload:
     return serializer.dump(obj)
 
 
-def serialize(obj: Any, *, allow_pickle: bool = True, max_bytes: int | None = None) -> Payload:
+def serialize(
+    obj: Any,
+    *,
+    allow_pickle: bool = True,
+    max_bytes: int | None = None,
+    exclude: Collection[str] = (),
+) -> Payload:
     """Store ``obj`` in the safest format that holds it exactly.
 
     Args:
@@ -161,9 +173,12 @@ def serialize(obj: Any, *, allow_pickle: bool = True, max_bytes: int | None = No
             pickled structure, sklearn without skops) are not used.
         max_bytes: refuse objects whose payload (estimated before dumping where the format
             can, else measured) is larger.
+        exclude: formats not to use (the container format excludes itself for its leaves).
 
     Returns:
-        The payload; ``payload.meta["type"]`` always names the object's type.
+        The payload; ``payload.meta["type"]`` always names the object's type. When the
+        payload needs trust to load after safer formats declined the object,
+        ``payload.meta["pickle_reason"]`` says why each declined.
 
     Raises:
         UnsupportedTypeError: the object must not or cannot be stored; the message says
@@ -176,7 +191,7 @@ def serialize(obj: Any, *, allow_pickle: bool = True, max_bytes: int | None = No
         raise UnsupportedTypeError(f"cannot store {name}: {reason}")
     declined: list[str] = []
     for serializer in serializers():
-        if serializer.unsafe and not allow_pickle:
+        if (serializer.unsafe and not allow_pickle) or serializer.format in exclude:
             continue
         try:
             if not serializer.accepts(obj):
@@ -208,6 +223,8 @@ def serialize(obj: Any, *, allow_pickle: bool = True, max_bytes: int | None = No
         if max_bytes is not None and payload.size > max_bytes:
             raise _too_large(obj, payload.size, max_bytes, estimated=False)
         payload.meta.setdefault("type", name)
+        if declined and (serializer.unsafe or payload.meta.get("unsafe")):
+            payload.meta.setdefault("pickle_reason", "; ".join(declined))
         return payload
     detail = f" ({'; '.join(declined)})" if declined else ""
     if not allow_pickle:
@@ -261,6 +278,7 @@ for _serializer, _priority in (
     (ParquetSerializer(), 30),
     (SafetensorsSerializer(), 40),
     (SklearnSerializer(), 50),
+    (ContainerSerializer(), 60),
     (PickleSerializer(), 1000),
 ):
     register(_serializer, _priority)
