@@ -48,6 +48,7 @@ class) and load again to get the class back.
 
 from __future__ import annotations
 
+import base64
 import collections
 import contextlib
 import dataclasses
@@ -61,6 +62,7 @@ from typing import Any
 from ..errors import SerializationError, UnsupportedTypeError
 from .base import Decline, Payload, PayloadReader, Segment, qualified_type_name
 from .json_format import decode, encode, is_plain
+from .unstorable import unstorable_reason
 
 FORMAT = "container"
 #: Deepest nesting of containers walked.
@@ -69,6 +71,9 @@ MAX_DEPTH = 64
 MAX_NODES = 100_000
 #: Plain values whose JSON is at most this long are kept in the manifest, not as a leaf.
 INLINE_MAX = 4096
+#: Most bytes of inline values in one manifest; past that the container is declined (a
+#: mass of small values is no container of leaves: pickle holds it more compactly).
+INLINE_TOTAL = 1 << 20
 #: Factories a ``defaultdict`` may have to be walked (and rebuilt).
 _FACTORIES: dict[str, Any] = {
     "None": None,
@@ -207,6 +212,7 @@ class _Walker:
         self.pickled: list[str] = []
         self.unsafe_reasons: list[str] = []
         self.nodes = 0
+        self.inline_bytes = 0
         self.size = 0
         self.max_bytes = max_bytes
         #: id -> the node (or leaf reference) made for it; ``active`` ids are ancestors.
@@ -220,6 +226,12 @@ class _Walker:
         if self.nodes > MAX_NODES:
             raise Decline(f"more than {MAX_NODES} nodes and leaves (mlvc's limit)")
 
+    def _inline(self, node: dict[str, Any], size: int) -> dict[str, Any]:
+        self.inline_bytes += size
+        if self.inline_bytes > INLINE_TOTAL:
+            raise Decline(f"more than {INLINE_TOTAL} bytes of small values to keep inline")
+        return node
+
     def walk(self, obj: Any, path: str, depth: int) -> dict[str, Any]:
         self._count()
         scalar = _numpy_scalar(obj)
@@ -230,7 +242,10 @@ class _Walker:
             and is_plain(obj)
             and (type(obj) is not str or len(obj) <= INLINE_MAX)
         ):
-            return {"k": "v", "v": encode(obj)}
+            return self._inline({"k": "v", "v": encode(obj)}, len(obj) if type(obj) is str else 8)
+        if type(obj) in (bytes, bytearray) and len(obj) <= INLINE_MAX:
+            text = base64.b64encode(obj).decode("ascii")
+            return self._inline({"k": type(obj).__name__, "v": text}, len(text))
         oid = id(obj)
         if oid in self.active:
             raise Decline(f"{path or 'the value'} contains itself (a cycle)")
@@ -243,7 +258,7 @@ class _Walker:
         if type(obj) in (list, tuple, dict) and len(obj) <= INLINE_MAX // 2 and is_plain(obj):
             text = json.dumps(encode(obj), separators=(",", ":"))
             if len(text) <= INLINE_MAX:
-                node = {"k": "v", "v": json.loads(text)}
+                node = self._inline({"k": "v", "v": json.loads(text)}, len(text))
                 self._remember(obj, node)
                 return node
         kind = node_kind(obj)
@@ -329,6 +344,10 @@ class _Walker:
     def _leaf(self, obj: Any, path: str, *, walkable: bool, depth: int) -> dict[str, Any]:
         from . import serialize
 
+        reason = unstorable_reason(obj)
+        if reason is not None and unstorable_reason(obj, nested=True) is None:
+            # storable only inside a pickle (a module, pickled by reference)
+            raise Decline(f"its part {path!r} is {reason}")
         remaining = None if self.max_bytes is None else max(0, self.max_bytes - self.size)
         try:
             payload = serialize(obj, max_bytes=remaining, exclude=_NOT_LEAF_FORMATS)
@@ -436,6 +455,9 @@ class _Builder:
         kind = node.get("k")
         if kind == "v":
             return decode(node["v"])
+        if kind in ("bytes", "bytearray"):
+            raw = base64.b64decode(node["v"])
+            return raw if kind == "bytes" else bytearray(raw)
         if kind == "np":
             import numpy as np
 

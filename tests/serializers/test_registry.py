@@ -7,6 +7,7 @@ import subprocess
 import sys
 import textwrap
 from collections import OrderedDict
+from decimal import Decimal
 from typing import Any
 
 import numpy as np
@@ -64,6 +65,7 @@ def test_numpy_value_imports_only_numpy() -> None:
 
 def test_priority_order() -> None:
     assert serializers.formats()[:5] == ["json", "npy", "parquet", "safetensors", "sklearn"]
+    assert serializers.formats()[-2:] == ["container", "pickle"]
     assert serializers.formats()[-1] == "pickle"
 
 
@@ -78,8 +80,9 @@ def test_priority_order() -> None:
         (pd.Series([1.0]), "parquet"),
         (torch.zeros(2), "safetensors"),
         (OrderedDict(w=torch.zeros(1)), "safetensors"),
-        ({"w": np.zeros(1)}, "pickle"),
-        ({1, 2}, "pickle"),
+        ({"w": np.zeros(1)}, "container"),
+        ({1, 2}, "container"),
+        (Decimal(1), "pickle"),
     ],
 )
 def test_format_picked(value: Any, fmt: str) -> None:
