@@ -461,8 +461,10 @@ class _Builder:
         if kind == "np":
             import numpy as np
 
-            value = node["v"]
-            return np.dtype(node["dtype"]).type(decode(value) if type(value) is dict else value)
+            raw_value = node["v"]
+            return np.dtype(node["dtype"]).type(
+                decode(raw_value) if type(raw_value) is dict else raw_value
+            )
         if kind == "ref":
             target = node["to"]
             if target not in self.refs:
