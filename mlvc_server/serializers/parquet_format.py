@@ -1,5 +1,10 @@
 """``parquet``: pandas DataFrames and Series as one parquet file (pyarrow, zstd level 1).
 
+The file is written in row groups of :data:`ROW_GROUP_ROWS` rows and cut into segments at
+its column chunks (one segment per column of each row group, plus the leading magic and
+the footer), so changing one value of a big frame changes one column chunk (and the
+footer): the other chunks are unchanged segments and deduplicate.
+
 The index is kept (a ``RangeIndex`` as metadata, any other index as columns), and so are
 ``df.attrs``. Accepted column (and index level) dtypes are those measured to come back
 exactly (``pd.testing.assert_frame_equal(check_exact=True)``):
@@ -36,6 +41,87 @@ _SERIES_COLUMN = "__mlvc_series__"
 _MAX_COLUMNS_META = 200
 COMPRESSION = "zstd"
 COMPRESSION_LEVEL = 1
+#: Files up to this size stay one segment (splitting them saves nothing worth a blob each).
+SPLIT_MIN = 1 << 20
+#: Rows per row group: a float64 column chunk is 1 MiB before compression.
+ROW_GROUP_ROWS = 1 << 17
+
+
+def _dictionary_columns(table: Any) -> list[str]:
+    """The columns worth dictionary encoding: categoricals (which need it to keep their
+    categories), strings and binaries (numbers mostly have too
+    many distinct values: trying costs 5x the write time and grows the file)."""
+    import pyarrow as pa
+
+    kinds = (
+        pa.types.is_string,
+        pa.types.is_large_string,
+        pa.types.is_binary,
+        pa.types.is_dictionary,
+    )
+    return [f.name for f in table.schema if any(k(f.type) for k in kinds)]
+
+
+def read_whole(reader: PayloadReader) -> bytearray:
+    """All the segments of a payload, concatenated into one fresh buffer (one copy).
+
+    Args:
+        reader: the payload reader.
+
+    Returns:
+        The serialized file.
+    """
+    sizes = [reader.segment_size(i) for i in range(len(reader.segment_names))]
+    whole = bytearray(sum(sizes))
+    view = memoryview(whole)
+    position = 0
+    for i, size in enumerate(sizes):
+        reader.readinto_segment(i, view[position : position + size])
+        position += size
+    return whole
+
+
+def chunk_segments(data: memoryview) -> list[Segment]:
+    """Cut a parquet file into segments at its column chunks, without copying.
+
+    Args:
+        data: the whole parquet file.
+
+    Returns:
+        Segments covering ``data`` in order: ``magic``, one per column chunk
+        (``rg{i}/{column}``), anything between them, and the ``footer``; one segment
+        ``parquet`` for a file of at most :data:`SPLIT_MIN` bytes.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    if data.nbytes <= SPLIT_MIN:
+        return [Segment("parquet", data, data.nbytes)]
+    metadata = pq.ParquetFile(pa.BufferReader(pa.py_buffer(data))).metadata
+    spans: list[tuple[int, int, str]] = []
+    for i in range(metadata.num_row_groups):
+        group = metadata.row_group(i)
+        for j in range(group.num_columns):
+            column = group.column(j)
+            start = column.data_page_offset
+            if column.has_dictionary_page and 0 < column.dictionary_page_offset < start:
+                start = column.dictionary_page_offset
+            spans.append(
+                (start, start + column.total_compressed_size, f"rg{i}/{column.path_in_schema}")
+            )
+    spans.sort()
+    segments: list[Segment] = []
+    position = 0
+    for start, end, name in spans:
+        if start < position or end > len(data):
+            return [Segment("parquet", data, data.nbytes)]  # unexpected layout: one piece
+        if start > position:
+            label = "magic" if position == 0 else f"gap@{position}"
+            segments.append(Segment(label, data[position:start], start - position))
+        segments.append(Segment(name, data[start:end], end - start))
+        position = end
+    segments.append(Segment("footer", data[position:], len(data) - position))
+    return segments
 
 
 def _dtype_ok(pd: Any, np: Any, dtype: Any) -> bool:
@@ -141,7 +227,14 @@ class ParquetSerializer:
         except (pa.ArrowException, TypeError, ValueError) as exc:
             raise Decline(f"pyarrow cannot represent it: {exc}") from exc
         buf = io.BytesIO()
-        pq.write_table(table, buf, compression=COMPRESSION, compression_level=COMPRESSION_LEVEL)
+        pq.write_table(
+            table,
+            buf,
+            compression=COMPRESSION,
+            compression_level=COMPRESSION_LEVEL,
+            row_group_size=ROW_GROUP_ROWS,
+            use_dictionary=_dictionary_columns(table),
+        )
         data = buf.getbuffer()
         meta: dict[str, Any] = {
             "type": qualified_type_name(obj),
@@ -169,7 +262,7 @@ class ParquetSerializer:
             meta["series_name"] = encode(obj.name)
         return Payload(
             format=self.format,
-            segments=[Segment("parquet", data, data.nbytes)],
+            segments=chunk_segments(data),
             meta=meta,
             extension="parquet",
         )
@@ -181,7 +274,7 @@ class ParquetSerializer:
         import pyarrow as pa
         import pyarrow.parquet as pq
 
-        frame = pq.read_table(pa.BufferReader(reader.read_segment(0))).to_pandas()
+        frame = pq.read_table(pa.BufferReader(read_whole(reader))).to_pandas()
         for position, (storage, na_is_na) in meta.get("string_dtypes", {}).items():
             dtype = pd.StringDtype(storage, na_value=pd.NA if na_is_na else np.nan)
             i = int(position)
