@@ -8,6 +8,7 @@ prio  format           stores                                                 un
 ====  ===============  =====================================================  ======
 10    ``json``         None/bool/int/float/str, list/tuple/dict of those      no
 20    ``npy``          numpy arrays (not object dtype), numpy scalars          no
+25    ``sparse``       scipy.sparse matrices/arrays, per component array      no
 30    ``parquet``      pandas DataFrame/Series of exactly round-tripping dtypes no
 40    ``safetensors``  torch tensors, state_dicts, modules (module: trust)    no
 50    ``sklearn``      scikit-learn estimators (skops; trust per skops)       no
@@ -42,6 +43,7 @@ from .npy_format import NpySerializer
 from .parquet_format import ParquetSerializer
 from .pickle_format import PickleSerializer, TooLargeError
 from .sklearn_format import SklearnSerializer
+from .sparse_format import SparseSerializer
 from .torch_format import SafetensorsSerializer
 from .unstorable import unstorable_reason
 
@@ -275,6 +277,7 @@ def deserialize(
 for _serializer, _priority in (
     (JsonSerializer(), 10),
     (NpySerializer(), 20),
+    (SparseSerializer(), 25),
     (ParquetSerializer(), 30),
     (SafetensorsSerializer(), 40),
     (SklearnSerializer(), 50),
