@@ -10,7 +10,10 @@ prio  format           stores                                                 un
 20    ``npy``          numpy arrays (not object dtype), numpy scalars          no
 25    ``sparse``       scipy.sparse matrices/arrays, per component array      no
 30    ``parquet``      pandas DataFrame/Series of exactly round-tripping dtypes no
+32    ``arrow``        pyarrow Table/RecordBatch, polars DataFrame/Series      no
+35    ``image``        PIL images: raw pixels, mode, size, palette, info      no
 40    ``safetensors``  torch tensors, state_dicts, modules (module: trust)    no
+45    ``jax``          JAX arrays (restored as JAX arrays)                    no
 50    ``sklearn``      scikit-learn estimators (skops; trust per skops)       no
 60    ``container``    dict/list/tuple/namedtuple/dataclass trees, per leaf    no*
 1000  ``pickle``       anything else cloudpickle can pickle                   yes
@@ -36,8 +39,11 @@ from collections.abc import Collection
 from typing import Any
 
 from ..errors import MlvcError, SerializationError, TrustError, UnsupportedTypeError
+from .arrow_format import ArrowSerializer
 from .base import Decline, Payload, PayloadReader, Segment, Serializer, qualified_type_name
 from .container_format import ContainerSerializer
+from .image_format import ImageSerializer
+from .jax_format import JaxSerializer
 from .json_format import JsonSerializer
 from .npy_format import NpySerializer
 from .parquet_format import ParquetSerializer
@@ -278,8 +284,11 @@ for _serializer, _priority in (
     (JsonSerializer(), 10),
     (NpySerializer(), 20),
     (SparseSerializer(), 25),
+    (ArrowSerializer(), 32),
+    (ImageSerializer(), 35),
     (ParquetSerializer(), 30),
     (SafetensorsSerializer(), 40),
+    (JaxSerializer(), 45),
     (SklearnSerializer(), 50),
     (ContainerSerializer(), 60),
     (PickleSerializer(), 1000),
