@@ -111,7 +111,7 @@ class ArrowSerializer:
         if kind in ("polars", "polars_series"):
             import polars as pl
 
-            frame = pl.from_arrow(table)
+            frame: Any = pl.from_arrow(table)
             if kind == "polars_series":
                 return frame.to_series(0).alias(meta.get("series_name", ""))
             return frame

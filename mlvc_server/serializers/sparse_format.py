@@ -56,7 +56,7 @@ class SparseSerializer:
 
     def estimate_size(self, obj: Any) -> int | None:
         """Bytes of the stored components (roughly: ``data`` and two index arrays)."""
-        return int(obj.nnz) * (obj.dtype.itemsize + 8) + 8 * (obj.shape[0] + 1)
+        return int(obj.nnz) * (int(obj.dtype.itemsize) + 8) + 8 * (int(obj.shape[0]) + 1)
 
     def dump(self, obj: Any) -> Payload:
         """Two segments per component."""
