@@ -15,10 +15,14 @@ exactly (``pd.testing.assert_frame_equal(check_exact=True)``):
 * ``CategoricalDtype`` with string categories; ``PeriodDtype``; ``IntervalDtype`` over
   numbers; ``ArrowDtype``.
 
-Not accepted (they fall to the next format, in practice pickle): ``object`` columns
+Stored with a fix-up (``meta["column_fixes"]``): categoricals over numbers or datetimes
+(the column holds the codes, the categories are an ``.npy`` segment after the parquet
+file), second-resolution datetimes and ``object`` columns holding only ``str`` values
+(converted back after reading).
+
+Not accepted (they fall to the next format, in practice pickle): other ``object`` columns
 (pyarrow either refuses mixed objects or gives back another dtype: a list comes back as
-an ndarray, ints with None as float64), ``datetime64[s]`` (parquet has no seconds unit),
-categoricals over numbers (read back as plain numbers), sparse and complex columns,
+an ndarray, ints with None as float64), sparse and complex columns,
 duplicate or mixed-type column labels. A ``DatetimeIndex``'s ``freq`` is restored.
 """
 
@@ -30,6 +34,7 @@ from typing import Any
 
 from .base import Decline, Payload, PayloadReader, Segment, qualified_type_name, type_root_module
 from .json_format import decode, encode, is_plain
+from .npy_format import read_array
 
 _MASKED = {f"{p}Int{b}" for p in ("", "U") for b in (8, 16, 32, 64)} | {
     "Float32",
@@ -62,16 +67,20 @@ def _dictionary_columns(table: Any) -> list[str]:
     return [f.name for f in table.schema if any(k(f.type) for k in kinds)]
 
 
-def read_whole(reader: PayloadReader) -> bytearray:
-    """All the segments of a payload, concatenated into one fresh buffer (one copy).
+def read_whole(reader: PayloadReader, count: int | None = None) -> bytearray:
+    """The first ``count`` segments of a payload (all by default), concatenated into one
+    fresh buffer (one copy).
 
     Args:
         reader: the payload reader.
+        count: how many segments make the file.
 
     Returns:
         The serialized file.
     """
-    sizes = [reader.segment_size(i) for i in range(len(reader.segment_names))]
+    if count is None:
+        count = len(reader.segment_names)
+    sizes = [reader.segment_size(i) for i in range(count)]
     whole = bytearray(sum(sizes))
     view = memoryview(whole)
     position = 0
@@ -147,6 +156,25 @@ def _dtype_ok(pd: Any, np: Any, dtype: Any) -> bool:
     return bool(getattr(dtype, "name", None) in _MASKED)
 
 
+def _fixed_after_reading(pd: Any, np: Any, dtype: Any) -> str | None:
+    """How a column dtype parquet does not give back is stored instead: ``"codes"`` for a
+    categorical over numbers or datetimes (its codes as the column, its categories as an
+    ``.npy`` segment), ``"astype"`` for second-resolution datetimes (converted back after
+    reading); None when the column needs nothing."""
+    if isinstance(dtype, pd.CategoricalDtype):
+        categories = dtype.categories.dtype
+        if isinstance(categories, np.dtype) and categories.kind in "biufmM":
+            from .npy_format import storable_dtype
+
+            return "codes" if storable_dtype(categories) else None
+        return None
+    if isinstance(dtype, np.dtype) and dtype.kind == "M" and np.datetime_data(dtype)[0] == "s":
+        return "astype"
+    if isinstance(dtype, pd.DatetimeTZDtype) and dtype.unit == "s":
+        return "astype"
+    return None
+
+
 def _index_ok(pd: Any, np: Any, index: Any) -> bool:
     if isinstance(index, pd.RangeIndex):
         return True
@@ -183,9 +211,15 @@ def why_not(obj: Any) -> str | None:
         if not _labels_ok(pd, obj.columns):
             return "column labels are duplicated or of mixed types"
         dtypes = list(obj.dtypes)
-    for dtype in dtypes:
-        if not _dtype_ok(pd, np, dtype):
-            return f"dtype {dtype} does not round trip exactly through parquet"
+    for i, dtype in enumerate(dtypes):
+        if _dtype_ok(pd, np, dtype) or _fixed_after_reading(pd, np, dtype) is not None:
+            continue
+        if isinstance(dtype, np.dtype) and dtype.kind == "O":
+            values = obj if isinstance(obj, pd.Series) else obj.iloc[:, i]
+            if pd.api.types.infer_dtype(values, skipna=False) == "string":
+                continue  # all str: stored as strings, made object again after reading
+            return "an object column holds more than str values"
+        return f"dtype {dtype} does not round trip exactly through parquet"
     if not _index_ok(pd, np, obj.index):
         return f"index dtype {obj.index.dtype} does not round trip exactly through parquet"
     return None
@@ -220,8 +254,32 @@ class ParquetSerializer:
         reason = why_not(obj)
         if reason is not None:
             raise Decline(reason)
+        import numpy as np
+
+        from .npy_format import array_segments
+
         series = isinstance(obj, pd.Series)
         frame = obj.to_frame(name=_SERIES_COLUMN) if series else obj
+        fixes: dict[str, Any] = {}
+        categories: list[Segment] = []
+        for i, dtype in enumerate(list(frame.dtypes)):
+            how = _fixed_after_reading(pd, np, dtype)
+            if isinstance(dtype, np.dtype) and dtype.kind == "O":
+                fixes[str(i)] = {"astype": "object"}
+                continue
+            if how is None or _dtype_ok(pd, np, dtype):
+                continue
+            if how == "codes":
+                if frame is obj:
+                    frame = obj.copy(deep=False)
+                frame.isetitem(i, frame.iloc[:, i].cat.codes)
+                segs, _ = array_segments(
+                    np.ascontiguousarray(dtype.categories.to_numpy()), f"categories{i}."
+                )
+                fixes[str(i)] = {"categories": len(categories) // 2, "ordered": dtype.ordered}
+                categories.extend(segs)
+            else:
+                fixes[str(i)] = {"astype": str(dtype)}
         try:
             table = pa.Table.from_pandas(frame, preserve_index=None)
         except (pa.ArrowException, TypeError, ValueError) as exc:
@@ -260,9 +318,13 @@ class ParquetSerializer:
             meta["index_freq"] = freq
         if series:
             meta["series_name"] = encode(obj.name)
+        segments = chunk_segments(data)
+        if fixes:
+            meta["column_fixes"] = fixes
+            meta["parquet_segments"] = len(segments)
         return Payload(
             format=self.format,
-            segments=chunk_segments(data),
+            segments=segments + categories,
             meta=meta,
             extension="parquet",
         )
@@ -274,7 +336,26 @@ class ParquetSerializer:
         import pyarrow as pa
         import pyarrow.parquet as pq
 
-        frame = pq.read_table(pa.BufferReader(read_whole(reader))).to_pandas()
+        count = int(meta.get("parquet_segments", len(reader.segment_names)))
+        frame = pq.read_table(pa.BufferReader(read_whole(reader, count))).to_pandas()
+        for position, fix in meta.get("column_fixes", {}).items():
+            i = int(position)
+            column = frame.iloc[:, i]
+            if "astype" in fix:
+                frame.isetitem(i, column.astype(str(fix["astype"])))
+                continue
+            k = count + 2 * int(fix["categories"])
+            cats = pd.Index(read_array(reader, k, k + 1))
+            frame.isetitem(
+                i,
+                pd.Series(
+                    pd.Categorical.from_codes(
+                        column.to_numpy(), categories=cats, ordered=bool(fix["ordered"])
+                    ),
+                    index=frame.index,
+                    name=column.name,
+                ),
+            )
         for position, (storage, na_is_na) in meta.get("string_dtypes", {}).items():
             dtype = pd.StringDtype(storage, na_value=pd.NA if na_is_na else np.nan)
             i = int(position)
