@@ -630,3 +630,74 @@ def leaf_paths(meta: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """
     manifest = meta.get("manifest") or {}
     return {leaf["path"]: leaf for leaf in manifest.get("leaves", [])}
+
+
+def _flatten(node: Any, path: str, out: dict[str, Any]) -> None:
+    """Path -> ``("leaf", index)`` or ``("value", json)`` for every leaf and inline value."""
+    if type(node) is not dict:
+        return
+    kind = node.get("k")
+    if kind == "leaf":
+        out[path] = ("leaf", node.get("i"))
+        return
+    if kind in ("v", "np", "bytes", "bytearray", "set", "frozenset", "ref"):
+        out[path] = ("value", json.dumps(node, sort_keys=True))
+        return
+
+    def join(key: Any) -> str:
+        return f"{path}/{key}" if path else str(key)
+
+    if kind in ("dict", "odict", "defaultdict"):
+        for key, child in node.get("items", []):
+            decoded = decode(key)
+            _flatten(child, join(_path_key(decoded)), out)
+    elif kind in ("namedtuple", "dataclass"):
+        for field, child in zip(node.get("fields", []), node.get("items", []), strict=False):
+            _flatten(child, join(field), out)
+    else:
+        for i, child in enumerate(node.get("items", [])):
+            _flatten(child, join(i), out)
+
+
+def leaf_changes(manifest_a: dict[str, Any], manifest_b: dict[str, Any]) -> dict[str, list[str]]:
+    """What changed between two stored containers, by path, without reading any payload.
+
+    Leaves compare by the ids of their stored parts (so a leaf whose bytes did not change
+    is unchanged even if it moved); inline values by their recorded value.
+
+    Args:
+        manifest_a: the store manifest (``format``, ``meta``, ``segments`` with ``parts``)
+            of the older ``container`` payload.
+        manifest_b: the same for the newer one.
+
+    Returns:
+        ``added``, ``removed``, ``changed`` and ``unchanged``: lists of paths.
+    """
+
+    def entries(manifest: dict[str, Any]) -> dict[str, Any]:
+        content = manifest.get("meta", {}).get("manifest") or {}
+        flat: dict[str, Any] = {}
+        _flatten(content.get("tree"), "", flat)
+        segments = manifest.get("segments", [])
+        position = 1
+        parts: list[list[str]] = []
+        for leaf in content.get("leaves", []):
+            count = int(leaf.get("segments", 0))
+            parts.append(
+                [p for seg in segments[position : position + count] for p in seg.get("parts", [])]
+            )
+            position += count
+        return {
+            path: ("leaf", parts[i]) if kind == "leaf" and i < len(parts) else (kind, i)
+            for path, (kind, i) in flat.items()
+        }
+
+    a, b = entries(manifest_a), entries(manifest_b)
+    out: dict[str, list[str]] = {"added": [], "removed": [], "changed": [], "unchanged": []}
+    for path, value in b.items():
+        if path not in a:
+            out["added"].append(path)
+        else:
+            out["unchanged" if a[path] == value else "changed"].append(path)
+    out["removed"] = [path for path in a if path not in b]
+    return out

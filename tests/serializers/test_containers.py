@@ -21,6 +21,7 @@ from mlvc_server.errors import SerializationError, TrustError, UnsupportedTypeEr
 from mlvc_server.serializers.container_format import (
     MAX_DEPTH,
     ContainerRebuildWarning,
+    leaf_changes,
     leaf_paths,
 )
 
@@ -277,3 +278,20 @@ def test_a_manifest_that_does_not_match_its_segments_is_an_error() -> None:
     reader.blobs[0] = struct.pack("<Q", len(body)) + body
     with pytest.raises(SerializationError, match="cannot be a container"):
         serializers.deserialize("container", payload.meta, reader)
+
+
+def test_leaf_changes_name_added_removed_and_changed_paths(project: Path) -> None:
+    from mlvc_server import service
+
+    value = {"w": np.ones(100), "b": np.zeros(3), "cfg": {"lr": 0.1}, "n": 3}
+    a = mlvc.commit("a", variables={"v": value}, repo=project, sources=False)
+    value2 = {"w": np.ones(100), "b": np.ones(3), "cfg": {"lr": 0.2}, "extra": np.arange(2)}
+    b = mlvc.commit("b", variables={"v": value2}, repo=project, sources=False)
+    store = service._store(project)
+    changes = leaf_changes(service._manifest(store, a, "v"), service._manifest(store, b, "v"))
+    assert changes == {
+        "added": ["extra"],
+        "removed": ["n"],
+        "changed": ["b", "cfg"],
+        "unchanged": ["w"],
+    }
