@@ -10,7 +10,10 @@ walked, and becomes
   lists/dicts), and for every leaf its path, format, meta and number of segments;
 * then the **segments of every leaf**, in walk order, exactly as the registry made them
   for the leaf alone (an array's ``.npy`` header and data, a state_dict's safetensors
-  header and tensors, a DataFrame's parquet parts...).
+  header and tensors, a DataFrame's parquet parts...). Leaves of at most
+  :data:`SMALL_LEAF` bytes are instead packed, in walk order, into shared ``pack``
+  segments of up to :data:`PACK_MAX` bytes (their entry says where: ``seg``, ``at``,
+  ``sizes``, and an ``xxh3`` of their bytes), so that many small leaves are a few blobs.
 
 So an unchanged leaf is unchanged bytes and deduplicates exactly, across commits and
 across variables, as tensors do; a changed leaf costs its own bytes; a changed inline
@@ -74,6 +77,11 @@ INLINE_MAX = 4096
 #: Most bytes of inline values in one manifest; past that the container is declined (a
 #: mass of small values is no container of leaves: pickle holds it more compactly).
 INLINE_TOTAL = 1 << 20
+#: Leaves of at most this many bytes are packed together into shared segments (one blob
+#: per pack instead of one or more per leaf: a list of 10,000 small arrays is a few blobs).
+SMALL_LEAF = 16 << 10
+#: Largest pack segment.
+PACK_MAX = 1 << 20
 #: Factories a ``defaultdict`` may have to be walked (and rebuilt).
 _FACTORIES: dict[str, Any] = {
     "None": None,
@@ -220,6 +228,10 @@ class _Walker:
         self.keep: list[Any] = []  # keeps ids unique while walking
         self.active: set[int] = set()
         self.next_ref = 0
+        self.pack: bytearray | None = None
+        self.pack_segment: Segment | None = None
+        self.pack_index = 0
+        self.packs = 0
 
     def _count(self) -> None:
         self.nodes += 1
@@ -368,19 +380,44 @@ class _Walker:
             self.unsafe_reasons.append(f"{path} ({payload.meta.get('type')}): {reason}")
         self.size += payload.size
         index = len(self.leaves)
-        self.leaves.append(
-            {
-                "path": path,
-                "format": payload.format,
-                "meta": payload.meta,
-                "segments": len(payload.segments),
-                "size": payload.size,
-            }
-        )
-        for seg in payload.segments:
-            seg.name = f"{path}:{seg.name}"
-            self.segments.append(seg)
+        entry: dict[str, Any] = {
+            "path": path,
+            "format": payload.format,
+            "meta": payload.meta,
+            "segments": len(payload.segments),
+            "size": payload.size,
+        }
+        self.leaves.append(entry)
+        if payload.size <= SMALL_LEAF and all(seg.data is not None for seg in payload.segments):
+            self._pack(entry, payload)
+        else:
+            entry["seg"] = len(self.segments) + 1  # segment 0 is the manifest
+            for seg in payload.segments:
+                seg.name = f"{path}:{seg.name}"
+                self.segments.append(seg)
         return {"k": "leaf", "i": index}
+
+    def _pack(self, entry: dict[str, Any], payload: Payload) -> None:
+        """Put a small leaf's bytes into the current pack segment."""
+        import xxhash
+
+        if self.pack is None or len(self.pack) + payload.size > PACK_MAX:
+            self.pack = bytearray()
+            self.pack_segment = Segment(f"pack{self.packs}", self.pack, 0)
+            self.packs += 1
+            self.segments.append(self.pack_segment)
+            self.pack_index = len(self.segments)  # after the manifest, segment 0
+        assert self.pack_segment is not None
+        hasher = xxhash.xxh3_128()
+        entry.update(seg=self.pack_index, at=len(self.pack), sizes=[])
+        for seg in payload.segments:
+            assert seg.data is not None
+            data = memoryview(seg.data).cast("B") if seg.size else b""
+            self.pack += data
+            hasher.update(data)
+            entry["sizes"].append(seg.size)
+        entry["xxh3"] = hasher.hexdigest()
+        self.pack_segment.size = len(self.pack)
 
 
 def _header(manifest: dict[str, Any]) -> bytes:
@@ -423,6 +460,35 @@ class _SubReader:
         return io.BytesIO(b"".join(self.read_segment(i) for i in range(self._count)))
 
 
+class _PackedReader:
+    """The segments of a small leaf, slices of its pack segment."""
+
+    def __init__(self, pack: bytes, at: int, sizes: list[int]) -> None:
+        self._views: list[memoryview] = []
+        view = memoryview(pack)
+        for size in sizes:
+            self._views.append(view[at : at + int(size)])
+            at += int(size)
+
+    @property
+    def segment_names(self) -> list[str]:
+        return [str(i) for i in range(len(self._views))]
+
+    def segment_size(self, index: int) -> int:
+        return len(self._views[index])
+
+    def read_segment(self, index: int) -> bytes:
+        return bytes(self._views[index])
+
+    def readinto_segment(self, index: int, buffer: Any) -> None:
+        memoryview(buffer).cast("B")[:] = self._views[index]
+
+    def open(self) -> Any:
+        import io
+
+        return io.BytesIO(b"".join(self._views))
+
+
 class _Builder:
     def __init__(self, leaves: list[dict[str, Any]], reader: PayloadReader, trusted: bool) -> None:
         self.leaves = leaves
@@ -430,19 +496,26 @@ class _Builder:
         self.trusted = trusted
         self.refs: dict[int, Any] = {}
         self.nodes = 0
-        self.starts: list[int] = []
-        position = 1
+        self.packs: dict[int, bytes] = {}
+        total = len(reader.segment_names)
         for leaf in leaves:
-            count = int(leaf["segments"])
-            if count < 0:
-                raise SerializationError("container manifest: negative segment count")
-            self.starts.append(position)
-            position += count
-        if position != len(reader.segment_names):
-            raise SerializationError(
-                f"container manifest names {position} segments, the payload has "
-                f"{len(reader.segment_names)}"
-            )
+            count, start = int(leaf["segments"]), int(leaf["seg"])
+            if "sizes" in leaf:
+                sizes = [int(n) for n in leaf["sizes"]]
+                ok = (
+                    1 <= start < total
+                    and len(sizes) == count
+                    and min(sizes, default=0) >= 0
+                    and int(leaf["at"]) >= 0
+                    and int(leaf["at"]) + sum(sizes) <= reader.segment_size(start)
+                )
+            else:
+                ok = count >= 0 and start >= 1 and start + count <= total
+            if not ok:
+                raise SerializationError(
+                    f"container manifest: leaf {leaf.get('path')!r} names segments "
+                    f"the payload ({total} segments) does not have"
+                )
 
     def build(self, node: Any, depth: int) -> Any:
         from . import deserialize
@@ -476,7 +549,14 @@ class _Builder:
             leaf = self.leaves[index]
             if leaf["format"] in _NOT_LEAF_FORMATS:
                 raise SerializationError("container manifest: a leaf cannot be a container")
-            sub = _SubReader(self.reader, self.starts[index], int(leaf["segments"]))
+            sub: PayloadReader
+            if "sizes" in leaf:
+                start = int(leaf["seg"])
+                if start not in self.packs:
+                    self.packs[start] = self.reader.read_segment(start)
+                sub = _PackedReader(self.packs[start], int(leaf["at"]), leaf["sizes"])
+            else:
+                sub = _SubReader(self.reader, int(leaf["seg"]), int(leaf["segments"]))
             value = deserialize(leaf["format"], leaf["meta"], sub, trusted=self.trusted)
         elif kind in ("dict", "odict", "defaultdict"):
             pairs = [(decode(k), self.build(v, depth + 1)) for k, v in node["items"]]
@@ -679,14 +759,15 @@ def leaf_changes(manifest_a: dict[str, Any], manifest_b: dict[str, Any]) -> dict
         flat: dict[str, Any] = {}
         _flatten(content.get("tree"), "", flat)
         segments = manifest.get("segments", [])
-        position = 1
-        parts: list[list[str]] = []
+        parts: list[Any] = []
         for leaf in content.get("leaves", []):
-            count = int(leaf.get("segments", 0))
+            if "xxh3" in leaf:  # packed: its own hash
+                parts.append(leaf["xxh3"])
+                continue
+            start, count = int(leaf.get("seg", 0)), int(leaf.get("segments", 0))
             parts.append(
-                [p for seg in segments[position : position + count] for p in seg.get("parts", [])]
+                [p for seg in segments[start : start + count] for p in seg.get("parts", [])]
             )
-            position += count
         return {
             path: ("leaf", parts[i]) if kind == "leaf" and i < len(parts) else (kind, i)
             for path, (kind, i) in flat.items()

@@ -295,3 +295,19 @@ def test_leaf_changes_name_added_removed_and_changed_paths(project: Path) -> Non
         "changed": ["b", "cfg"],
         "unchanged": ["w"],
     }
+
+
+def test_many_small_leaves_are_packed_into_few_segments(project: Path) -> None:
+    rng = np.random.default_rng(3)
+    small = [rng.standard_normal(16) for _ in range(2000)]
+    value = {"small": small, "big": rng.standard_normal(1 << 16)}
+    payload = serializers.serialize(value)
+    packs = [s for s in payload.segments if s.name.startswith("pack")]
+    assert 1 <= len(packs) <= 3 and len(payload.segments) <= len(packs) + 3
+    back, _ = commit_load(project, value)
+    assert_same(back, value)
+    # one small leaf changed: the manifest and one pack are written again, not the big leaf
+    small[1500] = small[1500] + 1
+    cid = mlvc.commit("again", variables={"v": value}, repo=project, sources=False)
+    assert mlvc.show(cid, repo=project)["bytes_written"] <= 2 << 20
+    assert_same(mlvc.load(cid, "v", repo=project)["small"][1500], small[1500])

@@ -64,8 +64,19 @@ def test_numpy_value_imports_only_numpy() -> None:
 
 
 def test_priority_order() -> None:
-    assert serializers.formats()[:5] == ["json", "npy", "parquet", "safetensors", "sklearn"]
-    assert serializers.formats()[-2:] == ["container", "pickle"]
+    assert serializers.formats() == [
+        "json",
+        "npy",
+        "sparse",
+        "parquet",
+        "arrow",
+        "image",
+        "safetensors",
+        "jax",
+        "sklearn",
+        "container",
+        "pickle",
+    ]
     assert serializers.formats()[-1] == "pickle"
 
 
