@@ -33,8 +33,11 @@ Walk, for each value met (depth first, keys in order):
    loading another user's needs trust). When *every* leaf would be a pickle the container
    is declined, and pickled whole (which keeps identities between its parts).
 
-Limits: :data:`MAX_DEPTH` levels of nesting and :data:`MAX_NODES` nodes and leaves; past
-them the container is declined with the reason (in practice: pickled, the reason recorded).
+Limits: :data:`MAX_DEPTH` levels of nesting, :data:`MAX_NODES` nodes and leaves,
+:data:`INLINE_TOTAL` bytes of inline values, :data:`MAX_PICKLED_LEAVES` pickled leaves (or
+:data:`EARLY_PICKLED` pickled leaves before any safe one); past them the container is
+declined with the reason (in practice: pickled whole, the reason recorded in
+``meta["pickle_reason"]``; with pickle not allowed, the error says it).
 
 Rebuilding classes (namedtuple, dataclass) follows the trust rules of docs/security.md:
 nothing is imported and no constructor runs. The class is looked up by its qualified
@@ -77,6 +80,11 @@ INLINE_MAX = 4096
 #: Most bytes of inline values in one manifest; past that the container is declined (a
 #: mass of small values is no container of leaves: pickle holds it more compactly).
 INLINE_TOTAL = 1 << 20
+#: A container with more leaves that need pickle is pickled whole (one pickle is
+#: smaller and faster than thousands, and keeps the identities between them).
+MAX_PICKLED_LEAVES = 1000
+#: ...and so is one whose first leaves all need pickle (a list of custom objects).
+EARLY_PICKLED = 64
 #: Leaves of at most this many bytes are packed together into shared segments (one blob
 #: per pack instead of one or more per leaf: a list of 10,000 small arrays is a few blobs).
 SMALL_LEAF = 16 << 10
@@ -375,6 +383,10 @@ class _Walker:
             assert kind is not None
             return self._node(obj, kind, path, depth)
         if unsafe:
+            if len(self.pickled) >= MAX_PICKLED_LEAVES:
+                raise Decline(f"more than {MAX_PICKLED_LEAVES} of its leaves need pickle")
+            if len(self.pickled) >= EARLY_PICKLED and len(self.pickled) == len(self.leaves):
+                raise Decline(f"its first {EARLY_PICKLED} leaves all need pickle")
             self.pickled.append(path)
             reason = payload.meta.get("trust_reason", f"it is stored as {payload.format}")
             self.unsafe_reasons.append(f"{path} ({payload.meta.get('type')}): {reason}")

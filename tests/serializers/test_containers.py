@@ -311,3 +311,13 @@ def test_many_small_leaves_are_packed_into_few_segments(project: Path) -> None:
     cid = mlvc.commit("again", variables={"v": value}, repo=project, sources=False)
     assert mlvc.show(cid, repo=project)["bytes_written"] <= 2 << 20
     assert_same(mlvc.load(cid, "v", repo=project)["small"][1500], small[1500])
+
+
+def test_a_list_of_custom_objects_is_pickled_whole_early() -> None:
+    class Item:
+        def __init__(self, i: int) -> None:
+            self.i = i
+
+    payload = serializers.serialize([Item(i) for i in range(5000)] + [np.ones(3)])
+    assert payload.format == "pickle"
+    assert "first 64 leaves all need pickle" in payload.meta["pickle_reason"]
