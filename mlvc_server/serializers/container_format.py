@@ -22,7 +22,8 @@ value changes only the manifest.
 Walk, for each value met (depth first, keys in order):
 
 1. an object met before (the same ``id``) becomes a reference to it: tied arrays and
-   shared sub-containers come back shared; a cycle is declined (pickle keeps cycles);
+   shared sub-containers come back shared (but not a value inside an inline plain value:
+   JSON keeps no sharing); a cycle is declined (pickle keeps cycles);
 2. a small plain value (JSON up to :data:`INLINE_MAX` bytes) or a numpy scalar is inline;
 3. a node of a walkable kind (:func:`node_kind`) that no safe format takes whole is walked
    (a ``dict`` of tensors is taken whole by ``safetensors``: one leaf, one segment per
@@ -530,6 +531,12 @@ class _Builder:
                 )
 
     def build(self, node: Any, depth: int) -> Any:
+        value = self._build(node, depth)
+        if type(node) is dict and "id" in node:
+            self.refs[node["id"]] = value
+        return value
+
+    def _build(self, node: Any, depth: int) -> Any:
         from . import deserialize
 
         self.nodes += 1
@@ -597,8 +604,6 @@ class _Builder:
             value = self._instance(kind, str(node["cls"]), fields, items)
         else:
             raise SerializationError(f"container manifest: unknown node kind {kind!r}")
-        if "id" in node:
-            self.refs[node["id"]] = value
         return value
 
     @staticmethod

@@ -124,9 +124,14 @@ def test_every_container_kind_round_trips_exactly_through_the_store(project: Pat
 def test_shared_leaves_and_subtrees_come_back_shared(project: Path) -> None:
     tied = np.arange(6.0)
     sub = {"w": np.ones(2)}
-    back, _ = commit_load(project, {"emb": tied, "out": tied, "a": sub, "b": [sub]})
+    plain = [1, 2]
+    # (a plain value inside another plain one is inline JSON, which keeps no sharing, as
+    # the json format; here "q" holds an array, so it is walked and "plain" is shared)
+    value = {"emb": tied, "out": tied, "a": sub, "b": [sub], "p": plain, "q": (plain, tied)}
+    back, _ = commit_load(project, value)
     assert back["emb"] is back["out"]
     assert back["a"] is back["b"][0]
+    assert back["p"] is back["q"][0] and back["p"] == [1, 2]
 
 
 def test_a_changed_leaf_costs_its_own_bytes_only(project: Path) -> None:
