@@ -241,6 +241,20 @@ def test_meta_is_strict_json_for_every_format() -> None:
         torch.nn.Linear(2, 2),
         LogisticRegression(C=float("inf")).fit([[0.0], [1.0]], [0, 1]),
         {1, 2},
+        {"w": np.ones(2), "nan": float("nan"), "s": np.float32("inf"), "f": print},
+        pd.DataFrame({"c": pd.Categorical([1.5, float("nan")])}),
+    ]
+    sparse = pytest.importorskip("scipy.sparse")
+    image = pytest.importorskip("PIL.Image")
+    pa = pytest.importorskip("pyarrow")
+    pl = pytest.importorskip("polars")
+    jnp = pytest.importorskip("jax.numpy")
+    values += [
+        sparse.csr_matrix(np.array([[0, float("nan")]])),
+        image.new("F", (2, 2), float("nan")),
+        pa.table({"x": [float("nan")]}),
+        pl.DataFrame({"x": [float("nan")]}),
+        jnp.array([float("nan")]),
     ]
     for value in values:
         payload = serializers.serialize(value)
