@@ -1,4 +1,4 @@
-"""The registry of serialization formats: safe formats first, pickle last.
+r"""The registry of serialization formats: safe formats first, pickle last.
 
 ``serialize(obj)`` asks each registered serializer, in priority order (lowest number
 first), whether it accepts ``obj`` and uses the first that does:
@@ -8,16 +8,24 @@ prio  format           stores                                                 un
 ====  ===============  =====================================================  ======
 10    ``json``         None/bool/int/float/str, list/tuple/dict of those      no
 20    ``npy``          numpy arrays (not object dtype), numpy scalars          no
+25    ``sparse``       scipy.sparse matrices/arrays, per component array      no
 30    ``parquet``      pandas DataFrame/Series of exactly round-tripping dtypes no
+32    ``arrow``        pyarrow Table/RecordBatch, polars DataFrame/Series      no
+35    ``image``        PIL images: raw pixels, mode, size, palette, info      no
 38    ``keras``        Keras 3 models (``.keras``, loaded in safe mode;       no
                      before torch: a torch-backend model is a torch Module)
 40    ``safetensors``  torch tensors, state_dicts, modules (module: trust)    no
+45    ``jax``          JAX arrays (restored as JAX arrays)                    no
 46    ``lightgbm``     LightGBM boosters and sklearn wrappers (text model)   no
 47    ``xgboost``      XGBoost boosters and sklearn wrappers (UBJSON)         no
 48    ``catboost``     CatBoost models (``cbm``)                              no
 50    ``sklearn``      scikit-learn estimators (own state format, or skops)   no
+60    ``container``    dict/list/tuple/namedtuple/dataclass trees, per leaf    no*
 1000  ``pickle``       anything else cloudpickle can pickle                   yes
 ====  ===============  =====================================================  ======
+
+\* a container with a leaf only pickle holds pickles that leaf alone and is marked
+``unsafe`` (see :mod:`.container_format`).
 
 Importing this package imports no heavy library: each serializer imports numpy, pandas,
 torch... inside its methods, and ``accepts`` looks at ``type(obj).__module__`` (or at a
@@ -32,18 +40,24 @@ takes ``max_bytes``), ``checks_trust`` (``load`` takes ``trusted``). ``dump`` ma
 from __future__ import annotations
 
 import itertools
+from collections.abc import Collection
 from typing import Any
 
 from ..errors import MlvcError, SerializationError, TooLargeError, TrustError, UnsupportedTypeError
+from .arrow_format import ArrowSerializer
 from .base import Decline, Payload, PayloadReader, Segment, Serializer, qualified_type_name
 from .boosting_format import CatBoostSerializer, LightGBMSerializer, XGBoostSerializer
+from .container_format import ContainerSerializer
 from .hints import missing_hint
+from .image_format import ImageSerializer
+from .jax_format import JaxSerializer
 from .json_format import JsonSerializer
 from .keras_format import KerasSerializer
 from .npy_format import NpySerializer
 from .parquet_format import ParquetSerializer
 from .pickle_format import PickleSerializer
 from .sklearn_format import SklearnSerializer
+from .sparse_format import SparseSerializer
 from .torch_format import SafetensorsSerializer
 from .unstorable import unstorable_reason
 
@@ -161,7 +175,13 @@ def _dump(serializer: Serializer, obj: Any, max_bytes: int | None) -> Payload:
     return serializer.dump(obj)
 
 
-def serialize(obj: Any, *, allow_pickle: bool = True, max_bytes: int | None = None) -> Payload:
+def serialize(
+    obj: Any,
+    *,
+    allow_pickle: bool = True,
+    max_bytes: int | None = None,
+    exclude: Collection[str] = (),
+) -> Payload:
     """Store ``obj`` in the safest format that holds it exactly.
 
     Args:
@@ -170,9 +190,12 @@ def serialize(obj: Any, *, allow_pickle: bool = True, max_bytes: int | None = No
             pickled structure, sklearn without skops) are not used.
         max_bytes: refuse objects whose payload (estimated before dumping where the format
             can, else measured) is larger.
+        exclude: formats not to use (the container format excludes itself for its leaves).
 
     Returns:
-        The payload; ``payload.meta["type"]`` always names the object's type.
+        The payload; ``payload.meta["type"]`` always names the object's type. When the
+        payload needs trust to load after safer formats declined the object,
+        ``payload.meta["pickle_reason"]`` says why each declined.
 
     Raises:
         UnsupportedTypeError: the object must not or cannot be stored; the message says
@@ -185,7 +208,7 @@ def serialize(obj: Any, *, allow_pickle: bool = True, max_bytes: int | None = No
         raise UnsupportedTypeError(f"cannot store {name}: {reason}")
     declined: list[str] = []
     for serializer in serializers():
-        if serializer.unsafe and not allow_pickle:
+        if (serializer.unsafe and not allow_pickle) or serializer.format in exclude:
             continue
         try:
             if not serializer.accepts(obj):
@@ -219,6 +242,8 @@ def serialize(obj: Any, *, allow_pickle: bool = True, max_bytes: int | None = No
         payload.meta.setdefault("type", name)
         if (serializer.unsafe or payload.meta.get("unsafe")) and (hint := missing_hint(obj)):
             payload.meta.setdefault("hint", hint)
+        if declined and (serializer.unsafe or payload.meta.get("unsafe")):
+            payload.meta.setdefault("pickle_reason", "; ".join(declined))
         return payload
     detail = f" ({'; '.join(declined)})" if declined else ""
     if not allow_pickle:
@@ -271,13 +296,18 @@ def deserialize(
 for _serializer, _priority in (
     (JsonSerializer(), 10),
     (NpySerializer(), 20),
+    (SparseSerializer(), 25),
+    (ArrowSerializer(), 32),
+    (ImageSerializer(), 35),
     (ParquetSerializer(), 30),
     (KerasSerializer(), 38),
     (SafetensorsSerializer(), 40),
+    (JaxSerializer(), 45),
     (LightGBMSerializer(), 46),
     (XGBoostSerializer(), 47),
     (CatBoostSerializer(), 48),
     (SklearnSerializer(), 50),
+    (ContainerSerializer(), 60),
     (PickleSerializer(), 1000),
 ):
     register(_serializer, _priority)

@@ -538,24 +538,46 @@ def _inline_changes(a: Any, b: Any, path: str) -> list[dict[str, Any]]:
     return [{"path": path or "(root)", "a": a, "b": b}]
 
 
-def _leaves(manifest: dict[str, Any]) -> dict[str, tuple[dict[str, Any], int]]:
-    """Path -> (a manifest of the leaf alone, index of its first segment)."""
+#: Where a container leaf's segments are: ``("run", first)`` (its own segments, from
+#: ``first`` on) or ``("pack", pack segment, offset, sizes)`` (slices of a shared pack).
+Locator = tuple[Any, ...]
+
+
+def _leaves(manifest: dict[str, Any]) -> dict[str, tuple[dict[str, Any], Locator]]:
+    """Path -> (a manifest of the leaf alone, where its segments are).
+
+    A leaf stored in its own segments keeps their parts; a small leaf packed with others
+    into a shared segment gets one synthetic part per segment from its own hash, so two
+    versions compare equal exactly when the leaf's bytes are equal.
+    """
     leaves = (manifest.get("meta", {}).get("manifest") or {}).get("leaves", [])
     segments = manifest.get("segments", [])
-    out: dict[str, tuple[dict[str, Any], int]] = {}
+    out: dict[str, tuple[dict[str, Any], Locator]] = {}
     position = 1  # segment 0 is the container's own manifest
     for leaf in leaves:
         count = int(leaf.get("segments", 0))
         prefix = f"{leaf['path']}:"
-        own = [
-            {
-                **s,
-                "name": str(s["name"])[len(prefix) :]
-                if str(s["name"]).startswith(prefix)
-                else s["name"],
-            }
-            for s in segments[position : position + count]
-        ]
+        locator: Locator
+        if "sizes" in leaf:
+            sizes = [int(n) for n in leaf["sizes"]]
+            own = [
+                {"name": str(i), "size": n, "parts": [f"{leaf.get('xxh3')}:{i}"]}
+                for i, n in enumerate(sizes)
+            ]
+            locator = ("pack", int(leaf["seg"]), int(leaf.get("at", 0)), sizes)
+        else:
+            start = int(leaf.get("seg", position))
+            own = [
+                {
+                    **s,
+                    "name": str(s["name"])[len(prefix) :]
+                    if str(s["name"]).startswith(prefix)
+                    else s["name"],
+                }
+                for s in segments[start : start + count]
+            ]
+            locator = ("run", start)
+            position = start + count
         out[str(leaf["path"])] = (
             {
                 "format": leaf.get("format"),
@@ -563,15 +585,21 @@ def _leaves(manifest: dict[str, Any]) -> dict[str, tuple[dict[str, Any], int]]:
                 "segments": own,
                 "size": leaf.get("size", 0),
             },
-            position,
+            locator,
         )
-        position += count
     return out
 
 
-def _offset_reader(read: Reader, start_a: int, start_b: int) -> Reader:
+def _offset_reader(read: Reader, loc_a: Locator, loc_b: Locator) -> Reader:
+    """A reader of one leaf's segments over the reader of the whole container."""
+
     def sub(side: str, index: int) -> bytes:
-        return read(side, index + (start_a if side == "a" else start_b))
+        loc = loc_a if side == "a" else loc_b
+        if loc[0] == "run":
+            return read(side, int(loc[1]) + index)
+        _, seg, at, sizes = loc
+        start = int(at) + sum(sizes[:index])
+        return read(side, int(seg))[start : start + int(sizes[index])]
 
     return sub
 

@@ -12,12 +12,29 @@ The two segments concatenated are a valid ``.npy`` file (``np.load(allow_pickle=
 Object arrays (and structured dtypes with object fields) are not accepted: they need
 pickle. A numpy scalar (``np.float32(1.5)``) is stored as a 0-d array and comes back as
 the same scalar type.
+
+ndarray subclasses: ``np.memmap``, ``np.matrix`` and ``np.recarray`` are accepted (others
+are left to the next format: their extra state would be lost).
+
+* A ``np.memmap`` whose bytes are in its file (a shared mapping, mode ``r``/``r+``/``w+``,
+  C- or Fortran-contiguous) is never read whole into memory: its data segment has no
+  ``data`` but a ``materialize`` that reads the file region with ``os.pread`` in
+  :data:`MEMMAP_SLICE` pieces through one reused buffer, and a ``fingerprint``
+  (``mm1:`` + xxh3-128 of the region, computed the same way) so an unchanged memmap is
+  recognised without writing. Extra memory stays about one slice (pages read through
+  ``pread`` are page cache, not the process's memory). A copy-on-write memmap (mode
+  ``c``, its changes are not in the file) or a strided one is stored from memory.
+  A memmap loads as an in-memory ``np.ndarray`` (mlvc never writes to the user's mapped
+  file); ``meta["memmap"]`` records its file name and mode.
+* ``np.matrix`` and ``np.recarray`` come back as the same class (a view, nothing runs).
 """
 
 from __future__ import annotations
 
 import io
+import os
 import sys
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from ..errors import SerializationError
@@ -54,6 +71,73 @@ def storable_dtype(dtype: np.dtype[Any]) -> bool:
         return bool(np.lib.format.descr_to_dtype(descr) == dtype)
     except Exception:
         return False
+
+
+#: Bytes read from a memmap's file per ``pread`` (the store's chunk size).
+MEMMAP_SLICE = 16 << 20
+#: ndarray subclasses stored (besides ``np.memmap``) and rebuilt as a view, by name.
+_VIEW_CLASSES = ("matrix", "recarray")
+
+
+def _memmap_file_region(arr: Any) -> tuple[str, int] | None:
+    """``(path, offset)`` of a memmap's bytes in its file, or None when they must be read
+    from memory (no file, a private copy-on-write mapping, a strided view)."""
+    np = _numpy()
+    mm = getattr(arr, "_mmap", None)
+    filename = getattr(arr, "filename", None)
+    if mm is None or not filename or getattr(arr, "mode", "c") == "c" or not arr.nbytes:
+        return None
+    if not (arr.flags.c_contiguous or arr.flags.f_contiguous):
+        return None
+    import mmap
+
+    base = np.frombuffer(mm, dtype=np.uint8)
+    try:
+        start = arr.__array_interface__["data"][0] - base.__array_interface__["data"][0]
+    finally:
+        del base
+    offset = int(getattr(arr, "offset", 0))
+    file_start = offset - offset % mmap.ALLOCATIONGRANULARITY + start
+    if start < 0 or start + arr.nbytes > len(mm):
+        return None
+    return str(filename), file_start
+
+
+def _pread_slices(path: str, start: int, size: int) -> Iterator[memoryview]:
+    """The bytes ``[start, start + size)`` of a file, in slices through one reused buffer
+    (each yielded view is overwritten by the next)."""
+    buf = bytearray(min(size, MEMMAP_SLICE))
+    view = memoryview(buf)
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        done = 0
+        while done < size:
+            want = min(len(buf), size - done)
+            got = os.preadv(fd, [view[:want]], start + done)
+            if got <= 0:
+                raise SerializationError(f"memmap file {path} is shorter than the array")
+            yield view[:got]
+            done += got
+    finally:
+        os.close(fd)
+
+
+def _memmap_segment(arr: Any, region: tuple[str, int], name: str) -> Segment:
+    import functools
+
+    import xxhash
+
+    path, start = region
+    hasher = xxhash.xxh3_128()
+    for piece in _pread_slices(path, start, arr.nbytes):
+        hasher.update(piece)
+    return Segment(
+        f"{name}data",
+        None,
+        int(arr.nbytes),
+        fingerprint=f"mm1:{hasher.hexdigest()}",
+        materialize=functools.partial(_pread_slices, path, start, int(arr.nbytes)),
+    )
 
 
 def header_bytes(shape: tuple[int, ...], dtype: np.dtype[Any], fortran_order: bool) -> bytes:
@@ -188,7 +272,13 @@ class NpySerializer:
         if type_root_module(obj) != "numpy" or "numpy" not in sys.modules:
             return False
         np = _numpy()
-        if type(obj) is not np.ndarray and not isinstance(obj, np.generic):
+        cls = type(obj)
+        if (
+            cls is not np.ndarray
+            and cls is not np.memmap
+            and not (cls.__module__.startswith("numpy") and cls.__name__ in _VIEW_CLASSES)
+            and not isinstance(obj, np.generic)
+        ):
             return False
         return storable_dtype(obj.dtype)
 
@@ -203,7 +293,19 @@ class NpySerializer:
         arr = np.asarray(obj) if scalar else obj
         if not storable_dtype(arr.dtype):
             raise Decline(f"dtype {arr.dtype} needs pickle")
-        segments, fortran = array_segments(arr)
+        extra: dict[str, Any] = {}
+        region = _memmap_file_region(arr) if isinstance(arr, np.memmap) else None
+        if isinstance(arr, np.memmap):
+            extra["memmap"] = {"filename": str(arr.filename), "mode": arr.mode}
+        elif type(arr) is not np.ndarray and not scalar:
+            extra["view_class"] = type(arr).__name__
+        if region is not None:
+            fortran = not arr.flags.c_contiguous
+            header = header_bytes(arr.shape, arr.dtype, fortran)
+            segments = [Segment("header", header, len(header)), _memmap_segment(arr, region, "")]
+        else:
+            plain = arr.view(np.ndarray) if type(arr) is not np.ndarray else arr
+            segments, fortran = array_segments(plain)
         meta: dict[str, Any] = {
             "type": qualified_type_name(obj),
             "shape": list(arr.shape),
@@ -218,9 +320,15 @@ class NpySerializer:
                     meta["value"] = repr(meta["value"])
         if fortran:
             meta["fortran_order"] = True
+        meta.update(extra)
         return Payload(format=self.format, segments=segments, meta=meta, extension="npy")
 
     def load(self, meta: dict[str, Any], reader: PayloadReader) -> Any:
         """Read the array straight into freshly allocated memory."""
         arr = read_array(reader, 0, 1)
-        return arr[()] if meta.get("scalar") else arr
+        if meta.get("scalar"):
+            return arr[()]
+        view_class = meta.get("view_class")
+        if view_class in _VIEW_CLASSES:
+            return arr.view(getattr(_numpy(), view_class))
+        return arr

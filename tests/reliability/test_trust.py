@@ -96,6 +96,10 @@ def attack(root: Path, seed: int, emit: Emit) -> None:
             f"evil {i}", variables={"evil": Evil(marker, i), "x": np.arange(3 + i)}, **kw
         )
         emit("done", "pickle", cid)
+    for i in range(2):  # a container whose one leaf is a pickle: the rest is safe
+        box = {"w": np.arange(3 + i), "evil": Evil(marker, i), "epoch": i}
+        cid = service.commit(f"box {i}", variables={"box": box}, **kw)
+        emit("done", "container", cid)
     for fake in (PlainPickleAsSklearn(), ObjectArrayAsNpy()):
         serializers.register(fake, 0)  # only in this child
         for i in range(2):
@@ -177,6 +181,20 @@ def test_restore_without_trust_refuses_a_pickle_of_another_user_and_runs_nothing
     assert not marker.exists()
 
     service.load(cid, "evil", repo=root, notebook=NB, trust=True)  # the user says they trust it
+    assert marker.exists(), "the test could not have seen an unpickling"
+
+
+def test_a_container_with_a_pickled_leaf_of_another_user_needs_trust(
+    planted: tuple[Path, dict[str, list[str]], Path],
+) -> None:
+    root, commits, marker = planted
+    cid = commits["container"][-1]
+    assert service.show(cid, repo=root, notebook=NB)["variables"]["box"]["pickled"] == ["evil"]
+    with pytest.raises(TrustError, match="did not write"):
+        service.load(cid, "box", repo=root, notebook=NB)
+    assert not marker.exists()
+    box = service.load(cid, "box", repo=root, notebook=NB, trust=True)
+    assert box["w"].tolist() == [0, 1, 2, 3] and box["epoch"] == 1
     assert marker.exists(), "the test could not have seen an unpickling"
 
 

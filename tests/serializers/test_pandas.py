@@ -135,10 +135,8 @@ def test_wide_frame_meta_is_truncated() -> None:
     "df",
     [
         pd.DataFrame({"s": pd.Series(["a", 1, 2.0, None], dtype=object)}),
-        pd.DataFrame({"s": pd.Series(["a", "b"], dtype=object)}),
+        pd.DataFrame({"s": pd.Series(["a", None], dtype=object)}),
         pd.DataFrame({"l": [[1], [2, 3]]}),
-        pd.DataFrame({"c": pd.Categorical([1, 2, 1])}),
-        pd.DataFrame({"t": pd.date_range("2020", periods=2).astype("datetime64[s]")}),
         pd.DataFrame({"c": np.arange(2) + 1j}),
         pd.DataFrame({"s": pd.arrays.SparseArray([0, 1])}),
         pd.DataFrame([[1, 2]], columns=["a", "a"]),
@@ -147,10 +145,8 @@ def test_wide_frame_meta_is_truncated() -> None:
     ],
     ids=[
         "mixed-objects",
-        "object-strings",
+        "object-strings-with-none",
         "lists",
-        "int-categories",
-        "datetime-seconds",
         "complex",
         "sparse",
         "duplicate-columns",
@@ -163,6 +159,33 @@ def test_not_exact_frames_fall_to_pickle(df: pd.DataFrame) -> None:
     back, payload = roundtrip(df, trusted=True)
     assert payload.format == "pickle"
     pd.testing.assert_frame_equal(df, back, check_exact=True)
+
+
+def test_dtypes_parquet_changes_are_fixed_after_reading() -> None:
+    df = pd.DataFrame(
+        {
+            "int_cats": pd.Categorical([1, 2, 1], categories=[3, 2, 1], ordered=True),
+            "float_cats": pd.Categorical([1.5, None, 1.5]),
+            "time_cats": pd.Categorical(
+                pd.to_datetime(["2020-01-01", "2020-01-02"] * 1 + ["2020-01-01"])
+            ),
+            "seconds": pd.to_datetime(["2020-01-01 00:00:00", None, "2021-05-05 10:00:01"]).astype(
+                "datetime64[s]"
+            ),
+            "seconds_tz": pd.date_range("2020", periods=3, unit="s", tz="Asia/Tokyo"),
+            "object_str": np.array(["a", "b", "\u2603"], dtype=object),
+            "x": [1, 2, 3],
+        },
+        index=pd.Index([5, 6, 7], name="k"),
+    )
+    for value in [df, df["int_cats"], df["seconds"], df["object_str"]]:
+        back, payload = roundtrip(value)
+        assert payload.format == "parquet"
+        if isinstance(value, pd.DataFrame):
+            pd.testing.assert_frame_equal(back, value, check_exact=True)
+        else:
+            pd.testing.assert_series_equal(back, value, check_exact=True)
+    assert serializers.serialize(df).meta["column_fixes"]["0"] == {"categories": 0, "ordered": True}
 
 
 def test_subclass_is_not_parquet() -> None:

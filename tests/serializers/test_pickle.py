@@ -9,8 +9,9 @@ import socket
 import sys
 import tempfile
 import threading
-from collections import OrderedDict, defaultdict, deque
+from collections import OrderedDict, defaultdict
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -29,7 +30,7 @@ class Point:
 
 
 def test_roundtrip_needs_trust() -> None:
-    value = {"point": Point(1.0, 2.0), "ordered": OrderedDict(a=1), "bytes": b"\x00\xff"}
+    value = {"point": Point(1.0, 2.0), "ordered": OrderedDict(a=1), "n": Decimal("0.5")}
     payload = serializers.serialize(value)
     assert payload.format == "pickle"
     assert serializers.get("pickle").unsafe is True
@@ -40,19 +41,20 @@ def test_roundtrip_needs_trust() -> None:
 
 
 def test_direct_load_also_refuses_without_trust() -> None:
-    payload = serializers.serialize({1, 2})
+    payload = serializers.serialize(Decimal(2))
+    assert payload.format == "pickle"
     with pytest.raises(TrustError):
         PickleSerializer().load(payload.meta, MemoryReader(payload))
 
 
 def test_meta_and_plain_pickle_file() -> None:
-    payload = serializers.serialize(deque([1, 2]))
-    assert payload.meta["type"] == "collections.deque"
+    payload = serializers.serialize(Decimal("1.5"))
+    assert payload.meta["type"] == "decimal.Decimal"
     assert payload.meta["protocol"] == 5
     assert payload.meta["python"] == "{}.{}".format(*sys.version_info[:2])
     assert "cloudpickle" in payload.meta
     assert payload.extension == "pkl"
-    assert pickle.loads(concat(payload)) == deque([1, 2])
+    assert pickle.loads(concat(payload)) == Decimal("1.5")
 
 
 def test_functions_and_lambdas_by_value() -> None:
@@ -80,20 +82,20 @@ def _global_module_user() -> int:
 
 
 def test_various_python_objects() -> None:
+    for value in [1 + 2j, b"x", bytearray(b"yz"), range(5), slice(1, 2), [1j, range(2)]]:
+        back, payload = roundtrip(value, trusted=True)
+        assert payload.format == "pickle"
+        assert back == value and type(back) is type(value)
+    # containers of plain values are held by the container format, without pickle
     for value in [
         {1, 2},
         frozenset({3}),
-        1 + 2j,
-        b"x",
-        bytearray(b"yz"),
-        range(5),
         defaultdict(list, a=[1]),
         Point(0, 1),
-        [OrderedDict()],
-        slice(1, 2),
+        [OrderedDict(), b"x", bytearray(b"yz")],
     ]:
-        back, payload = roundtrip(value, trusted=True)
-        assert payload.format == "pickle"
+        back, payload = roundtrip(value)
+        assert payload.format == "container" and not payload.meta.get("unsafe")
         assert back == value and type(back) is type(value)
 
 
@@ -178,4 +180,4 @@ def test_too_large_pickle_is_stopped_early() -> None:
 
 def test_no_pickle_when_not_allowed() -> None:
     with pytest.raises(UnsupportedTypeError, match="pickle is not allowed"):
-        serializers.serialize({1, 2, 3}, allow_pickle=False)
+        serializers.serialize(Decimal(3), allow_pickle=False)

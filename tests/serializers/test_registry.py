@@ -7,6 +7,7 @@ import subprocess
 import sys
 import textwrap
 from collections import OrderedDict
+from decimal import Decimal
 from typing import Any
 
 import numpy as np
@@ -63,11 +64,23 @@ def test_numpy_value_imports_only_numpy() -> None:
 
 
 def test_priority_order() -> None:
-    order = ["json", "npy", "parquet", "keras", "safetensors", "lightgbm", "xgboost"]
-    order += ["catboost", "sklearn"]
-    formats = serializers.formats()
-    assert [f for f in formats if f in order] == order  # others may sit between
-    assert formats[-1] == "pickle"
+    assert serializers.formats() == [
+        "json",
+        "npy",
+        "sparse",
+        "parquet",
+        "arrow",
+        "image",
+        "keras",
+        "safetensors",
+        "jax",
+        "lightgbm",
+        "xgboost",
+        "catboost",
+        "sklearn",
+        "container",
+        "pickle",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -81,8 +94,9 @@ def test_priority_order() -> None:
         (pd.Series([1.0]), "parquet"),
         (torch.zeros(2), "safetensors"),
         (OrderedDict(w=torch.zeros(1)), "safetensors"),
-        ({"w": np.zeros(1)}, "pickle"),
-        ({1, 2}, "pickle"),
+        ({"w": np.zeros(1)}, "container"),
+        ({1, 2}, "container"),
+        (Decimal(1), "pickle"),
     ],
 )
 def test_format_picked(value: Any, fmt: str) -> None:
@@ -230,6 +244,20 @@ def test_meta_is_strict_json_for_every_format() -> None:
         torch.nn.Linear(2, 2),
         LogisticRegression(C=float("inf")).fit([[0.0], [1.0]], [0, 1]),
         {1, 2},
+        {"w": np.ones(2), "nan": float("nan"), "s": np.float32("inf"), "f": print},
+        pd.DataFrame({"c": pd.Categorical([1.5, float("nan")])}),
+    ]
+    sparse = pytest.importorskip("scipy.sparse")
+    image = pytest.importorskip("PIL.Image")
+    pa = pytest.importorskip("pyarrow")
+    pl = pytest.importorskip("polars")
+    jnp = pytest.importorskip("jax.numpy")
+    values += [
+        sparse.csr_matrix(np.array([[0, float("nan")]])),
+        image.new("F", (2, 2), float("nan")),
+        pa.table({"x": [float("nan")]}),
+        pl.DataFrame({"x": [float("nan")]}),
+        jnp.array([float("nan")]),
     ]
     for value in values:
         payload = serializers.serialize(value)
