@@ -55,3 +55,21 @@ class RemoteNotFoundError(MlvcError):
 
 class VariableNotFoundError(MlvcError):
     """The commit holds no variable of that name."""
+
+
+class DamagedRefError(MlvcError):
+    """A ref's file is empty, holds garbage or names an object the store lacks; the
+    message names the repair command (``mlvc fsck --repair``)."""
+
+
+class RefLockedError(RefConflictError):
+    """A ref stayed locked by another writer (about 2.5 s) and was not moved."""
+
+
+class ReadOnlyStoreError(MlvcError):
+    """The store cannot be written (a read-only file system, or no write permission)."""
+
+
+class RemoteRefusedError(MlvcError):
+    """A remote sent something that may not enter the store (a bad ref name or object id);
+    nothing was changed."""
