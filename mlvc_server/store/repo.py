@@ -354,9 +354,15 @@ class Store:
     def refs_under(self, prefix: bytes) -> dict[bytes, str]:
         """Refs whose full name starts with ``prefix`` (e.g. ``refs/heads/a.ipynb/``)."""
         out: dict[bytes, str] = {}
-        for name, sha in self.repo.refs.as_dict().items():
-            if name.startswith(prefix):
-                out[name] = sha.decode()
+        for name in sorted(self.repo.refs.allkeys()):
+            if name.startswith(prefix) and name != b"HEAD":
+                value = (self.raw_ref(name) or "").strip()
+                problem = self.ref_problem(value)
+                if problem:
+                    raise DamagedRefError(
+                        f"ref {name.decode('utf-8', 'replace')} {problem}: " + repair_hint(name)
+                    )
+                out[name] = value
         return out
 
     def _read_ref_file(self, name: bytes) -> str | None:
