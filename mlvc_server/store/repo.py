@@ -196,7 +196,17 @@ class Store:
             return obj
         except KeyError:
             raise CorruptObjectError(f"object {sha} is missing from the store") from None
-        except (zlib.error, FileFormatException, ChecksumMismatch, ApplyDeltaError) as e:
+        except (
+            zlib.error,
+            FileFormatException,
+            ChecksumMismatch,
+            ApplyDeltaError,
+            # dulwich's parsers meet a file cut short with these (ord() of b"", int("x"))
+            TypeError,
+            ValueError,
+            IndexError,
+            EOFError,
+        ) as e:
             raise CorruptObjectError(
                 f"object {sha} is damaged (flipped or lost bytes): {e}"
             ) from None
