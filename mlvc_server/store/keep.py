@@ -238,12 +238,22 @@ def deferred() -> Iterator[None]:
                 _add_now(st, entries)
 
 
-def _flush_before(store: Store, ref: bytes) -> None:
+def _flush_before(store: Store, ref: bytes) -> Callable[[], None] | None:
     pending = _deferred.get()
     if not pending or ref == INDEX_REF or store.path not in pending:
-        return
+        return None
     st, entries = pending.pop(store.path)
-    _add_now(st, entries)
+    old = head(st)
+    new = _add_now(st, entries)
+    if new == old:
+        return None
+
+    def undo() -> None:  # the ref did not move after all: nor does the index
+        pending.setdefault(st.path, (st, {}))[1].update(entries)
+        if new is not None:
+            st.cas_ref(INDEX_REF, new, old, reflog=False)
+
+    return undo
 
 
 BEFORE_REF_MOVE.append(_flush_before)

@@ -8,6 +8,7 @@ reachable, and refs move by compare-and-swap under git's lock files.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
@@ -43,9 +44,12 @@ STORE_DIR = ".mlvc"
 STALE_LOCK_SECONDS = 30
 #: How long a writer waits for a ref locked by a live writer before reporting it.
 LOCK_WAIT_SECONDS = 2.5
-#: Called as ``hook(store, ref)`` just before :meth:`Store.cas_ref` moves ``ref`` (the
-#: payload index registers the entries it deferred, see :func:`.keep.deferred`).
-BEFORE_REF_MOVE: list[Callable[[Store, bytes], None]] = []
+#: Called as ``hook(store, ref)`` when :meth:`Store.cas_ref` holds the lock of ``ref`` with
+#: its new value written, just before the rename that moves it (the payload index
+#: registers the entries it deferred, see :func:`.keep.deferred`); a hook that raises
+#: leaves ``ref`` where it was. A hook may return an undo, called (best effort) if the
+#: ref's own move then fails.
+BEFORE_REF_MOVE: list[Callable[[Store, bytes], Callable[[], None] | None]] = []
 #: Set ``MLVC_SHARED_STORE=1`` to create stores with the umask's permissions instead of
 #: private ones (0700: only their owner may read them).
 SHARED_STORE_ENV = "MLVC_SHARED_STORE"
@@ -393,6 +397,7 @@ class Store:
         path = str(self.path / name.decode())
         lock = path + ".lock"
         fd = self._create_lock(name, path, lock)
+        undos: list[Callable[[], None]] = []
         try:
             if self._read_ref_file(name) != old:
                 os.close(fd)
@@ -407,6 +412,13 @@ class Store:
                 os.fsync(fd)
             os.close(fd)
             fd = -1
+            # the new value is written (a full disk would have failed it by now): what
+            # must move first (the payload index) moves now; if that fails, the lock is
+            # dropped and this ref stays where it was
+            for hook in BEFORE_REF_MOVE:
+                undo = hook(self, name)
+                if undo is not None:
+                    undos.append(undo)
             if reflog:
                 # while the lock is held (as git does), so that concurrent moves of one
                 # ref are logged in the order they happen
@@ -414,6 +426,9 @@ class Store:
             os.replace(lock, path)
         except BaseException:
             objects.discard(fd, lock)
+            for undo in reversed(undos):
+                with contextlib.suppress(Exception):
+                    undo()
             raise
         return True
 
@@ -481,13 +496,13 @@ class Store:
         check_ref_name(name)
         if new is not None and not is_object_id(new):
             raise CorruptObjectError(f"cannot point {name.decode()} at {new[:60]!r}: not an id")
-        for hook in BEFORE_REF_MOVE:
-            hook(self, name)
         msg = message.encode()
         attempt = 0
         while True:
             try:
                 if new is None:
+                    for hook in BEFORE_REF_MOVE:
+                        hook(self, name)
                     ok = self.repo.refs.remove_if_equals(
                         Ref(name), ObjectID(old.encode()) if old else None, message=msg
                     )
