@@ -983,14 +983,21 @@ def clone(
     root = Path(directory)
     if (root / ".mlvc").exists():
         raise MlvcError(f"{str(root)!r} holds an mlvc store already")
+    made_root = not root.exists()
     root.mkdir(parents=True, exist_ok=True)
     store = Store.init(root)
+    ok = False
     try:
         add_remote(store, name, url, payloads=payloads, payload_options=payload_options)
         # a clone starts without a payload remote of its own: the one the remote publishes
         # is taken (and said so), unless ``accept_payloads`` is False
         report = pull(store, name, progress=progress, accept_payloads=accept_payloads)
         report["path"] = str(store.root)
+        ok = True
         return report
     finally:
         store.close()
+        if not ok:  # a clone that failed (a refused remote, no network) leaves nothing
+            shutil.rmtree(root / ".mlvc", ignore_errors=True)
+            if made_root:
+                shutil.rmtree(root, ignore_errors=True)
