@@ -319,6 +319,8 @@ class Store:
                 object id, or names an object the store lacks (the message names the
                 repair command). Damage is never taken for "no commits yet".
         """
+        if b"\x00" in name or any(len(p) > 255 for p in name.split(b"/")):
+            return None  # no file can have that name: no such ref
         value = self.raw_ref(name)
         if value is None:
             return None
