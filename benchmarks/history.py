@@ -50,7 +50,7 @@ def main() -> int:
             )
         build = time.perf_counter() - t
         # log from the server's point of view: a process that has not seen the store yet
-        service.workspace().summary_memo.clear()
+        service.workspace().reset()
         t = time.perf_counter()
         commits = mlvc.log(repo=root, notebook=root / "train.ipynb")
         log_cold = time.perf_counter() - t

@@ -102,6 +102,24 @@ class KernelCallError(MlvcError):
         self.reason = reason
 
 
+class DamagedRefError(MlvcError):
+    """A ref's file is empty, holds garbage or names an object the store lacks; the
+    message names the repair command (``mlvc fsck --repair``)."""
+
+
+class RefLockedError(RefConflictError):
+    """A ref stayed locked by another writer (about 2.5 s) and was not moved."""
+
+
+class ReadOnlyStoreError(MlvcError):
+    """The store cannot be written (a read-only file system, or no write permission)."""
+
+
+class RemoteRefusedError(MlvcError):
+    """A remote sent something that may not enter the store (a bad ref name or object id);
+    nothing was changed."""
+
+
 #: HTTP status for each mlvc error class, for every front end that speaks HTTP; the
 #: first match in order wins, anything else in the MlvcError family is a 400.
 HTTP_STATUS: tuple[tuple[type[MlvcError], int], ...] = (
@@ -111,6 +129,9 @@ HTTP_STATUS: tuple[tuple[type[MlvcError], int], ...] = (
     (VariableNotFoundError, 404),
     (InvalidNameError, 400),
     (TrustError, 403),
+    (DamagedRefError, 409),
+    (ReadOnlyStoreError, 409),
+    (RemoteRefusedError, 502),
     (RefConflictError, 409),
     (DivergedError, 409),
     (CorruptObjectError, 409),

@@ -17,7 +17,7 @@ timestamps are coarse), the entry is not trusted and the file is hashed again ne
 from __future__ import annotations
 
 import contextlib
-import glob
+import fnmatch
 import json
 import os
 import stat as stat_mod
@@ -47,6 +47,10 @@ _MAX_ENTRIES: Final = 100_000
 _RACY_NS: Final = 50_000_000
 _RACY_COARSE_NS: Final = 2_000_000_000
 _GLOB_CHARS: Final = frozenset("*?[")
+#: Most files one glob pattern may match, and deepest folder it may descend to: a walk
+#: through symlinked folders stays bounded whatever the links do.
+MAX_GLOB_FILES: Final = 200_000
+MAX_GLOB_DEPTH: Final = 64
 
 
 class FileRecord(TypedDict):
@@ -136,6 +140,90 @@ def _walk_files(directory: str) -> Iterator[str]:
         for name in sorted(filenames):
             if not name.startswith("."):
                 yield os.path.join(dirpath, name)
+
+
+def glob_files(root: str, pattern: str) -> list[str]:
+    """Regular files under ``root`` matching ``pattern`` (``*``, ``?``, ``[...]`` within a
+    name, ``**`` for any number of folders; names starting with ``.`` only match a part
+    that starts with ``.``), as sorted absolute paths.
+
+    Symlinked folders are followed, but each real folder is walked once per pattern part
+    (a symlink loop ends there) and each real file is listed once (under its first path
+    in sorted order), so a loop can neither repeat a file nor make the walk endless.
+
+    Raises:
+        MlvcError: more than :data:`MAX_GLOB_FILES` files, or folders nested deeper than
+            :data:`MAX_GLOB_DEPTH` (the message says which limit and how to narrow).
+    """
+    parts = [p for p in pattern.replace(os.sep, "/").split("/") if p not in ("", ".")]
+    found: dict[str, str] = {}  # real path -> first path met
+    visited: set[tuple[str, int]] = set()
+
+    def add(path: str) -> None:
+        real = os.path.realpath(path)
+        if real not in found:
+            if len(found) >= MAX_GLOB_FILES:
+                raise MlvcError(
+                    f"the data pattern {pattern!r} matches more than {MAX_GLOB_FILES:,} "
+                    "files: track a narrower pattern (or the folder's archive)"
+                )
+            found[real] = path
+
+    def entries(folder: str) -> list[os.DirEntry[str]]:
+        try:
+            with os.scandir(folder) as it:
+                return sorted(it, key=lambda e: e.name)
+        except OSError:
+            return []
+
+    def visible(name: str, part: str) -> bool:
+        return not name.startswith(".") or part.startswith(".")
+
+    def walk(folder: str, i: int, depth: int) -> None:
+        if depth > MAX_GLOB_DEPTH:
+            raise MlvcError(
+                f"the data pattern {pattern!r} reaches folders nested more than "
+                f"{MAX_GLOB_DEPTH} deep under {root}: track a narrower pattern"
+            )
+        part = parts[i]
+        last = i == len(parts) - 1
+        if part == "**":
+            key = (os.path.realpath(folder), i)
+            if key in visited:
+                return  # a symlink loop, or a folder met through another link
+            visited.add(key)
+            if not last:
+                walk(folder, i + 1, depth)  # "**" matching no folder
+            for e in entries(folder):
+                if not visible(e.name, ""):
+                    continue
+                with contextlib.suppress(OSError):
+                    if e.is_dir():
+                        walk(e.path, i, depth + 1)
+                    elif last and e.is_file():
+                        add(e.path)
+            return
+        if not _GLOB_CHARS.intersection(part):
+            path = os.path.join(folder, part)
+            if last:
+                if os.path.isfile(path):
+                    add(path)
+            elif os.path.isdir(path):
+                walk(path, i + 1, depth + 1)
+            return
+        for e in entries(folder):
+            if not visible(e.name, part) or not fnmatch.fnmatch(e.name, part):
+                continue
+            with contextlib.suppress(OSError):
+                if last:
+                    if e.is_file():
+                        add(e.path)
+                elif e.is_dir():
+                    walk(e.path, i + 1, depth + 1)
+
+    if parts:
+        walk(root, 0, 0)
+    return sorted(found.values())
 
 
 class DataHasher:
@@ -229,11 +317,7 @@ class DataHasher:
             return [joined]
         # Glob relative to root so that glob characters in root's own path are literal.
         relative = os.path.relpath(joined, root)
-        matches = sorted(
-            os.path.normpath(os.path.join(root, m))
-            for m in glob.iglob(relative, root_dir=root, recursive=True)
-            if os.path.isfile(os.path.join(root, m))
-        )
+        matches = glob_files(root, relative)
         if not matches:
             raise MlvcError(f"no data files match {pattern!r} (under {root})")
         return matches

@@ -25,6 +25,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Final, TypedDict
 
+from .secrets import redact
+
 __all__ = [
     "ENV_VAR_ALLOWLIST",
     "EnvironmentInfo",
@@ -284,7 +286,8 @@ def environment(modules: Mapping[str, ModuleType] | None = None) -> EnvironmentI
             continue
         for dist in installed.top_level.get(top, ()):
             imported[dist] = installed.packages[dist]
-    env_vars = {k: os.environ[k] for k in ENV_VAR_ALLOWLIST if k in os.environ}
+    # allowlisted names only, and even their values with credential-looking parts redacted
+    env_vars = {k: redact(os.environ[k]) for k in ENV_VAR_ALLOWLIST if k in os.environ}
     return {
         "python": {
             "version": python["version"],

@@ -18,7 +18,9 @@ import threading
 from collections.abc import Mapping
 from pathlib import Path
 from types import ModuleType
-from typing import Final
+from typing import Any, Final
+
+from .secrets import scan_source
 
 __all__ = ["local_sources"]
 
@@ -110,7 +112,13 @@ def _module_file(module: object) -> str | None:
     return value if type(value) is str else None
 
 
-def local_sources(root: Path, modules: Mapping[str, ModuleType] | None = None) -> dict[str, Path]:
+def local_sources(
+    root: Path,
+    modules: Mapping[str, ModuleType] | None = None,
+    *,
+    allow_secrets: bool = False,
+    secrets_found: dict[str, list[Any]] | None = None,
+) -> dict[str, Path]:
     """The project's ``.py`` files that the running code imported.
 
     A module counts when its ``__file__`` is a ``.py`` file inside ``root`` (symlinks
@@ -122,9 +130,15 @@ def local_sources(root: Path, modules: Mapping[str, ModuleType] | None = None) -
     ``.pyc``-only imports, the notebook itself) are not listed, nor are files deleted
     since they were imported.
 
+    A file that looks like it holds a secret (``PASSWORD = "..."``, a token: see
+    :func:`.secrets.scan_source`) is left out unless ``allow_secrets``; either way its
+    findings go to ``secrets_found`` (relative path -> warnings) when given.
+
     Args:
         root: the project folder.
         modules: the loaded modules, name -> module; ``sys.modules`` by default.
+        allow_secrets: record such files anyway (``--allow-secrets``).
+        secrets_found: filled with the files that look like they hold secrets.
 
     Returns:
         POSIX path relative to ``root`` -> absolute (resolved) path, sorted by path.
@@ -148,4 +162,16 @@ def local_sources(root: Path, modules: Mapping[str, ModuleType] | None = None) -
             if decision is not None:
                 found[decision[0]] = decision[1]
     # A file deleted since it was imported cannot be recorded (checked on every call).
-    return {rel: Path(found[rel]) for rel in sorted(found) if os.path.isfile(found[rel])}
+    out = {rel: Path(found[rel]) for rel in sorted(found) if os.path.isfile(found[rel])}
+    for rel, path in list(out.items()):
+        try:
+            text = path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+        warnings = scan_source(text, rel)
+        if warnings:
+            if secrets_found is not None:
+                secrets_found[rel] = list(warnings)
+            if not allow_secrets:
+                del out[rel]
+    return out

@@ -14,7 +14,12 @@ import types
 from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
-__all__ = ["select_variables"]
+from .secrets import is_secret_name
+
+__all__ = ["SECRET_REASON", "select_variables"]
+
+#: The skip reason of a variable whose name looks like a secret.
+SECRET_REASON: Final = "name looks like a secret (commit with --allow-secrets to store it)"
 
 #: Names IPython and the interpreter put in a user namespace. Never user values, and
 #: dropped silently (not reported as skipped) so that commit records stay readable.
@@ -128,6 +133,7 @@ def select_variables(
     names: Iterable[str] | None = None,
     *,
     include_private: bool = False,
+    allow_secrets: bool = False,
 ) -> tuple[dict[str, Any], dict[str, str]]:
     """Pick the user's variables out of a namespace.
 
@@ -147,6 +153,11 @@ def select_variables(
     except modules, which cannot be stored at all (``"module"``). Names that are not in
     the namespace are reported as ``"not defined"``. Duplicates are taken once, in the
     order given.
+
+    With ``names=None``, a name that looks like a secret (``password``, ``api_token``,
+    ``AWS_SECRET_ACCESS_KEY``: :func:`.secrets.is_secret_name`) is skipped with the
+    reason ``"name looks like a secret"`` unless ``allow_secrets``; a name given
+    explicitly is taken (the commit's secret warnings name it).
 
     Values are never copied or inspected; only ``type(value)`` is looked at.
 
@@ -189,6 +200,9 @@ def select_variables(
             continue
         if name.startswith("_") and not include_private:
             skipped[name] = "private name"
+            continue
+        if not allow_secrets and is_secret_name(name):
+            skipped[name] = SECRET_REASON
             continue
         reason = _skip_reason(value)
         if reason is not None:

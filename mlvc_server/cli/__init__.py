@@ -51,6 +51,9 @@ def _parser() -> argparse.ArgumentParser:
     sp.add_argument("--metric", action="append", type=parse_kv, default=[], metavar="K=V")
     sp.add_argument("--data", action="append", default=[], metavar="GLOB")
     sp.add_argument("--branch")
+    sp.add_argument(
+        "--allow-secrets", action="store_true", help="keep what looks like a secret readable"
+    )
 
     sp = cmd("log", "Commits, newest first.")
     sp.add_argument("-n", "--limit", type=int)
@@ -83,7 +86,12 @@ def _parser() -> argparse.ArgumentParser:
     sp.add_argument("-f", "--force", action="store_true", help="move an existing tag")
     sp.add_argument("-d", "--delete", action="store_true")
 
-    cmd("fsck", "Verify every object and payload in the store.", notebook=False)
+    sp = cmd("fsck", "Verify every ref, object and payload in the store.", notebook=False)
+    sp.add_argument(
+        "--repair",
+        action="store_true",
+        help="move damaged refs back to their last complete state (old values are logged)",
+    )
     sync.add_parsers(cmd)  # remote, push, pull, clone, gc, du
 
     sp = cmd(
@@ -142,6 +150,7 @@ def _run(args: argparse.Namespace) -> int:
             data=args.data or None,
             branch=args.branch,
             sources=False,
+            allow_secrets=args.allow_secrets,
         )
         out = service.show(cid, repo=repo)
         if not js:
@@ -235,8 +244,10 @@ def _run(args: argparse.Namespace) -> int:
                     else f"Tagged {out['commit'][:8]} as {args.name}"
                 )
     elif args.command == "fsck":
-        out = service.fsck(repo=repo)
+        out = service.fsck(repo=repo, repair=args.repair)
         if not js:
+            for fix in out.get("repaired", []):
+                print(f"repaired {fix['ref']}: {fix['problem']}; {fix['action']}")
             for prob in out["problems"]:
                 print(f"error: {prob}")
             print(

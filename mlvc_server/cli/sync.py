@@ -57,6 +57,11 @@ def add_parsers(cmd: Callable[..., Any]) -> None:
 
     sp = cmd("pull", "Fetch a remote and fast-forward local branches.", notebook=False)
     sp.add_argument("remote", nargs="?", help="default: origin (or the only remote)")
+    sp.add_argument(
+        "--accept-payloads",
+        action="store_true",
+        help="adopt the payload remote (where payload bytes go) that the remote publishes",
+    )
 
     sp = cmd("clone", "Copy a remote's experiments into a new project folder.", notebook=False)
     sp.add_argument("url")
@@ -182,10 +187,14 @@ def run(args: argparse.Namespace) -> int:
                     file=sys.stderr,
                 )
     elif args.command == "pull":
-        out = service.pull(args.remote, repo=repo, progress=progress)
+        out = service.pull(
+            args.remote, repo=repo, progress=progress, accept_payloads=args.accept_payloads
+        )
         if not js:
             print(f"From {out['url']} ({out['remote']}): {out['objects']} object(s) received")
             _print_refs(out["refs"])
+            if out.get("payloads_message"):
+                print(f"  {out['payloads_message']}")
             if out["payloads"]:
                 print(f"  payloads are fetched when restored, from {out['payloads']}")
     elif args.command == "clone":

@@ -69,6 +69,7 @@ def cmd_commit(s: KernelSession, args: argparse.Namespace) -> None:
         metrics=dict(args.metric),
         notebook=args.notebook,
         branch=args.branch,
+        allow_secrets=args.allow_secrets,
     )
     _print_commit(rec)
 
@@ -82,6 +83,11 @@ def _print_commit(rec: Mapping[str, Any], prefix: str = "Committed") -> None:
     print(line)
     for name, why in rec.get("skipped", {}).items():
         print(f"  skipped {name}: {why}")
+    for found in rec.get("secrets", []):
+        output.error(
+            f"likely secret stored ({found['where']}: {found['reason']}); its preview is "
+            "hidden. See docs/security.md"
+        )
 
 
 def cmd_status(s: KernelSession, args: argparse.Namespace) -> None:

@@ -97,6 +97,11 @@ def build_parser() -> argparse.ArgumentParser:
     only.add_argument("--vars", type=_names, metavar="A,B", help="only these variables")
     only.add_argument("--no-vars", action="store_true", help="no variables")
     c.add_argument("--branch", metavar="B", help="commit to this branch")
+    c.add_argument(
+        "--allow-secrets",
+        action="store_true",
+        help="store variables named like secrets, with readable previews",
+    )
     c = cmd("log", "the notebook's history, newest first")
     c.add_argument("-n", type=int, default=20, metavar="N", help="at most N commits")
     c.add_argument("--all", action="store_true", help="every notebook's history")

@@ -183,11 +183,14 @@ class KernelSession:
         protocol.clear_request(rid)
 
     # -- what a commit records ------------------------------------------------------------
-    def variables(self, names: list[str] | None) -> tuple[dict[str, Any], dict[str, str]]:
-        """The user's variables, and those left out that are worth naming in the record."""
+    def variables(
+        self, names: list[str] | None, *, allow_secrets: bool = False
+    ) -> tuple[dict[str, Any], dict[str, str]]:
+        """The user's variables, and those left out that are worth naming in the record
+        (variables named like secrets are left out unless ``allow_secrets``)."""
         from ..capture.variables import select_variables
 
-        selected, skipped = select_variables(self.shell.user_ns, names)
+        selected, skipped = select_variables(self.shell.user_ns, names, allow_secrets=allow_secrets)
         if names is None:
             skipped = {k: v for k, v in skipped.items() if v not in _NOT_DATA}
         return selected, skipped
@@ -231,6 +234,7 @@ class KernelSession:
         notebook_content: bytes | None = None,
         status: str = "ok",
         kind: str | None = None,
+        allow_secrets: bool = False,
         extra: dict[str, Any] | None = None,
     ) -> Record:
         """Commit the kernel's state: variables, notebook, data read, params and metrics.
@@ -251,6 +255,7 @@ class KernelSession:
                 executed notebook of a headless run).
             status: ``"ok"`` or ``"failed"`` (a failed headless run).
             kind: ``"safety"`` for a commit made to protect state before a checkout.
+            allow_secrets: store variables named like secrets, with readable previews.
             extra: more record fields (``run``, ``error`` of a headless run).
 
         Returns:
@@ -265,7 +270,9 @@ class KernelSession:
             self.save_notebook(known, nb_file)  # type: ignore[arg-type]
         root = self.repo(nb_file)
         nb_rel = self.rel_notebook(root, nb_file)
-        selected, skipped = ({}, {}) if no_vars else self.variables(names)
+        selected, skipped = (
+            ({}, {}) if no_vars else self.variables(names, allow_secrets=allow_secrets)
+        )
         data, _ = self.data(root, nb_rel, nb_file)
         with lineage.paused(), output.progress(f"Committing {len(selected)} variables"):
             cid = service.commit(
@@ -282,6 +289,7 @@ class KernelSession:
                 notebook_content=notebook_content,
                 status=status,
                 kind=kind,
+                allow_secrets=allow_secrets,
                 extra=extra,
             )
             record = service.show(cid, repo=root)

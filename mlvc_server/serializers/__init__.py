@@ -39,8 +39,11 @@ takes ``max_bytes``), ``checks_trust`` (``load`` takes ``trusted``). ``dump`` ma
 
 from __future__ import annotations
 
+import contextlib
 import itertools
-from collections.abc import Collection
+import signal
+import threading
+from collections.abc import Collection, Iterator
 from typing import Any
 
 from ..errors import MlvcError, SerializationError, TooLargeError, TrustError, UnsupportedTypeError
@@ -202,6 +205,63 @@ def serialize(
             why (generator, lock, open file, socket, module, too large, pickling failed,
             no safe format and pickle not allowed).
     """
+    with _watch_sigint() as sigint:
+        try:
+            return _serialize(obj, allow_pickle, max_bytes, exclude)
+        except (KeyboardInterrupt, SystemExit) as exc:
+            # Raised by the value's own code (a ``__reduce__`` calling sys.exit, raising
+            # KeyboardInterrupt) rather than by the user pressing Ctrl-C: skip the value.
+            # A real Ctrl-C arrives as SIGINT, whose handler runs in the main thread only:
+            # here it is seen by ``sigint`` (serializing in the main thread) or interrupts
+            # the thread waiting for the serialization worker (serialize_within), and
+            # either way propagates and stops the commit.
+            if isinstance(exc, KeyboardInterrupt) and sigint.seen:
+                raise
+            raise UnsupportedTypeError(
+                f"cannot store {qualified_type_name(obj)}: its own code raised "
+                f"{type(exc).__name__} while it was serialized"
+            ) from None
+
+
+class _SigintSeen:
+    seen = False
+
+
+@contextlib.contextmanager
+def _watch_sigint() -> Iterator[_SigintSeen]:
+    """Note whether SIGINT arrives (main thread only: signal handlers run there)."""
+    flag = _SigintSeen()
+    if threading.current_thread() is not threading.main_thread():
+        yield flag
+        return
+    try:
+        previous = signal.getsignal(signal.SIGINT)
+    except ValueError:
+        yield flag
+        return
+    if not callable(previous):
+        yield flag  # SIG_IGN / SIG_DFL: no KeyboardInterrupt comes from a signal
+        return
+
+    def handler(signum: int, frame: Any) -> Any:
+        flag.seen = True
+        return previous(signum, frame)
+
+    try:
+        signal.signal(signal.SIGINT, handler)
+    except ValueError:
+        yield flag
+        return
+    try:
+        yield flag
+    finally:
+        with contextlib.suppress(ValueError):
+            signal.signal(signal.SIGINT, previous)
+
+
+def _serialize(
+    obj: Any, allow_pickle: bool, max_bytes: int | None, exclude: Collection[str] = ()
+) -> Payload:
     name = qualified_type_name(obj)
     reason = unstorable_reason(obj)
     if reason is not None:

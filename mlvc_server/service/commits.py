@@ -20,6 +20,7 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
+from ..capture import secrets
 from ..capture.timings import timed
 from ..errors import MlvcError, RefConflictError, SerializationError
 from ..serializers.deadline import DEFAULT_SECONDS, serialize_within
@@ -152,6 +153,7 @@ def commit(
     kernel: Mapping[str, Any] | None = None,
     status: str = "ok",
     kind: str | None = None,
+    allow_secrets: bool = False,
     extra: Mapping[str, Any] | None = None,
 ) -> str:
     """Record a commit and return its id.
@@ -180,6 +182,10 @@ def commit(
         status: ``"ok"`` or ``"failed"`` (a failed run is still recorded).
         kind: what kind of commit this is when it is not a user's (``"safety"``: made
             to protect unsaved state before a checkout); recorded and listed in logs.
+        allow_secrets: store what looks like a secret (a variable named like
+            ``password``, a token in a value, a source file or a notebook output) with
+            readable previews; by default those previews are hidden and the commit
+            record lists every likely secret under ``secrets`` (see docs/security.md).
         extra: more JSON-able fields for the record.
 
     Raises:
@@ -255,6 +261,8 @@ def commit(
             for k, v in sv.meta.items():
                 if len(json.dumps(v, default=repr)) <= RECORD_META_LIMIT:
                     entry[k] = v
+            if not allow_secrets and secrets.value_reason(name, value):
+                entry = secrets.scrub_meta(entry)
             var_index[name] = entry
 
     tree: dict[str, Any] = {}
@@ -277,10 +285,13 @@ def commit(
 
     # local sources
     source_paths: list[str] = []
+    source_secrets: dict[str, list[Any]] = {}
     with timed(timings, "sources"):
         if sources:
             if sources is True:
-                found = capture.local_sources(store.root)
+                found = capture.local_sources(
+                    store.root, allow_secrets=allow_secrets, secrets_found=source_secrets
+                )
             else:
                 found = {
                     Path(s).resolve().relative_to(store.root).as_posix(): Path(s).resolve()
@@ -337,6 +348,13 @@ def commit(
     }
     if kind:
         record["kind"] = kind
+    found_secrets: list[Any] = list(secrets.scan(variables or {}))
+    if nb_bytes is not None:
+        found_secrets += secrets.scan_notebook(nb_bytes)
+    for warnings in source_secrets.values():
+        found_secrets += warnings
+    if found_secrets:
+        record["secrets"] = found_secrets
     if saved_at:
         record["notebook_saved_at"] = saved_at
     if kernel:

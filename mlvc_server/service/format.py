@@ -94,6 +94,7 @@ class Record(TypedDict, total=False):
     tags: list[str]
     run: dict[str, Any]
     error: dict[str, Any]
+    secrets: list[dict[str, str]]
 
 
 class NotebookStatus(TypedDict):

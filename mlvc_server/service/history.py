@@ -8,14 +8,12 @@ costs a dict lookup, others are read once and appended.
 from __future__ import annotations
 
 import heapq
-import json
 import os
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 from ..errors import RevisionNotFoundError
-from ..store import Store
+from ..store import Store, summaries
 from ..store.refs import HEADS, TAGS, branch_ref, notebook_key, split_ref
 from ..store.revisions import last_notebook, resolve
 from .compat import legacy_positional
@@ -29,46 +27,20 @@ from .format import (
     read_record,
     read_tree_json,
 )
-from .workspace import open_store, rel_notebook, workspace
+from .workspace import open_store, rel_notebook
 
 
-# -- the summaries cache ---------------------------------------------------------------
-def _summary_cache_path(store: Store) -> Path:
-    return store.state_dir / "summaries.jsonl"
-
-
+# -- the summaries cache (owned by store/summaries.py: verified lines only) --------------
 def cache_summary(store: Store, summary: dict[str, Any]) -> None:
-    """Append a commit's summary to the log cache (derived from immutable commits, so an
-    entry never goes stale; a torn line from a killed process is skipped on read)."""
-    line = json.dumps(summary, separators=(",", ":")) + "\n"
-    try:
-        with open(_summary_cache_path(store), "a", encoding="utf-8") as f:
-            f.write(line)
-    except OSError:
-        pass  # a cache (a full disk here must not fail a commit that is already made)
+    """Append a commit's summary to the log cache (a full disk here never fails a commit
+    that is already made)."""
+    summaries.append(store, summary)
 
 
 def load_summaries(store: Store) -> dict[str, dict[str, Any]]:
-    """The cached summaries by commit id (memoized while the file does not grow)."""
-    path = _summary_cache_path(store)
-    try:
-        size = path.stat().st_size
-    except FileNotFoundError:
-        return {}
-    memo = workspace().summary_memo
-    hit = memo.get(path)
-    if hit and hit[0] == size:
-        return hit[1]
-    out: dict[str, dict[str, Any]] = {}
-    with open(path, encoding="utf-8", errors="replace") as f:
-        for line in f:
-            try:
-                s = json.loads(line)
-                out[s["id"]] = s
-            except (ValueError, KeyError, TypeError):
-                continue  # a torn line from a killed process
-    memo[path] = (size, out)
-    return out
+    """The cached summaries by commit id: only lines that verify (a damaged line is
+    ignored, and its commit read again from the store)."""
+    return summaries.load(store)
 
 
 def walk_summaries(

@@ -16,11 +16,24 @@ from .workspace import open_store
 
 
 @legacy_positional("repo")
-def fsck(*, repo: str | os.PathLike[str] = ".") -> dict[str, Any]:
-    """Verify every object reachable from every ref, payload bytes included."""
-    from ..store.fsck import fsck as run
+def fsck(*, repo: str | os.PathLike[str] = ".", repair: bool = False) -> dict[str, Any]:
+    """Verify every ref and every object reachable from them, payload bytes included.
 
-    return run(open_store(repo))
+    Args:
+        repo: a path inside the project.
+        repair: first move each damaged ref (empty, garbage, naming a missing commit)
+            back to its newest reflog entry whose history is complete, or delete it
+            (its old value is kept in ``.mlvc/mlvc/damaged-refs.log``); the result then
+            lists what was done under ``repaired``.
+    """
+    from ..store import fsck as store_fsck
+
+    store = open_store(repo)
+    repaired = store_fsck.repair_refs(store) if repair else []
+    out = store_fsck.fsck(store)
+    if repair:
+        out["repaired"] = repaired
+    return out
 
 
 @legacy_positional("repo")
@@ -155,13 +168,17 @@ def push(
 
 @legacy_positional("repo")
 def pull(
-    remote: str | None = None, *, repo: str | os.PathLike[str] = ".", progress: Any = None
+    remote: str | None = None,
+    *,
+    repo: str | os.PathLike[str] = ".",
+    progress: Any = None,
+    accept_payloads: bool = False,
 ) -> dict[str, Any]:
     """Fetch a remote's history and fast-forward local branches; diverged ones are
     reported and kept; see :func:`mlvc_server.store.sync.pull`."""
     from ..store import sync
 
-    return sync.pull(open_store(repo), remote, progress=progress)
+    return sync.pull(open_store(repo), remote, progress=progress, accept_payloads=accept_payloads)
 
 
 def clone(

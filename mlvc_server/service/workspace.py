@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import InvalidNameError, MlvcError
-from ..store import Store, find_root
+from ..store import Store, find_root, summaries
 from ..store.refs import notebook_key
 
 if TYPE_CHECKING:
@@ -32,7 +32,6 @@ class Workspace:
         pending: params, metrics and metric series logged with ``log_params`` /
             ``log_metrics``, attached to the next commit made in this process.
         parts_memo: variable tree id -> the part ids of its payload.
-        summary_memo: path of a log cache -> (its size when read, summaries by id).
     """
 
     def __init__(self) -> None:
@@ -41,7 +40,6 @@ class Workspace:
         self._hashers: dict[Path, DataHasher] = {}
         self.pending: dict[str, dict[str, Any]] = {"params": {}, "metrics": {}, "series": {}}
         self.parts_memo: dict[str, list[str]] = {}
-        self.summary_memo: dict[Path, tuple[int, dict[str, dict[str, Any]]]] = {}
 
     def reset(self) -> None:
         """Forget every open store and cache (as a new process would start)."""
@@ -51,8 +49,8 @@ class Workspace:
                     st.close()
             self._stores.clear()
             self._hashers.clear()
+            summaries.clear_memo()
             self.parts_memo.clear()
-            self.summary_memo.clear()
             self.clear_pending()
 
     def clear_pending(self) -> None:

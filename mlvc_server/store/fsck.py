@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from typing import Any
 
 from dulwich.objects import Blob, Commit, Tree
 
 from ..errors import CorruptObjectError
 from . import keep, objects
-from .repo import Store
+from .repo import Store, repair_hint
 
 
 def _verify_blob(store: Store, sha: str) -> int:
@@ -60,8 +61,11 @@ def fsck(store: Store) -> dict[str, Any]:
     stores written before the payload index). Parts that are not here, and that the
     payload index does not keep, were pruned by retention: they are counted in
     ``pruned_parts``, not reported as problems.
-    Returns ``ok``, ``commits``, ``objects``, ``bytes``, ``pruned_parts`` and
-    ``problems`` (a list of human-readable findings, empty when all is well).
+    Every ref is checked first (:func:`damaged_refs`): an empty one, one holding
+    garbage or one naming a missing object is a problem (with the repair command), never
+    "no commits".
+    Returns ``ok``, ``commits``, ``objects``, ``bytes``, ``pruned_parts``, ``problems``
+    (a list of human-readable findings, empty when all is well) and ``damaged_refs``.
     """
     problems: list[str] = []
     seen: dict[str, int] = {}
@@ -133,13 +137,16 @@ def fsck(store: Store) -> dict[str, Any]:
         return pruned
 
     heads = set()
-    for name, sha in store.repo.refs.as_dict().items():
-        if name == b"HEAD":
+    damaged = damaged_refs(store)
+    for name, why in damaged.items():
+        problems.append(f"ref {name.decode('utf-8', 'replace')} {why}: {repair_hint(name)}")
+    for name, value in ref_values(store).items():
+        if name in damaged:
             continue
         if name == keep.INDEX_REF:  # a tree: the parts the store keeps
-            check_tree(sha.decode(), "payload index")
+            check_tree(value, "payload index")
             continue
-        heads.add(sha.decode())
+        heads.add(value)
     try:
         walker = list(store.walk(sorted(heads)))
     except CorruptObjectError as e:
@@ -163,4 +170,87 @@ def fsck(store: Store) -> dict[str, Any]:
         "bytes": total,
         "pruned_parts": pruned,
         "problems": problems,
+        "damaged_refs": sorted(n.decode("utf-8", "replace") for n in damaged),
     }
+
+
+# -- refs ------------------------------------------------------------------------------------
+def ref_values(store: Store) -> dict[bytes, str]:
+    """Every ref of the store (loose files under ``refs/`` and packed refs) with what it
+    holds, unchecked (symbolic refs followed; ``HEAD`` and lock files left out)."""
+    out: dict[bytes, str] = {}
+    with_packed = store.repo.refs.get_packed_refs()
+    for packed, sha in with_packed.items():
+        out[bytes(packed)] = sha.decode("utf-8", "replace")
+    top = store.path / "refs"
+    for dirpath, dirnames, filenames in os.walk(top):
+        dirnames.sort()
+        for f in sorted(filenames):
+            if f.endswith(".lock"):
+                continue
+            rel = os.path.relpath(os.path.join(dirpath, f), store.path).replace(os.sep, "/")
+            name = rel.encode()
+            value = store.raw_ref(name)
+            if value is not None:
+                out[name] = value
+    return out
+
+
+def damaged_refs(store: Store) -> dict[bytes, str]:
+    """The refs that are damaged, with why: empty, garbage, or naming a missing object."""
+    out: dict[bytes, str] = {}
+    for name, value in ref_values(store).items():
+        problem = store.ref_problem(value.strip())
+        if problem:
+            out[name] = problem
+    return out
+
+
+def _reflog_ids(store: Store, name: bytes) -> list[str]:
+    """The ids the ref's reflog names, newest first."""
+    try:
+        lines = (store.path / "logs" / name.decode()).read_bytes().splitlines()
+    except (OSError, UnicodeDecodeError):
+        return []
+    ids = []
+    for line in reversed(lines):
+        fields = line.split(b" ", 2)
+        if len(fields) >= 2:
+            ids.append(fields[1].decode("ascii", "replace"))
+    return ids
+
+
+def repair_refs(store: Store) -> list[dict[str, Any]]:
+    """Repair every damaged ref (``mlvc fsck --repair``): move it back to the newest entry
+    of its reflog whose history is whole in the store, or, when there is none, delete it
+    (its damaged value is kept in ``.mlvc/mlvc/damaged-refs.log``).
+
+    Returns one entry per damaged ref: ``ref``, ``problem``, ``action`` (``"restored"`` or
+    ``"deleted"``) and ``to`` (the id it points at now, or None).
+    """
+    from .sync import incomplete
+
+    report: list[dict[str, Any]] = []
+    whole: set[str] = set()
+    for name, problem in damaged_refs(store).items():
+        raw = store.raw_ref(name)
+        good = next(
+            (
+                sha
+                for sha in _reflog_ids(store, name)
+                if store.ref_problem(sha) is None and not incomplete(store, [sha], whole)
+            ),
+            None,
+        )
+        shown = name.decode("utf-8", "replace")
+        with open(store.state_dir / "damaged-refs.log", "a", encoding="utf-8") as f:
+            f.write(json.dumps({"ref": shown, "value": raw, "problem": problem}) + "\n")
+        path = store.path / name.decode()
+        if good is not None:
+            if not store._swap(name, raw, good, "mlvc fsck --repair: back to the last good entry"):
+                raise CorruptObjectError(f"{shown} moved while it was repaired: run it again")
+            report.append({"ref": shown, "problem": problem, "action": "restored", "to": good})
+        else:
+            path.unlink(missing_ok=True)
+            report.append({"ref": shown, "problem": problem, "action": "deleted", "to": None})
+    return report

@@ -33,10 +33,10 @@ from typing import Any
 
 from dulwich.objects import Commit, Tag, Tree
 
-from ..errors import MlvcError
+from ..errors import DamagedRefError, MlvcError
 from . import keep
 from .refs import HEADS, TAGS, split_ref
-from .repo import Store
+from .repo import Store, repair_hint
 
 #: Unreachable objects younger than this are never deleted (see module docstring).
 DEFAULT_GRACE = 3600.0
@@ -269,6 +269,16 @@ def gc(
         ``bytes_freed``, ``temp_files_deleted``, ``bytes_before``/``bytes_after`` (the
         objects folder), ``packed_unreachable`` and ``dry_run``.
     """
+    from .fsck import damaged_refs
+
+    damaged = damaged_refs(store)
+    if damaged:
+        # a damaged ref hides what it reaches: sweeping now could free a branch's history
+        bad = sorted(damaged)[0]
+        raise DamagedRefError(
+            f"gc refuses to run: ref {bad.decode('utf-8', 'replace')} {damaged[bad]}: "
+            + repair_hint(bad)
+        )
     policy = policy or Policy()
     now = time.time() if now is None else now
     bytes_before = _dir_size(str(store.objects_dir))

@@ -25,14 +25,16 @@ would otherwise want every old index back).
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextvars import ContextVar
 
 from dulwich.objects import ObjectID, Tree
 
 from ..errors import RefConflictError
 from . import objects
-from .repo import Store
+from .repo import BEFORE_REF_MOVE, Store
 
 #: The ref of the payload index.
 INDEX_REF = b"refs/mlvc/payloads"
@@ -183,7 +185,16 @@ def add(store: Store, entries: Mapping[str, str]) -> str | None:
     """
     for tree in set(entries.values()):
         objects.freshen(store.objects_dir, tree)
+    pending = _deferred.get()
+    if pending is not None:
+        # inside :func:`deferred`: the index moves just before the next ref of this store
+        # does (the commit's branch), so that a write failing meanwhile moves no ref
+        pending.setdefault(store.path, (store, {}))[1].update(entries)
+        return head(store)
+    return _add_now(store, entries)
 
+
+def _add_now(store: Store, entries: Mapping[str, str]) -> str | None:
     def change(buckets: Buckets) -> bool:
         changed = False
         for key, tree in entries.items():
@@ -196,3 +207,53 @@ def add(store: Store, entries: Mapping[str, str]) -> str | None:
         return changed
 
     return update(store, change)
+
+
+#: Index entries waiting for the next ref move of their store (see :func:`deferred`).
+_deferred: ContextVar[dict[object, tuple[Store, dict[str, str]]] | None] = ContextVar(
+    "mlvc_deferred_index", default=None
+)
+
+
+@contextlib.contextmanager
+def deferred() -> Iterator[None]:
+    """Within this block, :func:`add` moves the payload index only just before another
+    ref of the same store moves (a commit's branch), or when the block ends without an
+    error. A block that fails before that (a full disk writing the commit's record)
+    leaves ``refs/mlvc/payloads`` where it was, like every other ref. Nested blocks join
+    the outermost one."""
+    if _deferred.get() is not None:
+        yield
+        return
+    token = _deferred.set({})
+    failed = True
+    try:
+        yield
+        failed = False
+    finally:
+        pending = _deferred.get() or {}
+        _deferred.reset(token)
+        if not failed:
+            for st, entries in pending.values():
+                _add_now(st, entries)
+
+
+def _flush_before(store: Store, ref: bytes) -> Callable[[], None] | None:
+    pending = _deferred.get()
+    if not pending or ref == INDEX_REF or store.path not in pending:
+        return None
+    st, entries = pending.pop(store.path)
+    old = head(st)
+    new = _add_now(st, entries)
+    if new == old:
+        return None
+
+    def undo() -> None:  # the ref did not move after all: nor does the index
+        pending.setdefault(st.path, (st, {}))[1].update(entries)
+        if new is not None:
+            st.cas_ref(INDEX_REF, new, old, reflog=False)
+
+    return undo
+
+
+BEFORE_REF_MOVE.append(_flush_before)

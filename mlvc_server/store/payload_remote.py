@@ -29,6 +29,7 @@ import xxhash
 
 from ..errors import CorruptObjectError, PayloadRemoteError
 from . import objects
+from .remotes import redact_url
 from .repo import Store
 
 #: Upload in batches of about this many bytes (object stores run a batch concurrently;
@@ -56,10 +57,12 @@ class PayloadRemote:
         except ImportError:  # pragma: no cover - fsspec is a dependency
             raise PayloadRemoteError("payload remotes need fsspec (pip install fsspec)") from None
         self.url = url
+        #: the URL as messages show it (no password, no query values)
+        self.shown = redact_url(url)
         try:
             self.fs, root = fsspec.core.url_to_fs(url, **(options or {}))
         except (ImportError, ValueError) as e:
-            raise PayloadRemoteError(f"cannot open payload remote {url!r}: {e}") from e
+            raise PayloadRemoteError(f"cannot open payload remote {self.shown!r}: {e}") from e
         self.root = root.rstrip("/")
         protocol = self.fs.protocol
         self.local = "file" in (protocol if isinstance(protocol, tuple) else (protocol,))
@@ -77,7 +80,7 @@ class PayloadRemote:
         except FileNotFoundError:
             return {}
         except Exception as e:
-            raise PayloadRemoteError(f"cannot list payload remote {self.url}: {e}") from e
+            raise PayloadRemoteError(f"cannot list payload remote {self.shown}: {e}") from e
         out: dict[str, int] = {}
         for path, info in found.items():
             rel = path.rstrip("/").split("/")
@@ -97,7 +100,7 @@ class PayloadRemote:
         try:
             self.fs.pipe(batch)
         except Exception as e:
-            raise PayloadRemoteError(f"upload to {self.url} failed: {e}") from e
+            raise PayloadRemoteError(f"upload to {self.shown} failed: {e}") from e
 
     def upload(
         self, store: Store, parts: Iterable[Part], progress: Progress | None = None
@@ -145,7 +148,7 @@ class PayloadRemote:
             bad = [p.sha for p in todo if after.get(p.sha) != p.size]
             if bad:
                 raise PayloadRemoteError(
-                    f"{len(bad)} part(s) did not arrive whole on {self.url} (e.g. {bad[0]}); "
+                    f"{len(bad)} part(s) did not arrive whole on {self.shown} (e.g. {bad[0]}); "
                     "push again to upload them"
                 )
         return {
@@ -167,15 +170,15 @@ class PayloadRemote:
         except FileNotFoundError:
             return False
         except Exception as e:
-            raise PayloadRemoteError(f"cannot read {part.sha} from {self.url}: {e}") from e
+            raise PayloadRemoteError(f"cannot read {part.sha} from {self.shown}: {e}") from e
         if len(data) != part.size:
             raise CorruptObjectError(
-                f"part {part.sha} on {self.url} has {len(data)} bytes, expected {part.size}"
+                f"part {part.sha} on {self.shown} has {len(data)} bytes, expected {part.size}"
             )
         if part.xxh3 is not None and xxhash.xxh3_128_hexdigest(data) != part.xxh3:
-            raise CorruptObjectError(f"part {part.sha} on {self.url} is damaged (xxh3 differs)")
+            raise CorruptObjectError(f"part {part.sha} on {self.shown} is damaged (xxh3 differs)")
         if objects.blob_sha([data], len(data)) != part.sha:
-            raise CorruptObjectError(f"part {part.sha} on {self.url} is damaged (SHA-1 differs)")
+            raise CorruptObjectError(f"part {part.sha} on {self.shown} is damaged (SHA-1 differs)")
         objects.write_stored_blob(store.objects_dir, [data], len(data), part.sha, fsync=store.fsync)
         return True
 

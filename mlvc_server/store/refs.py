@@ -117,3 +117,59 @@ def split_ref(ref: bytes, prefix: str) -> tuple[str | None, str] | None:
         if unquote(p).endswith(".ipynb"):
             return notebook_from_key("/".join(parts[: i + 1])), "/".join(parts[i + 1 :])
     return None
+
+
+# -- checking ref names ------------------------------------------------------------------
+#: The namespaces mlvc writes refs in (anything else from a remote is not stored).
+LAYOUT = ("refs/heads/", "refs/tags/", "refs/remotes/", "refs/mlvc/")
+_HEX40 = re.compile(rb"^[0-9a-f]{40}$")
+
+
+def ref_name_problem(name: bytes) -> str | None:
+    """Why ``name`` may not be a ref of this store, or None when it may.
+
+    The rules of ``git check-ref-format`` (dulwich's implementation: no ``..``, no
+    component starting with ``.`` or ending in ``.lock``, no control characters, space,
+    ``~ ^ : ? * [ \\``, no ``@{``, no empty component, ...), plus mlvc's layout: the name
+    is valid UTF-8, lies in one of :data:`LAYOUT`, and every component fits a file name.
+    A name that passes is a relative path that stays inside the store's ``refs/``.
+    """
+    from dulwich.refs import Ref, check_ref_format
+
+    if not isinstance(name, bytes) or not name:
+        return "it is empty"
+    if len(name) > 4096:
+        return "it is longer than 4096 bytes"
+    try:
+        text = name.decode("utf-8")
+    except UnicodeDecodeError:
+        return "it is not valid UTF-8"
+    if not check_ref_format(Ref(name)) or b"\x7f" in name:
+        return "git's check-ref-format rules refuse it"
+    if not text.startswith(LAYOUT):
+        return "it is outside mlvc's namespaces (" + ", ".join(LAYOUT) + ")"
+    parts = text.split("/")
+    if any(p in ("", ".", "..") for p in parts):
+        return "it has an empty, '.' or '..' component"
+    if any(len(p.encode()) > _MAX_PART + 10 for p in parts):
+        return "a component is too long for a file name"
+    return None
+
+
+def check_ref_name(name: bytes) -> bytes:
+    """Return ``name`` if it may be a ref of this store (see :func:`ref_name_problem`).
+
+    Raises:
+        InvalidNameError: it may not, with the reason.
+    """
+    problem = ref_name_problem(name)
+    if problem:
+        shown = name.decode("utf-8", "backslashreplace")[:300] if isinstance(name, bytes) else name
+        raise InvalidNameError(f"invalid ref name {shown!r}: {problem}")
+    return name
+
+
+def is_object_id(value: bytes | str) -> bool:
+    """Whether ``value`` is a full lowercase hex SHA-1 object id."""
+    raw = value.encode() if isinstance(value, str) else value
+    return bool(_HEX40.match(raw))

@@ -12,7 +12,13 @@ push origin`` knows them too::
 ``mlvcPayloads`` is an fsspec URL (``s3://``, ``gs://``, ``az://``, ``file://`` or a
 plain folder) where the payload parts of commits pushed to this remote are kept;
 ``mlvcPayloadOptions`` are fsspec storage options (JSON). Credentials belong in the
-usual places (``AWS_*`` variables, ``~/.aws``, fsspec's config), not here.
+usual places (``AWS_*`` variables, ``~/.aws``, ``GOOGLE_APPLICATION_CREDENTIALS``,
+``AZURE_STORAGE_*``, fsspec's own config files under ``~/.config/fsspec/`` or
+``FSSPEC_<PROTOCOL>_<OPTION>`` variables; for git, ssh keys or a git credential helper),
+never here: :func:`add_remote` refuses URLs with a password or query-string values and
+storage options named like credentials, so that they never enter the store nor get
+published to the remote. URLs are shown through :func:`redact_url` wherever they are
+printed (``remote list``, push and pull reports, error messages).
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from ..errors import InvalidNameError, MlvcError, RemoteNotFoundError
 from .repo import Store
@@ -44,10 +51,68 @@ class Remote:
         listed by name only: they may hold secrets)."""
         return {
             "name": self.name,
-            "url": self.url,
-            "payloads": self.payloads,
+            "url": redact_url(self.url),
+            "payloads": redact_url(self.payloads) if self.payloads else None,
             "payload_options": sorted(self.payload_options),
         }
+
+
+#: Storage option names that hold credentials (refused in ``mlvcPayloadOptions``).
+_SECRET_OPTION = re.compile(
+    r"(secret|passw|token|credential|(^|_)key$|account_key|sas|signature|session|auth)",
+    re.IGNORECASE,
+)
+
+
+def redact_url(url: str) -> str:
+    """``url`` with any password and every query-string value replaced by ``***`` (user
+    names and hosts are kept). Non-URL strings (paths, scp-like ``host:path``) come back
+    unchanged."""
+    if not isinstance(url, str) or "://" not in url:
+        return url
+    try:
+        parts = urlsplit(url)
+        netloc = parts.netloc
+        if "@" in netloc:
+            userinfo, host = netloc.rsplit("@", 1)
+            user = userinfo.split(":", 1)[0]
+            netloc = f"{user}:***@{host}" if ":" in userinfo else f"{user}@{host}"
+        query = "&".join(
+            (q.split("=", 1)[0] + "=***") if "=" in q else "***"
+            for q in parts.query.split("&")
+            if q
+        )
+        return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+    except ValueError:
+        return "<a URL that cannot be parsed>"
+
+
+def url_credentials(url: str) -> str | None:
+    """What credentials ``url`` carries ("a password", "a query string"), or None."""
+    if not isinstance(url, str) or "://" not in url:
+        return None
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if "@" in parts.netloc and ":" in parts.netloc.rsplit("@", 1)[0]:
+        return "a password"
+    if parts.query and parts.scheme not in ("file",):
+        return "a query string (tokens, signatures)"
+    return None
+
+
+def _refuse_credentials(what: str, url: str) -> None:
+    found = url_credentials(url)
+    if found:
+        raise InvalidNameError(
+            f"the {what} {redact_url(url)!r} holds {found}: credentials may not be stored "
+            "in the store's config (they would be printed, and a payload URL is published "
+            "to the git remote). Use the storage's own credential mechanisms instead: "
+            "environment variables (AWS_*, AZURE_STORAGE_*, GOOGLE_APPLICATION_CREDENTIALS), "
+            "~/.aws or fsspec's config (~/.config/fsspec, FSSPEC_* variables); for git, an "
+            "ssh key or a credential helper"
+        )
 
 
 def validate_remote_name(name: str) -> str:
@@ -150,7 +215,18 @@ def add_remote(
     if not url or any(c in url for c in "\n\r\x00"):
         raise InvalidNameError(f"invalid URL {url!r} for remote {name!r}")
     if payloads is not None and (not payloads or any(c in payloads for c in "\n\r\x00")):
-        raise InvalidNameError(f"invalid payload URL {payloads!r}")
+        raise InvalidNameError(f"invalid payload URL {redact_url(payloads)!r}")
+    _refuse_credentials("URL", url)
+    if payloads:
+        _refuse_credentials("payload URL", payloads)
+    secret = sorted(k for k in payload_options or {} if _SECRET_OPTION.search(str(k)))
+    if secret:
+        raise InvalidNameError(
+            f"payload options {secret} look like credentials: they may not be stored in "
+            "the store's config. Give them through the storage's own mechanisms "
+            "(environment variables, ~/.aws, fsspec's config: ~/.config/fsspec or "
+            "FSSPEC_<PROTOCOL>_<OPTION> variables)"
+        )
     cfg = store.repo.get_config()
     section = _section(name)
     if cfg.has_section(section) and not replace:
@@ -167,6 +243,33 @@ def add_remote(
         cfg.set(section, b"mlvcPayloadOptions", json.dumps(payload_options).encode())
     cfg.write_to_path()
     return get_remote(store, name)
+
+
+def offer_payloads(store: Store, name: str, payloads: str) -> None:
+    """Remember the payload URL that remote ``name`` publishes, without adopting it
+    (:func:`offered_payloads`; ``sync.accept_published_payloads`` adopts it). A URL with
+    credentials is remembered without them."""
+    cfg = store.repo.get_config()
+    section = _section(name)
+    value = redact_url(payloads).encode()
+    try:
+        if cfg.get(section, b"mlvcPublishedPayloads") == value:
+            return
+    except KeyError:
+        pass
+    cfg.set(section, b"mlvcPublishedPayloads", value)
+    cfg.write_to_path()
+
+
+def offered_payloads(store: Store, name: str) -> str | None:
+    """The payload URL remote ``name`` published at the last pull that was not adopted."""
+    cfg = store.repo.get_config()
+    try:
+        value = cfg.get(_section(name), b"mlvcPublishedPayloads").decode()
+    except KeyError:
+        return None
+    r = get_remote(store, name)
+    return value if value and value != r.payloads else None
 
 
 def set_payloads(

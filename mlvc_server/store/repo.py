@@ -8,11 +8,12 @@ reachable, and refs move by compare-and-swap under git's lock files.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,13 +29,38 @@ from dulwich.objects import Blob, Commit, ObjectID, ShaFile, Tree
 from dulwich.refs import Ref
 from dulwich.repo import Repo
 
-from ..errors import CorruptObjectError, NotARepositoryError, RefConflictError
+from ..errors import (
+    CorruptObjectError,
+    DamagedRefError,
+    NotARepositoryError,
+    RefConflictError,
+    RefLockedError,
+)
 from . import objects
 from .hashcache import HashCache
 
 STORE_DIR = ".mlvc"
 #: A ref lock older than this was left by a killed process (writing a ref takes µs).
 STALE_LOCK_SECONDS = 30
+#: How long a writer waits for a ref locked by a live writer before reporting it.
+LOCK_WAIT_SECONDS = 2.5
+#: Called as ``hook(store, ref)`` when :meth:`Store.cas_ref` holds the lock of ``ref`` with
+#: its new value written, just before the rename that moves it (the payload index
+#: registers the entries it deferred, see :func:`.keep.deferred`); a hook that raises
+#: leaves ``ref`` where it was. A hook may return an undo, called (best effort) if the
+#: ref's own move then fails.
+BEFORE_REF_MOVE: list[Callable[[Store, bytes], Callable[[], None] | None]] = []
+#: Set ``MLVC_SHARED_STORE=1`` to create stores with the umask's permissions instead of
+#: private ones (0700: only their owner may read them).
+SHARED_STORE_ENV = "MLVC_SHARED_STORE"
+
+
+def repair_hint(name: bytes | str) -> str:
+    shown = name.decode("utf-8", "backslashreplace") if isinstance(name, bytes) else name
+    return (
+        f"run `mlvc fsck --repair` to move {shown} back to the last good commit its reflog "
+        "names (or delete the ref)"
+    )
 
 
 def find_root(start: str | os.PathLike[str] = ".") -> Path:
@@ -72,6 +98,7 @@ class Store:
         self._packs = str(self.objects_dir / "pack")
         self._packs_mtime = -1
         self._packs_any = False
+        self._locks_seen: dict[bytes, tuple[tuple[int, int], float]] = {}
 
     # -- lifecycle -------------------------------------------------------------------
     @classmethod
@@ -79,7 +106,12 @@ class Store:
         """Create the store under ``root`` (idempotent) and open it."""
         path = Path(root).resolve() / STORE_DIR
         if not (path / "HEAD").is_file():
+            private = os.environ.get(SHARED_STORE_ENV, "") in ("", "0")
             path.mkdir(parents=True, exist_ok=True)
+            if private:
+                # experiments hold data, code and maybe secrets: the owner's only (the
+                # folder's mode guards every file below it, whatever the umask made them)
+                os.chmod(path, 0o700)
             repo = Repo.init_bare(str(path))
             cfg = repo.get_config()
             # Auto-gc would pack big payloads with dulwich's in-memory packer.
@@ -91,6 +123,10 @@ class Store:
             repo.close()
             (path / "mlvc").mkdir(exist_ok=True)
             (path / ".gitignore").write_text("*\n")
+            if private:
+                os.chmod(path / "mlvc", 0o700)
+                for f in ("config", "description", "HEAD"):
+                    os.chmod(path / f, 0o600)
         return cls(path.parent)
 
     @classmethod
@@ -164,7 +200,17 @@ class Store:
             return obj
         except KeyError:
             raise CorruptObjectError(f"object {sha} is missing from the store") from None
-        except (zlib.error, FileFormatException, ChecksumMismatch, ApplyDeltaError) as e:
+        except (
+            zlib.error,
+            FileFormatException,
+            ChecksumMismatch,
+            ApplyDeltaError,
+            # dulwich's parsers meet a file cut short with these (ord() of b"", int("x"))
+            TypeError,
+            ValueError,
+            IndexError,
+            EOFError,
+        ) as e:
             raise CorruptObjectError(
                 f"object {sha} is damaged (flipped or lost bytes): {e}"
             ) from None
@@ -266,17 +312,73 @@ class Store:
 
     # -- refs ------------------------------------------------------------------------
     def ref(self, name: bytes) -> str | None:
+        """The object id ``name`` points at, or None when there is no such ref.
+
+        Raises:
+            DamagedRefError: the ref exists but is empty, holds something other than an
+                object id, or names an object the store lacks (the message names the
+                repair command). Damage is never taken for "no commits yet".
+        """
+        if b"\x00" in name or any(len(p) > 255 for p in name.split(b"/")):
+            return None  # no file can have that name: no such ref
+        value = self.raw_ref(name)
+        if value is None:
+            return None
+        problem = self.ref_problem(value)
+        if problem:
+            raise DamagedRefError(
+                f"ref {name.decode('utf-8', 'replace')} {problem}: " + repair_hint(name)
+            )
+        return value
+
+    def raw_ref(self, name: bytes) -> str | None:
+        """What the ref ``name`` holds (its file's text, symbolic refs followed), unchecked;
+        None when it does not exist."""
+        if name.startswith(b"refs/"):
+            raw = self._ref_file_bytes(name)
+            if raw is not None and not raw.startswith(b"ref: "):
+                return raw.strip().decode("utf-8", "replace")
         try:
-            return self.repo.refs[Ref(name)].decode()
+            return self.repo.refs[Ref(name)].decode("utf-8", "replace")
         except KeyError:
             return None
+        except (ValueError, OSError) as e:
+            raise DamagedRefError(
+                f"ref {name.decode('utf-8', 'replace')} cannot be read ({e}): " + repair_hint(name)
+            ) from None
+
+    def ref_problem(self, value: str) -> str | None:
+        """Why a ref holding ``value`` is damaged, or None."""
+        from .refs import is_object_id
+
+        if not value:
+            return "is empty"
+        if not is_object_id(value):
+            return f"holds {value[:60]!r}, not an object id"
+        if not self.has_object(value):
+            return f"points at {value}, which is missing from the store"
+        return None
+
+    def _ref_file_bytes(self, name: bytes) -> bytes | None:
+        try:
+            with open(self.path / name.decode("utf-8", "replace"), "rb") as f:
+                return f.read(4096)
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+            packed = self.repo.refs.get_packed_refs().get(Ref(name))
+            return bytes(packed) if packed else None
 
     def refs_under(self, prefix: bytes) -> dict[bytes, str]:
         """Refs whose full name starts with ``prefix`` (e.g. ``refs/heads/a.ipynb/``)."""
         out: dict[bytes, str] = {}
-        for name, sha in self.repo.refs.as_dict().items():
-            if name.startswith(prefix):
-                out[name] = sha.decode()
+        for name in sorted(self.repo.refs.allkeys()):
+            if name.startswith(prefix) and name != b"HEAD":
+                value = (self.raw_ref(name) or "").strip()
+                problem = self.ref_problem(value)
+                if problem:
+                    raise DamagedRefError(
+                        f"ref {name.decode('utf-8', 'replace')} {problem}: " + repair_hint(name)
+                    )
+                out[name] = value
         return out
 
     def _read_ref_file(self, name: bytes) -> str | None:
@@ -286,7 +388,8 @@ class Store:
         except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
             packed = self.repo.refs.get_packed_refs().get(Ref(name))
             return packed.decode() if packed else None
-        return value.decode() if len(value) == 40 else None
+        # a damaged ref compares as what it holds: only a repair that read it moves it
+        return value.decode("utf-8", "replace")
 
     def _swap(
         self, name: bytes, old: str | None, new: str, message: str, reflog: bool = True
@@ -296,6 +399,7 @@ class Store:
         path = str(self.path / name.decode())
         lock = path + ".lock"
         fd = self._create_lock(name, path, lock)
+        undos: list[Callable[[], None]] = []
         try:
             if self._read_ref_file(name) != old:
                 os.close(fd)
@@ -310,6 +414,13 @@ class Store:
                 os.fsync(fd)
             os.close(fd)
             fd = -1
+            # the new value is written (a full disk would have failed it by now): what
+            # must move first (the payload index) moves now; if that fails, the lock is
+            # dropped and this ref stays where it was
+            for hook in BEFORE_REF_MOVE:
+                undo = hook(self, name)
+                if undo is not None:
+                    undos.append(undo)
             if reflog:
                 # while the lock is held (as git does), so that concurrent moves of one
                 # ref are logged in the order they happen
@@ -317,6 +428,9 @@ class Store:
             os.replace(lock, path)
         except BaseException:
             objects.discard(fd, lock)
+            for undo in reversed(undos):
+                with contextlib.suppress(Exception):
+                    undo()
             raise
         return True
 
@@ -379,10 +493,18 @@ class Store:
         Raises:
             RefConflictError: the ref is not at ``old`` any more (someone else moved it).
         """
+        from .refs import check_ref_name, is_object_id
+
+        check_ref_name(name)
+        if new is not None and not is_object_id(new):
+            raise CorruptObjectError(f"cannot point {name.decode()} at {new[:60]!r}: not an id")
         msg = message.encode()
-        for attempt in range(60):
+        attempt = 0
+        while True:
             try:
                 if new is None:
+                    for hook in BEFORE_REF_MOVE:
+                        hook(self, name)
                     ok = self.repo.refs.remove_if_equals(
                         Ref(name), ObjectID(old.encode()) if old else None, message=msg
                     )
@@ -392,12 +514,14 @@ class Store:
             except (FileLocked, FileExistsError):
                 if self._break_stale_lock(name):
                     continue
+                if time.monotonic() - self._lock_first_seen(name) >= LOCK_WAIT_SECONDS:
+                    raise RefLockedError(
+                        f"{name.decode()} stayed locked by another process for "
+                        f"{LOCK_WAIT_SECONDS} s (if none is running, remove "
+                        f"{name.decode()}.lock in {self.path})"
+                    ) from None
                 time.sleep(min(0.001 * 2**attempt, 0.05))
-        else:
-            raise RefConflictError(
-                f"{name.decode()} stayed locked by another process (if none is running, "
-                f"remove {name.decode()}.lock in {self.path})"
-            )
+                attempt += 1
         if not ok:
             raise RefConflictError(
                 f"{name.decode()} moved while we were writing (expected {old}, now "
@@ -409,8 +533,25 @@ class Store:
         target = self.repo.refs.read_ref(Ref(b"HEAD")) or b""
         return target[5:] if target.startswith(b"ref: ") else None
 
+    def _lock_first_seen(self, name: bytes) -> float:
+        """When (``time.monotonic``) this store first met the lock file of ``name`` that
+        is there now. A retry of the same write (a commit re-parenting) then reports a
+        lock that stays at once instead of waiting again."""
+        try:
+            st = os.stat(self.path / (name.decode() + ".lock"))
+        except OSError:
+            return time.monotonic()
+        key = (st.st_ino, st.st_mtime_ns)
+        seen = self._locks_seen.get(name)
+        if seen is None or seen[0] != key:
+            seen = self._locks_seen[name] = (key, time.monotonic())
+        return seen[1]
+
     def set_head(self, ref: bytes) -> None:
         """Point the store's HEAD at ``ref`` so that plain ``git log`` shows it."""
+        from .refs import check_ref_name
+
+        check_ref_name(ref)
         for _attempt in range(2):
             try:
                 current = self.repo.refs.read_ref(Ref(b"HEAD"))

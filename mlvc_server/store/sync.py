@@ -33,6 +33,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import shutil
 import uuid
 from collections.abc import Callable, Iterable, Mapping
@@ -43,16 +44,24 @@ from urllib.parse import unquote, urlparse
 
 from dulwich.errors import GitProtocolError, HangupException, NotGitRepository
 from dulwich.object_store import MissingObjectFinder
-from dulwich.objects import Blob, Commit, ObjectID, Tag
+from dulwich.objects import Blob, Commit, ObjectID, Tag, Tree
 from dulwich.refs import Ref
 from dulwich.repo import Repo
 
-from ..errors import MlvcError, RefConflictError, RemoteError
+from ..errors import MlvcError, RefConflictError, RemoteError, RemoteRefusedError
 from . import keep, objects
 from .packs import BIG, PackReceiver, pack_records
 from .payload_remote import Part, PayloadRemote
-from .refs import HEADS, TAGS, split_ref
-from .remotes import Remote, add_remote, default_remote, get_remote, set_payloads
+from .refs import HEADS, TAGS, is_object_id, ref_name_problem, split_ref
+from .remotes import (
+    Remote,
+    add_remote,
+    default_remote,
+    get_remote,
+    offer_payloads,
+    redact_url,
+    set_payloads,
+)
 from .repo import Store
 
 Progress = Callable[[dict[str, Any]], None]
@@ -61,6 +70,7 @@ ZERO = "0" * 40
 CONFIG_REF = b"refs/mlvc/config"
 #: Each store's payload index on a git-only remote: ``<prefix><store id>``.
 SHARED_PREFIX = b"refs/mlvc/shared-payloads/"
+_STORE_ID = re.compile(rb"^[A-Za-z0-9_-]{1,64}$")
 
 
 # -- transports -----------------------------------------------------------------------------
@@ -139,14 +149,25 @@ class _LocalTransport(_Transport):
             wants=[ObjectID(w.encode()) for w in wants],
         )
         ids = [oid.decode() for oid, _hint in finder]
-        n = 0
-        for i, sha in enumerate(ids):
-            if not store.has_object(sha):
-                _copy_object(self.repo, self.objects_dir, store.objects_dir, sha, store.fsync)
-                n += 1
-            if progress and (i % 64 == 0 or i == len(ids) - 1):
-                progress({"phase": "receiving objects", "done": i + 1, "total": len(ids)})
-        return n
+        # a quarantine (as git's receive-pack has): objects land in a private folder
+        # first, and enter the store bottom-up (blobs, then trees, then commits: the
+        # reverse of the finder's order), so a kill leaves no object without its children
+        quarantine = _quarantine(store)
+        try:
+            todo = []
+            for i, sha in enumerate(ids):
+                if not store.has_object(sha):
+                    _copy_object(self.repo, self.objects_dir, quarantine, sha, store.fsync)
+                    todo.append(sha)
+                if progress and (i % 64 == 0 or i == len(ids) - 1):
+                    progress({"phase": "receiving objects", "done": i + 1, "total": len(ids)})
+            for sha in reversed(todo):
+                dest = objects.loose_path(store.objects_dir, sha)
+                dest.parent.mkdir(exist_ok=True)
+                os.replace(objects.loose_path(quarantine, sha), dest)
+            return len(todo)
+        finally:
+            shutil.rmtree(quarantine, ignore_errors=True)
 
     def push(
         self,
@@ -175,6 +196,28 @@ class _LocalTransport(_Transport):
                 ok = self.repo.refs.set_if_equals(Ref(ref), old_id, ObjectID(new.encode()))
             status[ref] = None if ok else "the remote ref moved meanwhile"
         return status
+
+
+_QUARANTINE = "incoming-"
+
+
+def _quarantine(store: Store) -> Path:
+    """A new quarantine folder for received objects (``.mlvc/mlvc/incoming-<pid>-<hex>``),
+    after removing those left by killed processes."""
+    for old in store.state_dir.glob(_QUARANTINE + "*"):
+        try:
+            pid = int(old.name[len(_QUARANTINE) :].split("-")[0])
+            os.kill(pid, 0)
+            alive = pid != os.getpid() or not old.is_dir()
+        except (ValueError, ProcessLookupError):
+            alive = False
+        except PermissionError:
+            alive = True
+        if not alive:
+            shutil.rmtree(old, ignore_errors=True)
+    path = store.state_dir / f"{_QUARANTINE}{os.getpid()}-{uuid.uuid4().hex[:12]}"
+    path.mkdir()
+    return path
 
 
 def _copy_object(src: Repo, src_dir: Path, dst_dir: Path, sha: str, fsync: bool) -> None:
@@ -215,14 +258,14 @@ class _GitTransport(_Transport):
         try:
             self.client, self.path = get_transport_and_path(url)
         except ValueError as e:
-            raise RemoteError(f"cannot use {url!r} as a git remote: {e}") from e
+            raise RemoteError(f"cannot use {redact_url(url)!r} as a git remote: {e}") from e
         self._refs: dict[bytes, str] | None = None
 
     def refs(self) -> dict[bytes, str]:
         try:
             result = self.client.get_refs(self.path.encode())
         except (GitProtocolError, HangupException, OSError) as e:
-            raise RemoteError(f"cannot reach {self.url}: {e}") from e
+            raise RemoteError(f"cannot reach {redact_url(self.url)}: {e}") from e
         self._refs = {
             bytes(k): v.decode()
             for k, v in result.refs.items()
@@ -245,7 +288,7 @@ class _GitTransport(_Transport):
             )
             return receiver.unpack()
         except (GitProtocolError, HangupException, OSError) as e:
-            raise RemoteError(f"fetching from {self.url} failed: {e}") from e
+            raise RemoteError(f"fetching from {redact_url(self.url)} failed: {e}") from e
         finally:
             receiver.discard()
 
@@ -273,7 +316,7 @@ class _GitTransport(_Transport):
         try:
             result = self.client.send_pack(self.path.encode(), update_refs, generate)
         except (GitProtocolError, HangupException, OSError) as e:
-            raise RemoteError(f"pushing to {self.url} failed: {e}") from e
+            raise RemoteError(f"pushing to {redact_url(self.url)} failed: {e}") from e
         status = result.ref_status or {}
         return {ref: status.get(ref) for ref in updates}
 
@@ -283,6 +326,93 @@ def _transport(url: str) -> _Transport:
     if local is not None:
         return _LocalTransport(local)
     return _GitTransport(url)
+
+
+# -- checking what a remote sends --------------------------------------------------------------
+def checked_refs(refs: Mapping[bytes, str], url: str) -> dict[bytes, str]:
+    """The refs a remote advertises that this store may use, after checking all of them.
+
+    Every name must pass ``git check-ref-format`` (dulwich's rules) and be valid UTF-8,
+    and every value be a full object id; one that does not means a hostile or broken
+    server (or someone in the middle of ``git://``/``http://``), and the whole operation
+    is refused before anything is written. Valid names outside mlvc's layout (plain git
+    branches, ``refs/pull/...``, a payload index of a malformed store id) are left out.
+
+    Raises:
+        RemoteRefusedError: a name or an id is not acceptable; nothing was changed.
+    """
+    out: dict[bytes, str] = {}
+    for name, sha in refs.items():
+        problem = ref_name_problem(name)
+        if problem and problem.startswith("it is outside"):
+            continue
+        if problem is None and not is_object_id(sha):
+            problem = f"it points at {str(sha)[:60]!r}, not an object id"
+        if problem:
+            shown = name.decode("utf-8", "backslashreplace")[:200]
+            raise RemoteRefusedError(
+                f"the remote {redact_url(url)} advertises the ref {shown!r}: {problem}. "
+                "Refusing everything it sends (nothing was changed here); check the URL "
+                "and the server (is someone rewriting plain git:// or http:// traffic?)"
+            )
+        if name.startswith((HEADS.encode(), TAGS.encode())):
+            if split_ref(name, HEADS if name.startswith(HEADS.encode()) else TAGS) is None:
+                continue  # not an mlvc branch or tag (no notebook key)
+        elif name.startswith(SHARED_PREFIX):
+            if not _STORE_ID.match(name[len(SHARED_PREFIX) :]):
+                continue
+        elif name != CONFIG_REF:
+            continue
+        out[name] = sha
+    return out
+
+
+def incomplete(store: Store, tips: Iterable[str], complete: set[str] | None = None) -> set[str]:
+    """The ``tips`` whose history is not whole in this store: a commit, tree or blob they
+    reach is missing. ``complete`` holds ids known whole (grown as commits are checked).
+
+    A pull moves a ref only to a tip that passes this, so a pull killed after some
+    objects arrived (or a remote that sends too little) never leaves a ref pointing at
+    a commit whose tree or parents are missing.
+    """
+    done = complete if complete is not None else set()
+    bad: set[str] = set()
+    for tip in tips:
+        if tip in done:
+            continue
+        if not _whole(store, tip, done):
+            bad.add(tip)
+    return bad
+
+
+def _whole(store: Store, tip: str, done: set[str]) -> bool:
+    """Whether every object ``tip`` reaches is here (stopping at ids in ``done``); on
+    success, the commits, trees and tags met join ``done``. Blobs are only stat-ed."""
+    seen: set[str] = set()
+    stack = [tip]
+    while stack:
+        sha = stack.pop()
+        if sha in done or sha in seen:
+            continue
+        seen.add(sha)
+        try:
+            obj = store.get(sha)
+        except MlvcError:
+            return False
+        if isinstance(obj, Commit):
+            stack.append(obj.tree.decode())
+            stack.extend(p.decode() for p in obj.parents)
+        elif isinstance(obj, Tag):
+            stack.append(obj.object[1].decode())
+        elif isinstance(obj, Tree):
+            for entry in obj.iteritems():
+                child = entry.sha.decode()
+                if entry.mode == 0o040000:
+                    stack.append(child)
+                elif entry.mode != 0o160000 and not store.has_object(child):
+                    return False  # a blob (gitlinks name no object of ours)
+    done |= seen
+    return True
 
 
 # -- helpers --------------------------------------------------------------------------------
@@ -395,7 +525,9 @@ def _parts_of_commits(store: Store, commits: Iterable[Commit]) -> tuple[list[Par
 
 
 def _config_tree(store: Store, payloads: str) -> str:
-    blob = store.add_bytes(json.dumps({"payloads": payloads}, indent=1).encode() + b"\n")
+    # never publish credentials (add_remote refuses them; older configs may hold some)
+    clean = redact_url(payloads)
+    blob = store.add_bytes(json.dumps({"payloads": clean}, indent=1).encode() + b"\n")
     return store.write_tree({"remote.json": blob})
 
 
@@ -445,7 +577,7 @@ def push(
     try:
         if progress:
             progress({"phase": "listing remote refs"})
-        remote_refs = t.refs()
+        remote_refs = checked_refs(t.refs(), r.url)
         selected = _select(store, branches)
         # learn the remote commits we lack (history only: small), to count ahead/behind
         lacking = sorted(
@@ -519,7 +651,7 @@ def push(
             progress({"phase": "done"})
         return {
             "remote": r.name,
-            "url": r.url,
+            "url": redact_url(r.url),
             "refs": out_refs,
             "rejected": sum(1 for x in out_refs if x["status"] == "rejected"),
             "payloads": payload_report,
@@ -561,7 +693,7 @@ def _upload_payloads(
     here = [p for p in parts if store.has_object(p.sha)]
     remote = PayloadRemote(r.payloads, r.payload_options)
     report: dict[str, Any] = dict(remote.upload(store, here, progress))
-    report.update(url=r.payloads, commits=len(commits), not_here=missing)
+    report.update(url=redact_url(r.payloads), commits=len(commits), not_here=missing)
     return report
 
 
@@ -582,7 +714,7 @@ def fetch(
 def _fetch(store: Store, r: Remote, t: _Transport, progress: Progress | None) -> dict[str, Any]:
     if progress:
         progress({"phase": "listing remote refs"})
-    remote_refs = t.refs()
+    remote_refs = checked_refs(t.refs(), r.url)
     wanted: dict[bytes, str] = {}
     for ref, sha in remote_refs.items():
         if (
@@ -591,8 +723,25 @@ def _fetch(store: Store, r: Remote, t: _Transport, progress: Progress | None) ->
             or (ref.startswith(SHARED_PREFIX) and not r.payloads)
         ):
             wanted[ref] = sha
-    lacking = sorted({s for s in wanted.values() if not store.has_object(s)})
+    # a tip counts as here only when all it reaches is: an earlier pull killed midway may
+    # have left the tip commit without its trees (local ref tips are whole: refs move
+    # only to whole tips)
+    whole: set[str] = {h.decode() for h in _heads(store)}
+    lacking = sorted(incomplete(store, set(wanted.values()), whole))
     received = t.fetch(store, lacking, progress) if lacking else 0
+    broken = incomplete(store, lacking, whole)
+    if broken:
+        raise RemoteError(
+            f"{redact_url(r.url)} sent an incomplete history ({len(broken)} tip(s) reach "
+            "objects that did not arrive, e.g. " + sorted(broken)[0] + "): nothing was "
+            "changed here; pull again, and check the remote with `git fsck`"
+        )
+    # the payload parts of a git-only remote are kept (index merged) before any ref moves
+    merged = 0
+    if not r.payloads:
+        merged = _merge_shared_indexes(
+            store, [sha for ref, sha in wanted.items() if ref.startswith(SHARED_PREFIX)]
+        )
     # remote-tracking refs: the remote's branches as they are now
     prefix = f"refs/remotes/{r.name}/".encode()
     seen: set[bytes] = set()
@@ -618,17 +767,12 @@ def _fetch(store: Store, r: Remote, t: _Transport, progress: Progress | None) ->
         if ref not in seen:
             with contextlib.suppress(RefConflictError):
                 store.cas_ref(ref, sha, None, message=f"fetch {r.name}: gone on the remote")
-    merged = 0
-    if not r.payloads:
-        merged = _merge_shared_indexes(
-            store, [sha for ref, sha in wanted.items() if ref.startswith(SHARED_PREFIX)]
-        )
     published = None
     if CONFIG_REF in wanted:
         published = _published_payloads(store, wanted[CONFIG_REF])
     return {
         "remote": r.name,
-        "url": r.url,
+        "url": redact_url(r.url),
         "remote_refs": remote_refs,
         "objects": received,
         "index_entries_merged": merged,
@@ -669,7 +813,11 @@ def _merge_shared_indexes(store: Store, commits: list[str]) -> int:
 
 
 def pull(
-    store: Store, remote: str | None = None, *, progress: Progress | None = None
+    store: Store,
+    remote: str | None = None,
+    *,
+    progress: Progress | None = None,
+    accept_payloads: bool = False,
 ) -> dict[str, Any]:
     """Fetch, then fast-forward local branches to the remote's; create local branches
     the remote has and this store lacks; add its new tags. A branch that diverged is
@@ -680,7 +828,19 @@ def pull(
         ``remote``, ``url``, ``refs`` (``ref``, ``kind``, ``notebook``, ``name``,
         ``status`` — ``up-to-date``, ``created``, ``fast-forward``, ``ahead``,
         ``diverged``, ``conflict`` — ``ahead``, ``behind``, ``message``),
-        ``diverged`` (count), ``objects`` and ``payloads`` (the payload remote in use).
+        ``diverged`` (count), ``objects``, ``payloads`` (the payload remote in use),
+        ``published_payloads`` (the payload URL the remote publishes, when it differs
+        from ``payloads``) and ``payloads_message`` (what to do about it, or None).
+
+    A payload URL published on the remote changes where this store's later pushes send
+    payload bytes, so it is not adopted unless ``accept_payloads`` (``mlvc pull
+    --accept-payloads``) or :func:`accept_published_payloads`; until then it is only
+    reported (and remembered for acceptance).
+
+    Raises:
+        RemoteRefusedError: the remote advertised a ref name or id that may not enter
+            the store (nothing was changed).
+        RemoteError: unreachable, or it sent an incomplete history (nothing changed).
     """
     r = get_remote(store, remote) if remote else default_remote(store)
     t = _transport(r.url)
@@ -737,19 +897,49 @@ def pull(
                 "message": message,
             }
         )
-    published = fetched["published_payloads"]
-    if published and not r.payloads:
-        r = set_payloads(store, r.name, published)
+    published: str | None = fetched["published_payloads"]
+    advice: str | None = None
+    if published and published != r.payloads:
+        if accept_payloads:
+            r = set_payloads(store, r.name, published)
+            advice = f"payload remote of {r.name} set to {redact_url(published)} (accepted)"
+            published = None
+        else:
+            offer_payloads(store, r.name, published)
+            advice = (
+                f"{r.name} publishes the payload remote {redact_url(published)}"
+                + (f" (yours is {redact_url(r.payloads)})" if r.payloads else "")
+                + ": not adopted. Accept it with `mlvc pull --accept-payloads` if you "
+                "trust it (later pushes would send payload bytes there)"
+            )
     _point_head(store)
     return {
         "remote": r.name,
-        "url": r.url,
+        "url": redact_url(r.url),
         "refs": rows,
         "diverged": sum(1 for x in rows if x["status"] == "diverged"),
         "objects": fetched["objects"],
-        "payloads": r.payloads,
+        "payloads": redact_url(r.payloads) if r.payloads else None,
+        "published_payloads": redact_url(published) if published else None,
+        "payloads_message": advice,
         "index_entries_merged": fetched["index_entries_merged"],
     }
+
+
+def accept_published_payloads(store: Store, remote: str | None = None) -> Remote:
+    """Adopt the payload URL that the last pull found published on ``remote`` (and
+    reported without adopting it).
+
+    Raises:
+        MlvcError: that remote published none (or it was accepted already).
+    """
+    from .remotes import offered_payloads
+
+    r = get_remote(store, remote) if remote else default_remote(store)
+    offered = offered_payloads(store, r.name)
+    if not offered:
+        raise MlvcError(f"{r.name} has published no payload remote to accept (pull first)")
+    return set_payloads(store, r.name, offered)
 
 
 def _point_head(store: Store) -> None:
@@ -771,6 +961,7 @@ def clone(
     payloads: str | None = None,
     payload_options: dict[str, Any] | None = None,
     progress: Progress | None = None,
+    accept_payloads: bool = True,
 ) -> dict[str, Any]:
     """A new project folder with a store holding the remote's history.
 
@@ -784,12 +975,21 @@ def clone(
     root = Path(directory)
     if (root / ".mlvc").exists():
         raise MlvcError(f"{str(root)!r} holds an mlvc store already")
+    made_root = not root.exists()
     root.mkdir(parents=True, exist_ok=True)
     store = Store.init(root)
+    ok = False
     try:
         add_remote(store, name, url, payloads=payloads, payload_options=payload_options)
-        report = pull(store, name, progress=progress)
+        # a clone starts without a payload remote of its own: the one the remote publishes
+        # is taken (and said so), unless ``accept_payloads`` is False
+        report = pull(store, name, progress=progress, accept_payloads=accept_payloads)
         report["path"] = str(store.root)
+        ok = True
         return report
     finally:
         store.close()
+        if not ok:  # a clone that failed (a refused remote, no network) leaves nothing
+            shutil.rmtree(root / ".mlvc", ignore_errors=True)
+            if made_root:
+                shutil.rmtree(root, ignore_errors=True)

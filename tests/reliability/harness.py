@@ -117,10 +117,14 @@ class CrashPoints:
         self._emit = emit
         self._saved: list[tuple[Any, str, Any]] = []
 
-    def _tick(self, name: str, data: Any = None, fd: int | None = None) -> None:
+    def _tick(
+        self, name: str, data: Any = None, fd: int | None = None, *, needs_space: bool = True
+    ) -> None:
         self.count += 1
         if self.mode == "enospc":  # a full disk: this call and every later one fail
-            if self.step is not None and self.count >= self.step and name != "unlink":
+            # ...except those that need no room: unlink, and a rename onto an existing
+            # name (rename(2) fails with ENOSPC only for a new directory entry)
+            if self.step is not None and self.count >= self.step and needs_space:
                 if self.count == self.step and self._emit is not None:
                     self._emit("at", name)
                 raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
@@ -159,7 +163,10 @@ class CrashPoints:
 
         def plain(name: str) -> Callable[..., Any]:
             def call(*a: Any, **k: Any) -> Any:
-                self._tick(name)
+                needs_space = name != "unlink" and not (
+                    name in ("replace", "rename") and len(a) > 1 and os.path.lexists(a[1])
+                )
+                self._tick(name, needs_space=needs_space)
                 return real[name](*a, **k)
 
             return call

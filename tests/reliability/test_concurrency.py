@@ -13,6 +13,7 @@ import json
 import os
 import subprocess
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -20,7 +21,7 @@ import numpy as np
 import pytest
 
 from mlvc_server import service
-from mlvc_server.errors import RefConflictError, RevisionNotFoundError
+from mlvc_server.errors import RefConflictError, RefLockedError, RevisionNotFoundError
 from mlvc_server.store.refs import tag_ref
 
 from .harness import (
@@ -326,10 +327,16 @@ def test_a_ref_lock_of_a_live_writer_is_waited_for_then_reported_and_a_dead_ones
     first = service.commit("first", notebook=project / NB, repo=project, sources=False)
     lock = project / ".mlvc" / "refs" / "heads" / NB / "main.lock"
     lock.write_text("")  # another writer is moving the branch right now
-    monkeypatch.setattr(repo.time, "sleep", lambda s: None)  # its retries, without the wait
 
-    with pytest.raises(RefConflictError, match=r"stayed locked.*main\.lock"):
+    started = time.monotonic()
+    with pytest.raises(RefLockedError, match=r"stayed locked.*main\.lock"):
         service.commit("blocked", notebook=project / NB, repo=project, sources=False)
+    waited = time.monotonic() - started
+
+    # reported after about LOCK_WAIT_SECONDS (2.5 s), as documented: not once per retry
+    # of the commit (which used to add up to ~30 s)
+    assert repo.LOCK_WAIT_SECONDS <= waited < repo.LOCK_WAIT_SECONDS + 2.0, waited
+    assert issubclass(RefLockedError, RefConflictError)  # front ends' 409 still applies
 
     assert [c["id"] for c in service.log(repo=project, notebook=project / NB)] == [first]
     assert lock.exists()  # a live writer's lock is never taken from it

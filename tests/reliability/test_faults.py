@@ -44,8 +44,8 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def refs(root: Path) -> dict[str, str]:
-    """The experiment refs (branches, tags) and HEAD: what users see of the store."""
-    out = git(root, "show-ref", "--heads", "--tags").stdout.splitlines()
+    """Every ref (branches, tags, the payload index ``refs/mlvc/payloads``) and HEAD."""
+    out = git(root, "show-ref").stdout.splitlines()
     shown = {line.split()[1]: line.split()[0] for line in out}
     shown["HEAD"] = (root / ".mlvc" / "HEAD").read_text()
     return shown
