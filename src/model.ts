@@ -35,7 +35,7 @@ import { Mlvc } from './tokens';
  * - `ready`: the history is shown (it may be empty).
  * - `error`: the last fetch failed; `error` says why.
  */
-export type ExperimentsStatus = 'no-notebook' | 'loading' | 'ready' | 'error';
+type ExperimentsStatus = 'no-notebook' | 'loading' | 'ready' | 'error';
 
 /**
  * A snapshot of the panel's state; components render it and nothing else.
@@ -95,7 +95,7 @@ export const PAGE_SIZE = 100;
  * Untranslated text with JupyterLab's `%1`, `%2`... placeholders filled in: what
  * the model says when no translation bundle is given (tests, other front ends).
  */
-export const plainTranslation = {
+const plainTranslation = {
   __: (text: string, ...args: unknown[]): string =>
     text.replace(/%(\d+)/g, (_, n) => String(args[Number(n) - 1]))
 } as unknown as TranslationBundle;

@@ -67,6 +67,8 @@ function log(
     commits,
     branches: [{ name: 'main', head: commits[0]?.id ?? null, current: true }],
     tags: [],
+    skip: 0,
+    limit: 100,
     has_more: hasMore
   };
 }
@@ -235,6 +237,7 @@ describe('ExperimentsModel', () => {
       safety_commit: 'c'.repeat(40),
       notebook_written: true,
       variables_restored: ['model'],
+      skipped: {},
       failed: {},
       kernel: 'used'
     });
