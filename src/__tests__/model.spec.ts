@@ -253,6 +253,44 @@ describe('ExperimentsModel', () => {
     expect(out?.notebook_written).toBe(true);
     expect(model.state.result).toContain('safety commit ccccccc');
   });
+
+  it('knows the branch and whether the notebook changed since the last commit', async () => {
+    mocked.fetchLogPage.mockResolvedValue(log([B, A]));
+    mocked.fetchStatus.mockResolvedValue({
+      initialized: true,
+      kernel: 'idle',
+      branch: 'wide-c',
+      notebook_changed: true,
+      data_changed: false
+    });
+    const model = new ExperimentsModel();
+    await model.setNotebook('nb.ipynb');
+    await new Promise(resolve => setTimeout(resolve, 0));
+    expect(model.state.branch).toBe('wide-c');
+    expect(model.state.changed).toBe(true);
+
+    // After a save: the status alone is fetched again, not the history.
+    mocked.fetchStatus.mockResolvedValue({
+      initialized: true,
+      kernel: 'idle',
+      branch: 'wide-c',
+      notebook_changed: false,
+      data_changed: false
+    });
+    await model.refreshStatus();
+    expect(model.state.changed).toBe(false);
+    expect(mocked.fetchLogPage).toHaveBeenCalledTimes(1);
+    expect(mocked.fetchStatus).toHaveBeenCalledTimes(2);
+
+    // No store: not known.
+    mocked.fetchStatus.mockResolvedValue({
+      initialized: false,
+      kernel: 'none'
+    });
+    await model.refreshStatus();
+    expect(model.state.changed).toBeNull();
+    expect(model.state.branch).toBeNull();
+  });
 });
 
 describe('filterCommits', () => {
