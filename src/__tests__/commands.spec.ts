@@ -254,6 +254,10 @@ describe('the settings schema', () => {
       (s: { command: string }) => s.command
     );
     expect(bound).toContain(CommandIDs.commit);
+    // Lumino refuses selector lists: one binding per selector.
+    for (const shortcut of schema['jupyter.lab.shortcuts']) {
+      expect(shortcut.selector).not.toContain(',');
+    }
     for (const command of bound) {
       expect(known.has(command)).toBe(true);
     }
