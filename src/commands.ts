@@ -132,7 +132,7 @@ export interface ICommandContext {
  * The commands the command palette lists: all of them (those of a commit row work
  * on the selected commit there, or ask for one).
  */
-export const PALETTE_COMMANDS: ReadonlyArray<string> = [
+const PALETTE_COMMANDS: ReadonlyArray<string> = [
   CommandIDs.commit,
   CommandIDs.newBranch,
   CommandIDs.diff,
