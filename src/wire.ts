@@ -476,7 +476,7 @@ export interface components {
       short_id: string;
       message: string;
       author: string;
-      email?: string;
+      email: string;
       /**
        * Format: date-time
        * @description ISO 8601 with a time zone.
@@ -487,10 +487,10 @@ export interface components {
       /** @description The notebook path relative to the project root. */
       notebook: string | null;
       /** @description `ok` or `failed` (a failed run is recorded too). */
-      status?: string;
+      status: string;
       params: components['schemas']['Values'];
       metrics: components['schemas']['Values'];
-      variables?: string[];
+      variables: string[];
       parents: components['schemas']['CommitId'][];
       /** @description The branches whose tip this commit is. */
       branches: string[];
@@ -771,12 +771,12 @@ export interface components {
       id: components['schemas']['CommitId'];
       short_id: string;
       message: string;
-      author?: string;
+      author: string;
       time: string;
       branch: string | null;
-      status?: string;
-      branches?: string[];
-      tags?: string[];
+      status: string;
+      branches: string[];
+      tags: string[];
       params: components['schemas']['Values'];
       metrics: components['schemas']['Values'];
     };

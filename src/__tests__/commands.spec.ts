@@ -46,6 +46,8 @@ function summary(id: string, parents: string[] = []): Mlvc.ICommitSummary {
     short_id: id.repeat(7),
     message: `commit ${id}`,
     author: 'ana',
+    email: 'ana@example.org',
+    status: 'ok',
     time: '2026-01-01T00:00:00+00:00',
     branch: 'main',
     notebook: 'nb.ipynb',

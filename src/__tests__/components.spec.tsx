@@ -31,6 +31,8 @@ function commit(
     short_id: id.slice(0, 7),
     message: `commit ${id}`,
     author: 'ana',
+    email: 'ana@example.org',
+    status: 'ok',
     time: '2026-01-01T00:00:00+00:00',
     branch: 'main',
     notebook: 'nb.ipynb',

@@ -42,6 +42,8 @@ function summary(
     short_id: id.repeat(7),
     message: `commit ${id}`,
     author: 'ana',
+    email: 'ana@example.org',
+    status: 'ok',
     time: '2026-01-01T00:00:00+00:00',
     branch: 'main',
     notebook: 'nb.ipynb',
