@@ -69,5 +69,9 @@ export default defineConfig([
       'prefer-arrow-callback': 'error'
     }
   },
+  {
+    files: ['scripts/**/*.mjs'],
+    languageOptions: { globals: { ...globals.node } }
+  },
   prettierRecommended
 ]);

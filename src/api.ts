@@ -42,7 +42,7 @@ export class MlvcRequestError extends Error {
  * @returns The response body parsed as JSON.
  * @throws {MlvcRequestError} When the server cannot be reached or answers with an error.
  */
-export async function requestAPI<T>(
+async function requestAPI<T>(
   endPoint: string,
   init: RequestInit = {},
   settings: ServerConnection.ISettings = ServerConnection.makeSettings()
@@ -80,32 +80,14 @@ export async function requestAPI<T>(
   return data as T;
 }
 
-/**
- * Fetch the commit history of one notebook.
- *
- * @param notebookPath - The notebook path relative to the server root.
- * @param limit - The most commits to return; all when omitted.
- * @param settings - The server connection settings; the default ones if omitted.
- * @returns Whether a store exists, and the commits newest first.
- */
-export async function fetchLog(
-  notebookPath: string,
-  limit?: number,
-  settings?: ServerConnection.ISettings
-): Promise<Mlvc.ILogResponse> {
-  const query = URLExt.objectToQueryString(
-    limit === undefined
-      ? { path: notebookPath }
-      : { path: notebookPath, limit: String(limit) }
-  );
-  return requestAPI<Mlvc.ILogResponse>(`log${query}`, {}, settings);
-}
-
 function q(notebookPath: string, extra: { [k: string]: string } = {}): string {
   return URLExt.objectToQueryString({ path: notebookPath, ...extra });
 }
 
-function post(body: unknown, method = 'POST'): RequestInit {
+/**
+ * The options of a request that sends `body` as JSON (typed by the spec's request schema).
+ */
+function post<T>(body: T, method = 'POST'): RequestInit {
   return { method, body: JSON.stringify(body) };
 }
 
@@ -173,7 +155,7 @@ export async function createCommit(
 ): Promise<Mlvc.ICommitCreated> {
   return requestAPI<Mlvc.ICommitCreated>(
     `commits${q(notebookPath)}`,
-    post({ message }),
+    post<Mlvc.ICommitRequest>({ message }),
     settings
   );
 }
@@ -212,7 +194,7 @@ export async function createBranch(
   from?: string,
   settings?: ServerConnection.ISettings
 ): Promise<void> {
-  const body: { [k: string]: unknown } = { name, switch: true };
+  const body: Mlvc.IBranchCreate = { name, switch: true };
   if (from) {
     body.from = from;
   }
@@ -233,7 +215,7 @@ export async function switchBranch(
 ): Promise<void> {
   await requestAPI(
     `branches/${encodeURIComponent(name)}${q(notebookPath)}`,
-    post({ switch: true }, 'PATCH'),
+    post<Mlvc.IBranchUpdate>({ switch: true }, 'PATCH'),
     settings
   );
 }
@@ -252,7 +234,11 @@ export async function createTag(
   rev: string,
   settings?: ServerConnection.ISettings
 ): Promise<void> {
-  await requestAPI(`tags${q(notebookPath)}`, post({ name, rev }), settings);
+  await requestAPI(
+    `tags${q(notebookPath)}`,
+    post<Mlvc.ITagCreate>({ name, rev }),
+    settings
+  );
 }
 
 /**
@@ -324,7 +310,7 @@ export async function fetchRemotes(
   notebookPath: string,
   settings?: ServerConnection.ISettings
 ): Promise<Mlvc.IRemote[]> {
-  const out = await requestAPI<{ remotes: Mlvc.IRemote[] }>(
+  const out = await requestAPI<Mlvc.IRemoteList>(
     `remotes${q(notebookPath)}`,
     {},
     settings
@@ -349,7 +335,7 @@ export async function startSync(
 ): Promise<Mlvc.IJob> {
   return requestAPI<Mlvc.IJob>(
     `${kind}${q(notebookPath)}`,
-    post({ remote }),
+    post<Mlvc.IPushRequest>({ remote }),
     settings
   );
 }
@@ -391,7 +377,7 @@ export async function checkout(
 ): Promise<Mlvc.ICheckout> {
   return requestAPI<Mlvc.ICheckout>(
     `checkout${q(notebookPath)}`,
-    post({ rev, mode }),
+    post<Mlvc.ICheckoutRequest>({ rev, mode }),
     settings
   );
 }
@@ -413,7 +399,7 @@ export async function restoreVariables(
 ): Promise<Mlvc.IRestore> {
   return requestAPI<Mlvc.IRestore>(
     `restore${q(notebookPath)}`,
-    post({ rev, names }),
+    post<Mlvc.IRestoreRequest>({ rev, names }),
     settings
   );
 }

@@ -35,7 +35,7 @@ import { Mlvc } from './tokens';
  * - `ready`: the history is shown (it may be empty).
  * - `error`: the last fetch failed; `error` says why.
  */
-export type ExperimentsStatus = 'no-notebook' | 'loading' | 'ready' | 'error';
+type ExperimentsStatus = 'no-notebook' | 'loading' | 'ready' | 'error';
 
 /**
  * A snapshot of the panel's state; components render it and nothing else.
@@ -71,6 +71,13 @@ export interface IExperimentsState {
   readonly kernel: string | null;
   /** What a commit would record now, in words; null when not known. */
   readonly pending: string | null;
+  /** The current branch as the status endpoint last said; null when not known. */
+  readonly branch: string | null;
+  /**
+   * Whether the notebook file or a data file it read changed since the last commit;
+   * null when not known (no store, or the status could not be fetched).
+   */
+  readonly changed: boolean | null;
   /** How many metrics each commit row shows (a setting). */
   readonly headlineMetrics: number;
   /** The store's remotes (push and pull go there). */
@@ -591,6 +598,18 @@ export class ExperimentsModel implements IDisposable {
     }
   }
 
+  /**
+   * Fetch the status alone again (branch, what changed since the last commit,
+   * kernel): cheaper than {@link refresh}, for after a save or a cell run.
+   */
+  async refreshStatus(): Promise<void> {
+    const path = this._state.notebookPath;
+    if (path === null || this._isDisposed) {
+      return;
+    }
+    await this._refreshStatus(path, this._requestId);
+  }
+
   private async _refreshStatus(path: string, requestId: number): Promise<void> {
     try {
       const status = await fetchStatus(path, this._serverSettings);
@@ -614,7 +633,11 @@ export class ExperimentsModel implements IDisposable {
       this._setState({
         ...this._state,
         kernel: status.kernel,
-        pending: parts.join(' · ') || null
+        pending: parts.join(' · ') || null,
+        branch: status.branch ?? null,
+        changed: status.initialized
+          ? Boolean(status.notebook_changed || status.data_changed)
+          : null
       });
     } catch {
       // The status line is a hint; the history still shows without it.
@@ -668,6 +691,8 @@ const EMPTY_STATE: IExperimentsState = {
   actionError: null,
   kernel: null,
   pending: null,
+  branch: null,
+  changed: null,
   headlineMetrics: 3,
   remotes: [],
   progress: null

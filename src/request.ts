@@ -26,12 +26,12 @@ export const REQUEST_PLUGIN_ID = 'jupyterlab-mlvc:kernel-requests';
 /**
  * The mime type of a kernel's request to the frontend.
  */
-export const REQUEST_MIME_TYPE = 'application/vnd.mlvc.request+json';
+const REQUEST_MIME_TYPE = 'application/vnd.mlvc.request+json';
 
 /**
  * How old (in seconds) a request may be and still be carried out.
  */
-export const REQUEST_MAX_AGE_S = 60;
+const REQUEST_MAX_AGE_S = 60;
 
 /**
  * The rank of the request renderer: above `text/plain`, which the kernel
@@ -42,12 +42,12 @@ export const REQUEST_RENDERER_RANK = 0;
 /**
  * What a kernel can ask of the notebook it runs for.
  */
-export type RequestAction = 'save' | 'revert';
+type RequestAction = 'save' | 'revert';
 
 /**
  * A kernel's request, as the data of a {@link REQUEST_MIME_TYPE} output.
  */
-export interface IKernelRequest {
+interface IKernelRequest {
   /** `save`: write the notebook to disk; `revert`: reload it from disk. */
   action: RequestAction;
   /** The notebook's path, relative to the server root, as the kernel knows it. */
@@ -63,7 +63,7 @@ export interface IKernelRequest {
  *
  * @param data - The value of the output's {@link REQUEST_MIME_TYPE} entry.
  */
-export function parseRequest(data: unknown): IKernelRequest | null {
+function parseRequest(data: unknown): IKernelRequest | null {
   if (typeof data !== 'object' || data === null) {
     return null;
   }
@@ -89,7 +89,7 @@ export function parseRequest(data: unknown): IKernelRequest | null {
  * @param request - The request.
  * @param now - The current time in milliseconds (`Date.now()`).
  */
-export function isFresh(request: IKernelRequest, now = Date.now()): boolean {
+function isFresh(request: IKernelRequest, now = Date.now()): boolean {
   const age = now / 1000 - request.time;
   return age < REQUEST_MAX_AGE_S && age > -REQUEST_MAX_AGE_S;
 }
@@ -175,16 +175,13 @@ export class KernelRequestHandler {
 /**
  * The CSS class of a request's (empty, hidden) output node.
  */
-export const REQUEST_CLASS = 'jp-mlvc-KernelRequest';
+const REQUEST_CLASS = 'jp-mlvc-KernelRequest';
 
 /**
  * Renders a kernel request: shows nothing, hands the request to the handler
  * once the output is in the page.
  */
-export class KernelRequestRenderer
-  extends Widget
-  implements IRenderMime.IRenderer
-{
+class KernelRequestRenderer extends Widget implements IRenderMime.IRenderer {
   /**
    * Create a renderer.
    *

@@ -86,7 +86,7 @@ export function createDiffWidget(
 /**
  * What the compare view shows.
  */
-export interface ICompareData {
+interface ICompareData {
   /** The params/metrics table. */
   compare: Mlvc.ICompare;
   /** The metric series. */
@@ -96,7 +96,7 @@ export interface ICompareData {
 /**
  * The selection the compare view shares with the Experiments panel.
  */
-export interface ISelectionLink {
+interface ISelectionLink {
   /** Emitted when the selection may have changed. */
   changed: ISignal<any, any>;
   /** The selected commit ids. */

@@ -228,12 +228,13 @@ class PullHandler(_SyncHandler):
     async def post(self) -> None:
         """Start a pull; answer 202 with the job (``Location``: its URL)."""
         nb = self.notebook()
-        body = self.json_body("remote", required=False)
+        body = self.json_body("remote", "accept_payloads", required=False)
         remote = await self.remote_name(body, nb.start)
+        accept = field_bool(body, "accept_payloads", False)
         start = nb.start
 
         def work(progress: Any) -> Any:
-            return service.pull(remote, repo=start, progress=progress)
+            return service.pull(remote, repo=start, progress=progress, accept_payloads=accept)
 
         await self.start_job("pull", start, nb.api_path, work)
 

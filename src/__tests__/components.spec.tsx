@@ -31,6 +31,8 @@ function commit(
     short_id: id.slice(0, 7),
     message: `commit ${id}`,
     author: 'ana',
+    email: 'ana@example.org',
+    status: 'ok',
     time: '2026-01-01T00:00:00+00:00',
     branch: 'main',
     notebook: 'nb.ipynb',
@@ -145,8 +147,10 @@ describe('NotebookDiff', () => {
     },
     { status: 'added', cell_type: 'markdown', b: side('# Notes') }
   ];
-  const notebook = {
+  const notebook: Mlvc.IDiff['notebook'] = {
     status: 'changed',
+    path_a: 'nb.ipynb',
+    path_b: 'nb.ipynb',
     cells: { added: 1, removed: 0, modified: 1, outputs_changed: 1 },
     cell_view
   };
@@ -177,7 +181,14 @@ describe('NotebookDiff', () => {
 
   it('says when the notebook did not change', () => {
     const html = renderToStaticMarkup(
-      <NotebookDiff notebook={{ status: 'unchanged' }} trans={trans} />
+      <NotebookDiff
+        notebook={{
+          status: 'unchanged',
+          path_a: 'nb.ipynb',
+          path_b: 'nb.ipynb'
+        }}
+        trans={trans}
+      />
     );
     expect(html).toContain('unchanged');
     expect(html).not.toContain('jp-mlvc-cell');

@@ -42,6 +42,8 @@ function summary(
     short_id: id.repeat(7),
     message: `commit ${id}`,
     author: 'ana',
+    email: 'ana@example.org',
+    status: 'ok',
     time: '2026-01-01T00:00:00+00:00',
     branch: 'main',
     notebook: 'nb.ipynb',
@@ -67,6 +69,8 @@ function log(
     commits,
     branches: [{ name: 'main', head: commits[0]?.id ?? null, current: true }],
     tags: [],
+    skip: 0,
+    limit: 100,
     has_more: hasMore
   };
 }
@@ -235,6 +239,7 @@ describe('ExperimentsModel', () => {
       safety_commit: 'c'.repeat(40),
       notebook_written: true,
       variables_restored: ['model'],
+      skipped: {},
       failed: {},
       kernel: 'used'
     });
@@ -249,6 +254,44 @@ describe('ExperimentsModel', () => {
     );
     expect(out?.notebook_written).toBe(true);
     expect(model.state.result).toContain('safety commit ccccccc');
+  });
+
+  it('knows the branch and whether the notebook changed since the last commit', async () => {
+    mocked.fetchLogPage.mockResolvedValue(log([B, A]));
+    mocked.fetchStatus.mockResolvedValue({
+      initialized: true,
+      kernel: 'idle',
+      branch: 'wide-c',
+      notebook_changed: true,
+      data_changed: false
+    });
+    const model = new ExperimentsModel();
+    await model.setNotebook('nb.ipynb');
+    await new Promise(resolve => setTimeout(resolve, 0));
+    expect(model.state.branch).toBe('wide-c');
+    expect(model.state.changed).toBe(true);
+
+    // After a save: the status alone is fetched again, not the history.
+    mocked.fetchStatus.mockResolvedValue({
+      initialized: true,
+      kernel: 'idle',
+      branch: 'wide-c',
+      notebook_changed: false,
+      data_changed: false
+    });
+    await model.refreshStatus();
+    expect(model.state.changed).toBe(false);
+    expect(mocked.fetchLogPage).toHaveBeenCalledTimes(1);
+    expect(mocked.fetchStatus).toHaveBeenCalledTimes(2);
+
+    // No store: not known.
+    mocked.fetchStatus.mockResolvedValue({
+      initialized: false,
+      kernel: 'none'
+    });
+    await model.refreshStatus();
+    expect(model.state.changed).toBeNull();
+    expect(model.state.branch).toBeNull();
   });
 });
 

@@ -19,7 +19,7 @@ const LANE_COLORS = [
  * Where one commit sits in the commit graph: its lane, the lanes that end in it
  * from above (children), pass by it, and leave it downward (parents).
  */
-export interface IGraphRow {
+interface IGraphRow {
   /** The commit's lane. */
   col: number;
   /** Lanes coming down into the commit (its children). */
@@ -165,7 +165,7 @@ function GraphCell(props: {
 /**
  * Props of {@link CommitList}.
  */
-export interface ICommitListProps {
+interface ICommitListProps {
   /** Commit summaries, newest first. */
   commits: ReadonlyArray<Mlvc.ICommitSummary>;
   /** All loaded commits, to find parents' metrics; `commits` when omitted. */
@@ -242,7 +242,7 @@ export function CommitList(props: ICommitListProps): JSX.Element {
 }
 
 /** The height of a row, px (fixed by the stylesheet, so rows can be windowed). */
-export const ROW_HEIGHT = 50;
+const ROW_HEIGHT = 50;
 /** Rows rendered before the list knows its scroll box (and when rendered to HTML). */
 const INITIAL_ROWS = 60;
 /** Rows rendered beyond each edge of the visible part. */
@@ -315,7 +315,7 @@ function useVisibleRows(
 /**
  * Props of {@link CommitRow}.
  */
-export interface ICommitRowProps {
+interface ICommitRowProps {
   /** The commit to show. */
   commit: Mlvc.ICommitSummary;
   /** Its first parent, when loaded. */
@@ -345,7 +345,7 @@ export interface ICommitRowProps {
 /**
  * One commit: message and age, then author, id, branch and headline metrics.
  */
-export const CommitRow = React.memo(CommitRowView, sameRow);
+const CommitRow = React.memo(CommitRowView, sameRow);
 
 /**
  * Whether a row would render the same: the same props, and an age that reads the
@@ -444,9 +444,10 @@ function CommitRowView(props: ICommitRowProps): JSX.Element {
           <span className="jp-mlvc-CommitRow-id" title={commit.id}>
             {commit.short_id}
           </span>
-          {!(commit.branches ?? []).includes(commit.branch) && (
-            <span className="jp-mlvc-CommitRow-branch">{commit.branch}</span>
-          )}
+          {commit.branch !== null &&
+            !(commit.branches ?? []).includes(commit.branch) && (
+              <span className="jp-mlvc-CommitRow-branch">{commit.branch}</span>
+            )}
           {chips.map(chip => (
             <span
               key={`${chip.kind}:${chip.name}`}
@@ -477,11 +478,7 @@ function CommitRowView(props: ICommitRowProps): JSX.Element {
  * @param trans - The translation bundle of the extension.
  * @returns A short relative age, or an empty string for an invalid date.
  */
-export function formatAge(
-  time: Date,
-  now: Date,
-  trans: TranslationBundle
-): string {
+function formatAge(time: Date, now: Date, trans: TranslationBundle): string {
   const ms = now.getTime() - time.getTime();
   if (isNaN(ms)) {
     return '';
@@ -513,7 +510,7 @@ export function formatAge(
  * @param count - How many to show.
  * @returns The metrics joined by " · ", or an empty string when there are none.
  */
-export function formatMetrics(
+function formatMetrics(
   metrics: {
     [key: string]: Mlvc.JSONValue;
   },

@@ -7,7 +7,7 @@ import { show } from './DiffView';
 /**
  * Props of {@link CompareView}.
  */
-export interface ICompareViewProps {
+interface ICompareViewProps {
   /** The table from the server. */
   compare: Mlvc.ICompare;
   /** The metric series (per step) from the server. */
@@ -54,7 +54,7 @@ export function CompareView(props: ICompareViewProps): JSX.Element {
   const shownParams = params.filter(p => !hidden.has(`params:${p}`));
   const shownMetrics = metrics.filter(m => !hidden.has(`metrics:${m}`));
 
-  const value = (row: Mlvc.ICommitSummary, key: SortKey): unknown =>
+  const value = (row: Mlvc.ICompareRow, key: SortKey): unknown =>
     key.kind === 'time' ? row.time : row[key.kind][key.name];
   const rows = [...compare.rows].sort((x, y) => {
     const a = value(x, sort);
@@ -398,7 +398,7 @@ function Chart(props: {
  * One metric across commits, oldest left; clicking a point selects its commit.
  */
 function CommitChart(props: {
-  rows: Mlvc.ICommitSummary[];
+  rows: Mlvc.ICompareRow[];
   metric: string;
   selected: ReadonlyArray<string>;
   onToggle?: (id: string) => void;

@@ -6,7 +6,7 @@ import { Mlvc } from '../tokens';
 /**
  * Props of {@link DiffView}.
  */
-export interface IDiffViewProps {
+interface IDiffViewProps {
   /** The diff to show. */
   diff: Mlvc.IDiff;
   /** The translation bundle of the extension. */
@@ -53,7 +53,7 @@ function showSize(bytes: unknown): string {
  */
 export function DiffView(props: IDiffViewProps): JSX.Element {
   const { diff, trans } = props;
-  const changed = (list: Mlvc.IDiffEntry[]) =>
+  const changed = <T extends { status: string }>(list: T[]) =>
     list.filter(e => e.status !== 'unchanged');
   const values = [
     ...changed(diff.params).map(e => ({ ...e, section: trans.__('Param') })),
@@ -226,7 +226,7 @@ export function NotebookDiff(props: {
   if (notebook.status !== 'changed') {
     return <p className="jp-mlvc-muted">{notebook.status}</p>;
   }
-  const c = notebook.cells ?? {};
+  const c: Partial<NonNullable<typeof notebook.cells>> = notebook.cells ?? {};
   const pairs: Mlvc.ICellPair[] = notebook.cell_view ?? [];
   const quiet = (p: Mlvc.ICellPair) =>
     p.status === 'unchanged' || (p.status === 'outputs' && !outputs);

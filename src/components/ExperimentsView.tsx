@@ -13,7 +13,7 @@ const API_COMMIT = 'mlvc.commit(...)';
 /**
  * Props of {@link ExperimentsView}.
  */
-export interface IExperimentsViewProps {
+interface IExperimentsViewProps {
   /** The state to render. */
   state: IExperimentsState;
   /** The translation bundle of the extension. */

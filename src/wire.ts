@@ -1,0 +1,1915 @@
+/**
+ * Wire types of the mlvc REST API, generated from mlvc_server/openapi.yaml by
+ * openapi-typescript. Do not edit: change the spec and run `jlpm gen:wire`.
+ */
+/* eslint-disable */
+export interface paths {
+  '/mlvc/status': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The notebook's store, branch and changes, and its kernel's state */
+    get: operations['getStatus'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/mlvc/init': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Create the store
+     * @description Creates `.mlvc/` in the notebook's folder (or in `MlvcApp.store_root`) unless a
+     *     store is already found from there upward. The body, if any, must be `{}`.
+     */
+    post: operations['initStore'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/mlvc/log': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * The commit graph of one notebook, a page at a time
+     * @description Commits of the notebook's experiments (all its branches, or `branch`), newest
+     *     first, with the branches and tags. A notebook with no store answers
+     *     `initialized: false`. `total` is given when the page reaches the end of the
+     *     history.
+     */
+    get: operations['getLog'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/mlvc/commits': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Commit the open notebook, through its kernel
+     * @description With a kernel running for the notebook, the kernel commits its variables (all,
+     *     or `variables`; none with `include_variables: false`), the saved notebook, the
+     *     data files it read, params and metrics: the same code as `%mlvc commit`. Save the
+     *     notebook first. With no kernel, the notebook alone is committed and the answer
+     *     says `kernel: "none"`. The author is the Jupyter user making the request.
+     *     Variables over `MlvcApp.max_variable_bytes` are skipped and named in `skipped`.
+     */
+    post: operations['createCommit'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/mlvc/commits/{rev}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** One commit's full record */
+    get: operations['getCommit'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/mlvc/branches': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The notebook's branches */
+    get: operations['listBranches'];
+    put?: never;
+    /**
+     * Create a branch (a new experiment)
+     * @description At `from` (default HEAD); it becomes the current branch unless `switch` is
+     *     false. Before the first commit, this names the branch the first commit goes to.
+     */
+    post: operations['createBranch'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/mlvc/branches/{name}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** One branch */
+    get: operations['getBranch'];
+    put?: never;
+    post?: never;
+    /** Delete a branch (not the current one) */
+    delete: operations['deleteBranch'];
+    options?: never;
+    head?: never;
+    /**
+     * Rename a branch and/or make it current
+     * @description `new_name` renames it (its commits stay; if it was current, the new name is);
+     *     `switch: true` makes it the branch new commits go to (without touching the
+     *     notebook: use checkout for that).
+     */
+    patch: operations['updateBranch'];
+    trace?: never;
+  };
+  '/mlvc/tags': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The notebook's tags */
+    get: operations['listTags'];
+    put?: never;
+    /**
+     * Tag a commit, or move a tag (`force`)
+     * @description Tags name registered model versions; `force` moves an alias such as `champion`.
+     */
+    post: operations['createTag'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/mlvc/tags/{name}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** One tag */
+    get: operations['getTag'];
+    put?: never;
+    post?: never;
+    /** Delete a tag */
+    delete: operations['deleteTag'];
+    options?: never;
+    head?: never;
+    /** Rename a tag */
+    patch: operations['renameTag'];
+    trace?: never;
+  };
+  '/mlvc/diff': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Differences between two commits
+     * @description The structure of the core `diff` (`mlvc_server/diffs.py`): sections `params`,
+     *     `metrics`, `variables`, `data`, `env`, `hardware`, `notebook` (with nbdime's cell
+     *     diff under `notebook.diff` when `cells` is true), `skipped` and `sources`.
+     *     Default `a` = `HEAD~1`, `b` = `HEAD`; `a` alone compares it with `HEAD`.
+     */
+    get: operations['getDiff'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/mlvc/compare': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * A table of params and metrics over many commits
+     * @description Rows are commits (`revs` in that order, else the newest `limit` commits of the
+     *     notebook or of `branch`); columns are the union of param and metric names;
+     *     `best` gives, per metric with numeric values, the best value and the commits
+     *     reaching it. A metric is better when lower if its name, split into words at
+     *     every non-alphanumeric character, holds one of loss, error, err, mse, rmse, mae,
+     *     mape, smape, nll, perplexity, ppl, wer, cer, fpr, fnr, latency, duration, time,
+     *     seconds, or ends in "loss" or "error"; otherwise higher is better.
+     */
+    get: operations['getCompare'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/mlvc/series': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Metric series for charts
+     * @description Per metric: its value at each commit, oldest first (`points`), and the steps each
+     *     commit logged with `log_metrics(step=...)` (`steps`). Numeric values only.
+     */
+    get: operations['getSeries'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/mlvc/checkout': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Go back to a commit (notebook, variables or both)
+     * @description First, unless `MlvcApp.safety_commit` is false, unsaved state is committed on the
+     *     current branch: through the kernel when one runs (the notebook file if it
+     *     differs from HEAD and will be replaced, the variables if they differ and will be
+     *     replaced), else the notebook alone. Then the notebook of `rev` is saved through
+     *     the Jupyter contents API (reload an open document when `notebook_written`), the
+     *     variables are restored in the kernel, and, when `rev` is another branch, that
+     *     branch becomes current. `mode: variables` needs a kernel (409 `NoKernel`);
+     *     `mode: both` without a kernel writes the notebook only (`kernel: "none"`).
+     */
+    post: operations['checkout'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/mlvc/restore': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Restore single variables into the kernel
+     * @description Loads `names` (all when null or absent) of `rev` into the kernel's namespace.
+     *     Variables that fail are listed in `failed` with their error class; when none
+     *     could be restored the answer is an error: 403 if one needs `trust` (a pickle you
+     *     did not write), 404 if none exists in the commit. 409 `NoKernel` with no kernel.
+     */
+    post: operations['restoreVariables'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/mlvc/remotes': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * The store's remotes (where push and pull go)
+     * @description Remotes are configured with `mlvc remote add NAME URL [--payloads FSSPEC-URL]`
+     *     (not over REST: a URL makes the server connect somewhere). `payloads` is the
+     *     payload remote (object storage) of each, or null when payloads travel through
+     *     git; `payload_options` lists only the names of its storage options.
+     */
+    get: operations['listRemotes'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/mlvc/push': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Push branches, tags and payloads to a remote (a job)
+     * @description Starts a push in the background and answers **202** with the job; poll
+     *     `GET /mlvc/jobs/{job}` (its URL is in `Location`) for progress until `state` is
+     *     `succeeded` (the report in `result`) or `failed` (`error`). With a payload
+     *     remote, payload parts the remote lacks are uploaded first, then the git refs
+     *     move. Nothing on the remote is overwritten without `force`: a branch that
+     *     diverged comes back in `result.refs` with `status: rejected`, its `ahead`/
+     *     `behind` counts and a message saying what to do. `remote` defaults to `origin`
+     *     (or the only remote); `branches` (names, `notebook.ipynb/branch` or ref names)
+     *     to every branch and tag. 404 `RemoteNotFoundError` when there is no such remote;
+     *     409 `JobRunning` (with `Location` of the running job) while a push or pull runs
+     *     on this store.
+     */
+    post: operations['push'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/mlvc/pull': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Fetch a remote and fast-forward local branches (a job)
+     * @description Starts a pull and answers **202** with the job (poll its `Location`). Local
+     *     branches the remote moved ahead are fast-forwarded, new ones created, new tags
+     *     added. A branch that diverged is left as it is and reported (`status:
+     *     diverged`, `ahead`, `behind`); the remote's tip is kept as
+     *     `refs/remotes/<remote>/<notebook>/<branch>`. With a payload remote, no payload
+     *     bytes are downloaded: restore fetches them when needed.
+     */
+    post: operations['pull'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/mlvc/jobs/{job}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * A push or pull job, its progress and its result
+     * @description `state` is `running`, `succeeded` or `failed`. While running, `phase` says what
+     *     it does (`listing remote refs`, `uploading payloads`, `sending objects`,
+     *     `receiving objects`, `unpacking objects`...) and `done`/`total` (objects, or
+     *     bytes for payloads) or `bytes` how far it is. Finished jobs are kept for a while
+     *     (the last 50 per server). 404 for an unknown job or one of another store.
+     */
+    get: operations['getJob'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+}
+export type webhooks = Record<string, never>;
+export interface components {
+  schemas: {
+    Error: {
+      message: string;
+      reason?: string | null;
+    };
+    CommitId: string;
+    /**
+     * @description A full or abbreviated commit id, a branch, a tag, `HEAD`, `HEAD~N`, `X^`.
+     * @example HEAD~1
+     */
+    Revision: string;
+    /**
+     * @description Letters, digits and `. _ + @ = -`, "/" between parts, each part starting with a
+     *     letter or digit; not `HEAD`, not hex that looks like a commit id, no "..", no part
+     *     ending in ".lock" or ".", not ending in ".ipynb".
+     * @example lr-sweep
+     */
+    RefName: string;
+    /** @description Name -> JSON value (hyperparameters or metrics). */
+    Values: {
+      [key: string]: unknown;
+    };
+    Status: {
+      /** @description Whether a store was found for the notebook. */
+      initialized: boolean;
+      /**
+       * @description The notebook's kernel: `none` (no session, or its kernel is dead), `starting`,
+       *     `idle`, `busy`, or `running` (alive, state not known).
+       */
+      kernel: string;
+      /** @description The store's folder relative to the server root ("" for the root itself). */
+      root?: string;
+      branch?: string;
+      /** @description The tip of the current branch; null before its first commit. */
+      head?: string | null;
+      notebook_exists?: boolean;
+      /** @description The notebook file differs from what HEAD recorded. */
+      notebook_changed?: boolean;
+      /** @description Data files HEAD recorded, path -> status now. */
+      data?: {
+        [key: string]: 'added' | 'changed' | 'unchanged' | 'missing';
+      };
+      data_changed?: boolean;
+      /** @description The variables HEAD could not store, name -> reason. */
+      skipped?: {
+        [key: string]: string;
+      };
+    };
+    Init: {
+      initialized: boolean;
+      created: boolean;
+      root: string;
+    };
+    CommitSummary: {
+      id: components['schemas']['CommitId'];
+      short_id: string;
+      message: string;
+      author: string;
+      email: string;
+      /**
+       * Format: date-time
+       * @description ISO 8601 with a time zone.
+       */
+      time: string;
+      /** @description The branch the commit was made on. */
+      branch: string | null;
+      /** @description The notebook path relative to the project root. */
+      notebook: string | null;
+      /** @description `ok` or `failed` (a failed run is recorded too). */
+      status: string;
+      params: components['schemas']['Values'];
+      metrics: components['schemas']['Values'];
+      variables: string[];
+      parents: components['schemas']['CommitId'][];
+      /** @description The branches whose tip this commit is. */
+      branches: string[];
+      tags: string[];
+      /** @description Set on commits mlvc made on its own: `safety` for the state saved before a checkout or restore. */
+      kind?: string;
+    };
+    Branch: {
+      name: string;
+      /** @description Null for a branch that has no commit yet. */
+      head: string | null;
+      current: boolean;
+    };
+    Tag: {
+      name: string;
+      commit: components['schemas']['CommitId'];
+    };
+    BranchList: {
+      branches: components['schemas']['Branch'][];
+      current: string | null;
+    };
+    TagList: {
+      tags: components['schemas']['Tag'][];
+    };
+    Log: {
+      /** @description Whether an mlvc store exists for the notebook. */
+      initialized: boolean;
+      commits: components['schemas']['CommitSummary'][];
+      branches: components['schemas']['Branch'][];
+      tags: components['schemas']['Tag'][];
+      skip: number;
+      limit: number;
+      has_more: boolean;
+      /** @description All commits of the selection; given when this page reaches the end. */
+      total?: number;
+    };
+    CommitRecord: {
+      id: components['schemas']['CommitId'];
+      message: string;
+      author: string;
+      time: string;
+      params: components['schemas']['Values'];
+      metrics: components['schemas']['Values'];
+      metric_series?: {
+        [key: string]: unknown[];
+      };
+      /** @description Name -> type, format, size, shape/dtype where they apply. */
+      variables: {
+        [key: string]: Record<string, unknown>;
+      };
+      skipped: {
+        [key: string]: string;
+      };
+      /** @description Path -> hash, size. */
+      data: {
+        [key: string]: Record<string, unknown>;
+      };
+      sources: string[];
+      env: Record<string, unknown>;
+      hardware: Record<string, unknown>;
+      parents: components['schemas']['CommitId'][];
+      branches: string[];
+      tags: string[];
+    } & {
+      [key: string]: unknown;
+    };
+    CommitRequest: {
+      message: string;
+      params?: components['schemas']['Entries'];
+      metrics?: components['schemas']['Entries'];
+      variables?: components['schemas']['Names'];
+      /** @description False commits no variables (default true). */
+      include_variables?: boolean;
+    };
+    /** @description Name (1-256 characters) -> JSON value. */
+    Entries: {
+      [key: string]: unknown;
+    };
+    /** @description Variable names; null or absent for all. */
+    Names: string[] | null;
+    CommitCreated: {
+      commit: components['schemas']['CommitSummary'];
+      /**
+       * @description Whether the notebook's kernel made the commit (`none`, the notebook alone).
+       * @enum {string}
+       */
+      kernel: 'used' | 'none';
+      /** @description Variables not stored, name -> reason. */
+      skipped: {
+        [key: string]: string;
+      };
+      /** @description With no kernel: "no kernel: the notebook alone was committed". */
+      note?: string;
+    };
+    BranchCreate: {
+      name: components['schemas']['RefName'];
+      from?: components['schemas']['Revision'];
+      /** @description Make it the current branch (default true). */
+      switch?: boolean;
+    };
+    BranchUpdate: {
+      new_name?: components['schemas']['RefName'];
+      switch?: boolean;
+    };
+    TagCreate: {
+      name: components['schemas']['RefName'];
+      rev?: components['schemas']['Revision'];
+      /** @description Move the tag if it exists (default false). */
+      force?: boolean;
+    };
+    TagUpdate: {
+      new_name: components['schemas']['RefName'];
+    };
+    /** @enum {string} */
+    DiffStatus: 'added' | 'removed' | 'changed' | 'unchanged';
+    /** @description One side of a diff. */
+    DiffSide: {
+      id: components['schemas']['CommitId'];
+      short_id: string;
+      message: string;
+      time: string;
+      branch: string | null;
+    };
+    /**
+     * @description One key of params, metrics, env or hardware (or of a model's hyperparameters):
+     *     its value in A and in B (null where absent) and, when both are numbers and
+     *     differ, `delta` = B - A.
+     */
+    ValueDiff: {
+      key: string;
+      status: components['schemas']['DiffStatus'];
+      /** @description The value in A (any JSON value; null when absent). */
+      a: unknown;
+      /** @description The value in B (any JSON value; null when absent). */
+      b: unknown;
+      delta?: number;
+    };
+    /** @description A stored variable as its commit recorded it (null where absent). */
+    VariableSummary:
+      | ({
+          type?: string;
+          format?: string;
+          size?: number;
+          /** @description The shape of arrays, tensors and frames. */
+          shape?: unknown[];
+          /** @description The element type of arrays (a string). */
+          dtype?: unknown;
+          /** @description The value itself, for small scalars. */
+          value?: unknown;
+        } & {
+          [key: string]: unknown;
+        })
+      | null;
+    /**
+     * @description One variable. For a changed one: `segments_changed`, `segments_total`,
+     *     `bytes_changed` and `fraction_bytes_changed` compare content-addressed parts (no
+     *     payload is read); for arrays, `fraction_changed` and `max_abs_diff` compare
+     *     values (`value_error` when they could not be read); for a model, `params` lists
+     *     the changed hyperparameters and `fitted_changed` the fitted attributes that
+     *     changed.
+     */
+    VariableDiff: {
+      name: string;
+      status: components['schemas']['DiffStatus'];
+      a: components['schemas']['VariableSummary'];
+      b: components['schemas']['VariableSummary'];
+      segments_changed?: string[];
+      segments_total?: number;
+      bytes_changed?: number;
+      fraction_bytes_changed?: number;
+      fraction_changed?: number;
+      max_abs_diff?: number;
+      value_error?: string;
+      params?: components['schemas']['ValueDiff'][];
+      fitted_changed?: string[];
+    };
+    /** @description A data file as a commit recorded it (null where absent). */
+    DataFile:
+      | ({
+          hash?: string;
+          size?: number;
+        } & {
+          [key: string]: unknown;
+        })
+      | null;
+    DataDiff: {
+      path: string;
+      status: components['schemas']['DiffStatus'];
+      a: components['schemas']['DataFile'];
+      b: components['schemas']['DataFile'];
+    };
+    /** @description A source file committed with the notebook (`a`/`b` its blob ids). */
+    SourceDiff: {
+      path: string;
+      status: components['schemas']['DiffStatus'];
+      a: string | null;
+      b: string | null;
+    };
+    ChangedValues: {
+      changed: components['schemas']['ValueDiff'][];
+      /** @description How many keys did not change. */
+      unchanged: number;
+    };
+    CellOutput: {
+      /** @enum {string} */
+      kind: 'stream' | 'error' | 'image' | 'text' | 'other';
+      /** @description The stream (stdout, stderr). */
+      name?: string | null;
+      /** @description Truncated to 4,000 characters. */
+      text?: string;
+      /** @description Base64 PNG, up to 256 KiB. */
+      png?: string;
+    };
+    /** @description One cell of one side of a notebook diff. */
+    CellSide: {
+      source: string;
+      execution_count: number | null;
+      outputs: components['schemas']['CellOutput'][];
+    };
+    /**
+     * @description A cell of both notebooks, paired in order (nbdime's alignment); `lines` is a line
+     *     diff of a modified cell's source, `[tag, text]` with tag " ", "-" or "+".
+     */
+    CellPair: {
+      /** @enum {string} */
+      status: 'unchanged' | 'added' | 'removed' | 'modified' | 'outputs';
+      cell_type?: string | null;
+      a?: components['schemas']['CellSide'];
+      b?: components['schemas']['CellSide'];
+      lines?: [string, string][];
+    };
+    NotebookDiff: {
+      /** @enum {string} */
+      status: 'added' | 'removed' | 'changed' | 'unchanged' | 'none';
+      path_a: string | null;
+      path_b: string | null;
+      /** @description How many cells were added, removed, modified, or changed only their outputs. */
+      cells?: {
+        added: number;
+        removed: number;
+        modified: number;
+        outputs_changed: number;
+      };
+      /** @description nbdime's diff of the two notebooks (when `cells` was asked and they differ). */
+      diff?: {
+        [key: string]: unknown;
+      }[];
+      /**
+       * @description Both notebooks' cells paired in order; `a` and `b` hold source, execution
+       *     count and outputs (text truncated to 4,000 characters, PNGs up to 256 KiB of
+       *     base64).
+       */
+      cell_view?: components['schemas']['CellPair'][];
+      /** @description Why the notebooks could not be compared cell by cell. */
+      error?: string;
+    };
+    Diff: {
+      a: components['schemas']['DiffSide'];
+      b: components['schemas']['DiffSide'];
+      params: components['schemas']['ValueDiff'][];
+      metrics: components['schemas']['ValueDiff'][];
+      variables: components['schemas']['VariableDiff'][];
+      /** @description The variables each side could not store, name -> reason. */
+      skipped: {
+        a: {
+          [key: string]: string;
+        };
+        b: {
+          [key: string]: string;
+        };
+      };
+      data: components['schemas']['DataDiff'][];
+      env: components['schemas']['ChangedValues'];
+      hardware: components['schemas']['ChangedValues'];
+      notebook: components['schemas']['NotebookDiff'];
+      /** @description Source files that changed. */
+      sources: components['schemas']['SourceDiff'][];
+    };
+    CompareRow: {
+      id: components['schemas']['CommitId'];
+      short_id: string;
+      message: string;
+      author: string;
+      time: string;
+      branch: string | null;
+      status: string;
+      branches: string[];
+      tags: string[];
+      params: components['schemas']['Values'];
+      metrics: components['schemas']['Values'];
+    };
+    Compare: {
+      rows: components['schemas']['CompareRow'][];
+      columns: {
+        params: string[];
+        metrics: string[];
+      };
+      best: {
+        [key: string]: {
+          /** @enum {string} */
+          goal: 'min' | 'max';
+          value: number;
+          ids: components['schemas']['CommitId'][];
+        };
+      };
+    };
+    Series: {
+      series: {
+        [key: string]: {
+          /** @enum {string} */
+          goal: 'min' | 'max';
+          points: {
+            id: components['schemas']['CommitId'];
+            short_id: string;
+            time: string;
+            branch?: string | null;
+            value: number;
+          }[];
+          steps: {
+            id: components['schemas']['CommitId'];
+            short_id: string;
+            /** @description [step, value] pairs. */
+            steps: [number, number][];
+          }[];
+        };
+      };
+    };
+    CheckoutRequest: {
+      rev: components['schemas']['Revision'];
+      /**
+       * @description What to bring back (default both).
+       * @enum {string}
+       */
+      mode?: 'both' | 'notebook' | 'variables';
+      /** @description Load pickles that you did not write (default false). */
+      trust?: boolean;
+    };
+    /** @description Variables not restored, name -> error class and message. */
+    Failures: {
+      [key: string]: {
+        error: string;
+        message: string;
+      };
+    };
+    Checkout: {
+      commit: components['schemas']['CommitId'];
+      /** @description The current branch now. */
+      branch: string;
+      /** @description The commit of unsaved state made first, if any. */
+      safety_commit: string | null;
+      /** @description The notebook file was replaced (reload an open document). */
+      notebook_written: boolean;
+      variables_restored: string[];
+      /** @description Variables not restored, name -> reason. */
+      skipped: {
+        [key: string]: string;
+      };
+      failed: components['schemas']['Failures'];
+      /** @enum {string} */
+      kernel: 'used' | 'none';
+    };
+    RestoreRequest: {
+      rev: components['schemas']['Revision'];
+      names?: components['schemas']['Names'];
+      /** @description Load pickles that you did not write (default false). */
+      trust?: boolean;
+    };
+    Restore: {
+      commit: components['schemas']['CommitId'];
+      restored: string[];
+      failed: components['schemas']['Failures'];
+    };
+    Remote: {
+      name: string;
+      /** @description The git URL (a path, file://, git://, ssh://, https://). */
+      url: string;
+      /** @description The payload remote (fsspec URL), or null when payloads go through git. */
+      payloads: string | null;
+      /** @description Names of the payload remote's storage options (values are not shown). */
+      payload_options: string[];
+    };
+    RemoteList: {
+      remotes: components['schemas']['Remote'][];
+    };
+    PushRequest: {
+      /** @description The remote (default `origin`, or the only one). */
+      remote?: string;
+      /** @description Branches to push (default every branch and tag). */
+      branches?: string[];
+      /** @description Overwrite remote refs that diverged (default false). */
+      force?: boolean;
+    };
+    PullRequest: {
+      /** @description The remote (default `origin`, or the only one). */
+      remote?: string;
+      /**
+       * @description Adopt the payload remote the git remote publishes (where payload bytes go). Without it a published URL is reported (`payloads_message`) and not used.
+       * @default false
+       */
+      accept_payloads: boolean;
+    };
+    /** @description What a push or pull did to one ref. */
+    RefUpdate: {
+      /** @description The full git ref, e.g. `refs/heads/train.ipynb/main`. */
+      ref: string;
+      /** @enum {string} */
+      kind: 'branch' | 'tag' | 'other';
+      notebook: string | null;
+      name: string;
+      /**
+       * @description push: `up-to-date`, `created`, `fast-forward`, `forced`, `rejected`;
+       *     pull: `up-to-date`, `created`, `fast-forward`, `ahead` (local commits not
+       *     pushed yet), `diverged`, `conflict` (a tag that points elsewhere).
+       */
+      status: string;
+      /** @description Local commits the remote lacks. */
+      ahead: number;
+      /** @description Remote commits this store lacks. */
+      behind: number;
+      /** @description A sentence for people (what happened, what to do). */
+      message: string;
+    };
+    /** @description The result of a push or a pull. */
+    SyncReport: {
+      remote: string;
+      url: string;
+      refs: components['schemas']['RefUpdate'][];
+      /** @description Push only, refs not pushed (diverged or moved tags). */
+      rejected?: number;
+      /** @description Pull only, branches that diverged. */
+      diverged?: number;
+      /** @description Pull only, git objects received. */
+      objects?: number;
+      /**
+       * @description Push: what went to the payload remote (`url`, `parts`, `uploaded`, `bytes`,
+       *     `present`, `commits`, `not_here`), or null without one. Pull: the payload
+       *     remote's URL, or null.
+       */
+      payloads?:
+        | (
+            | string
+            | {
+                [key: string]: unknown;
+              }
+          )
+        | null;
+    };
+    Job: {
+      id: string;
+      /** @enum {string} */
+      kind: 'push' | 'pull';
+      /** @enum {string} */
+      state: 'running' | 'succeeded' | 'failed';
+      /** @description What the job does now (`done` when finished). */
+      phase: string;
+      /** @description Objects (or payload bytes) done in this phase. */
+      done?: number | null;
+      /** @description Objects (or payload bytes) to do in this phase. */
+      total?: number | null;
+      /** @description Bytes received so far (receiving phases). */
+      bytes?: number | null;
+      /** Format: date-time */
+      started: string;
+      /** Format: date-time */
+      finished?: string | null;
+      result?: components['schemas']['SyncReport'] | null;
+      /**
+       * @description Why it failed: `status` (the HTTP status the cause maps to: 404 no remote,
+       *     409 a ref moved meanwhile, 502 the remote or the payload storage failed),
+       *     `reason` (the error class) and `message`.
+       */
+      error?: {
+        status: number;
+        reason: string;
+        message: string;
+      } | null;
+    };
+  };
+  responses: {
+    /** @description Invalid argument or body (the message says which and why). */
+    BadRequest: {
+      headers: {
+        [name: string]: unknown;
+      };
+      content: {
+        'application/json': components['schemas']['Error'];
+      };
+    };
+    /** @description Not authenticated, not authorized for `mlvc`, no XSRF token on a cookie-authenticated change, or a pickle that needs `trust`. */
+    Forbidden: {
+      headers: {
+        [name: string]: unknown;
+      };
+      content: {
+        'application/json': components['schemas']['Error'];
+      };
+    };
+    /** @description No store, revision, branch, tag, variable or notebook file. */
+    NotFound: {
+      headers: {
+        [name: string]: unknown;
+      };
+      content: {
+        'application/json': components['schemas']['Error'];
+      };
+    };
+    /**
+     * @description A branch or tag exists already; the current branch cannot be deleted; a stored
+     *     object is damaged (`CorruptObjectError`: run `mlvc fsck`); no kernel runs for the
+     *     notebook (`NoKernel`); the kernel stayed busy past `MlvcApp.kernel_timeout`
+     *     (`KernelBusy`, nothing was done); the kernel cannot run mlvc (`KernelUnavailable`).
+     */
+    Conflict: {
+      headers: {
+        /** @description With `KernelBusy`, seconds after which to try again. */
+        'Retry-After'?: number;
+        [name: string]: unknown;
+      };
+      content: {
+        'application/json': components['schemas']['Error'];
+      };
+    };
+    /** @description The request body is over 1 MiB. */
+    TooLarge: {
+      headers: {
+        [name: string]: unknown;
+      };
+      content: {
+        'application/json': components['schemas']['Error'];
+      };
+    };
+    /**
+     * @description A push or pull is already running on this store (`JobRunning`); `Location` is
+     *     its job's URL.
+     */
+    JobRunning: {
+      headers: {
+        Location: components['headers']['JobLocation'];
+        [name: string]: unknown;
+      };
+      content: {
+        'application/json': components['schemas']['Error'];
+      };
+    };
+    /** @description A stored variable cannot be read in its format (`SerializationError`). */
+    Unprocessable: {
+      headers: {
+        [name: string]: unknown;
+      };
+      content: {
+        'application/json': components['schemas']['Error'];
+      };
+    };
+  };
+  parameters: {
+    /**
+     * @description The notebook path relative to the server root, "/" separated, ending in
+     *     `.ipynb`. Absolute paths, ".." components and symlinks leading outside the root
+     *     are refused.
+     */
+    NotebookPath: string;
+    /** @description A revision (percent-encode "/"). */
+    Rev: components['schemas']['Revision'];
+    /** @description A branch or tag name (percent-encode "/"). */
+    RefName: components['schemas']['RefName'];
+  };
+  requestBodies: never;
+  headers: {
+    /** @description The URL of what was created (with `?path=`). */
+    Location: string;
+    /** @description The URL of the job (`/mlvc/jobs/{job}?path=...`) to poll. */
+    JobLocation: string;
+  };
+  pathItems: never;
+}
+export type $defs = Record<string, never>;
+export interface operations {
+  getStatus: {
+    parameters: {
+      query: {
+        /**
+         * @description The notebook path relative to the server root, "/" separated, ending in
+         *     `.ipynb`. Absolute paths, ".." components and symlinks leading outside the root
+         *     are refused.
+         */
+        path: components['parameters']['NotebookPath'];
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description `initialized: false` (and only `kernel`) when no store is found. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Status'];
+        };
+      };
+      400: components['responses']['BadRequest'];
+      403: components['responses']['Forbidden'];
+    };
+  };
+  initStore: {
+    parameters: {
+      query: {
+        /**
+         * @description The notebook path relative to the server root, "/" separated, ending in
+         *     `.ipynb`. Absolute paths, ".." components and symlinks leading outside the root
+         *     are refused.
+         */
+        path: components['parameters']['NotebookPath'];
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: {
+      content: {
+        'application/json': Record<string, unknown>;
+      };
+    };
+    responses: {
+      /** @description A store already existed. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Init'];
+        };
+      };
+      /** @description The store was created. */
+      201: {
+        headers: {
+          Location: components['headers']['Location'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Init'];
+        };
+      };
+      400: components['responses']['BadRequest'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+    };
+  };
+  getLog: {
+    parameters: {
+      query: {
+        /**
+         * @description The notebook path relative to the server root, "/" separated, ending in
+         *     `.ipynb`. Absolute paths, ".." components and symlinks leading outside the root
+         *     are refused.
+         */
+        path: components['parameters']['NotebookPath'];
+        /** @description The most commits to return (default and maximum `MlvcApp.max_log_limit`). */
+        limit?: number;
+        /** @description Commits to skip (pagination). */
+        skip?: number;
+        /** @description Only commits reachable from this branch. */
+        branch?: components['schemas']['RefName'];
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The history. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Log'];
+        };
+      };
+      400: components['responses']['BadRequest'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+    };
+  };
+  createCommit: {
+    parameters: {
+      query: {
+        /**
+         * @description The notebook path relative to the server root, "/" separated, ending in
+         *     `.ipynb`. Absolute paths, ".." components and symlinks leading outside the root
+         *     are refused.
+         */
+        path: components['parameters']['NotebookPath'];
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['CommitRequest'];
+      };
+    };
+    responses: {
+      /** @description The new commit. */
+      201: {
+        headers: {
+          Location: components['headers']['Location'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['CommitCreated'];
+        };
+      };
+      400: components['responses']['BadRequest'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+      409: components['responses']['Conflict'];
+      413: components['responses']['TooLarge'];
+      422: components['responses']['Unprocessable'];
+    };
+  };
+  getCommit: {
+    parameters: {
+      query: {
+        /**
+         * @description The notebook path relative to the server root, "/" separated, ending in
+         *     `.ipynb`. Absolute paths, ".." components and symlinks leading outside the root
+         *     are refused.
+         */
+        path: components['parameters']['NotebookPath'];
+      };
+      header?: never;
+      path: {
+        /** @description A revision (percent-encode "/"). */
+        rev: components['parameters']['Rev'];
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The record (`service.show`). */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['CommitRecord'];
+        };
+      };
+      400: components['responses']['BadRequest'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+      409: components['responses']['Conflict'];
+    };
+  };
+  listBranches: {
+    parameters: {
+      query: {
+        /**
+         * @description The notebook path relative to the server root, "/" separated, ending in
+         *     `.ipynb`. Absolute paths, ".." components and symlinks leading outside the root
+         *     are refused.
+         */
+        path: components['parameters']['NotebookPath'];
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The branches and the current one. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['BranchList'];
+        };
+      };
+      400: components['responses']['BadRequest'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+    };
+  };
+  createBranch: {
+    parameters: {
+      query: {
+        /**
+         * @description The notebook path relative to the server root, "/" separated, ending in
+         *     `.ipynb`. Absolute paths, ".." components and symlinks leading outside the root
+         *     are refused.
+         */
+        path: components['parameters']['NotebookPath'];
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['BranchCreate'];
+      };
+    };
+    responses: {
+      /** @description The branch. */
+      201: {
+        headers: {
+          Location: components['headers']['Location'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Branch'];
+        };
+      };
+      400: components['responses']['BadRequest'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+      409: components['responses']['Conflict'];
+      413: components['responses']['TooLarge'];
+    };
+  };
+  getBranch: {
+    parameters: {
+      query: {
+        /**
+         * @description The notebook path relative to the server root, "/" separated, ending in
+         *     `.ipynb`. Absolute paths, ".." components and symlinks leading outside the root
+         *     are refused.
+         */
+        path: components['parameters']['NotebookPath'];
+      };
+      header?: never;
+      path: {
+        /** @description A branch or tag name (percent-encode "/"). */
+        name: components['parameters']['RefName'];
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The branch. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Branch'];
+        };
+      };
+      400: components['responses']['BadRequest'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+    };
+  };
+  deleteBranch: {
+    parameters: {
+      query: {
+        /**
+         * @description The notebook path relative to the server root, "/" separated, ending in
+         *     `.ipynb`. Absolute paths, ".." components and symlinks leading outside the root
+         *     are refused.
+         */
+        path: components['parameters']['NotebookPath'];
+      };
+      header?: never;
+      path: {
+        /** @description A branch or tag name (percent-encode "/"). */
+        name: components['parameters']['RefName'];
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Deleted. */
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      400: components['responses']['BadRequest'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+      409: components['responses']['Conflict'];
+    };
+  };
+  updateBranch: {
+    parameters: {
+      query: {
+        /**
+         * @description The notebook path relative to the server root, "/" separated, ending in
+         *     `.ipynb`. Absolute paths, ".." components and symlinks leading outside the root
+         *     are refused.
+         */
+        path: components['parameters']['NotebookPath'];
+      };
+      header?: never;
+      path: {
+        /** @description A branch or tag name (percent-encode "/"). */
+        name: components['parameters']['RefName'];
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['BranchUpdate'];
+      };
+    };
+    responses: {
+      /** @description The branch as it is now. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Branch'];
+        };
+      };
+      400: components['responses']['BadRequest'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+      409: components['responses']['Conflict'];
+      413: components['responses']['TooLarge'];
+    };
+  };
+  listTags: {
+    parameters: {
+      query: {
+        /**
+         * @description The notebook path relative to the server root, "/" separated, ending in
+         *     `.ipynb`. Absolute paths, ".." components and symlinks leading outside the root
+         *     are refused.
+         */
+        path: components['parameters']['NotebookPath'];
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The tags. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['TagList'];
+        };
+      };
+      400: components['responses']['BadRequest'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+    };
+  };
+  createTag: {
+    parameters: {
+      query: {
+        /**
+         * @description The notebook path relative to the server root, "/" separated, ending in
+         *     `.ipynb`. Absolute paths, ".." components and symlinks leading outside the root
+         *     are refused.
+         */
+        path: components['parameters']['NotebookPath'];
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['TagCreate'];
+      };
+    };
+    responses: {
+      /** @description The tag. */
+      201: {
+        headers: {
+          Location: components['headers']['Location'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Tag'];
+        };
+      };
+      400: components['responses']['BadRequest'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+      409: components['responses']['Conflict'];
+      413: components['responses']['TooLarge'];
+    };
+  };
+  getTag: {
+    parameters: {
+      query: {
+        /**
+         * @description The notebook path relative to the server root, "/" separated, ending in
+         *     `.ipynb`. Absolute paths, ".." components and symlinks leading outside the root
+         *     are refused.
+         */
+        path: components['parameters']['NotebookPath'];
+      };
+      header?: never;
+      path: {
+        /** @description A branch or tag name (percent-encode "/"). */
+        name: components['parameters']['RefName'];
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The tag. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Tag'];
+        };
+      };
+      400: components['responses']['BadRequest'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+    };
+  };
+  deleteTag: {
+    parameters: {
+      query: {
+        /**
+         * @description The notebook path relative to the server root, "/" separated, ending in
+         *     `.ipynb`. Absolute paths, ".." components and symlinks leading outside the root
+         *     are refused.
+         */
+        path: components['parameters']['NotebookPath'];
+      };
+      header?: never;
+      path: {
+        /** @description A branch or tag name (percent-encode "/"). */
+        name: components['parameters']['RefName'];
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Deleted. */
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      400: components['responses']['BadRequest'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+      409: components['responses']['Conflict'];
+    };
+  };
+  renameTag: {
+    parameters: {
+      query: {
+        /**
+         * @description The notebook path relative to the server root, "/" separated, ending in
+         *     `.ipynb`. Absolute paths, ".." components and symlinks leading outside the root
+         *     are refused.
+         */
+        path: components['parameters']['NotebookPath'];
+      };
+      header?: never;
+      path: {
+        /** @description A branch or tag name (percent-encode "/"). */
+        name: components['parameters']['RefName'];
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['TagUpdate'];
+      };
+    };
+    responses: {
+      /** @description The tag under its new name. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Tag'];
+        };
+      };
+      400: components['responses']['BadRequest'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+      409: components['responses']['Conflict'];
+      413: components['responses']['TooLarge'];
+    };
+  };
+  getDiff: {
+    parameters: {
+      query: {
+        /**
+         * @description The notebook path relative to the server root, "/" separated, ending in
+         *     `.ipynb`. Absolute paths, ".." components and symlinks leading outside the root
+         *     are refused.
+         */
+        path: components['parameters']['NotebookPath'];
+        a?: components['schemas']['Revision'];
+        b?: components['schemas']['Revision'];
+        /** @description Include nbdime's cell diff (default true). */
+        cells?: boolean;
+        /** @description Compare arrays element by element (default true). */
+        values?: boolean;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The diff. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Diff'];
+        };
+      };
+      400: components['responses']['BadRequest'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+      409: components['responses']['Conflict'];
+    };
+  };
+  getCompare: {
+    parameters: {
+      query: {
+        /**
+         * @description The notebook path relative to the server root, "/" separated, ending in
+         *     `.ipynb`. Absolute paths, ".." components and symlinks leading outside the root
+         *     are refused.
+         */
+        path: components['parameters']['NotebookPath'];
+        /**
+         * @description Comma-separated revisions (at most 3,000 characters: 73 full ids or 333
+         *     short ones; use `branch` and `limit` for more).
+         */
+        revs?: string;
+        branch?: components['schemas']['RefName'];
+        /** @description Without `revs`, the newest this many commits (default 100). */
+        limit?: number;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The table. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Compare'];
+        };
+      };
+      400: components['responses']['BadRequest'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+    };
+  };
+  getSeries: {
+    parameters: {
+      query: {
+        /**
+         * @description The notebook path relative to the server root, "/" separated, ending in
+         *     `.ipynb`. Absolute paths, ".." components and symlinks leading outside the root
+         *     are refused.
+         */
+        path: components['parameters']['NotebookPath'];
+        /** @description Only this metric (default every metric). */
+        metric?: string;
+        branch?: components['schemas']['RefName'];
+        /** @description The newest this many commits (default 100). */
+        limit?: number;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The series. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Series'];
+        };
+      };
+      400: components['responses']['BadRequest'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+    };
+  };
+  checkout: {
+    parameters: {
+      query: {
+        /**
+         * @description The notebook path relative to the server root, "/" separated, ending in
+         *     `.ipynb`. Absolute paths, ".." components and symlinks leading outside the root
+         *     are refused.
+         */
+        path: components['parameters']['NotebookPath'];
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['CheckoutRequest'];
+      };
+    };
+    responses: {
+      /** @description What was done. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Checkout'];
+        };
+      };
+      400: components['responses']['BadRequest'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+      409: components['responses']['Conflict'];
+      413: components['responses']['TooLarge'];
+      422: components['responses']['Unprocessable'];
+    };
+  };
+  restoreVariables: {
+    parameters: {
+      query: {
+        /**
+         * @description The notebook path relative to the server root, "/" separated, ending in
+         *     `.ipynb`. Absolute paths, ".." components and symlinks leading outside the root
+         *     are refused.
+         */
+        path: components['parameters']['NotebookPath'];
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['RestoreRequest'];
+      };
+    };
+    responses: {
+      /** @description What was restored. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Restore'];
+        };
+      };
+      400: components['responses']['BadRequest'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+      409: components['responses']['Conflict'];
+      413: components['responses']['TooLarge'];
+      422: components['responses']['Unprocessable'];
+    };
+  };
+  listRemotes: {
+    parameters: {
+      query: {
+        /**
+         * @description The notebook path relative to the server root, "/" separated, ending in
+         *     `.ipynb`. Absolute paths, ".." components and symlinks leading outside the root
+         *     are refused.
+         */
+        path: components['parameters']['NotebookPath'];
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The remotes, by name. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['RemoteList'];
+        };
+      };
+      400: components['responses']['BadRequest'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+    };
+  };
+  push: {
+    parameters: {
+      query: {
+        /**
+         * @description The notebook path relative to the server root, "/" separated, ending in
+         *     `.ipynb`. Absolute paths, ".." components and symlinks leading outside the root
+         *     are refused.
+         */
+        path: components['parameters']['NotebookPath'];
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: {
+      content: {
+        'application/json': components['schemas']['PushRequest'];
+      };
+    };
+    responses: {
+      /** @description The push started. */
+      202: {
+        headers: {
+          Location: components['headers']['JobLocation'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Job'];
+        };
+      };
+      400: components['responses']['BadRequest'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+      409: components['responses']['JobRunning'];
+      413: components['responses']['TooLarge'];
+    };
+  };
+  pull: {
+    parameters: {
+      query: {
+        /**
+         * @description The notebook path relative to the server root, "/" separated, ending in
+         *     `.ipynb`. Absolute paths, ".." components and symlinks leading outside the root
+         *     are refused.
+         */
+        path: components['parameters']['NotebookPath'];
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: {
+      content: {
+        'application/json': components['schemas']['PullRequest'];
+      };
+    };
+    responses: {
+      /** @description The pull started. */
+      202: {
+        headers: {
+          Location: components['headers']['JobLocation'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Job'];
+        };
+      };
+      400: components['responses']['BadRequest'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+      409: components['responses']['JobRunning'];
+      413: components['responses']['TooLarge'];
+    };
+  };
+  getJob: {
+    parameters: {
+      query: {
+        /**
+         * @description The notebook path relative to the server root, "/" separated, ending in
+         *     `.ipynb`. Absolute paths, ".." components and symlinks leading outside the root
+         *     are refused.
+         */
+        path: components['parameters']['NotebookPath'];
+      };
+      header?: never;
+      path: {
+        /** @description The job id (`id` of the job a push or pull answered). */
+        job: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The job. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Job'];
+        };
+      };
+      400: components['responses']['BadRequest'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+    };
+  };
+}
