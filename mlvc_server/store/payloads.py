@@ -168,6 +168,9 @@ def needs_trust(fmt: str, meta: dict[str, Any]) -> bool:
     """Whether loading this payload executes code (pickle), wholly or in part."""
     from ..serializers import get as get_serializer
 
+    if fmt == "file":  # a data file's bytes (store/datafiles.py): never loaded as code
+        return False
+
     return bool(get_serializer(fmt).unsafe or meta.get("unsafe"))
 
 
