@@ -244,9 +244,7 @@ def capture_content(store: Store, data_index: dict[str, Any]) -> CapturedContent
             continue
 
         def same(st: os.stat_result, entry: Mapping[str, Any] = entry) -> bool:
-            return bool(
-                st.st_size == entry["size"] and iso_mtime(st.st_mtime_ns) == entry["mtime"]
-            )
+            return bool(st.st_size == entry["size"] and iso_mtime(st.st_mtime_ns) == entry["mtime"])
 
         cap = datafiles.capture_file(store, store.root / rel, entry["hash"], same)
         entry["content"] = cap.manifest_id
