@@ -80,7 +80,7 @@ def _paths(value: Any) -> list[str]:
         return []
     value = value.removeprefix("file://")
     if os.path.isdir(value):
-        out = []
+        out: list[str] = []
         for dirpath, dirnames, files in os.walk(value):
             dirnames[:] = [d for d in dirnames if not d.startswith((".", "_"))]
             out.extend(os.path.join(dirpath, f) for f in files if not f.startswith((".", "_")))
