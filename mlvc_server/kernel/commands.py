@@ -194,7 +194,9 @@ def cmd_track(s: KernelSession, args: argparse.Namespace) -> None:
     if args.glob is None:
         patterns = tracking.tracked(root, nb)
         print("\n".join(patterns) if patterns else "No tracked patterns.")
-        print(render.content_settings_text(service.content_settings(repo=root)))
+        content = service.content_settings(repo=root)
+        if content["patterns"] or content["max_bytes"]:
+            print(render.content_settings_text(content))
         return
     pattern = tracking.normalize(args.glob, root, Path.cwd())
     added = tracking.track(root, nb, pattern)
