@@ -22,7 +22,9 @@ from __future__ import annotations
 import contextlib
 import mmap
 import os
+import queue
 import tempfile
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
@@ -53,6 +55,8 @@ FORMAT: Final = "file"
 AVG_CHUNK: Final = 128 << 10
 MIN_CHUNK: Final = 32 << 10
 MAX_CHUNK: Final = 1 << 20
+#: Chunks read ahead of the one being written back.
+_AHEAD: Final = 3
 
 
 def _chunker() -> Any:
@@ -169,17 +173,51 @@ def read_manifest(store: Store, manifest_id: str) -> dict[str, Any]:
 
 
 def stream(store: Store, manifest_id: str, name: str = "") -> Iterator[memoryview]:
-    """The bytes of a stored data file, one chunk at a time (the buffer is reused: use
-    each view before asking for the next)."""
+    """The bytes of a stored data file, one chunk at a time.
+
+    A thread reads the next chunks while the caller uses this one (reads and writes
+    overlap; both release the GIL); at most :data:`_AHEAD` + 1 chunk buffers exist. Each
+    view is valid until the next one is asked for.
+    """
     manifest = read_manifest(store, manifest_id)
     reader = payloads.StoredPayload(store, manifest, name)
-    biggest = max((reader.segment_size(i) for i in range(len(reader.segment_names))), default=0)
-    buf = bytearray(biggest)
-    view = memoryview(buf)
-    for i in range(len(reader.segment_names)):
-        n = reader.segment_size(i)
-        reader.readinto_segment(i, view[:n])
-        yield view[:n]
+    count = len(reader.segment_names)
+    biggest = max((reader.segment_size(i) for i in range(count)), default=0)
+    free: queue.Queue[bytearray] = queue.Queue()
+    for _ in range(_AHEAD + 1):
+        free.put(bytearray(biggest))
+    ready: queue.Queue[tuple[bytearray, int] | BaseException | None] = queue.Queue()
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for i in range(count):
+                buf = free.get()
+                if stop.is_set():
+                    return
+                n = reader.segment_size(i)
+                reader.readinto_segment(i, memoryview(buf)[:n])
+                ready.put((buf, n))
+            ready.put(None)
+        except BaseException as e:  # handed to the consumer, raised there
+            ready.put(e)
+
+    worker = threading.Thread(target=produce, name="mlvc-data-read", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item = ready.get()
+            if item is None:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            buf, n = item
+            yield memoryview(buf)[:n]
+            free.put(buf)
+    finally:
+        stop.set()
+        free.put(bytearray(0))  # wake a producer waiting for a buffer
+        worker.join()
 
 
 def restore_file(
