@@ -119,10 +119,13 @@ def content_settings(*, repo: str | os.PathLike[str] = ".") -> dict[str, Any]:
     }
 
 
-def _normalize(store: Store, pattern: str) -> str:
+def _normalize(store: Store, pattern: str, from_root: bool = False) -> str:
     if not isinstance(pattern, str) or not pattern.strip():
         raise MlvcError(f"invalid data pattern: {pattern!r}")
-    joined = os.path.normpath(os.path.join(os.getcwd(), os.path.expanduser(pattern)))
+    if from_root and os.path.isabs(pattern):
+        raise MlvcError(f"{pattern!r} must be relative to the project folder")
+    start = str(store.root) if from_root else os.getcwd()
+    joined = os.path.normpath(os.path.join(start, os.path.expanduser(pattern)))
     rel = os.path.relpath(joined, store.root.resolve())
     if rel == ".." or rel.startswith(".." + os.sep) or os.path.isabs(rel):
         raise MlvcError(f"{pattern!r} is outside the project folder {store.root}")
@@ -259,13 +262,17 @@ def capture_content(store: Store, data_index: dict[str, Any]) -> CapturedContent
 
 # -- checkout ------------------------------------------------------------------------------
 def _select(
-    store: Store, data: Mapping[str, Any], paths: Iterable[str] | None, cid: str
+    store: Store,
+    data: Mapping[str, Any],
+    paths: Iterable[str] | None,
+    cid: str,
+    from_root: bool,
 ) -> list[str]:
     if paths is None:
         return sorted(data)
     chosen: list[str] = []
     for p in paths:
-        rel = _normalize(store, p)
+        rel = _normalize(store, p, from_root)
         rx = glob_regex(rel)
         hits = [d for d in data if d == rel or rx.fullmatch(d)]
         if not hits:
@@ -281,6 +288,7 @@ def data_checkout(
     repo: str | os.PathLike[str] = ".",
     notebook: str | os.PathLike[str] | None = None,
     dry_run: bool = False,
+    from_root: bool = False,
 ) -> DataCheckoutResult:
     """Bring back the data files commit ``rev`` read, as it read them.
 
@@ -296,6 +304,8 @@ def data_checkout(
         repo: a path inside the project.
         notebook: the notebook whose HEAD ``rev`` is relative to.
         dry_run: say what would be written without writing.
+        from_root: ``paths`` are relative to the project root, not to the current
+            directory (the REST API's).
 
     Raises:
         RevisionNotFoundError: no such commit.
@@ -306,7 +316,7 @@ def data_checkout(
     nb = rel_notebook(store, notebook)
     cid = resolve(store, rev, nb)
     data: dict[str, Any] = read_record(store, cid).get("data") or {}
-    chosen = _select(store, data, paths, cid)
+    chosen = _select(store, data, paths, cid, from_root)
     hasher = workspace().data_hasher(store)
     result: DataCheckoutResult = {
         "commit": cid,
