@@ -329,9 +329,10 @@ def data_checkout(
     }
     stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime()) + f"-{cid[:8]}"
     safety_root = store.state_dir / _SAFETY / stamp
+    dests = {rel: _destination(store, rel) for rel in chosen}  # all checked before writing
     for rel in chosen:
         entry = data[rel]
-        dest = store.root / rel
+        dest = dests[rel]
         current = hasher.hash_file(dest) if dest.is_file() else None
         if current == entry.get("hash"):
             result["unchanged"].append(rel)
@@ -351,6 +352,21 @@ def data_checkout(
         result["bytes"] += datafiles.restore_file(store, manifest_id, dest, entry["hash"], rel)
         hasher.hash_file(dest)  # the stat cache now knows the file we wrote
     return result
+
+
+def _destination(store: Store, rel: str) -> Path:
+    """Where a data file of a record goes; a path that would leave the project or enter
+    the store (a crafted record in a pulled commit) is refused."""
+    parts = rel.split("/")
+    if (
+        not rel
+        or rel.startswith("/")
+        or "\\" in rel
+        or any(p in ("", ".", "..") for p in parts)
+        or parts[0] == ".mlvc"
+    ):
+        raise MlvcError(f"refusing to write data file {rel!r}: not a path inside the project")
+    return store.root / rel
 
 
 def _keep_copy(src: Path, dest: Path) -> None:

@@ -209,3 +209,15 @@ def test_push_and_clone_carry_the_data(data: Path, tmp_path: Path) -> None:
     res = service.data_checkout(cid, repo=clone)
     assert sorted(res["restored"]) == ["data/notes.txt", "data/t.csv"]
     assert (clone / "data" / "t.csv").read_bytes() == (data / "data" / "t.csv").read_bytes()
+
+
+def test_a_crafted_record_cannot_write_outside_the_project(data: Path) -> None:
+    service.track_content(["data/**"], repo=data)
+    real = mlvc.show(mlvc.commit("one", repo=data, data=["data"]), repo=data)["data"]
+    entry = real["data/t.csv"]
+    for bad in ("../evil.csv", "/tmp/evil.csv", "a/../../evil.csv", ".mlvc/config"):
+        # a record as a collaborator's pulled commit could carry it
+        cid = mlvc.commit("crafted", repo=data, extra={"data": {bad: entry}})
+        with pytest.raises(MlvcError, match="not a path inside the project"):
+            service.data_checkout(cid, repo=data)
+    assert not (data.parent / "evil.csv").exists()
