@@ -81,6 +81,10 @@ class PayloadRemoteError(MlvcError):
     """The payload remote could not be reached, or refused a read or write."""
 
 
+class DataNotFoundError(MlvcError):
+    """A commit read no such data file, or did not capture its content."""
+
+
 class MlvcCommandError(MlvcError):
     """An ``%mlvc`` command failed; IPython shows it as one red line, not a traceback."""
 
@@ -127,6 +131,7 @@ HTTP_STATUS: tuple[tuple[type[MlvcError], int], ...] = (
     (RevisionNotFoundError, 404),
     (RemoteNotFoundError, 404),
     (VariableNotFoundError, 404),
+    (DataNotFoundError, 404),
     (InvalidNameError, 400),
     (TrustError, 403),
     (DamagedRefError, 409),

@@ -646,3 +646,62 @@ def show_text(r: Mapping[str, Any]) -> str:
     if r.get("sources"):
         add("Sources: " + ", ".join(r["sources"]))
     return "\n".join(out)
+
+
+# -- data files (service.data) -------------------------------------------------------------
+def data_diff_text(d: Mapping[str, Any]) -> str:
+    """A data diff (:func:`mlvc_server.service.data_diff`) as text."""
+    lines = [f"data {str(d['a'])[:8]}..{str(d['b'])[:8]}"]
+    if not d["files"]:
+        lines.append("  no data file changed")
+    for f in d["files"]:
+        sa = "-" if f["size_a"] is None else format_bytes(f["size_a"])
+        sb = "-" if f["size_b"] is None else format_bytes(f["size_b"])
+        lines.append(f"  {f['status']:<8} {f['path']}  {sa} -> {sb}")
+        schema = f.get("schema") or {}
+        if schema.get("added"):
+            lines.append(f"           columns added: {', '.join(schema['added'])}")
+        if schema.get("removed"):
+            lines.append(f"           columns removed: {', '.join(schema['removed'])}")
+        for col, (ta, tb) in (schema.get("changed") or {}).items():
+            lines.append(f"           column {col}: {ta} -> {tb}")
+        rows = f.get("rows")
+        if rows:
+            text = f"           rows {rows['a'] if rows['a'] is not None else '-'} -> "
+            text += f"{rows['b'] if rows['b'] is not None else '-'}: "
+            text += f"+{rows['added']} -{rows['removed']}"
+            if "changed" in rows:
+                text += f" ~{rows['changed']} (by {rows['key']})"
+            lines.append(text)
+        if f.get("note"):
+            lines.append(f"           ({f['note']})")
+    return "\n".join(lines)
+
+
+def data_checkout_text(r: Mapping[str, Any]) -> str:
+    """A data checkout (:func:`mlvc_server.service.data_checkout`) as text."""
+    verb = "Would write" if r["dry_run"] else "Wrote"
+    lines = []
+    for path in r["restored"]:
+        copy = r["safety_copies"].get(path)
+        lines.append(f"{verb} {path}" + (f" (current file kept as {copy})" if copy else ""))
+    if r["unchanged"]:
+        lines.append(f"Already as in {str(r['commit'])[:8]}: {', '.join(r['unchanged'])}")
+    if r["not_captured"]:
+        lines.append("Not captured (only hashed) in that commit: " + ", ".join(r["not_captured"]))
+    if not r["restored"]:
+        lines.append("Nothing to write.")
+    else:
+        lines.append(
+            f"{len(r['restored'])} file(s), {format_bytes(r['bytes'])} from {str(r['commit'])[:8]}"
+        )
+    return "\n".join(lines)
+
+
+def content_settings_text(s: Mapping[str, Any]) -> str:
+    """What commits capture the content of (:func:`mlvc_server.service.content_settings`)."""
+    lines = [f"content {p}" for p in s["patterns"]] or ["No content patterns."]
+    if s["max_bytes"]:
+        where = " (MLVC_DATA_CONTENT_MAX)" if s["max_bytes_from"] == "env" else ""
+        lines.append(f"content of every data file up to {format_bytes(s['max_bytes'])}{where}")
+    return "\n".join(lines)

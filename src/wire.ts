@@ -415,6 +415,54 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/mlvc/data/diff': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * The data files two commits read, and what changed in them
+     * @description `service.data_diff` (`mlvc_server/service/data.py`): each data file added,
+     *     removed or changed with its sizes; for CSV and parquet files whose content both
+     *     commits stored, `schema` (columns added, removed, retyped) and `rows` (counts,
+     *     added, removed; changed when `key` names the column that identifies rows).
+     *     Default `a` = `HEAD~1`, `b` = `HEAD`.
+     */
+    get: operations['getDataDiff'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/mlvc/data/checkout': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Put the data files a commit read back in place
+     * @description `service.data_checkout`: writes each stored data file of `rev` that differs
+     *     from the file on disk (atomically, checked against the recorded hash), keeping
+     *     the current file under `.mlvc/mlvc/data-safety/` first. `paths` (relative to the
+     *     project root; files, folders or globs) limits it; `dry_run` lists what would be
+     *     written, for a confirmation dialog. 404 when a path names no data file of `rev`.
+     */
+    post: operations['checkoutData'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -851,6 +899,40 @@ export interface components {
       failed: components['schemas']['Failures'];
       /** @enum {string} */
       kernel: 'used' | 'none';
+    };
+    DataCheckoutRequest: {
+      rev: components['schemas']['Revision'];
+      /** @description Data paths or globs relative to the project root; null for all. */
+      paths?: string[] | null;
+      /** @description Only say what would be written (default false). */
+      dry_run?: boolean;
+    };
+    DataCheckout: {
+      commit: components['schemas']['CommitId'];
+      restored: string[];
+      unchanged: string[];
+      not_captured: string[];
+      safety_copies: {
+        [key: string]: string;
+      };
+      bytes: number;
+      dry_run: boolean;
+    };
+    DataFilesDiff: {
+      a: components['schemas']['CommitId'];
+      b: components['schemas']['CommitId'];
+      key: string | null;
+      files: {
+        path: string;
+        /** @enum {string} */
+        status: 'added' | 'removed' | 'changed';
+        size_a: number | null;
+        size_b: number | null;
+        captured: boolean;
+        schema?: Record<string, unknown>;
+        rows?: Record<string, unknown>;
+        note?: string;
+      }[];
     };
     RestoreRequest: {
       rev: components['schemas']['Revision'];
@@ -1910,6 +1992,78 @@ export interface operations {
       400: components['responses']['BadRequest'];
       403: components['responses']['Forbidden'];
       404: components['responses']['NotFound'];
+    };
+  };
+  getDataDiff: {
+    parameters: {
+      query: {
+        /**
+         * @description The notebook path relative to the server root, "/" separated, ending in
+         *     `.ipynb`. Absolute paths, ".." components and symlinks leading outside the root
+         *     are refused.
+         */
+        path: components['parameters']['NotebookPath'];
+        a?: components['schemas']['Revision'];
+        b?: components['schemas']['Revision'];
+        /** @description The column identifying rows of CSV/parquet files. */
+        key?: string;
+        /** @description Compare rows (default true); false compares files and schemas. */
+        rows?: boolean;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The data diff. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['DataFilesDiff'];
+        };
+      };
+      400: components['responses']['BadRequest'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+    };
+  };
+  checkoutData: {
+    parameters: {
+      query: {
+        /**
+         * @description The notebook path relative to the server root, "/" separated, ending in
+         *     `.ipynb`. Absolute paths, ".." components and symlinks leading outside the root
+         *     are refused.
+         */
+        path: components['parameters']['NotebookPath'];
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['DataCheckoutRequest'];
+      };
+    };
+    responses: {
+      /** @description What was (or would be) written. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['DataCheckout'];
+        };
+      };
+      400: components['responses']['BadRequest'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+      409: components['responses']['Conflict'];
+      413: components['responses']['TooLarge'];
     };
   };
 }

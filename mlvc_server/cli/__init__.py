@@ -16,7 +16,7 @@ from typing import Any
 from .. import __version__, render, service
 from ..args import parse_kv
 from ..errors import MlvcError
-from . import sync
+from . import data, sync
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -93,6 +93,7 @@ def _parser() -> argparse.ArgumentParser:
         help="move damaged refs back to their last complete state (old values are logged)",
     )
     sync.add_parsers(cmd)  # remote, push, pull, clone, gc, du
+    data.add_parsers(cmd)  # track, data checkout, data diff
 
     sp = cmd(
         "run",
@@ -132,6 +133,8 @@ def _run(args: argparse.Namespace) -> int:
         return 0
     if args.command in sync.COMMANDS:
         return sync.run(args)
+    if args.command in data.COMMANDS:
+        return data.run(args)
     nbarg = getattr(args, "notebook", None)
     if args.command == "log":
         nb = None if args.all else _notebook(repo, nbarg)

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from .. import service
+from .. import render, service
 from ..errors import MlvcError, NotARepositoryError
 from . import autocommit, output, tracking
 from .lineage import lineage
@@ -22,6 +22,7 @@ __all__ = [
     "cmd_branch",
     "cmd_checkout",
     "cmd_commit",
+    "cmd_data",
     "cmd_diff",
     "cmd_init",
     "cmd_log",
@@ -194,14 +195,22 @@ def _track_target(s: KernelSession, args: argparse.Namespace) -> tuple[Path, str
 def cmd_track(s: KernelSession, args: argparse.Namespace) -> None:
     """``%mlvc track [GLOB]``: hash files matching GLOB at every commit."""
     root, nb = _track_target(s, args)
+    if args.content_max is not None:
+        service.set_content_max(args.content_max, repo=root)
     if args.glob is None:
         patterns = tracking.tracked(root, nb)
         print("\n".join(patterns) if patterns else "No tracked patterns.")
+        content = service.content_settings(repo=root)
+        if content["patterns"] or content["max_bytes"]:
+            print(render.content_settings_text(content))
         return
     pattern = tracking.normalize(args.glob, root, Path.cwd())
     added = tracking.track(root, nb, pattern)
     matching, _ = tracking.existing(root, [pattern])
     note = "" if matching else " (it matches no file yet)"
+    if args.content:
+        service.track_content([str(root / pattern)], repo=root)
+        note += ", with its content"
     print(f"{'Tracking' if added else 'Already tracking'} {pattern!r}{note}")
 
 
@@ -209,6 +218,10 @@ def cmd_untrack(s: KernelSession, args: argparse.Namespace) -> None:
     """``%mlvc untrack GLOB``: stop tracking GLOB."""
     root, nb = _track_target(s, args)
     pattern = tracking.normalize(args.glob, root, Path.cwd())
+    if args.content:
+        service.untrack_content([str(root / pattern)], repo=root)
+        print(f"No longer storing the content of {pattern!r} (still hashed)")
+        return
     if not tracking.untrack(root, nb, pattern):
         raise MlvcError(f"{pattern!r} is not tracked (see `%mlvc track`)")
     print(f"No longer tracking {pattern!r}")
@@ -221,3 +234,20 @@ def cmd_autocommit(s: KernelSession, args: argparse.Namespace) -> None:
     elif args.state == "off":
         autocommit.disable(s)
     print(f"autocommit is {'on' if s.autocommit else 'off'}")
+
+
+def cmd_data(s: KernelSession, args: argparse.Namespace) -> None:
+    """``%mlvc data checkout REV [PATH ...]`` and ``%mlvc data diff [A] [B] [--key C]``."""
+    if args.data_cmd is None:
+        raise MlvcError("usage: %mlvc data checkout REV [PATH ...] | diff [A] [B] [--key COL]")
+    root, nb_file = _where(s, args)
+    nb = s.rel_notebook(root, nb_file)
+    with lineage.paused():  # mlvc's own reads and writes are not the user's data
+        if args.data_cmd == "checkout":
+            res = service.data_checkout(
+                args.rev, args.paths or None, repo=root, notebook=nb, dry_run=args.dry_run
+            )
+            print(render.data_checkout_text(res))
+        else:
+            diff = service.data_diff(args.a, args.b, key=args.key, repo=root, notebook=nb)
+            print(render.data_diff_text(diff))

@@ -122,8 +122,27 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--trust", action="store_true", help="load pickles that others wrote")
     c = cmd("track", "hash files matching GLOB at every commit (no GLOB: list them)")
     c.add_argument("glob", nargs="?", metavar="GLOB")
+    c.add_argument(
+        "--content", action="store_true", help="also store their content (chunked, deduplicated)"
+    )
+    c.add_argument(
+        "--content-max",
+        metavar="SIZE",
+        help="store the content of every data file read up to SIZE (e.g. 200M; 0: off)",
+    )
     c = cmd("untrack", "stop tracking GLOB")
     c.add_argument("glob", metavar="GLOB")
+    c.add_argument("--content", action="store_true", help="stop storing their content only")
+    c = cmd("data", "data files a commit read: checkout REV [PATH ...], diff [A] [B]")
+    dsub = c.add_subparsers(dest="data_cmd", metavar="ACTION", parser_class=_Parser)
+    d = dsub.add_parser("checkout", help="put the data files REV read back in place")
+    d.add_argument("rev", metavar="REV")
+    d.add_argument("paths", nargs="*", metavar="PATH")
+    d.add_argument("-n", "--dry-run", action="store_true", help="say what would be written")
+    d = dsub.add_parser("diff", help="data files changed from A to B (default HEAD~1 HEAD)")
+    d.add_argument("a", nargs="?", default="HEAD~1", metavar="A")
+    d.add_argument("b", nargs="?", default="HEAD", metavar="B")
+    d.add_argument("--key", metavar="COLUMN", help="compare rows by this column")
     c = cmd("tag", "tag REV (default HEAD) as NAME (no NAME: list tags)")
     c.add_argument("name", nargs="?", metavar="NAME")
     c.add_argument("rev", nargs="?", metavar="REV")

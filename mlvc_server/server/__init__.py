@@ -19,6 +19,7 @@ from typing import Any
 
 from .analysis import CompareHandler, DiffHandler, SeriesHandler
 from .base import ERROR_STATUS, MlvcHandler, MlvcSettings, http_error
+from .data import DataCheckoutHandler, DataDiffHandler
 from .history import (
     BranchesHandler,
     BranchHandler,
@@ -54,6 +55,8 @@ ROUTES: tuple[tuple[str, type[MlvcHandler]], ...] = (
     (r"/mlvc/push", PushHandler),
     (r"/mlvc/pull", PullHandler),
     (r"/mlvc/jobs/(?P<job>.*)", JobHandler),
+    (r"/mlvc/data/diff", DataDiffHandler),
+    (r"/mlvc/data/checkout", DataCheckoutHandler),
 )
 #: Handlers that also receive the server's job registry (push and pull run as jobs).
 _WITH_JOBS = (RemotesHandler, PushHandler, PullHandler, JobHandler)

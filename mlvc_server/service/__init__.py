@@ -9,6 +9,8 @@
     diffs.py        diff (params, metrics, variables, data, env, notebook cells)
     analysis.py     compare, series, metric_goal
     checkouts.py    checkout (the only checkout plan; front ends supply hooks)
+    data.py         data_checkout, data_diff, track_content, untrack_content,
+                    set_content_max, content_settings (data files' content)
     maintenance.py  fsck, du, gc, remotes, remote_add, remote_remove, push, pull, clone
     format.py       the commit format: tree names, typed records, read helpers
     workspace.py    the open stores and caches of this process
@@ -38,11 +40,21 @@ from .commits import (
     log_metrics,
     log_params,
 )
+from .data import (
+    content_settings,
+    data_checkout,
+    data_diff,
+    set_content_max,
+    track_content,
+    untrack_content,
+)
 from .diffs import cell_counts, diff
 from .format import (
     BranchInfo,
     CheckoutResult,
     CompareTable,
+    DataCheckoutResult,
+    DataDiff,
     Diff,
     Record,
     SeriesTable,
@@ -85,6 +97,8 @@ __all__ = [
     "CheckoutHooks",
     "CheckoutResult",
     "CompareTable",
+    "DataCheckoutResult",
+    "DataDiff",
     "Diff",
     "Record",
     "SeriesTable",
@@ -100,6 +114,9 @@ __all__ = [
     "commit",
     "commit_defaults",
     "compare",
+    "content_settings",
+    "data_checkout",
+    "data_diff",
     "default_notebook",
     "delete_branch",
     "diff",
@@ -126,11 +143,14 @@ __all__ = [
     "restore",
     "safety_message",
     "series",
+    "set_content_max",
     "show",
     "status",
     "switch_branch",
     "tag",
     "tags",
+    "track_content",
+    "untrack_content",
     "workspace",
     "write_file",
 ]

@@ -504,24 +504,28 @@ def _parts_of_commits(store: Store, commits: Iterable[Commit]) -> tuple[list[Par
     parts: dict[str, Part] = {}
     seen: set[str] = set()
     for c in commits:
-        found = store.tree_lookup(c.tree.decode(), "vars")
-        if not found or found[1] in seen:
-            continue
-        seen.add(found[1])
-        for _n, _m, vsha in store.tree(found[1]).iteritems():
-            m = store.tree_lookup(vsha.decode(), "manifest.json")
-            if not m:
-                continue
-            manifest = store.read_json(m[1])
-            chunk = int(manifest.get("chunk_size", 1 << 24))
-            for seg in manifest["segments"]:
-                size = int(seg["size"])
-                hashes = seg.get("xxh3") or [None] * len(seg["parts"])
-                for i, p in enumerate(seg["parts"]):
-                    n = min(chunk, size - i * chunk) if size else 0
-                    parts[p] = Part(p, n, hashes[i])
+        for key in keep.payload_keys(store, c.tree.decode()):
+            if key not in seen:
+                seen.add(key)
+                _add_parts(store, key, parts)
     missing = sum(1 for p in parts if not store.has_object(p))
     return list(parts.values()), missing
+
+
+def _add_parts(store: Store, key: str, parts: dict[str, Part]) -> None:
+    """Add the parts named by the manifests of a ``vars`` or ``data`` tree."""
+    for _n, _m, vsha in store.tree(key).iteritems():
+        m = store.tree_lookup(vsha.decode(), "manifest.json")
+        if not m:
+            continue
+        manifest = store.read_json(m[1])
+        chunk = int(manifest.get("chunk_size", 1 << 24))
+        for seg in manifest["segments"]:
+            size = int(seg["size"])
+            hashes = seg.get("xxh3") or [None] * len(seg["parts"])
+            for i, p in enumerate(seg["parts"]):
+                n = min(chunk, size - i * chunk) if size else 0
+                parts[p] = Part(p, n, hashes[i])
 
 
 def _config_tree(store: Store, payloads: str) -> str:
