@@ -15,7 +15,9 @@
 #   build/dist/            the wheel, built once from the checkout (needs Node.js >= 18)
 #   build/demo/setup.log   the full log of the set-up
 # MLVC_WHEEL=path/to/jupyterlab_mlvc-*.whl uses a wheel you have; MLVC_DEMO_PYPI=1
-# installs the checkout's version from PyPI instead of building it (no Node.js needed).
+# installs the checkout's version from PyPI instead of building it (no Node.js needed);
+# MLVC_DEMO_SETUP=0 installs nothing and uses the developer environment .venv (made by
+# scripts/setup.sh; another one with MLVC_DEMO_VENV=path).
 # The developer set-up (tests, UI tests, linters) is `bash scripts/test.sh`.
 set -euo pipefail
 
@@ -45,6 +47,8 @@ done
 
 DEMO="$ROOT/build/demo"
 VENV="$DEMO/venv"
+SETUP="${MLVC_DEMO_SETUP:-1}"
+if [ "$SETUP" = 0 ]; then VENV="${MLVC_DEMO_VENV:-$ROOT/.venv}"; fi
 NOTEBOOKS="$DEMO/notebooks"
 LOG="$DEMO/setup.log"
 mkdir -p "$DEMO"
@@ -85,6 +89,11 @@ fi
 Install one, or point PYTHON=/path/to/python3.11 at it."
 done_step "$("$PY" --version 2>&1 | cut -d' ' -f2)"
 
+if [ "$SETUP" = 0 ]; then
+  TOTAL=2
+  [ -x "$VENV/bin/jupyter" ] || fail "MLVC_DEMO_SETUP=0, but $VENV has no JupyterLab
+(bash scripts/setup.sh makes .venv; or leave MLVC_DEMO_SETUP unset)."
+else
 # -- 2. The package (a wheel with the prebuilt frontend) --------------------------------
 step "jupyterlab-mlvc $VERSION"
 # the wheel is rebuilt only when a file it is built from changed
@@ -168,6 +177,8 @@ else
     fail "JupyterLab does not see the mlvc frontend."
   echo "$WANT" >"$VENV/mlvc-demo.stamp"
   done_step "$(du -sm "$VENV" | cut -f1) MB"
+fi
+
 fi
 
 # -- 4. The notebooks (a copy: the demo commits, checks out and writes data there) -------

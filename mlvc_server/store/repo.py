@@ -296,6 +296,20 @@ class Store:
             with contextlib.suppress(OSError):
                 update()
 
+    def packed_ids(self) -> set[str]:
+        """The id of every object in a pack (packs merged away meanwhile are skipped:
+        their objects are in the merged pack, which is listed)."""
+        indexes = self._pack_indexes
+        indexes.refresh()
+        out: set[str] = set()
+        for name in indexes.names():
+            out.update(sha for sha, _offset in indexes.entries(name))
+        if indexes.foreign:
+            for pack in self.repo.object_store.packs:
+                with contextlib.suppress(PackFileDisappeared, FileNotFoundError):
+                    out.update(sha.decode() for sha in pack)
+        return out
+
     def ids_with_prefix(self, prefix: str) -> list[str]:
         """Every object id starting with ``prefix`` (hex): gathered, loose and packed."""
         found = {sha for sha in self._pending if sha.startswith(prefix)}
