@@ -93,6 +93,8 @@ if [ "$SETUP" = 0 ]; then
   TOTAL=2
   [ -x "$VENV/bin/jupyter" ] || fail "MLVC_DEMO_SETUP=0, but $VENV has no JupyterLab
 (bash scripts/setup.sh makes .venv; or leave MLVC_DEMO_SETUP unset)."
+  # the developer environment has torch: the PyTorch notebook comes too
+  if "$VENV/bin/python" -c "import torch" 2>/dev/null; then TORCH=1; fi
 else
 # -- 2. The package (a wheel with the prebuilt frontend) --------------------------------
 step "jupyterlab-mlvc $VERSION"
@@ -171,10 +173,13 @@ else
   # (git buttons on every notebook) are not part of the demo
   run "$VENV/bin/jupyter" server extension disable --sys-prefix nbdime || true
   run "$VENV/bin/jupyter" labextension disable --level=sys_prefix nbdime-jupyterlab || true
-  run "$VENV/bin/jupyter" server extension list
-  "$VENV/bin/jupyter" server extension list 2>&1 | grep -qiE "mlvc_server.*OK" ||
+  # (read whole, then searched: `grep -q` in a pipe would stop jupyter mid-write)
+  server_ext="$("$VENV/bin/jupyter" server extension list 2>&1 || true)"
+  lab_ext="$("$VENV/bin/jupyter" labextension list 2>&1 || true)"
+  printf '%s\n%s\n' "$server_ext" "$lab_ext" >>"$LOG"
+  grep -iE "mlvc_server.*OK" <<<"$server_ext" >/dev/null ||
     fail "JupyterLab does not load the mlvc server extension."
-  "$VENV/bin/jupyter" labextension list 2>&1 | grep -qiE "jupyterlab-mlvc.*OK" ||
+  grep -iE "jupyterlab-mlvc.*enabled.*OK" <<<"$lab_ext" >/dev/null ||
     fail "JupyterLab does not see the mlvc frontend."
   echo "$WANT" >"$VENV/mlvc-demo.stamp"
   done_step "$(du -sm "$VENV" | cut -f1) MB"
