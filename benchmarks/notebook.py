@@ -39,20 +39,33 @@ class Recorder:
 
     def __init__(self) -> None:
         self.items: list[tuple[int, bytes]] = []
+        #: seconds spent in mlvc's object writers (packs, merges, loose objects)
+        self.seconds = 0.0
         self._pack = store_objects.write_pack
         self._stored = store_objects.write_stored_blob
         self._compressed = store_objects.write_compressed
+        self._entries = store_objects.write_pack_entries
 
     def install(self) -> None:
+        def timed(fn, *a, **kw):  # type: ignore[no-untyped-def]
+            t = time.perf_counter()
+            try:
+                return fn(*a, **kw)
+            finally:
+                self.seconds += time.perf_counter() - t
+
         def write_pack(objects_dir, items, **kw):  # type: ignore[no-untyped-def]
             items = list(items)
             self.items.extend((t, raw) for _sha, t, raw in items)
-            return self._pack(objects_dir, items, **kw)
+            return timed(self._pack, objects_dir, items, **kw)
+
+        def write_pack_entries(objects_dir, entries, **kw):  # type: ignore[no-untyped-def]
+            return timed(self._entries, objects_dir, entries, **kw)
 
         def write_stored_blob(objects_dir, chunks, size, sha=None, **kw):  # type: ignore[no-untyped-def]
             chunks = [bytes(c) for c in chunks]
             self.items.append((3, b"".join(chunks)))
-            return self._stored(objects_dir, chunks, size, sha, **kw)
+            return timed(self._stored, objects_dir, chunks, size, sha, **kw)
 
         def write_compressed(objects_dir, sha, legacy, **kw):  # type: ignore[no-untyped-def]
             import zlib
@@ -61,15 +74,16 @@ class Recorder:
             head, _, raw = data.partition(b"\x00")
             kind = {b"commit": 1, b"tree": 2, b"blob": 3, b"tag": 4}[head.split(b" ")[0]]
             self.items.append((kind, raw))
-            return self._compressed(objects_dir, sha, legacy, **kw)
+            return timed(self._compressed, objects_dir, sha, legacy, **kw)
 
         store_objects.write_pack = write_pack  # type: ignore[assignment]
+        store_objects.write_pack_entries = write_pack_entries  # type: ignore[assignment]
         store_objects.write_stored_blob = write_stored_blob  # type: ignore[assignment]
         store_objects.write_compressed = write_compressed  # type: ignore[assignment]
 
-    def take(self) -> list[tuple[int, bytes]]:
-        out, self.items = self.items, []
-        return out
+    def take(self) -> tuple[list[tuple[int, bytes]], float]:
+        out, seconds, self.items, self.seconds = self.items, self.seconds, [], 0.0
+        return out, seconds
 
 
 def dulwich_writes(repo: Repo, items: list[tuple[int, bytes]]) -> float:
@@ -112,7 +126,7 @@ def main() -> int:
         recorder = Recorder()
         recorder.install()
         baseline = Repo.init_bare(str(root / "dulwich.git"), mkdir=True)
-        times, floors, dul, n_objects = [], [], [], []
+        times, floors, dul, n_objects, writes = [], [], [], [], []
         names = [n for n in variables if n.startswith(("arr", "vec", "param"))]
         for c in range(args.commits):
             changed = [names[(c * 3 + j) % len(names)] for j in range(3)]
@@ -141,7 +155,8 @@ def main() -> int:
                 metrics={"acc": c / 100},
             )
             times.append(time.perf_counter() - t)
-            written = recorder.take()
+            written, seconds = recorder.take()
+            writes.append(seconds)
             n_objects.append(len(written))
             dul.append(dulwich_writes(baseline, written))
         total = sum(
@@ -151,20 +166,28 @@ def main() -> int:
     p50, p90 = statistics.median(times), statistics.quantiles(times, n=10)[-1]
     fl = statistics.median(floors)
     d50 = statistics.median(dul)
+    w50 = statistics.median(writes)
     print(
         f"notebook workload: {len(variables)} variables, {total / 2**20:.2f} MiB, "
         f"3 changed per commit, {args.commits} commits, "
         f"{statistics.median(n_objects):.0f} new objects per commit (median)"
     )
-    ok = p50 <= 0.005 and p90 <= 0.010 and d50 / p50 >= 4
+    ok_time, ok_write = p50 <= 0.005 and p90 <= 0.010, d50 / w50 >= 4
+    ok = ok_time and ok_write
     print(
         f"commit p50 {p50 * 1000:6.2f} ms  p90 {p90 * 1000:6.2f} ms  "
         f"floor {fl * 1000:5.2f} ms (p50 {p50 / fl:4.1f}x the floor)  "
         f"dulwich writing the same objects {d50 * 1000:6.2f} ms (mlvc {d50 / p50:4.1f}x faster)"
     )
     print(
-        f"budget: p50 <= 5 ms, p90 <= 10 ms, >= 4x faster than dulwich  "
-        f"{'OK' if ok else 'OVER'}  ({files} files and folders in objects/ after the run)"
+        f"writing the objects: mlvc {w50 * 1000:6.2f} ms (packs, merges, loose parts)  "
+        f"dulwich {d50 * 1000:6.2f} ms (one loose object each)  "
+        f"mlvc {d50 / w50:4.1f}x faster"
+    )
+    print(
+        f"budget: commit p50 <= 5 ms and p90 <= 10 ms {'OK' if ok_time else 'OVER'}; "
+        f"writing >= 4x faster than dulwich {'OK' if ok_write else 'OVER'}  "
+        f"({files} files and folders in objects/ after the run)"
     )
     return 0 if ok else 1
 

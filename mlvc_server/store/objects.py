@@ -374,6 +374,11 @@ def _entry_header(type_num: int, size: int) -> bytes:
     return bytes(out)
 
 
+def pack_entry(type_num: int, raw: bytes) -> bytes:
+    """A whole object as a pack entry: its header, then its zlib stream."""
+    return _entry_header(type_num, len(raw)) + zlib.compress(raw, _PACK_LEVEL)
+
+
 def write_pack(
     objects_dir: Path, items: Iterable[tuple[str, int, bytes]], *, fsync: bool = False
 ) -> str | None:
@@ -393,15 +398,26 @@ def write_pack(
     place and its index last, as git does: readers (git and dulwich) only use a pack
     whose index exists, so a reader never sees a partial pack.
     """
-    entries = sorted(items, key=lambda e: (e[1], e[0]))
+    entries = []
+    for sha, type_num, raw in sorted(items, key=lambda e: (e[1], e[0])):
+        entry = pack_entry(type_num, raw)
+        entries.append((sha, zlib.crc32(entry) & 0xFFFFFFFF, entry))
+    return write_pack_entries(objects_dir, entries, fsync=fsync)
+
+
+def write_pack_entries(
+    objects_dir: Path, entries: list[tuple[str, int, bytes]], *, fsync: bool = False
+) -> str | None:
+    """Write a pack and its index from ready entries: ``(id, CRC-32 of the entry, the
+    entry's bytes: header and zlib stream)``, e.g. copied from other packs (no object is
+    inflated or compressed again). See :func:`write_pack`."""
     if not entries:
         return None
     body: list[bytes] = [b"PACK" + struct.pack(">II", 2, len(entries))]
     offset = len(body[0])
     index: list[tuple[bytes, int, int]] = []
-    for sha, type_num, raw in entries:
-        entry = _entry_header(type_num, len(raw)) + zlib.compress(raw, _PACK_LEVEL)
-        index.append((bytes.fromhex(sha), zlib.crc32(entry) & 0xFFFFFFFF, offset))
+    for sha, crc, entry in entries:
+        index.append((bytes.fromhex(sha), crc, offset))
         body.append(entry)
         offset += len(entry)
     if offset >= 1 << 31:
@@ -420,7 +436,7 @@ def write_pack(
     for i in range(256):
         total += fanout[i]
         fanout[i] = total
-    idx = bytearray(b"\xfftOc" + struct.pack(">I", 2))
+    idx = bytearray(_IDX_V2)
     idx += struct.pack(">256I", *fanout)
     for sha_bin, _crc, _off in index:
         idx += sha_bin
@@ -577,7 +593,33 @@ class PackIndexes:
 
     def entries(self, name: str) -> list[tuple[str, int]]:
         """``(id, offset)`` of every object of one pack."""
+        return [(sha, off) for sha, _crc, off in self.entries_crc(name)]
+
+    def entries_crc(self, name: str) -> list[tuple[str, int, int]]:
+        """``(id, CRC-32 of the entry, offset)`` of every object of one pack."""
         raw = self._idx[name]
         n = int.from_bytes(raw[1028:1032])
+        crcs = struct.unpack(f">{n}I", raw[1032 + 20 * n : 1032 + 24 * n])
         offsets = struct.unpack(f">{n}I", raw[1032 + 24 * n : 1032 + 28 * n])
-        return [(raw[1032 + 20 * i : 1052 + 20 * i].hex(), offsets[i]) for i in range(n)]
+        return [(raw[1032 + 20 * i : 1052 + 20 * i].hex(), crcs[i], offsets[i]) for i in range(n)]
+
+    def raw_entries(self, name: str) -> list[tuple[str, int, bytes]] | None:
+        """Every entry of one pack as ``(id, CRC-32, entry bytes)``, each checked
+        against its CRC, ready for :func:`write_pack_entries`; None when the pack
+        holds a delta or a damaged entry (then read it object by object)."""
+        listed = sorted(self.entries_crc(name), key=lambda e: e[2])
+        try:
+            with open(self.pack_dir / (name + ".pack"), "rb") as f:
+                data = f.read()
+        except FileNotFoundError:
+            return None
+        out = []
+        for i, (sha, crc, off) in enumerate(listed):
+            end = listed[i + 1][2] if i + 1 < len(listed) else len(data) - 20
+            entry = data[off:end]
+            if off & 0x80000000 or not entry or (entry[0] >> 4) & 7 not in (1, 2, 3, 4):
+                return None  # large offsets or a delta: not one of mlvc's packs
+            if zlib.crc32(entry) & 0xFFFFFFFF != crc:
+                return None
+            out.append((sha, crc, entry))
+        return out
