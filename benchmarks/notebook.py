@@ -127,6 +127,8 @@ def main() -> int:
         recorder.install()
         baseline = Repo.init_bare(str(root / "dulwich.git"), mkdir=True)
         times, floors, dul, n_objects, writes = [], [], [], [], []
+        pending: list[tuple[list[bytes], list[bytes]]] = []
+        recorded: list[list[tuple[int, bytes]]] = []
         names = [n for n in variables if n.startswith(("arr", "vec", "param"))]
         for c in range(args.commits):
             changed = [names[(c * 3 + j) % len(names)] for j in range(3)]
@@ -145,7 +147,7 @@ def main() -> int:
                 else memoryview(repr(variables[n]).encode())
                 for n in changed
             ]
-            floors.append(floor_commit(bufs, new, root))
+            pending.append(([bytes(b) for b in bufs], [bytes(b) for b in new]))
             t = time.perf_counter()
             mlvc.commit(
                 f"c{c}",
@@ -158,6 +160,13 @@ def main() -> int:
             written, seconds = recorder.take()
             writes.append(seconds)
             n_objects.append(len(written))
+            recorded.append(written)
+        # the floor and dulwich run after the commits, so that their writes (dirty pages
+        # the file system flushes) do not land in the middle of mlvc's commits
+        for (bufs_c, new_c), written in zip(pending, recorded, strict=True):
+            floors.append(
+                floor_commit([memoryview(b) for b in bufs_c], [memoryview(b) for b in new_c], root)
+            )
             dul.append(dulwich_writes(baseline, written))
         total = sum(
             np.asarray(v).nbytes if isinstance(v, np.ndarray) else 0 for v in variables.values()
