@@ -59,6 +59,8 @@ SKIP: dict[str, str] = {
     "python benchmarks/gpu_check.py": "needs a CUDA GPU",
     "python -m pip install jupyterlab-mlvc s3fs scikit-learn pandas": "installs packages: the "
     "test environment has mlvc and what train.ipynb imports",
+    'pip install "jupyterlab-mlvc[all]"': "installs packages: the test environment has mlvc "
+    "with every extra ([test] includes [all])",
     "git config receive.unpackLimit 1": "configures the git server's bare repository",
     "git config pack.compression 0": "configures the git server's bare repository",
     "git config core.bigFileThreshold 1m": "configures the git server's bare repository",

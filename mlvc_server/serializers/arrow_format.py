@@ -22,8 +22,8 @@ from .parquet_format import (
     COMPRESSION,
     COMPRESSION_LEVEL,
     ROW_GROUP_ROWS,
-    dictionary_columns,
     chunk_segments,
+    dictionary_columns,
     read_whole,
 )
 

@@ -435,14 +435,10 @@ def _unlink(path: os.PathLike[str] | str) -> bool:
 
 
 def _packed_unreachable(store: Store, marked: set[str]) -> int:
-    """Unreachable objects inside packs (mlvc keeps objects loose; git or an old fetch
-    may have left packs). They are counted, not deleted: that needs a repack."""
-    n = 0
-    for pack in store.repo.object_store.packs:
-        for sha in pack:
-            if sha.decode() not in marked:
-                n += 1
-    return n
+    """Unreachable objects inside packs (mlvc packs only small objects, which retention
+    keeps; git may have left other packs). They are counted, not deleted: that needs a
+    repack."""
+    return len(store.packed_ids() - marked)
 
 
 def _compact_hash_cache(store: Store) -> None:

@@ -31,6 +31,7 @@ import xxhash
 from ..errors import CorruptObjectError, PayloadMissingError, VariableNotFoundError
 from ..serializers.base import Payload, Segment
 from . import objects, trust
+from . import repo as store_mod
 
 if TYPE_CHECKING:
     from .repo import Store
@@ -148,7 +149,10 @@ def _write_view(store: Store, view: memoryview) -> tuple[str, str, int]:
     sha = objects.blob_sha([view], n)
     written = 0
     if not exists(store, sha):
-        objects.write_stored_blob(store.objects_dir, [view], n, sha, fsync=store.fsync)
+        if n <= store_mod.PACK_OBJECT_MAX:  # into the commit's pack with the small objects
+            store.add_blob(view, sha)
+        else:
+            objects.write_stored_blob(store.objects_dir, [view], n, sha, fsync=store.fsync)
         written = n
     if key:
         store.hash_cache.put(key, (sha,))

@@ -630,6 +630,7 @@ def push(
         if updates:
             if progress:
                 progress({"phase": "sending objects"})
+            store.flush()  # the transports read the objects through dulwich
             status = t.push(store, updates, progress)
         out_refs = []
         for p in plans:
