@@ -16,7 +16,7 @@ from typing import Any
 from .. import __version__, render, service
 from ..args import parse_kv
 from ..errors import MlvcError
-from . import sync
+from . import evaluate, sync
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -85,6 +85,7 @@ def _parser() -> argparse.ArgumentParser:
 
     cmd("fsck", "Verify every object and payload in the store.", notebook=False)
     sync.add_parsers(cmd)  # remote, push, pull, clone, gc, du
+    evaluate.add_parsers(cmd)  # evaluate, shadow, canary, evaluations
 
     sp = cmd(
         "run",
@@ -125,6 +126,8 @@ def _run(args: argparse.Namespace) -> int:
     if args.command in sync.COMMANDS:
         return sync.run(args)
     nbarg = getattr(args, "notebook", None)
+    if args.command in evaluate.COMMANDS:
+        return evaluate.run(args, _notebook(repo, nbarg))
     if args.command == "log":
         nb = None if args.all else _notebook(repo, nbarg)
         out = service.log(

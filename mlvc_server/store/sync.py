@@ -51,7 +51,7 @@ from ..errors import MlvcError, RefConflictError, RemoteError
 from . import keep, objects
 from .packs import BIG, PackReceiver, pack_records
 from .payload_remote import Part, PayloadRemote
-from .refs import HEADS, TAGS, split_ref
+from .refs import EVALUATIONS, HEADS, TAGS, split_ref
 from .remotes import Remote, add_remote, default_remote, get_remote, set_payloads
 from .repo import Store
 
@@ -307,7 +307,14 @@ def _ahead_behind(store: Store, local: str, remote: str) -> tuple[int, int]:
     return len(a - b), len(b - a)
 
 
+#: Ref prefixes that push and pull carry; evaluations never move, like tags.
+SHARED_REFS = (HEADS.encode(), TAGS.encode(), EVALUATIONS.encode())
+IMMUTABLE_REFS = (TAGS.encode(), EVALUATIONS.encode())
+
+
 def _label(ref: bytes) -> dict[str, Any]:
+    if ref.startswith(EVALUATIONS.encode()):
+        return {"kind": "evaluation", "notebook": None, "name": ref.decode().rsplit("/", 1)[-1]}
     for prefix, kind in ((HEADS, "branch"), (TAGS, "tag")):
         split = split_ref(ref, prefix)
         if split:
@@ -325,7 +332,7 @@ def _select(store: Store, branches: Iterable[str] | None) -> dict[bytes, str]:
     refs = {
         name: sha
         for name, sha in store.refs_under(b"refs/").items()
-        if name.startswith((HEADS.encode(), TAGS.encode()))
+        if name.startswith(SHARED_REFS)
     }
     names = list(branches or [])
     if not names:
@@ -463,7 +470,7 @@ def push(
                 plans.append(_Plan(ref, local, old, "created"))
                 continue
             ahead, behind = _ahead_behind(store, local, old)
-            if behind == 0 and not ref.startswith(TAGS.encode()):
+            if behind == 0 and not ref.startswith(IMMUTABLE_REFS):
                 plans.append(_Plan(ref, local, old, "fast-forward", ahead, 0))
             elif force:
                 plans.append(_Plan(ref, local, old, "forced", ahead, behind))
@@ -586,7 +593,7 @@ def _fetch(store: Store, r: Remote, t: _Transport, progress: Progress | None) ->
     wanted: dict[bytes, str] = {}
     for ref, sha in remote_refs.items():
         if (
-            ref.startswith((HEADS.encode(), TAGS.encode()))
+            ref.startswith(SHARED_REFS)
             or ref == CONFIG_REF
             or (ref.startswith(SHARED_PREFIX) and not r.payloads)
         ):
@@ -691,7 +698,7 @@ def pull(
     remote_refs: dict[bytes, str] = fetched["remote_refs"]
     rows = []
     for ref, theirs in sorted(remote_refs.items()):
-        if not ref.startswith((HEADS.encode(), TAGS.encode())):
+        if not ref.startswith(SHARED_REFS):
             continue
         ours = store.ref(ref)
         lab = _label(ref)
@@ -704,7 +711,7 @@ def pull(
         elif ours is None:
             status = "created"
             _set_ref(store, ref, theirs, f"pull {r.name}")
-        elif ref.startswith(TAGS.encode()):
+        elif ref.startswith(IMMUTABLE_REFS):
             status = "conflict"
         else:
             ahead, behind = _ahead_behind(store, ours, theirs)
