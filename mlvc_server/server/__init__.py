@@ -7,6 +7,7 @@ mlvc errors into HTTP errors. The endpoints are described in ``mlvc_server/opena
 
     history.py    status, init, log, one commit, branches, tags
     analysis.py   diff, compare, series
+    evaluation.py evaluations of two model versions
     state.py      commit, checkout, restore (through the notebook's kernel)
     kernels.py    finding a notebook's kernel and running mlvc in it
     sync.py       remotes, push and pull (as jobs with progress)
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from .analysis import CompareHandler, DiffHandler, SeriesHandler
+from .evaluation import EvaluationsHandler
 from .base import ERROR_STATUS, MlvcHandler, MlvcSettings, http_error
 from .history import (
     BranchesHandler,
@@ -54,6 +56,7 @@ ROUTES: tuple[tuple[str, type[MlvcHandler]], ...] = (
     (r"/mlvc/push", PushHandler),
     (r"/mlvc/pull", PullHandler),
     (r"/mlvc/jobs/(?P<job>.*)", JobHandler),
+    (r"/mlvc/evaluations", EvaluationsHandler),
 )
 #: Handlers that also receive the server's job registry (push and pull run as jobs).
 _WITH_JOBS = (RemotesHandler, PushHandler, PullHandler, JobHandler)

@@ -9,6 +9,7 @@
     diffs.py        diff (params, metrics, variables, data, env, notebook cells)
     analysis.py     compare, series, metric_goal
     checkouts.py    checkout (the only checkout plan; front ends supply hooks)
+    evaluation/     evaluate, shadow, canary, evaluations, latest (two model versions)
     maintenance.py  fsck, du, gc, remotes, remote_add, remote_remove, push, pull, clone
     format.py       the commit format: tree names, typed records, read helpers
     workspace.py    the open stores and caches of this process
@@ -21,6 +22,7 @@ directory and are recorded relative to the project root.
 
 from __future__ import annotations
 
+from . import evaluation
 from .analysis import LOWER_IS_BETTER, compare, metric_goal, series
 from .checkouts import (
     SAFETY,
@@ -104,6 +106,7 @@ __all__ = [
     "delete_branch",
     "diff",
     "du",
+    "evaluation",
     "fsck",
     "gc",
     "init",

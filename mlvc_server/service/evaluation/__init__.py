@@ -281,7 +281,7 @@ def evaluate(
     if not classifier and any(m in stats.CLASSIFICATION for m in names):
         raise PredictionTypeError(
             f"{', '.join(m for m in names if m in stats.CLASSIFICATION)} need classifiers; "
-            f"{'A' if not is_classifier(va.model) else 'B'} is a regressor: use rmse or mae"
+            f"{'A' if not is_classifier(va.model) else 'B'} is not a classifier: use rmse or mae"
         )
     want_scores = "roc_auc" in names
     t_predict = time.perf_counter()

@@ -275,6 +275,6 @@ def is_classifier(model: Any) -> bool:
 
         if sk_is_classifier(model):
             return True
-    except ImportError:
+    except Exception:  # no scikit-learn, or an object its tags machinery rejects
         pass
     return getattr(model, "classes_", None) is not None
