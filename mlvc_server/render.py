@@ -758,9 +758,7 @@ def _ci_bar(c: Mapping[str, Any], scale: float) -> str:
 
 
 def _metrics_table_html(metrics: Mapping[str, Any], level: float, label: str) -> str:
-    scale = max(
-        [abs(v) for c in metrics.values() if "error" not in c for v in c["ci"]] or [0.0]
-    )
+    scale = max([abs(v) for c in metrics.values() if "error" not in c for v in c["ci"]] or [0.0])
     rows = []
     for cells, (m, c) in zip(_metric_rows(metrics), metrics.items(), strict=True):
         tds = "".join(f'<td style="{_TD}{_MONO}">{escape(v)}</td>' for v in cells[1:])
@@ -794,9 +792,7 @@ def evaluation_html(report: Mapping[str, Any]) -> str:
             )
             parts.append(_metrics_table_html(s["metrics"], level, f"slice {s['value']}"))
         methods = _methods(report["metrics"])
-        parts.append(
-            f'<div style="{_MUTED}">' + "<br>".join(escape(m) for m in methods) + "</div>"
-        )
+        parts.append(f'<div style="{_MUTED}">' + "<br>".join(escape(m) for m in methods) + "</div>")
     else:
         text = evaluation_text(report).split("\n\n", 1)[-1]
         parts.append(f'<pre style="{_MONO}">{escape(text)}</pre>')

@@ -20,9 +20,9 @@ from .session import KernelSession, find_root
 __all__ = [
     "cmd_autocommit",
     "cmd_branch",
+    "cmd_canary",
     "cmd_checkout",
     "cmd_commit",
-    "cmd_canary",
     "cmd_diff",
     "cmd_evaluate",
     "cmd_evaluations",
@@ -227,7 +227,7 @@ def _show_evaluation(report: Mapping[str, Any]) -> None:
 
     from .. import render
 
-    display(
+    display(  # type: ignore[no-untyped-call]
         {"text/html": render.evaluation_html(report), "text/plain": render.evaluation_text(report)},
         raw=True,
     )

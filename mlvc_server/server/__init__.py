@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from .analysis import CompareHandler, DiffHandler, SeriesHandler
-from .evaluation import EvaluationsHandler
 from .base import ERROR_STATUS, MlvcHandler, MlvcSettings, http_error
+from .evaluation import EvaluationsHandler
 from .history import (
     BranchesHandler,
     BranchHandler,

@@ -38,7 +38,11 @@ def _number(body: dict[str, Any], key: str, low: float, high: float, *, integer:
     if key not in body or body[key] is None:
         return None
     v = body[key]
-    if isinstance(v, bool) or not isinstance(v, (int, float)) or (integer and not isinstance(v, int)):
+    if (
+        isinstance(v, bool)
+        or not isinstance(v, (int, float))
+        or (integer and not isinstance(v, int))
+    ):
         raise error(400, f"{key!r} must be {'an integer' if integer else 'a number'}")
     if not low <= v <= high:
         raise error(400, f"{key!r} must be between {low} and {high}")

@@ -231,9 +231,7 @@ def test_evaluate_reports_paired_statistics_and_stores_the_verdict(
     assert service.fsck(repo=project)["ok"]
 
 
-def test_regression_metrics_and_the_cli(
-    project: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_regression_metrics_and_the_cli(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     rng = np.random.default_rng(0)
     x = rng.normal(size=(600, 2))
     yv = x @ [2.0, -1.0] + rng.normal(scale=0.5, size=600)
@@ -307,7 +305,11 @@ def test_bad_input_gets_a_typed_error(project: Path, two: tuple[str, str]) -> No
     other = frame(500)
     narrow = mlvc.commit(
         "two features",
-        {"model": LogisticRegression().fit(other[["f0", "f1"]].rename(columns={"f1": "g"}), other.y)},
+        {
+            "model": LogisticRegression().fit(
+                other[["f0", "f1"]].rename(columns={"f1": "g"}), other.y
+            )
+        },
     )
     with pytest.raises(FeatureMismatchError, match="different features"):
         evaluation.evaluate(a, narrow, data="test.parquet", target="y")

@@ -66,8 +66,10 @@ def _metrics(metrics: str | list[str] | None, classifier: bool, binary: bool) ->
     bad = [m for m in names if m not in known]
     if bad:
         raise EvaluationError(f"unknown metric(s) {', '.join(bad)}: use {', '.join(known)}")
-    if classifier and any(m in stats.REGRESSION for m in names) and any(
-        m in stats.CLASSIFICATION for m in names
+    if (
+        classifier
+        and any(m in stats.REGRESSION for m in names)
+        and any(m in stats.CLASSIFICATION for m in names)
     ):
         raise EvaluationError("mix of classification and regression metrics: pick one kind")
     return names
@@ -174,6 +176,10 @@ def _verdict(comp: dict[str, Any], level: float) -> dict[str, Any]:
     else:
         text = f"no significant difference at the {pct} level: {detail}"
     return {"metric": m, "level": level, "better": better, "text": text}
+
+
+def _subset(p: Predictions, mask: Any) -> Predictions:
+    return Predictions(p.labels[mask], None if p.scores is None else p.scores[mask])
 
 
 def _slices(df: Any, column: str) -> list[tuple[str, Any]]:
@@ -291,15 +297,10 @@ def evaluate(
     seed = _seed(seed)
     rng = np.random.default_rng(seed)
     t_stats = time.perf_counter()
-    comps = _comparisons(
-        names, y, pa, pb, resamples=resamples, level=level, rng=rng, strict=True
-    )
+    comps = _comparisons(names, y, pa, pb, resamples=resamples, level=level, rng=rng, strict=True)
     slices: list[dict[str, Any]] = []
     if slice is not None:
         for value, mask in _slices(df, slice):
-            sub = lambda p: Predictions(  # noqa: E731
-                p.labels[mask], None if p.scores is None else p.scores[mask]
-            )
             slices.append(
                 {
                     "column": slice,
@@ -308,8 +309,8 @@ def evaluate(
                     "metrics": _comparisons(
                         names,
                         y[mask],
-                        sub(pa),
-                        sub(pb),
+                        _subset(pa, mask),
+                        _subset(pb, mask),
                         resamples=resamples,
                         level=level,
                         rng=rng,
@@ -335,9 +336,7 @@ def evaluate(
         "metrics": comps,
         "slices": slices,
         "verdict": verdict,
-        "headline": {
-            f"{m}_diff": c["diff"] for m, c in comps.items() if "diff" in c
-        },
+        "headline": {f"{m}_diff": c["diff"] for m, c in comps.items() if "diff" in c},
         "timings": {
             "predict": round(predict_seconds, 6),
             "predict_a": round(pa.seconds, 6),
@@ -416,6 +415,8 @@ def shadow(
     classifier = is_classifier(va.model) and is_classifier(vb.model)
     pa = predict(va, x["A"], len(df), scores=classifier)
     pb = predict(vb, x["B"], len(df), scores=classifier)
+    sa: Any
+    sb: Any
     if classifier:
         differ = pa.labels != pb.labels
         if pa.scores is not None and pb.scores is not None:
@@ -516,8 +517,7 @@ def parse_guard(guard: str) -> float:
     m = _GUARD.match(guard or "")
     if not m or (m.group(1) == "drop") != (m.group(2) == "<="):
         raise EvaluationError(
-            f"guard {guard!r} not understood: use 'accuracy_drop <= 0.01' or "
-            "'accuracy_gain >= 0'"
+            f"guard {guard!r} not understood: use 'accuracy_drop <= 0.01' or 'accuracy_gain >= 0'"
         )
     try:
         value = float(m.group(3))
@@ -640,9 +640,7 @@ def canary(
         "id": None,
     }
     if record:
-        records.save(
-            store, report, nb, f"canary {va.commit[:8]} -> {vb.commit[:8]}: {decision}"
-        )
+        records.save(store, report, nb, f"canary {va.commit[:8]} -> {vb.commit[:8]}: {decision}")
     return report
 
 

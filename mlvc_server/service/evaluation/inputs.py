@@ -132,9 +132,7 @@ def read_table(path: str | os.PathLike[str]) -> Any:
             return pd.read_json(p, lines=suffix != ".json")
         except ValueError as e:
             raise EvaluationError(f"{str(path)!r} is not JSON lines of objects: {e}") from None
-    raise EvaluationError(
-        f"cannot read {str(path)!r}: use a {', '.join(TABLE_SUFFIXES)} file"
-    )
+    raise EvaluationError(f"cannot read {str(path)!r}: use a {', '.join(TABLE_SUFFIXES)} file")
 
 
 def hash_data(store: Store, path: str | os.PathLike[str]) -> dict[str, Any]:
@@ -205,9 +203,7 @@ def features(df: Any, versions: list[Version], exclude: list[str]) -> dict[str, 
                 f"{len(cols)} columns besides {', '.join(map(repr, exclude))}"
                 + (
                     "; the two models need different features"
-                    if any(
-                        getattr(o.model, "n_features_in_", n_in) != n_in for o in versions
-                    )
+                    if any(getattr(o.model, "n_features_in_", n_in) != n_in for o in versions)
                     else ""
                 )
             )

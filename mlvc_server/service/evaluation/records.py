@@ -13,7 +13,7 @@ import time
 from typing import Any
 
 from ...store import Store
-from ...store.refs import EVALUATIONS, evaluation_ref, notebook_key, notebook_from_key
+from ...store.refs import EVALUATIONS, evaluation_ref, notebook_from_key, notebook_key
 from ..commits import author_identity
 from ..format import RECORD, RECORD_VERSION, dumps, iso, json_value, make_summary, read_record
 from ..history import cache_summary

@@ -359,10 +359,7 @@ def compare_regression(
     vb = float(_finish(metric, lb.mean()))
     means = index_bootstrap_means(np.column_stack([la, lb]), resamples, rng)
     boot = _finish(metric, means[:, 1]) - _finish(metric, means[:, 0])
-    if np.array_equal(la, lb):
-        p = 1.0
-    else:
-        p = float(ttest_rel(lb, la).pvalue)
+    p = 1.0 if np.array_equal(la, lb) else float(ttest_rel(lb, la).pvalue)
     loss = "absolute errors" if metric == "mae" else "squared errors"
     diff = vb - va
     return Comparison(
