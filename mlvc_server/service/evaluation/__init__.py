@@ -134,7 +134,15 @@ def _comparisons(
     strict: bool,
 ) -> dict[str, Any]:
     classification = any(m in ("accuracy", "f1", "roc_auc") for m in metrics)
-    cells = stats.cells(np.asarray(y), pa.labels, pb.labels) if classification else None
+    cells = None
+    if classification:
+        try:
+            cells = stats.cells(np.asarray(y), pa.labels, pb.labels)
+        except TypeError:  # labels of kinds that do not compare (numbers and strings)
+            raise PredictionTypeError(
+                f"the target ({np.asarray(y).dtype}) and the predictions "
+                f"({pa.labels.dtype}, {pb.labels.dtype}) are labels of different kinds"
+            ) from None
     # the same resampled rows for every classification metric (one joint bootstrap)
     boot_counts = stats.multinomial_counts(cells, resamples, rng) if cells is not None else None
     out: dict[str, Any] = {}

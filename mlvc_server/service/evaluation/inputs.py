@@ -63,7 +63,7 @@ class Predictions:
 
 def model_variable(store: Store, cid: str, rev: str, variable: str | None) -> str:
     """The variable holding the model: ``variable``, or the one variable of the commit
-    stored in a model format.
+    stored in scikit-learn's format, else the one pickle.
 
     Raises:
         VariableNotFoundError: ``variable`` is not in the commit.
@@ -77,9 +77,13 @@ def model_variable(store: Store, cid: str, rev: str, variable: str | None) -> st
                 + (f"; it holds {', '.join(sorted(index))}" if index else "")
             )
         return variable
-    found = sorted(n for n, e in index.items() if e.get("format") in MODEL_FORMATS)
-    if len(found) == 1:
-        return found[0]
+    # scikit-learn's own format first (a pickled random generator is no model)
+    for formats in (MODEL_FORMATS[:1], MODEL_FORMATS):
+        found = sorted(n for n, e in index.items() if e.get("format") in formats)
+        if len(found) == 1:
+            return found[0]
+        if found:
+            break
     if not found:
         raise NotAModelError(
             f"{rev} ({cid[:8]}) holds no model variable (a scikit-learn estimator or a "
@@ -123,16 +127,18 @@ def read_table(path: str | os.PathLike[str]) -> Any:
     if not p.is_file():
         raise EvaluationError(f"data file {str(path)!r} does not exist")
     suffix = p.suffix.lower()
-    if suffix in (".parquet", ".pq"):
-        return pd.read_parquet(p)
-    if suffix == ".csv":
-        return pd.read_csv(p)
-    if suffix in (".jsonl", ".ndjson", ".json"):
-        try:
-            return pd.read_json(p, lines=suffix != ".json")
-        except ValueError as e:
-            raise EvaluationError(f"{str(path)!r} is not JSON lines of objects: {e}") from None
-    raise EvaluationError(f"cannot read {str(path)!r}: use a {', '.join(TABLE_SUFFIXES)} file")
+    if suffix not in TABLE_SUFFIXES:
+        raise EvaluationError(f"cannot read {str(path)!r}: use a {', '.join(TABLE_SUFFIXES)} file")
+    try:
+        if suffix in (".parquet", ".pq"):
+            return pd.read_parquet(p)
+        if suffix == ".csv":
+            return pd.read_csv(p)
+        return pd.read_json(p, lines=suffix != ".json")
+    except Exception as e:  # each reader fails on a bad file in its own way
+        raise EvaluationError(
+            f"cannot read {str(path)!r} as {suffix[1:]}: {type(e).__name__}: {e}"
+        ) from None
 
 
 def hash_data(store: Store, path: str | os.PathLike[str]) -> dict[str, Any]:
