@@ -31,7 +31,11 @@ def models(root: Path) -> tuple[str, str]:
         sources=False,
     )
     b = service.commit(
-        "logreg", {"m": LogisticRegression().fit(feats, df.y)}, notebook=nb, repo=root, sources=False
+        "logreg",
+        {"m": LogisticRegression().fit(feats, df.y)},
+        notebook=nb,
+        repo=root,
+        sources=False,
     )
     return a, b
 

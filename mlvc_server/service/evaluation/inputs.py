@@ -226,24 +226,87 @@ def predict(v: Version, x: Any, rows: int, *, scores: bool) -> Predictions:
         EvaluationError: the model failed on the data.
     """
     t0 = time.perf_counter()
+    if scores and argmax_of_proba(v.model):
+        both = _labels_from_proba(v, x, rows)
+        if both is not None:
+            return Predictions(both[0], both[1], time.perf_counter() - t0)
+    labels = _checked(v, _call(v, "predict", x), rows)
+    out = Predictions(labels, None, time.perf_counter() - t0)
+    if scores:
+        out.scores = positive_scores(v, x, rows)
+        out.seconds = time.perf_counter() - t0
+    return out
+
+
+#: scikit-learn classifiers whose ``predict`` is the class of the largest
+#: ``predict_proba`` (by definition, or through a monotone link): with scores asked for,
+#: one ``predict_proba`` call gives both (checked against ``predict`` on a sample).
+ARGMAX_PREDICT = frozenset(
+    {
+        "BernoulliNB",
+        "DecisionTreeClassifier",
+        "ExtraTreeClassifier",
+        "ExtraTreesClassifier",
+        "GaussianNB",
+        "GradientBoostingClassifier",
+        "HistGradientBoostingClassifier",
+        "KNeighborsClassifier",
+        "LogisticRegression",
+        "MultinomialNB",
+        "RandomForestClassifier",
+    }
+)
+_SAMPLE = 2048
+
+
+def argmax_of_proba(model: Any) -> bool:
+    """Whether ``model`` (or a Pipeline's last step) is in :data:`ARGMAX_PREDICT`."""
+    last = model
+    steps = getattr(model, "steps", None)
+    if type(model).__name__ == "Pipeline" and steps:
+        last = steps[-1][1]
+    cls = type(last)
+    return cls.__module__.startswith("sklearn.") and cls.__name__ in ARGMAX_PREDICT
+
+
+def _call(v: Version, method: str, x: Any) -> Any:
     try:
-        labels = np.asarray(v.model.predict(x))
+        return getattr(v.model, method)(x)
     except Exception as e:  # a model fails on bad data in its own way
         raise EvaluationError(
-            f"model {v.label} ({v.rev}) failed to predict: {type(e).__name__}: {e}"
+            f"model {v.label} ({v.rev}) failed to {method}: {type(e).__name__}: {e}"
         ) from None
-    seconds = time.perf_counter() - t0
+
+
+def _checked(v: Version, out: Any, rows: int) -> NDArray[Any]:
+    labels = np.asarray(out)
     if labels.ndim > 1 and labels.shape[1:] == (1,) * (labels.ndim - 1):
         labels = labels.reshape(-1)
     if labels.ndim != 1 or len(labels) != rows:
         raise RowCountError(
             f"model {v.label} ({v.rev}) returned {labels.shape} predictions for {rows} rows"
         )
-    out = Predictions(labels, None, seconds)
-    if scores:
-        out.scores = positive_scores(v, x, rows)
-        out.seconds = time.perf_counter() - t0
-    return out
+    return labels
+
+
+def _labels_from_proba(
+    v: Version, x: Any, rows: int
+) -> tuple[NDArray[Any], NDArray[np.float64]] | None:
+    """Labels and positive-class scores from one ``predict_proba`` call, or None when
+    the model is not binary or its ``predict`` disagrees on the first rows."""
+    classes = getattr(v.model, "classes_", None)
+    if classes is None or len(classes) != 2:
+        return None
+    proba = np.asarray(_call(v, "predict_proba", x), dtype=np.float64)
+    if proba.ndim != 2 or len(proba) != rows:
+        raise RowCountError(
+            f"model {v.label} ({v.rev}) returned {proba.shape} scores for {rows} rows"
+        )
+    labels = np.asarray(classes)[np.argmax(proba, axis=1)]
+    head = x.iloc[:_SAMPLE] if hasattr(x, "iloc") else x[:_SAMPLE]
+    if not np.array_equal(np.asarray(_call(v, "predict", head)), labels[:_SAMPLE]):
+        return None
+    return labels, proba[:, 1]
 
 
 def positive_scores(v: Version, x: Any, rows: int) -> NDArray[np.float64] | None:
