@@ -41,6 +41,7 @@ def save(store: Store, report: dict[str, Any], nb: str | None, message: str) -> 
         "metrics": json_value(report.get("headline", {})),
         "variables": {},
         "evaluation": json_value(report),
+        "timestamp": now,  # orders evaluations made within one second
     }
     tree = store.write_tree({RECORD: store.add_bytes(dumps(record))})
     parents = [a] if a == b else [a, b]
@@ -66,6 +67,7 @@ def entry(store: Store, cid: str) -> dict[str, Any]:
         "short_id": cid[:8],
         "type": ev.get("type", "evaluate"),
         "time": rec.get("time", ""),
+        "timestamp": float(rec.get("timestamp", 0.0)),
         "author": rec.get("author", ""),
         "notebook": rec.get("notebook"),
         "message": rec.get("message", ""),
@@ -79,7 +81,7 @@ def entry(store: Store, cid: str) -> dict[str, Any]:
 def listing(store: Store, nb: str | None, all_notebooks: bool) -> list[dict[str, Any]]:
     """Every stored evaluation, newest first."""
     out = [entry(store, cid) for cid in heads(store, nb, all_notebooks)]
-    out.sort(key=lambda e: (e["time"], e["id"]), reverse=True)
+    out.sort(key=lambda e: (e["timestamp"], e["time"], e["id"]), reverse=True)
     return out
 
 
