@@ -379,3 +379,13 @@ def test_labels_from_predict_proba_match_predict() -> None:
         assert np.array_equal(got.labels, model.predict(feats))
         assert np.array_equal(got.scores, model.predict_proba(feats)[:, 1])
     assert not argmax_of_proba(LinearRegression())
+
+
+def test_evaluations_are_no_rows_of_compare_or_points_of_series(
+    project: Path, two: tuple[str, str]
+) -> None:
+    a, b = two
+    evaluation.evaluate(a, b, data="test.parquet", target="y", metrics="accuracy", seed=0)
+
+    assert [r["id"] for r in service.compare()["rows"]] == [b, a]
+    assert "accuracy_diff" not in service.series()["series"]
