@@ -95,11 +95,14 @@ def percentile_ci(boot: NDArray[np.float64], level: float) -> tuple[float, float
 
 def bootstrap_p(boot: NDArray[np.float64]) -> float:
     """Two-sided p-value of "no difference" from bootstrap replicates of the difference:
-    the smallest ``1 - level`` at which the percentile interval excludes 0."""
-    if len(boot) == 0:
+    about the smallest ``1 - level`` at which the percentile interval excludes 0, at
+    least ``2 / (resamples + 1)``."""
+    n = len(boot)
+    if n == 0:
         return 1.0
-    below = float(np.mean(boot <= 0))
-    above = float(np.mean(boot >= 0))
+    # (1 + k) / (n + 1): never 0 from a finite number of resamples (Davison & Hinkley 1997)
+    below = (1 + int(np.sum(boot <= 0))) / (n + 1)
+    above = (1 + int(np.sum(boot >= 0))) / (n + 1)
     return min(1.0, 2 * min(below, above))
 
 
