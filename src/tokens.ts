@@ -350,6 +350,55 @@ export namespace Mlvc {
    * What a checkout brings back.
    */
   export type CheckoutMode = 'both' | 'notebook' | 'variables';
+
+  /**
+   * The body of `POST /mlvc/evaluations` (an offline comparison of two versions).
+   */
+  export interface IEvaluationRequest {
+    type?: 'evaluate' | 'shadow' | 'canary';
+    a: string;
+    b: string;
+    /** The data file, relative to the server root. */
+    data: string;
+    target?: string;
+    metrics?: string[];
+    slice?: string;
+    seed?: number;
+    level?: number;
+  }
+
+  /**
+   * One metric of an evaluation: both values, the difference B - A, its interval
+   * and the paired test.
+   */
+  export interface IEvaluationMetric {
+    metric: string;
+    a?: number;
+    b?: number;
+    diff?: number;
+    ci?: [number, number];
+    level?: number;
+    ci_method?: string;
+    test?: string;
+    p_value?: number;
+    better?: 'a' | 'b' | null;
+    lower_is_better?: boolean;
+    /** Why the metric could not be computed (e.g. one class only in a slice). */
+    error?: string;
+  }
+
+  /**
+   * What `POST /mlvc/evaluations` answers (the fields the panel shows).
+   */
+  export interface IEvaluationReport {
+    id: string | null;
+    type: 'evaluate' | 'shadow' | 'canary';
+    a: { rev?: string; commit?: string; variable?: string };
+    b: { rev?: string; commit?: string; variable?: string };
+    data: { path?: string; rows?: number; hash?: string };
+    metrics?: { [name: string]: IEvaluationMetric };
+    verdict: { text?: string; better?: 'a' | 'b' | null };
+  }
 }
 
 /**
@@ -364,4 +413,5 @@ export namespace CommandIDs {
   export const tag = 'mlvc:tag';
   export const restore = 'mlvc:restore';
   export const copyId = 'mlvc:copy-id';
+  export const evaluate = 'mlvc:evaluate';
 }
