@@ -112,7 +112,10 @@ export function EvaluationReport(props: {
   return (
     <div className="jp-mlvc-evaluation" aria-label={trans.__('Evaluation')}>
       <p className="jp-mlvc-eval-verdict">{report.verdict.text ?? ''}</p>
-      <table aria-label={trans.__('Evaluation metrics')}>
+      <table
+        className="jp-mlvc-eval-table"
+        aria-label={trans.__('Evaluation metrics')}
+      >
         <thead>
           <tr>
             <th>{trans.__('Metric')}</th>
