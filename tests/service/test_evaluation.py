@@ -389,3 +389,12 @@ def test_evaluations_are_no_rows_of_compare_or_points_of_series(
 
     assert [r["id"] for r in service.compare()["rows"]] == [b, a]
     assert "accuracy_diff" not in service.series()["series"]
+
+
+def test_an_evaluation_cannot_be_checked_out(project: Path, two: tuple[str, str]) -> None:
+    a, b = two
+    r = evaluation.evaluate(a, b, data="test.parquet", target="y", metrics="accuracy", seed=0)
+
+    with pytest.raises(EvaluationError, match="not a run to go back to"):
+        service.checkout(r["id"], safety_commit=False)
+    assert service.show("HEAD")["id"] == b
