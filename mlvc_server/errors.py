@@ -85,6 +85,31 @@ class DataNotFoundError(MlvcError):
     """A commit read no such data file, or did not capture its content."""
 
 
+class EvaluationError(MlvcError):
+    """An evaluation of two model versions cannot run on the input given (the message
+    says what to change)."""
+
+
+class MissingColumnError(EvaluationError):
+    """The data lacks a column the evaluation needs (the target, a slice, a feature)."""
+
+
+class FeatureMismatchError(EvaluationError):
+    """The two models need features the data does not provide in the same way."""
+
+
+class RowCountError(EvaluationError):
+    """Predictions and data (or the two models' predictions) have different row counts."""
+
+
+class PredictionTypeError(EvaluationError):
+    """A metric cannot use the predictions (non-numeric for a regression metric...)."""
+
+
+class NotAModelError(EvaluationError):
+    """The variable asked for (or every variable of the commit) is not a model."""
+
+
 class MlvcCommandError(MlvcError):
     """An ``%mlvc`` command failed; IPython shows it as one red line, not a traceback."""
 
@@ -141,6 +166,7 @@ HTTP_STATUS: tuple[tuple[type[MlvcError], int], ...] = (
     (DivergedError, 409),
     (CorruptObjectError, 409),
     (SerializationError, 422),
+    (EvaluationError, 422),
     (NoSpaceError, 507),
     (RemoteError, 502),
     (PayloadRemoteError, 502),

@@ -705,3 +705,182 @@ def content_settings_text(s: Mapping[str, Any]) -> str:
         where = " (MLVC_DATA_CONTENT_MAX)" if s["max_bytes_from"] == "env" else ""
         lines.append(f"content of every data file up to {format_bytes(s['max_bytes'])}{where}")
     return "\n".join(lines)
+
+
+# -- evaluations of two model versions ----------------------------------------------------
+def _num(v: Any, signed: bool = False) -> str:
+    if v is None:
+        return "-"
+    return f"{v:+.4g}" if signed else f"{v:.4g}"
+
+
+def _version(report: Mapping[str, Any], side: str) -> str:
+    v = report.get(side) or {}
+    return f"{v.get('rev', '?')} ({str(v.get('commit', ''))[:8]}, {v.get('variable', '?')})"
+
+
+def _metric_rows(metrics: Mapping[str, Any]) -> list[list[str]]:
+    rows = []
+    for m, c in metrics.items():
+        if "error" in c:
+            rows.append([m, "-", "-", "-", "-", c["error"]])
+            continue
+        ci = c["ci"]
+        better = {"b": "B better", "a": "A better"}.get(c.get("better") or "", "no difference")
+        rows.append(
+            [
+                m,
+                _num(c["a"]),
+                _num(c["b"]),
+                _num(c["diff"], True),
+                f"[{_num(ci[0], True)}, {_num(ci[1], True)}]",
+                f"p={c['p_value']:.3g} {better}",
+            ]
+        )
+    return rows
+
+
+def _methods(metrics: Mapping[str, Any]) -> list[str]:
+    return [
+        f"{m}: interval {c['ci_method']}; test {c['test']}"
+        for m, c in metrics.items()
+        if "error" not in c
+    ]
+
+
+def evaluation_text(report: Mapping[str, Any]) -> str:
+    """An evaluation (``evaluate``, ``shadow`` or ``canary``) as the CLI prints it."""
+    kind = report.get("type", "evaluate")
+    data = report.get("data") or {}
+    out = [
+        f"{kind} A = {_version(report, 'a')}",
+        f"{' ' * len(kind)} B = {_version(report, 'b')}",
+        f"data {data.get('path')} ({data.get('rows')} rows, {str(data.get('hash', ''))[:20]}...)",
+    ]
+    if report.get("id"):
+        out.append(f"recorded as {str(report['id'])[:8]}")
+    out.append("")
+    if kind == "evaluate":
+        level = report["settings"]["level"]
+        head = ["metric", "A", "B", "B - A", f"{level:.0%} CI", "test"]
+        rows = _metric_rows(report["metrics"])
+        out.extend(_columns([head, *rows]))
+        for s in report.get("slices", []):
+            out.append(f"\nslice {s['column']} = {s['value']} ({s['rows']} rows)")
+            out.extend(_columns([head, *_metric_rows(s["metrics"])]))
+        out.append("\nmethods:")
+        out.extend(f"  {line}" for line in _methods(report["metrics"]))
+    elif kind == "shadow":
+        d, s, lat = report["disagreement"], report["shift"], report["latency"]
+        out.append(f"disagreement: {d['rate']:.2%} ({d['rows']} rows; {d['basis']})")
+        ks = "" if s["ks"] is None else f", KS {s['ks']:.4f} (p={s['ks_p_value']:.3g})"
+        out.append(f"shift of the {s['basis']}: PSI {s['psi']:.4f}{ks}")
+        for side in ("A", "B"):
+            la = lat[side]
+            if la.get("calls"):
+                out.append(
+                    f"latency {side}: p50 {la['p50_ms']:.3g} ms, p90 {la['p90_ms']:.3g} ms, "
+                    f"p99 {la['p99_ms']:.3g} ms ({la['calls']} one-row calls)"
+                )
+        if report.get("top"):
+            out.append("\nrows where they disagree most:")
+            for r in report["top"]:
+                out.append(f"  row {r['row']}: A {r['a']!r} B {r['b']!r} (gap {r['gap']:.4g})")
+        out.append(f"\nmethods: {s['psi_method']}; {s['ks_method']}; {lat['method']}")
+    elif kind == "canary":
+        st, end = report["settings"], report["at_end"]
+        out.append(
+            f"routed {report['routed_rows']} of {data.get('rows')} rows to B "
+            f"(fraction {st['fraction']}, seed {st['seed']}); guard {st['guard']}"
+        )
+        out.append(
+            f"accuracy on the routed rows: A {end['accuracy_a']:.4f}, B {end['accuracy_b']:.4f}"
+        )
+        out.append(f"method: {report['method']}")
+    out.append("")
+    out.append(f"verdict: {report['verdict']['text']}")
+    return "\n".join(out)
+
+
+def _ci_bar(c: Mapping[str, Any], scale: float) -> str:
+    """An inline bar of a difference's interval around 0 (B better to the right)."""
+    if "error" in c or scale <= 0:
+        return ""
+    flip = -1.0 if c.get("lower_is_better") else 1.0
+    lo, hi = sorted((flip * c["ci"][0], flip * c["ci"][1]))
+    w = 160
+
+    def x(v: float) -> float:
+        return max(0.0, min(w, w / 2 + v / scale * (w / 2)))
+
+    color = {"b": "var(--jp-success-color1,#388e3c)", "a": "var(--jp-error-color1,#d32f2f)"}
+    fill = color.get(c.get("better") or "", "var(--jp-ui-font-color2,#616161)")
+    return (
+        f'<svg width="{w}" height="12" role="img" aria-label="interval of B - A">'
+        f'<line x1="{w / 2}" y1="0" x2="{w / 2}" y2="12" stroke="currentColor" '
+        'stroke-opacity="0.4"/>'
+        f'<rect x="{x(lo):.1f}" y="3" width="{max(1.0, x(hi) - x(lo)):.1f}" height="6" '
+        f'fill="{fill}"/><circle cx="{x(flip * c["diff"]):.1f}" cy="6" r="2.5" '
+        f'fill="{fill}"/></svg>'
+    )
+
+
+def _metrics_table_html(metrics: Mapping[str, Any], level: float, label: str) -> str:
+    scale = max([abs(v) for c in metrics.values() if "error" not in c for v in c["ci"]] or [0.0])
+    rows = []
+    for cells, (m, c) in zip(_metric_rows(metrics), metrics.items(), strict=True):
+        tds = "".join(f'<td style="{_TD}{_MONO}">{escape(v)}</td>' for v in cells[1:])
+        rows.append(
+            f'<tr><td style="{_TD}">{escape(m)}</td>{tds}'
+            f'<td style="{_TD}">{_ci_bar(c, scale)}</td></tr>'
+        )
+    head = ["metric", "A", "B", "B - A", f"{level:.0%} CI", "test", "B - A (better ->)"]
+    return _table(head, rows, label)
+
+
+def evaluation_html(report: Mapping[str, Any]) -> str:
+    """An evaluation as the notebook shows it (the text view is its plain fallback)."""
+    kind = report.get("type", "evaluate")
+    verdict = report.get("verdict", {})
+    color = {"b": "var(--jp-success-color1,#388e3c)", "a": "var(--jp-error-color1,#d32f2f)"}
+    vstyle = f"font-weight:600;color:{color.get(verdict.get('better') or '', 'inherit')}"
+    parts = [
+        f'<div style="{_FONT}" class="mlvc-evaluation">',
+        f"<div><b>{escape(kind)}</b> A = {escape(_version(report, 'a'))}<br>"
+        f"B = {escape(_version(report, 'b'))}</div>",
+        f'<div style="{vstyle}">{escape(verdict.get("text", ""))}</div>',
+    ]
+    if kind == "evaluate":
+        level = report["settings"]["level"]
+        parts.append(_metrics_table_html(report["metrics"], level, "evaluation metrics"))
+        for s in report.get("slices", []):
+            parts.append(
+                f'<div style="{_MUTED}">slice {escape(str(s["column"]))} = '
+                f"{escape(str(s['value']))} ({s['rows']} rows)</div>"
+            )
+            parts.append(_metrics_table_html(s["metrics"], level, f"slice {s['value']}"))
+        methods = _methods(report["metrics"])
+        parts.append(f'<div style="{_MUTED}">' + "<br>".join(escape(m) for m in methods) + "</div>")
+    else:
+        text = evaluation_text(report).split("\n\n", 1)[-1]
+        parts.append(f'<pre style="{_MONO}">{escape(text)}</pre>')
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def evaluations_text(entries: Sequence[Mapping[str, Any]]) -> str:
+    """The stored evaluations, one line each, as ``mlvc evaluations`` prints them."""
+    if not entries:
+        return "no evaluations"
+    rows = [
+        [
+            e["short_id"],
+            e["type"],
+            str(e.get("a", {}).get("commit", ""))[:8],
+            str(e.get("b", {}).get("commit", ""))[:8],
+            e["time"],
+            str((e.get("verdict") or {}).get("text", ""))[:100],
+        ]
+        for e in entries
+    ]
+    return "\n".join(_columns([["id", "type", "A", "B", "time", "verdict"], *rows]))

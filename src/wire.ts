@@ -463,6 +463,42 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/mlvc/evaluations': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Stored evaluations of two model versions, newest first
+     * @description Each evaluation is a commit (kind `evaluation`) under
+     *     `refs/mlvc/evaluations/<notebook>/<id>` whose parents are the two versions;
+     *     push and pull carry it. `all=true` lists every notebook's.
+     */
+    get: operations['getEvaluations'];
+    put?: never;
+    /**
+     * Evaluate version B against version A and store the report
+     * @description `type: evaluate` (default) compares the two models on the labeled rows of
+     *     `data` (a Parquet, CSV or JSON-lines file relative to the server root) with
+     *     paired statistics: per metric both values, the difference `b - a`, its interval
+     *     (`ci_method`) and a paired test (`test`, `p_value`), per-slice results and a
+     *     verdict at `level`. `shadow` replays unlabeled inputs (disagreement, PSI, KS,
+     *     latency); `canary` simulates routing `fraction` of a labeled stream to B with an
+     *     always-valid confidence sequence and a `guard` such as `accuracy_drop <= 0.01`.
+     *     The models load in the server in their safe formats; a pickle needs its
+     *     writer's signature. 422 when the input cannot be evaluated (missing column,
+     *     models needing other features, non-numeric predictions for a regression
+     *     metric, a variable that is not a model).
+     */
+    post: operations['createEvaluation'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -979,7 +1015,7 @@ export interface components {
       /** @description The full git ref, e.g. `refs/heads/train.ipynb/main`. */
       ref: string;
       /** @enum {string} */
-      kind: 'branch' | 'tag' | 'other';
+      kind: 'branch' | 'tag' | 'evaluation' | 'other';
       notebook: string | null;
       name: string;
       /**
@@ -1049,6 +1085,86 @@ export interface components {
         reason: string;
         message: string;
       } | null;
+    };
+    EvaluationRequest: {
+      /** @enum {string} */
+      type?: 'evaluate' | 'shadow' | 'canary';
+      a: components['schemas']['Revision'];
+      b: components['schemas']['Revision'];
+      /** @description The data file, relative to the server root. */
+      data: string;
+      /** @description The target column (`evaluate`, `canary`). */
+      target?: string;
+      metrics?: ('accuracy' | 'f1' | 'roc_auc' | 'rmse' | 'mae')[];
+      slice?: string;
+      seed?: number;
+      level?: number;
+      resamples?: number;
+      variable?: string;
+      fraction?: number;
+      guard?: string;
+      time_column?: string;
+      top?: number;
+      record?: boolean;
+    };
+    EvaluationVersion: {
+      rev?: string;
+      commit?: components['schemas']['CommitId'];
+      variable?: string;
+      type?: string;
+    };
+    EvaluationVerdict: {
+      metric?: string;
+      level?: number;
+      /** @description `a`, `b`, or null (no significant difference). */
+      better?: string | null;
+      decision?: string;
+      text?: string;
+    };
+    EvaluationReport: {
+      /** @enum {string} */
+      type: 'evaluate' | 'shadow' | 'canary';
+      /** @description The evaluation commit (null when not recorded). */
+      id: string | null;
+      a: components['schemas']['EvaluationVersion'];
+      b: components['schemas']['EvaluationVersion'];
+      /** @description The file's path, BLAKE3 hash, size, time and rows. */
+      data: {
+        [key: string]: unknown;
+      };
+      /**
+       * @description Per metric: `a`, `b`, `diff` (b - a), `ci`, `level`, `ci_method`, `test`,
+       *     `p_value`, `better`, `n` (or `error`).
+       */
+      metrics?: {
+        [key: string]: unknown;
+      };
+      slices?: {
+        [key: string]: unknown;
+      }[];
+      verdict: components['schemas']['EvaluationVerdict'];
+    } & {
+      [key: string]: unknown;
+    };
+    EvaluationSummary: {
+      id: components['schemas']['CommitId'];
+      short_id: string;
+      type: string;
+      time: string;
+      /** @description Epoch seconds (orders evaluations made within one second). */
+      timestamp?: number;
+      author?: string;
+      notebook?: string | null;
+      message?: string;
+      a: components['schemas']['EvaluationVersion'];
+      b: components['schemas']['EvaluationVersion'];
+      verdict: components['schemas']['EvaluationVerdict'];
+      data?: {
+        [key: string]: unknown;
+      } | null;
+    };
+    EvaluationList: {
+      evaluations: components['schemas']['EvaluationSummary'][];
     };
   };
   responses: {
@@ -2064,6 +2180,74 @@ export interface operations {
       404: components['responses']['NotFound'];
       409: components['responses']['Conflict'];
       413: components['responses']['TooLarge'];
+    };
+  };
+  getEvaluations: {
+    parameters: {
+      query: {
+        /**
+         * @description The notebook path relative to the server root, "/" separated, ending in
+         *     `.ipynb`. Absolute paths, ".." components and symlinks leading outside the root
+         *     are refused.
+         */
+        path: components['parameters']['NotebookPath'];
+        all?: boolean;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The evaluations. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['EvaluationList'];
+        };
+      };
+      400: components['responses']['BadRequest'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+    };
+  };
+  createEvaluation: {
+    parameters: {
+      query: {
+        /**
+         * @description The notebook path relative to the server root, "/" separated, ending in
+         *     `.ipynb`. Absolute paths, ".." components and symlinks leading outside the root
+         *     are refused.
+         */
+        path: components['parameters']['NotebookPath'];
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['EvaluationRequest'];
+      };
+    };
+    responses: {
+      /** @description The report (stored unless `record` is false). */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['EvaluationReport'];
+        };
+      };
+      400: components['responses']['BadRequest'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+      409: components['responses']['Conflict'];
+      413: components['responses']['TooLarge'];
+      422: components['responses']['Unprocessable'];
     };
   };
 }

@@ -16,7 +16,7 @@ from typing import Any
 from .. import __version__, render, service
 from ..args import parse_kv
 from ..errors import MlvcError
-from . import data, sync
+from . import data, evaluate, sync
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -94,6 +94,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     sync.add_parsers(cmd)  # remote, push, pull, clone, gc, du
     data.add_parsers(cmd)  # track, data checkout, data diff
+    evaluate.add_parsers(cmd)  # evaluate, shadow, canary, evaluations
 
     sp = cmd(
         "run",
@@ -136,6 +137,8 @@ def _run(args: argparse.Namespace) -> int:
     if args.command in data.COMMANDS:
         return data.run(args)
     nbarg = getattr(args, "notebook", None)
+    if args.command in evaluate.COMMANDS:
+        return evaluate.run(args, _notebook(repo, nbarg))
     if args.command == "log":
         nb = None if args.all else _notebook(repo, nbarg)
         out = service.log(

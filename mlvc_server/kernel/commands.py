@@ -20,13 +20,17 @@ from .session import KernelSession, find_root
 __all__ = [
     "cmd_autocommit",
     "cmd_branch",
+    "cmd_canary",
     "cmd_checkout",
     "cmd_commit",
     "cmd_data",
     "cmd_diff",
+    "cmd_evaluate",
+    "cmd_evaluations",
     "cmd_init",
     "cmd_log",
     "cmd_restore",
+    "cmd_shadow",
     "cmd_status",
     "cmd_tag",
     "cmd_track",
@@ -251,3 +255,88 @@ def cmd_data(s: KernelSession, args: argparse.Namespace) -> None:
         else:
             diff = service.data_diff(args.a, args.b, key=args.key, repo=root, notebook=nb)
             print(render.data_diff_text(diff))
+
+
+# -- evaluations of two model versions ----------------------------------------------------
+def _show_evaluation(report: Mapping[str, Any]) -> None:
+    from IPython.display import display
+
+    from .. import render
+
+    display(  # type: ignore[no-untyped-call]
+        {"text/html": render.evaluation_html(report), "text/plain": render.evaluation_text(report)},
+        raw=True,
+    )
+
+
+def _versions(s: KernelSession, args: argparse.Namespace) -> dict[str, Any]:
+    root, nb_file = _where(s, args)
+    return {
+        "repo": root,
+        "notebook": nb_file,
+        "variable": args.variable,
+        "trust": args.trust,
+        "record": not args.no_record,
+    }
+
+
+def cmd_evaluate(s: KernelSession, args: argparse.Namespace) -> None:
+    """``%mlvc evaluate A B --data FILE --target COL ...``: paired comparison."""
+    _show_evaluation(
+        service.evaluation.evaluate(
+            args.a,
+            args.b,
+            data=args.data,
+            target=args.target,
+            metrics=args.metric,
+            slice=args.slice,
+            seed=args.seed,
+            level=args.level,
+            resamples=args.resamples,
+            **_versions(s, args),
+        )
+    )
+
+
+def cmd_shadow(s: KernelSession, args: argparse.Namespace) -> None:
+    """``%mlvc shadow A B --inputs FILE``: how two versions disagree on inputs."""
+    _show_evaluation(
+        service.evaluation.shadow(
+            args.a,
+            args.b,
+            inputs=args.inputs,
+            top=args.top,
+            latency_rows=args.latency_rows,
+            tolerance=args.tolerance,
+            **_versions(s, args),
+        )
+    )
+
+
+def cmd_canary(s: KernelSession, args: argparse.Namespace) -> None:
+    """``%mlvc canary A B --stream FILE --target COL``: a simulated canary."""
+    _show_evaluation(
+        service.evaluation.canary(
+            args.a,
+            args.b,
+            stream=args.stream,
+            target=args.target,
+            fraction=args.fraction,
+            guard=args.guard,
+            time_column=args.time_column,
+            seed=args.seed,
+            level=args.level,
+            **_versions(s, args),
+        )
+    )
+
+
+def cmd_evaluations(s: KernelSession, args: argparse.Namespace) -> None:
+    """``%mlvc evaluations [--all]``: the stored evaluations."""
+    from .. import render
+
+    root, nb_file = _where(s, args)
+    entries = service.evaluation.evaluations(
+        repo=root, notebook=None if args.all else nb_file, all_notebooks=args.all
+    )
+    print(render.evaluations_text(entries))

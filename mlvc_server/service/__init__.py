@@ -11,6 +11,7 @@
     checkouts.py    checkout (the only checkout plan; front ends supply hooks)
     data.py         data_checkout, data_diff, track_content, untrack_content,
                     set_content_max, content_settings (data files' content)
+    evaluation/     evaluate, shadow, canary, evaluations, latest (two model versions)
     maintenance.py  fsck, du, gc, remotes, remote_add, remote_remove, push, pull, clone
     format.py       the commit format: tree names, typed records, read helpers
     workspace.py    the open stores and caches of this process
@@ -23,6 +24,7 @@ directory and are recorded relative to the project root.
 
 from __future__ import annotations
 
+from . import evaluation
 from .analysis import LOWER_IS_BETTER, compare, metric_goal, series
 from .checkouts import (
     SAFETY,
@@ -121,6 +123,7 @@ __all__ = [
     "delete_branch",
     "diff",
     "du",
+    "evaluation",
     "fsck",
     "gc",
     "init",

@@ -10,7 +10,7 @@ from typing import Any
 
 from ..store.revisions import resolve
 from .compat import legacy_positional
-from .format import CompareTable, SeriesTable, read_record
+from .format import CompareTable, SeriesTable, Summary, read_record
 from .history import log, summary_of
 from .workspace import open_store, rel_notebook
 
@@ -67,6 +67,12 @@ def _number(v: Any) -> float | None:
 
 
 @legacy_positional("repo", "notebook")
+def runs(commits: list[Summary]) -> list[Summary]:
+    """The commits of runs: evaluations of two versions (kind ``evaluation``, whose
+    metrics are differences) are no rows of a compare table or points of a series."""
+    return [c for c in commits if c.get("kind") != "evaluation"]
+
+
 def compare(
     *,
     repo: str | os.PathLike[str] = ".",
@@ -96,7 +102,7 @@ def compare(
         ids = list(dict.fromkeys(resolve(store, r, nb) for r in revs))
         commits = [summary_of(store, cid) for cid in ids]
     else:
-        commits = log(repo=repo, notebook=notebook, branch=branch, limit=limit)
+        commits = runs(log(repo=repo, notebook=notebook, branch=branch, limit=limit))
     keys = ("id", "short_id", "message", "author", "time", "branch", "status")
     rows: list[dict[str, Any]] = [
         {
@@ -144,7 +150,7 @@ def series(
         logged a series with ``log_metrics(step=...)``: ``id``, ``short_id`` and
         ``steps``, a list of ``[step, value]``). Only numeric values are included.
     """
-    commits = log(repo=repo, notebook=notebook, branch=branch, limit=limit)
+    commits = runs(log(repo=repo, notebook=notebook, branch=branch, limit=limit))
     commits.reverse()
     store = open_store(repo)
     out: dict[str, dict[str, Any]] = {}

@@ -14,7 +14,7 @@ from typing import Any
 
 from ..errors import RevisionNotFoundError
 from ..store import Store, summaries
-from ..store.refs import HEADS, TAGS, branch_ref, notebook_key, split_ref
+from ..store.refs import EVALUATIONS, HEADS, TAGS, branch_ref, notebook_key, split_ref
 from ..store.revisions import last_notebook, resolve
 from .compat import legacy_positional
 from .format import (
@@ -115,6 +115,9 @@ def _notebook_heads(store: Store, nb: str | None, all_notebooks: bool) -> list[s
         split = split_ref(name, HEADS)
         if split is not None and (all_notebooks or split[0] == nb):
             heads.append(sha)
+    # evaluations of two versions (``kind: "evaluation"``) are listed in time order too
+    evals = EVALUATIONS if all_notebooks else f"{EVALUATIONS}{notebook_key(nb)}/"
+    heads.extend(store.refs_under(evals.encode()).values())
     return heads
 
 
@@ -140,7 +143,8 @@ def log(
     Each summary has ``id``, ``short_id``, ``message``, ``author``, ``email``, ``time``,
     ``branch``, ``notebook``, ``status``, ``params``, ``metrics``, ``variables`` (names),
     ``parents``, ``branches`` and ``tags`` (the refs pointing at it), and ``kind`` for a
-    commit mlvc made on its own (``"safety"``).
+    commit mlvc made on its own (``"safety"``) or an evaluation of two versions
+    (``"evaluation"``, listed unless ``branch`` or ``rev`` is given).
     """
     store = open_store(repo)
     nb = rel_notebook(store, notebook)

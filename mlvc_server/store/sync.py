@@ -52,7 +52,7 @@ from ..errors import MlvcError, RefConflictError, RemoteError, RemoteRefusedErro
 from . import keep, objects
 from .packs import BIG, PackReceiver, pack_records
 from .payload_remote import Part, PayloadRemote
-from .refs import HEADS, TAGS, is_object_id, ref_name_problem, split_ref
+from .refs import EVALUATIONS, HEADS, TAGS, is_object_id, ref_name_problem, split_ref
 from .remotes import (
     Remote,
     add_remote,
@@ -361,6 +361,8 @@ def checked_refs(refs: Mapping[bytes, str], url: str) -> dict[bytes, str]:
         elif name.startswith(SHARED_PREFIX):
             if not _STORE_ID.match(name[len(SHARED_PREFIX) :]):
                 continue
+        elif name.startswith(EVALUATIONS.encode()):
+            pass  # evaluation records (checked names, immutable once made)
         elif name != CONFIG_REF:
             continue
         out[name] = sha
@@ -437,7 +439,14 @@ def _ahead_behind(store: Store, local: str, remote: str) -> tuple[int, int]:
     return len(a - b), len(b - a)
 
 
+#: Ref prefixes that push and pull carry; evaluations never move, like tags.
+SHARED_REFS = (HEADS.encode(), TAGS.encode(), EVALUATIONS.encode())
+IMMUTABLE_REFS = (TAGS.encode(), EVALUATIONS.encode())
+
+
 def _label(ref: bytes) -> dict[str, Any]:
+    if ref.startswith(EVALUATIONS.encode()):
+        return {"kind": "evaluation", "notebook": None, "name": ref.decode().rsplit("/", 1)[-1]}
     for prefix, kind in ((HEADS, "branch"), (TAGS, "tag")):
         split = split_ref(ref, prefix)
         if split:
@@ -455,7 +464,7 @@ def _select(store: Store, branches: Iterable[str] | None) -> dict[bytes, str]:
     refs = {
         name: sha
         for name, sha in store.refs_under(b"refs/").items()
-        if name.startswith((HEADS.encode(), TAGS.encode()))
+        if name.startswith(SHARED_REFS)
     }
     names = list(branches or [])
     if not names:
@@ -599,7 +608,7 @@ def push(
                 plans.append(_Plan(ref, local, old, "created"))
                 continue
             ahead, behind = _ahead_behind(store, local, old)
-            if behind == 0 and not ref.startswith(TAGS.encode()):
+            if behind == 0 and not ref.startswith(IMMUTABLE_REFS):
                 plans.append(_Plan(ref, local, old, "fast-forward", ahead, 0))
             elif force:
                 plans.append(_Plan(ref, local, old, "forced", ahead, behind))
@@ -723,7 +732,7 @@ def _fetch(store: Store, r: Remote, t: _Transport, progress: Progress | None) ->
     wanted: dict[bytes, str] = {}
     for ref, sha in remote_refs.items():
         if (
-            ref.startswith((HEADS.encode(), TAGS.encode()))
+            ref.startswith(SHARED_REFS)
             or ref == CONFIG_REF
             or (ref.startswith(SHARED_PREFIX) and not r.payloads)
         ):
@@ -856,7 +865,7 @@ def pull(
     remote_refs: dict[bytes, str] = fetched["remote_refs"]
     rows = []
     for ref, theirs in sorted(remote_refs.items()):
-        if not ref.startswith((HEADS.encode(), TAGS.encode())):
+        if not ref.startswith(SHARED_REFS):
             continue
         ours = store.ref(ref)
         lab = _label(ref)
@@ -869,7 +878,7 @@ def pull(
         elif ours is None:
             status = "created"
             _set_ref(store, ref, theirs, f"pull {r.name}")
-        elif ref.startswith(TAGS.encode()):
+        elif ref.startswith(IMMUTABLE_REFS):
             status = "conflict"
         else:
             ahead, behind = _ahead_behind(store, ours, theirs)
