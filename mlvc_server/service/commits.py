@@ -325,8 +325,8 @@ def commit(
 
     # environment and hardware
     with timed(timings, "env"):
-        tree[ENV] = store.add_bytes(dumps(capture.environment()))
-        tree[HARDWARE] = store.add_bytes(dumps(capture.hardware()))
+        tree[ENV] = ws.json_blob(store, "env", capture.environment())
+        tree[HARDWARE] = ws.json_blob(store, "hardware", capture.hardware())
 
     pending = ws.pending
     all_params = {**pending["params"], **{k: json_value(v) for k, v in (params or {}).items()}}

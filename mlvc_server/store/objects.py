@@ -376,7 +376,10 @@ def _entry_header(type_num: int, size: int) -> bytes:
 
 def pack_entry(type_num: int, raw: bytes) -> bytes:
     """A whole object as a pack entry: its header, then its zlib stream."""
-    return _entry_header(type_num, len(raw)) + zlib.compress(raw, _PACK_LEVEL)
+    # blobs are mostly payload parts (float data zlib hardly shrinks: DESIGN.md), stored
+    # as level-0 streams; commits and trees compress well and cheaply
+    level = 0 if type_num == 3 and len(raw) > 4096 else _PACK_LEVEL
+    return _entry_header(type_num, len(raw)) + zlib.compress(raw, level)
 
 
 def write_pack(

@@ -687,6 +687,9 @@ class Store:
                 undo = hook(self, name)
                 if undo is not None:
                     undos.append(undo)
+            # objects first, then the reflog entry and the ref that name them: gathered
+            # after the hooks, so a commit's objects and its payload index share a pack
+            self.flush()
             if reflog:
                 # while the lock is held (as git does), so that concurrent moves of one
                 # ref are logged in the order they happen
@@ -765,13 +768,13 @@ class Store:
         if new is not None and not is_object_id(new):
             raise CorruptObjectError(f"cannot point {name.decode()} at {new[:60]!r}: not an id")
         msg = message.encode()
-        self.flush()  # objects first, then the ref that makes them reachable
         attempt = 0
         while True:
             try:
                 if new is None:
                     for hook in BEFORE_REF_MOVE:
                         hook(self, name)
+                    self.flush()
                     ok = self.repo.refs.remove_if_equals(
                         Ref(name), ObjectID(old.encode()) if old else None, message=msg
                     )
