@@ -81,6 +81,24 @@ class PayloadRemoteError(MlvcError):
     """The payload remote could not be reached, or refused a read or write."""
 
 
+class QueryError(MlvcError):
+    """A query (``--where``, ``?where=``, ``--require``) does not parse or names an unknown
+    field. The message names the column and shows the query with a caret under the bad
+    token.
+
+    Attributes:
+        query: the query text.
+        column: the 1-based column of the bad token (0 when it is the whole query).
+        token: the bad token's text.
+    """
+
+    def __init__(self, message: str, *, query: str = "", column: int = 0, token: str = "") -> None:
+        super().__init__(message)
+        self.query = query
+        self.column = column
+        self.token = token
+
+
 class MlvcCommandError(MlvcError):
     """An ``%mlvc`` command failed; IPython shows it as one red line, not a traceback."""
 
@@ -110,6 +128,7 @@ HTTP_STATUS: tuple[tuple[type[MlvcError], int], ...] = (
     (RemoteNotFoundError, 404),
     (VariableNotFoundError, 404),
     (InvalidNameError, 400),
+    (QueryError, 400),
     (TrustError, 403),
     (RefConflictError, 409),
     (DivergedError, 409),

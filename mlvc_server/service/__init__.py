@@ -8,6 +8,7 @@
                     tags, tag, rename_tag
     diffs.py        diff (params, metrics, variables, data, env, notebook cells)
     analysis.py     compare, series, metric_goal
+    query.py        the query language of log/compare ``where`` (compile_query, matches)
     checkouts.py    checkout (the only checkout plan; front ends supply hooks)
     maintenance.py  fsck, du, gc, remotes, remote_add, remote_remove, push, pull, clone
     format.py       the commit format: tree names, typed records, read helpers
@@ -63,6 +64,7 @@ from .maintenance import (
     remote_remove,
     remotes,
 )
+from .query import compile_query, matches
 from .refs import (
     branch,
     branches,
@@ -100,6 +102,7 @@ __all__ = [
     "commit",
     "commit_defaults",
     "compare",
+    "compile_query",
     "default_notebook",
     "delete_branch",
     "diff",
@@ -112,6 +115,7 @@ __all__ = [
     "log",
     "log_metrics",
     "log_params",
+    "matches",
     "metric_goal",
     "notebook_at",
     "notebook_safety_commit",
