@@ -273,16 +273,33 @@ class _QueryError(Exception):
         self.message = message
 
 
+class _Number:
+    """A number literal with its text (``id = 01234567`` compares the text)."""
+
+    __slots__ = ("text", "value")
+
+    def __init__(self, value: float, text: str) -> None:
+        self.value = value
+        self.text = text
+
+
+def _plain(field: str, value: Any) -> Any:
+    """A literal's value for ``field``: numbers are text for ``id``, numbers elsewhere."""
+    if isinstance(value, _Number):
+        return value.text if field in ("id", "short_id") else value.value
+    return value
+
+
 @v_args(inline=True)
 class _Compile(Transformer[Token, Any]):
     """The parse tree to a predicate (closures; nothing is evaluated as code)."""
 
-    def number(self, tok: Token) -> float | int:
+    def number(self, tok: Token) -> _Number:
         text = str(tok)
         try:
-            return int(text)
+            return _Number(int(text), text)
         except ValueError:
-            return float(text)
+            return _Number(float(text), text)
 
     def dq_string(self, tok: Token) -> str:
         return _unquote(str(tok))
@@ -308,10 +325,10 @@ class _Compile(Transformer[Token, Any]):
         return str(tok), tok
 
     def comparison(self, field: tuple[str, Token], op: Token, value: Any) -> Predicate:
-        return _condition(field[0], field[1], str(op), value)
+        return _condition(field[0], field[1], str(op), _plain(field[0], value))
 
     def member(self, field: tuple[str, Token], values: list[Any]) -> Predicate:
-        tests = [_condition(field[0], field[1], "=", v) for v in values]
+        tests = [_condition(field[0], field[1], "=", _plain(field[0], v)) for v in values]
 
         def any_of(c: Mapping[str, Any]) -> bool:
             return any(t(c) for t in tests)
