@@ -16,7 +16,7 @@ from typing import Any
 from .. import __version__, render, service
 from ..args import parse_kv
 from ..errors import MlvcError
-from . import sync
+from . import sweep, sync
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -128,6 +128,7 @@ def _parser() -> argparse.ArgumentParser:
         metavar="QUERY",
         help="exit 1 unless the run's commit matches QUERY ('metrics.acc >= 0.9'); repeatable",
     )
+    sweep.add_parser(cmd)
     return p
 
 
@@ -292,6 +293,8 @@ def _run(args: argparse.Namespace) -> int:
         return 0 if out["ok"] else 1
     elif args.command == "run":
         return _run_notebook(args)
+    elif args.command == "sweep":
+        return sweep.run(args)
     if js:
         print(json.dumps(out, indent=1, default=str))
     return 0

@@ -325,6 +325,7 @@ class _Runner:
             params=request["params"],
             notebook_content=nbformat.writes(self.nb) + "\n",  # type: ignore[no-untyped-call]
             sources=False,
+            branch=request.get("branch"),
             status=request["status"],
             extra=request["extra"],
         )
@@ -397,6 +398,8 @@ def run_notebook(
         "repo": str(root),
         "message": message,
         "params": params,
+        # explicit, so that runs in parallel on other branches (a sweep) cannot move it
+        "branch": branch,
         "extra": {
             "run": {
                 "tool": "mlvc run",
