@@ -126,6 +126,7 @@ def run_job(
         text=True,
         cwd=repo,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        preexec_fn=_die_with_parent if sys.platform == "linux" else None,
     )
     seconds = time.monotonic() - t
     rec = _last_json(p.stdout)
@@ -140,6 +141,20 @@ def run_job(
     if out["status"] != "ok":
         out["error"] = p.stderr[-_ERR_TAIL:].strip()
     return out
+
+
+def _die_with_parent() -> None:
+    """In the child: get SIGKILL when the process that started it dies (Linux), so a
+    killed worker takes its run with it instead of leaving it to commit unseen; the run's
+    kernel follows (a kernel exits when its parent does)."""
+    import ctypes
+    import signal
+
+    try:
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
 
 
 def _last_json(text: str) -> Any:
@@ -208,7 +223,13 @@ def dask_executor(
         try:
             futures = {
                 client.submit(
-                    run_job, _job_dict(job), repo, notebook, dict(options), pure=False
+                    run_job,
+                    _job_dict(job),
+                    repo,
+                    notebook,
+                    dict(options),
+                    key=f"mlvc-sweep-{job.label}-{os.urandom(4).hex()}",
+                    pure=False,
                 ): job
                 for job in todo
             }
