@@ -201,8 +201,9 @@ def local_executor(
 def dask_executor(
     address: str, repo: str, notebook: str, options: Mapping[str, Any]
 ) -> Callable[..., None]:
-    """Runs each job as a task on the Dask scheduler at ``address``; a task whose
-    worker dies (and that the scheduler gives up on) is reported lost."""
+    """Runs each job as a task on the Dask scheduler at ``address``, as many at a time as
+    the cluster has threads; a task whose worker dies (and that the scheduler does not
+    retry elsewhere: its ``allowed-failures``) is reported lost."""
     import importlib
 
     try:
@@ -221,25 +222,37 @@ def dask_executor(
         except (OSError, TimeoutError) as e:
             raise MlvcError(f"cannot reach the Dask scheduler at {address}: {e}") from None
         try:
-            futures = {
-                client.submit(
-                    run_job,
-                    _job_dict(job),
-                    repo,
-                    notebook,
-                    dict(options),
-                    key=f"mlvc-sweep-{job.label}-{os.urandom(4).hex()}",
-                    pure=False,
-                ): job
-                for job in todo
-            }
-            for fut in distributed.as_completed(list(futures)):
-                job = futures[fut]
+            pending = list(todo)
+            futures: dict[Any, SweepJob] = {}
+            running = distributed.as_completed()
+
+            def fill() -> None:
+                # as many tasks in flight as the cluster has threads: each is sent when a
+                # thread is free, so a worker that dies holds only the runs it was running
+                slots = max(1, sum(client.nthreads().values()))
+                while pending and len(futures) < slots:
+                    job = pending.pop(0)
+                    fut = client.submit(
+                        run_job,
+                        _job_dict(job),
+                        repo,
+                        notebook,
+                        dict(options),
+                        key=f"mlvc-sweep-{job.label}-{os.urandom(4).hex()}",
+                        pure=False,
+                    )
+                    futures[fut] = job
+                    running.add(fut)
+
+            fill()
+            for fut in running:
+                job = futures.pop(fut)
                 try:
                     res = fut.result()
-                except Exception as e:
+                except Exception as e:  # a killed worker: this run is lost
                     res = {"status": "lost", "error": f"{type(e).__name__}: {e}"}
                 done(job, res)
+                fill()
         finally:
             client.close()
 
