@@ -30,9 +30,7 @@ async def test_where_on_log_and_compare(api: Api, notebook: Path, jp_root_dir: P
     c = commit(jp_root_dir, "c", "sweep-1", 0.5, 0.97)
     commit(jp_root_dir, "d", "sweep-1", 5, 0.91)
     e = commit(jp_root_dir, "e", "sweep-2", 1.5, 0.95)
-    expected = [
-        x["id"] for x in service.log(repo=jp_root_dir, notebook=notebook, where=QUERY)
-    ]
+    expected = [x["id"] for x in service.log(repo=jp_root_dir, notebook=notebook, where=QUERY)]
     assert sorted(expected) == sorted([c, e])
     page = await api.get("log", where=QUERY)
     assert [x["id"] for x in page["commits"]] == expected
