@@ -219,8 +219,10 @@ class _Runner:
         kc = self.client.kc
         assert kc is not None
         opts = calls.execute_options(request)
+        # jupyter_client's default output hook prints what the request displays (a
+        # "Committing N variables…" progress line) on our stdout, which carries `--json`
         reply: dict[str, Any] = await kc.execute_interactive(  # type: ignore[attr-defined]
-            opts.pop("code"), timeout=timeout, **opts
+            opts.pop("code"), timeout=timeout, output_hook=_ignore_output, **opts
         )
         return calls.parse_reply(reply, timeout or 0.0)
 
@@ -329,6 +331,10 @@ class _Runner:
             status=request["status"],
             extra=request["extra"],
         )
+
+
+def _ignore_output(msg: dict[str, Any]) -> None:
+    """An mlvc request's own output (progress indicators) is not shown by ``mlvc run``."""
 
 
 def _error_output(ename: str, evalue: str) -> Any:
