@@ -55,6 +55,7 @@ SKIP: dict[str, str] = {
     "python benchmarks/notebook.py": "a benchmark, run by hand",
     "python benchmarks/history.py": "a benchmark, run by hand",
     "python benchmarks/query.py": "a benchmark, run by hand",
+    "python benchmarks/sweep.py": "a benchmark, run by hand",
     "python benchmarks/data.py": "writes and hashes a 1 GiB file, run by hand",
     "python benchmarks/gpu_check.py": "needs a CUDA GPU",
     "python -m pip install jupyterlab-mlvc s3fs scikit-learn pandas": "installs packages: the "
