@@ -110,6 +110,24 @@ class NotAModelError(EvaluationError):
     """The variable asked for (or every variable of the commit) is not a model."""
 
 
+class QueryError(MlvcError):
+    """A query (``--where``, ``?where=``, ``--require``) does not parse or names an unknown
+    field. The message names the column and shows the query with a caret under the bad
+    token.
+
+    Attributes:
+        query: the query text.
+        column: the 1-based column of the bad token (0 when it is the whole query).
+        token: the bad token's text.
+    """
+
+    def __init__(self, message: str, *, query: str = "", column: int = 0, token: str = "") -> None:
+        super().__init__(message)
+        self.query = query
+        self.column = column
+        self.token = token
+
+
 class MlvcCommandError(MlvcError):
     """An ``%mlvc`` command failed; IPython shows it as one red line, not a traceback."""
 
@@ -158,6 +176,7 @@ HTTP_STATUS: tuple[tuple[type[MlvcError], int], ...] = (
     (VariableNotFoundError, 404),
     (DataNotFoundError, 404),
     (InvalidNameError, 400),
+    (QueryError, 400),
     (TrustError, 403),
     (DamagedRefError, 409),
     (ReadOnlyStoreError, 409),

@@ -884,3 +884,183 @@ def evaluations_text(entries: Sequence[Mapping[str, Any]]) -> str:
         for e in entries
     ]
     return "\n".join(_columns([["id", "type", "A", "B", "time", "verdict"], *rows]))
+
+
+def _cell(v: Any) -> str:
+    if v is None:
+        return ""
+    return format_value(v) if not isinstance(v, str) else v
+
+
+def compare_rows(table: Mapping[str, Any]) -> tuple[list[str], list[list[str]]]:
+    """The compare table (``service.compare``) as a header and rows of text cells; the
+    best value of each metric is marked with ``*``."""
+    params = list(table["columns"]["params"])
+    metrics = list(table["columns"]["metrics"])
+    best = table.get("best", {})
+    head = ["commit", "branch", *(f"params.{p}" for p in params)]
+    head += [
+        f"metrics.{m}" + (" (min)" if best.get(m, {}).get("goal") == "min" else "") for m in metrics
+    ]
+    out: list[list[str]] = []
+    for r in table["rows"]:
+        cells = [str(r.get("short_id") or ""), str(r.get("branch") or "")]
+        cells += [_cell(r["params"].get(p)) for p in params]
+        for m in metrics:
+            text = _cell(r["metrics"].get(m))
+            if m in best and r["id"] in best[m]["ids"]:
+                text += " *"
+            cells.append(text)
+        out.append(cells)
+    return head, out
+
+
+def compare_text(table: Mapping[str, Any]) -> str:
+    """The compare table as ``mlvc compare`` prints it: aligned columns, ``*`` marks the
+    best value of each metric (highest, or lowest for a ``(min)`` metric)."""
+    if not table["rows"]:
+        return "No commits to compare."
+    head, rows = compare_rows(table)
+    widths = [max(len(x) for x in col) for col in zip(head, *rows, strict=False)]
+    lines = [
+        "  ".join(c.ljust(w) for c, w in zip(line, widths, strict=False)).rstrip()
+        for line in (head, *rows)
+    ]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def compare_csv(table: Mapping[str, Any]) -> str:
+    """The compare table as CSV: one row per commit, full ids, raw values (no marks)."""
+    import csv
+    import io
+
+    params = list(table["columns"]["params"])
+    metrics = list(table["columns"]["metrics"])
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(
+        [
+            "id",
+            "branch",
+            "time",
+            "message",
+            *(f"params.{p}" for p in params),
+            *(f"metrics.{m}" for m in metrics),
+        ]
+    )
+    for r in table["rows"]:
+        w.writerow(
+            [r["id"], r.get("branch") or "", r.get("time") or "", r.get("message") or ""]
+            + ["" if r["params"].get(p) is None else r["params"][p] for p in params]
+            + ["" if r["metrics"].get(m) is None else r["metrics"][m] for m in metrics]
+        )
+    return buf.getvalue()
+
+
+def compare_html(table: Mapping[str, Any]) -> str:
+    """The compare table as HTML (the magics' view); the best value of each metric is in
+    bold with a ``*``."""
+    if not table["rows"]:
+        return f'<div style="{_FONT}{_MUTED}">No commits to compare.</div>'
+    head, rows = compare_rows(table)
+    body = []
+    for cells in rows:
+        tds = "".join(
+            f'<td style="{_TD}{"font-weight:600;" if c.endswith(" *") else ""}">{escape(c)}</td>'
+            for c in cells
+        )
+        body.append(f"<tr>{tds}</tr>")
+    return _table(head, body, "Compare")
+
+
+#: The most params x metrics pairs drawn by :func:`compare_vegalite` (a grid of charts).
+MAX_PLOT_PAIRS = 24
+
+
+def compare_vegalite(table: Mapping[str, Any]) -> dict[str, Any]:
+    """A Vega-Lite v5 spec of the compare table: a scatter of each numeric param against
+    each numeric metric (one chart per pair, at most :data:`MAX_PLOT_PAIRS`), coloured by
+    branch, with a tooltip naming the run; with no numeric param, each metric per run."""
+
+    def numeric(section: str, name: str) -> bool:
+        vals = [r[section].get(name) for r in table["rows"]]
+        nums = [v for v in vals if isinstance(v, int | float) and not isinstance(v, bool)]
+        return bool(nums)
+
+    params = [p for p in table["columns"]["params"] if numeric("params", p)]
+    metrics = [m for m in table["columns"]["metrics"] if numeric("metrics", m)]
+    values = [
+        {
+            "run": r.get("short_id"),
+            "message": r.get("message"),
+            "branch": r.get("branch"),
+            **{f"params.{p}": r["params"].get(p) for p in params},
+            **{f"metrics.{m}": r["metrics"].get(m) for m in metrics},
+        }
+        for r in table["rows"]
+    ]
+    tooltip = [
+        {"field": "run", "type": "nominal"},
+        {"field": "branch", "type": "nominal"},
+        {"field": "message", "type": "nominal"},
+        *({"field": f"params.{p}", "type": "quantitative"} for p in params),
+        *({"field": f"metrics.{m}", "type": "quantitative"} for m in metrics),
+    ]
+    color = {"field": "branch", "type": "nominal", "title": "branch"}
+
+    def field(name: str) -> str:
+        return name.replace(".", "\\.")  # a dot in a Vega-Lite field name nests
+
+    charts: list[dict[str, Any]] = []
+    if params:
+        pairs = [(p, m) for m in metrics for p in params][:MAX_PLOT_PAIRS]
+        for p, m in pairs:
+            charts.append(
+                {
+                    "title": f"{m} vs {p}",
+                    "mark": {"type": "point", "filled": True, "size": 70},
+                    "encoding": {
+                        "x": {
+                            "field": field(f"params.{p}"),
+                            "type": "quantitative",
+                            "title": f"params.{p}",
+                            "scale": {"zero": False},
+                        },
+                        "y": {
+                            "field": field(f"metrics.{m}"),
+                            "type": "quantitative",
+                            "title": f"metrics.{m}",
+                            "scale": {"zero": False},
+                        },
+                        "color": color,
+                        "tooltip": [{**t, "field": field(t["field"])} for t in tooltip],
+                    },
+                }
+            )
+    else:
+        for m in metrics[:MAX_PLOT_PAIRS]:
+            charts.append(
+                {
+                    "title": m,
+                    "mark": {"type": "point", "filled": True, "size": 70},
+                    "encoding": {
+                        "x": {"field": "run", "type": "nominal", "sort": None, "title": "run"},
+                        "y": {
+                            "field": field(f"metrics.{m}"),
+                            "type": "quantitative",
+                            "title": f"metrics.{m}",
+                            "scale": {"zero": False},
+                        },
+                        "color": color,
+                        "tooltip": [{**t, "field": field(t["field"])} for t in tooltip],
+                    },
+                }
+            )
+    return {
+        "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
+        "description": "mlvc compare: params against metrics, one point per run",
+        "data": {"values": values},
+        "columns": 3,
+        "concat": charts,
+    }

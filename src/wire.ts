@@ -1354,6 +1354,12 @@ export interface operations {
         skip?: number;
         /** @description Only commits reachable from this branch. */
         branch?: components['schemas']['RefName'];
+        /**
+         * @description Only commits matching this query, e.g. `metrics.acc > 0.9 and params.C < 1 and
+         *     branch ~ "sweep/*"` (the grammar of `mlvc log --where`, docs/cli.md). A query
+         *     that does not parse answers 400 with the column of the bad token.
+         */
+        where?: string;
       };
       header?: never;
       path?: never;
@@ -1843,6 +1849,19 @@ export interface operations {
         branch?: components['schemas']['RefName'];
         /** @description Without `revs`, the newest this many commits (default 100). */
         limit?: number;
+        /**
+         * @description Only commits matching this query, e.g. `metrics.acc > 0.9 and params.C < 1 and
+         *     branch ~ "sweep/*"` (the grammar of `mlvc log --where`, docs/cli.md). A query
+         *     that does not parse answers 400 with the column of the bad token.
+         */
+        where?: string;
+        /**
+         * @description Order the rows by `metrics.NAME` (best first), `params.NAME`, `time`, `branch`,
+         *     `message`, `author` or `status`; a leading `-` reverses.
+         */
+        sort?: string;
+        /** @description Leave out the params and metrics columns equal in every row. */
+        only_differing?: boolean;
       };
       header?: never;
       path?: never;

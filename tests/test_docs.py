@@ -54,6 +54,8 @@ SKIP: dict[str, str] = {
     "python benchmarks/finetune.py": "a benchmark of minutes and GiBs, run by hand",
     "python benchmarks/notebook.py": "a benchmark, run by hand",
     "python benchmarks/history.py": "a benchmark, run by hand",
+    "python benchmarks/query.py": "a benchmark, run by hand",
+    "python benchmarks/sweep.py": "a benchmark, run by hand",
     "python benchmarks/data.py": "writes and hashes a 1 GiB file, run by hand",
     "python benchmarks/formats.py": "a benchmark of GiBs, run by hand",
     "python benchmarks/evaluate.py": "1M rows and 1,200 simulations, run by hand",

@@ -23,6 +23,7 @@ __all__ = [
     "cmd_canary",
     "cmd_checkout",
     "cmd_commit",
+    "cmd_compare",
     "cmd_data",
     "cmd_diff",
     "cmd_evaluate",
@@ -105,11 +106,29 @@ def cmd_status(s: KernelSession, args: argparse.Namespace) -> None:
 
 
 def cmd_log(s: KernelSession, args: argparse.Namespace) -> None:
-    """``%mlvc log [-n N] [--all]``: the history."""
+    """``%mlvc log [-n N] [--all] [--where QUERY]``: the history."""
     root, nb_file = _where(s, args)
     nb = None if args.all else nb_file
-    commits = service.log(repo=root, notebook=nb, limit=args.n)
+    commits = service.log(repo=root, notebook=nb, limit=args.n, where=args.where)
+    if not commits and args.where:
+        print("No commit matches.")
+        return
     output.show_log(commits, repo=str(root), notebook=str(nb) if nb else None)
+
+
+def cmd_compare(s: KernelSession, args: argparse.Namespace) -> None:
+    """``%mlvc compare [REV ...] [--where Q] [--only-differing] [--sort F] [--plot]``."""
+    root, nb_file = _where(s, args)
+    table = service.compare(
+        repo=root,
+        notebook=None if args.all else nb_file,
+        revs=args.revs or None,
+        limit=args.n,
+        where=args.where,
+        sort=args.sort,
+        only_differing=args.only_differing,
+    )
+    output.show_compare(table, plot=args.plot)
 
 
 def cmd_diff(s: KernelSession, args: argparse.Namespace) -> None:

@@ -8,6 +8,7 @@
                     tags, tag, rename_tag
     diffs.py        diff (params, metrics, variables, data, env, notebook cells)
     analysis.py     compare, series, metric_goal
+    query.py        the query language of log/compare ``where`` (compile_query, matches)
     checkouts.py    checkout (the only checkout plan; front ends supply hooks)
     data.py         data_checkout, data_diff, track_content, untrack_content,
                     set_content_max, content_settings (data files' content)
@@ -77,6 +78,7 @@ from .maintenance import (
     remote_remove,
     remotes,
 )
+from .query import compile_query, matches
 from .refs import (
     branch,
     branches,
@@ -116,6 +118,7 @@ __all__ = [
     "commit",
     "commit_defaults",
     "compare",
+    "compile_query",
     "content_settings",
     "data_checkout",
     "data_diff",
@@ -132,6 +135,7 @@ __all__ = [
     "log",
     "log_metrics",
     "log_params",
+    "matches",
     "metric_goal",
     "notebook_at",
     "notebook_safety_commit",

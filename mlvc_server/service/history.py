@@ -27,6 +27,7 @@ from .format import (
     read_record,
     read_tree_json,
 )
+from .query import compile_query
 from .workspace import open_store, rel_notebook
 
 
@@ -130,6 +131,7 @@ def log(
     rev: str | None = None,
     limit: int | None = None,
     skip: int = 0,
+    where: str | None = None,
 ) -> list[Summary]:
     """Commit summaries, newest first.
 
@@ -138,7 +140,9 @@ def log(
         notebook: only this notebook's history (all branches); None: every notebook.
         branch: only commits reachable from this branch (of ``notebook``).
         rev: only commits reachable from this revision.
-        limit, skip: pagination.
+        limit, skip: pagination (of the commits that match ``where``).
+        where: only commits matching this query (``metrics.acc > 0.9 and params.C < 1``;
+            see :mod:`mlvc_server.service.query`).
 
     Each summary has ``id``, ``short_id``, ``message``, ``author``, ``email``, ``time``,
     ``branch``, ``notebook``, ``status``, ``params``, ``metrics``, ``variables`` (names),
@@ -146,6 +150,7 @@ def log(
     commit mlvc made on its own (``"safety"``) or an evaluation of two versions
     (``"evaluation"``, listed unless ``branch`` or ``rev`` is given).
     """
+    pred = compile_query(where) if where is not None else None
     store = open_store(repo)
     nb = rel_notebook(store, notebook)
     if rev:
@@ -161,14 +166,20 @@ def log(
     deco = decorations(store)
     out: list[Summary] = []
     stop = None if limit is None else skip + limit
-    for i, summ in enumerate(walk_summaries(store, heads, cache, stop)):
-        if i < skip:
-            continue
+    walk_limit = stop if pred is None else None
+    seen = 0
+    for summ in walk_summaries(store, heads, cache, walk_limit):
+        if stop is not None and seen >= stop:
+            break
         d = deco.get(summ["id"], {})
         entry: Any = {k: v for k, v in summ.items() if k not in ("ts", "gen")}
         entry["branches"] = d.get("branches", [])
         entry["tags"] = d.get("tags", [])
-        out.append(entry)
+        if pred is not None and not pred(entry):
+            continue
+        seen += 1
+        if seen > skip:
+            out.append(entry)
     return out
 
 
