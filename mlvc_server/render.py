@@ -472,6 +472,10 @@ def _notebook(diff: Mapping[str, Any]) -> Section:
             text = "metadata changed"
         else:
             text = "changed (cells not compared)"
+        if nb.get("limit"):
+            text += f"; {nb['limit']}"
+        elif nb.get("hint"):
+            text += f"; {nb['hint']}"
         lines.append((name, "changed", text))
     if status == "unchanged" and not lines:
         lines.append((name, "unchanged", ""))
@@ -584,13 +588,23 @@ def render_diff_text(diff: Mapping[str, Any]) -> str:
         if section.unchanged:
             rows.append([next(titles, ""), "", f"{section.unchanged} unchanged"])
     out.extend(_columns(rows) if rows else ["No differences."])
-    return "\n".join(out)
+    return plain("\n".join(out))
 
 
 # -- terminal views (CLI, and the magics without widgets) -----------------------------
 def kv_text(m: Mapping[str, Any]) -> str:
     """``k=v`` pairs, floats to 4 significant digits."""
     return " ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in m.items())
+
+
+#: Control characters (ANSI escapes included) a terminal would act on; user strings in
+#: the text views have them replaced, so a commit message cannot rewrite the screen.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def plain(text: Any) -> str:
+    """``text`` with terminal control characters shown as ``?`` (tabs and newlines kept)."""
+    return _CONTROL.sub("?", str(text))
 
 
 def log_text(commits: Sequence[Mapping[str, Any]]) -> str:
@@ -605,8 +619,8 @@ def log_text(commits: Sequence[Mapping[str, Any]]) -> str:
         failed = " [failed]" if c.get("status") == "failed" else ""
         kind = f" [{c['kind']}]" if c.get("kind") else ""
         first = c["message"].splitlines()[0] if c.get("message") else ""
-        out.append(f"{c['short_id']}{d}{failed}{kind} {first}")
-        line = f"    {c['time']} {c['author']}{nb}"
+        out.append(plain(f"{c['short_id']}{d}{failed}{kind} {first}"))
+        line = plain(f"    {c['time']} {c['author']}{nb}")
         if c.get("metrics"):
             line += "  " + kv_text(c["metrics"])
         out.append(line)
@@ -645,7 +659,7 @@ def show_text(r: Mapping[str, Any]) -> str:
             add(f"  {path}: {d['hash'][:20]}... {format_bytes(d['size'])}")
     if r.get("sources"):
         add("Sources: " + ", ".join(r["sources"]))
-    return "\n".join(out)
+    return plain("\n".join(out))
 
 
 # -- data files (service.data) -------------------------------------------------------------

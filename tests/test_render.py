@@ -236,3 +236,19 @@ def test_values_and_deltas_are_short() -> None:
     assert rendering.format_delta(3) == "+3"
     assert rendering.format_delta(-0.0049999) == "-0.005"
     assert rendering.format_bytes(1536) == "1.5 KiB"
+
+
+def test_terminal_escapes_in_user_strings_are_not_passed_to_the_terminal() -> None:
+    from mlvc_server.render import log_text, show_text
+
+    hostile = "fine\x1b]0;owned\x07\x1b[2J done"
+    commit = {
+        "id": "a" * 40,
+        "short_id": "aaaaaaaa",
+        "message": hostile,
+        "author": "x\x1b[31m",
+        "time": "2026-01-01T00:00:00+00:00",
+    }
+    for text in (log_text([commit]), show_text(commit)):
+        assert "\x1b" not in text and "\x07" not in text
+        assert "fine" in text and "done" in text

@@ -14,8 +14,10 @@ import functools
 import json
 import math
 import posixpath
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from http import HTTPStatus
 from pathlib import Path
 from typing import Any, Final, ParamSpec, TypeVar
 from urllib.parse import urlencode
@@ -117,9 +119,13 @@ def error(
         status: The HTTP status.
         message: What went wrong, for people.
         reason: A short machine-readable reason (the reason phrase); None for the
-            status's standard phrase.
+            status's standard phrase without spaces (``BadRequest``, ``PayloadTooLarge``),
+            so the JSON body's ``reason`` is never null.
         headers: Headers to send with the error (``Retry-After``).
     """
+    if reason is None:
+        phrase = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else ""
+        reason = "".join(w.capitalize() if w.islower() else w for w in phrase.split()) or None
     # The message goes in ``args`` so that a "%" in it is never taken as a format.
     err = web.HTTPError(status, "%s", message, reason=reason)
     err.headers = dict(headers or {})  # type: ignore[attr-defined]
@@ -229,6 +235,9 @@ class MlvcHandler(APIHandler):
             raise error(400, "invalid notebook path") from None
         if not full.is_relative_to(root):
             raise error(400, "notebook path leads outside the server root")
+        if not self.allow_hidden and _hidden(root, path):
+            # as Jupyter's own contents API answers for a hidden file it may not show
+            raise error(404, f"no notebook {path!r} (hidden files are not served)", "NotFound")
         from ..store.refs import notebook_key
 
         # the store names refs and state files after the notebook's (percent-encoded)
@@ -240,6 +249,12 @@ class MlvcHandler(APIHandler):
         if any(len(part.encode()) > MAX_FILE_NAME_BYTES for part in parts):
             raise error(400, "notebook path too long: a part of it would not fit in a file name")
         return full
+
+    @property
+    def allow_hidden(self) -> bool:
+        """The server's rule for hidden files (``ContentsManager.allow_hidden``)."""
+        cm = getattr(self.serverapp, "contents_manager", None)
+        return bool(getattr(cm, "allow_hidden", False))
 
     # -- the store, off the event loop -----------------------------------------------------
     async def call(self, func: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
@@ -267,8 +282,16 @@ class MlvcHandler(APIHandler):
 
     # -- the user -------------------------------------------------------------------------
     def author(self) -> str:
-        """The Jupyter user making the request, as a commit author."""
+        """The Jupyter user making the request, as a commit author; "" (the identity a
+        magic or the CLI would use: ``MLVC_AUTHOR_NAME``, git's, the login name) when
+        Jupyter's identity is not a real one: the random "Anonymous ..." user a token or
+        a fresh browser gets, so the same person appears under one name whether they
+        click or type."""
         user = self.current_user
+        username = str(getattr(user, "username", "") or "")
+        name = str(getattr(user, "name", "") or "")
+        if re.fullmatch(r"[0-9a-f]{32}", username) and name.startswith("Anonymous"):
+            return ""
         for attr in ("name", "display_name", "username"):
             value = getattr(user, attr, None)
             if isinstance(value, str) and value.strip():
@@ -375,6 +398,19 @@ class MlvcHandler(APIHandler):
 
 
 # -- body fields ---------------------------------------------------------------------------
+def _hidden(root: Path, path: str) -> bool:
+    """Whether ``path`` (relative to ``root``) is hidden as Jupyter sees it: a part that
+    starts with ``.``, or a file or folder the platform marks hidden."""
+    from jupyter_core.paths import is_hidden
+
+    if any(part.startswith(".") for part in path.split("/")):
+        return True
+    try:
+        return bool(is_hidden(str(root / path), str(root)))
+    except OSError:
+        return False
+
+
 def check_text(name: str, value: Any, max_chars: int) -> str:
     """Check a short text value (a name, revision or metric).
 

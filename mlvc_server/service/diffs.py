@@ -49,6 +49,12 @@ from .format import (
 )
 from .workspace import open_store, rel_notebook
 
+#: Notebooks bigger than this together (bytes) are not compared cell by cell at all.
+MAX_NOTEBOOK_DIFF_BYTES = 64 << 20
+#: Above this many cells in either notebook, or this many changed cells, cells are only
+#: counted (by id), not aligned and diffed line by line (nbdime's alignment is quadratic).
+MAX_CELL_DIFF_CELLS = 5_000
+MAX_CELL_DIFF_CHANGES = 2_000
 #: Arrays bigger than this are compared by their chunks only, not element-wise.
 VALUE_DIFF_LIMIT = 256 << 20
 
@@ -264,13 +270,19 @@ def cell_counts(old: bytes | None, new: bytes | None) -> dict[str, int]:
     def cells(raw: bytes | None) -> dict[str, tuple[str, str]]:
         try:
             nb = json.loads(raw) if raw else {}
-        except ValueError:
+        except (ValueError, RecursionError):
             return {}
+        listed = nb.get("cells", []) if isinstance(nb, dict) else []
         out = {}
-        for i, c in enumerate(nb.get("cells", []) if isinstance(nb, dict) else []):
+        for i, c in enumerate(listed if isinstance(listed, list) else []):
+            if not isinstance(c, dict):
+                continue
             src = c.get("source", "")
             src = "".join(src) if isinstance(src, list) else str(src)
-            outs = json.dumps(c.get("outputs", []), sort_keys=True)
+            try:
+                outs = json.dumps(c.get("outputs", []), sort_keys=True)
+            except (TypeError, ValueError, RecursionError):
+                outs = repr(c.get("outputs"))
             out[str(c.get("id", i))] = (src, outs)
         return out
 
@@ -300,8 +312,27 @@ def _notebook(a: _Side, b: _Side, cells: bool) -> dict[str, Any]:
     if na == nb:
         out["cells"] = {"added": 0, "removed": 0, "modified": 0, "outputs_changed": 0}
         return out
+    size = len(na) + len(nb)
+    if size > MAX_NOTEBOOK_DIFF_BYTES:
+        out["limit"] = (
+            f"the notebooks hold {size / 2**20:.0f} MiB together (more than "
+            f"{MAX_NOTEBOOK_DIFF_BYTES >> 20} MiB, mostly outputs): not compared cell by "
+            "cell; clear large outputs, or diff them with nbdime"
+        )
+        return out
     if not cells:
         out["cells"] = cell_counts(na, nb)
+        return out
+    counted = cell_counts(na, nb)
+    if (
+        sum(counted.values()) > MAX_CELL_DIFF_CHANGES
+        or max(na.count(b'"cell_type"'), nb.count(b'"cell_type"')) > MAX_CELL_DIFF_CELLS
+    ):
+        out["cells"] = counted
+        out["limit"] = (
+            f"more than {MAX_CELL_DIFF_CELLS} cells or {MAX_CELL_DIFF_CHANGES} changed "
+            "cells: counted by cell id, not aligned line by line"
+        )
         return out
     try:
         import nbdime

@@ -178,3 +178,36 @@ async def test_log_of_another_notebook_in_the_store_is_empty(
     body = json.loads(response.body)
     assert body["initialized"] is True
     assert body["commits"] == [] and body["total"] == 0
+
+
+async def test_a_hidden_notebook_is_not_served_unless_the_server_allows_hidden_files(
+    jp_fetch: Fetch, jp_root_dir: Path, jp_serverapp: Any
+) -> None:
+    hidden = jp_root_dir / ".secret"
+    hidden.mkdir()
+    (hidden / "n.ipynb").write_text(
+        '{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}'
+    )
+    for method, route in (("GET", "diff"), ("POST", "commits"), ("GET", "log")):
+        kwargs: dict[str, Any] = {"params": {"path": ".secret/n.ipynb"}, "method": method}
+        if method == "POST":
+            kwargs["body"] = json.dumps({"message": "x"})
+        error = await fetch_error(jp_fetch, "mlvc", route, **kwargs)
+        assert error.code == 404, route
+    assert not (jp_root_dir / ".mlvc").exists()  # nothing was committed
+
+    jp_serverapp.contents_manager.allow_hidden = True
+    made = await jp_fetch(
+        "mlvc",
+        "commits",
+        method="POST",
+        params={"path": ".secret/n.ipynb"},
+        body=json.dumps({"message": "allowed"}),
+    )
+    assert made.code == 201
+
+
+async def test_every_error_body_names_a_reason(jp_fetch: Fetch) -> None:
+    error = await fetch_error(jp_fetch, "mlvc", "log", params={"path": "../x.ipynb"})
+    body = json.loads(error.response.body)  # type: ignore[union-attr]
+    assert error.code == 400 and body["reason"] == "BadRequest" and body["message"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import nbformat
 import numpy as np
@@ -77,3 +78,23 @@ def test_diff_of_two_commits_with_and_without_cells_agree_on_counts(project: Pat
     assert variables["C"]["status"] == "changed"
     assert (full["a"]["id"], full["b"]["id"]) == (a, b)
     assert json.loads(json.dumps(full)) == full  # plain JSON, as the REST API sends it
+
+
+def test_notebook_diffs_have_limits(project: Path, monkeypatch: Any) -> None:
+    from mlvc_server.service import diffs
+
+    nb = project / "train.ipynb"
+    nb.write_bytes(_nb([(f"c{i}", f"x = {i}", []) for i in range(30)]))
+    a = service.commit("a", repo=project, notebook=nb)
+    nb.write_bytes(_nb([(f"c{i}", f"x = {i + 1}", []) for i in range(30)]))
+    b = service.commit("b", repo=project, notebook=nb)
+    store = service.workspace().store(project)
+
+    monkeypatch.setattr(diffs, "MAX_CELL_DIFF_CELLS", 10)
+    many = diff_commits(store, a, b)["notebook"]
+    assert many["cells"]["modified"] == 30 and "cell_view" not in many
+    assert "counted by cell id" in many["limit"]
+
+    monkeypatch.setattr(diffs, "MAX_NOTEBOOK_DIFF_BYTES", 1000)
+    big = diff_commits(store, a, b)["notebook"]
+    assert big["status"] == "changed" and "cells" not in big and "MiB" in big["limit"]
