@@ -9,6 +9,7 @@ from jupyter_server.extension.application import ExtensionApp
 from traitlets import Bool, Float, Int, TraitError, Unicode, validate
 
 from .server import MlvcSettings, make_handlers
+from .server.events import SCHEMA, SCHEMA_ID, StoreWatcher
 
 
 class MlvcApp(ExtensionApp):
@@ -110,6 +111,25 @@ class MlvcApp(ExtensionApp):
         if not value > 0:
             raise TraitError("MlvcApp.kernel_timeout must be more than 0 seconds")
         return value
+
+    def initialize_settings(self) -> None:
+        """Register the store-changed event and the watcher that emits it (live sync)."""
+        logger = self.serverapp.event_logger  # type: ignore[union-attr]
+        if logger is not None and SCHEMA_ID not in logger.schemas.schema_ids:
+            logger.register_event_schema(SCHEMA)
+
+        def emit(data: dict[str, Any]) -> None:
+            if logger is not None:
+                logger.emit(schema_id=SCHEMA_ID, data=data)
+
+        self.watcher = StoreWatcher(emit)
+        self.settings["mlvc_watcher"] = self.watcher
+
+    async def stop_extension(self) -> None:
+        """Stop watching stores when the server stops."""
+        watcher = getattr(self, "watcher", None)
+        if watcher is not None:
+            await watcher.stop()
 
     def initialize_handlers(self) -> None:
         """Register the REST handlers, giving them the settings they work with."""

@@ -55,6 +55,14 @@ export interface paths {
      *     first, with the branches and tags. A notebook with no store answers
      *     `initialized: false`. `total` is given when the page reaches the end of the
      *     history.
+     *
+     *     Live sync: asking for the log makes the server watch the notebook's store; any
+     *     change to it (from this server, the magics, the Python API, the CLI, `mlvc run`)
+     *     is then emitted within a second on jupyter_server's event bus as the event
+     *     `https://events.mlvc.dev/jupyterlab-mlvc/store-changed/v1` with data
+     *     `{store, paths, reason}`. A store no one asked about for 90 s is no longer
+     *     watched. The answer carries an `ETag` that changes with the store's history;
+     *     `If-None-Match` with it answers `304` while nothing changed.
      */
     get: operations['getLog'];
     put?: never;
@@ -1157,7 +1165,10 @@ export interface operations {
         /** @description Only commits reachable from this branch. */
         branch?: components['schemas']['RefName'];
       };
-      header?: never;
+      header?: {
+        /** @description An ETag of an earlier answer; 304 if the history did not change since (any other value is ignored). */
+        'If-None-Match'?: string;
+      };
       path?: never;
       cookie?: never;
     };
@@ -1166,11 +1177,20 @@ export interface operations {
       /** @description The history. */
       200: {
         headers: {
+          /** @description Changes whenever the store's history (refs, log, branches) does. */
+          ETag?: string;
           [name: string]: unknown;
         };
         content: {
           'application/json': components['schemas']['Log'];
         };
+      };
+      /** @description Not modified since the answer whose ETag was given. */
+      304: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
       };
       400: components['responses']['BadRequest'];
       403: components['responses']['Forbidden'];

@@ -150,6 +150,21 @@ class MlvcHandler(APIHandler):
         """
         self.mlvc = settings
 
+    # -- live sync ------------------------------------------------------------------------
+    @property
+    def watcher(self) -> Any:
+        """The extension's :class:`~mlvc_server.server.events.StoreWatcher` (None when
+        the handlers run without ``MlvcApp``)."""
+        return self.settings.get("mlvc_watcher")
+
+    def on_finish(self) -> None:
+        """After a request that may have changed a store, tell open panels at once."""
+        super().on_finish()
+        if self.request.method not in ("GET", "HEAD") and self.get_status() < 400:
+            watcher = self.watcher
+            if watcher is not None:
+                watcher.check("request")
+
     # -- errors ---------------------------------------------------------------------------
     @classmethod
     def allowed_methods(cls) -> list[str]:

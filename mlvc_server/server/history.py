@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -127,10 +128,23 @@ class InitHandler(MlvcHandler):
 class LogHandler(MlvcHandler):
     """``GET /mlvc/log?path=&limit=&skip=&branch=``: the commit graph of one notebook."""
 
+    async def live(self, nb: Notebook) -> str | None:
+        """Watch the notebook's store for the panel asking (live sync); its stamp, the
+        ETag of the answer (None when there is no store)."""
+        found = await self.call(_stamp, nb.start)
+        if found is None:
+            return None
+        root, stamp = found
+        watcher = self.watcher
+        if watcher is not None:
+            watcher.watch(root, _root_label(root, self.mlvc.root_dir), nb.api_path, stamp)
+        return stamp
+
     @web.authenticated
     @authorized
     async def get(self) -> None:
-        """Answer one page of commits (newest first) with the branches and tags."""
+        """Answer one page of commits (newest first) with the branches and tags; ``304``
+        when ``If-None-Match`` holds its ETag (nothing changed since)."""
         nb = self.notebook()
         cap = self.mlvc.max_log_limit
         limit = self.query_int("limit", cap, 1, cap)
@@ -139,6 +153,13 @@ class LogHandler(MlvcHandler):
         branch = self.query_str("branch")
         if branch is not None:
             validate_ref_name(branch, "branch")
+        stamp = await self.live(nb)
+        if stamp is not None:
+            etag = f'"{stamp}-{_query_tag(self.request.query)}"'
+            self.set_header("ETag", etag)
+            if etag in self.request.headers.get("If-None-Match", ""):
+                self.set_status(304)
+                return
         try:
             page = await self.call(_log_page, nb, branch, limit, skip)
         except web.HTTPError as err:
@@ -158,6 +179,23 @@ class LogHandler(MlvcHandler):
                 return
             raise
         self.write_json({"initialized": True, **page, "skip": skip, "limit": limit})
+
+
+def _query_tag(query: str) -> str:
+    """A short tag of a query string (one page's ETag differs from another's)."""
+    return hashlib.sha1(query.encode(), usedforsecurity=False).hexdigest()[:12]
+
+
+def _stamp(start: Path) -> tuple[Path, str] | None:
+    """The store's root and stamp, or None when there is no store."""
+    from ..store import find_root
+    from ..store.stamp import store_stamp
+
+    try:
+        root = find_root(start)
+    except NotARepositoryError:
+        return None
+    return root, store_stamp(root)
 
 
 def _log_page(nb: Notebook, branch: str | None, limit: int, skip: int) -> dict[str, Any]:
