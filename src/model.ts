@@ -18,6 +18,7 @@ import {
   fetchSeries,
   startSync,
   fetchDiff,
+  fetchLogIfChanged,
   fetchLogPage,
   fetchStatus,
   initStore,
@@ -212,6 +213,68 @@ export class ExperimentsModel implements IDisposable {
           status: 'error',
           error: this._errorMessage(reason)
         });
+      }
+    }
+  }
+
+  /**
+   * Bring the history up to date if it changed (live sync): a conditional GET of
+   * the first page, cheap when nothing changed; the status follows when it did
+   * (the branch selector follows a branch switched elsewhere). Unlike
+   * {@link refresh} it shows no loading state. Calls made while one is in flight
+   * run once after it.
+   */
+  async catchUp(): Promise<void> {
+    const path = this._state.notebookPath;
+    if (path === null || this._isDisposed) {
+      return;
+    }
+    if (this._syncing) {
+      this._syncAgain = true;
+      return;
+    }
+    this._syncing = true;
+    try {
+      const requestId = this._requestId;
+      const limit = Math.max(this._pageSize, this._state.commits.length);
+      const etag = this._etagPath === path ? this._etag : null;
+      const answer = await fetchLogIfChanged(
+        path,
+        limit,
+        etag,
+        this._serverSettings
+      );
+      if (
+        answer === null ||
+        requestId !== this._requestId ||
+        this._isDisposed ||
+        path !== this._state.notebookPath
+      ) {
+        return;
+      }
+      this._etag = answer.etag;
+      this._etagPath = path;
+      const { log } = answer;
+      const ids = new Set(log.commits.map(c => c.id));
+      this._setState({
+        ...this._state,
+        status: this._state.status === 'error' ? 'ready' : this._state.status,
+        initialized: log.initialized,
+        commits: log.commits,
+        branches: log.branches ?? [],
+        tags: log.tags ?? [],
+        hasMore: log.has_more ?? false,
+        selected: this._state.selected.filter(id => ids.has(id)),
+        error: null
+      });
+      await this._refreshStatus(path, requestId);
+    } catch {
+      // A failed sync keeps what is shown; the next event or check tries again.
+    } finally {
+      this._syncing = false;
+      if (this._syncAgain) {
+        this._syncAgain = false;
+        void this.catchUp();
       }
     }
   }
@@ -668,6 +731,10 @@ export class ExperimentsModel implements IDisposable {
   }
 
   private _pageSize = PAGE_SIZE;
+  private _syncing = false;
+  private _syncAgain = false;
+  private _etag: string | null = null;
+  private _etagPath: string | null = null;
   private _trans: TranslationBundle;
   private _requestId = 0;
   private _serverSettings: ServerConnection.ISettings | undefined;

@@ -131,14 +131,11 @@ class LogHandler(MlvcHandler):
     async def live(self, nb: Notebook) -> str | None:
         """Watch the notebook's store for the panel asking (live sync); its stamp, the
         ETag of the answer (None when there is no store)."""
-        found = await self.call(_stamp, nb.start)
-        if found is None:
-            return None
-        root, stamp = found
+        root, stamp, exists = await self.call(_stamp, nb.start)
         watcher = self.watcher
         if watcher is not None:
             watcher.watch(root, _root_label(root, self.mlvc.root_dir), nb.api_path, stamp)
-        return stamp
+        return stamp if exists else None
 
     @web.authenticated
     @authorized
@@ -186,16 +183,17 @@ def _query_tag(query: str) -> str:
     return hashlib.sha1(query.encode(), usedforsecurity=False).hexdigest()[:12]
 
 
-def _stamp(start: Path) -> tuple[Path, str] | None:
-    """The store's root and stamp, or None when there is no store."""
+def _stamp(start: Path) -> tuple[Path, str, bool]:
+    """The store's root and stamp, and whether it exists; with no store yet, the folder
+    one would be created in by the first commit (so its creation is noticed too)."""
     from ..store import find_root
     from ..store.stamp import store_stamp
 
     try:
         root = find_root(start)
     except NotARepositoryError:
-        return None
-    return root, store_stamp(root)
+        return start, store_stamp(start), False
+    return root, store_stamp(root), True
 
 
 def _log_page(nb: Notebook, branch: str | None, limit: int, skip: int) -> dict[str, Any]:

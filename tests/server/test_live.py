@@ -107,6 +107,16 @@ async def test_a_change_the_server_makes_is_emitted_at_once(
     assert len(events.seen) == 1, "the watcher emitted the same change again"
 
 
+async def test_the_first_commit_of_a_new_store_is_noticed(
+    api: Api, notebook: Path, jp_root_dir: Path, events: Events
+) -> None:
+    first = await api.get("log")  # the panel is open before any store exists
+    assert first["initialized"] is False
+    service.commit("first", notebook=notebook, repo=jp_root_dir, sources=False)
+    seen = await events.wait(1, timeout=2.0)
+    assert [e["paths"] for e in seen] == [["train.ipynb"]]
+
+
 async def test_no_event_for_stores_no_panel_looks_at(
     api: Api, notebook: Path, jp_root_dir: Path, events: Events
 ) -> None:
