@@ -65,6 +65,8 @@ class MlvcSettings:
         safety_commit: Whether checkout commits unsaved state first.
         kernel_timeout: Seconds to wait for a busy kernel to start the server's request.
         max_log_limit: The most commits one request lists.
+        metric_names: The variable names kernel commits record as metrics (None: the
+            kernel's own setting).
     """
 
     root_dir: Path
@@ -74,6 +76,7 @@ class MlvcSettings:
     safety_commit: bool = True
     kernel_timeout: float = 30.0
     max_log_limit: int = 10_000
+    metric_names: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
