@@ -1665,6 +1665,8 @@ export interface operations {
         branch?: components['schemas']['RefName'];
         /** @description Without `revs`, the newest this many commits (default 100). */
         limit?: number;
+        /** @description Keep the safety commits made before checkouts (left out by default). */
+        include_safety?: boolean;
       };
       header?: never;
       path?: never;
@@ -1700,6 +1702,8 @@ export interface operations {
         branch?: components['schemas']['RefName'];
         /** @description The newest this many commits (default 100). */
         limit?: number;
+        /** @description Keep the safety commits made before checkouts (left out by default). */
+        include_safety?: boolean;
       };
       header?: never;
       path?: never;

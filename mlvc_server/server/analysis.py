@@ -76,6 +76,7 @@ class CompareHandler(_TableHandler):
                 revs=revs,
                 branch=branch,
                 limit=limit,
+                include_safety=self.query_bool("include_safety", False),
             )
         )
 
@@ -99,5 +100,6 @@ class SeriesHandler(_TableHandler):
                 metric=metric,
                 branch=branch,
                 limit=limit,
+                include_safety=self.query_bool("include_safety", False),
             )
         )

@@ -66,6 +66,13 @@ def _number(v: Any) -> float | None:
     return f if math.isfinite(f) else None
 
 
+def _results(commits: list[Any], include_safety: bool) -> list[Any]:
+    """The commits that hold results: safety commits left out unless asked for."""
+    if include_safety:
+        return commits
+    return [c for c in commits if c.get("kind") != "safety"]
+
+
 @legacy_positional("repo", "notebook")
 def compare(
     *,
@@ -74,6 +81,7 @@ def compare(
     revs: Iterable[str] | None = None,
     branch: str | None = None,
     limit: int | None = None,
+    include_safety: bool = False,
 ) -> CompareTable:
     """A table of params and metrics over commits, with the best value of each metric.
 
@@ -82,6 +90,8 @@ def compare(
         revs: these revisions, in this order (duplicates once); None: the history.
         branch: with ``revs`` None, only commits reachable from this branch.
         limit: with ``revs`` None, the newest this many commits.
+        include_safety: with ``revs`` None, keep the safety commits mlvc made before
+            checkouts (left out by default: they hold no new result).
 
     Returns:
         ``rows`` (one per commit: ``id``, ``short_id``, ``message``, ``author``, ``time``,
@@ -96,7 +106,9 @@ def compare(
         ids = list(dict.fromkeys(resolve(store, r, nb) for r in revs))
         commits = [summary_of(store, cid) for cid in ids]
     else:
-        commits = log(repo=repo, notebook=notebook, branch=branch, limit=limit)
+        commits = _results(
+            log(repo=repo, notebook=notebook, branch=branch, limit=limit), include_safety
+        )
     keys = ("id", "short_id", "message", "author", "time", "branch", "status")
     rows: list[dict[str, Any]] = [
         {
@@ -129,6 +141,7 @@ def series(
     metric: str | None = None,
     branch: str | None = None,
     limit: int | None = None,
+    include_safety: bool = False,
 ) -> SeriesTable:
     """Metric values for charts: across commits, and step by step within each commit.
 
@@ -137,6 +150,7 @@ def series(
         metric: only this metric; None: every metric.
         branch: only commits reachable from this branch.
         limit: the newest this many commits.
+        include_safety: keep the safety commits (left out by default).
 
     Returns:
         ``series``: metric -> ``goal``, ``points`` (oldest commit first: ``id``,
@@ -144,7 +158,9 @@ def series(
         logged a series with ``log_metrics(step=...)``: ``id``, ``short_id`` and
         ``steps``, a list of ``[step, value]``). Only numeric values are included.
     """
-    commits = log(repo=repo, notebook=notebook, branch=branch, limit=limit)
+    commits = _results(
+        log(repo=repo, notebook=notebook, branch=branch, limit=limit), include_safety
+    )
     commits.reverse()
     store = open_store(repo)
     out: dict[str, dict[str, Any]] = {}
