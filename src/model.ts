@@ -766,7 +766,61 @@ const EMPTY_STATE: IExperimentsState = {
 };
 
 /**
- * The commits whose message, tags, branches or variable names hold every word of `filter`.
+ * The history with safety commits folded under the commit they protected (their
+ * parent), unless that commit is in `expanded`.
+ *
+ * @param commits - The commits, newest first.
+ * @param expanded - Ids of the commits whose safety commits are shown.
+ * @returns `visible`: the commits shown, where a parent that is folded away is
+ *   replaced by its own parents (the graph stays connected); `folded`: for each
+ *   protected commit, the ids of its safety commits (shown or not).
+ */
+export function foldSafety(
+  commits: ReadonlyArray<Mlvc.ICommitSummary>,
+  expanded: ReadonlySet<string>
+): { visible: Mlvc.ICommitSummary[]; folded: Map<string, string[]> } {
+  const folded = new Map<string, string[]>();
+  const hidden = new Map<string, ReadonlyArray<string>>();
+  for (const c of commits) {
+    if (c.kind === 'safety') {
+      const parent = c.parents?.[0];
+      if (parent !== undefined) {
+        folded.set(parent, [...(folded.get(parent) ?? []), c.id]);
+      }
+      if (parent === undefined || !expanded.has(parent)) {
+        hidden.set(c.id, c.parents ?? []);
+      }
+    }
+  }
+  if (hidden.size === 0) {
+    return { visible: [...commits], folded };
+  }
+  const through = (ids: ReadonlyArray<string>, depth = 0): string[] => {
+    const out: string[] = [];
+    for (const id of ids) {
+      const up = hidden.get(id);
+      if (up !== undefined && depth < 100) {
+        out.push(...through(up, depth + 1));
+      } else {
+        out.push(id);
+      }
+    }
+    return out;
+  };
+  const visible = commits
+    .filter(c => !hidden.has(c.id))
+    .map(c =>
+      (c.parents ?? []).some(p => hidden.has(p))
+        ? { ...c, parents: [...new Set(through(c.parents ?? []))] }
+        : c
+    );
+  return { visible, folded };
+}
+
+/**
+ * The commits whose message, tags, branches or variable names hold every word of
+ * `filter`; `kind:safety` keeps only commits of that kind, `-kind:safety` leaves
+ * them out (plain commits are of kind `commit`).
  *
  * @param commits - The commits.
  * @param filter - Words, case-insensitive.
@@ -776,11 +830,25 @@ export function filterCommits(
   commits: ReadonlyArray<Mlvc.ICommitSummary>,
   filter: string
 ): Mlvc.ICommitSummary[] {
-  const words = filter.toLowerCase().split(/\s+/).filter(Boolean);
-  if (words.length === 0) {
+  const all = filter.toLowerCase().split(/\s+/).filter(Boolean);
+  const kindOf = (c: Mlvc.ICommitSummary): string => c.kind ?? 'commit';
+  const include = all
+    .filter(w => w.startsWith('kind:'))
+    .map(w => w.slice('kind:'.length));
+  const exclude = all
+    .filter(w => w.startsWith('-kind:'))
+    .map(w => w.slice('-kind:'.length));
+  const words = all.filter(w => !/^-?kind:/.test(w));
+  if (words.length === 0 && include.length === 0 && exclude.length === 0) {
     return [...commits];
   }
   return commits.filter(c => {
+    if (include.length > 0 && !include.includes(kindOf(c))) {
+      return false;
+    }
+    if (exclude.includes(kindOf(c))) {
+      return false;
+    }
     const text = [
       c.message,
       c.branch ?? '',

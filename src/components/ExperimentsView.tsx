@@ -2,7 +2,7 @@ import { TranslationBundle } from '@jupyterlab/translation';
 import { notebookIcon } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
-import { filterCommits, IExperimentsState } from '../model';
+import { filterCommits, foldSafety, IExperimentsState } from '../model';
 import { Mlvc } from '../tokens';
 import { CommitList } from './CommitList';
 
@@ -121,11 +121,33 @@ function NotebookHeading(props: { path: string }): JSX.Element {
  */
 function HistoryBody(props: IExperimentsViewProps): JSX.Element {
   const { state, trans } = props;
+  // Safety commits fold under the commit they protected; a row expands them.
+  const [expanded, setExpanded] = React.useState<ReadonlySet<string>>(
+    () => new Set()
+  );
+  const askedForKinds = /(^|\s)-?kind:/i.test(state.filter);
+  const folding = React.useMemo(
+    () =>
+      foldSafety(
+        state.commits,
+        askedForKinds ? new Set(state.commits.map(c => c.id)) : expanded
+      ),
+    [state.commits, expanded, askedForKinds]
+  );
   // The same array while neither changes, so the list keeps its graph layout.
   const visible = React.useMemo(
-    () => filterCommits(state.commits, state.filter),
-    [state.commits, state.filter]
+    () => filterCommits(folding.visible, state.filter),
+    [folding, state.filter]
   );
+  const toggleFold = React.useCallback((id: string) => {
+    setExpanded(old => {
+      const next = new Set(old);
+      if (!next.delete(id)) {
+        next.add(id);
+      }
+      return next;
+    });
+  }, []);
   if (state.status === 'error') {
     return (
       <div className="jp-mlvc-message jp-mlvc-error" role="alert">
@@ -144,7 +166,10 @@ function HistoryBody(props: IExperimentsViewProps): JSX.Element {
         )}
         <CommitList
           commits={visible}
-          all={state.commits}
+          all={folding.visible}
+          folded={askedForKinds ? undefined : folding.folded}
+          expanded={expanded}
+          onToggleFold={toggleFold}
           selected={state.selected}
           headlineMetrics={state.headlineMetrics}
           trans={trans}
