@@ -459,8 +459,10 @@ export interface components {
       /** @description The store's folder relative to the server root ("" for the root itself). */
       root?: string;
       branch?: string;
-      /** @description The tip of the current branch; null before its first commit. */
+      /** @description The commit the notebook is at: the one checked out when `detached`, else the tip of the current branch; null before its first commit. */
       head?: string | null;
+      /** @description The notebook was checked out at a commit that is not its branch's tip; its next commit starts the branch `<branch>-from-<short id>` there. */
+      detached?: boolean;
       notebook_exists?: boolean;
       /** @description The notebook file differs from what HEAD recorded. */
       notebook_changed?: boolean;

@@ -77,6 +77,7 @@ class StatusHandler(MlvcHandler):
                 "root": _root_label(root, self.mlvc.root_dir),
                 "branch": st["branch"],
                 "head": st["head"],
+                "detached": bool(st.get("detached")),
                 "notebook_exists": bool(notebook.get("exists")),
                 "notebook_changed": bool(notebook.get("changed")),
                 "data": data,
