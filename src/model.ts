@@ -75,6 +75,13 @@ export interface IExperimentsState {
   /** The current branch as the status endpoint last said; null when not known. */
   readonly branch: string | null;
   /**
+   * The commit the notebook is at (the one checked out when `detached`, else the
+   * branch tip); null when not known.
+   */
+  readonly head: string | null;
+  /** Whether the notebook was checked out at a commit that is not a branch tip. */
+  readonly detached: boolean;
+  /**
    * Whether the notebook file or a data file it read changed since the last commit;
    * null when not known (no store, or the status could not be fetched).
    */
@@ -698,6 +705,8 @@ export class ExperimentsModel implements IDisposable {
         kernel: status.kernel,
         pending: parts.join(' · ') || null,
         branch: status.branch ?? null,
+        head: status.head ?? null,
+        detached: Boolean(status.detached),
         changed: status.initialized
           ? Boolean(status.notebook_changed || status.data_changed)
           : null
@@ -759,6 +768,8 @@ const EMPTY_STATE: IExperimentsState = {
   kernel: null,
   pending: null,
   branch: null,
+  head: null,
+  detached: false,
   changed: null,
   headlineMetrics: 3,
   remotes: [],

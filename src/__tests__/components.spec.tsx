@@ -178,6 +178,20 @@ describe('safety commits', () => {
   });
 });
 
+describe('HEAD', () => {
+  it('marks the row of the commit the notebook is at', () => {
+    const all = [commit('b', ['a']), commit('a', [])];
+    const html = renderToStaticMarkup(
+      <CommitList commits={all} head="a" trans={trans} />
+    );
+    expect(html.match(/Checked out \(HEAD\)/g)).toHaveLength(1);
+    const rows = html.split('<li ').slice(1);
+    expect(rows).toHaveLength(2);
+    expect(rows[1]).toContain('jp-mlvc-mod-head');
+    expect(rows[0]).not.toContain('jp-mlvc-mod-head');
+  });
+});
+
 function side(source: string, outputs: string[] = []): Mlvc.ICellSide {
   return {
     source,

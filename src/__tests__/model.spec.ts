@@ -123,6 +123,22 @@ describe('ExperimentsModel', () => {
     expect(mocked.fetchStatus).not.toHaveBeenCalled();
   });
 
+  it('knows where the notebook is: HEAD and whether it is detached', async () => {
+    mocked.fetchLogPage.mockResolvedValue(log([B, A]));
+    mocked.fetchStatus.mockResolvedValue({
+      initialized: true,
+      kernel: 'idle',
+      branch: 'main',
+      head: A.id,
+      detached: true
+    });
+    const model = new ExperimentsModel();
+    await model.setNotebook('nb.ipynb');
+    await model.refreshStatus();
+    expect(model.state.head).toBe(A.id);
+    expect(model.state.detached).toBe(true);
+  });
+
   it('runs a catch-up asked for during one once after it, and keeps the history on failure', async () => {
     mocked.fetchLogPage.mockResolvedValue(log([A]));
     const model = new ExperimentsModel();

@@ -188,6 +188,8 @@ interface ICommitListProps {
   expanded?: ReadonlySet<string>;
   /** Show or fold a commit's safety commits. */
   onToggleFold?: (id: string) => void;
+  /** The commit the notebook is at (marked "HEAD"). */
+  head?: string | null;
 }
 
 /**
@@ -243,6 +245,7 @@ export function CommitList(props: ICommitListProps): JSX.Element {
           onMenu={props.onMenu}
           folded={props.folded?.get(commit.id)?.length ?? 0}
           expanded={props.expanded?.has(commit.id) ?? false}
+          isHead={props.head === commit.id}
           onToggleFold={props.onToggleFold}
         />
       ))}
@@ -346,6 +349,8 @@ interface ICommitRowProps {
   /** How many metrics to show (3 when omitted). */
   headlineMetrics?: number;
   /** Its position in the whole list, from 1 (for assistive technology). */
+  /** Whether the notebook is at this commit. */
+  isHead?: boolean;
   /** How many safety commits are folded under this one. */
   folded?: number;
   /** Whether they are shown. */
@@ -400,7 +405,8 @@ function CommitRowView(props: ICommitRowProps): JSX.Element {
   const className =
     'jp-mlvc-CommitRow' +
     (props.selected ? ' jp-mlvc-mod-selected' : '') +
-    (commit.kind === 'safety' ? ' jp-mlvc-mod-safety' : '');
+    (commit.kind === 'safety' ? ' jp-mlvc-mod-safety' : '') +
+    (props.isHead ? ' jp-mlvc-mod-head' : '');
   const folded = props.folded ?? 0;
   return (
     <li
@@ -432,6 +438,16 @@ function CommitRowView(props: ICommitRowProps): JSX.Element {
       />
       <div className="jp-mlvc-CommitRow-body">
         <div className="jp-mlvc-CommitRow-header">
+          {props.isHead && (
+            <span
+              className="jp-mlvc-CommitRow-head"
+              role="img"
+              aria-label={trans.__('Checked out (HEAD)')}
+              title={trans.__('The notebook is at this commit (HEAD)')}
+            >
+              ●
+            </span>
+          )}
           <span className="jp-mlvc-CommitRow-message" title={commit.message}>
             {commit.message || trans.__('(no message)')}
           </span>

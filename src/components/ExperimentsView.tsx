@@ -116,6 +116,9 @@ function NotebookHeading(props: { path: string }): JSX.Element {
   );
 }
 
+/** The branch selector's value while the notebook is detached. */
+const DETACHED = '\u0000detached';
+
 /**
  * The history part of the view, by status.
  */
@@ -170,6 +173,7 @@ function HistoryBody(props: IExperimentsViewProps): JSX.Element {
           folded={askedForKinds ? undefined : folding.folded}
           expanded={expanded}
           onToggleFold={toggleFold}
+          head={state.head}
           selected={state.selected}
           headlineMetrics={state.headlineMetrics}
           trans={trans}
@@ -224,7 +228,9 @@ function Controls(props: {
 }): JSX.Element {
   const { state, trans, actions } = props;
   const [message, setMessage] = React.useState('');
-  const current = state.branches.find(b => b.current)?.name ?? '';
+  const current = state.detached
+    ? DETACHED
+    : (state.branches.find(b => b.current)?.name ?? '');
   const busy = state.busy !== null;
   const submit = async (): Promise<void> => {
     if (await actions.commit(message)) {
@@ -247,6 +253,11 @@ function Controls(props: {
         >
           {state.branches.length === 0 && (
             <option value="">{trans.__('(none yet)')}</option>
+          )}
+          {state.detached && (
+            <option value={DETACHED} disabled>
+              {trans.__('detached at %1', (state.head ?? '').slice(0, 8))}
+            </option>
           )}
           {state.branches.map(b => (
             <option key={b.name} value={b.name}>
