@@ -155,6 +155,13 @@ def _run_and_check(mlvc: list[str], folder: Path, name: str, env: dict[str, str]
     assert (folder / ".mlvc").is_dir()
     assert Path(run["env"]["python"]["executable"]).parent == Path(mlvc[0]).parent
     CHECKS[name](folder, run)
+    if name == "01-getting-started.ipynb":  # runnable twice: its branch exists then
+        again = _run_demo(mlvc, folder, name, env)
+        assert again["status"] == "ok" and again["branch"] == "main"
+        nb = folder / name
+        tried = [m for m in _messages(folder, name, branch="other-c") if m.startswith("C=")]
+        assert tried == ["C=0.01", "C=10.0"] * 2  # both runs' tries, on the one branch
+        assert len(service.log(repo=folder, notebook=nb, branch="other-c")) > 4
     if name == "02-torch-finetune.ipynb":  # the notebook's own suggestion, run again
         again = _run_demo(mlvc, folder, f"{name} -p finetune_lr=0.003", env)
         assert again["params"]["finetune_lr"] == 0.003 and again["status"] == "ok"
