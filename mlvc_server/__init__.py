@@ -8,7 +8,8 @@ Python API (the magics, the CLI and the REST API are built on it)::
                       params={...}, metrics={...}, data=["data/train.csv"], repo=".")
     mlvc.load(cid, "model", repo=".")
     mlvc.restore(cid, names=None, repo=".")
-    mlvc.log(repo=".", notebook=None)
+    mlvc.log(repo=".", notebook=None, where="metrics.acc > 0.9 and params.C < 1")
+    mlvc.compare(repo=".", where='branch ~ "sweep/*"')
     mlvc.diff(a, b, repo=".")
 
 Importing this package is cheap: the heavy modules load on first use.
@@ -38,6 +39,7 @@ _API = (
     "du",
     "log_params",
     "log_metrics",
+    "compare",
 )
 
 __all__ = [
@@ -47,6 +49,7 @@ __all__ = [
     "branches",
     "checkout",
     "commit",
+    "compare",
     "diff",
     "du",
     "fsck",
@@ -69,6 +72,7 @@ if TYPE_CHECKING:
         branches,
         checkout,
         commit,
+        compare,
         diff,
         du,
         fsck,

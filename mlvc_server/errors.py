@@ -81,6 +81,53 @@ class PayloadRemoteError(MlvcError):
     """The payload remote could not be reached, or refused a read or write."""
 
 
+class DataNotFoundError(MlvcError):
+    """A commit read no such data file, or did not capture its content."""
+
+
+class EvaluationError(MlvcError):
+    """An evaluation of two model versions cannot run on the input given (the message
+    says what to change)."""
+
+
+class MissingColumnError(EvaluationError):
+    """The data lacks a column the evaluation needs (the target, a slice, a feature)."""
+
+
+class FeatureMismatchError(EvaluationError):
+    """The two models need features the data does not provide in the same way."""
+
+
+class RowCountError(EvaluationError):
+    """Predictions and data (or the two models' predictions) have different row counts."""
+
+
+class PredictionTypeError(EvaluationError):
+    """A metric cannot use the predictions (non-numeric for a regression metric...)."""
+
+
+class NotAModelError(EvaluationError):
+    """The variable asked for (or every variable of the commit) is not a model."""
+
+
+class QueryError(MlvcError):
+    """A query (``--where``, ``?where=``, ``--require``) does not parse or names an unknown
+    field. The message names the column and shows the query with a caret under the bad
+    token.
+
+    Attributes:
+        query: the query text.
+        column: the 1-based column of the bad token (0 when it is the whole query).
+        token: the bad token's text.
+    """
+
+    def __init__(self, message: str, *, query: str = "", column: int = 0, token: str = "") -> None:
+        super().__init__(message)
+        self.query = query
+        self.column = column
+        self.token = token
+
+
 class MlvcCommandError(MlvcError):
     """An ``%mlvc`` command failed; IPython shows it as one red line, not a traceback."""
 
@@ -127,7 +174,9 @@ HTTP_STATUS: tuple[tuple[type[MlvcError], int], ...] = (
     (RevisionNotFoundError, 404),
     (RemoteNotFoundError, 404),
     (VariableNotFoundError, 404),
+    (DataNotFoundError, 404),
     (InvalidNameError, 400),
+    (QueryError, 400),
     (TrustError, 403),
     (DamagedRefError, 409),
     (ReadOnlyStoreError, 409),
@@ -136,6 +185,7 @@ HTTP_STATUS: tuple[tuple[type[MlvcError], int], ...] = (
     (DivergedError, 409),
     (CorruptObjectError, 409),
     (SerializationError, 422),
+    (EvaluationError, 422),
     (NoSpaceError, 507),
     (RemoteError, 502),
     (PayloadRemoteError, 502),

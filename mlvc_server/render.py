@@ -646,3 +646,421 @@ def show_text(r: Mapping[str, Any]) -> str:
     if r.get("sources"):
         add("Sources: " + ", ".join(r["sources"]))
     return "\n".join(out)
+
+
+# -- data files (service.data) -------------------------------------------------------------
+def data_diff_text(d: Mapping[str, Any]) -> str:
+    """A data diff (:func:`mlvc_server.service.data_diff`) as text."""
+    lines = [f"data {str(d['a'])[:8]}..{str(d['b'])[:8]}"]
+    if not d["files"]:
+        lines.append("  no data file changed")
+    for f in d["files"]:
+        sa = "-" if f["size_a"] is None else format_bytes(f["size_a"])
+        sb = "-" if f["size_b"] is None else format_bytes(f["size_b"])
+        lines.append(f"  {f['status']:<8} {f['path']}  {sa} -> {sb}")
+        schema = f.get("schema") or {}
+        if schema.get("added"):
+            lines.append(f"           columns added: {', '.join(schema['added'])}")
+        if schema.get("removed"):
+            lines.append(f"           columns removed: {', '.join(schema['removed'])}")
+        for col, (ta, tb) in (schema.get("changed") or {}).items():
+            lines.append(f"           column {col}: {ta} -> {tb}")
+        rows = f.get("rows")
+        if rows:
+            text = f"           rows {rows['a'] if rows['a'] is not None else '-'} -> "
+            text += f"{rows['b'] if rows['b'] is not None else '-'}: "
+            text += f"+{rows['added']} -{rows['removed']}"
+            if "changed" in rows:
+                text += f" ~{rows['changed']} (by {rows['key']})"
+            lines.append(text)
+        if f.get("note"):
+            lines.append(f"           ({f['note']})")
+    return "\n".join(lines)
+
+
+def data_checkout_text(r: Mapping[str, Any]) -> str:
+    """A data checkout (:func:`mlvc_server.service.data_checkout`) as text."""
+    verb = "Would write" if r["dry_run"] else "Wrote"
+    lines = []
+    for path in r["restored"]:
+        copy = r["safety_copies"].get(path)
+        lines.append(f"{verb} {path}" + (f" (current file kept as {copy})" if copy else ""))
+    if r["unchanged"]:
+        lines.append(f"Already as in {str(r['commit'])[:8]}: {', '.join(r['unchanged'])}")
+    if r["not_captured"]:
+        lines.append("Not captured (only hashed) in that commit: " + ", ".join(r["not_captured"]))
+    if not r["restored"]:
+        lines.append("Nothing to write.")
+    else:
+        lines.append(
+            f"{len(r['restored'])} file(s), {format_bytes(r['bytes'])} from {str(r['commit'])[:8]}"
+        )
+    return "\n".join(lines)
+
+
+def content_settings_text(s: Mapping[str, Any]) -> str:
+    """What commits capture the content of (:func:`mlvc_server.service.content_settings`)."""
+    lines = [f"content {p}" for p in s["patterns"]] or ["No content patterns."]
+    if s["max_bytes"]:
+        where = " (MLVC_DATA_CONTENT_MAX)" if s["max_bytes_from"] == "env" else ""
+        lines.append(f"content of every data file up to {format_bytes(s['max_bytes'])}{where}")
+    return "\n".join(lines)
+
+
+# -- evaluations of two model versions ----------------------------------------------------
+def _num(v: Any, signed: bool = False) -> str:
+    if v is None:
+        return "-"
+    return f"{v:+.4g}" if signed else f"{v:.4g}"
+
+
+def _version(report: Mapping[str, Any], side: str) -> str:
+    v = report.get(side) or {}
+    return f"{v.get('rev', '?')} ({str(v.get('commit', ''))[:8]}, {v.get('variable', '?')})"
+
+
+def _metric_rows(metrics: Mapping[str, Any]) -> list[list[str]]:
+    rows = []
+    for m, c in metrics.items():
+        if "error" in c:
+            rows.append([m, "-", "-", "-", "-", c["error"]])
+            continue
+        ci = c["ci"]
+        better = {"b": "B better", "a": "A better"}.get(c.get("better") or "", "no difference")
+        rows.append(
+            [
+                m,
+                _num(c["a"]),
+                _num(c["b"]),
+                _num(c["diff"], True),
+                f"[{_num(ci[0], True)}, {_num(ci[1], True)}]",
+                f"p={c['p_value']:.3g} {better}",
+            ]
+        )
+    return rows
+
+
+def _methods(metrics: Mapping[str, Any]) -> list[str]:
+    return [
+        f"{m}: interval {c['ci_method']}; test {c['test']}"
+        for m, c in metrics.items()
+        if "error" not in c
+    ]
+
+
+def evaluation_text(report: Mapping[str, Any]) -> str:
+    """An evaluation (``evaluate``, ``shadow`` or ``canary``) as the CLI prints it."""
+    kind = report.get("type", "evaluate")
+    data = report.get("data") or {}
+    out = [
+        f"{kind} A = {_version(report, 'a')}",
+        f"{' ' * len(kind)} B = {_version(report, 'b')}",
+        f"data {data.get('path')} ({data.get('rows')} rows, {str(data.get('hash', ''))[:20]}...)",
+    ]
+    if report.get("id"):
+        out.append(f"recorded as {str(report['id'])[:8]}")
+    out.append("")
+    if kind == "evaluate":
+        level = report["settings"]["level"]
+        head = ["metric", "A", "B", "B - A", f"{level:.0%} CI", "test"]
+        rows = _metric_rows(report["metrics"])
+        out.extend(_columns([head, *rows]))
+        for s in report.get("slices", []):
+            out.append(f"\nslice {s['column']} = {s['value']} ({s['rows']} rows)")
+            out.extend(_columns([head, *_metric_rows(s["metrics"])]))
+        out.append("\nmethods:")
+        out.extend(f"  {line}" for line in _methods(report["metrics"]))
+    elif kind == "shadow":
+        d, s, lat = report["disagreement"], report["shift"], report["latency"]
+        out.append(f"disagreement: {d['rate']:.2%} ({d['rows']} rows; {d['basis']})")
+        ks = "" if s["ks"] is None else f", KS {s['ks']:.4f} (p={s['ks_p_value']:.3g})"
+        out.append(f"shift of the {s['basis']}: PSI {s['psi']:.4f}{ks}")
+        for side in ("A", "B"):
+            la = lat[side]
+            if la.get("calls"):
+                out.append(
+                    f"latency {side}: p50 {la['p50_ms']:.3g} ms, p90 {la['p90_ms']:.3g} ms, "
+                    f"p99 {la['p99_ms']:.3g} ms ({la['calls']} one-row calls)"
+                )
+        if report.get("top"):
+            out.append("\nrows where they disagree most:")
+            for r in report["top"]:
+                out.append(f"  row {r['row']}: A {r['a']!r} B {r['b']!r} (gap {r['gap']:.4g})")
+        out.append(f"\nmethods: {s['psi_method']}; {s['ks_method']}; {lat['method']}")
+    elif kind == "canary":
+        st, end = report["settings"], report["at_end"]
+        out.append(
+            f"routed {report['routed_rows']} of {data.get('rows')} rows to B "
+            f"(fraction {st['fraction']}, seed {st['seed']}); guard {st['guard']}"
+        )
+        out.append(
+            f"accuracy on the routed rows: A {end['accuracy_a']:.4f}, B {end['accuracy_b']:.4f}"
+        )
+        out.append(f"method: {report['method']}")
+    out.append("")
+    out.append(f"verdict: {report['verdict']['text']}")
+    return "\n".join(out)
+
+
+def _ci_bar(c: Mapping[str, Any], scale: float) -> str:
+    """An inline bar of a difference's interval around 0 (B better to the right)."""
+    if "error" in c or scale <= 0:
+        return ""
+    flip = -1.0 if c.get("lower_is_better") else 1.0
+    lo, hi = sorted((flip * c["ci"][0], flip * c["ci"][1]))
+    w = 160
+
+    def x(v: float) -> float:
+        return max(0.0, min(w, w / 2 + v / scale * (w / 2)))
+
+    color = {"b": "var(--jp-success-color1,#388e3c)", "a": "var(--jp-error-color1,#d32f2f)"}
+    fill = color.get(c.get("better") or "", "var(--jp-ui-font-color2,#616161)")
+    return (
+        f'<svg width="{w}" height="12" role="img" aria-label="interval of B - A">'
+        f'<line x1="{w / 2}" y1="0" x2="{w / 2}" y2="12" stroke="currentColor" '
+        'stroke-opacity="0.4"/>'
+        f'<rect x="{x(lo):.1f}" y="3" width="{max(1.0, x(hi) - x(lo)):.1f}" height="6" '
+        f'fill="{fill}"/><circle cx="{x(flip * c["diff"]):.1f}" cy="6" r="2.5" '
+        f'fill="{fill}"/></svg>'
+    )
+
+
+def _metrics_table_html(metrics: Mapping[str, Any], level: float, label: str) -> str:
+    scale = max([abs(v) for c in metrics.values() if "error" not in c for v in c["ci"]] or [0.0])
+    rows = []
+    for cells, (m, c) in zip(_metric_rows(metrics), metrics.items(), strict=True):
+        tds = "".join(f'<td style="{_TD}{_MONO}">{escape(v)}</td>' for v in cells[1:])
+        rows.append(
+            f'<tr><td style="{_TD}">{escape(m)}</td>{tds}'
+            f'<td style="{_TD}">{_ci_bar(c, scale)}</td></tr>'
+        )
+    head = ["metric", "A", "B", "B - A", f"{level:.0%} CI", "test", "B - A (better ->)"]
+    return _table(head, rows, label)
+
+
+def evaluation_html(report: Mapping[str, Any]) -> str:
+    """An evaluation as the notebook shows it (the text view is its plain fallback)."""
+    kind = report.get("type", "evaluate")
+    verdict = report.get("verdict", {})
+    color = {"b": "var(--jp-success-color1,#388e3c)", "a": "var(--jp-error-color1,#d32f2f)"}
+    vstyle = f"font-weight:600;color:{color.get(verdict.get('better') or '', 'inherit')}"
+    parts = [
+        f'<div style="{_FONT}" class="mlvc-evaluation">',
+        f"<div><b>{escape(kind)}</b> A = {escape(_version(report, 'a'))}<br>"
+        f"B = {escape(_version(report, 'b'))}</div>",
+        f'<div style="{vstyle}">{escape(verdict.get("text", ""))}</div>',
+    ]
+    if kind == "evaluate":
+        level = report["settings"]["level"]
+        parts.append(_metrics_table_html(report["metrics"], level, "evaluation metrics"))
+        for s in report.get("slices", []):
+            parts.append(
+                f'<div style="{_MUTED}">slice {escape(str(s["column"]))} = '
+                f"{escape(str(s['value']))} ({s['rows']} rows)</div>"
+            )
+            parts.append(_metrics_table_html(s["metrics"], level, f"slice {s['value']}"))
+        methods = _methods(report["metrics"])
+        parts.append(f'<div style="{_MUTED}">' + "<br>".join(escape(m) for m in methods) + "</div>")
+    else:
+        text = evaluation_text(report).split("\n\n", 1)[-1]
+        parts.append(f'<pre style="{_MONO}">{escape(text)}</pre>')
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def evaluations_text(entries: Sequence[Mapping[str, Any]]) -> str:
+    """The stored evaluations, one line each, as ``mlvc evaluations`` prints them."""
+    if not entries:
+        return "no evaluations"
+    rows = [
+        [
+            e["short_id"],
+            e["type"],
+            str(e.get("a", {}).get("commit", ""))[:8],
+            str(e.get("b", {}).get("commit", ""))[:8],
+            e["time"],
+            str((e.get("verdict") or {}).get("text", ""))[:100],
+        ]
+        for e in entries
+    ]
+    return "\n".join(_columns([["id", "type", "A", "B", "time", "verdict"], *rows]))
+
+
+def _cell(v: Any) -> str:
+    if v is None:
+        return ""
+    return format_value(v) if not isinstance(v, str) else v
+
+
+def compare_rows(table: Mapping[str, Any]) -> tuple[list[str], list[list[str]]]:
+    """The compare table (``service.compare``) as a header and rows of text cells; the
+    best value of each metric is marked with ``*``."""
+    params = list(table["columns"]["params"])
+    metrics = list(table["columns"]["metrics"])
+    best = table.get("best", {})
+    head = ["commit", "branch", *(f"params.{p}" for p in params)]
+    head += [
+        f"metrics.{m}" + (" (min)" if best.get(m, {}).get("goal") == "min" else "") for m in metrics
+    ]
+    out: list[list[str]] = []
+    for r in table["rows"]:
+        cells = [str(r.get("short_id") or ""), str(r.get("branch") or "")]
+        cells += [_cell(r["params"].get(p)) for p in params]
+        for m in metrics:
+            text = _cell(r["metrics"].get(m))
+            if m in best and r["id"] in best[m]["ids"]:
+                text += " *"
+            cells.append(text)
+        out.append(cells)
+    return head, out
+
+
+def compare_text(table: Mapping[str, Any]) -> str:
+    """The compare table as ``mlvc compare`` prints it: aligned columns, ``*`` marks the
+    best value of each metric (highest, or lowest for a ``(min)`` metric)."""
+    if not table["rows"]:
+        return "No commits to compare."
+    head, rows = compare_rows(table)
+    widths = [max(len(x) for x in col) for col in zip(head, *rows, strict=False)]
+    lines = [
+        "  ".join(c.ljust(w) for c, w in zip(line, widths, strict=False)).rstrip()
+        for line in (head, *rows)
+    ]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def compare_csv(table: Mapping[str, Any]) -> str:
+    """The compare table as CSV: one row per commit, full ids, raw values (no marks)."""
+    import csv
+    import io
+
+    params = list(table["columns"]["params"])
+    metrics = list(table["columns"]["metrics"])
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(
+        [
+            "id",
+            "branch",
+            "time",
+            "message",
+            *(f"params.{p}" for p in params),
+            *(f"metrics.{m}" for m in metrics),
+        ]
+    )
+    for r in table["rows"]:
+        w.writerow(
+            [r["id"], r.get("branch") or "", r.get("time") or "", r.get("message") or ""]
+            + ["" if r["params"].get(p) is None else r["params"][p] for p in params]
+            + ["" if r["metrics"].get(m) is None else r["metrics"][m] for m in metrics]
+        )
+    return buf.getvalue()
+
+
+def compare_html(table: Mapping[str, Any]) -> str:
+    """The compare table as HTML (the magics' view); the best value of each metric is in
+    bold with a ``*``."""
+    if not table["rows"]:
+        return f'<div style="{_FONT}{_MUTED}">No commits to compare.</div>'
+    head, rows = compare_rows(table)
+    body = []
+    for cells in rows:
+        tds = "".join(
+            f'<td style="{_TD}{"font-weight:600;" if c.endswith(" *") else ""}">{escape(c)}</td>'
+            for c in cells
+        )
+        body.append(f"<tr>{tds}</tr>")
+    return _table(head, body, "Compare")
+
+
+#: The most params x metrics pairs drawn by :func:`compare_vegalite` (a grid of charts).
+MAX_PLOT_PAIRS = 24
+
+
+def compare_vegalite(table: Mapping[str, Any]) -> dict[str, Any]:
+    """A Vega-Lite v5 spec of the compare table: a scatter of each numeric param against
+    each numeric metric (one chart per pair, at most :data:`MAX_PLOT_PAIRS`), coloured by
+    branch, with a tooltip naming the run; with no numeric param, each metric per run."""
+
+    def numeric(section: str, name: str) -> bool:
+        vals = [r[section].get(name) for r in table["rows"]]
+        nums = [v for v in vals if isinstance(v, int | float) and not isinstance(v, bool)]
+        return bool(nums)
+
+    params = [p for p in table["columns"]["params"] if numeric("params", p)]
+    metrics = [m for m in table["columns"]["metrics"] if numeric("metrics", m)]
+    values = [
+        {
+            "run": r.get("short_id"),
+            "message": r.get("message"),
+            "branch": r.get("branch"),
+            **{f"params.{p}": r["params"].get(p) for p in params},
+            **{f"metrics.{m}": r["metrics"].get(m) for m in metrics},
+        }
+        for r in table["rows"]
+    ]
+    tooltip = [
+        {"field": "run", "type": "nominal"},
+        {"field": "branch", "type": "nominal"},
+        {"field": "message", "type": "nominal"},
+        *({"field": f"params.{p}", "type": "quantitative"} for p in params),
+        *({"field": f"metrics.{m}", "type": "quantitative"} for m in metrics),
+    ]
+    color = {"field": "branch", "type": "nominal", "title": "branch"}
+
+    def field(name: str) -> str:
+        return name.replace(".", "\\.")  # a dot in a Vega-Lite field name nests
+
+    charts: list[dict[str, Any]] = []
+    if params:
+        pairs = [(p, m) for m in metrics for p in params][:MAX_PLOT_PAIRS]
+        for p, m in pairs:
+            charts.append(
+                {
+                    "title": f"{m} vs {p}",
+                    "mark": {"type": "point", "filled": True, "size": 70},
+                    "encoding": {
+                        "x": {
+                            "field": field(f"params.{p}"),
+                            "type": "quantitative",
+                            "title": f"params.{p}",
+                            "scale": {"zero": False},
+                        },
+                        "y": {
+                            "field": field(f"metrics.{m}"),
+                            "type": "quantitative",
+                            "title": f"metrics.{m}",
+                            "scale": {"zero": False},
+                        },
+                        "color": color,
+                        "tooltip": [{**t, "field": field(t["field"])} for t in tooltip],
+                    },
+                }
+            )
+    else:
+        for m in metrics[:MAX_PLOT_PAIRS]:
+            charts.append(
+                {
+                    "title": m,
+                    "mark": {"type": "point", "filled": True, "size": 70},
+                    "encoding": {
+                        "x": {"field": "run", "type": "nominal", "sort": None, "title": "run"},
+                        "y": {
+                            "field": field(f"metrics.{m}"),
+                            "type": "quantitative",
+                            "title": f"metrics.{m}",
+                            "scale": {"zero": False},
+                        },
+                        "color": color,
+                        "tooltip": [{**t, "field": field(t["field"])} for t in tooltip],
+                    },
+                }
+            )
+    return {
+        "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
+        "description": "mlvc compare: params against metrics, one point per run",
+        "data": {"values": values},
+        "columns": 3,
+        "concat": charts,
+    }

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Set up everything needed to develop, test and demo mlvc. Safe to run again.
+# The developer set-up (run by scripts/test.sh, which CI runs). Safe to run again.
 #
 #   Debian's Chromium (for the UI tests), .venv with the package installed in editable
 #   mode and its test extras, the frontend built and linked into JupyterLab, and the
-#   ui-tests project installed.
+#   ui-tests project installed. Needs Python 3.11+ and Node.js 18+.
+#   (The demo has its own, lighter set-up: scripts/demo.sh.)
+#   PIP_CONSTRAINT=.github/constraints-oldest.txt sets up the oldest supported versions.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -15,6 +17,18 @@ export YARN_GLOBAL_FOLDER="$ROOT/build/yarn-global"
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 
 step() { printf '\n==> %s\n' "$*"; }
+
+step "Node.js (builds the frontend)"
+if ! command -v node >/dev/null; then
+  echo "Node.js 18 or newer is needed to build the JupyterLab extension, and \`node\` is not" >&2
+  echo "on the PATH: install it (https://nodejs.org, or conda install -c conda-forge nodejs)." >&2
+  exit 1
+fi
+if [ "$(node -p 'process.versions.node.split(".")[0]')" -lt 18 ]; then
+  echo "Node.js 18 or newer is needed; \`node --version\` says $(node --version)." >&2
+  exit 1
+fi
+node --version
 
 step "Chromium"
 if [ ! -x /usr/bin/chromium ]; then
@@ -32,7 +46,7 @@ fi
 # shellcheck disable=SC1091
 . .venv/bin/activate
 python -m pip install -q -U pip
-python -m pip install -q "jupyterlab>=4.6,<5" "jupyter-builder>=1.2,<2" \
+python -m pip install -q "jupyterlab>=4.5,<5" "jupyter-builder>=1.2,<2" \
   hatchling hatch-jupyter-builder hatch-nodejs-version
 # The CPU build of torch lies on local disk; a plain `torch` would pull a multi-GB CUDA build.
 python -m pip install -q torch==2.13.0

@@ -33,15 +33,22 @@ jlpm test
 step "pytest"
 python -m pytest
 
-step "Wheel contents"
-rm -rf build/wheel
-python -m pip wheel . --no-deps --no-build-isolation -q -w build/wheel
-python - build/wheel/*.whl <<'PY'
+step "Package: sdist, then the wheel built from it (twine check, check-wheel-contents)"
+rm -rf build/dist-check
+# the wheel is built from the sdist, so a file missing from the sdist fails here
+python -m build --no-isolation --outdir build/dist-check . >build/dist-check.log 2>&1 ||
+  { tail -40 build/dist-check.log; exit 1; }
+twine check --strict build/dist-check/*
+check-wheel-contents build/dist-check/*.whl
+python - build/dist-check/*.whl build/dist-check/*.tar.gz <<'PY'
 import sys
+import tarfile
 import zipfile
 
-names = set(zipfile.ZipFile(sys.argv[1]).namelist())
-data = "jupyterlab_mlvc-0.1.0.data/data/"
+wheel, sdist = sys.argv[1], sys.argv[2]
+names = set(zipfile.ZipFile(wheel).namelist())
+info = wheel.split("/")[-1].split("-")
+data = f"{info[0]}-{info[1]}.data/data/"
 required = [
     "mlvc_server/__init__.py",
     "mlvc_server/app.py",
@@ -49,6 +56,7 @@ required = [
     "mlvc_server/kernel/magics.py",
     "mlvc_server/store/repo.py",
     "mlvc_server/openapi.yaml",
+    f"{info[0]}-{info[1]}.dist-info/licenses/LICENSE",
     data + "share/jupyter/labextensions/jupyterlab-mlvc/package.json",
     data + "share/jupyter/labextensions/jupyterlab-mlvc/install.json",
     data + "share/jupyter/labextensions/jupyterlab-mlvc/static/style.js",
@@ -57,8 +65,13 @@ required = [
 ]
 missing = [n for n in required if n not in names]
 if missing:
-    sys.exit(f"wheel {sys.argv[1]} lacks: {', '.join(missing)}")
-print(f"{sys.argv[1]}: {len(names)} files, all {len(required)} required ones present")
+    sys.exit(f"wheel {wheel} lacks: {', '.join(missing)}")
+top = f"{info[0]}-{info[1]}/"
+in_sdist = {n.removeprefix(top) for n in tarfile.open(sdist).getnames()}
+lacking = [n for n in ("LICENSE", "README.md", "CHANGELOG.md", "pyproject.toml") if n not in in_sdist]
+if lacking:
+    sys.exit(f"sdist {sdist} lacks: {', '.join(lacking)}")
+print(f"{wheel}: {len(names)} files, all {len(required)} required ones present; sdist complete")
 PY
 
 step "Galata UI tests (Chromium)"

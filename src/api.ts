@@ -469,3 +469,24 @@ export async function restoreVariables(
     settings
   );
 }
+
+/**
+ * Evaluate version B against version A on a data file (paired statistics), stored
+ * as an evaluation of the notebook.
+ *
+ * @param notebookPath - The notebook path.
+ * @param request - The versions, the data file and its target column.
+ * @param settings - The server connection settings.
+ * @returns The report.
+ */
+export async function createEvaluation(
+  notebookPath: string,
+  request: Mlvc.IEvaluationRequest,
+  settings?: ServerConnection.ISettings
+): Promise<Mlvc.IEvaluationReport> {
+  return requestAPI<Mlvc.IEvaluationReport>(
+    `evaluations${q(notebookPath)}`,
+    post(request),
+    settings
+  );
+}

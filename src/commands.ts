@@ -137,6 +137,7 @@ const PALETTE_COMMANDS: ReadonlyArray<string> = [
   CommandIDs.newBranch,
   CommandIDs.diff,
   CommandIDs.compare,
+  CommandIDs.evaluate,
   CommandIDs.checkout,
   CommandIDs.tag,
   CommandIDs.restore,
@@ -344,6 +345,65 @@ export function addCommands(ctx: ICommandContext): void {
       );
       shell.add(widget, 'main');
       shell.activateById(widget.id);
+    }
+  });
+
+  commands.addCommand(CommandIDs.evaluate, {
+    describedBy,
+    label: trans.__('Evaluate Selected Commits…'),
+    isEnabled: () => model.diffPair() !== null,
+    execute: async () => {
+      const pair = model.diffPair();
+      const path = model.state.notebookPath;
+      if (!pair || path === null) {
+        return;
+      }
+      const data = await InputDialog.getText({
+        title: trans.__('Evaluate: labeled data file'),
+        label: trans.__(
+          'Parquet, CSV or JSON-lines file, relative to the server root'
+        ),
+        placeholder: trans.__('data/test.parquet')
+      });
+      if (!data.button.accept || !data.value) {
+        return;
+      }
+      const target = await InputDialog.getText({
+        title: trans.__('Evaluate: target column'),
+        placeholder: trans.__('y')
+      });
+      if (!target.button.accept || !target.value) {
+        return;
+      }
+      const [{ createEvaluation }, { EvaluationReport }, React] =
+        await Promise.all([
+          import('./api'),
+          import('./evaluation'),
+          import('react')
+        ]);
+      try {
+        const report = await createEvaluation(path, {
+          a: pair[0],
+          b: pair[1],
+          data: data.value,
+          target: target.value
+        });
+        await showDialog({
+          title: trans.__(
+            'Evaluation %1 → %2',
+            pair[0].slice(0, 7),
+            pair[1].slice(0, 7)
+          ),
+          body: React.createElement(EvaluationReport, { report, trans }),
+          buttons: [Dialog.okButton({ label: trans.__('Close') })]
+        });
+        await model.refresh();
+      } catch (err) {
+        void showErrorMessage(
+          trans.__('Evaluation failed'),
+          err instanceof Error ? err.message : String(err)
+        );
+      }
     }
   });
 

@@ -84,6 +84,57 @@ export namespace Mlvc {
   export type IPushRequest = Schemas['PushRequest'];
   /** What a checkout brings back. */
   export type CheckoutMode = NonNullable<ICheckoutRequest['mode']>;
+
+  // The report of POST /mlvc/evaluations, as the panel reads it (the spec
+  // describes it loosely; these are the fields src/evaluation.tsx shows).
+  /**
+   * The body of `POST /mlvc/evaluations` (an offline comparison of two versions).
+   */
+  export interface IEvaluationRequest {
+    type?: 'evaluate' | 'shadow' | 'canary';
+    a: string;
+    b: string;
+    /** The data file, relative to the server root. */
+    data: string;
+    target?: string;
+    metrics?: string[];
+    slice?: string;
+    seed?: number;
+    level?: number;
+  }
+
+  /**
+   * One metric of an evaluation: both values, the difference B - A, its interval
+   * and the paired test.
+   */
+  export interface IEvaluationMetric {
+    metric: string;
+    a?: number;
+    b?: number;
+    diff?: number;
+    ci?: [number, number];
+    level?: number;
+    ci_method?: string;
+    test?: string;
+    p_value?: number;
+    better?: 'a' | 'b' | null;
+    lower_is_better?: boolean;
+    /** Why the metric could not be computed (e.g. one class only in a slice). */
+    error?: string;
+  }
+
+  /**
+   * What `POST /mlvc/evaluations` answers (the fields the panel shows).
+   */
+  export interface IEvaluationReport {
+    id: string | null;
+    type: 'evaluate' | 'shadow' | 'canary';
+    a: { rev?: string; commit?: string; variable?: string };
+    b: { rev?: string; commit?: string; variable?: string };
+    data: { path?: string; rows?: number; hash?: string };
+    metrics?: { [name: string]: IEvaluationMetric };
+    verdict: { text?: string; better?: 'a' | 'b' | null };
+  }
 }
 
 /**
@@ -103,4 +154,5 @@ export namespace CommandIDs {
   export const refresh = 'mlvc:refresh';
   export const showPanel = 'mlvc:show-panel';
   export const openSettings = 'mlvc:open-settings';
+  export const evaluate = 'mlvc:evaluate';
 }

@@ -423,6 +423,90 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/mlvc/data/diff': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * The data files two commits read, and what changed in them
+     * @description `service.data_diff` (`mlvc_server/service/data.py`): each data file added,
+     *     removed or changed with its sizes; for CSV and parquet files whose content both
+     *     commits stored, `schema` (columns added, removed, retyped) and `rows` (counts,
+     *     added, removed; changed when `key` names the column that identifies rows).
+     *     Default `a` = `HEAD~1`, `b` = `HEAD`.
+     */
+    get: operations['getDataDiff'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/mlvc/data/checkout': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Put the data files a commit read back in place
+     * @description `service.data_checkout`: writes each stored data file of `rev` that differs
+     *     from the file on disk (atomically, checked against the recorded hash), keeping
+     *     the current file under `.mlvc/mlvc/data-safety/` first. `paths` (relative to the
+     *     project root; files, folders or globs) limits it; `dry_run` lists what would be
+     *     written, for a confirmation dialog. 404 when a path names no data file of `rev`.
+     */
+    post: operations['checkoutData'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/mlvc/evaluations': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Stored evaluations of two model versions, newest first
+     * @description Each evaluation is a commit (kind `evaluation`) under
+     *     `refs/mlvc/evaluations/<notebook>/<id>` whose parents are the two versions;
+     *     push and pull carry it. `all=true` lists every notebook's.
+     */
+    get: operations['getEvaluations'];
+    put?: never;
+    /**
+     * Evaluate version B against version A and store the report
+     * @description `type: evaluate` (default) compares the two models on the labeled rows of
+     *     `data` (a Parquet, CSV or JSON-lines file relative to the server root) with
+     *     paired statistics: per metric both values, the difference `b - a`, its interval
+     *     (`ci_method`) and a paired test (`test`, `p_value`), per-slice results and a
+     *     verdict at `level`. `shadow` replays unlabeled inputs (disagreement, PSI, KS,
+     *     latency); `canary` simulates routing `fraction` of a labeled stream to B with an
+     *     always-valid confidence sequence and a `guard` such as `accuracy_drop <= 0.01`.
+     *     The models load in the server in their safe formats; a pickle needs its
+     *     writer's signature. 422 when the input cannot be evaluated (missing column,
+     *     models needing other features, non-numeric predictions for a regression
+     *     metric, a variable that is not a model).
+     */
+    post: operations['createEvaluation'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -862,6 +946,40 @@ export interface components {
       /** @enum {string} */
       kernel: 'used' | 'none';
     };
+    DataCheckoutRequest: {
+      rev: components['schemas']['Revision'];
+      /** @description Data paths or globs relative to the project root; null for all. */
+      paths?: string[] | null;
+      /** @description Only say what would be written (default false). */
+      dry_run?: boolean;
+    };
+    DataCheckout: {
+      commit: components['schemas']['CommitId'];
+      restored: string[];
+      unchanged: string[];
+      not_captured: string[];
+      safety_copies: {
+        [key: string]: string;
+      };
+      bytes: number;
+      dry_run: boolean;
+    };
+    DataFilesDiff: {
+      a: components['schemas']['CommitId'];
+      b: components['schemas']['CommitId'];
+      key: string | null;
+      files: {
+        path: string;
+        /** @enum {string} */
+        status: 'added' | 'removed' | 'changed';
+        size_a: number | null;
+        size_b: number | null;
+        captured: boolean;
+        schema?: Record<string, unknown>;
+        rows?: Record<string, unknown>;
+        note?: string;
+      }[];
+    };
     RestoreRequest: {
       rev: components['schemas']['Revision'];
       names?: components['schemas']['Names'];
@@ -907,7 +1025,7 @@ export interface components {
       /** @description The full git ref, e.g. `refs/heads/train.ipynb/main`. */
       ref: string;
       /** @enum {string} */
-      kind: 'branch' | 'tag' | 'other';
+      kind: 'branch' | 'tag' | 'evaluation' | 'other';
       notebook: string | null;
       name: string;
       /**
@@ -977,6 +1095,86 @@ export interface components {
         reason: string;
         message: string;
       } | null;
+    };
+    EvaluationRequest: {
+      /** @enum {string} */
+      type?: 'evaluate' | 'shadow' | 'canary';
+      a: components['schemas']['Revision'];
+      b: components['schemas']['Revision'];
+      /** @description The data file, relative to the server root. */
+      data: string;
+      /** @description The target column (`evaluate`, `canary`). */
+      target?: string;
+      metrics?: ('accuracy' | 'f1' | 'roc_auc' | 'rmse' | 'mae')[];
+      slice?: string;
+      seed?: number;
+      level?: number;
+      resamples?: number;
+      variable?: string;
+      fraction?: number;
+      guard?: string;
+      time_column?: string;
+      top?: number;
+      record?: boolean;
+    };
+    EvaluationVersion: {
+      rev?: string;
+      commit?: components['schemas']['CommitId'];
+      variable?: string;
+      type?: string;
+    };
+    EvaluationVerdict: {
+      metric?: string;
+      level?: number;
+      /** @description `a`, `b`, or null (no significant difference). */
+      better?: string | null;
+      decision?: string;
+      text?: string;
+    };
+    EvaluationReport: {
+      /** @enum {string} */
+      type: 'evaluate' | 'shadow' | 'canary';
+      /** @description The evaluation commit (null when not recorded). */
+      id: string | null;
+      a: components['schemas']['EvaluationVersion'];
+      b: components['schemas']['EvaluationVersion'];
+      /** @description The file's path, BLAKE3 hash, size, time and rows. */
+      data: {
+        [key: string]: unknown;
+      };
+      /**
+       * @description Per metric: `a`, `b`, `diff` (b - a), `ci`, `level`, `ci_method`, `test`,
+       *     `p_value`, `better`, `n` (or `error`).
+       */
+      metrics?: {
+        [key: string]: unknown;
+      };
+      slices?: {
+        [key: string]: unknown;
+      }[];
+      verdict: components['schemas']['EvaluationVerdict'];
+    } & {
+      [key: string]: unknown;
+    };
+    EvaluationSummary: {
+      id: components['schemas']['CommitId'];
+      short_id: string;
+      type: string;
+      time: string;
+      /** @description Epoch seconds (orders evaluations made within one second). */
+      timestamp?: number;
+      author?: string;
+      notebook?: string | null;
+      message?: string;
+      a: components['schemas']['EvaluationVersion'];
+      b: components['schemas']['EvaluationVersion'];
+      verdict: components['schemas']['EvaluationVerdict'];
+      data?: {
+        [key: string]: unknown;
+      } | null;
+    };
+    EvaluationList: {
+      evaluations: components['schemas']['EvaluationSummary'][];
     };
   };
   responses: {
@@ -1166,6 +1364,12 @@ export interface operations {
         skip?: number;
         /** @description Only commits reachable from this branch. */
         branch?: components['schemas']['RefName'];
+        /**
+         * @description Only commits matching this query, e.g. `metrics.acc > 0.9 and params.C < 1 and
+         *     branch ~ "sweep/*"` (the grammar of `mlvc log --where`, docs/cli.md). A query
+         *     that does not parse answers 400 with the column of the bad token.
+         */
+        where?: string;
       };
       header?: {
         /** @description An ETag of an earlier answer; 304 if the history did not change since (any other value is ignored). */
@@ -1669,6 +1873,19 @@ export interface operations {
         limit?: number;
         /** @description Keep the safety commits made before checkouts (left out by default). */
         include_safety?: boolean;
+        /**
+         * @description Only commits matching this query, e.g. `metrics.acc > 0.9 and params.C < 1 and
+         *     branch ~ "sweep/*"` (the grammar of `mlvc log --where`, docs/cli.md). A query
+         *     that does not parse answers 400 with the column of the bad token.
+         */
+        where?: string;
+        /**
+         * @description Order the rows by `metrics.NAME` (best first), `params.NAME`, `time`, `branch`,
+         *     `message`, `author` or `status`; a leading `-` reverses.
+         */
+        sort?: string;
+        /** @description Leave out the params and metrics columns equal in every row. */
+        only_differing?: boolean;
       };
       header?: never;
       path?: never;
@@ -1936,6 +2153,146 @@ export interface operations {
       400: components['responses']['BadRequest'];
       403: components['responses']['Forbidden'];
       404: components['responses']['NotFound'];
+    };
+  };
+  getDataDiff: {
+    parameters: {
+      query: {
+        /**
+         * @description The notebook path relative to the server root, "/" separated, ending in
+         *     `.ipynb`. Absolute paths, ".." components and symlinks leading outside the root
+         *     are refused.
+         */
+        path: components['parameters']['NotebookPath'];
+        a?: components['schemas']['Revision'];
+        b?: components['schemas']['Revision'];
+        /** @description The column identifying rows of CSV/parquet files. */
+        key?: string;
+        /** @description Compare rows (default true); false compares files and schemas. */
+        rows?: boolean;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The data diff. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['DataFilesDiff'];
+        };
+      };
+      400: components['responses']['BadRequest'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+    };
+  };
+  checkoutData: {
+    parameters: {
+      query: {
+        /**
+         * @description The notebook path relative to the server root, "/" separated, ending in
+         *     `.ipynb`. Absolute paths, ".." components and symlinks leading outside the root
+         *     are refused.
+         */
+        path: components['parameters']['NotebookPath'];
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['DataCheckoutRequest'];
+      };
+    };
+    responses: {
+      /** @description What was (or would be) written. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['DataCheckout'];
+        };
+      };
+      400: components['responses']['BadRequest'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+      409: components['responses']['Conflict'];
+      413: components['responses']['TooLarge'];
+    };
+  };
+  getEvaluations: {
+    parameters: {
+      query: {
+        /**
+         * @description The notebook path relative to the server root, "/" separated, ending in
+         *     `.ipynb`. Absolute paths, ".." components and symlinks leading outside the root
+         *     are refused.
+         */
+        path: components['parameters']['NotebookPath'];
+        all?: boolean;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The evaluations. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['EvaluationList'];
+        };
+      };
+      400: components['responses']['BadRequest'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+    };
+  };
+  createEvaluation: {
+    parameters: {
+      query: {
+        /**
+         * @description The notebook path relative to the server root, "/" separated, ending in
+         *     `.ipynb`. Absolute paths, ".." components and symlinks leading outside the root
+         *     are refused.
+         */
+        path: components['parameters']['NotebookPath'];
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['EvaluationRequest'];
+      };
+    };
+    responses: {
+      /** @description The report (stored unless `record` is false). */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['EvaluationReport'];
+        };
+      };
+      400: components['responses']['BadRequest'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+      409: components['responses']['Conflict'];
+      413: components['responses']['TooLarge'];
+      422: components['responses']['Unprocessable'];
     };
   };
 }

@@ -24,3 +24,12 @@ def jp_server_config(jp_server_config: Any) -> dict[str, Any]:
             "allow_root": True,
         }
     }
+
+
+@pytest.fixture
+def loose_objects(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Write every object loose (no small-object packs), for tests that damage or remove
+    one object's file to check what the store then does."""
+    from mlvc_server.store import repo
+
+    monkeypatch.setattr(repo, "PACK_OBJECT_MAX", -1)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import platform
 import secrets
 import shutil
 import signal
@@ -199,10 +200,12 @@ def _get(url: str, token: str) -> tuple[int, bytes]:
 
 
 def test_demo_script(tmp_path: Path) -> None:
-    """``bash scripts/demo.sh`` serves JupyterLab on ``binder/`` with both halves of the
-    extension, and opens the first notebook in the browser. Its setup step is skipped
-    (``MLVC_DEMO_SETUP=0``: scripts/setup.sh made this environment), it listens on a free
-    port (not 8888), and the "browser" is ``echo``, so the page it opens is in the log."""
+    """``bash scripts/demo.sh`` serves JupyterLab on a copy of ``binder/``'s notebooks
+    (``build/demo/notebooks``) with both halves of the extension, and opens the first
+    notebook in the browser; ``binder/`` is left as it was. Its install steps are
+    skipped (``MLVC_DEMO_SETUP=0``: scripts/setup.sh made this environment), it listens
+    on a free port (not 8888), and the "browser" is ``echo``, so the page it opens is in
+    the log."""
     if not (ROOT / ".venv" / "bin" / "activate").is_file():
         pytest.skip("no .venv in the checkout (scripts/setup.sh makes it)")
     port, token = _free_port(), secrets.token_hex(16)
@@ -217,11 +220,7 @@ def test_demo_script(tmp_path: Path) -> None:
     log = tmp_path / "server.log"
     with open(log, "wb") as out:
         proc = subprocess.Popen(
-            [
-                "bash",
-                "scripts/demo.sh",
-                f"--IdentityProvider.token={token}",
-            ],
+            ["bash", "scripts/demo.sh", "--", f"--IdentityProvider.token={token}"],
             cwd=ROOT,
             env=env,
             stdout=out,
@@ -245,7 +244,7 @@ def test_demo_script(tmp_path: Path) -> None:
         assert status == 200
         names = {e["name"]: e for e in json.loads(body)}
         assert names["jupyterlab-mlvc"]["enabled"]
-        # the server extension answers, and its root is binder/
+        # the server extension answers, and its root is the copy of the notebooks
         status, body = _get(f"{base}/mlvc/status?path=01-getting-started.ipynb", token)
         assert status == 200, body
         status, _ = _get(f"{base}/api/contents/01-getting-started.ipynb?content=0", token)
@@ -256,6 +255,17 @@ def test_demo_script(tmp_path: Path) -> None:
             time.sleep(0.5)
         page = log.read_text().split("OPENED file://", 1)[1].split()[0]
         assert "/lab/tree/01-getting-started.ipynb" in Path(page).read_text()
+        copy = json.loads((ROOT / "build/demo/notebooks/01-getting-started.ipynb").read_text())
+        # the kernel's language_info is in: opening does not mark the notebook unsaved
+        assert copy["metadata"]["language_info"]["version"] == platform.python_version()
+        tracked = subprocess.run(
+            ["git", "status", "--porcelain", "--", "binder"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        assert tracked == "", tracked  # the checkout stays clean
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         try:

@@ -54,11 +54,16 @@ SKIP: dict[str, str] = {
     "python benchmarks/finetune.py": "a benchmark of minutes and GiBs, run by hand",
     "python benchmarks/notebook.py": "a benchmark, run by hand",
     "python benchmarks/history.py": "a benchmark, run by hand",
+    "python benchmarks/query.py": "a benchmark, run by hand",
+    "python benchmarks/sweep.py": "a benchmark, run by hand",
     "python benchmarks/data.py": "writes and hashes a 1 GiB file, run by hand",
     "python benchmarks/formats.py": "a benchmark of GiBs, run by hand",
+    "python benchmarks/evaluate.py": "1M rows and 1,200 simulations, run by hand",
     "python benchmarks/gpu_check.py": "needs a CUDA GPU",
     "python -m pip install jupyterlab-mlvc s3fs scikit-learn pandas": "installs packages: the "
     "test environment has mlvc and what train.ipynb imports",
+    'pip install "jupyterlab-mlvc[all]"': "installs packages: the test environment has mlvc "
+    "with every extra ([test] includes [all])",
     "git config receive.unpackLimit 1": "configures the git server's bare repository",
     "git config pack.compression 0": "configures the git server's bare repository",
     "git config core.bigFileThreshold 1m": "configures the git server's bare repository",

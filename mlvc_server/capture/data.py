@@ -33,7 +33,7 @@ from blake3 import blake3
 
 from ..errors import MlvcError
 
-__all__ = ["DataHasher", "FileRecord", "hash_file"]
+__all__ = ["DataHasher", "FileRecord", "hash_file", "iso_mtime"]
 
 HASH_PREFIX: Final = "blake3:"
 _CACHE_VERSION: Final = 1
@@ -127,6 +127,11 @@ def _iso_mtime(mtime_ns: int) -> str:
     seconds, ns = divmod(mtime_ns, 1_000_000_000)
     dt = datetime.fromtimestamp(seconds, tz=UTC).replace(microsecond=ns // 1000)
     return dt.isoformat()
+
+
+def iso_mtime(mtime_ns: int) -> str:
+    """A modification time (ns since the epoch) as :class:`FileRecord` writes it."""
+    return _iso_mtime(mtime_ns)
 
 
 def _is_inside(path: str, root: str) -> bool:

@@ -134,6 +134,19 @@ def is_secret_name(
     """Whether a variable, key or assigned name looks like it holds a secret."""
     if not isinstance(name, str) or not name:
         return False
+    if deny is None and allow is None:  # the common case, asked for every variable
+        return _secret_by_default(name, os.environ.get(ALLOW_ENV, ""), os.environ.get(DENY_ENV, ""))
+    return _secret_name(name, deny, allow)
+
+
+@lru_cache(maxsize=4096)
+def _secret_by_default(name: str, _allow_env: str, _deny_env: str) -> bool:
+    """:func:`is_secret_name` with the default lists (and the environment's additions,
+    which are part of the cache key)."""
+    return _secret_name(name, None, None)
+
+
+def _secret_name(name: str, deny: Iterable[str] | None, allow: Iterable[str] | None) -> bool:
     n = _normal(name)
     if _patterns(DEFAULT_ALLOW, ALLOW_ENV, allow).search(n):
         return False

@@ -16,7 +16,7 @@ from typing import Any
 from .. import __version__, render, service
 from ..args import parse_kv
 from ..errors import MlvcError
-from . import sync
+from . import data, evaluate, sweep, sync
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -60,6 +60,21 @@ def _parser() -> argparse.ArgumentParser:
     sp.add_argument("--skip", type=int, default=0)
     sp.add_argument("--branch")
     sp.add_argument("--all", action="store_true", help="every notebook's commits")
+    sp.add_argument(
+        "--where", metavar="QUERY", help="only commits matching QUERY ('metrics.acc > 0.9')"
+    )
+
+    sp = cmd("compare", "Params x metrics of commits as a table; * marks the best of each metric.")
+    sp.add_argument("revs", nargs="*", metavar="REV", help="these commits (default: the history)")
+    sp.add_argument("--where", metavar="QUERY", help="only commits matching QUERY")
+    sp.add_argument("--branch", help="only commits reachable from this branch")
+    sp.add_argument("-n", "--limit", type=int, help="the newest N commits (default: all)")
+    sp.add_argument("--all", action="store_true", help="every notebook's commits")
+    sp.add_argument(
+        "--only-differing", action="store_true", help="leave out columns equal in every row"
+    )
+    sp.add_argument("--sort", metavar="FIELD", help="metrics.NAME (best first), params.NAME...")
+    sp.add_argument("--csv", action="store_true", help="print CSV")
 
     sp = cmd("show", "One commit's record.")
     sp.add_argument("rev", nargs="?", default="HEAD")
@@ -93,6 +108,8 @@ def _parser() -> argparse.ArgumentParser:
         help="move damaged refs back to their last complete state (old values are logged)",
     )
     sync.add_parsers(cmd)  # remote, push, pull, clone, gc, du
+    data.add_parsers(cmd)  # track, data checkout, data diff
+    evaluate.add_parsers(cmd)  # evaluate, shadow, canary, evaluations
 
     sp = cmd(
         "run",
@@ -114,6 +131,14 @@ def _parser() -> argparse.ArgumentParser:
     sp.add_argument("--timeout", type=float, metavar="S", help="seconds a cell may run")
     sp.add_argument("--kernel", metavar="NAME", help="kernel (default: the notebook's)")
     sp.add_argument("--output", metavar="PATH", help="also write the executed notebook here")
+    sp.add_argument(
+        "--require",
+        action="append",
+        default=[],
+        metavar="QUERY",
+        help="exit 1 unless the run's commit matches QUERY ('metrics.acc >= 0.9'); repeatable",
+    )
+    sweep.add_parser(cmd)
     return p
 
 
@@ -132,14 +157,40 @@ def _run(args: argparse.Namespace) -> int:
         return 0
     if args.command in sync.COMMANDS:
         return sync.run(args)
+    if args.command in data.COMMANDS:
+        return data.run(args)
     nbarg = getattr(args, "notebook", None)
+    if args.command in evaluate.COMMANDS:
+        return evaluate.run(args, _notebook(repo, nbarg))
     if args.command == "log":
         nb = None if args.all else _notebook(repo, nbarg)
         out = service.log(
-            repo=repo, notebook=nb, branch=args.branch, limit=args.limit, skip=args.skip
+            repo=repo,
+            notebook=nb,
+            branch=args.branch,
+            limit=args.limit,
+            skip=args.skip,
+            where=args.where,
         )
         if not js:
-            print(render.log_text(out))
+            print(render.log_text(out) if out or not args.where else "No commit matches.")
+    elif args.command == "compare":
+        nb = None if args.all else _notebook(repo, nbarg)
+        out = service.compare(
+            repo=repo,
+            notebook=nb,
+            revs=args.revs or None,
+            branch=args.branch,
+            limit=args.limit,
+            where=args.where,
+            sort=args.sort,
+            only_differing=args.only_differing,
+        )
+        if args.csv:
+            sys.stdout.write(render.compare_csv(out))
+            return 0
+        if not js:
+            print(render.compare_text(out))
     elif args.command == "commit":
         cid = service.commit(
             args.message,
@@ -259,6 +310,8 @@ def _run(args: argparse.Namespace) -> int:
         return 0 if out["ok"] else 1
     elif args.command == "run":
         return _run_notebook(args)
+    elif args.command == "sweep":
+        return sweep.run(args)
     if js:
         print(json.dumps(out, indent=1, default=str))
     return 0
@@ -268,6 +321,8 @@ def _run_notebook(args: argparse.Namespace) -> int:
     """``mlvc run``: 0 when every cell ran, 1 when one failed (the run is committed)."""
     from .run import run_notebook
 
+    for q in args.require:
+        service.compile_query(q)  # a bad gate fails before the run, not after it
     res = run_notebook(
         args.notebook_file,
         dict(args.param),
@@ -291,7 +346,25 @@ def _run_notebook(args: argparse.Namespace) -> int:
     else:
         what = "Committed" if res.status == "ok" else "Committed the failed run as"
         print(f"{what} {res.commit[:8]} on {rec.get('branch')} ({rec.get('notebook')})")
-    return 0 if res.status == "ok" else 1
+    if res.status != "ok":
+        return 1
+    return _check_requirements(args.require, args.repo, res.commit)
+
+
+def _check_requirements(queries: list[str], repo: str, cid: str) -> int:
+    """``--require``: 0 when the commit matches every query, else 1 with what was unmet."""
+    if not queries:
+        return 0
+    summary = service.log(repo=repo, rev=cid, limit=1)[0]
+    unmet = [q for q in queries if not service.matches(q, summary)]
+    for q in unmet:
+        print(
+            f"mlvc: requirement not met: {q} (run {cid[:8]}: "
+            f"metrics {render.kv_text(summary['metrics']) or 'none'}; "
+            f"params {render.kv_text(summary['params']) or 'none'})",
+            file=sys.stderr,
+        )
+    return 1 if unmet else 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -219,8 +219,10 @@ class _Runner:
         kc = self.client.kc
         assert kc is not None
         opts = calls.execute_options(request)
+        # jupyter_client's default output hook prints what the request displays (a
+        # "Committing N variables…" progress line) on our stdout, which carries `--json`
         reply: dict[str, Any] = await kc.execute_interactive(  # type: ignore[attr-defined]
-            opts.pop("code"), timeout=timeout, **opts
+            opts.pop("code"), timeout=timeout, output_hook=_ignore_output, **opts
         )
         return calls.parse_reply(reply, timeout or 0.0)
 
@@ -325,9 +327,14 @@ class _Runner:
             params=request["params"],
             notebook_content=nbformat.writes(self.nb) + "\n",  # type: ignore[no-untyped-call]
             sources=False,
+            branch=request.get("branch"),
             status=request["status"],
             extra=request["extra"],
         )
+
+
+def _ignore_output(msg: dict[str, Any]) -> None:
+    """An mlvc request's own output (progress indicators) is not shown by ``mlvc run``."""
 
 
 def _error_output(ename: str, evalue: str) -> Any:
@@ -397,6 +404,8 @@ def run_notebook(
         "repo": str(root),
         "message": message,
         "params": params,
+        # explicit, so that runs in parallel on other branches (a sweep) cannot move it
+        "branch": branch,
         "extra": {
             "run": {
                 "tool": "mlvc run",

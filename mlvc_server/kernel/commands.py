@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from .. import service
+from .. import render, service
 from ..errors import MlvcError, NotARepositoryError
 from . import autocommit, output, tracking
 from .lineage import lineage
@@ -20,12 +20,18 @@ from .session import KernelSession, find_root
 __all__ = [
     "cmd_autocommit",
     "cmd_branch",
+    "cmd_canary",
     "cmd_checkout",
     "cmd_commit",
+    "cmd_compare",
+    "cmd_data",
     "cmd_diff",
+    "cmd_evaluate",
+    "cmd_evaluations",
     "cmd_init",
     "cmd_log",
     "cmd_restore",
+    "cmd_shadow",
     "cmd_status",
     "cmd_tag",
     "cmd_track",
@@ -100,11 +106,29 @@ def cmd_status(s: KernelSession, args: argparse.Namespace) -> None:
 
 
 def cmd_log(s: KernelSession, args: argparse.Namespace) -> None:
-    """``%mlvc log [-n N] [--all]``: the history."""
+    """``%mlvc log [-n N] [--all] [--where QUERY]``: the history."""
     root, nb_file = _where(s, args)
     nb = None if args.all else nb_file
-    commits = service.log(repo=root, notebook=nb, limit=args.n)
+    commits = service.log(repo=root, notebook=nb, limit=args.n, where=args.where)
+    if not commits and args.where:
+        print("No commit matches.")
+        return
     output.show_log(commits, repo=str(root), notebook=str(nb) if nb else None)
+
+
+def cmd_compare(s: KernelSession, args: argparse.Namespace) -> None:
+    """``%mlvc compare [REV ...] [--where Q] [--only-differing] [--sort F] [--plot]``."""
+    root, nb_file = _where(s, args)
+    table = service.compare(
+        repo=root,
+        notebook=None if args.all else nb_file,
+        revs=args.revs or None,
+        limit=args.n,
+        where=args.where,
+        sort=args.sort,
+        only_differing=args.only_differing,
+    )
+    output.show_compare(table, plot=args.plot)
 
 
 def cmd_diff(s: KernelSession, args: argparse.Namespace) -> None:
@@ -201,14 +225,22 @@ def _track_target(s: KernelSession, args: argparse.Namespace) -> tuple[Path, str
 def cmd_track(s: KernelSession, args: argparse.Namespace) -> None:
     """``%mlvc track [GLOB]``: hash files matching GLOB at every commit."""
     root, nb = _track_target(s, args)
+    if args.content_max is not None:
+        service.set_content_max(args.content_max, repo=root)
     if args.glob is None:
         patterns = tracking.tracked(root, nb)
         print("\n".join(patterns) if patterns else "No tracked patterns.")
+        content = service.content_settings(repo=root)
+        if content["patterns"] or content["max_bytes"]:
+            print(render.content_settings_text(content))
         return
     pattern = tracking.normalize(args.glob, root, Path.cwd())
     added = tracking.track(root, nb, pattern)
     matching, _ = tracking.existing(root, [pattern])
     note = "" if matching else " (it matches no file yet)"
+    if args.content:
+        service.track_content([str(root / pattern)], repo=root)
+        note += ", with its content"
     print(f"{'Tracking' if added else 'Already tracking'} {pattern!r}{note}")
 
 
@@ -216,6 +248,10 @@ def cmd_untrack(s: KernelSession, args: argparse.Namespace) -> None:
     """``%mlvc untrack GLOB``: stop tracking GLOB."""
     root, nb = _track_target(s, args)
     pattern = tracking.normalize(args.glob, root, Path.cwd())
+    if args.content:
+        service.untrack_content([str(root / pattern)], repo=root)
+        print(f"No longer storing the content of {pattern!r} (still hashed)")
+        return
     if not tracking.untrack(root, nb, pattern):
         raise MlvcError(f"{pattern!r} is not tracked (see `%mlvc track`)")
     print(f"No longer tracking {pattern!r}")
@@ -228,3 +264,105 @@ def cmd_autocommit(s: KernelSession, args: argparse.Namespace) -> None:
     elif args.state == "off":
         autocommit.disable(s)
     print(f"autocommit is {'on' if s.autocommit else 'off'}")
+
+
+def cmd_data(s: KernelSession, args: argparse.Namespace) -> None:
+    """``%mlvc data checkout REV [PATH ...]`` and ``%mlvc data diff [A] [B] [--key C]``."""
+    if args.data_cmd is None:
+        raise MlvcError("usage: %mlvc data checkout REV [PATH ...] | diff [A] [B] [--key COL]")
+    root, nb_file = _where(s, args)
+    nb = s.rel_notebook(root, nb_file)
+    with lineage.paused():  # mlvc's own reads and writes are not the user's data
+        if args.data_cmd == "checkout":
+            res = service.data_checkout(
+                args.rev, args.paths or None, repo=root, notebook=nb, dry_run=args.dry_run
+            )
+            print(render.data_checkout_text(res))
+        else:
+            diff = service.data_diff(args.a, args.b, key=args.key, repo=root, notebook=nb)
+            print(render.data_diff_text(diff))
+
+
+# -- evaluations of two model versions ----------------------------------------------------
+def _show_evaluation(report: Mapping[str, Any]) -> None:
+    from IPython.display import display
+
+    from .. import render
+
+    display(  # type: ignore[no-untyped-call]
+        {"text/html": render.evaluation_html(report), "text/plain": render.evaluation_text(report)},
+        raw=True,
+    )
+
+
+def _versions(s: KernelSession, args: argparse.Namespace) -> dict[str, Any]:
+    root, nb_file = _where(s, args)
+    return {
+        "repo": root,
+        "notebook": nb_file,
+        "variable": args.variable,
+        "trust": args.trust,
+        "record": not args.no_record,
+    }
+
+
+def cmd_evaluate(s: KernelSession, args: argparse.Namespace) -> None:
+    """``%mlvc evaluate A B --data FILE --target COL ...``: paired comparison."""
+    _show_evaluation(
+        service.evaluation.evaluate(
+            args.a,
+            args.b,
+            data=args.data,
+            target=args.target,
+            metrics=args.metric,
+            slice=args.slice,
+            seed=args.seed,
+            level=args.level,
+            resamples=args.resamples,
+            **_versions(s, args),
+        )
+    )
+
+
+def cmd_shadow(s: KernelSession, args: argparse.Namespace) -> None:
+    """``%mlvc shadow A B --inputs FILE``: how two versions disagree on inputs."""
+    _show_evaluation(
+        service.evaluation.shadow(
+            args.a,
+            args.b,
+            inputs=args.inputs,
+            top=args.top,
+            latency_rows=args.latency_rows,
+            tolerance=args.tolerance,
+            **_versions(s, args),
+        )
+    )
+
+
+def cmd_canary(s: KernelSession, args: argparse.Namespace) -> None:
+    """``%mlvc canary A B --stream FILE --target COL``: a simulated canary."""
+    _show_evaluation(
+        service.evaluation.canary(
+            args.a,
+            args.b,
+            stream=args.stream,
+            target=args.target,
+            fraction=args.fraction,
+            guard=args.guard,
+            time_column=args.time_column,
+            seed=args.seed,
+            level=args.level,
+            **_versions(s, args),
+        )
+    )
+
+
+def cmd_evaluations(s: KernelSession, args: argparse.Namespace) -> None:
+    """``%mlvc evaluations [--all]``: the stored evaluations."""
+    from .. import render
+
+    root, nb_file = _where(s, args)
+    entries = service.evaluation.evaluations(
+        repo=root, notebook=None if args.all else nb_file, all_notebooks=args.all
+    )
+    print(render.evaluations_text(entries))

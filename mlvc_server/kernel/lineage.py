@@ -16,8 +16,10 @@ after one lookup. What remains is filtered once per commit
 itself, and every file the user's code wrote (opened with ``w``, ``a``, ``x`` or ``+``).
 
 Readers that bypass Python's ``open`` (pyarrow's C++ filesystem behind
-``pd.read_parquet``, ``h5py``, memory maps opened in C) are not seen: ``%mlvc track``
-covers them.
+``pd.read_parquet``, polars, ``h5py``, safetensors) are seen through their entry
+points, wrapped by :mod:`.readers` when they are imported; ``%mlvc track`` covers what
+remains (a reader called through a name imported before lineage started, a C extension
+of your own).
 """
 
 from __future__ import annotations
@@ -73,6 +75,24 @@ class DataLineage:
         if not self._installed:
             sys.addaudithook(self._make_hook())
             self._installed = True
+            from . import readers
+
+            readers.install(self.record_read)
+
+    def record_read(self, path: str | os.PathLike[str]) -> None:
+        """Record a read that the audit hook cannot see (a wrapped reader's, see
+        :mod:`.readers`).
+
+        Args:
+            path: the file, absolute or relative to the current directory.
+        """
+        if not self.enabled or getattr(self._local, "paused", False):
+            return
+        absolute = os.path.abspath(os.fspath(path))
+        if not absolute.startswith(self._prefix) or absolute.endswith(_CODE_SUFFIXES):
+            return
+        if absolute not in self.writes and len(self.reads) < _MAX_PATHS:
+            self.reads.add(absolute)
 
     def set_root(self, root: str | os.PathLike[str]) -> None:
         """Record opens below ``root`` from now on (the project folder moved or was found).

@@ -105,6 +105,15 @@ def build_parser() -> argparse.ArgumentParser:
     c = cmd("log", "the notebook's history, newest first")
     c.add_argument("-n", type=int, default=20, metavar="N", help="at most N commits")
     c.add_argument("--all", action="store_true", help="every notebook's history")
+    c.add_argument("--where", metavar="QUERY", help="only commits matching QUERY")
+    c = cmd("compare", "params x metrics of commits as a table (* marks the best)")
+    c.add_argument("revs", nargs="*", metavar="REV", help="these commits (default: the history)")
+    c.add_argument("--where", metavar="QUERY", help="only commits matching QUERY")
+    c.add_argument("-n", type=int, default=None, metavar="N", help="the newest N commits")
+    c.add_argument("--all", action="store_true", help="every notebook's history")
+    c.add_argument("--only-differing", action="store_true", help="only columns that differ")
+    c.add_argument("--sort", metavar="FIELD", help="metrics.NAME (best first), params.NAME...")
+    c.add_argument("--plot", action="store_true", help="a Vega-Lite chart of params vs metrics")
     c = cmd("diff", "differences between two commits (default HEAD~1 -> HEAD)")
     c.add_argument("a", nargs="?", metavar="A")
     c.add_argument("b", nargs="?", metavar="B")
@@ -127,15 +136,73 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--trust", action="store_true", help="load pickles that others wrote")
     c = cmd("track", "hash files matching GLOB at every commit (no GLOB: list them)")
     c.add_argument("glob", nargs="?", metavar="GLOB")
+    c.add_argument(
+        "--content", action="store_true", help="also store their content (chunked, deduplicated)"
+    )
+    c.add_argument(
+        "--content-max",
+        metavar="SIZE",
+        help="store the content of every data file read up to SIZE (e.g. 200M; 0: off)",
+    )
     c = cmd("untrack", "stop tracking GLOB")
     c.add_argument("glob", metavar="GLOB")
+    c.add_argument("--content", action="store_true", help="stop storing their content only")
+    c = cmd("data", "data files a commit read: checkout REV [PATH ...], diff [A] [B]")
+    dsub = c.add_subparsers(dest="data_cmd", metavar="ACTION", parser_class=_Parser)
+    d = dsub.add_parser("checkout", help="put the data files REV read back in place")
+    d.add_argument("rev", metavar="REV")
+    d.add_argument("paths", nargs="*", metavar="PATH")
+    d.add_argument("-n", "--dry-run", action="store_true", help="say what would be written")
+    d = dsub.add_parser("diff", help="data files changed from A to B (default HEAD~1 HEAD)")
+    d.add_argument("a", nargs="?", default="HEAD~1", metavar="A")
+    d.add_argument("b", nargs="?", default="HEAD", metavar="B")
+    d.add_argument("--key", metavar="COLUMN", help="compare rows by this column")
     c = cmd("tag", "tag REV (default HEAD) as NAME (no NAME: list tags)")
     c.add_argument("name", nargs="?", metavar="NAME")
     c.add_argument("rev", nargs="?", metavar="REV")
     c.add_argument("-f", "--force", action="store_true", help="move an existing tag")
+    _evaluation_parsers(cmd)
     c = cmd("autocommit", "commit after every successful cell that changed something")
     c.add_argument("state", nargs="?", choices=["on", "off"])
     return p
+
+
+def _evaluation_parsers(cmd: Any) -> None:
+    """``evaluate``, ``shadow``, ``canary`` and ``evaluations`` (as the CLI's)."""
+
+    def versions(c: argparse.ArgumentParser) -> None:
+        c.add_argument("a", metavar="A")
+        c.add_argument("b", metavar="B")
+        c.add_argument("--variable", metavar="NAME", help="the model variable")
+        c.add_argument("--trust", action="store_true", help="load pickles that others wrote")
+        c.add_argument("--no-record", action="store_true", help="do not store the evaluation")
+
+    c = cmd("evaluate", "compare two model versions on labeled data (paired statistics)")
+    versions(c)
+    c.add_argument("--data", required=True, metavar="FILE")
+    c.add_argument("--target", required=True, metavar="COLUMN")
+    c.add_argument("--metric", metavar="M,M", help="accuracy,f1,roc_auc or rmse,mae")
+    c.add_argument("--slice", metavar="COLUMN")
+    c.add_argument("--seed", type=int, metavar="S")
+    c.add_argument("--level", type=float, default=0.95, metavar="L")
+    c.add_argument("--resamples", type=int, default=1000, metavar="N")
+    c = cmd("shadow", "replay inputs through two versions: disagreement, shift, latency")
+    versions(c)
+    c.add_argument("--inputs", required=True, metavar="FILE")
+    c.add_argument("--top", type=int, default=10, metavar="N")
+    c.add_argument("--latency-rows", type=int, default=200, metavar="N")
+    c.add_argument("--tolerance", type=float, default=0.0, metavar="T")
+    c = cmd("canary", "simulate routing a share of a labeled stream to B (sequential test)")
+    versions(c)
+    c.add_argument("--stream", required=True, metavar="FILE")
+    c.add_argument("--target", required=True, metavar="COLUMN")
+    c.add_argument("--fraction", type=float, default=0.05, metavar="F")
+    c.add_argument("--guard", default="accuracy_drop <= 0.01", metavar="GUARD")
+    c.add_argument("--time-column", metavar="COLUMN")
+    c.add_argument("--seed", type=int, metavar="S")
+    c.add_argument("--level", type=float, default=0.95, metavar="L")
+    c = cmd("evaluations", "the stored evaluations, newest first")
+    c.add_argument("--all", action="store_true", help="every notebook's evaluations")
 
 
 @magics_class

@@ -13,7 +13,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from types import ModuleType
 from typing import Any
 
-__all__ = ["error", "progress", "show_diff", "show_log", "show_status"]
+__all__ = ["error", "progress", "show_compare", "show_diff", "show_log", "show_status"]
 
 
 def _widgets() -> ModuleType | None:
@@ -54,6 +54,29 @@ def show_diff(diff: Mapping[str, Any]) -> None:
     from ..render import render_diff_text
 
     print(render_diff_text(diff))
+
+
+def show_compare(table: Mapping[str, Any], *, plot: bool = False) -> None:
+    """Show a compare table (``service.compare``): an HTML table with the text table as
+    ``text/plain``; with ``plot``, a Vega-Lite chart of each param against each metric
+    (``application/vnd.vegalite.v5+json``, which JupyterLab, Notebook 7 and VS Code
+    render), after the table."""
+    from IPython import display as ipy_display
+
+    from ..render import compare_html, compare_text, compare_vegalite
+
+    display: Any = ipy_display.display
+    display({"text/html": compare_html(table), "text/plain": compare_text(table)}, raw=True)
+    if plot:
+        spec = compare_vegalite(table)
+        display(
+            {
+                "application/vnd.vegalite.v5+json": spec,
+                "text/plain": "A Vega-Lite chart of params against metrics "
+                "(shown by JupyterLab, Notebook 7 and VS Code).",
+            },
+            raw=True,
+        )
 
 
 @contextlib.contextmanager

@@ -9,7 +9,8 @@ goes through the kernel's one :class:`~mlvc_server.kernel.session.KernelSession`
     requests to the frontend turned off: ``mlvc run`` sends it before the first cell.
 ``commit``
     ``message``, ``names`` (None: every user variable), ``no_vars``, ``params``,
-    ``metrics``; for a headless run also ``content`` (a file holding the executed
+    ``metrics``, ``branch`` (None: the current branch);
+    for a headless run also ``content`` (a file holding the executed
     notebook), ``status`` and ``extra`` -> ``id``, ``branch``, ``variables``, ``skipped``.
 ``safety``
     ``message``, ``variables``, ``notebook_changes`` -> ``id`` (None when nothing
@@ -178,6 +179,7 @@ def _commit(session: KernelSession, notebook: str, request: dict[str, Any]) -> d
         status=str(request.get("status", "ok")),
         extra=request.get("extra"),
         metric_names=request.get("metric_names"),
+        branch=request.get("branch"),
     )
     return {
         "id": rec["id"],

@@ -22,8 +22,8 @@ from .parquet_format import (
     COMPRESSION,
     COMPRESSION_LEVEL,
     ROW_GROUP_ROWS,
-    _dictionary_columns,
     chunk_segments,
+    dictionary_columns,
     read_whole,
 )
 
@@ -84,7 +84,7 @@ class ArrowSerializer:
                 compression=COMPRESSION,
                 compression_level=COMPRESSION_LEVEL,
                 row_group_size=ROW_GROUP_ROWS,
-                use_dictionary=_dictionary_columns(table),
+                use_dictionary=dictionary_columns(table),
                 use_compliant_nested_type=False,  # keeps list fields named as they are
             )
         except (pa.ArrowException, TypeError, ValueError) as exc:

@@ -146,9 +146,9 @@ class _BoostingSerializer:
         name = str(meta.get("type", ""))
         if name not in self.wrappers:
             raise SerializationError(f"refusing to rebuild {name!r}: not a {self.library} model")
-        from .sklearn_state import _allowed_class
+        from .sklearn_state import allowed_class
 
-        cls = _allowed_class(name, extra=self.wrappers)
+        cls = allowed_class(name, extra=self.wrappers)
         obj: Any = cls.__new__(cls)  # type: ignore[call-overload]
         obj.__dict__.update(decode_state(reader.read_segment(0), segment, self.wrappers))
         if booster is not None:
@@ -277,10 +277,10 @@ class CatBoostSerializer(_BoostingSerializer):
         name = str(meta.get("type", ""))
         if name not in self.wrappers:
             raise SerializationError(f"refusing to rebuild {name!r}: not a CatBoost model")
-        from .sklearn_state import _allowed_class
+        from .sklearn_state import allowed_class
 
         state = decode_state(reader.read_segment(0), _segment_reader(reader), self.wrappers)
-        obj = _allowed_class(name, extra=self.wrappers)(**state["params"])
+        obj = allowed_class(name, extra=self.wrappers)(**state["params"])
         if meta.get("model_segment") is not None:
             obj.load_model(blob=reader.read_segment(int(meta["model_segment"])))
         return obj

@@ -20,7 +20,13 @@ only our own loops, not user code. See docs/reliability.md.
 
 Each calling thread has its own worker (the server commits from several threads at once);
 a worker is reused while it behaves, so the cost per variable is one hand-off between
-threads (tens of microseconds), not a thread start.
+threads (tens of microseconds idle, milliseconds on a busy machine: the worker must be
+scheduled), not a thread start.
+
+Values whose serialization runs no user code and is bounded by their size (numbers,
+strings, bytes, plain numeric numpy arrays, and small lists, tuples and dicts of those,
+with only the built-in serializers registered) are serialized in the calling thread,
+with no hand-off: they cannot hang, and they are most variables of a notebook.
 """
 
 from __future__ import annotations
@@ -37,6 +43,12 @@ from .base import Payload, qualified_type_name
 
 #: The default limit, in seconds, on serializing one variable.
 DEFAULT_SECONDS = 60.0
+#: Containers with more items than this go to the worker thread (walking them costs).
+_INLINE_ITEMS = 1000
+_SCALARS = (int, float, bool, complex, type(None))
+#: numpy dtype kinds whose ``.npy`` form is the array's memory: b(ool), i(nt), u(int),
+#: f(loat), c(omplex), m (timedelta), M (datetime).
+_PLAIN_KINDS = frozenset("biufcmM")
 #: How often an idle worker checks that the thread it serves still exists.
 _IDLE_CHECK_SECONDS = 10.0
 
@@ -106,6 +118,41 @@ def _worker() -> _Worker:
     return worker
 
 
+def runs_no_user_code(value: Any) -> bool:
+    """Whether serializing ``value`` runs no user code and takes time bounded by its
+    size: then it needs no time limit (and no thread hand-off)."""
+    from . import serializers
+
+    if not all(type(s).__module__.startswith("mlvc_server.") for s in serializers()):
+        return False  # a plugin serializer may be asked first
+    budget = [_INLINE_ITEMS]
+    return _plain(value, budget)
+
+
+def _plain(value: Any, budget: list[int]) -> bool:
+    budget[0] -= 1
+    if budget[0] < 0:
+        return False
+    t = type(value)
+    if t in _SCALARS or t is str or t is bytes:
+        return True
+    if t is list or t is tuple:
+        return all(_plain(v, budget) for v in value)
+    if t is dict:
+        return all(type(k) is str and _plain(v, budget) for k, v in value.items())
+    np = _numpy()
+    if np is not None and (t is np.ndarray or isinstance(value, np.generic)):
+        return value.dtype.kind in _PLAIN_KINDS and value.dtype.names is None
+    return False
+
+
+def _numpy() -> Any:
+    """numpy if it is imported already (a value cannot be an array otherwise)."""
+    import sys
+
+    return sys.modules.get("numpy")
+
+
 def serialize_within(value: Any, seconds: float | None, **kwargs: Any) -> Payload:
     """:func:`~mlvc_server.serializers.serialize` with a time limit.
 
@@ -123,7 +170,7 @@ def serialize_within(value: Any, seconds: float | None, **kwargs: Any) -> Payloa
     """
     from . import serialize
 
-    if seconds is None or seconds <= 0:
+    if seconds is None or seconds <= 0 or runs_no_user_code(value):
         return serialize(value, **kwargs)
     worker = _worker()
     job = _Job(functools.partial(serialize, value, **kwargs))

@@ -52,7 +52,7 @@ SPLIT_MIN = 1 << 20
 ROW_GROUP_ROWS = 1 << 17
 
 
-def _dictionary_columns(table: Any) -> list[str]:
+def dictionary_columns(table: Any) -> list[str]:
     """The columns worth dictionary encoding: categoricals (which need it to keep their
     categories), strings and binaries (numbers mostly have too
     many distinct values: trying costs 5x the write time and grows the file)."""
@@ -291,7 +291,7 @@ class ParquetSerializer:
             compression=COMPRESSION,
             compression_level=COMPRESSION_LEVEL,
             row_group_size=ROW_GROUP_ROWS,
-            use_dictionary=_dictionary_columns(table),
+            use_dictionary=dictionary_columns(table),
         )
         data = buf.getbuffer()
         meta: dict[str, Any] = {

@@ -87,7 +87,7 @@ def _class_name(cls: type) -> str:
     return f"{cls.__module__}.{cls.__qualname__}"
 
 
-def _allowed_class(name: str, construct: bool = False, extra: frozenset[str] = frozenset()) -> type:
+def allowed_class(name: str, construct: bool = False, extra: frozenset[str] = frozenset()) -> type:
     """The scikit-learn class called ``name``, if this format may rebuild it.
 
     Any class defined in ``sklearn.*`` may be rebuilt from its ``__dict__`` (``__new__``
@@ -128,7 +128,7 @@ def _encodable_class(cls: type, extra: frozenset[str] = frozenset()) -> bool:
     found = _ENCODABLE.get((cls, extra))
     if found is None:
         try:
-            found = _allowed_class(_class_name(cls), construct=_reduces(cls), extra=extra) is cls
+            found = allowed_class(_class_name(cls), construct=_reduces(cls), extra=extra) is cls
         except (SerializationError, ImportError):
             found = False
         _ENCODABLE[(cls, extra)] = found
@@ -469,7 +469,7 @@ class Decoder:
         if tag == "$ref":
             return self.objects[int(body)]
         if tag == "$obj":
-            cls = _allowed_class(body[0], extra=self.extra)
+            cls = allowed_class(body[0], extra=self.extra)
             obj: Any = cls.__new__(cls)  # type: ignore[call-overload]
             self.objects.append(obj)
             state = self.decode(body[1])
@@ -482,7 +482,7 @@ class Decoder:
                 obj.__dict__.update(state)
             return obj
         if tag == "$pyx":
-            cls = _allowed_class(body[0], construct=True)
+            cls = allowed_class(body[0], construct=True)
             module = importlib.import_module(cls.__module__)
             unpickle = getattr(module, f"__pyx_unpickle_{cls.__name__}")
             index = len(self.objects)
@@ -491,7 +491,7 @@ class Decoder:
             self.objects[index] = obj
             return obj
         if tag == "$red":
-            cls = _allowed_class(body[0], construct=True, extra=self.extra)
+            cls = allowed_class(body[0], construct=True, extra=self.extra)
             index = len(self.objects)
             self.objects.append(None)
             args = self.decode(body[1])

@@ -7,6 +7,7 @@ mlvc errors into HTTP errors. The endpoints are described in ``mlvc_server/opena
 
     history.py    status, init, log, one commit, branches, tags
     analysis.py   diff, compare, series
+    evaluation.py evaluations of two model versions
     state.py      commit, checkout, restore (through the notebook's kernel)
     kernels.py    finding a notebook's kernel and running mlvc in it
     sync.py       remotes, push and pull (as jobs with progress)
@@ -19,6 +20,8 @@ from typing import Any
 
 from .analysis import CompareHandler, DiffHandler, SeriesHandler
 from .base import ERROR_STATUS, MlvcHandler, MlvcSettings, http_error
+from .data import DataCheckoutHandler, DataDiffHandler
+from .evaluation import EvaluationsHandler
 from .history import (
     BranchesHandler,
     BranchHandler,
@@ -54,6 +57,9 @@ ROUTES: tuple[tuple[str, type[MlvcHandler]], ...] = (
     (r"/mlvc/push", PushHandler),
     (r"/mlvc/pull", PullHandler),
     (r"/mlvc/jobs/(?P<job>.*)", JobHandler),
+    (r"/mlvc/data/diff", DataDiffHandler),
+    (r"/mlvc/data/checkout", DataCheckoutHandler),
+    (r"/mlvc/evaluations", EvaluationsHandler),
 )
 #: Handlers that also receive the server's job registry (push and pull run as jobs).
 _WITH_JOBS = (RemotesHandler, PushHandler, PullHandler, JobHandler)

@@ -7,7 +7,7 @@ from tornado import web
 
 from .. import service
 from .base import MAX_NAMES, MlvcHandler, error, validate_ref_name
-from .history import MAX_REV_CHARS, check_rev
+from .history import MAX_QUERY_CHARS, MAX_REV_CHARS, check_rev
 
 #: The longest ``revs`` of a compare request (73 full commit ids, 333 short ones), so that
 #: the URL stays under the server's 64 KiB header limit whatever characters it holds.
@@ -51,8 +51,9 @@ class _TableHandler(MlvcHandler):
 
 
 class CompareHandler(_TableHandler):
-    """``GET /mlvc/compare?path=&revs=a,b,c`` or ``?branch=&limit=``: params and metrics of
-    many commits as a table."""
+    """``GET /mlvc/compare?path=&revs=a,b,c`` or ``?branch=&limit=``, with ``where=QUERY``,
+    ``sort=FIELD`` and ``only_differing=true``: params and metrics of many commits as a
+    table."""
 
     @web.authenticated
     @authorized
@@ -68,6 +69,9 @@ class CompareHandler(_TableHandler):
             for r in revs:
                 check_rev("each of revs", r)
         branch, limit = self.branch_and_limit()
+        where = self.query_str("where", MAX_QUERY_CHARS, allow_empty=True)
+        sort = self.query_str("sort", MAX_REV_CHARS)
+        only_differing = self.query_bool("only_differing", False)
         self.write_json(
             await self.call(
                 service.compare,
@@ -77,6 +81,9 @@ class CompareHandler(_TableHandler):
                 branch=branch,
                 limit=limit,
                 include_safety=self.query_bool("include_safety", False),
+                where=where,
+                sort=sort,
+                only_differing=only_differing,
             )
         )
 

@@ -23,6 +23,8 @@ from .base import (
 )
 from .kernels import find_kernel
 
+#: The longest query (``where``) accepted, as ``service.query`` accepts.
+MAX_QUERY_CHARS = 4_000
 #: The longest revision accepted (``HEAD~12``, a commit id, ``notebook.ipynb/branch``).
 MAX_REV_CHARS = 512
 
@@ -127,7 +129,8 @@ class InitHandler(MlvcHandler):
 
 
 class LogHandler(MlvcHandler):
-    """``GET /mlvc/log?path=&limit=&skip=&branch=``: the commit graph of one notebook."""
+    """``GET /mlvc/log?path=&limit=&skip=&branch=&where=``: the commit graph of one
+    notebook (``where``: only commits matching the query, see ``service.query``)."""
 
     async def live(self, nb: Notebook) -> str | None:
         """Watch the notebook's store for the panel asking (live sync); its stamp, the
@@ -151,6 +154,7 @@ class LogHandler(MlvcHandler):
         branch = self.query_str("branch")
         if branch is not None:
             validate_ref_name(branch, "branch")
+        where = self.query_str("where", MAX_QUERY_CHARS, allow_empty=True)
         stamp = await self.live(nb)
         if stamp is not None:
             etag = f'"{stamp}-{_query_tag(self.request.query)}"'
@@ -159,7 +163,7 @@ class LogHandler(MlvcHandler):
                 self.set_status(304)
                 return
         try:
-            page = await self.call(_log_page, nb, branch, limit, skip)
+            page = await self.call(_log_page, nb, branch, limit, skip, where)
         except web.HTTPError as err:
             if isinstance(err.__cause__, NotARepositoryError):
                 self.write_json(
@@ -197,10 +201,12 @@ def _stamp(start: Path) -> tuple[Path, str, bool]:
     return root, store_stamp(root), True
 
 
-def _log_page(nb: Notebook, branch: str | None, limit: int, skip: int) -> dict[str, Any]:
+def _log_page(
+    nb: Notebook, branch: str | None, limit: int, skip: int, where: str | None = None
+) -> dict[str, Any]:
     """One page of the log, plus ``has_more`` and ``total`` when the page reaches the end."""
     commits = service.log(
-        repo=nb.start, notebook=nb.file, branch=branch, limit=limit + 1, skip=skip
+        repo=nb.start, notebook=nb.file, branch=branch, limit=limit + 1, skip=skip, where=where
     )
     has_more = len(commits) > limit
     page: dict[str, Any] = {

@@ -8,7 +8,11 @@
                     tags, tag, rename_tag
     diffs.py        diff (params, metrics, variables, data, env, notebook cells)
     analysis.py     compare, series, metric_goal
+    query.py        the query language of log/compare ``where`` (compile_query, matches)
     checkouts.py    checkout (the only checkout plan; front ends supply hooks)
+    data.py         data_checkout, data_diff, track_content, untrack_content,
+                    set_content_max, content_settings (data files' content)
+    evaluation/     evaluate, shadow, canary, evaluations, latest (two model versions)
     maintenance.py  fsck, du, gc, remotes, remote_add, remote_remove, push, pull, clone
     format.py       the commit format: tree names, typed records, read helpers
     workspace.py    the open stores and caches of this process
@@ -21,6 +25,7 @@ directory and are recorded relative to the project root.
 
 from __future__ import annotations
 
+from . import evaluation
 from .analysis import LOWER_IS_BETTER, compare, metric_goal, series
 from .checkouts import (
     SAFETY,
@@ -38,11 +43,21 @@ from .commits import (
     log_metrics,
     log_params,
 )
+from .data import (
+    content_settings,
+    data_checkout,
+    data_diff,
+    set_content_max,
+    track_content,
+    untrack_content,
+)
 from .diffs import cell_counts, diff
 from .format import (
     BranchInfo,
     CheckoutResult,
     CompareTable,
+    DataCheckoutResult,
+    DataDiff,
     Diff,
     Record,
     SeriesTable,
@@ -63,6 +78,7 @@ from .maintenance import (
     remote_remove,
     remotes,
 )
+from .query import compile_query, matches
 from .refs import (
     branch,
     branches,
@@ -85,6 +101,8 @@ __all__ = [
     "CheckoutHooks",
     "CheckoutResult",
     "CompareTable",
+    "DataCheckoutResult",
+    "DataDiff",
     "Diff",
     "Record",
     "SeriesTable",
@@ -100,10 +118,15 @@ __all__ = [
     "commit",
     "commit_defaults",
     "compare",
+    "compile_query",
+    "content_settings",
+    "data_checkout",
+    "data_diff",
     "default_notebook",
     "delete_branch",
     "diff",
     "du",
+    "evaluation",
     "fsck",
     "gc",
     "init",
@@ -112,6 +135,7 @@ __all__ = [
     "log",
     "log_metrics",
     "log_params",
+    "matches",
     "metric_goal",
     "notebook_at",
     "notebook_safety_commit",
@@ -126,11 +150,14 @@ __all__ = [
     "restore",
     "safety_message",
     "series",
+    "set_content_max",
     "show",
     "status",
     "switch_branch",
     "tag",
     "tags",
+    "track_content",
+    "untrack_content",
     "workspace",
     "write_file",
 ]

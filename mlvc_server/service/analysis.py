@@ -8,10 +8,12 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from ..errors import QueryError
 from ..store.revisions import resolve
 from .compat import legacy_positional
-from .format import CompareTable, SeriesTable, read_record
+from .format import CompareTable, SeriesTable, Summary, read_record
 from .history import log, summary_of
+from .query import compile_query
 from .workspace import open_store, rel_notebook
 
 #: Metric names made of (or ending in) these words are better when lower; the others
@@ -73,6 +75,12 @@ def _results(commits: list[Any], include_safety: bool) -> list[Any]:
     return [c for c in commits if c.get("kind") != "safety"]
 
 
+def runs(commits: list[Summary]) -> list[Summary]:
+    """The commits of runs: evaluations of two versions (kind ``evaluation``, whose
+    metrics are differences) are no rows of a compare table or points of a series."""
+    return [c for c in commits if c.get("kind") != "evaluation"]
+
+
 @legacy_positional("repo", "notebook")
 def compare(
     *,
@@ -82,6 +90,9 @@ def compare(
     branch: str | None = None,
     limit: int | None = None,
     include_safety: bool = False,
+    where: str | None = None,
+    sort: str | None = None,
+    only_differing: bool = False,
 ) -> CompareTable:
     """A table of params and metrics over commits, with the best value of each metric.
 
@@ -89,7 +100,14 @@ def compare(
         notebook: the notebook whose history is compared.
         revs: these revisions, in this order (duplicates once); None: the history.
         branch: with ``revs`` None, only commits reachable from this branch.
-        limit: with ``revs`` None, the newest this many commits.
+        limit: with ``revs`` None, the newest this many commits (that match ``where``).
+        where: only commits matching this query (see :mod:`mlvc_server.service.query`).
+        sort: order the rows by this field: ``metrics.NAME`` (best first, by
+            :func:`metric_goal`), ``params.NAME``, ``time``, ``branch``, ``message``,
+            ``author`` or ``status`` (ascending); a leading ``-`` reverses it. Rows
+            without the value come last.
+        only_differing: leave out the params and metrics columns whose value is the
+            same in every row.
         include_safety: with ``revs`` None, keep the safety commits mlvc made before
             checkouts (left out by default: they hold no new result).
 
@@ -105,9 +123,13 @@ def compare(
         nb = rel_notebook(store, notebook)
         ids = list(dict.fromkeys(resolve(store, r, nb) for r in revs))
         commits = [summary_of(store, cid) for cid in ids]
+        if where is not None:
+            pred = compile_query(where)
+            commits = [c for c in commits if pred(c)]
     else:
         commits = _results(
-            log(repo=repo, notebook=notebook, branch=branch, limit=limit), include_safety
+            runs(log(repo=repo, notebook=notebook, branch=branch, limit=limit, where=where)),
+            include_safety,
         )
     keys = ("id", "short_id", "message", "author", "time", "branch", "status")
     rows: list[dict[str, Any]] = [
@@ -120,8 +142,13 @@ def compare(
         }
         for c in commits
     ]
+    if sort:
+        rows = _sorted_rows(rows, sort)
     params = sorted({k for r in rows for k in r["params"]})
     metrics = sorted({k for r in rows for k in r["metrics"]})
+    if only_differing and len(rows) > 1:
+        params = [k for k in params if _differs(rows, "params", k)]
+        metrics = [k for k in metrics if _differs(rows, "metrics", k)]
     best: dict[str, Any] = {}
     for m in metrics:
         goal = metric_goal(m)
@@ -131,6 +158,52 @@ def compare(
         top = (min if goal == "min" else max)(v for v, _ in values)
         best[m] = {"goal": goal, "value": top, "ids": [cid for v, cid in values if v == top]}
     return {"rows": rows, "columns": {"params": params, "metrics": metrics}, "best": best}
+
+
+#: The fields :func:`compare` sorts by, besides ``params.NAME`` and ``metrics.NAME``.
+SORT_FIELDS = ("time", "branch", "message", "author", "status")
+
+
+def _sort_value(row: dict[str, Any], field: str) -> Any:
+    head, _, name = field.partition(".")
+    if head in ("params", "metrics"):
+        return row[head].get(name)
+    return row.get(head)
+
+
+def _sorted_rows(rows: list[dict[str, Any]], sort: str) -> list[dict[str, Any]]:
+    field = sort.lstrip("-")
+    reverse = sort.startswith("-")
+    head, _, name = field.partition(".")
+    if not ((head in ("params", "metrics") and name) or (head in SORT_FIELDS and not name)):
+        raise QueryError(
+            f"cannot sort by {sort!r}: give metrics.NAME, params.NAME or one of "
+            f"{', '.join(SORT_FIELDS)} (a leading '-' reverses)",
+            query=sort,
+        )
+    if head == "metrics" and metric_goal(name) == "max":
+        reverse = not reverse  # best first
+
+    def key(row: dict[str, Any]) -> tuple[int, Any]:
+        v = _sort_value(row, field)
+        n = _number(v)
+        if n is not None:
+            return (0, n)
+        return (1, str(v)) if isinstance(v, str) else (2, "")
+
+    present = [r for r in rows if _sort_value(r, field) is not None]
+    missing = [r for r in rows if _sort_value(r, field) is None]
+    numbers = [r for r in present if key(r)[0] == 0]
+    others = [r for r in present if key(r)[0] != 0]
+    numbers.sort(key=lambda r: key(r)[1], reverse=reverse)
+    others.sort(key=lambda r: key(r)[1], reverse=reverse)
+    return numbers + others + missing
+
+
+def _differs(rows: list[dict[str, Any]], section: str, name: str) -> bool:
+    marker = object()
+    first = rows[0][section].get(name, marker)
+    return any(r[section].get(name, marker) != first for r in rows[1:])
 
 
 @legacy_positional("repo", "notebook")
@@ -159,7 +232,7 @@ def series(
         ``steps``, a list of ``[step, value]``). Only numeric values are included.
     """
     commits = _results(
-        log(repo=repo, notebook=notebook, branch=branch, limit=limit), include_safety
+        runs(log(repo=repo, notebook=notebook, branch=branch, limit=limit)), include_safety
     )
     commits.reverse()
     store = open_store(repo)

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import InvalidNameError
+from ..errors import EvaluationError, InvalidNameError
 from ..store import Store
 from ..store.refs import branch_ref, validate_name
 from ..store.revisions import (
@@ -149,6 +149,13 @@ def checkout(
     store = open_store(repo)
     nb = rel_notebook(store, notebook)
     target = resolve(store, rev, nb)
+    evaluated = read_record(store, target)
+    if evaluated.get("kind") == "evaluation":
+        # its parents are two versions: the next commit must not land on top of it
+        raise EvaluationError(
+            f"{rev} is an evaluation of two versions, not a run to go back to; check out "
+            "one of the versions it compared (its parents)"
+        )
     switch_to = branch_target(store, nb, rev)
     restores = variables and hooks.restore is not None
     writes = write_notebook and nb is not None

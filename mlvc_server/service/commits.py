@@ -30,7 +30,9 @@ from ..store.refs import branch_ref, validate_name
 from ..store.revisions import current_branch, detached, head, set_current_branch
 from ..store.space import reports_full_disk
 from .compat import legacy_positional
+from .data import capture_content
 from .format import (
+    DATA,
     ENV,
     HARDWARE,
     RECORD,
@@ -284,6 +286,15 @@ def commit(
     with timed(timings, "data"):
         if data:
             data_index = dict(ws.data_hasher(store).hash_files(list(data), store.root))
+    with timed(timings, "data_content"):
+        if data_index:
+            # the content of the files the settings name, as chunks kept like variables'
+            content = capture_content(store, data_index)
+            if content.tree:
+                data_id = store.write_tree(content.tree)
+                tree[DATA] = (0o040000, data_id)
+                keep.add(store, {data_id: keep.write_parts_tree(store, content.part_ids)})
+                written += content.bytes_written
 
     # local sources
     source_paths: list[str] = []
@@ -316,8 +327,8 @@ def commit(
 
     # environment and hardware
     with timed(timings, "env"):
-        tree[ENV] = store.add_bytes(dumps(capture.environment()))
-        tree[HARDWARE] = store.add_bytes(dumps(capture.hardware()))
+        tree[ENV] = ws.json_blob(store, "env", capture.environment())
+        tree[HARDWARE] = ws.json_blob(store, "hardware", capture.hardware())
 
     pending = ws.pending
     all_params = {**pending["params"], **{k: json_value(v) for k, v in (params or {}).items()}}

@@ -303,7 +303,12 @@ def _notebook(a: _Side, b: _Side, cells: bool) -> dict[str, Any]:
     if not cells:
         out["cells"] = cell_counts(na, nb)
         return out
-    import nbdime
+    try:
+        import nbdime
+    except ImportError:  # an optional extra: count cells by id, say how to get more
+        out["cells"] = cell_counts(na, nb)
+        out["hint"] = 'cell-by-cell diffs need nbdime: pip install "jupyterlab-mlvc[nbdime]"'
+        return out
     import nbformat
 
     try:

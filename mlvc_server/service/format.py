@@ -9,6 +9,8 @@ A commit made by mlvc has in its tree (readable with plain git)::
     <notebook>.ipynb the notebook as the user saw it (outputs kept)
     vars/<name>/manifest.json   each variable's payload manifest (parts kept by the
                      payload index, see :mod:`mlvc_server.store.keep`)
+    data/<escaped path>/manifest.json   the captured content of a data file it read
+                     (content-defined chunks, :mod:`mlvc_server.store.datafiles`)
     sources/...      the local source files the notebook imported
 
 Every reader of commits goes through the helpers here, so the tree names live in one
@@ -34,6 +36,7 @@ RECORD = "mlvc.json"
 ENV = "env.json"
 HARDWARE = "hardware.json"
 VARS = "vars"
+DATA = "data"
 SOURCES = "sources"
 RECORD_VERSION = 1
 #: Meta entries bigger than this (as JSON) are kept in the manifest only, not the record.
@@ -291,3 +294,47 @@ def make_summary(cid: str, rec: Record, parents: list[str], ts: int) -> dict[str
     if kind:
         out["kind"] = kind
     return out
+
+
+class DataCheckoutResult(TypedDict):
+    """What a data checkout did (:func:`mlvc_server.service.data_checkout`).
+
+    Attributes:
+        commit: the commit whose data was brought back.
+        restored: files written (or, with ``dry_run``, that would be).
+        unchanged: files already as the commit read them.
+        not_captured: files the commit hashed without capturing their content.
+        safety_copies: path -> where the current file was kept before it was replaced.
+        bytes: bytes written.
+        dry_run: nothing was written.
+    """
+
+    commit: str
+    restored: list[str]
+    unchanged: list[str]
+    not_captured: list[str]
+    safety_copies: dict[str, str]
+    bytes: int
+    dry_run: bool
+
+
+class DataFileDiff(TypedDict):
+    """One data file in a data diff."""
+
+    path: str
+    status: str
+    size_a: int | None
+    size_b: int | None
+    captured: bool
+    schema: NotRequired[dict[str, Any]]
+    rows: NotRequired[dict[str, Any]]
+    note: NotRequired[str]
+
+
+class DataDiff(TypedDict):
+    """The data files two commits read (:func:`mlvc_server.service.data_diff`)."""
+
+    a: str
+    b: str
+    key: str | None
+    files: list[DataFileDiff]

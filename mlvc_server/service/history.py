@@ -14,7 +14,7 @@ from typing import Any
 
 from ..errors import RevisionNotFoundError
 from ..store import Store, summaries
-from ..store.refs import HEADS, TAGS, branch_ref, notebook_key, split_ref
+from ..store.refs import EVALUATIONS, HEADS, TAGS, branch_ref, notebook_key, split_ref
 from ..store.revisions import last_notebook, resolve
 from .compat import legacy_positional
 from .format import (
@@ -27,6 +27,7 @@ from .format import (
     read_record,
     read_tree_json,
 )
+from .query import compile_query
 from .workspace import open_store, rel_notebook
 
 
@@ -115,6 +116,9 @@ def _notebook_heads(store: Store, nb: str | None, all_notebooks: bool) -> list[s
         split = split_ref(name, HEADS)
         if split is not None and (all_notebooks or split[0] == nb):
             heads.append(sha)
+    # evaluations of two versions (``kind: "evaluation"``) are listed in time order too
+    evals = EVALUATIONS if all_notebooks else f"{EVALUATIONS}{notebook_key(nb)}/"
+    heads.extend(store.refs_under(evals.encode()).values())
     return heads
 
 
@@ -127,6 +131,7 @@ def log(
     rev: str | None = None,
     limit: int | None = None,
     skip: int = 0,
+    where: str | None = None,
 ) -> list[Summary]:
     """Commit summaries, newest first.
 
@@ -135,13 +140,17 @@ def log(
         notebook: only this notebook's history (all branches); None: every notebook.
         branch: only commits reachable from this branch (of ``notebook``).
         rev: only commits reachable from this revision.
-        limit, skip: pagination.
+        limit, skip: pagination (of the commits that match ``where``).
+        where: only commits matching this query (``metrics.acc > 0.9 and params.C < 1``;
+            see :mod:`mlvc_server.service.query`).
 
     Each summary has ``id``, ``short_id``, ``message``, ``author``, ``email``, ``time``,
     ``branch``, ``notebook``, ``status``, ``params``, ``metrics``, ``variables`` (names),
     ``parents``, ``branches`` and ``tags`` (the refs pointing at it), and ``kind`` for a
-    commit mlvc made on its own (``"safety"``).
+    commit mlvc made on its own (``"safety"``) or an evaluation of two versions
+    (``"evaluation"``, listed unless ``branch`` or ``rev`` is given).
     """
+    pred = compile_query(where) if where is not None else None
     store = open_store(repo)
     nb = rel_notebook(store, notebook)
     if rev:
@@ -157,14 +166,20 @@ def log(
     deco = decorations(store)
     out: list[Summary] = []
     stop = None if limit is None else skip + limit
-    for i, summ in enumerate(walk_summaries(store, heads, cache, stop)):
-        if i < skip:
-            continue
+    walk_limit = stop if pred is None else None
+    seen = 0
+    for summ in walk_summaries(store, heads, cache, walk_limit):
+        if stop is not None and seen >= stop:
+            break
         d = deco.get(summ["id"], {})
         entry: Any = {k: v for k, v in summ.items() if k not in ("ts", "gen")}
         entry["branches"] = d.get("branches", [])
         entry["tags"] = d.get("tags", [])
-        out.append(entry)
+        if pred is not None and not pred(entry):
+            continue
+        seen += 1
+        if seen > skip:
+            out.append(entry)
     return out
 
 

@@ -8,9 +8,11 @@ cheap. Tests that need a cold start call :meth:`Workspace.reset`.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import threading
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -40,6 +42,7 @@ class Workspace:
         self._hashers: dict[Path, DataHasher] = {}
         self.pending: dict[str, dict[str, Any]] = {"params": {}, "metrics": {}, "series": {}}
         self.parts_memo: dict[str, list[str]] = {}
+        self._json_blobs: dict[tuple[Path, str], tuple[Mapping[str, Any], str]] = {}
 
     def reset(self) -> None:
         """Forget every open store and cache (as a new process would start)."""
@@ -51,6 +54,7 @@ class Workspace:
             self._hashers.clear()
             summaries.clear_memo()
             self.parts_memo.clear()
+            self._json_blobs.clear()
             self.clear_pending()
 
     def clear_pending(self) -> None:
@@ -92,14 +96,32 @@ class Workspace:
                 hasher = self._hashers[store.root] = DataHasher(store.state_dir / "data-cache.json")
             return hasher
 
+    def json_blob(self, store: Store, key: str, value: Mapping[str, Any]) -> str:
+        """The blob of ``value`` as canonical JSON (:func:`.format.dumps`), written once:
+        the environment and hardware of a process rarely change between its commits, so
+        an equal value reuses the blob written last time without encoding it again."""
+        from .format import dumps
+
+        memo_key = (store.root, key)
+        last = self._json_blobs.get(memo_key)
+        if last is not None and last[0] == value and store.has_object(last[1]):
+            return last[1]
+        sha = store.add_bytes(dumps(value))
+        self._json_blobs[memo_key] = (value, sha)
+        return sha
+
     def remember_parts(self, tree_id: str, parts: list[str]) -> None:
         """Remember the part ids of a variable tree (bounded memo)."""
         if len(self.parts_memo) >= PARTS_MEMO_LIMIT:
             self.parts_memo.clear()
+            self._json_blobs.clear()
         self.parts_memo[tree_id] = parts
 
 
 _WORKSPACE = Workspace()
+# close open stores before the interpreter tears modules down (dulwich's finalizers
+# would otherwise complain at exit)
+atexit.register(_WORKSPACE.reset)
 
 
 def workspace() -> Workspace:

@@ -108,9 +108,9 @@ def lookup(
         return None
     part_ids = [p for seg in manifest["segments"] for p in seg["parts"]]
     if check_parts:
-        if not payloads._exists(store, hit[0]):
+        if not payloads.exists(store, hit[0]):
             return None
-        if not all(payloads._exists(store, p) for p in set(part_ids)):
+        if not all(payloads.exists(store, p) for p in set(part_ids)):
             return None
     return Reuse(hit[0], manifest, part_ids)
 

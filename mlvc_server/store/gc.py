@@ -185,9 +185,9 @@ def _walk_commits(store: Store, heads: Iterable[str]) -> dict[str, Commit]:
     return out
 
 
-def _vars_tree(store: Store, commit: Commit) -> str | None:
-    found = store.tree_lookup(commit.tree.decode(), "vars")
-    return found[1] if found else None
+def _payload_keys(store: Store, commit: Commit) -> list[str]:
+    """The commit's ``vars`` and ``data`` tree ids (its keys in the payload index)."""
+    return keep.payload_keys(store, commit.tree.decode())
 
 
 # -- gc -----------------------------------------------------------------------------------
@@ -294,9 +294,9 @@ def gc(
         refs, heads, _trees = _commit_roots(store)
         commits = _walk_commits(store, heads)
         kept_commits = _retained(store, refs, commits, policy, now)
-        vars_of = {cid: _vars_tree(store, c) for cid, c in commits.items()}
-        reachable_vars = {v for v in vars_of.values() if v}
-        kept_vars = {vars_of[c] for c in kept_commits if vars_of.get(c)}
+        keys_of = {cid: _payload_keys(store, c) for cid, c in commits.items()}
+        reachable_vars = {k for keys in keys_of.values() for k in keys}
+        kept_vars = {k for c in kept_commits for k in keys_of.get(c, [])}
         entries_before = {k for _fan, b in buckets.items() for k in b}
         pruned.clear()
         for fan, bucket in buckets.items():
@@ -323,11 +323,17 @@ def gc(
                     del buckets.edit(fan)[key]
         report.update(
             commits=len(commits),
-            commits_with_payloads=sum(1 for v in vars_of.values() if v in entries_before),
-            commits_kept=sum(
-                1 for c, v in vars_of.items() if v in entries_before and v not in pruned
+            commits_with_payloads=sum(
+                1 for keys in keys_of.values() if any(k in entries_before for k in keys)
             ),
-            commits_pruned=sorted(c for c, v in vars_of.items() if v in pruned),
+            commits_kept=sum(
+                1
+                for keys in keys_of.values()
+                if any(k in entries_before and k not in pruned for k in keys)
+            ),
+            commits_pruned=sorted(
+                c for c, keys in keys_of.items() if any(k in pruned for k in keys)
+            ),
             index_entries_pruned=len(pruned),
         )
         return bool(pruned) and not dry_run
@@ -429,14 +435,10 @@ def _unlink(path: os.PathLike[str] | str) -> bool:
 
 
 def _packed_unreachable(store: Store, marked: set[str]) -> int:
-    """Unreachable objects inside packs (mlvc keeps objects loose; git or an old fetch
-    may have left packs). They are counted, not deleted: that needs a repack."""
-    n = 0
-    for pack in store.repo.object_store.packs:
-        for sha in pack:
-            if sha.decode() not in marked:
-                n += 1
-    return n
+    """Unreachable objects inside packs (mlvc packs only small objects, which retention
+    keeps; git may have left other packs). They are counted, not deleted: that needs a
+    repack."""
+    return len(store.packed_ids() - marked)
 
 
 def _compact_hash_cache(store: Store) -> None:
@@ -510,8 +512,9 @@ def du(store: Store, *, commits: bool = True) -> dict[str, Any]:
     all_commits = _walk_commits(store, heads)
     parts_of: dict[str, dict[str, int]] = {}
     for cid, c in all_commits.items():
-        v = _vars_tree(store, c)
-        parts_of[cid] = _manifest_parts(store, v, memo) if v else {}
+        parts_of[cid] = {}
+        for key in _payload_keys(store, c):
+            parts_of[cid].update(_manifest_parts(store, key, memo))
     present: dict[str, bool] = {}
 
     def local(parts: dict[str, int]) -> int:

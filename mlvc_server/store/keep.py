@@ -36,6 +36,11 @@ from ..errors import RefConflictError
 from . import objects
 from .repo import BEFORE_REF_MOVE, Store
 
+#: The trees of a commit whose entries are payloads (``<name>/manifest.json``): the
+#: variables, and the captured content of data files (:mod:`.datafiles`). The id of each
+#: is a key of the index.
+PAYLOAD_TREES: tuple[str, ...] = ("vars", "data")
+
 #: The ref of the payload index.
 INDEX_REF = b"refs/mlvc/payloads"
 _TREE = 0o040000
@@ -59,6 +64,16 @@ def write_parts_tree(store: Store, parts: Iterable[str]) -> str:
 def payload_tree_parts(store: Store, tree_id: str) -> set[str]:
     """The part ids a payload tree holds."""
     return {sha.decode() for _name, _mode, sha in store.tree(tree_id).iteritems()}
+
+
+def payload_keys(store: Store, commit_tree: str) -> list[str]:
+    """The index keys of a commit (the ids of its ``vars`` and ``data`` trees)."""
+    keys = []
+    for name in PAYLOAD_TREES:
+        found = store.tree_lookup(commit_tree, name)
+        if found:
+            keys.append(found[1])
+    return keys
 
 
 def head(store: Store) -> str | None:

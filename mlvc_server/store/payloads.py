@@ -31,6 +31,7 @@ import xxhash
 from ..errors import CorruptObjectError, PayloadMissingError, VariableNotFoundError
 from ..serializers.base import Payload, Segment
 from . import objects, trust
+from . import repo as store_mod
 
 if TYPE_CHECKING:
     from .repo import Store
@@ -55,7 +56,7 @@ def tree_entries(manifest_id: str) -> dict[str, str]:
     return {MANIFEST: manifest_id}
 
 
-def _exists(store: Store, sha: str) -> bool:
+def exists(store: Store, sha: str) -> bool:
     """Whether an object exists, freshening it (so a concurrent gc keeps it)."""
     return objects.freshen(store.objects_dir, sha) or store.has_object(sha)
 
@@ -143,12 +144,15 @@ def _write_view(store: Store, view: memoryview) -> tuple[str, str, int]:
     xxh = xxhash.xxh3_128_hexdigest(view)
     key = f"x{xxh}.{n}" if n > SMALL else ""
     hit = _cached_view_id(store, key)
-    if hit and _exists(store, hit):
+    if hit and exists(store, hit):
         return hit, xxh, 0
     sha = objects.blob_sha([view], n)
     written = 0
-    if not _exists(store, sha):
-        objects.write_stored_blob(store.objects_dir, [view], n, sha, fsync=store.fsync)
+    if not exists(store, sha):
+        if n <= store_mod.PACK_OBJECT_MAX:  # into the commit's pack with the small objects
+            store.add_blob(view, sha)
+        else:
+            objects.write_stored_blob(store.objects_dir, [view], n, sha, fsync=store.fsync)
         written = n
     if key:
         store.hash_cache.put(key, (sha,))
@@ -258,7 +262,7 @@ def write_payload(store: Store, payload: Payload) -> WrittenPayload:
         if seg.data is None and seg.fingerprint:
             # the cache maps the device fingerprint to the part ids and their xxh3s
             hit = _cached_fingerprint(store, seg)
-            if hit and all(_exists(store, i) for i in hit[0]):
+            if hit and all(exists(store, i) for i in hit[0]):
                 ids, hashes = hit
             else:
                 ids, hashes, w = _stream_blobs(store, seg)
@@ -324,6 +328,9 @@ def predict_part_ids(store: Store, payload: Payload) -> list[str]:
 def needs_trust(fmt: str, meta: dict[str, Any]) -> bool:
     """Whether loading this payload executes code (pickle), wholly or in part."""
     from ..serializers import get as get_serializer
+
+    if fmt == "file":  # a data file's bytes (store/datafiles.py): never loaded as code
+        return False
 
     return bool(get_serializer(fmt).unsafe or meta.get("unsafe"))
 

@@ -19,6 +19,10 @@ NO_NOTEBOOK = "_"
 DEFAULT_BRANCH = "main"
 HEADS = "refs/heads/"
 TAGS = "refs/tags/"
+#: Evaluations of two model versions: ``refs/mlvc/evaluations/<notebook key>/<commit>``,
+#: each an immutable commit whose parents are the two versions (pushed and pulled like
+#: tags; see ``service/evaluation``).
+EVALUATIONS = "refs/mlvc/evaluations/"
 
 #: Longest encoded path component: a ref is a file, and file names stop at 255 bytes
 #: (the ref's ``.lock`` file needs 5 more).
@@ -99,6 +103,10 @@ def branch_ref(notebook: str | None, branch: str) -> bytes:
 
 def tag_ref(notebook: str | None, tag: str) -> bytes:
     return f"{TAGS}{notebook_key(notebook)}/{tag}".encode()
+
+
+def evaluation_ref(notebook: str | None, cid: str) -> bytes:
+    return f"{EVALUATIONS}{notebook_key(notebook)}/{cid}".encode()
 
 
 def split_ref(ref: bytes, prefix: str) -> tuple[str | None, str] | None:

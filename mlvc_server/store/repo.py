@@ -4,13 +4,23 @@ Plain git reads it (``git --git-dir .mlvc log --all``). dulwich handles trees, c
 and refs; big payload blobs go through :mod:`.objects`. Writes are crash-safe: objects
 are written (to temporary files renamed into place) before the ref that makes them
 reachable, and refs move by compare-and-swap under git's lock files.
+
+Small objects (trees, commits, records, manifests, small payload parts) are not written
+one file each: they are gathered in memory and written as **one pack** (``.pack`` and
+``.idx``, what ``git index-pack`` leaves) just before the next ref moves, or when the
+store is closed or :meth:`Store.flush` is called. A commit of ~20 new objects so
+creates 2 files instead of ~20. Packs are merged geometrically once there are many, so
+their number stays logarithmic in the number of commits.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
+import struct
+import threading
 import time
 import zlib
 from collections.abc import Callable, Iterator
@@ -25,7 +35,9 @@ from dulwich.errors import (
     NotGitRepository,
 )
 from dulwich.file import FileLocked
+from dulwich.object_format import DEFAULT_OBJECT_FORMAT
 from dulwich.objects import Blob, Commit, ObjectID, ShaFile, Tree
+from dulwich.pack import PackData, PackFileDisappeared, PackInflater
 from dulwich.refs import Ref
 from dulwich.repo import Repo
 
@@ -61,6 +73,22 @@ def repair_hint(name: bytes | str) -> str:
         f"run `mlvc fsck --repair` to move {shown} back to the last good commit its reflog "
         "names (or delete the ref)"
     )
+
+
+#: Objects up to this size (raw content) are gathered and written as one pack; bigger
+#: ones are loose objects. (Payload parts up to this size are also what retention keeps,
+#: ``gc.SMALL_BYTES``, so a pack never holds bytes that gc would want to free.)
+PACK_OBJECT_MAX = 64 << 10
+#: Gathered objects are written once they reach this many bytes, even before a ref moves.
+_PENDING_MAX = 32 << 20
+#: Packs up to this size are merged with others of their size class (see
+#: :meth:`Store._merge_packs`); bigger ones (e.g. git's own) are left alone.
+_MERGE_PACK_MAX = 64 << 20
+#: Size classes: below _MERGE_BASE, then each _MERGE_FACTOR times bigger.
+_MERGE_BASE = 16 << 10
+_MERGE_FACTOR = 8
+#: How many packs of one class are merged into one.
+_MERGE_WIDTH = 8
 
 
 def find_root(start: str | os.PathLike[str] = ".") -> Path:
@@ -99,6 +127,14 @@ class Store:
         self._packs_mtime = -1
         self._packs_any = False
         self._locks_seen: dict[bytes, tuple[tuple[int, int], float]] = {}
+        self._pack_indexes = objects.PackIndexes(self.objects_dir / "pack")
+        #: small objects not written yet: id -> (git type number, raw content)
+        self._pending: dict[str, tuple[int, bytes]] = {}
+        self._pending_bytes = 0
+        self._merge_due = False
+        # one store is shared by the server's threads: a flush must finish before any
+        # thread moves a ref past objects it gathered
+        self._lock = threading.RLock()
 
     # -- lifecycle -------------------------------------------------------------------
     @classmethod
@@ -141,6 +177,8 @@ class Store:
             return cls.init(p.parent if p.is_file() else p)
 
     def close(self) -> None:
+        self.flush()
+        self.merge_packs()
         self.repo.close()
 
     def __enter__(self) -> Store:
@@ -151,32 +189,190 @@ class Store:
 
     # -- objects ---------------------------------------------------------------------
     def has_object(self, sha: str) -> bool:
-        """Whether the object exists (a stat for loose objects, pack indexes otherwise)."""
-        if os.path.exists(f"{self._objects}/{sha[:2]}/{sha[2:]}"):
+        """Whether the object exists (gathered, a stat for loose objects, the pack
+        indexes otherwise)."""
+        if sha in self._pending or os.path.exists(f"{self._objects}/{sha[:2]}/{sha[2:]}"):
             return True
-        return self._has_packs() and bool(
+        self._pack_indexes.refresh()
+        if self._pack_indexes.find(sha) is not None:
+            return True
+        return self._pack_indexes.foreign and bool(
             self.repo.object_store.contains_packed(ObjectID(sha.encode()))
         )
 
-    def _has_packs(self) -> bool:
-        try:
-            mtime = os.stat(self._packs).st_mtime_ns
-        except FileNotFoundError:
-            return False
-        if mtime != self._packs_mtime:
-            self._packs_mtime = mtime
-            self._packs_any = any(n.endswith(".pack") for n in os.listdir(self._packs))
-        return self._packs_any
-
     def add(self, obj: ShaFile) -> str:
-        """Write a small object (tree, commit, JSON blob) zlib-compressed, if missing."""
+        """Write an object (tree, commit, JSON blob), if missing: gathered into the next
+        pack when small, else a zlib-compressed loose object."""
         sha = obj.id.decode()
         # an existing loose object is touched ("freshened") so that a concurrent gc keeps it
-        if not objects.freshen(self.objects_dir, sha) and not self.has_object(sha):
-            objects.write_compressed(
-                self.objects_dir, sha, obj.as_legacy_object(), fsync=self.fsync
-            )
+        if sha in self._pending or objects.freshen(self.objects_dir, sha):
+            return sha
+        if not self.has_object(sha):
+            raw = obj.as_raw_string()
+            if len(raw) <= PACK_OBJECT_MAX:
+                self._gather(sha, obj.type_num, raw)
+            else:
+                objects.write_compressed(
+                    self.objects_dir, sha, obj.as_legacy_object(), fsync=self.fsync
+                )
         return sha
+
+    def add_blob(self, data: bytes | memoryview, sha: str | None = None) -> str:
+        """Write a blob of at most :data:`PACK_OBJECT_MAX` bytes into the next pack, if
+        the store lacks it (``sha``: its id, when the caller has it already)."""
+        if sha is None:
+            sha = objects.blob_sha([data], len(data))
+        if sha in self._pending or objects.freshen(self.objects_dir, sha):
+            return sha
+        if not self.has_object(sha):
+            self._gather(sha, 3, bytes(data))
+        return sha
+
+    def _gather(self, sha: str, type_num: int, raw: bytes) -> None:
+        with self._lock:
+            if sha not in self._pending:
+                self._pending[sha] = (type_num, raw)
+                self._pending_bytes += len(raw)
+            full = self._pending_bytes >= _PENDING_MAX
+        if full:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write the gathered small objects as one pack (nothing if none are pending).
+
+        Called before every ref moves (:meth:`cas_ref`) and by :meth:`close`; call it
+        before handing the store's objects to anything that reads them without this
+        object (a git subprocess, another :class:`Store`).
+        """
+        with self._lock:
+            if not self._pending:
+                return
+            items = [(sha, t, raw) for sha, (t, raw) in self._pending.items()]
+            objects.write_pack(self.objects_dir, items, fsync=self.fsync)
+            self._pending = {}
+            self._pending_bytes = 0
+            self._merge_due = True
+
+    def merge_packs(self) -> None:
+        """Merge small packs if a flush made enough of them (see :meth:`_merge_packs`).
+        Runs after the ref moved (:meth:`cas_ref`), off a commit's critical path;
+        failures (a full disk) are ignored: merging only saves lookups."""
+        if not self._merge_due:
+            return
+        with self._lock:
+            self._merge_due = False
+            with contextlib.suppress(OSError, CorruptObjectError):
+                self._merge_packs()
+
+    def _merge_packs(self) -> None:
+        """Merge small packs by size class, as a log-structured merge: packs of one
+        class (sizes within a factor :data:`_MERGE_FACTOR`) are merged into one once
+        there are :data:`_MERGE_WIDTH` of them, which lands in the next class. So every
+        object is rewritten once per class (O(n log n) bytes over n commits) and there
+        are at most ``_MERGE_WIDTH`` packs per class. The merged pack is in place before
+        any old one is deleted, so every object stays readable throughout."""
+        indexes = self._pack_indexes
+        indexes.refresh()
+        pack_dir = self.objects_dir / "pack"
+        classes: dict[int, list[str]] = {}
+        for name in indexes.names():
+            try:
+                size = os.stat(pack_dir / (name + ".pack")).st_size
+            except FileNotFoundError:
+                continue
+            if size >= _MERGE_PACK_MAX or os.path.exists(pack_dir / (name + ".keep")):
+                continue
+            level, bound = 0, _MERGE_BASE
+            while size >= bound:
+                level, bound = level + 1, bound * _MERGE_FACTOR
+            classes.setdefault(level, []).append(name)
+        roll = next(
+            (names for _l, names in sorted(classes.items()) if len(names) >= _MERGE_WIDTH), None
+        )
+        if roll is None:
+            return
+        # entries are copied as they are (checked against their CRC), as git's repack
+        # reuses them; a pack with deltas or a damaged entry is read object by object
+        copied: dict[str, tuple[int, bytes]] = {}
+        gathered: dict[str, tuple[int, bytes]] = {}
+        for name in roll:
+            raw = indexes.raw_entries(name)
+            if raw is None:
+                self._read_pack(name, gathered)
+            else:
+                copied.update((sha, (crc, entry)) for sha, crc, entry in raw)
+        for sha, (t, content) in gathered.items():
+            if sha not in copied:
+                entry = objects.pack_entry(t, content)
+                copied[sha] = (zlib.crc32(entry) & 0xFFFFFFFF, entry)
+        merged = objects.write_pack_entries(
+            self.objects_dir,
+            [(sha, crc, entry) for sha, (crc, entry) in sorted(copied.items())],
+            fsync=self.fsync,
+        )
+        for name in roll:
+            if name == merged:
+                continue
+            # the index first: readers stop seeing the pack before its data goes
+            for ext in (".idx", ".pack"):
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(pack_dir / (name + ext))
+        self._forget_gone_packs()
+
+    def _read_pack(self, name: str, into: dict[str, tuple[int, bytes]]) -> None:
+        """Every object of one pack (whole objects straight from their entries; a pack
+        with deltas, written by git, through dulwich)."""
+        pack = self.objects_dir / "pack" / (name + ".pack")
+        got: dict[str, tuple[int, bytes]] = {}
+        for sha, offset in self._pack_indexes.entries(name):
+            entry = objects.inflate_entry(pack, offset)
+            if entry is None:  # a delta
+                break
+            got[sha] = entry
+        else:
+            into.update(got)
+            return
+        pd = PackData(str(pack), DEFAULT_OBJECT_FORMAT)
+        try:
+            for obj in PackInflater.for_pack_data(pd):
+                into[obj.id.decode()] = (obj.type_num, obj.as_raw_string())
+        finally:
+            pd.close()
+
+    def _forget_gone_packs(self) -> None:
+        """Let dulwich drop the packs that were merged away (they raise
+        ``PackFileDisappeared`` when iterated, e.g. by ``iter_prefix``)."""
+        update = getattr(self.repo.object_store, "_update_pack_cache", None)
+        if update is not None:
+            with contextlib.suppress(OSError):
+                update()
+
+    def packed_ids(self) -> set[str]:
+        """The id of every object in a pack (packs merged away meanwhile are skipped:
+        their objects are in the merged pack, which is listed)."""
+        indexes = self._pack_indexes
+        indexes.refresh()
+        out: set[str] = set()
+        for name in indexes.names():
+            out.update(sha for sha, _offset in indexes.entries(name))
+        if indexes.foreign:
+            for pack in self.repo.object_store.packs:
+                with contextlib.suppress(PackFileDisappeared, FileNotFoundError):
+                    out.update(sha.decode() for sha in pack)
+        return out
+
+    def ids_with_prefix(self, prefix: str) -> list[str]:
+        """Every object id starting with ``prefix`` (hex): gathered, loose and packed."""
+        found = {sha for sha in self._pending if sha.startswith(prefix)}
+        for _attempt in range(3):
+            try:
+                found.update(
+                    s.decode() for s in self.repo.object_store.iter_prefix(prefix.encode())
+                )
+                break
+            except PackFileDisappeared:  # merged by another process meanwhile
+                self._forget_gone_packs()
+        return sorted(found)
 
     def add_bytes(self, data: bytes) -> str:
         return self.add(Blob.from_string(data))
@@ -188,13 +384,16 @@ class Store:
             CorruptObjectError: it is missing, or damaged: it cannot be read, or its
                 bytes do not hash to its id (a truncated object inflates without error).
         """
+        pending = self._pending.get(sha)
+        if pending is not None:
+            return ShaFile.from_raw_string(pending[0], pending[1], ObjectID(sha.encode()))
         try:
             # a loose object is read straight from its file: dulwich's lookup lists the
             # pack folder first, on every call (~50 µs, most of reading a small tree)
             try:
                 obj = ShaFile.from_path(f"{self._objects}/{sha[:2]}/{sha[2:]}")
             except (FileNotFoundError, NotADirectoryError):
-                obj = self.repo.object_store[ObjectID(sha.encode())]
+                obj = self._get_packed(sha)
             if obj.id.decode() != sha:
                 raise CorruptObjectError(f"object {sha} is damaged: its bytes hash to another id")
             return obj
@@ -210,10 +409,47 @@ class Store:
             ValueError,
             IndexError,
             EOFError,
+            # a pack cut short or with a damaged entry header: dulwich asserts
+            AssertionError,
+            struct.error,
         ) as e:
+            if isinstance(e, ChecksumMismatch):
+                # dulwich refuses a whole pack whose trailer does not match: read just
+                # this object's entry, so damage elsewhere in the pack does not cost it
+                obj2 = self._read_entry_unchecked(sha)
+                if obj2 is not None:
+                    return obj2
             raise CorruptObjectError(
                 f"object {sha} is damaged (flipped or lost bytes): {e}"
             ) from None
+
+    def _get_packed(self, sha: str) -> ShaFile:
+        """A packed object: straight from its entry when it is a whole object in a pack
+        we can index (mlvc's packs), else through dulwich (deltas, version 1 indexes)."""
+        self._pack_indexes.refresh()
+        found = self._pack_indexes.find(sha)
+        if found is not None and not found[1] & 0x80000000:
+            try:
+                entry = objects.inflate_entry(
+                    self.objects_dir / "pack" / (found[0] + ".pack"), found[1]
+                )
+            except CorruptObjectError as e:
+                raise CorruptObjectError(
+                    f"object {sha} is damaged (flipped or lost bytes): {e}"
+                ) from None
+            if entry is not None:  # else a delta, or the pack was merged away meanwhile
+                return ShaFile.from_raw_string(entry[0], entry[1])  # hashed: checked
+        return self.repo.object_store[ObjectID(sha.encode())]
+
+    def _read_entry_unchecked(self, sha: str) -> ShaFile | None:
+        try:
+            found = objects.read_packed_entry(self.objects_dir, sha)
+        except CorruptObjectError:
+            return None
+        if found is None:
+            return None
+        obj = ShaFile.from_raw_string(found[0], found[1])
+        return obj if obj.id.decode() == sha else None
 
     def read_blob(self, sha: str) -> bytes:
         obj = self.get(sha)
@@ -228,6 +464,14 @@ class Store:
         manifest), our own stored-block objects are read with a few ``preadv`` calls and
         checked against it; other objects are inflated and checked by zlib's Adler-32.
         """
+        pending = self._pending.get(sha)
+        if pending is not None:
+            if len(pending[1]) != len(out):
+                raise CorruptObjectError(
+                    f"object {sha} has {len(pending[1])} bytes, expected {len(out)}"
+                )
+            out[:] = pending[1]
+            return
         path = objects.loose_path(self.objects_dir, sha)
         try:
             if xxh3 is not None and objects.read_stored_fast(path, len(out), out):
@@ -240,11 +484,9 @@ class Store:
             return
         except FileNotFoundError:
             pass
-        try:
-            obj = self.repo.object_store[ObjectID(sha.encode())]
-        except KeyError:
-            raise KeyError(sha) from None
-        data = obj.as_raw_string()
+        if not self.has_object(sha):
+            raise KeyError(sha)
+        data = self.get(sha).as_raw_string()  # damage in a pack: CorruptObjectError
         if len(data) != len(out):
             raise CorruptObjectError(f"object {sha} has {len(data)} bytes, expected {len(out)}")
         out[:] = data
@@ -277,16 +519,40 @@ class Store:
         return mode, sha
 
     def write_tree(self, entries: dict[str, Any]) -> str:
-        """Write nested trees from ``{name: blob id | (mode, id) | {sub entries}}``."""
-        tree = Tree()
+        """Write nested trees from ``{name: blob id | (mode, id) | {sub entries}}``.
+
+        The tree objects are built as bytes here (git's format: ``<mode> <name>\\0``
+        and the 20-byte id per entry, sorted as git sorts them, a tree's name as if it
+        ended with ``/``): dulwich's ``Tree`` costs ~50 µs per tree, and a commit
+        writes one per variable."""
+        items: list[tuple[bytes, int, str]] = []
         for name, value in entries.items():
             if isinstance(value, dict):
-                tree.add(name.encode(), 0o040000, ObjectID(self.write_tree(value).encode()))
+                items.append((name.encode(), 0o040000, self.write_tree(value)))
             elif isinstance(value, tuple):
-                tree.add(name.encode(), value[0], ObjectID(value[1].encode()))
+                items.append((name.encode(), value[0], value[1]))
             else:
-                tree.add(name.encode(), 0o100644, ObjectID(value.encode()))
-        return self.add(tree)
+                items.append((name.encode(), 0o100644, value))
+        items.sort(key=lambda e: e[0] + b"/" if e[1] == 0o040000 else e[0])
+        raw = b"".join(
+            b"%o %s\x00" % (mode, name) + bytes.fromhex(sha) for name, mode, sha in items
+        )
+        return self.add_raw(2, raw)
+
+    def add_raw(self, type_num: int, raw: bytes) -> str:
+        """Write an object given as its type number and raw content (as :meth:`add`)."""
+        kind = (b"commit", b"tree", b"blob", b"tag")[type_num - 1]
+        h = hashlib.sha1(b"%s %d\x00" % (kind, len(raw)))
+        h.update(raw)
+        sha = h.hexdigest()
+        if sha in self._pending or objects.freshen(self.objects_dir, sha):
+            return sha
+        if not self.has_object(sha):
+            if len(raw) <= PACK_OBJECT_MAX:
+                self._gather(sha, type_num, raw)
+            else:
+                self.add(ShaFile.from_raw_string(type_num, raw))
+        return sha
 
     def write_commit(
         self,
@@ -421,6 +687,9 @@ class Store:
                 undo = hook(self, name)
                 if undo is not None:
                     undos.append(undo)
+            # objects first, then the reflog entry and the ref that name them: gathered
+            # after the hooks, so a commit's objects and its payload index share a pack
+            self.flush()
             if reflog:
                 # while the lock is held (as git does), so that concurrent moves of one
                 # ref are logged in the order they happen
@@ -505,6 +774,7 @@ class Store:
                 if new is None:
                     for hook in BEFORE_REF_MOVE:
                         hook(self, name)
+                    self.flush()
                     ok = self.repo.refs.remove_if_equals(
                         Ref(name), ObjectID(old.encode()) if old else None, message=msg
                     )
@@ -522,6 +792,7 @@ class Store:
                     ) from None
                 time.sleep(min(0.001 * 2**attempt, 0.05))
                 attempt += 1
+        self.merge_packs()
         if not ok:
             raise RefConflictError(
                 f"{name.decode()} moved while we were writing (expected {old}, now "

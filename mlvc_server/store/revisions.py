@@ -154,9 +154,7 @@ def resolve(store: Store, rev: str | None, notebook: str | None = None) -> str:
         return named
     if _HEX.match(rev):
         matches = [
-            s.decode()
-            for s in store.repo.object_store.iter_prefix(rev.encode())
-            if isinstance(store.get(s.decode()), Commit)
+            s for s in store.ids_with_prefix(rev.lower()) if isinstance(store.get(s), Commit)
         ]
         if len(matches) == 1:
             return matches[0]

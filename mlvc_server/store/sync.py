@@ -52,7 +52,7 @@ from ..errors import MlvcError, RefConflictError, RemoteError, RemoteRefusedErro
 from . import keep, objects
 from .packs import BIG, PackReceiver, pack_records
 from .payload_remote import Part, PayloadRemote
-from .refs import HEADS, TAGS, is_object_id, ref_name_problem, split_ref
+from .refs import EVALUATIONS, HEADS, TAGS, is_object_id, ref_name_problem, split_ref
 from .remotes import (
     Remote,
     add_remote,
@@ -361,6 +361,8 @@ def checked_refs(refs: Mapping[bytes, str], url: str) -> dict[bytes, str]:
         elif name.startswith(SHARED_PREFIX):
             if not _STORE_ID.match(name[len(SHARED_PREFIX) :]):
                 continue
+        elif name.startswith(EVALUATIONS.encode()):
+            pass  # evaluation records (checked names, immutable once made)
         elif name != CONFIG_REF:
             continue
         out[name] = sha
@@ -437,7 +439,14 @@ def _ahead_behind(store: Store, local: str, remote: str) -> tuple[int, int]:
     return len(a - b), len(b - a)
 
 
+#: Ref prefixes that push and pull carry; evaluations never move, like tags.
+SHARED_REFS = (HEADS.encode(), TAGS.encode(), EVALUATIONS.encode())
+IMMUTABLE_REFS = (TAGS.encode(), EVALUATIONS.encode())
+
+
 def _label(ref: bytes) -> dict[str, Any]:
+    if ref.startswith(EVALUATIONS.encode()):
+        return {"kind": "evaluation", "notebook": None, "name": ref.decode().rsplit("/", 1)[-1]}
     for prefix, kind in ((HEADS, "branch"), (TAGS, "tag")):
         split = split_ref(ref, prefix)
         if split:
@@ -455,7 +464,7 @@ def _select(store: Store, branches: Iterable[str] | None) -> dict[bytes, str]:
     refs = {
         name: sha
         for name, sha in store.refs_under(b"refs/").items()
-        if name.startswith((HEADS.encode(), TAGS.encode()))
+        if name.startswith(SHARED_REFS)
     }
     names = list(branches or [])
     if not names:
@@ -504,24 +513,28 @@ def _parts_of_commits(store: Store, commits: Iterable[Commit]) -> tuple[list[Par
     parts: dict[str, Part] = {}
     seen: set[str] = set()
     for c in commits:
-        found = store.tree_lookup(c.tree.decode(), "vars")
-        if not found or found[1] in seen:
-            continue
-        seen.add(found[1])
-        for _n, _m, vsha in store.tree(found[1]).iteritems():
-            m = store.tree_lookup(vsha.decode(), "manifest.json")
-            if not m:
-                continue
-            manifest = store.read_json(m[1])
-            chunk = int(manifest.get("chunk_size", 1 << 24))
-            for seg in manifest["segments"]:
-                size = int(seg["size"])
-                hashes = seg.get("xxh3") or [None] * len(seg["parts"])
-                for i, p in enumerate(seg["parts"]):
-                    n = min(chunk, size - i * chunk) if size else 0
-                    parts[p] = Part(p, n, hashes[i])
+        for key in keep.payload_keys(store, c.tree.decode()):
+            if key not in seen:
+                seen.add(key)
+                _add_parts(store, key, parts)
     missing = sum(1 for p in parts if not store.has_object(p))
     return list(parts.values()), missing
+
+
+def _add_parts(store: Store, key: str, parts: dict[str, Part]) -> None:
+    """Add the parts named by the manifests of a ``vars`` or ``data`` tree."""
+    for _n, _m, vsha in store.tree(key).iteritems():
+        m = store.tree_lookup(vsha.decode(), "manifest.json")
+        if not m:
+            continue
+        manifest = store.read_json(m[1])
+        chunk = int(manifest.get("chunk_size", 1 << 24))
+        for seg in manifest["segments"]:
+            size = int(seg["size"])
+            hashes = seg.get("xxh3") or [None] * len(seg["parts"])
+            for i, p in enumerate(seg["parts"]):
+                n = min(chunk, size - i * chunk) if size else 0
+                parts[p] = Part(p, n, hashes[i])
 
 
 def _config_tree(store: Store, payloads: str) -> str:
@@ -595,7 +608,7 @@ def push(
                 plans.append(_Plan(ref, local, old, "created"))
                 continue
             ahead, behind = _ahead_behind(store, local, old)
-            if behind == 0 and not ref.startswith(TAGS.encode()):
+            if behind == 0 and not ref.startswith(IMMUTABLE_REFS):
                 plans.append(_Plan(ref, local, old, "fast-forward", ahead, 0))
             elif force:
                 plans.append(_Plan(ref, local, old, "forced", ahead, behind))
@@ -626,6 +639,7 @@ def push(
         if updates:
             if progress:
                 progress({"phase": "sending objects"})
+            store.flush()  # the transports read the objects through dulwich
             status = t.push(store, updates, progress)
         out_refs = []
         for p in plans:
@@ -718,7 +732,7 @@ def _fetch(store: Store, r: Remote, t: _Transport, progress: Progress | None) ->
     wanted: dict[bytes, str] = {}
     for ref, sha in remote_refs.items():
         if (
-            ref.startswith((HEADS.encode(), TAGS.encode()))
+            ref.startswith(SHARED_REFS)
             or ref == CONFIG_REF
             or (ref.startswith(SHARED_PREFIX) and not r.payloads)
         ):
@@ -851,7 +865,7 @@ def pull(
     remote_refs: dict[bytes, str] = fetched["remote_refs"]
     rows = []
     for ref, theirs in sorted(remote_refs.items()):
-        if not ref.startswith((HEADS.encode(), TAGS.encode())):
+        if not ref.startswith(SHARED_REFS):
             continue
         ours = store.ref(ref)
         lab = _label(ref)
@@ -864,7 +878,7 @@ def pull(
         elif ours is None:
             status = "created"
             _set_ref(store, ref, theirs, f"pull {r.name}")
-        elif ref.startswith(TAGS.encode()):
+        elif ref.startswith(IMMUTABLE_REFS):
             status = "conflict"
         else:
             ahead, behind = _ahead_behind(store, ours, theirs)

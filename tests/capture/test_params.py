@@ -32,7 +32,9 @@ def nb(*cells: tuple[str, list[str]]) -> dict[str, object]:
 
 
 def test_assigned_names_reads_assignments_without_running_anything() -> None:
-    src = "%matplotlib inline\nlr: float = 0.1\na, (b, *c) = 1, (2, 3)\nn += 1\nprint(x)\nimport os\n"
+    src = (
+        "%matplotlib inline\nlr: float = 0.1\na, (b, *c) = 1, (2, 3)\nn += 1\nprint(x)\nimport os\n"
+    )
     assert assigned_names(src) == ["lr", "a", "b", "c", "n"]
     assert assigned_names("def f(:\n") == []
     assert assigned_names("if True:\n    hidden = 1\nobj.attr = 2\nd['k'] = 3") == []

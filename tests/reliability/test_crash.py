@@ -14,9 +14,15 @@ from pathlib import Path
 
 import pytest
 
+from mlvc_server.store import Store
+from mlvc_server.store import repo as repo_mod
+
 from .harness import (
     ChildResult,
+    Emit,
+    Fn,
     Workload,
+    _checked,
     age,
     check_no_half_commit,
     check_store,
@@ -88,6 +94,15 @@ def count_steps(w: Workload, root: Path, seed: int) -> int:
     return probe.steps
 
 
+@pytest.fixture
+def no_pack_merges(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Small packs are merged every few commits, adding steps to those commits only: a
+    sweep over the steps of one commit needs every commit to take the same steps.
+    (Merges are swept on their own: test_pack_merges_killed_at_each_step_lose_nothing.)"""
+    monkeypatch.setattr(repo_mod, "_MERGE_WIDTH", 1 << 30)
+
+
+@pytest.mark.usefixtures("no_pack_merges")
 def test_a_commit_killed_at_each_file_system_step_leaves_a_whole_store(project: Path) -> None:
     w = CommitWorkload(commits=1)
     w.setup(project)
@@ -118,9 +133,11 @@ def test_a_commit_killed_at_each_file_system_step_leaves_a_whole_store(project: 
         f"crash figures: a commit of {total} steps killed at {len(steps)} of them: {runs} "
         f"trials, {kills} killed ({torn} mid-write), {locks} left a ref lock; all survived"
     )
-    assert total > 40 and torn > 5 and locks >= 1  # the sweep did reach the ref update
+    # (a commit is ~26 steps since small objects are written as one pack)
+    assert total > 20 and torn > 5 and locks >= 1  # the sweep did reach the ref update
 
 
+@pytest.mark.usefixtures("no_pack_merges")
 def test_the_first_commit_killed_at_each_step_leaves_a_usable_store(project: Path) -> None:
     w = CommitWorkload(commits=1)
     fresh = project / "probe"
@@ -140,7 +157,41 @@ def test_the_first_commit_killed_at_each_step_leaves_a_usable_store(project: Pat
         w.verify(root, 10_000 + step, after.done)
         assert (root / ".mlvc" / "HEAD").read_text() == f"ref: {MAIN}\n"
     print(f"crash figures: first commit killed at {len(steps)} of its {total} steps; all survived")
-    assert total > 40
+    assert total > 20
+
+
+def test_pack_merges_killed_at_each_step_lose_nothing(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(repo_mod, "_MERGE_WIDTH", 1 << 30)
+    w = CommitWorkload(commits=1)
+    w.setup(project)
+    for seed in range(6):  # a pack per commit (objects and payload index), none merged
+        w.verify(project, seed, run_forked(w, project, seed).done)
+    packs = sorted((project / ".mlvc" / "objects" / "pack").glob("*.pack"))
+    assert len(packs) >= 6
+    reachable = check_no_half_commit(project)
+    monkeypatch.setattr(repo_mod, "_MERGE_WIDTH", 2)
+
+    def merging(root: Path, seed: int, emit: Emit) -> None:
+        st = Store(root)
+        st._merge_due = True
+        st.merge_packs()
+        st.repo.close()
+        emit("done", "merged")
+
+    probe = run_forked(Fn(merging), project, 0, crash_at=(1 << 30, "before"))
+    assert probe.steps is not None and probe.steps > 4
+    total = probe.steps
+    for step in plan(total + 1, trials(total + 1)):
+        result = run_forked(Fn(merging), project, step, crash_at=(step, "before"))
+        settle(project, result)
+        check_no_half_commit(project)
+        _checked.pop(project, None)  # every commit again next time: its objects moved
+        assert check_no_half_commit(project) == reachable
+    left = len(list((project / ".mlvc" / "objects" / "pack").glob("*.pack")))
+    print(f"crash figures: pack merges killed at each of their {total} steps; all survived")
+    assert left < len(packs)
 
 
 def test_commits_killed_at_random_times_lose_nothing(project: Path) -> None:

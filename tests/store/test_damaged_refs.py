@@ -14,6 +14,9 @@ from mlvc_server.store import fsck as store_fsck
 from mlvc_server.store import gc as store_gc
 from mlvc_server.store.repo import Store
 
+#: these tests damage or remove single object files
+pytestmark = pytest.mark.usefixtures("loose_objects")
+
 MAIN = "refs/heads/_/main"
 
 DAMAGE = {

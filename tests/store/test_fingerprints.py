@@ -18,6 +18,9 @@ from mlvc_server.store import Store, objects
 from mlvc_server.store import fingerprints as fps
 from mlvc_server.store import payloads as ps
 
+#: these tests damage or remove single object files
+pytestmark = pytest.mark.usefixtures("loose_objects")
+
 
 @pytest.fixture
 def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Store:

@@ -13,6 +13,9 @@ from mlvc_server.serializers.base import Payload, Segment
 from mlvc_server.store import Store
 from mlvc_server.store import payloads as ps
 
+#: these tests damage or remove single object files
+pytestmark = pytest.mark.usefixtures("loose_objects")
+
 CHUNK = 1 << 16
 
 

@@ -13,6 +13,9 @@ import mlvc_server as mlvc
 from mlvc_server.errors import CorruptObjectError
 from mlvc_server.store.repo import Store
 
+#: these tests damage or remove single object files
+pytestmark = pytest.mark.usefixtures("loose_objects")
+
 
 @pytest.mark.parametrize("kind", ["tree", "commit", "blob"])
 def test_an_object_file_cut_at_any_byte_is_a_corrupt_object(

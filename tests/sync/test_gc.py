@@ -58,7 +58,8 @@ def test_retention_frees_payload_bytes_and_git_fsck_stays_clean(project: Path) -
     assert 0 <= report["bytes_freed"] - (before - after) < 10_000
     # commits 0, 2, 3 lost their arrays (3 x 1.2 MB each); 1 (tagged), 4, 5 kept them
     assert sorted(report["commits_pruned"]) == sorted([ids[0], ids[2], ids[3]])
-    assert 9 * ARRAY <= before - after < 9 * ARRAY + 100_000
+    # (less the pack of the new index trees: small objects are packed, ~2 KB)
+    assert 9 * ARRAY - 10_000 <= before - after < 9 * ARRAY + 100_000
     # the dry run predicted it (less the few small index trees replaced meanwhile)
     assert 0 <= report["bytes_freed"] - dry["bytes_freed"] < 10_000
     assert git(project / ".mlvc", "fsck", "--full", "--strict", "--no-dangling") == ""

@@ -1,0 +1,187 @@
+"""Lineage for readers that open files outside Python's ``open``.
+
+The audit hook of :mod:`.lineage` sees every ``open`` made from Python; readers written
+in C++ or Rust open their files themselves and are invisible to it: pyarrow (and so
+``pd.read_parquet``, ``pd.read_feather``), polars, h5py (HDF5's C library) and
+safetensors. For these, the entry points users call are wrapped: each call records the
+path it was given (a file, or every file of a folder read as a dataset) as a read, and
+then runs the reader unchanged.
+
+Wrapping happens when the module is imported (a finder on ``sys.meta_path`` runs after
+the module's own code) and, for modules already imported when lineage starts, at once.
+A wrapper is marked, so wrapping twice is a no-op, and never changes the reader's
+arguments, result or errors. Readers through Python file objects (``np.load``,
+``np.memmap``, ``torch.load``, ``pd.read_csv``) already reach the audit hook.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.abc
+import importlib.machinery
+import os
+import sys
+import threading
+from collections.abc import Callable, Sequence
+from types import ModuleType
+from typing import Any, Final
+
+__all__ = ["WRAPPED", "install"]
+
+#: module -> (attribute, how its path argument is found) of the reader entry points.
+#: ``"arg0"``: the first positional argument or the keyword named after it.
+WRAPPED: Final[dict[str, tuple[tuple[str, str], ...]]] = {
+    "pyarrow.parquet": (
+        ("read_table", "source"),
+        ("read_pandas", "source"),
+        ("read_metadata", "where"),
+        ("read_schema", "where"),
+        ("ParquetFile.__init__", "source"),
+        ("ParquetDataset.__init__", "path_or_paths"),
+    ),
+    "pyarrow.feather": (("read_table", "source"), ("read_feather", "source")),
+    "pyarrow.csv": (("read_csv", "input_file"), ("open_csv", "input_file")),
+    "pyarrow.json": (("read_json", "input_file"),),
+    "pyarrow.orc": (("read_table", "source"), ("ORCFile.__init__", "source")),
+    "pyarrow.dataset": (("dataset", "source"),),
+    "polars": (
+        ("read_parquet", "source"),
+        ("scan_parquet", "source"),
+        ("read_csv", "source"),
+        ("scan_csv", "source"),
+        ("read_ipc", "source"),
+        ("scan_ipc", "source"),
+        ("read_ndjson", "source"),
+        ("scan_ndjson", "source"),
+        ("read_json", "source"),
+        ("read_avro", "source"),
+        ("read_excel", "source"),
+    ),
+    "h5py": (("File.__init__", "name"),),
+    "safetensors": (("safe_open", "filename"),),
+    "safetensors.torch": (("load_file", "filename"), ("safe_open", "filename")),
+    "safetensors.numpy": (("load_file", "filename"), ("safe_open", "filename")),
+}
+#: Methods whose first positional argument is ``self``.
+_MARK: Final = "__mlvc_reader__"
+_lock = threading.Lock()
+_record: Callable[[str], None] | None = None
+
+
+def _paths(value: Any) -> list[str]:
+    """The local paths a reader's path argument names (a folder: its files)."""
+    if isinstance(value, (list, tuple)):
+        return [p for v in value for p in _paths(v)]
+    if isinstance(value, bytes):
+        value = os.fsdecode(value)
+    elif isinstance(value, os.PathLike):
+        value = os.fspath(value)
+    if not isinstance(value, str) or ("://" in value and not value.startswith("file://")):
+        return []
+    value = value.removeprefix("file://")
+    if os.path.isdir(value):
+        out: list[str] = []
+        for dirpath, dirnames, files in os.walk(value):
+            dirnames[:] = [d for d in dirnames if not d.startswith((".", "_"))]
+            out.extend(os.path.join(dirpath, f) for f in files if not f.startswith((".", "_")))
+        return out
+    return [value]
+
+
+def _wrap(fn: Callable[..., Any], param: str, method: bool, mode_of: str | None) -> Any:
+    if getattr(fn, _MARK, False):
+        return fn
+    index = 1 if method else 0
+
+    @functools.wraps(fn)
+    def reader(*args: Any, **kwargs: Any) -> Any:
+        record = _record
+        if record is not None:
+            try:
+                mode = kwargs.get("mode") if mode_of else None
+                if mode_of and mode is None and len(args) > index + 1:
+                    mode = args[index + 1]
+                if mode is None or str(mode) == "r":
+                    value = args[index] if len(args) > index else kwargs.get(param)
+                    for p in _paths(value):
+                        record(p)
+            except Exception:  # lineage must never break the user's read
+                pass
+        return fn(*args, **kwargs)
+
+    setattr(reader, _MARK, True)
+    return reader
+
+
+def _patch(module: ModuleType) -> None:
+    """Wrap the reader entry points of an imported module (idempotent)."""
+    for attr, param in WRAPPED.get(module.__name__, ()):
+        owner: Any = module
+        *path, name = attr.split(".")
+        try:
+            for part in path:
+                owner = getattr(owner, part)
+            fn = getattr(owner, name)
+        except AttributeError:
+            continue
+        method = bool(path)
+        # h5py.File(name, mode="r"): only reads are data inputs
+        mode_of = "mode" if module.__name__ == "h5py" else None
+        try:
+            setattr(owner, name, _wrap(fn, param, method, mode_of))
+        except (AttributeError, TypeError):  # an immutable (extension) type
+            continue
+
+
+class _Finder(importlib.abc.MetaPathFinder):
+    """Wraps the readers of a watched module right after it is imported."""
+
+    def find_spec(
+        self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
+    ) -> importlib.machinery.ModuleSpec | None:
+        if fullname not in WRAPPED:
+            return None
+        for finder in sys.meta_path:
+            if finder is self or not hasattr(finder, "find_spec"):
+                continue
+            spec = finder.find_spec(fullname, path, target)
+            if spec is not None and spec.loader is not None and hasattr(spec.loader, "exec_module"):
+                spec.loader = _Loader(spec.loader)
+                return spec
+            if spec is not None:
+                return spec
+        return None
+
+
+class _Loader(importlib.abc.Loader):
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType | None:
+        module: ModuleType | None = self._inner.create_module(spec)
+        return module
+
+    def exec_module(self, module: ModuleType) -> None:
+        self._inner.exec_module(module)
+        _patch(module)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+
+def install(record: Callable[[str], None]) -> None:
+    """Start recording the reads of the wrapped readers with ``record(path)``.
+
+    Args:
+        record: called with each path (absolute or relative to the current directory)
+            a wrapped reader is asked to read.
+    """
+    global _record
+    with _lock:
+        _record = record
+        if not any(isinstance(f, _Finder) for f in sys.meta_path):
+            sys.meta_path.insert(0, _Finder())
+        for name in WRAPPED:
+            module = sys.modules.get(name)
+            if module is not None:
+                _patch(module)

@@ -1,0 +1,248 @@
+"""Sweeps: run a notebook once per combination of parameters, each run on its own branch.
+
+``sweep`` plans the combinations (a grid, or ``random`` of them), names a branch for each
+(``sweep/<name>/<combo>``), skips those already committed there (resume), creates the
+others' branches from the notebook's HEAD, and hands the runs to an executor that the
+front end supplies: the service does not know how a notebook is executed (the CLI's
+``mlvc run`` does) nor where (local processes, or a Dask cluster). It reports progress
+with an ETA through a callback, switches the notebook back to the branch it was on, and
+returns every combination's outcome.
+
+An executor is ``executor(jobs, on_done)``: it runs each :class:`SweepJob` (with ``mlvc
+run`` semantics, committing on ``job.branch``), calls ``on_done(job, outcome)`` as each
+finishes, in any order, and returns when all are done. A run that raises (a killed
+worker) is recorded as lost, not committed; the next sweep with the same name runs it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import os
+import random as random_module
+import re
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..errors import InvalidNameError
+from ..store.refs import branch_ref, validate_name
+from ..store.revisions import current_branch, head, set_current_branch
+from .workspace import open_store, rel_notebook
+
+__all__ = [
+    "SweepJob",
+    "SweepOutcome",
+    "SweepProgress",
+    "combo_label",
+    "plan",
+    "sweep",
+]
+
+#: Characters a combination's label keeps (a ref name's characters, less ``+``, the
+#: separator); others become ``-``.
+_SAFE = re.compile(r"[^A-Za-z0-9.@=-]")
+
+
+@dataclass(frozen=True)
+class SweepJob:
+    """One combination to run: its params, its branch and its commit message."""
+
+    params: dict[str, Any]
+    label: str
+    branch: str
+    message: str
+
+
+@dataclass
+class SweepOutcome:
+    """How one combination ended: ``ok``, ``failed`` (a cell failed; committed),
+    ``lost`` (the run did not commit: its worker died, or it could not start),
+    or ``skipped`` (committed by an earlier sweep)."""
+
+    job: SweepJob
+    status: str
+    commit: str | None = None
+    error: str | None = None
+    seconds: float = 0.0
+
+
+@dataclass
+class SweepProgress:
+    """Where a sweep stands, given to the progress callback after each run."""
+
+    done: int
+    total: int
+    elapsed: float
+    eta: float | None
+    last: SweepOutcome
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+Executor = Callable[[Sequence[SweepJob], Callable[[SweepJob, Mapping[str, Any]], None]], None]
+
+
+def _literal(v: Any) -> str:
+    return v if isinstance(v, str) else json.dumps(v, separators=(",", ":"))
+
+
+def combo_label(params: Mapping[str, Any]) -> str:
+    """A branch-safe name of a combination: ``lr=0.1+C=1`` (in the order given). Names
+    or values with other characters are replaced, with a short hash to stay unique."""
+    raw = "+".join(f"{k}={_literal(v)}" for k, v in params.items())
+    safe = "+".join(_SAFE.sub("-", f"{k}={_literal(v)}") for k, v in params.items())
+    if safe != raw or len(safe) > 120:
+        digest = hashlib.sha1(raw.encode()).hexdigest()[:8]
+        safe = f"{safe[:100]}+{digest}"
+    return safe.strip(".") or hashlib.sha1(raw.encode()).hexdigest()[:8]
+
+
+def plan(
+    axes: Mapping[str, Sequence[Any]],
+    *,
+    name: str,
+    notebook: str,
+    random: int | None = None,
+    seed: int | None = None,
+) -> list[SweepJob]:
+    """The jobs of a sweep: every combination of ``axes`` (the first axis varies
+    slowest), or ``random`` of them drawn without replacement with ``seed``.
+
+    Raises:
+        InvalidNameError: no axes, an empty axis, a bad sweep name, or ``random`` < 1.
+    """
+    if not axes:
+        raise InvalidNameError("a sweep needs at least one parameter: -p NAME=V1,V2,...")
+    for k, values in axes.items():
+        if not values:
+            raise InvalidNameError(f"parameter {k!r} has no values")
+    validate_name(f"sweep/{name}")
+    keys = list(axes)
+    combos = [dict(zip(keys, vs, strict=True)) for vs in itertools.product(*axes.values())]
+    if random is not None:
+        if random < 1:
+            raise InvalidNameError("--random takes a number of runs >= 1")
+        rng = random_module.Random(seed)
+        combos = rng.sample(combos, min(random, len(combos)))
+    jobs = []
+    seen: set[str] = set()
+    for params in combos:
+        label = combo_label(params)
+        if label in seen:
+            continue
+        seen.add(label)
+        branch = f"sweep/{name}/{label}"
+        validate_name(branch)
+        shown = " ".join(f"{k}={_literal(v)}" for k, v in params.items())
+        jobs.append(
+            SweepJob(
+                params=params,
+                label=label,
+                branch=branch,
+                message=f"sweep {name}: {os.path.basename(notebook)} {shown}",
+            )
+        )
+    return jobs
+
+
+def _committed(store: Any, nb: str | None, job: SweepJob) -> str | None:
+    """The commit of an earlier run of ``job`` (ok, with these params), or None."""
+    from .history import log
+
+    sha = store.ref(branch_ref(nb, job.branch))
+    if sha is None:
+        return None
+    entries = log(repo=store.root, rev=sha.decode() if isinstance(sha, bytes) else sha, limit=1)
+    if not entries:
+        return None
+    e = entries[0]
+    if (
+        e.get("status") == "ok"
+        and e.get("branch") == job.branch
+        and e.get("params")
+        == {
+            **e.get("params", {}),
+            **job.params,
+        }
+    ):
+        return e["id"]
+    return None
+
+
+def sweep(
+    axes: Mapping[str, Sequence[Any]],
+    executor: Executor,
+    *,
+    repo: str | os.PathLike[str] = ".",
+    notebook: str | os.PathLike[str],
+    name: str,
+    random: int | None = None,
+    seed: int | None = None,
+    on_progress: Callable[[SweepProgress], None] | None = None,
+) -> list[SweepOutcome]:
+    """Run a notebook once per combination of ``axes``, each on ``sweep/<name>/<combo>``.
+
+    Args:
+        axes: parameter name -> the values to try.
+        executor: runs the jobs (see the module's documentation).
+        notebook: the notebook to run.
+        name: the sweep's name (its branches are ``sweep/<name>/...``; running the same
+            name again resumes: combinations with an ok commit on their branch are
+            skipped, failed and lost ones run again).
+        random, seed: run ``random`` combinations drawn with ``seed`` instead of all.
+        on_progress: called after each run with a :class:`SweepProgress`.
+
+    Returns:
+        One :class:`SweepOutcome` per combination, in plan order.
+    """
+    store = open_store(repo, create=True)
+    nb = rel_notebook(store, notebook)
+    jobs = plan(axes, name=name, notebook=str(notebook), random=random, seed=seed)
+    outcomes: dict[str, SweepOutcome] = {}
+    todo: list[SweepJob] = []
+    for job in jobs:
+        cid = _committed(store, nb, job)
+        if cid:
+            outcomes[job.label] = SweepOutcome(job, "skipped", commit=cid)
+        else:
+            todo.append(job)
+    was_on = current_branch(store, nb)
+    start = head(store, nb)
+    for job in todo:
+        ref = branch_ref(nb, job.branch)
+        if store.ref(ref) is None and start:
+            store.cas_ref(ref, None, start, message=f"mlvc sweep {name}: from {start[:8]}")
+    t0 = time.monotonic()
+    counts: dict[str, int] = {}
+
+    def done(job: SweepJob, result: Mapping[str, Any]) -> None:
+        status = str(result.get("status") or "lost")
+        commit = result.get("commit")
+        if status in ("ok", "failed") and not commit:
+            status = "lost"
+        out = SweepOutcome(
+            job,
+            status,
+            commit=str(commit) if commit else None,
+            error=result.get("error"),
+            seconds=float(result.get("seconds") or 0.0),
+        )
+        outcomes[job.label] = out
+        counts[status] = counts.get(status, 0) + 1
+        if on_progress is not None:
+            n = sum(counts.values())
+            elapsed = time.monotonic() - t0
+            eta = elapsed / n * (len(todo) - n) if n else None
+            on_progress(SweepProgress(n, len(todo), elapsed, eta, out, dict(counts)))
+
+    try:
+        if todo:
+            executor(todo, done)
+    finally:
+        if current_branch(store, nb) != was_on:
+            set_current_branch(store, nb, was_on)
+    for job in todo:
+        outcomes.setdefault(job.label, SweepOutcome(job, "lost", error="no result"))
+    return [outcomes[j.label] for j in jobs]

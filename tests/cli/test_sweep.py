@@ -1,0 +1,135 @@
+"""``mlvc sweep``: local processes, and a Dask LocalCluster of 2 worker processes (one
+killed mid-sweep: only its run is lost, and a resume completes it)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import pytest
+
+from mlvc_server import service
+
+pytestmark = pytest.mark.timeout(600)
+
+
+def mlvc(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    exe = Path(sys.executable).with_name("mlvc")
+    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "mlvc_server.cli"]
+    return subprocess.run(
+        [*cmd, *args], cwd=cwd, capture_output=True, text=True, env=os.environ, timeout=500
+    )
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("MLVC_CONFIG_DIR", str(tmp_path / "config"))
+    monkeypatch.setenv("MLVC_AUTHOR_NAME", "CI bot")
+    monkeypatch.delenv("JPY_SESSION_NAME", raising=False)
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
+    params = nbformat.v4.new_code_cell("a = 1\nb = 1", id="p")
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [
+        params,
+        nbformat.v4.new_code_cell(
+            "import os, time\n"
+            "import mlvc_server as mlvc\n"
+            "if b == 0: raise ValueError('b is zero')\n"
+            "if os.path.exists(f'slow-{a}-{b}'): open(f'started-{a}-{b}', 'w').close()\n"
+            "while os.path.exists(f'slow-{a}-{b}'): time.sleep(0.2)\n"
+            "mlvc.log_metrics(score=a * 10 + b)",
+            id="m",
+        ),
+    ]
+    nbformat.write(nb, tmp_path / "train.ipynb")
+    return tmp_path
+
+
+def sweep_commits(root: Path, name: str) -> dict[str, dict[str, Any]]:
+    """Branch -> the summary at its head, for the sweep's branches."""
+    out = {}
+    for b in service.branches(repo=root, notebook=root / "train.ipynb"):
+        if b["name"].startswith(f"sweep/{name}/") and b["head"]:
+            out[b["name"]] = service.log(repo=root, rev=b["head"], limit=1)[0]
+    return out
+
+
+def test_local_sweep_commits_each_run_on_its_branch_and_resumes(project: Path) -> None:
+    p = mlvc(project, "sweep", "train.ipynb", "-p", "a=1", "-p", "b=0,2", "--jobs", "2")
+    assert p.returncode == 1  # b=0 fails
+    assert "[2/2]" in p.stderr and "ETA" in p.stderr
+    assert "2 runs: 1 failed, 1 ok" in p.stdout and "ValueError: b is zero" in p.stdout
+    assert "metrics.score" in p.stdout and "12 *" in p.stdout
+    heads = sweep_commits(project, "train")
+    assert set(heads) == {"sweep/train/a=1+b=0", "sweep/train/a=1+b=2"}
+    ok = heads["sweep/train/a=1+b=2"]
+    assert ok["status"] == "ok" and ok["metrics"] == {"score": 12}
+    assert ok["params"] == {"a": 1, "b": 2} and ok["branch"] == "sweep/train/a=1+b=2"
+    assert heads["sweep/train/a=1+b=0"]["status"] == "failed"
+    again = mlvc(project, "sweep", "train.ipynb", "-p", "a=1", "-p", "b=0,2", "--json")
+    outcomes = json.loads(again.stdout)
+    assert [o["status"] for o in outcomes] == ["failed", "skipped"]
+    assert outcomes[1]["commit"] == ok["id"]
+
+
+def test_dask_cluster_sweep_survives_a_killed_worker(project: Path) -> None:
+    dask = pytest.importorskip("dask")
+    distributed = pytest.importorskip("distributed")
+    victim = "a=2+b=3"
+    (project / "slow-2-3").write_text("")
+    # a task whose worker dies is not retried elsewhere (the default retries it): lost
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
+        cluster = distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        )
+    client = distributed.Client(cluster)
+    try:
+        result: dict[str, Any] = {}
+        args = ["sweep", "train.ipynb", "-p", "a=1,2", "-p", "b=1,2,3", "--name", "dk"]
+        args += ["--cluster", cluster.scheduler_address]
+        t = threading.Thread(target=lambda: result.update(p=mlvc(project, *args)))
+        t.start()
+        # wait until the victim's run is under way on a worker, then kill that worker
+        pid = None
+        deadline = time.monotonic() + 240
+        while pid is None and time.monotonic() < deadline:
+            if (project / "started-2-3").exists():  # its notebook is running
+                for addr, tasks in client.call_stack().items():  # executing, not queued
+                    if any(victim in str(k) for k in tasks):
+                        pid = client.run(os.getpid, workers=[addr])[addr]
+            time.sleep(0.2)
+        assert pid, "the victim's run never started"
+        os.kill(pid, signal.SIGKILL)
+        (project / "slow-2-3").unlink()
+        t.join(timeout=400)
+        p = result["p"]
+        assert p.returncode == 1, p.stderr
+        assert "6 runs: 1 lost, 5 ok" in p.stdout, p.stdout
+        heads = sweep_commits(project, "dk")
+        # a branch made while the notebook had no commit starts from whatever HEAD was:
+        # what counts is a commit of the branch's own run at its head
+        done = {b for b, s in heads.items() if s["status"] == "ok" and s["branch"] == b}
+        assert len(done) == 5 and f"sweep/dk/{victim}" not in done
+        # resume: only the lost run runs again
+        again = mlvc(project, *args)
+        assert again.returncode == 0, again.stdout + again.stderr
+        assert "6 runs: 1 ok, 5 skipped" in again.stdout
+        heads = sweep_commits(project, "dk")
+        assert len(heads) == 6
+        for branch, s in heads.items():
+            a, b = (int(kv.split("=")[1]) for kv in branch.split("/")[-1].split("+"))
+            assert s["status"] == "ok" and s["metrics"] == {"score": a * 10 + b}
+            assert s["branch"] == branch
+    finally:
+        client.close()
+        cluster.close()

@@ -1,0 +1,136 @@
+"""In a real kernel: lineage of readers that bypass ``open`` (pyarrow, pandas parquet and
+feather, polars, h5py, safetensors) and of those through it (numpy, torch); their content
+captured with ``%mlvc track --content``; ``%mlvc data diff`` and ``%mlvc data checkout``."""
+
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+from harness import Kernel
+
+import mlvc_server as mlvc
+
+#: reader -> (file it reads, code that writes it, code that reads it); run only when its
+#: library is installed.
+READERS: dict[str, tuple[str, str, str, str]] = {
+    "pd.read_parquet": (
+        "pyarrow",
+        "d/a.parquet",
+        "pd.DataFrame({'a': [1, 2]}).to_parquet('d/a.parquet')",
+        "pd.read_parquet('d/a.parquet')",
+    ),
+    "pyarrow.parquet.read_table": (
+        "pyarrow",
+        "d/b.parquet",
+        "pd.DataFrame({'a': [1]}).to_parquet('d/b.parquet')",
+        "__import__('pyarrow.parquet').parquet.read_table('d/b.parquet')",
+    ),
+    "pd.read_feather": (
+        "pyarrow",
+        "d/c.feather",
+        "pd.DataFrame({'a': [1]}).to_feather('d/c.feather')",
+        "pd.read_feather('d/c.feather')",
+    ),
+    "pyarrow.csv.read_csv": (
+        "pyarrow",
+        "d/e.csv",
+        "open('d/e.csv', 'w').write('a\\n1\\n')",
+        "__import__('pyarrow.csv').csv.read_csv('d/e.csv')",
+    ),
+    "polars.read_parquet": (
+        "polars",
+        "d/f.parquet",
+        "pd.DataFrame({'a': [1]}).to_parquet('d/f.parquet')",
+        "__import__('polars').read_parquet('d/f.parquet')",
+    ),
+    "polars.scan_csv": (
+        "polars",
+        "d/g.csv",
+        "open('d/g.csv', 'w').write('a\\n1\\n')",
+        "__import__('polars').scan_csv('d/g.csv').collect()",
+    ),
+    "h5py.File": (
+        "h5py",
+        "d/h.h5",
+        "import h5py\nwith h5py.File('d/h.h5', 'w') as f: f['x'] = [1, 2]",
+        "import h5py\nwith h5py.File('d/h.h5', 'r') as f: f['x'][:]",
+    ),
+    "safetensors load_file": (
+        "safetensors",
+        "d/w.safetensors",
+        "from safetensors.numpy import save_file; save_file({'w': np.zeros(2)}, 'd/w.safetensors')",
+        "__import__('safetensors.numpy').numpy.load_file('d/w.safetensors')",
+    ),
+    "np.load": ("numpy", "d/n.npy", "np.save('d/n.npy', np.arange(3))", "np.load('d/n.npy')"),
+    "np.memmap": (
+        "numpy",
+        "d/m.bin",
+        "np.arange(4, dtype='u1').tofile('d/m.bin')",
+        "np.memmap('d/m.bin', mode='r', dtype='u1')",
+    ),
+    "torch.load": (
+        "torch",
+        "d/t.pt",
+        "import torch; torch.save({'w': torch.zeros(2)}, 'd/t.pt')",
+        "__import__('torch').load('d/t.pt')",
+    ),
+}
+INSTALLED = {
+    name: spec for name, spec in READERS.items() if importlib.util.find_spec(spec[0]) is not None
+}
+
+
+@pytest.fixture(scope="module")
+def k(kernel_factory: Any) -> Kernel:
+    k = kernel_factory()
+    k.run("%load_ext mlvc_server")
+    k.run("import os, numpy as np, pandas as pd")
+    # written by another process: files the kernel's own code writes are not inputs
+    (k.project / "d").mkdir()
+    code = "import numpy as np, pandas as pd\n" + "\n".join(
+        write for _lib, _path, write, _read in INSTALLED.values()
+    )
+    subprocess.run([sys.executable, "-c", code], cwd=k.project, check=True)
+    return k
+
+
+def _data(k: Kernel, rev: str = "HEAD") -> dict[str, Any]:
+    rec = mlvc.show(rev, repo=k.project, notebook=k.project / "train.ipynb")
+    data: dict[str, Any] = rec["data"]
+    return data
+
+
+@pytest.mark.parametrize("reader", sorted(INSTALLED))
+def test_each_reader_is_in_the_lineage(k: Kernel, reader: str) -> None:
+    _lib, path, _write, read = INSTALLED[reader]
+    k.run(read if "\n" in read else f"_ = {read}")
+    k.run(f"%mlvc commit -m {reader.replace(' ', '_')!r} --no-vars")
+    assert path in _data(k), f"{reader} read {path}, not recorded"
+
+
+def test_content_of_read_files_is_captured_and_checked_out(k: Kernel) -> None:
+    out = k.run("%mlvc track --content 'd/**'").stdout
+    assert "with its content" in out
+    k.run("df = pd.DataFrame({'id': range(100), 'v': range(100)}); df.to_parquet('d/z.parquet')")
+    k.run("_ = pd.read_parquet('d/z.parquet')")
+    k.run("%mlvc commit -m z1 --no-vars")
+    entry = _data(k)["d/z.parquet"]
+    assert entry["content"]
+    k.run("df.loc[3, 'v'] = -1; df.iloc[:90].to_parquet('d/z.parquet')")
+    k.run("_ = pd.read_parquet('d/z.parquet')")
+    k.run("%mlvc commit -m z2 --no-vars")
+    text = k.run("%mlvc data diff HEAD~1 HEAD --key id").stdout
+    assert "d/z.parquet" in text and "rows 100 -> 90: +0 -10 ~1 (by id)" in text
+    out = k.run("%mlvc data checkout HEAD~1 d/z.parquet").stdout
+    assert "Wrote d/z.parquet" in out and "kept as" in out
+    assert k.value("len(pd.read_parquet('d/z.parquet'))") == 100
+    k.run("%mlvc untrack --content 'd/**'")
+
+
+def test_data_without_an_action_is_a_usage_error(k: Kernel) -> None:
+    reply = k.run("%mlvc data", ok=False)
+    assert reply.status == "error" and "checkout REV" in reply.text + str(reply.error)

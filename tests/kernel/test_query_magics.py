@@ -1,0 +1,58 @@
+"""``%mlvc log --where`` and ``%mlvc compare [--plot]`` in a real kernel."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from harness import Kernel
+
+import mlvc_server as mlvc
+
+QUERY = "metrics.acc > 0.85 and params.C < 5"
+
+
+@pytest.fixture(scope="module")
+def k(kernel_factory: Any) -> Kernel:
+    k = kernel_factory()
+    k.run("%load_ext mlvc_server")
+    for c, acc in ((0.1, 0.8), (1, 0.9), (10, 0.95), (2, 0.97)):
+        k.run(f"%mlvc commit -m 'C={c}' --no-vars --param C={c} --metric acc={acc}")
+    return k
+
+
+def test_log_where_lists_the_commits_of_the_python_api(k: Kernel) -> None:
+    expected = mlvc.log(repo=k.project, notebook=k.project / "train.ipynb", where=QUERY)
+    assert {c["params"]["C"] for c in expected} == {1, 2}
+    text = k.run(f"%mlvc log --where '{QUERY}'").text
+    for c in expected:
+        assert c["short_id"] in text
+    assert "C=0.1" not in text and "C=10" not in text
+    assert "No commit matches." in k.run("%mlvc log --where 'params.C > 100'").text
+
+
+def test_a_bad_query_is_one_red_line(k: Kernel) -> None:
+    r = k.run("%mlvc log --where 'metrics.acc >'", ok=False)
+    assert r.error is not None
+    assert "column 14" in "\n".join(r.error["traceback"])
+
+
+def test_compare_table_and_vegalite_plot(k: Kernel) -> None:
+    r = k.run("%mlvc compare --where 'metrics.acc >= 0.9' --sort metrics.acc --plot")
+    table = [d for d in r.displays if "text/html" in d["data"]]
+    assert table and "<table" in table[0]["data"]["text/html"]
+    plain = table[0]["data"]["text/plain"].splitlines()
+    assert plain[0].split()[:3] == ["commit", "branch", "params.C"]
+    assert plain[2].rstrip().endswith("0.97 *")  # sorted best first, best marked
+    assert len(plain) == 2 + 3
+    spec = next(
+        d["data"]["application/vnd.vegalite.v5+json"]
+        for d in r.displays
+        if "application/vnd.vegalite.v5+json" in d["data"]
+    )
+    assert spec["$schema"].endswith("vega-lite/v5.json")
+    assert len(spec["data"]["values"]) == 3
+    (chart,) = spec["concat"]
+    assert chart["encoding"]["x"]["title"] == "params.C"
+    assert chart["encoding"]["y"]["title"] == "metrics.acc"
+    assert chart["encoding"]["color"]["field"] == "branch"

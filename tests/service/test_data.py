@@ -1,0 +1,224 @@
+"""Data files' content: capture at commit, checkout, diff; kept by gc, pushed, fsck'ed."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import mlvc_server as mlvc
+from mlvc_server import service
+from mlvc_server.errors import DataNotFoundError, MlvcError
+from mlvc_server.store import datafiles, objects
+from mlvc_server.store.repo import Store
+
+from .conftest import git
+
+
+def rows(n: int, start: int = 0) -> pd.DataFrame:
+    return pd.DataFrame(
+        {"id": range(start, start + n), "x": [i * 0.5 for i in range(start, start + n)]}
+    )
+
+
+@pytest.fixture
+def data(project: Path) -> Path:
+    (project / "data").mkdir()
+    rows(20_000).to_csv(project / "data" / "t.csv", index=False)
+    (project / "data" / "notes.txt").write_text("hello\n")
+    mlvc.init(project)
+    return project
+
+
+def test_content_patterns_capture_matching_files_only(data: Path) -> None:
+    assert service.track_content(["data/*.csv"], repo=data) == ["data/*.csv"]
+    cid = mlvc.commit("one", repo=data, data=["data"])
+    rec = mlvc.show(cid, repo=data)
+    csv, txt = rec["data"]["data/t.csv"], rec["data"]["data/notes.txt"]
+    assert csv["content"] and csv["chunks"] >= 1
+    assert "content" not in txt
+    # the manifest is in the commit's tree, readable with plain git
+    tree = git(data, "ls-tree", "-r", "--name-only", cid)
+    assert "data/data%2Ft.csv/manifest.json" in tree.split()
+    assert rec["bytes_written"] >= csv["size"]
+    assert service.untrack_content(["data/*.csv"], repo=data) == []
+    with pytest.raises(MlvcError, match="not a content pattern"):
+        service.untrack_content(["data/*.csv"], repo=data)
+
+
+def test_the_size_limit_captures_every_small_file(
+    data: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert service.set_content_max("1K", repo=data) == 1024
+    cid = mlvc.commit("one", repo=data, data=["data"])
+    got = mlvc.show(cid, repo=data)["data"]
+    assert "content" in got["data/notes.txt"] and "content" not in got["data/t.csv"]
+    monkeypatch.setenv(service.data.ENV_MAX, "10M")
+    assert service.content_settings(repo=data)["max_bytes_from"] == "env"
+    got = mlvc.show(mlvc.commit("two", repo=data, data=["data"]), repo=data)["data"]
+    assert "content" in got["data/t.csv"]
+    with pytest.raises(MlvcError, match="not a size"):
+        service.set_content_max("lots", repo=data)
+
+
+def test_checkout_brings_back_what_a_commit_read(data: Path) -> None:
+    service.track_content(["data/**"], repo=data)
+    c1 = mlvc.commit("one", repo=data, data=["data"])
+    first = (data / "data" / "t.csv").read_bytes()
+    pd.concat([rows(20_000), rows(200, 20_000)]).to_csv(data / "data" / "t.csv", index=False)
+    c2 = mlvc.commit("two", repo=data, data=["data"])
+    second = (data / "data" / "t.csv").read_bytes()
+    # an append stores the few chunks at the end, not the file again
+    assert mlvc.show(c2, repo=data)["bytes_written"] < len(first) / 2
+
+    dry = service.data_checkout(c1, repo=data, dry_run=True)
+    assert dry["restored"] == ["data/t.csv"] and dry["unchanged"] == ["data/notes.txt"]
+    assert (data / "data" / "t.csv").read_bytes() == second  # a dry run writes nothing
+
+    res = service.data_checkout(c1, repo=data)
+    assert (data / "data" / "t.csv").read_bytes() == first
+    kept = Path(res["safety_copies"]["data/t.csv"])
+    assert kept.read_bytes() == second and ".mlvc" in kept.parts
+    assert res["bytes"] == len(first)
+    again = service.data_checkout(c1, repo=data)
+    assert again["restored"] == [] and sorted(again["unchanged"]) == sorted(
+        ["data/t.csv", "data/notes.txt"]
+    )
+    # a missing file comes back too, without a safety copy; by path or glob
+    (data / "data" / "t.csv").unlink()
+    res = service.data_checkout(c2, ["data/*.csv"], repo=data)
+    assert res["restored"] == ["data/t.csv"] and res["safety_copies"] == {}
+    assert (data / "data" / "t.csv").read_bytes() == second
+    with pytest.raises(DataNotFoundError, match="no data file"):
+        service.data_checkout(c1, ["data/other.csv"], repo=data)
+
+
+def test_files_only_hashed_are_named_not_written(data: Path) -> None:
+    c1 = mlvc.commit("one", repo=data, data=["data"])
+    (data / "data" / "notes.txt").write_text("changed\n")
+    res = service.data_checkout(c1, repo=data)
+    assert res["not_captured"] == ["data/notes.txt"] and res["restored"] == []
+    assert (data / "data" / "notes.txt").read_text() == "changed\n"
+
+
+def test_diff_of_csv_rows_and_schema(data: Path) -> None:
+    service.track_content(["data/**"], repo=data)
+    c1 = mlvc.commit("one", repo=data, data=["data"])
+    df = pd.concat([rows(20_000), rows(3, 20_000)]).drop(index=[5, 6])
+    df.loc[100, "x"] = -1.0
+    df["extra"] = 1
+    df.to_csv(data / "data" / "t.csv", index=False)
+    (data / "data" / "new.txt").write_text("n")
+    c2 = mlvc.commit("two", repo=data, data=["data"])
+
+    d = service.data_diff(c1, c2, repo=data)
+    by = {f["path"]: f for f in d["files"]}
+    assert by["data/new.txt"]["status"] == "added" and by["data/new.txt"]["size_a"] is None
+    assert "data/notes.txt" not in by  # unchanged
+    t = by["data/t.csv"]
+    assert t["status"] == "changed" and t["size_b"] == (data / "data" / "t.csv").stat().st_size
+    assert t["schema"]["added"] == ["extra"] and t["schema"]["removed"] == []
+    # a new column changes every row's hash: all rows differ when compared whole
+    assert t["rows"] == {"a": 20_000, "b": 20_001, "added": 20_001, "removed": 20_000}
+
+    df.drop(columns="extra").to_csv(data / "data" / "t.csv", index=False)
+    c3 = mlvc.commit("three", repo=data, data=["data"])
+    t = {f["path"]: f for f in service.data_diff(c1, c3, repo=data)["files"]}["data/t.csv"]
+    assert t["rows"] == {"a": 20_000, "b": 20_001, "added": 4, "removed": 3}
+    t = service.data_diff(c1, c3, key="id", repo=data)["files"][1]
+    assert t["path"] == "data/t.csv"
+    assert t["rows"] == {
+        "a": 20_000,
+        "b": 20_001,
+        "added": 3,
+        "removed": 2,
+        "changed": 1,
+        "key": "id",
+    }
+    with pytest.raises(MlvcError, match="no column 'nope'"):
+        service.data_diff(c1, c3, key="nope", repo=data)
+
+
+def test_diff_of_parquet_schema_and_rows(data: Path) -> None:
+    service.track_content(["data/**"], repo=data)
+    rows(5000).to_parquet(data / "data" / "t.parquet", index=False)
+    c1 = mlvc.commit("one", repo=data, data=["data/t.parquet"])
+    df = rows(5010)
+    df["x"] = df["x"].astype("float32")
+    df.to_parquet(data / "data" / "t.parquet", index=False)
+    c2 = mlvc.commit("two", repo=data, data=["data/t.parquet"])
+    (f,) = service.data_diff(c1, c2, key="id", repo=data)["files"]
+    assert f["schema"]["changed"] == {"x": ["double", "float"]}
+    assert f["rows"]["added"] == 10 and f["rows"]["removed"] == 0
+
+
+def test_diff_of_files_not_captured_says_so(data: Path) -> None:
+    c1 = mlvc.commit("one", repo=data, data=["data"])
+    rows(10).to_csv(data / "data" / "t.csv", index=False)
+    c2 = mlvc.commit("two", repo=data, data=["data"])
+    (f,) = service.data_diff(c1, c2, repo=data)["files"]
+    assert not f["captured"] and "not captured" in f["note"] and "rows" not in f
+
+
+def test_gc_keeps_data_of_kept_commits_and_frees_the_rest(data: Path) -> None:
+    service.track_content(["data/**"], repo=data)
+    big = data / "data" / "big.bin"
+    ids = []
+    for i in range(3):
+        big.write_bytes(os.urandom(1 << 20))
+        ids.append(mlvc.commit(f"v{i}", repo=data, data=["data/big.bin"]))
+    report = service.gc(repo=data, keep_last=1, grace="now")
+    assert ids[0] in report["commits_pruned"] and ids[2] not in report["commits_pruned"]
+    # chunks of at most 64 KiB sit in packs with the small objects, which retention keeps
+    assert report["bytes_freed"] >= 0.8 * (2 << 20)
+    assert mlvc.fsck(repo=data)["ok"]
+    assert git(data, "fsck", "--full", "--strict", "--no-dangling") == ""
+    big.unlink()
+    service.data_checkout(ids[2], repo=data)
+    assert big.stat().st_size == 1 << 20
+    with pytest.raises(MlvcError, match="pruned"):
+        service.data_checkout(ids[0], repo=data)
+    assert not big.exists() or big.stat().st_size == 1 << 20
+
+
+def test_fsck_finds_a_damaged_data_chunk(data: Path) -> None:
+    service.track_content(["data/t.csv"], repo=data)
+    cid = mlvc.commit("one", repo=data, data=["data/t.csv"])
+    manifest = mlvc.show(cid, repo=data)["data"]["data/t.csv"]["content"]
+    store = Store.open(data)
+    part = datafiles.read_manifest(store, manifest)["segments"][0]["parts"][0]
+    path = objects.loose_path(store.objects_dir, part)
+    raw = bytearray(path.read_bytes())
+    raw[-10] ^= 0xFF
+    os.chmod(path, 0o644)
+    path.write_bytes(raw)
+    report = mlvc.fsck(repo=data)
+    assert not report["ok"] and any("data" in p for p in report["problems"])
+
+
+def test_push_and_clone_carry_the_data(data: Path, tmp_path: Path) -> None:
+    service.track_content(["data/**"], repo=data)
+    cid = mlvc.commit("one", repo=data, data=["data"])
+    remote = tmp_path / "remote.git"
+    subprocess.run(["git", "init", "-q", "--bare", str(remote)], check=True)
+    service.remote_add("origin", str(remote), repo=data)
+    service.push(repo=data)
+    clone = Path(service.clone(str(remote), tmp_path / "b")["path"])
+    res = service.data_checkout(cid, repo=clone)
+    assert sorted(res["restored"]) == ["data/notes.txt", "data/t.csv"]
+    assert (clone / "data" / "t.csv").read_bytes() == (data / "data" / "t.csv").read_bytes()
+
+
+def test_a_crafted_record_cannot_write_outside_the_project(data: Path) -> None:
+    service.track_content(["data/**"], repo=data)
+    real = mlvc.show(mlvc.commit("one", repo=data, data=["data"]), repo=data)["data"]
+    entry = real["data/t.csv"]
+    for bad in ("../evil.csv", "/tmp/evil.csv", "a/../../evil.csv", ".mlvc/config"):
+        # a record as a collaborator's pulled commit could carry it
+        cid = mlvc.commit("crafted", repo=data, extra={"data": {bad: entry}})
+        with pytest.raises(MlvcError, match="not a path inside the project"):
+            service.data_checkout(cid, repo=data)
+    assert not (data.parent / "evil.csv").exists()

@@ -1,0 +1,158 @@
+"""Small objects are written as one pack per commit, and plain git reads the store."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+from dulwich.objects import Blob
+
+import mlvc_server as mlvc
+from mlvc_server.store import Store, objects
+from mlvc_server.store import repo as repo_mod
+
+
+def git(store: Path, *args: str) -> str:
+    p = subprocess.run(
+        ["git", "--git-dir", str(store), *args], capture_output=True, text=True, check=True
+    )
+    assert "error" not in p.stderr.lower(), p.stderr
+    return p.stdout
+
+
+def files_under(path: Path) -> set[str]:
+    return {str(p.relative_to(path)) for p in path.rglob("*") if p.is_file()}
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("MLVC_CONFIG_DIR", str(tmp_path / "config"))
+    root = tmp_path / "project"
+    root.mkdir()
+    mlvc.init(root)
+    return root
+
+
+def small_state(i: int) -> dict[str, object]:
+    return {
+        "w": np.arange(1000.0) + i,  # 8 KB: packed
+        "big": np.arange(20_000.0) + i,  # 160 KB: a loose object
+        "lr": 0.1 * i,
+        "cfg": {"layers": [i, 2]},
+    }
+
+
+def test_a_commit_writes_its_small_objects_as_one_pack_that_git_reads(project: Path) -> None:
+    objdir = project / ".mlvc" / "objects"
+    mlvc.commit("first", variables=small_state(0), repo=project)
+    before = files_under(objdir)
+    cid = mlvc.commit("second", variables=small_state(1), repo=project)
+    new = files_under(objdir) - before
+    packs = sorted(n for n in new if n.startswith("pack/"))
+    loose = sorted(n for n in new if not n.startswith("pack/"))
+    # one pack each time a ref moves: the payload index's, then the branch's
+    assert len(packs) in (2, 4) and {Path(p).suffix for p in packs} == {".pack", ".idx"}
+    # the only loose object is the part of the big array (> PACK_OBJECT_MAX)
+    assert len(loose) == 1, loose
+    store = project / ".mlvc"
+    assert git(store, "fsck", "--full", "--strict", "--no-dangling") == ""
+    assert git(store, "log", "--format=%H %s", "-1", cid).split() == [cid, "second"]
+    assert '"message": "second"' in git(store, "show", f"{cid}:mlvc.json")
+    out = "".join(git(store, "verify-pack", "-v", str(objdir / p)) for p in packs[::2])
+    assert "commit" in out and "tree" in out and "blob" in out
+    # and mlvc reads everything back
+    back = mlvc.restore(cid, repo=project)
+    assert np.array_equal(back["w"], np.arange(1000.0) + 1) and back["cfg"] == {"layers": [1, 2]}
+    assert mlvc.fsck(repo=project)["ok"]
+
+
+def test_gathered_objects_are_readable_before_and_on_disk_only_after_a_ref_moves(
+    project: Path,
+) -> None:
+    with Store(project) as st:
+        blob = st.add_bytes(b"not yet on disk")
+        part = st.add_blob(b"x" * 1000)
+        tree = st.write_tree({"a": blob, "p": part})
+        cid = st.write_commit(tree, [], "m", "A <a@b>", when=0, tz_offset=0)
+        for sha in (blob, part, tree, cid):
+            assert st.has_object(sha)
+        assert st.read_blob(blob) == b"not yet on disk"
+        out = bytearray(1000)
+        st.read_blob_into(part, memoryview(out))
+        assert bytes(out) == b"x" * 1000
+        # nothing is written yet: a process killed here leaves the store as it was
+        assert not (project / ".mlvc" / "objects" / "pack").exists() or not any(
+            (project / ".mlvc" / "objects" / "pack").iterdir()
+        )
+        with Store(project) as other:
+            assert not other.has_object(cid)
+        st.cas_ref(b"refs/heads/x", None, cid)  # objects first, then the ref
+        with Store(project) as other:
+            assert other.has_object(cid) and other.read_blob(blob) == b"not yet on disk"
+    assert git(project / ".mlvc", "fsck", "--full", "--strict", "--no-dangling") == ""
+
+
+def test_closing_a_store_writes_what_it_gathered(project: Path) -> None:
+    with Store(project) as st:
+        sha = st.add_bytes(b"kept")
+    with Store(project) as st:
+        assert st.read_blob(sha) == b"kept"
+
+
+def test_big_objects_stay_loose(project: Path) -> None:
+    data = os.urandom(repo_mod.PACK_OBJECT_MAX + 1)
+    with Store(project) as st:
+        sha = st.add(Blob.from_string(data))
+        assert objects.loose_path(st.objects_dir, sha).exists()
+
+
+def test_many_commits_keep_few_packs_and_every_object(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(repo_mod, "_MERGE_WIDTH", 3)
+    monkeypatch.setattr(repo_mod, "_MERGE_BASE", 4 << 10)
+    monkeypatch.setattr(repo_mod, "_MERGE_FACTOR", 3)
+    ids = [mlvc.commit(f"c{i}", variables=small_state(i), repo=project) for i in range(24)]
+    pack_dir = project / ".mlvc" / "objects" / "pack"
+    n_packs = len(list(pack_dir.glob("*.pack")))
+    assert len(list(pack_dir.glob("*.idx"))) == n_packs
+    assert n_packs <= 8, n_packs  # merged by size class, not one (or two) per commit
+    assert git(project / ".mlvc", "fsck", "--full", "--strict", "--no-dangling") == ""
+    mlvc.service.workspace().reset()  # a fresh process's view
+    for i, cid in enumerate(ids):
+        assert mlvc.load(cid, "cfg", repo=project) == {"layers": [i, 2]}
+        assert mlvc.show(cid[:10], repo=project)["message"] == f"c{i}"
+
+
+def test_a_flipped_byte_in_a_pack_costs_only_its_object(project: Path) -> None:
+    with Store(project) as st:
+        ids = [st.add_bytes(f"object number {i} ".encode() * 20) for i in range(5)]
+        st.cas_ref(
+            b"refs/heads/x",
+            None,
+            st.write_commit(
+                st.write_tree({f"f{i}": s for i, s in enumerate(ids)}),
+                [],
+                "m",
+                "A <a@b>",
+                when=0,
+                tz_offset=0,
+            ),
+        )
+    pack = next((project / ".mlvc" / "objects" / "pack").glob("*.pack"))
+    raw = bytearray(pack.read_bytes())
+    raw[-25] ^= 0x40  # inside the last entry (a blob: entries are ordered commit, tree, blob)
+    os.chmod(pack, 0o644)
+    pack.write_bytes(bytes(raw))
+    with Store(project) as st:
+        readable = []
+        for sha in ids:
+            try:
+                st.get(sha)
+                readable.append(sha)
+            except mlvc.errors.CorruptObjectError:
+                pass
+        assert len(readable) == len(ids) - 1
