@@ -6,9 +6,10 @@ from pathlib import Path
 from typing import Any
 
 from jupyter_server.extension.application import ExtensionApp
-from traitlets import Bool, Float, Int, TraitError, Unicode, validate
+from traitlets import Bool, Float, Int, List, TraitError, Unicode, validate
 
 from .server import MlvcSettings, make_handlers
+from .server.events import SCHEMA, SCHEMA_ID, StoreWatcher
 
 
 class MlvcApp(ExtensionApp):
@@ -90,6 +91,20 @@ class MlvcApp(ExtensionApp):
         ),
     )
 
+    metric_names = List(
+        Unicode(),
+        default_value=None,
+        allow_none=True,
+        config=True,
+        help=(
+            "The variable names the commits the server asks a kernel to make record as "
+            "metrics when they hold a number (a name matches an entry equal to it or to "
+            "one of its '_'-separated words, or a glob such as '*_score'). None (the "
+            "default): the kernel's MLVC_METRIC_NAMES environment variable, else acc, "
+            "accuracy, loss, f1, auc, rmse, mae, r2, precision, recall."
+        ),
+    )
+
     @validate("max_variable_bytes", "max_log_limit")
     def _not_negative(self, proposal: dict[str, Any]) -> int:
         value = int(proposal["value"])
@@ -111,6 +126,25 @@ class MlvcApp(ExtensionApp):
             raise TraitError("MlvcApp.kernel_timeout must be more than 0 seconds")
         return value
 
+    def initialize_settings(self) -> None:
+        """Register the store-changed event and the watcher that emits it (live sync)."""
+        logger = self.serverapp.event_logger  # type: ignore[union-attr]
+        if logger is not None and SCHEMA_ID not in logger.schemas.schema_ids:
+            logger.register_event_schema(SCHEMA)
+
+        def emit(data: dict[str, Any]) -> None:
+            if logger is not None:
+                logger.emit(schema_id=SCHEMA_ID, data=data)
+
+        self.watcher = StoreWatcher(emit)
+        self.settings["mlvc_watcher"] = self.watcher
+
+    async def stop_extension(self) -> None:
+        """Stop watching stores when the server stops."""
+        watcher = getattr(self, "watcher", None)
+        if watcher is not None:
+            await watcher.stop()
+
     def initialize_handlers(self) -> None:
         """Register the REST handlers, giving them the settings they work with."""
         root_dir = Path(self.serverapp.root_dir).expanduser().resolve()  # type: ignore[union-attr]
@@ -123,5 +157,6 @@ class MlvcApp(ExtensionApp):
             safety_commit=self.safety_commit,
             kernel_timeout=self.kernel_timeout,
             max_log_limit=self.max_log_limit,
+            metric_names=None if self.metric_names is None else tuple(self.metric_names),
         )
         self.handlers.extend(make_handlers(root_dir, store_root, settings))

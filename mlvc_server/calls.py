@@ -12,8 +12,8 @@ which :func:`parse_reply` turns back into the result or the same mlvc error.
 A request is a JSON object with ``op`` (``setup``, ``commit``, ``safety``,
 ``restore``), ``notebook`` (absolute path), ``repo`` (where the store is looked for),
 and the operation's arguments; optionally ``author``, ``max_variable_bytes``,
-``max_serialize_seconds`` and ``deadline`` (epoch seconds: a request the kernel only
-gets to later does nothing and answers ``Expired``).
+``max_serialize_seconds``, ``metric_names`` (commit) and ``deadline`` (epoch seconds:
+a request the kernel only gets to later does nothing and answers ``Expired``).
 """
 
 from __future__ import annotations

@@ -114,6 +114,72 @@ export async function fetchLogPage(
 }
 
 /**
+ * A log page with its ETag (see {@link fetchLogIfChanged}).
+ */
+export interface ILogAnswer {
+  /** The page. */
+  log: Mlvc.ILogResponse;
+  /** The answer's ETag, or null when the server sent none (no store yet). */
+  etag: string | null;
+}
+
+/**
+ * Fetch the first page of the history unless it is unchanged since the answer
+ * whose ETag is `etag` (a conditional GET: the server answers 304 cheaply).
+ *
+ * @param notebookPath - The notebook path relative to the server root.
+ * @param limit - The most commits to return.
+ * @param etag - The ETag of the answer shown now; null to fetch in any case.
+ * @param settings - The server connection settings.
+ * @returns The page and its ETag, or null when nothing changed.
+ * @throws {MlvcRequestError} When the server cannot be reached or answers with an error.
+ */
+export async function fetchLogIfChanged(
+  notebookPath: string,
+  limit: number,
+  etag: string | null,
+  settings: ServerConnection.ISettings = ServerConnection.makeSettings()
+): Promise<ILogAnswer | null> {
+  const url = URLExt.join(
+    settings.baseUrl,
+    API_NAMESPACE,
+    `log${q(notebookPath, { limit: String(limit), skip: '0' })}`
+  );
+  const init: RequestInit = etag
+    ? { headers: { 'If-None-Match': etag }, cache: 'no-store' }
+    : { cache: 'no-store' };
+  let response: Response;
+  try {
+    response = await ServerConnection.makeRequest(url, init, settings);
+  } catch (error) {
+    throw new MlvcRequestError(
+      `Could not reach the Jupyter server: ${String(error)}`,
+      0
+    );
+  }
+  if (response.status === 304) {
+    return null;
+  }
+  const text = await response.text();
+  let data: any = null;
+  try {
+    data = text ? JSON.parse(text) : null;
+  } catch {
+    data = text;
+  }
+  if (!response.ok) {
+    const reason =
+      (data && typeof data === 'object' && (data.message || data.reason)) ||
+      response.statusText;
+    throw new MlvcRequestError(String(reason), response.status);
+  }
+  return {
+    log: data as Mlvc.ILogResponse,
+    etag: response.headers.get('ETag')
+  };
+}
+
+/**
  * Fetch what a commit would record now.
  *
  * @param notebookPath - The notebook path.

@@ -22,6 +22,7 @@ import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 // eslint-disable-next-line jupyter/prefer-lazy-imports
 import { addCommands, addToPalette, IPrefs, openRowMenu } from './commands';
 import { followNotebooks } from './follow';
+import { liveSync } from './live';
 // The panel needs its model at once.
 // eslint-disable-next-line jupyter/prefer-lazy-imports
 import { ExperimentsModel } from './model';
@@ -146,7 +147,9 @@ const plugin: JupyterFrontEndPlugin<void> = {
     }
 
     const following = followNotebooks(notebooks, model);
+    const live = liveSync(model, app.serviceManager.events ?? null);
     panel.disposed.connect(() => {
+      live.dispose();
       following.dispose();
       model.dispose();
     });

@@ -18,6 +18,7 @@ import {
   fetchSeries,
   startSync,
   fetchDiff,
+  fetchLogIfChanged,
   fetchLogPage,
   fetchStatus,
   initStore,
@@ -73,6 +74,13 @@ export interface IExperimentsState {
   readonly pending: string | null;
   /** The current branch as the status endpoint last said; null when not known. */
   readonly branch: string | null;
+  /**
+   * The commit the notebook is at (the one checked out when `detached`, else the
+   * branch tip); null when not known.
+   */
+  readonly head: string | null;
+  /** Whether the notebook was checked out at a commit that is not a branch tip. */
+  readonly detached: boolean;
   /**
    * Whether the notebook file or a data file it read changed since the last commit;
    * null when not known (no store, or the status could not be fetched).
@@ -212,6 +220,68 @@ export class ExperimentsModel implements IDisposable {
           status: 'error',
           error: this._errorMessage(reason)
         });
+      }
+    }
+  }
+
+  /**
+   * Bring the history up to date if it changed (live sync): a conditional GET of
+   * the first page, cheap when nothing changed; the status follows when it did
+   * (the branch selector follows a branch switched elsewhere). Unlike
+   * {@link refresh} it shows no loading state. Calls made while one is in flight
+   * run once after it.
+   */
+  async catchUp(): Promise<void> {
+    const path = this._state.notebookPath;
+    if (path === null || this._isDisposed) {
+      return;
+    }
+    if (this._syncing) {
+      this._syncAgain = true;
+      return;
+    }
+    this._syncing = true;
+    try {
+      const requestId = this._requestId;
+      const limit = Math.max(this._pageSize, this._state.commits.length);
+      const etag = this._etagPath === path ? this._etag : null;
+      const answer = await fetchLogIfChanged(
+        path,
+        limit,
+        etag,
+        this._serverSettings
+      );
+      if (
+        answer === null ||
+        requestId !== this._requestId ||
+        this._isDisposed ||
+        path !== this._state.notebookPath
+      ) {
+        return;
+      }
+      this._etag = answer.etag;
+      this._etagPath = path;
+      const { log } = answer;
+      const ids = new Set(log.commits.map(c => c.id));
+      this._setState({
+        ...this._state,
+        status: this._state.status === 'error' ? 'ready' : this._state.status,
+        initialized: log.initialized,
+        commits: log.commits,
+        branches: log.branches ?? [],
+        tags: log.tags ?? [],
+        hasMore: log.has_more ?? false,
+        selected: this._state.selected.filter(id => ids.has(id)),
+        error: null
+      });
+      await this._refreshStatus(path, requestId);
+    } catch {
+      // A failed sync keeps what is shown; the next event or check tries again.
+    } finally {
+      this._syncing = false;
+      if (this._syncAgain) {
+        this._syncAgain = false;
+        void this.catchUp();
       }
     }
   }
@@ -635,6 +705,8 @@ export class ExperimentsModel implements IDisposable {
         kernel: status.kernel,
         pending: parts.join(' · ') || null,
         branch: status.branch ?? null,
+        head: status.head ?? null,
+        detached: Boolean(status.detached),
         changed: status.initialized
           ? Boolean(status.notebook_changed || status.data_changed)
           : null
@@ -668,6 +740,10 @@ export class ExperimentsModel implements IDisposable {
   }
 
   private _pageSize = PAGE_SIZE;
+  private _syncing = false;
+  private _syncAgain = false;
+  private _etag: string | null = null;
+  private _etagPath: string | null = null;
   private _trans: TranslationBundle;
   private _requestId = 0;
   private _serverSettings: ServerConnection.ISettings | undefined;
@@ -692,6 +768,8 @@ const EMPTY_STATE: IExperimentsState = {
   kernel: null,
   pending: null,
   branch: null,
+  head: null,
+  detached: false,
   changed: null,
   headlineMetrics: 3,
   remotes: [],
@@ -699,7 +777,61 @@ const EMPTY_STATE: IExperimentsState = {
 };
 
 /**
- * The commits whose message, tags, branches or variable names hold every word of `filter`.
+ * The history with safety commits folded under the commit they protected (their
+ * parent), unless that commit is in `expanded`.
+ *
+ * @param commits - The commits, newest first.
+ * @param expanded - Ids of the commits whose safety commits are shown.
+ * @returns `visible`: the commits shown, where a parent that is folded away is
+ *   replaced by its own parents (the graph stays connected); `folded`: for each
+ *   protected commit, the ids of its safety commits (shown or not).
+ */
+export function foldSafety(
+  commits: ReadonlyArray<Mlvc.ICommitSummary>,
+  expanded: ReadonlySet<string>
+): { visible: Mlvc.ICommitSummary[]; folded: Map<string, string[]> } {
+  const folded = new Map<string, string[]>();
+  const hidden = new Map<string, ReadonlyArray<string>>();
+  for (const c of commits) {
+    if (c.kind === 'safety') {
+      const parent = c.parents?.[0];
+      if (parent !== undefined) {
+        folded.set(parent, [...(folded.get(parent) ?? []), c.id]);
+      }
+      if (parent === undefined || !expanded.has(parent)) {
+        hidden.set(c.id, c.parents ?? []);
+      }
+    }
+  }
+  if (hidden.size === 0) {
+    return { visible: [...commits], folded };
+  }
+  const through = (ids: ReadonlyArray<string>, depth = 0): string[] => {
+    const out: string[] = [];
+    for (const id of ids) {
+      const up = hidden.get(id);
+      if (up !== undefined && depth < 100) {
+        out.push(...through(up, depth + 1));
+      } else {
+        out.push(id);
+      }
+    }
+    return out;
+  };
+  const visible = commits
+    .filter(c => !hidden.has(c.id))
+    .map(c =>
+      (c.parents ?? []).some(p => hidden.has(p))
+        ? { ...c, parents: [...new Set(through(c.parents ?? []))] }
+        : c
+    );
+  return { visible, folded };
+}
+
+/**
+ * The commits whose message, tags, branches or variable names hold every word of
+ * `filter`; `kind:safety` keeps only commits of that kind, `-kind:safety` leaves
+ * them out (plain commits are of kind `commit`).
  *
  * @param commits - The commits.
  * @param filter - Words, case-insensitive.
@@ -709,11 +841,25 @@ export function filterCommits(
   commits: ReadonlyArray<Mlvc.ICommitSummary>,
   filter: string
 ): Mlvc.ICommitSummary[] {
-  const words = filter.toLowerCase().split(/\s+/).filter(Boolean);
-  if (words.length === 0) {
+  const all = filter.toLowerCase().split(/\s+/).filter(Boolean);
+  const kindOf = (c: Mlvc.ICommitSummary): string => c.kind ?? 'commit';
+  const include = all
+    .filter(w => w.startsWith('kind:'))
+    .map(w => w.slice('kind:'.length));
+  const exclude = all
+    .filter(w => w.startsWith('-kind:'))
+    .map(w => w.slice('-kind:'.length));
+  const words = all.filter(w => !/^-?kind:/.test(w));
+  if (words.length === 0 && include.length === 0 && exclude.length === 0) {
     return [...commits];
   }
   return commits.filter(c => {
+    if (include.length > 0 && !include.includes(kindOf(c))) {
+      return false;
+    }
+    if (exclude.includes(kindOf(c))) {
+      return false;
+    }
     const text = [
       c.message,
       c.branch ?? '',

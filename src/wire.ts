@@ -55,6 +55,14 @@ export interface paths {
      *     first, with the branches and tags. A notebook with no store answers
      *     `initialized: false`. `total` is given when the page reaches the end of the
      *     history.
+     *
+     *     Live sync: asking for the log makes the server watch the notebook's store; any
+     *     change to it (from this server, the magics, the Python API, the CLI, `mlvc run`)
+     *     is then emitted within a second on jupyter_server's event bus as the event
+     *     `https://events.mlvc.dev/jupyterlab-mlvc/store-changed/v1` with data
+     *     `{store, paths, reason}`. A store no one asked about for 90 s is no longer
+     *     watched. The answer carries an `ETag` that changes with the store's history;
+     *     `If-None-Match` with it answers `304` while nothing changed.
      */
     get: operations['getLog'];
     put?: never;
@@ -535,8 +543,10 @@ export interface components {
       /** @description The store's folder relative to the server root ("" for the root itself). */
       root?: string;
       branch?: string;
-      /** @description The tip of the current branch; null before its first commit. */
+      /** @description The commit the notebook is at: the one checked out when `detached`, else the tip of the current branch; null before its first commit. */
       head?: string | null;
+      /** @description The notebook was checked out at a commit that is not its branch's tip; its next commit starts the branch `<branch>-from-<short id>` there. */
+      detached?: boolean;
       notebook_exists?: boolean;
       /** @description The notebook file differs from what HEAD recorded. */
       notebook_changed?: boolean;
@@ -1361,7 +1371,10 @@ export interface operations {
          */
         where?: string;
       };
-      header?: never;
+      header?: {
+        /** @description An ETag of an earlier answer; 304 if the history did not change since (any other value is ignored). */
+        'If-None-Match'?: string;
+      };
       path?: never;
       cookie?: never;
     };
@@ -1370,11 +1383,20 @@ export interface operations {
       /** @description The history. */
       200: {
         headers: {
+          /** @description Changes whenever the store's history (refs, log, branches) does. */
+          ETag?: string;
           [name: string]: unknown;
         };
         content: {
           'application/json': components['schemas']['Log'];
         };
+      };
+      /** @description Not modified since the answer whose ETag was given. */
+      304: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
       };
       400: components['responses']['BadRequest'];
       403: components['responses']['Forbidden'];
@@ -1849,6 +1871,8 @@ export interface operations {
         branch?: components['schemas']['RefName'];
         /** @description Without `revs`, the newest this many commits (default 100). */
         limit?: number;
+        /** @description Keep the safety commits made before checkouts (left out by default). */
+        include_safety?: boolean;
         /**
          * @description Only commits matching this query, e.g. `metrics.acc > 0.9 and params.C < 1 and
          *     branch ~ "sweep/*"` (the grammar of `mlvc log --where`, docs/cli.md). A query
@@ -1897,6 +1921,8 @@ export interface operations {
         branch?: components['schemas']['RefName'];
         /** @description The newest this many commits (default 100). */
         limit?: number;
+        /** @description Keep the safety commits made before checkouts (left out by default). */
+        include_safety?: boolean;
       };
       header?: never;
       path?: never;

@@ -55,7 +55,8 @@ def check_getting_started(project: Path, run: dict[str, Any]) -> None:
         "baseline: logistic regression",
     ]
     baseline = service.show("baseline", repo=project, notebook=project / nb)
-    assert baseline["params"] == {"C": 1.0} and baseline["branch"] == "main"
+    # C is logged; max_iter comes from the parameters cell
+    assert baseline["params"] == {"C": 1.0, "max_iter": 1000} and baseline["branch"] == "main"
     assert {"model", "X_train", "acc"} <= set(baseline["variables"])
     tried = {
         c["params"]["C"]: c["metrics"]["acc"]
@@ -83,7 +84,15 @@ def check_torch_finetune(project: Path, run: dict[str, Any]) -> None:
     assert model["format"] == "safetensors" and model["size"] > 1_000_000
     # the fine-tune wrote the head's tensors (~20 kB), not another model
     assert tuned["bytes_written"] < 0.05 * model["size"] < first["bytes_written"]
-    assert tuned["params"] == {"finetune_lr": 0.01}
+    # the parameters cell's values, with the logged finetune_lr
+    assert tuned["params"] == {
+        "finetune_lr": 0.01,
+        "finetune_epochs": 30,
+        "hidden": 512,
+        "pretrain_epochs": 30,
+        "pretrain_lr": 0.001,
+        "seed": 0,
+    }
     diff = service.diff("HEAD~2", "HEAD~1", repo=project, notebook=project / nb)
     (entry,) = [v for v in diff["variables"] if v["name"] == "model"]
     assert set(entry["segments_changed"]) >= {"4.weight", "4.bias"}
@@ -147,9 +156,17 @@ def _run_and_check(mlvc: list[str], folder: Path, name: str, env: dict[str, str]
     assert (folder / ".mlvc").is_dir()
     assert Path(run["env"]["python"]["executable"]).parent == Path(mlvc[0]).parent
     CHECKS[name](folder, run)
+    if name == "01-getting-started.ipynb":  # runnable twice: its branch exists then
+        again = _run_demo(mlvc, folder, name, env)
+        assert again["status"] == "ok" and again["branch"] == "main"
+        nb = folder / name
+        tried = [m for m in _messages(folder, name, branch="other-c") if m.startswith("C=")]
+        assert tried == ["C=0.01", "C=10.0"] * 2  # both runs' tries, on the one branch
+        assert len(service.log(repo=folder, notebook=nb, branch="other-c")) > 4
     if name == "02-torch-finetune.ipynb":  # the notebook's own suggestion, run again
         again = _run_demo(mlvc, folder, f"{name} -p finetune_lr=0.003", env)
-        assert again["params"] == {"finetune_lr": 0.003} and again["status"] == "ok"
+        assert again["params"]["finetune_lr"] == 0.003 and again["status"] == "ok"
+        assert again["params"]["hidden"] == 512  # the parameters cell's own values
         assert len(service.log(repo=folder, notebook=folder / name)) == 6
 
 

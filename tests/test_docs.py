@@ -356,7 +356,8 @@ def test_example_workflow(project: Path) -> None:
     assert p.returncode == 0, p.stderr
     run = json.loads((project / "run.json").read_text())
     assert run["status"] == "ok" and run["branch"] == "ci"
-    assert run["params"] == {"epochs": 3, "seed": 7} and run["author"] == "ci"
+    # -p values, and C at its value in the parameters cell
+    assert run["params"] == {"C": 1.0, "epochs": 3, "seed": 7} and run["author"] == "ci"
     assert (project / "executed.ipynb").is_file()
 
 

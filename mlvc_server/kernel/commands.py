@@ -149,6 +149,13 @@ def cmd_branch(s: KernelSession, args: argparse.Namespace) -> None:
             mark = "*" if b["current"] else " "
             print(f"{mark} {b['name']}  {_short(b['head'])}")
         return
+    if getattr(args, "switch_if_exists", False) and find_root(root) is not None:
+        existing = {b["name"] for b in service.branches(repo=root, notebook=nb_file)}
+        if args.name in existing:
+            service.switch_branch(args.name, repo=root, notebook=nb_file)
+            lineage.set_root(find_root(root) or root)
+            print(f"Switched to branch {args.name} (it exists); new commits go to it.")
+            return
     b = service.branch(args.name, None, repo=root, notebook=nb_file)
     lineage.set_root(find_root(root) or root)
     start = f" at {_short(b['head'])}" if b["head"] else " (no commits yet)"

@@ -119,6 +119,11 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("b", nargs="?", metavar="B")
     c = cmd("branch", "list branches, or create NAME from HEAD and switch to it")
     c.add_argument("name", nargs="?", metavar="NAME")
+    c.add_argument(
+        "--switch-if-exists",
+        action="store_true",
+        help="switch to NAME if it exists instead of failing (a notebook run twice)",
+    )
     c = cmd("checkout", "go back to REV: notebook and variables (current state saved first)")
     c.add_argument("rev", metavar="REV")
     which = c.add_mutually_exclusive_group()

@@ -178,6 +178,7 @@ def _commit(session: KernelSession, notebook: str, request: dict[str, Any]) -> d
         notebook_content=Path(content).read_bytes() if content else None,
         status=str(request.get("status", "ok")),
         extra=request.get("extra"),
+        metric_names=request.get("metric_names"),
         branch=request.get("branch"),
     )
     return {

@@ -236,6 +236,7 @@ class KernelSession:
         kind: str | None = None,
         allow_secrets: bool = False,
         extra: dict[str, Any] | None = None,
+        metric_names: list[str] | None = None,
     ) -> Record:
         """Commit the kernel's state: variables, notebook, data read, params and metrics.
 
@@ -257,6 +258,14 @@ class KernelSession:
             kind: ``"safety"`` for a commit made to protect state before a checkout.
             allow_secrets: store variables named like secrets, with readable previews.
             extra: more record fields (``run``, ``error`` of a headless run).
+            metric_names: the variable names taken as metrics (None: the
+                ``MLVC_METRIC_NAMES`` environment variable, else the defaults of
+                :mod:`mlvc_server.capture.params`).
+
+        Params and metrics are also found without being given: the names assigned in
+        the notebook's ``parameters`` cells and the scalar variables named like metrics
+        (``acc``, ``loss``...), at their current values. What is given, and what
+        ``mlvc.log_params``/``log_metrics`` logged, wins.
 
         Returns:
             The commit's record (``id`` added).
@@ -274,6 +283,9 @@ class KernelSession:
             ({}, {}) if no_vars else self.variables(names, allow_secrets=allow_secrets)
         )
         data, _ = self.data(root, nb_rel, nb_file)
+        params, metrics = self.found_values(
+            nb_file, notebook_content, params, metrics, metric_names
+        )
         with lineage.paused(), output.progress(f"Committing {len(selected)} variables"):
             cid = service.commit(
                 message,
@@ -295,6 +307,35 @@ class KernelSession:
             record = service.show(cid, repo=root)
         lineage.set_root(root)
         return record
+
+    def found_values(
+        self,
+        nb_file: Path | None,
+        notebook_content: bytes | None,
+        params: dict[str, Any] | None,
+        metrics: dict[str, Any] | None,
+        metric_names: list[str] | None = None,
+    ) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+        """``params`` and ``metrics`` with the ones found in the kernel added under them:
+        the notebook's ``parameters`` cells' names and the variables named like metrics.
+        What was given or logged (``mlvc.log_params``/``log_metrics``) wins."""
+        from ..capture import params as found
+        from ..service.workspace import workspace
+
+        ns = self.shell.user_ns
+        source: Any = notebook_content if notebook_content is not None else nb_file
+        auto_params = found.notebook_params(source, ns) if source is not None else {}
+        auto_metrics = found.scalar_metrics(ns, found.metric_names(metric_names))
+        logged = workspace().pending
+        auto_params = {k: v for k, v in auto_params.items() if k not in logged["params"]}
+        auto_metrics = {
+            k: v
+            for k, v in auto_metrics.items()
+            if k not in logged["metrics"] and k not in auto_params
+        }
+        merged_params = {**auto_params, **(params or {})}
+        merged_metrics = {**auto_metrics, **(metrics or {})}
+        return merged_params or None, merged_metrics or None
 
     def status(
         self, notebook: str | None = None, *, save: bool = True, details: bool = True

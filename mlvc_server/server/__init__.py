@@ -90,6 +90,7 @@ def make_handlers(
             safety_commit=base.safety_commit,
             kernel_timeout=base.kernel_timeout,
             max_log_limit=base.max_log_limit,
+            metric_names=base.metric_names,
         )
     }
     with_jobs = {**kwargs, "jobs": JobRegistry()}

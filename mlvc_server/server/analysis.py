@@ -80,6 +80,7 @@ class CompareHandler(_TableHandler):
                 revs=revs,
                 branch=branch,
                 limit=limit,
+                include_safety=self.query_bool("include_safety", False),
                 where=where,
                 sort=sort,
                 only_differing=only_differing,
@@ -106,5 +107,6 @@ class SeriesHandler(_TableHandler):
                 metric=metric,
                 branch=branch,
                 limit=limit,
+                include_safety=self.query_bool("include_safety", False),
             )
         )

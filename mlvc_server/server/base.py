@@ -67,6 +67,8 @@ class MlvcSettings:
         safety_commit: Whether checkout commits unsaved state first.
         kernel_timeout: Seconds to wait for a busy kernel to start the server's request.
         max_log_limit: The most commits one request lists.
+        metric_names: The variable names kernel commits record as metrics (None: the
+            kernel's own setting).
     """
 
     root_dir: Path
@@ -76,6 +78,7 @@ class MlvcSettings:
     safety_commit: bool = True
     kernel_timeout: float = 30.0
     max_log_limit: int = 10_000
+    metric_names: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -155,6 +158,21 @@ class MlvcHandler(APIHandler):
             settings: The folders and limits the handlers work with.
         """
         self.mlvc = settings
+
+    # -- live sync ------------------------------------------------------------------------
+    @property
+    def watcher(self) -> Any:
+        """The extension's :class:`~mlvc_server.server.events.StoreWatcher` (None when
+        the handlers run without ``MlvcApp``)."""
+        return self.settings.get("mlvc_watcher")
+
+    def on_finish(self) -> None:
+        """After a request that may have changed a store, tell open panels at once."""
+        super().on_finish()
+        if self.request.method not in ("GET", "HEAD") and self.get_status() < 400:
+            watcher = self.watcher
+            if watcher is not None:
+                watcher.check("request")
 
     # -- errors ---------------------------------------------------------------------------
     @classmethod

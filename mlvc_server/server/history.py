@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -78,6 +79,7 @@ class StatusHandler(MlvcHandler):
                 "root": _root_label(root, self.mlvc.root_dir),
                 "branch": st["branch"],
                 "head": st["head"],
+                "detached": bool(st.get("detached")),
                 "notebook_exists": bool(notebook.get("exists")),
                 "notebook_changed": bool(notebook.get("changed")),
                 "data": data,
@@ -130,10 +132,20 @@ class LogHandler(MlvcHandler):
     """``GET /mlvc/log?path=&limit=&skip=&branch=&where=``: the commit graph of one
     notebook (``where``: only commits matching the query, see ``service.query``)."""
 
+    async def live(self, nb: Notebook) -> str | None:
+        """Watch the notebook's store for the panel asking (live sync); its stamp, the
+        ETag of the answer (None when there is no store)."""
+        root, stamp, exists = await self.call(_stamp, nb.start)
+        watcher = self.watcher
+        if watcher is not None:
+            watcher.watch(root, _root_label(root, self.mlvc.root_dir), nb.api_path, stamp)
+        return stamp if exists else None
+
     @web.authenticated
     @authorized
     async def get(self) -> None:
-        """Answer one page of commits (newest first) with the branches and tags."""
+        """Answer one page of commits (newest first) with the branches and tags; ``304``
+        when ``If-None-Match`` holds its ETag (nothing changed since)."""
         nb = self.notebook()
         cap = self.mlvc.max_log_limit
         limit = self.query_int("limit", cap, 1, cap)
@@ -143,6 +155,13 @@ class LogHandler(MlvcHandler):
         if branch is not None:
             validate_ref_name(branch, "branch")
         where = self.query_str("where", MAX_QUERY_CHARS, allow_empty=True)
+        stamp = await self.live(nb)
+        if stamp is not None:
+            etag = f'"{stamp}-{_query_tag(self.request.query)}"'
+            self.set_header("ETag", etag)
+            if etag in self.request.headers.get("If-None-Match", ""):
+                self.set_status(304)
+                return
         try:
             page = await self.call(_log_page, nb, branch, limit, skip, where)
         except web.HTTPError as err:
@@ -162,6 +181,24 @@ class LogHandler(MlvcHandler):
                 return
             raise
         self.write_json({"initialized": True, **page, "skip": skip, "limit": limit})
+
+
+def _query_tag(query: str) -> str:
+    """A short tag of a query string (one page's ETag differs from another's)."""
+    return hashlib.sha1(query.encode(), usedforsecurity=False).hexdigest()[:12]
+
+
+def _stamp(start: Path) -> tuple[Path, str, bool]:
+    """The store's root and stamp, and whether it exists; with no store yet, the folder
+    one would be created in by the first commit (so its creation is noticed too)."""
+    from ..store import find_root
+    from ..store.stamp import store_stamp
+
+    try:
+        root = find_root(start)
+    except NotARepositoryError:
+        return start, store_stamp(start), False
+    return root, store_stamp(root), True
 
 
 def _log_page(

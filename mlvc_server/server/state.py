@@ -64,6 +64,9 @@ class KernelHandler(MlvcHandler):
             "author": self.author(),
             "max_variable_bytes": self.mlvc.max_variable_bytes,
             "max_serialize_seconds": self.mlvc.max_serialize_seconds,
+            "metric_names": (
+                None if self.mlvc.metric_names is None else list(self.mlvc.metric_names)
+            ),
             **args,
         }
 

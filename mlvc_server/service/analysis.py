@@ -68,13 +68,20 @@ def _number(v: Any) -> float | None:
     return f if math.isfinite(f) else None
 
 
-@legacy_positional("repo", "notebook")
+def _results(commits: list[Any], include_safety: bool) -> list[Any]:
+    """The commits that hold results: safety commits left out unless asked for."""
+    if include_safety:
+        return commits
+    return [c for c in commits if c.get("kind") != "safety"]
+
+
 def runs(commits: list[Summary]) -> list[Summary]:
     """The commits of runs: evaluations of two versions (kind ``evaluation``, whose
     metrics are differences) are no rows of a compare table or points of a series."""
     return [c for c in commits if c.get("kind") != "evaluation"]
 
 
+@legacy_positional("repo", "notebook")
 def compare(
     *,
     repo: str | os.PathLike[str] = ".",
@@ -82,6 +89,7 @@ def compare(
     revs: Iterable[str] | None = None,
     branch: str | None = None,
     limit: int | None = None,
+    include_safety: bool = False,
     where: str | None = None,
     sort: str | None = None,
     only_differing: bool = False,
@@ -100,6 +108,8 @@ def compare(
             without the value come last.
         only_differing: leave out the params and metrics columns whose value is the
             same in every row.
+        include_safety: with ``revs`` None, keep the safety commits mlvc made before
+            checkouts (left out by default: they hold no new result).
 
     Returns:
         ``rows`` (one per commit: ``id``, ``short_id``, ``message``, ``author``, ``time``,
@@ -117,7 +127,10 @@ def compare(
             pred = compile_query(where)
             commits = [c for c in commits if pred(c)]
     else:
-        commits = runs(log(repo=repo, notebook=notebook, branch=branch, limit=limit, where=where))
+        commits = _results(
+            runs(log(repo=repo, notebook=notebook, branch=branch, limit=limit, where=where)),
+            include_safety,
+        )
     keys = ("id", "short_id", "message", "author", "time", "branch", "status")
     rows: list[dict[str, Any]] = [
         {
@@ -201,6 +214,7 @@ def series(
     metric: str | None = None,
     branch: str | None = None,
     limit: int | None = None,
+    include_safety: bool = False,
 ) -> SeriesTable:
     """Metric values for charts: across commits, and step by step within each commit.
 
@@ -209,6 +223,7 @@ def series(
         metric: only this metric; None: every metric.
         branch: only commits reachable from this branch.
         limit: the newest this many commits.
+        include_safety: keep the safety commits (left out by default).
 
     Returns:
         ``series``: metric -> ``goal``, ``points`` (oldest commit first: ``id``,
@@ -216,7 +231,9 @@ def series(
         logged a series with ``log_metrics(step=...)``: ``id``, ``short_id`` and
         ``steps``, a list of ``[step, value]``). Only numeric values are included.
     """
-    commits = runs(log(repo=repo, notebook=notebook, branch=branch, limit=limit))
+    commits = _results(
+        runs(log(repo=repo, notebook=notebook, branch=branch, limit=limit)), include_safety
+    )
     commits.reverse()
     store = open_store(repo)
     out: dict[str, dict[str, Any]] = {}

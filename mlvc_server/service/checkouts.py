@@ -24,7 +24,14 @@ from pathlib import Path
 from ..errors import EvaluationError, InvalidNameError
 from ..store import Store
 from ..store.refs import branch_ref, validate_name
-from ..store.revisions import current_branch, head, resolve, set_current_branch
+from ..store.revisions import (
+    branch_tip,
+    current_branch,
+    head,
+    resolve,
+    set_current_branch,
+    set_detached,
+)
 from ..store.space import reports_full_disk
 from .commits import commit
 from .compat import legacy_positional
@@ -117,10 +124,12 @@ def checkout(
 ) -> CheckoutResult:
     """Go back to ``rev``: its notebook and (through ``hooks.restore``) its variables.
 
-    If ``rev`` is a branch of the notebook, it becomes the current branch. Otherwise the
-    current branch stays and the next commit lands on top of it: rolling back never
-    loses history. What the checkout overwrites is committed first when it differs
-    from HEAD (a safety commit), so nothing is lost.
+    If ``rev`` is a branch of the notebook, it becomes the current branch. Otherwise,
+    unless ``rev`` is the current branch's tip, the notebook is *detached* at ``rev``
+    (``status`` says so, and compares with ``rev``), and its next commit starts a new
+    branch ``<branch>-from-<short id>`` at ``rev``: rolling back never loses history, and
+    what is committed after it descends from it. What the checkout overwrites is
+    committed first when it differs from HEAD (a safety commit), so nothing is lost.
 
     Args:
         rev: a revision (commit id, branch, tag, ``HEAD~N``).
@@ -171,6 +180,10 @@ def checkout(
 
     if switch_to is not None:
         set_current_branch(store, nb, switch_to)
+    else:
+        # not a branch tip: the notebook is detached there, and its next commit starts
+        # a branch from it (service.commit)
+        set_detached(store, nb, None if target == branch_tip(store, nb) else target)
 
     restored: list[str] = []
     failed: dict[str, str] = {}

@@ -27,7 +27,7 @@ from ..serializers.deadline import DEFAULT_SECONDS, serialize_within
 from ..store import Store, fingerprints, keep
 from ..store import payloads as payload_store
 from ..store.refs import branch_ref, validate_name
-from ..store.revisions import current_branch, head
+from ..store.revisions import current_branch, detached, head, set_current_branch
 from ..store.space import reports_full_disk
 from .compat import legacy_positional
 from .data import capture_content
@@ -210,6 +210,8 @@ def commit(
     t_start = time.perf_counter()
     store = ws.store(repo, create=True)
     nb = rel_notebook(store, notebook)
+    if not branch and (at := detached(store, nb)) is not None:
+        branch = _branch_from(store, nb, at)
     branch = validate_name(branch) if branch else current_branch(store, nb)
     ref = branch_ref(nb, branch)
     expected = store.ref(ref)
@@ -392,6 +394,28 @@ def commit(
     cache_summary(store, make_summary(cid, record, [parent] if parent else [], int(now)))
     ws.clear_pending()
     return cid
+
+
+def _branch_from(store: Store, nb: str | None, at: str) -> str:
+    """Start a branch at ``at``, where the notebook is detached, and make it current:
+    ``<current branch>-from-<short id>`` (``-2``, ``-3``... when taken). Its name."""
+    base = f"{current_branch(store, nb)}-from-{at[:7]}"
+    for n in range(1, 1000):
+        name = base if n == 1 else f"{base}-{n}"
+        ref = branch_ref(nb, name)
+        tip = store.ref(ref)
+        if tip == at:
+            break
+        if tip is None:
+            try:
+                store.cas_ref(ref, None, at, message=f"mlvc branch: from {at[:12]}")
+            except RefConflictError:
+                continue
+            break
+    else:
+        raise RefConflictError(f"no free branch name for a commit from {at[:12]}")
+    set_current_branch(store, nb, name)
+    return name
 
 
 def notebook_bytes(store: Store, nb: str, content: Any) -> bytes:

@@ -548,9 +548,14 @@ def diff(
     notebook: str | os.PathLike[str] | None = None,
     cells: bool = True,
     values: bool = True,
+    include_safety: bool = False,
 ) -> Diff:
     """Differences between commits ``a`` and ``b`` (default: HEAD~1 and HEAD; with only
     ``a``: ``a`` and HEAD).
+
+    A branch name stands for the branch's last result: when its tip is a safety commit
+    (the state saved before a checkout), the newest commit under it that is not one, unless
+    ``include_safety``. Commit ids, tags and ``HEAD`` are taken as they are.
 
     Sections: ``params``, ``metrics``, ``variables``, ``data``, ``env``, ``hardware``,
     ``notebook``, ``sources`` (see the module docstring). ``cells=False`` skips the
@@ -565,7 +570,30 @@ def diff(
         a_id, b_id = resolve(store, a or "HEAD", nb), resolve(store, "HEAD", nb)
     else:
         a_id, b_id = resolve(store, a or "HEAD", nb), resolve(store, b, nb)
+    if not include_safety:
+        a_id = _result_tip(store, a, a_id, nb)
+        b_id = _result_tip(store, b, b_id, nb)
     return diff_commits(store, a_id, b_id, cells=cells, values=values)
+
+
+def _result_tip(store: Store, rev: str | None, cid: str, nb: str | None) -> str:
+    """``cid``, or when ``rev`` names a branch whose tip it is, the newest commit of that
+    branch's first-parent line that is not a safety commit (``cid`` if all are)."""
+    from ..store.refs import branch_ref
+    from .history import summary_of
+
+    if not rev or store.ref(branch_ref(nb, rev)) != cid:
+        return cid
+    current = cid
+    for _ in range(1000):
+        entry = summary_of(store, current)
+        if entry.get("kind") != "safety":
+            return current
+        parents = entry.get("parents") or []
+        if not parents:
+            break
+        current = parents[0]
+    return cid
 
 
 __all__ = ["cell_counts", "dict_diff", "diff", "diff_commits"]

@@ -112,6 +112,7 @@ class Status(TypedDict):
 
     branch: str
     head: str | None
+    detached: bool
     notebook: NotebookStatus | None
     skipped: dict[str, str]
     variables: dict[str, str]

@@ -16,7 +16,7 @@ from ..errors import MlvcError
 from ..serializers.deadline import serialize_within
 from ..store import Store, fingerprints
 from ..store import payloads as payload_store
-from ..store.revisions import current_branch, head
+from ..store.revisions import current_branch, detached, head
 from .commits import MAX_SERIALIZE_SECONDS
 from .compat import legacy_positional
 from .format import Status, manifest_part_ids, notebook_blob, read_record, variable_trees
@@ -50,7 +50,8 @@ def status(
 ) -> Status:
     """What a commit would record now, compared with HEAD of the notebook's branch.
 
-    Returns ``branch``, ``head`` (id or None), ``notebook`` (``path``, ``exists``,
+    Returns ``branch``, ``head`` (id or None; the commit checked out when ``detached``,
+    that is not the branch tip), ``notebook`` (``path``, ``exists``,
     ``changed``), ``variables`` (name -> added/changed/unchanged/removed, for the
     ``variables`` given), ``data`` (path -> added/changed/unchanged/missing, for the
     files HEAD recorded plus ``data``) and ``skipped`` (the variables HEAD could not
@@ -63,6 +64,7 @@ def status(
     out: Status = {
         "branch": current_branch(store, nb),
         "head": cid,
+        "detached": detached(store, nb) is not None,
         "notebook": None,
         "skipped": dict(rec.get("skipped", {})),
         "variables": {},

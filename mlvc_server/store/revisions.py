@@ -22,11 +22,37 @@ _SUFFIX = re.compile(r"(~\d*|\^+)$")
 _HEX = re.compile(r"^[0-9a-f]{4,40}$")
 
 
-def _heads_file(store: Store, notebook: str | None) -> Path:
+def _heads_file(store: Store, notebook: str | None, folder: str = "current") -> Path:
     key = notebook_key(notebook).replace("/", "%2F")
     if len(key.encode()) > 200:  # deep paths: keep the file name within 255 bytes
         key = "sha1-" + hashlib.sha1(key.encode()).hexdigest()
-    return store.state_dir / "current" / key
+    return store.state_dir / folder / key
+
+
+_FULL_ID = re.compile(r"^[0-9a-f]{40}$")
+
+
+def detached(store: Store, notebook: str | None) -> str | None:
+    """The commit the notebook was checked out at when that is not its current branch's
+    tip (a *detached* HEAD), else None."""
+    try:
+        cid = _heads_file(store, notebook, "detached").read_text().strip()
+    except FileNotFoundError:
+        return None
+    return cid if _FULL_ID.match(cid) else None
+
+
+def set_detached(store: Store, notebook: str | None, cid: str | None) -> None:
+    """Record that the notebook is checked out at ``cid``, not at its branch's tip; None:
+    it is back on its branch."""
+    path = _heads_file(store, notebook, "detached")
+    if cid is None:
+        path.unlink(missing_ok=True)
+        return
+    path.parent.mkdir(exist_ok=True)
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    tmp.write_text(cid + "\n")
+    os.replace(tmp, path)
 
 
 def current_branch(store: Store, notebook: str | None) -> str:
@@ -45,11 +71,18 @@ def set_current_branch(store: Store, notebook: str | None, branch: str) -> None:
     tmp = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     tmp.write_text(branch + "\n")
     os.replace(tmp, path)
+    set_detached(store, notebook, None)
+
+
+def branch_tip(store: Store, notebook: str | None) -> str | None:
+    """The tip of the notebook's current branch (None before its first commit)."""
+    return store.ref(branch_ref(notebook, current_branch(store, notebook)))
 
 
 def head(store: Store, notebook: str | None) -> str | None:
-    """The tip of the notebook's current branch (None before its first commit)."""
-    return store.ref(branch_ref(notebook, current_branch(store, notebook)))
+    """The commit the notebook is at: the commit it was checked out at when detached,
+    else the tip of its current branch (None before its first commit)."""
+    return detached(store, notebook) or branch_tip(store, notebook)
 
 
 def _by_name(store: Store, name: str, notebook: str | None) -> str | None:

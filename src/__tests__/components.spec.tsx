@@ -9,6 +9,7 @@ import { renderToStaticMarkup } from 'react-dom/server';
 import { CommitList, graphLayout } from '../components/CommitList';
 import { CompareView } from '../components/CompareView';
 import { NotebookDiff } from '../components/DiffView';
+import { filterCommits, foldSafety } from '../model';
 import { Mlvc } from '../tokens';
 
 /** JupyterLab's null translation: %1, %2... replaced by the arguments. */
@@ -113,6 +114,81 @@ describe('graphLayout', () => {
     );
     expect(one).toContain('acc 0.9');
     expect(one).not.toContain('loss');
+  });
+});
+
+describe('safety commits', () => {
+  // d was committed on top of the safety commit s, which protected b
+  const history = [
+    commit('d', ['s']),
+    commit('s', ['b'], { kind: 'safety', message: 'Before checkout of main' }),
+    commit('b', ['a']),
+    commit('a', [])
+  ];
+
+  it('fold under the commit they protected, keeping the graph connected', () => {
+    const { visible, folded } = foldSafety(history, new Set());
+    expect(visible.map(c => c.id)).toEqual(['d', 'b', 'a']);
+    expect(visible[0].parents).toEqual(['b']);
+    expect(folded.get('b')).toEqual(['s']);
+    const html = renderToStaticMarkup(
+      <CommitList
+        commits={visible}
+        all={visible}
+        folded={folded}
+        expanded={new Set()}
+        onToggleFold={() => undefined}
+        trans={trans}
+      />
+    );
+    expect(html).toContain('▸ 1 safety commit');
+    expect(html).toContain('aria-expanded="false"');
+    expect(html).not.toContain('Before checkout');
+    expect(html.match(/<line/g)?.length).toBeGreaterThan(0); // lanes, not dots only
+  });
+
+  it('show when their commit is expanded, marked as safety', () => {
+    const { visible, folded } = foldSafety(history, new Set(['b']));
+    expect(visible.map(c => c.id)).toEqual(['d', 's', 'b', 'a']);
+    const html = renderToStaticMarkup(
+      <CommitList
+        commits={visible}
+        all={visible}
+        folded={folded}
+        expanded={new Set(['b'])}
+        onToggleFold={() => undefined}
+        trans={trans}
+      />
+    );
+    expect(html).toContain('▾ 1 safety commit');
+    expect(html).toContain('jp-mlvc-mod-safety');
+    expect(html).toContain('jp-mlvc-chip-safety');
+  });
+
+  it('are kept or left out by the filter by kind', () => {
+    expect(filterCommits(history, 'kind:safety').map(c => c.id)).toEqual(['s']);
+    expect(filterCommits(history, '-kind:safety').map(c => c.id)).toEqual([
+      'd',
+      'b',
+      'a'
+    ]);
+    expect(
+      filterCommits(history, 'kind:commit commit b').map(c => c.id)
+    ).toEqual(['b']);
+  });
+});
+
+describe('HEAD', () => {
+  it('marks the row of the commit the notebook is at', () => {
+    const all = [commit('b', ['a']), commit('a', [])];
+    const html = renderToStaticMarkup(
+      <CommitList commits={all} head="a" trans={trans} />
+    );
+    expect(html.match(/Checked out \(HEAD\)/g)).toHaveLength(1);
+    const rows = html.split('<li ').slice(1);
+    expect(rows).toHaveLength(2);
+    expect(rows[1]).toContain('jp-mlvc-mod-head');
+    expect(rows[0]).not.toContain('jp-mlvc-mod-head');
   });
 });
 

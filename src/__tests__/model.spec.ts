@@ -13,6 +13,7 @@ jest.mock('../api', () => {
   return {
     MlvcRequestError,
     fetchLogPage: jest.fn(),
+    fetchLogIfChanged: jest.fn(),
     fetchStatus: jest.fn(),
     initStore: jest.fn(),
     createCommit: jest.fn(),
@@ -81,6 +82,82 @@ beforeEach(() => {
 });
 
 describe('ExperimentsModel', () => {
+  it('catches up with a changed history without a loading state, and asks with the last ETag', async () => {
+    mocked.fetchLogPage.mockResolvedValue(log([A]));
+    const model = new ExperimentsModel();
+    await model.setNotebook('nb.ipynb');
+    const states: string[] = [];
+    model.stateChanged.connect((_, s) => states.push(s.status));
+    mocked.fetchStatus.mockResolvedValue({
+      initialized: true,
+      kernel: 'idle',
+      branch: 'other'
+    });
+    mocked.fetchLogIfChanged.mockResolvedValueOnce({
+      log: log([B, A]),
+      etag: '"e1"'
+    });
+    await model.catchUp();
+    expect(mocked.fetchLogIfChanged).toHaveBeenLastCalledWith(
+      'nb.ipynb',
+      PAGE_SIZE,
+      null,
+      undefined
+    );
+    expect(model.state.commits.map(c => c.id)).toEqual([B.id, A.id]);
+    expect(model.state.branch).toBe('other'); // the selector follows the branch
+    expect(states).not.toContain('loading');
+
+    // unchanged: a 304 leaves everything as it is and fetches no status
+    mocked.fetchStatus.mockClear();
+    mocked.fetchLogIfChanged.mockResolvedValueOnce(null);
+    const before = model.state;
+    await model.catchUp();
+    expect(mocked.fetchLogIfChanged).toHaveBeenLastCalledWith(
+      'nb.ipynb',
+      PAGE_SIZE,
+      '"e1"',
+      undefined
+    );
+    expect(model.state).toBe(before);
+    expect(mocked.fetchStatus).not.toHaveBeenCalled();
+  });
+
+  it('knows where the notebook is: HEAD and whether it is detached', async () => {
+    mocked.fetchLogPage.mockResolvedValue(log([B, A]));
+    mocked.fetchStatus.mockResolvedValue({
+      initialized: true,
+      kernel: 'idle',
+      branch: 'main',
+      head: A.id,
+      detached: true
+    });
+    const model = new ExperimentsModel();
+    await model.setNotebook('nb.ipynb');
+    await model.refreshStatus();
+    expect(model.state.head).toBe(A.id);
+    expect(model.state.detached).toBe(true);
+  });
+
+  it('runs a catch-up asked for during one once after it, and keeps the history on failure', async () => {
+    mocked.fetchLogPage.mockResolvedValue(log([A]));
+    const model = new ExperimentsModel();
+    await model.setNotebook('nb.ipynb');
+    let release: (v: api.ILogAnswer | null) => void = () => undefined;
+    mocked.fetchLogIfChanged
+      .mockImplementationOnce(() => new Promise(r => (release = r)))
+      .mockRejectedValueOnce(new api.MlvcRequestError('gone', 0));
+    const first = model.catchUp();
+    void model.catchUp();
+    void model.catchUp();
+    release({ log: log([B, A]), etag: '"e2"' });
+    await first;
+    await new Promise(r => setTimeout(r, 0));
+    expect(mocked.fetchLogIfChanged).toHaveBeenCalledTimes(2);
+    expect(model.state.commits.map(c => c.id)).toEqual([B.id, A.id]);
+    expect(model.state.status).toBe('ready');
+  });
+
   it('loads the first page when a notebook comes into focus', async () => {
     mocked.fetchLogPage.mockResolvedValue(log([B, A]));
     const model = new ExperimentsModel();

@@ -29,6 +29,8 @@ const BASE: IExperimentsState = {
   kernel: 'idle',
   pending: null,
   branch: 'main',
+  head: null,
+  detached: false,
   changed: null,
   headlineMetrics: 3,
   remotes: [],

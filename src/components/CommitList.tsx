@@ -182,6 +182,14 @@ interface ICommitListProps {
   onMenu?: (commit: Mlvc.ICommitSummary, x: number, y: number) => void;
   /** How many metrics each row shows (3 when omitted). */
   headlineMetrics?: number;
+  /** For each protected commit, the ids of its safety commits. */
+  folded?: ReadonlyMap<string, string[]>;
+  /** The commits whose safety commits are shown. */
+  expanded?: ReadonlySet<string>;
+  /** Show or fold a commit's safety commits. */
+  onToggleFold?: (id: string) => void;
+  /** The commit the notebook is at (marked "HEAD"). */
+  head?: string | null;
 }
 
 /**
@@ -235,6 +243,10 @@ export function CommitList(props: ICommitListProps): JSX.Element {
           trans={props.trans}
           onSelect={props.onSelect}
           onMenu={props.onMenu}
+          folded={props.folded?.get(commit.id)?.length ?? 0}
+          expanded={props.expanded?.has(commit.id) ?? false}
+          isHead={props.head === commit.id}
+          onToggleFold={props.onToggleFold}
         />
       ))}
     </ul>
@@ -337,6 +349,14 @@ interface ICommitRowProps {
   /** How many metrics to show (3 when omitted). */
   headlineMetrics?: number;
   /** Its position in the whole list, from 1 (for assistive technology). */
+  /** Whether the notebook is at this commit. */
+  isHead?: boolean;
+  /** How many safety commits are folded under this one. */
+  folded?: number;
+  /** Whether they are shown. */
+  expanded?: boolean;
+  /** Show or fold them. */
+  onToggleFold?: (id: string) => void;
   position?: number;
   /** The length of the whole list. */
   count?: number;
@@ -383,7 +403,11 @@ function CommitRowView(props: ICommitRowProps): JSX.Element {
     ...(commit.tags ?? []).map(name => ({ name, kind: 'tag' }))
   ];
   const className =
-    'jp-mlvc-CommitRow' + (props.selected ? ' jp-mlvc-mod-selected' : '');
+    'jp-mlvc-CommitRow' +
+    (props.selected ? ' jp-mlvc-mod-selected' : '') +
+    (commit.kind === 'safety' ? ' jp-mlvc-mod-safety' : '') +
+    (props.isHead ? ' jp-mlvc-mod-head' : '');
+  const folded = props.folded ?? 0;
   return (
     <li
       className={className}
@@ -414,6 +438,16 @@ function CommitRowView(props: ICommitRowProps): JSX.Element {
       />
       <div className="jp-mlvc-CommitRow-body">
         <div className="jp-mlvc-CommitRow-header">
+          {props.isHead && (
+            <span
+              className="jp-mlvc-CommitRow-head"
+              role="img"
+              aria-label={trans.__('Checked out (HEAD)')}
+              title={trans.__('The notebook is at this commit (HEAD)')}
+            >
+              ●
+            </span>
+          )}
           <span className="jp-mlvc-CommitRow-message" title={commit.message}>
             {commit.message || trans.__('(no message)')}
           </span>
@@ -461,6 +495,34 @@ function CommitRowView(props: ICommitRowProps): JSX.Element {
               {chip.name}
             </span>
           ))}
+          {commit.kind === 'safety' && (
+            <span
+              className="jp-mlvc-chip jp-mlvc-chip-safety"
+              title={trans.__(
+                'A safety commit: the state saved before a checkout or restore'
+              )}
+            >
+              {trans.__('safety')}
+            </span>
+          )}
+          {folded > 0 && props.onToggleFold && (
+            <button
+              className="jp-mlvc-CommitRow-fold"
+              aria-expanded={props.expanded ? 'true' : 'false'}
+              title={trans.__(
+                'Safety commits made on top of this commit before a checkout'
+              )}
+              onClick={event => {
+                event.stopPropagation();
+                props.onToggleFold?.(commit.id);
+              }}
+            >
+              {(props.expanded ? '▾ ' : '▸ ') +
+                (folded === 1
+                  ? trans.__('1 safety commit')
+                  : trans.__('%1 safety commits', folded))}
+            </button>
+          )}
           {metrics && (
             <span className="jp-mlvc-CommitRow-metrics">{metrics}</span>
           )}

@@ -2,7 +2,7 @@ import { TranslationBundle } from '@jupyterlab/translation';
 import { notebookIcon } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
-import { filterCommits, IExperimentsState } from '../model';
+import { filterCommits, foldSafety, IExperimentsState } from '../model';
 import { Mlvc } from '../tokens';
 import { CommitList } from './CommitList';
 
@@ -116,16 +116,41 @@ function NotebookHeading(props: { path: string }): JSX.Element {
   );
 }
 
+/** The branch selector's value while the notebook is detached. */
+const DETACHED = '\u0000detached';
+
 /**
  * The history part of the view, by status.
  */
 function HistoryBody(props: IExperimentsViewProps): JSX.Element {
   const { state, trans } = props;
+  // Safety commits fold under the commit they protected; a row expands them.
+  const [expanded, setExpanded] = React.useState<ReadonlySet<string>>(
+    () => new Set()
+  );
+  const askedForKinds = /(^|\s)-?kind:/i.test(state.filter);
+  const folding = React.useMemo(
+    () =>
+      foldSafety(
+        state.commits,
+        askedForKinds ? new Set(state.commits.map(c => c.id)) : expanded
+      ),
+    [state.commits, expanded, askedForKinds]
+  );
   // The same array while neither changes, so the list keeps its graph layout.
   const visible = React.useMemo(
-    () => filterCommits(state.commits, state.filter),
-    [state.commits, state.filter]
+    () => filterCommits(folding.visible, state.filter),
+    [folding, state.filter]
   );
+  const toggleFold = React.useCallback((id: string) => {
+    setExpanded(old => {
+      const next = new Set(old);
+      if (!next.delete(id)) {
+        next.add(id);
+      }
+      return next;
+    });
+  }, []);
   if (state.status === 'error') {
     return (
       <div className="jp-mlvc-message jp-mlvc-error" role="alert">
@@ -144,7 +169,11 @@ function HistoryBody(props: IExperimentsViewProps): JSX.Element {
         )}
         <CommitList
           commits={visible}
-          all={state.commits}
+          all={folding.visible}
+          folded={askedForKinds ? undefined : folding.folded}
+          expanded={expanded}
+          onToggleFold={toggleFold}
+          head={state.head}
           selected={state.selected}
           headlineMetrics={state.headlineMetrics}
           trans={trans}
@@ -199,7 +228,9 @@ function Controls(props: {
 }): JSX.Element {
   const { state, trans, actions } = props;
   const [message, setMessage] = React.useState('');
-  const current = state.branches.find(b => b.current)?.name ?? '';
+  const current = state.detached
+    ? DETACHED
+    : (state.branches.find(b => b.current)?.name ?? '');
   const busy = state.busy !== null;
   const submit = async (): Promise<void> => {
     if (await actions.commit(message)) {
@@ -222,6 +253,11 @@ function Controls(props: {
         >
           {state.branches.length === 0 && (
             <option value="">{trans.__('(none yet)')}</option>
+          )}
+          {state.detached && (
+            <option value={DETACHED} disabled>
+              {trans.__('detached at %1', (state.head ?? '').slice(0, 8))}
+            </option>
           )}
           {state.branches.map(b => (
             <option key={b.name} value={b.name}>

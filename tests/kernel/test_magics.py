@@ -201,7 +201,11 @@ def test_checkout_commits_changed_state_first(k: Kernel, first_commit: Reply) ->
     out = k.run("%mlvc checkout HEAD")
     m = re.search(r"Saved your current state as commit ([0-9a-f]{8}) first", out.stdout)
     assert m, out.stdout
-    head = _log(k)[0]
+    # the safety commit tops the branch; the notebook is at "base" again (detached)
+    st = mlvc.status(repo=k.project, notebook=k.project / "train.ipynb")
+    assert st["detached"] is True and st["head"] == _log(k)[0]["id"]
+    assert _log(k)[0]["message"] == "base"
+    head = mlvc.log(repo=k.project, notebook=k.project / "train.ipynb", rev=st["branch"])[0]
     assert head["short_id"] == m.group(1)
     assert head["message"] == "Before checkout of HEAD"
     assert mlvc.load(head["id"], "w", repo=k.project, notebook=k.project / "train.ipynb") == 11

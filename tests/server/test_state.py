@@ -187,14 +187,17 @@ async def test_commit_checkout_and_restore_through_the_kernel(
     assert service.load(safety, "X", repo=jp_root_dir).tolist() == [i * 100 for i in range(10)]
     assert service.show(safety, repo=jp_root_dir)["author"] == author_identity(None)[0]
 
+    # the safety commit is the branch's tip; HEAD is the commit checked out (detached)
+    status = await api.get("status")
+    assert status["head"] == first["id"] and status["detached"] is True
     await kernel.run("lr = 5")
-    restored = await api.post("restore", body={"rev": "HEAD~1", "names": ["lr"]})
+    restored = await api.post("restore", body={"rev": "HEAD", "names": ["lr"]})
     assert restored == {"commit": first["id"], "restored": ["lr"], "failed": {}}
     assert await kernel.value("lr") == 0.1
 
-    code, err = await api.error("POST", "restore", body={"rev": "HEAD~1", "names": ["nope"]})
+    code, err = await api.error("POST", "restore", body={"rev": "HEAD", "names": ["nope"]})
     assert code == 404 and err["reason"] == "VariableNotFoundError"
-    partly = await api.post("restore", body={"rev": "HEAD~1", "names": ["lr", "nope"]})
+    partly = await api.post("restore", body={"rev": "HEAD", "names": ["lr", "nope"]})
     assert partly["restored"] == ["lr"]
     assert partly["failed"]["nope"]["error"] == "VariableNotFoundError"
 
