@@ -323,7 +323,7 @@ export async function fetchDiff(
   settings?: ServerConnection.ISettings
 ): Promise<Mlvc.IDiff> {
   return requestAPI<Mlvc.IDiff>(
-    `diff${q(notebookPath, { a, b, cells: 'true', values: 'true' })}`,
+    `diff${q(notebookPath, { a, b, cells: 'true', values: 'true', outputs: 'true' })}`,
     {},
     settings
   );

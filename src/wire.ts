@@ -1832,6 +1832,8 @@ export interface operations {
         cells?: boolean;
         /** @description Compare arrays element by element (default true). */
         values?: boolean;
+        /** @description Include the cells' outputs in `cell_view` (default false: outputs can be most of a notebook; the panel asks for them). */
+        outputs?: boolean;
       };
       header?: never;
       path?: never;

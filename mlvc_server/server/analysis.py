@@ -17,13 +17,14 @@ DEFAULT_TABLE_LIMIT = 100
 
 
 class DiffHandler(MlvcHandler):
-    """``GET /mlvc/diff?path=&a=&b=&cells=&values=``: differences between two commits."""
+    """``GET /mlvc/diff?path=&a=&b=&cells=&values=&outputs=``: differences of two commits."""
 
     @web.authenticated
     @authorized
     async def get(self) -> None:
         """Answer ``service.diff(a, b)`` (default ``HEAD~1`` -> ``HEAD``); ``cells=false``
-        leaves out nbdime's cell diff, ``values=false`` the element-wise array compare."""
+        leaves out nbdime's cell diff, ``values=false`` the element-wise array compare;
+        cell outputs come only with ``outputs=true`` (they can be most of a notebook)."""
         nb = self.notebook()
         a = check_rev("a", self.query_str("a", MAX_REV_CHARS))
         b = check_rev("b", self.query_str("b", MAX_REV_CHARS))
@@ -31,9 +32,17 @@ class DiffHandler(MlvcHandler):
             raise error(400, "give 'a' with 'b'")
         cells = self.query_bool("cells", True)
         values = self.query_bool("values", True)
+        outputs = self.query_bool("outputs", False)
         self.write_json(
             await self.call(
-                service.diff, a, b, repo=nb.start, notebook=nb.file, cells=cells, values=values
+                service.diff,
+                a,
+                b,
+                repo=nb.start,
+                notebook=nb.file,
+                cells=cells,
+                values=values,
+                outputs=outputs,
             )
         )
 

@@ -295,7 +295,7 @@ def cell_counts(old: bytes | None, new: bytes | None) -> dict[str, int]:
     }
 
 
-def _notebook(a: _Side, b: _Side, cells: bool) -> dict[str, Any]:
+def _notebook(a: _Side, b: _Side, cells: bool, outputs: bool = True) -> dict[str, Any]:
     na = notebook_blob(a.store, a.id)
     nb = notebook_blob(b.store, b.id)
     out: dict[str, Any] = {
@@ -367,6 +367,12 @@ def _notebook(a: _Side, b: _Side, cells: bool) -> dict[str, Any]:
     out["cells"] = counts
     out["diff"] = json.loads(json.dumps(d))
     out["cell_view"] = cell_view(nba, nbb, d)
+    if not outputs:  # outputs can be most of a notebook: only when asked for
+        for entry in out["cell_view"]:
+            for side in ("a", "b"):
+                if isinstance(entry.get(side), dict):
+                    entry[side].pop("outputs", None)
+        out["outputs"] = "omitted"
     return out
 
 
@@ -472,7 +478,13 @@ def cell_view(nba: Any, nbb: Any, d: list[Any]) -> list[dict[str, Any]]:
 
 
 def diff_commits(
-    store: Store, a_id: str, b_id: str, *, cells: bool = True, values: bool = True
+    store: Store,
+    a_id: str,
+    b_id: str,
+    *,
+    cells: bool = True,
+    values: bool = True,
+    outputs: bool = True,
 ) -> dict[str, Any]:
     """The diff of two commits (see the module docstring for the structure)."""
     a, b = _Side(store, a_id), _Side(store, b_id)
@@ -512,7 +524,7 @@ def diff_commits(
         "data": data,
         "env": _changed_only(a.json_file("env"), b.json_file("env")),
         "hardware": _changed_only(a.json_file("hardware"), b.json_file("hardware")),
-        "notebook": _notebook(a, b, cells),
+        "notebook": _notebook(a, b, cells, outputs),
         "sources": _sources(a, b),
     }
 
@@ -548,6 +560,7 @@ def diff(
     notebook: str | os.PathLike[str] | None = None,
     cells: bool = True,
     values: bool = True,
+    outputs: bool = True,
     include_safety: bool = False,
 ) -> Diff:
     """Differences between commits ``a`` and ``b`` (default: HEAD~1 and HEAD; with only
@@ -573,7 +586,7 @@ def diff(
     if not include_safety:
         a_id = _result_tip(store, a, a_id, nb)
         b_id = _result_tip(store, b, b_id, nb)
-    return diff_commits(store, a_id, b_id, cells=cells, values=values)
+    return diff_commits(store, a_id, b_id, cells=cells, values=values, outputs=outputs)
 
 
 def _result_tip(store: Store, rev: str | None, cid: str, nb: str | None) -> str:

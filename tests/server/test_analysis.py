@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import nbformat
 import numpy as np
 import pytest
 
@@ -117,3 +118,22 @@ async def test_series_across_commits_and_within_a_commit(
     assert list(only_acc["series"]) == ["acc"]
     assert [p["value"] for p in only_acc["series"]["acc"]["points"]] == [0.5, 0.7]
     assert (await api.get("series", metric="nothing")) == {"series": {}}
+
+
+async def test_the_diff_leaves_cell_outputs_out_unless_asked(
+    api: Api, notebook: Path, jp_root_dir: Path
+) -> None:
+    nb = nbformat.read(notebook, as_version=4)
+    nb.cells[0].outputs = [nbformat.v4.new_output("stream", text="big output\n")]
+    nbformat.write(nb, notebook)
+    service.commit("a", repo=jp_root_dir, notebook=notebook, sources=False)
+    nb.cells[0].outputs = [nbformat.v4.new_output("stream", text="other output\n")]
+    nbformat.write(nb, notebook)
+    service.commit("b", repo=jp_root_dir, notebook=notebook, sources=False)
+
+    plain = await api.get("diff")
+    full = await api.get("diff", outputs="true")
+
+    assert plain["notebook"]["outputs"] == "omitted"
+    assert all("outputs" not in (e.get("b") or {}) for e in plain["notebook"]["cell_view"])
+    assert any((e.get("b") or {}).get("outputs") for e in full["notebook"]["cell_view"])
