@@ -546,13 +546,16 @@ class PackIndexes:
         self._idx: dict[str, bytes] = {}
         self.foreign = False
 
-    def refresh(self) -> None:
+    def refresh(self, force: bool = False) -> None:
+        """Reload the indexes when the folder changed; ``force`` re-lists it anyway (a
+        folder's mtime ticks coarsely, so two packs written within one tick, or a pack
+        whose index arrived after a look, may not change it visibly)."""
         try:
             mtime = os.stat(self.pack_dir).st_mtime_ns
         except FileNotFoundError:
             self._idx, self._mtime, self.foreign = {}, -1, False
             return
-        if mtime == self._mtime:
+        if mtime == self._mtime and not force:
             return
         self._mtime = mtime
         names = set(os.listdir(self.pack_dir))

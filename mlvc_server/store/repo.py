@@ -196,6 +196,11 @@ class Store:
         self._pack_indexes.refresh()
         if self._pack_indexes.find(sha) is not None:
             return True
+        # not in the indexes as last listed: list the folder again before saying no (a
+        # pack another thread or process just wrote may not have changed its mtime)
+        self._pack_indexes.refresh(force=True)
+        if self._pack_indexes.find(sha) is not None:
+            return True
         return self._pack_indexes.foreign and bool(
             self.repo.object_store.contains_packed(ObjectID(sha.encode()))
         )
@@ -428,6 +433,9 @@ class Store:
         we can index (mlvc's packs), else through dulwich (deltas, version 1 indexes)."""
         self._pack_indexes.refresh()
         found = self._pack_indexes.find(sha)
+        if found is None:  # a pack written within one mtime tick of the last listing
+            self._pack_indexes.refresh(force=True)
+            found = self._pack_indexes.find(sha)
         if found is not None and not found[1] & 0x80000000:
             try:
                 entry = objects.inflate_entry(
