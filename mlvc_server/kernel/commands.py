@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import render, service
+from ..args import run_evaluation
 from ..errors import MlvcError, NotARepositoryError
 from . import autocommit, output, tracking
 from .lineage import lineage
@@ -295,74 +296,28 @@ def _show_evaluation(report: Mapping[str, Any]) -> None:
     )
 
 
-def _versions(s: KernelSession, args: argparse.Namespace) -> dict[str, Any]:
+def _evaluation(s: KernelSession, args: argparse.Namespace) -> Any:
     root, nb_file = _where(s, args)
-    return {
-        "repo": root,
-        "notebook": nb_file,
-        "variable": args.variable,
-        "trust": args.trust,
-        "record": not args.no_record,
-    }
+    return run_evaluation(args.cmd, args, repo=root, notebook=nb_file)
 
 
 def cmd_evaluate(s: KernelSession, args: argparse.Namespace) -> None:
     """``%mlvc evaluate A B --data FILE --target COL ...``: paired comparison."""
-    _show_evaluation(
-        service.evaluation.evaluate(
-            args.a,
-            args.b,
-            data=args.data,
-            target=args.target,
-            metrics=args.metric,
-            slice=args.slice,
-            seed=args.seed,
-            level=args.level,
-            resamples=args.resamples,
-            **_versions(s, args),
-        )
-    )
+    _show_evaluation(_evaluation(s, args))
 
 
 def cmd_shadow(s: KernelSession, args: argparse.Namespace) -> None:
     """``%mlvc shadow A B --inputs FILE``: how two versions disagree on inputs."""
-    _show_evaluation(
-        service.evaluation.shadow(
-            args.a,
-            args.b,
-            inputs=args.inputs,
-            top=args.top,
-            latency_rows=args.latency_rows,
-            tolerance=args.tolerance,
-            **_versions(s, args),
-        )
-    )
+    _show_evaluation(_evaluation(s, args))
 
 
 def cmd_canary(s: KernelSession, args: argparse.Namespace) -> None:
     """``%mlvc canary A B --stream FILE --target COL``: a simulated canary."""
-    _show_evaluation(
-        service.evaluation.canary(
-            args.a,
-            args.b,
-            stream=args.stream,
-            target=args.target,
-            fraction=args.fraction,
-            guard=args.guard,
-            time_column=args.time_column,
-            seed=args.seed,
-            level=args.level,
-            **_versions(s, args),
-        )
-    )
+    _show_evaluation(_evaluation(s, args))
 
 
 def cmd_evaluations(s: KernelSession, args: argparse.Namespace) -> None:
     """``%mlvc evaluations [--all]``: the stored evaluations."""
     from .. import render
 
-    root, nb_file = _where(s, args)
-    entries = service.evaluation.evaluations(
-        repo=root, notebook=None if args.all else nb_file, all_notebooks=args.all
-    )
-    print(render.evaluations_text(entries))
+    print(render.evaluations_text(_evaluation(s, args)))

@@ -23,7 +23,7 @@ from typing import Any, NoReturn
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_magic, magics_class
 
-from ..args import parse_kv
+from ..args import add_evaluation_parsers, parse_kv
 from ..errors import MlvcCommandError, MlvcError
 from .session import session_for
 
@@ -161,48 +161,10 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("name", nargs="?", metavar="NAME")
     c.add_argument("rev", nargs="?", metavar="REV")
     c.add_argument("-f", "--force", action="store_true", help="move an existing tag")
-    _evaluation_parsers(cmd)
+    add_evaluation_parsers(cmd)
     c = cmd("autocommit", "commit after every successful cell that changed something")
     c.add_argument("state", nargs="?", choices=["on", "off"])
     return p
-
-
-def _evaluation_parsers(cmd: Any) -> None:
-    """``evaluate``, ``shadow``, ``canary`` and ``evaluations`` (as the CLI's)."""
-
-    def versions(c: argparse.ArgumentParser) -> None:
-        c.add_argument("a", metavar="A")
-        c.add_argument("b", metavar="B")
-        c.add_argument("--variable", metavar="NAME", help="the model variable")
-        c.add_argument("--trust", action="store_true", help="load pickles that others wrote")
-        c.add_argument("--no-record", action="store_true", help="do not store the evaluation")
-
-    c = cmd("evaluate", "compare two model versions on labeled data (paired statistics)")
-    versions(c)
-    c.add_argument("--data", required=True, metavar="FILE")
-    c.add_argument("--target", required=True, metavar="COLUMN")
-    c.add_argument("--metric", metavar="M,M", help="accuracy,f1,roc_auc or rmse,mae")
-    c.add_argument("--slice", metavar="COLUMN")
-    c.add_argument("--seed", type=int, metavar="S")
-    c.add_argument("--level", type=float, default=0.95, metavar="L")
-    c.add_argument("--resamples", type=int, default=1000, metavar="N")
-    c = cmd("shadow", "replay inputs through two versions: disagreement, shift, latency")
-    versions(c)
-    c.add_argument("--inputs", required=True, metavar="FILE")
-    c.add_argument("--top", type=int, default=10, metavar="N")
-    c.add_argument("--latency-rows", type=int, default=200, metavar="N")
-    c.add_argument("--tolerance", type=float, default=0.0, metavar="T")
-    c = cmd("canary", "simulate routing a share of a labeled stream to B (sequential test)")
-    versions(c)
-    c.add_argument("--stream", required=True, metavar="FILE")
-    c.add_argument("--target", required=True, metavar="COLUMN")
-    c.add_argument("--fraction", type=float, default=0.05, metavar="F")
-    c.add_argument("--guard", default="accuracy_drop <= 0.01", metavar="GUARD")
-    c.add_argument("--time-column", metavar="COLUMN")
-    c.add_argument("--seed", type=int, metavar="S")
-    c.add_argument("--level", type=float, default=0.95, metavar="L")
-    c = cmd("evaluations", "the stored evaluations, newest first")
-    c.add_argument("--all", action="store_true", help="every notebook's evaluations")
 
 
 @magics_class
