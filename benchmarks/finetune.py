@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import gc
-import statistics
 import sys
 import tempfile
 import time
@@ -21,7 +20,7 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _common import PeakRSS, dir_bytes, floor_commit, report
+from _common import PeakRSS, dir_bytes, floor_commit, read_floor, report_finetune
 
 import mlvc_server as mlvc
 
@@ -104,15 +103,7 @@ def main() -> int:
         gc.collect()
         # the restored model must hold all its bytes at once, so the floor keeps them too
         # (fresh memory costs page faults; reusing one freed buffer would hide them)
-        t = time.perf_counter()
-        kept = []
-        for i in range(n):
-            buf = bytearray(per * 4)
-            with open(blobs / str(i), "rb", buffering=0) as f:
-                f.readinto(buf)
-            kept.append(buf)
-        read_floor = time.perf_counter() - t
-        del kept
+        restore_floor = read_floor(blobs, n, per * 4)
         t = time.perf_counter()
         mlvc.load(cid0, "model", repo=proj)
         restore = time.perf_counter() - t
@@ -121,29 +112,17 @@ def main() -> int:
         f"fine-tune workload: {args.mib} MiB model, {n} float32 tensors, "
         f"{args.versions} versions, {changed_per_version} tensors changed per version"
     )
-    ok = report("first commit", first, first_floor, 2.0)
-    ok &= report("later commit (median)", statistics.median(later), statistics.median(floors), 3.0)
-    ok &= report(
-        "later commit (worst ratio)",
-        max(a / b for a, b in zip(later, floors, strict=True)),
-        1.0,
-        3.0,
-        unit="x",
+    ok = report_finetune(
+        first,
+        first_floor,
+        later,
+        floors,
+        store_bytes,
+        unique_bytes,
+        restore,
+        restore_floor,
+        [mem_first.extra, *mems],
     )
-    ok &= report(
-        "storage after all versions (MiB)",
-        store_bytes / 2**20,
-        unique_bytes / 2**20,
-        1.05,
-        unit="MiB",
-    )
-    ok &= report("restore of v0", restore, read_floor, 3.0)
-    peak = max([mem_first.extra, *mems]) / 2**20
-    print(
-        f"{'peak extra memory during a commit':<38} {peak:10.1f} MiB  budget <= 64 MiB  "
-        f"{'OK' if peak <= 64 else 'OVER'} (first commit {mem_first.extra / 2**20:.1f} MiB)"
-    )
-    ok &= peak <= 64
     return 0 if ok else 1
 
 
