@@ -15,7 +15,7 @@ from typing import Any
 from ..errors import RevisionNotFoundError
 from ..store import Store, summaries
 from ..store.refs import EVALUATIONS, HEADS, TAGS, branch_ref, notebook_key, split_ref
-from ..store.revisions import last_notebook, resolve
+from ..store.revisions import last_notebook, notebook_refs, resolve
 from .compat import legacy_positional
 from .format import (
     ENV,
@@ -110,12 +110,14 @@ def decorations(store: Store) -> dict[str, dict[str, list[str]]]:
 
 
 def _notebook_heads(store: Store, nb: str | None, all_notebooks: bool) -> list[str]:
-    prefix = HEADS.encode() if all_notebooks else f"{HEADS}{notebook_key(nb)}/".encode()
-    heads = []
-    for name, sha in store.refs_under(prefix).items():
-        split = split_ref(name, HEADS)
-        if split is not None and (all_notebooks or split[0] == nb):
-            heads.append(sha)
+    if all_notebooks:
+        heads = [
+            sha
+            for name, sha in store.refs_under(HEADS.encode()).items()
+            if split_ref(name, HEADS) is not None
+        ]
+    else:
+        heads = [sha for _name, sha in notebook_refs(store, HEADS, nb)]
     # evaluations of two versions (``kind: "evaluation"``) are listed in time order too
     evals = EVALUATIONS if all_notebooks else f"{EVALUATIONS}{notebook_key(nb)}/"
     heads.extend(store.refs_under(evals.encode()).values())

@@ -9,8 +9,14 @@ from __future__ import annotations
 import os
 
 from ..errors import RefConflictError, RevisionNotFoundError
-from ..store.refs import HEADS, TAGS, branch_ref, notebook_key, split_ref, tag_ref, validate_name
-from ..store.revisions import current_branch, head, resolve, set_current_branch
+from ..store.refs import HEADS, TAGS, branch_ref, tag_ref, validate_name
+from ..store.revisions import (
+    current_branch,
+    head,
+    notebook_refs,
+    resolve,
+    set_current_branch,
+)
 from ..store.space import reports_full_disk
 from .compat import legacy_positional
 from .format import BranchInfo, TagInfo
@@ -25,12 +31,10 @@ def branches(
     store = open_store(repo)
     nb = rel_notebook(store, notebook)
     cur = current_branch(store, nb)
-    out: list[BranchInfo] = []
-    for name, sha in sorted(store.refs_under(f"{HEADS}{notebook_key(nb)}/".encode()).items()):
-        split = split_ref(name, HEADS)
-        if split is None or split[0] != nb:
-            continue
-        out.append({"name": split[1], "head": sha, "current": split[1] == cur})
+    out: list[BranchInfo] = [
+        {"name": name, "head": sha, "current": name == cur}
+        for name, sha in notebook_refs(store, HEADS, nb)
+    ]
     if not any(b["current"] for b in out):
         out.append({"name": cur, "head": None, "current": True})
     return out
@@ -110,12 +114,7 @@ def tags(
     """The notebook's tags: ``name`` and ``commit``."""
     store = open_store(repo)
     nb = rel_notebook(store, notebook)
-    out: list[TagInfo] = []
-    for name, sha in sorted(store.refs_under(f"{TAGS}{notebook_key(nb)}/".encode()).items()):
-        split = split_ref(name, TAGS)
-        if split is not None and split[0] == nb:
-            out.append({"name": split[1], "commit": sha})
-    return out
+    return [{"name": name, "commit": sha} for name, sha in notebook_refs(store, TAGS, nb)]
 
 
 @legacy_positional("repo", "notebook")

@@ -171,3 +171,14 @@ def last_notebook(store: Store) -> str | None:
         return None
     split = split_ref(target, HEADS)
     return split[0] if split and split[0] else None
+
+
+def notebook_refs(store: Store, prefix: str, notebook: str | None) -> list[tuple[str, str]]:
+    """``(name, commit id)`` of the notebook's refs under ``prefix`` (:data:`.refs.HEADS`
+    for branches, :data:`.refs.TAGS` for tags), sorted by name."""
+    out = []
+    for ref, sha in sorted(store.refs_under(f"{prefix}{notebook_key(notebook)}/".encode()).items()):
+        split = split_ref(ref, prefix)
+        if split is not None and split[0] == notebook:
+            out.append((split[1], sha))
+    return out
