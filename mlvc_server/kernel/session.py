@@ -304,7 +304,7 @@ class KernelSession:
                 allow_secrets=allow_secrets,
                 extra=extra,
             )
-            record = service.show(cid, repo=root)
+            record = service.record(cid, repo=root)
         lineage.set_root(root)
         return record
 
@@ -373,7 +373,7 @@ class KernelSession:
             st["untracked_empty"] = empty
             if not details or not st["head"]:
                 return st
-            st["head_message"] = str(service.show(st["head"], repo=root).get("message", ""))
+            st["head_message"] = str(service.record(st["head"], repo=root).get("message", ""))
             nb = st.get("notebook")
             if nb and nb.get("changed"):
                 old = service.notebook_at(st["head"], repo=root, notebook=nb_file)
@@ -462,7 +462,7 @@ class KernelSession:
 
         _, nb_file = self.notebook(notebook)
         root = root or self.repo(nb_file)
-        rec = service.show(rev, repo=root, notebook=nb_file)
+        rec = service.record(rev, repo=root, notebook=nb_file)
         stored: dict[str, Any] = rec.get("variables", {})
         if names and not any(n in stored for n in names):
             skipped = rec.get("skipped", {})

@@ -65,7 +65,7 @@ from .format import (
     Summary,
     TagInfo,
 )
-from .history import default_notebook, log, notebook_at, show
+from .history import default_notebook, log, notebook_at, record, show
 from .maintenance import (
     clone,
     du,
@@ -141,6 +141,7 @@ __all__ = [
     "notebook_safety_commit",
     "pull",
     "push",
+    "record",
     "remote_add",
     "remote_name",
     "remote_remove",

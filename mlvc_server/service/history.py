@@ -205,6 +205,23 @@ def show(
     return record_of(store, cid)
 
 
+@legacy_positional("repo", "notebook")
+def record(
+    rev: str = "HEAD",
+    *,
+    repo: str | os.PathLike[str] = ".",
+    notebook: str | os.PathLike[str] | None = None,
+) -> Record:
+    """A commit's record (``mlvc.json``) with its ``id``: what :func:`show` gives without
+    reading the environment, the hardware and every ref (the kernel's commit, status and
+    restore need only this, after every cell with autocommit)."""
+    store = open_store(repo)
+    cid = resolve(store, rev, rel_notebook(store, notebook))
+    rec = read_record(store, cid)
+    rec["id"] = cid
+    return rec
+
+
 def record_of(store: Store, cid: str) -> Record:
     """:func:`show` for a resolved commit id."""
     c = store.commit_obj(cid)
