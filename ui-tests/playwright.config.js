@@ -4,6 +4,9 @@
  */
 const baseConfig = require('@jupyterlab/galata/lib/playwright-config');
 
+// MLVC_UI_PORT lets two checkouts run their UI tests on one machine at once.
+const port = process.env.MLVC_UI_PORT || '8888';
+
 module.exports = {
   ...baseConfig,
   workers: 1,
@@ -11,7 +14,7 @@ module.exports = {
   reporter: [[process.env.CI ? 'list' : 'line'], ['html', { open: 'never' }]],
   use: {
     ...baseConfig.use,
-    baseURL: 'http://127.0.0.1:8888',
+    baseURL: `http://127.0.0.1:${port}`,
     video: 'off',
     trace: 'retain-on-failure',
     launchOptions: {
@@ -28,8 +31,8 @@ module.exports = {
     }
   },
   webServer: {
-    command: 'jlpm start',
-    url: 'http://127.0.0.1:8888/lab',
+    command: `jlpm start --port=${port}`,
+    url: `http://127.0.0.1:${port}/lab`,
     timeout: 120 * 1000,
     reuseExistingServer: !process.env.CI
   }
