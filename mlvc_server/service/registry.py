@@ -47,7 +47,13 @@ from ..errors import (
     RegistryError,
 )
 from ..store import Store
-from ..store.refs import REGISTRY, REGISTRY_FILE, registry_ref, validate_model_name
+from ..store.refs import (
+    REGISTRY,
+    REGISTRY_FILE,
+    is_object_id,
+    registry_ref,
+    validate_model_name,
+)
 from ..store.revisions import resolve as resolve_rev
 from .commits import author_identity
 from .format import (
@@ -163,17 +169,61 @@ def _empty(name: str) -> State:
     }
 
 
+def _load(store: Store, cid: str, sha: str, what: str) -> Any:
+    try:
+        return store.read_json(sha)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise RegistryError(
+            f"the registry event {cid[:8]} holds a damaged {what} (not JSON)"
+        ) from None
+
+
+def _problem(state: Any) -> str | None:
+    """What is wrong with a ``model.json`` read from the store (or pulled), or None."""
+    if not isinstance(state, dict):
+        return "not an object"
+    versions = state.get("versions")
+    if not isinstance(versions, dict):
+        return "'versions' is not an object"
+    for key, entry in versions.items():
+        if (
+            not isinstance(entry, dict)
+            or not key.isdigit()
+            or entry.get("version") != int(key)
+            or not isinstance(entry.get("commit"), str)
+            or not is_object_id(entry["commit"])
+            or not isinstance(entry.get("variable"), str)
+        ):
+            return f"version {key[:20]!r} is malformed"
+    for key in ("aliases", "gates", "approvals", "holders", "event"):
+        if not isinstance(state.get(key, {}), dict):
+            return f"{key!r} is not an object"
+    if not all(
+        isinstance(v, int) and str(v) in versions for v in state.get("aliases", {}).values()
+    ):
+        return "an alias names no version"
+    if not all(isinstance(h, list) for h in state.get("holders", {}).values()):
+        return "'holders' is malformed"
+    return None
+
+
 def read_event_commit(store: Store, cid: str) -> State | None:
-    """The ``model.json`` of an event commit, or None when ``cid`` is not one."""
+    """The ``model.json`` of an event commit, or None when ``cid`` is not one.
+
+    Raises:
+        RegistryError: it is damaged (not JSON, or not the registry's shape).
+    """
     found = store.tree_lookup(store.commit_obj(cid).tree.decode(), MODEL_FILE)
     if found is None:
         return None
-    state: State = store.read_json(found[1])
-    if not isinstance(state, dict) or "versions" not in state:
-        return None
+    state = _load(store, cid, found[1], MODEL_FILE)
+    problem = _problem(state)
+    if problem:
+        raise RegistryError(f"the registry event {cid[:8]} holds a damaged {MODEL_FILE}: {problem}")
     for key in ("aliases", "gates", "approvals", "holders"):
         state.setdefault(key, {})
-    return state
+    out: State = state
+    return out
 
 
 def _head(store: Store, name: str) -> tuple[str | None, State]:
@@ -277,8 +327,11 @@ def read_event(store: Store, cid: str) -> dict[str, Any] | None:
     ``model.json``), or None when ``cid`` is not one."""
     found = store.tree_lookup(store.commit_obj(cid).tree.decode(), EVENT_FILE)
     if found is not None:
-        event: dict[str, Any] = store.read_json(found[1])
-        return event
+        event = _load(store, cid, found[1], EVENT_FILE)
+        if not isinstance(event, dict):
+            raise RegistryError(f"the registry event {cid[:8]} holds a damaged {EVENT_FILE}")
+        out: dict[str, Any] = event
+        return out
     state = read_event_commit(store, cid)
     return None if state is None else dict(state.get("event", {}))
 
