@@ -2760,7 +2760,7 @@ export interface operations {
       400: components['responses']['BadRequest'];
       403: components['responses']['Forbidden'];
       404: components['responses']['NotFound'];
-      /** @description A gate failed (`GateFailedError`, with `gates`), or the model kept changing (`RegistryConflictError`), or the alias holds that version already. */
+      /** @description A gate failed (`GateFailedError`, with `gates`; nothing changed), or the model kept changing under concurrent writers (`RegistryConflictError`). */
       409: {
         headers: {
           [name: string]: unknown;
