@@ -1190,16 +1190,25 @@ export interface components {
     RefUpdate: {
       /** @description The full git ref, e.g. `refs/heads/train.ipynb/main`. */
       ref: string;
-      /** @enum {string} */
-      kind: 'branch' | 'tag' | 'evaluation' | 'other';
+      /**
+       * @description `model`: a model of the registry (`refs/mlvc/registry/<name>`).
+       * @enum {string}
+       */
+      kind: 'branch' | 'tag' | 'evaluation' | 'model' | 'other';
       notebook: string | null;
       name: string;
       /**
        * @description push: `up-to-date`, `created`, `fast-forward`, `forced`, `rejected`;
        *     pull: `up-to-date`, `created`, `fast-forward`, `ahead` (local commits not
-       *     pushed yet), `diverged`, `conflict` (a tag that points elsewhere).
+       *     pushed yet), `diverged`, `conflict` (a tag that points elsewhere),
+       *     `replayed` (a model changed on both sides: the local registry events were
+       *     replayed on top of the remote's, see `replay`).
        */
       status: string;
+      /** @description With `replayed`: `replayed` (count), `skipped` (why each), `renumbered` ({old: new version}), `head`. */
+      replay?: {
+        [key: string]: unknown;
+      };
       /** @description Local commits the remote lacks. */
       ahead: number;
       /** @description Remote commits this store lacks. */
