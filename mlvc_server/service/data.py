@@ -350,7 +350,7 @@ def data_checkout(
         if current is not None:
             _keep_copy(dest, safety_root / rel)
         result["bytes"] += datafiles.restore_file(store, manifest_id, dest, entry["hash"], rel)
-        hasher.hash_file(dest)  # the stat cache now knows the file we wrote
+        hasher.remember(dest, entry["hash"])  # written and verified: not read again
     return result
 
 

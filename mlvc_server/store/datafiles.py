@@ -12,9 +12,15 @@ segments gives the file back. The manifest lives in the commit's tree as
 parts under the id of that ``data`` tree, so push/pull, gc/retention, du and fsck cover
 data content the way they cover variables.
 
-Writing back (:func:`restore_file`) streams one chunk at a time (at most
-:data:`MAX_CHUNK` bytes of buffer) into a temporary file next to the target, checks the
-BLAKE3 of what it wrote against the commit's record, and renames it into place.
+A changed chunk that lies where the previous content (the last captured under the
+same name) had chunks is stored as a *patch* against them when the patch is small
+(:data:`PATCH_MAX`): rows edited in place at random touch every chunk, yet store only
+their patches. The patched segment names the base chunks as its parts, so everything
+that keeps, pushes or checks parts keeps, pushes and checks them too.
+
+Writing back (:func:`restore_file`) streams one chunk at a time (a few chunk buffers)
+into a temporary file next to the target, checks the BLAKE3 of what it wrote against
+the commit's record, and renames it into place.
 """
 
 from __future__ import annotations
@@ -457,14 +463,69 @@ def stream(store: Store, manifest_id: str, name: str = "") -> Iterator[memoryvie
         worker.join()
 
 
+def _write_parallel(store: Store, manifest: dict[str, Any], name: str, fd: int, hasher: Any) -> int:
+    """Read (and un-patch) the chunks on the worker threads, each written at its offset
+    with ``pwrite`` by the worker that read it; this thread hashes them in order. At
+    most ``2 * WORKERS + 2`` chunk buffers exist. Returns the bytes written."""
+    reader = payloads.StoredPayload(store, manifest, name)
+    sizes = [reader.segment_size(i) for i in range(len(reader.segment_names))]
+    biggest = max(sizes, default=0)
+    pool = payloads.workers()
+    depth = 2 * payloads.WORKERS + 2
+    free: list[bytearray] = []
+    pending: deque[tuple[Future[int], bytearray]] = deque()
+    total = 0
+
+    def job(index: int, at: int, buf: bytearray) -> int:
+        view = memoryview(buf)[: sizes[index]]
+        reader.readinto_segment(index, view)
+        done = 0
+        while done < len(view):
+            done += os.pwrite(fd, view[done:], at + done)
+        return len(view)
+
+    def settle() -> None:
+        nonlocal total
+        future, buf = pending.popleft()
+        n = future.result()
+        hasher.update(memoryview(buf)[:n])
+        total += n
+        free.append(buf)
+
+    try:
+        at = 0
+        for i, n in enumerate(sizes):
+            if len(pending) >= depth:
+                settle()
+            buf = free.pop() if free else bytearray(biggest)
+            pending.append((pool.submit(job, i, at, buf), buf))
+            at += n
+        while pending:
+            settle()
+    finally:
+        for future, _ in pending:
+            future.cancel()
+        for future, _ in pending:
+            if not future.cancelled():
+                future.exception()  # wait: the buffer and the file outlive the workers
+    return total
+
+
 def restore_file(
-    store: Store, manifest_id: str, dest: str | os.PathLike[str], digest: str, name: str = ""
+    store: Store,
+    manifest_id: str,
+    dest: str | os.PathLike[str],
+    digest: str,
+    name: str = "",
+    fsync: bool | None = None,
 ) -> int:
     """Write the stored file ``manifest_id`` to ``dest`` atomically.
 
-    The bytes go to a temporary file in ``dest``'s folder, chunk by chunk; their BLAKE3
-    must equal ``digest``; then the file is flushed to disk and renamed over ``dest``. On
-    any failure ``dest`` is left as it was.
+    The bytes go to a temporary file in ``dest``'s folder (its full size allocated
+    first), each chunk read and written at its place by a worker thread while this one
+    hashes them in order (:func:`_write_parallel`); their BLAKE3 must
+    equal ``digest``; then the file is renamed over ``dest``. On any failure ``dest`` is
+    left as it was.
 
     Args:
         store: the store.
@@ -472,6 +533,11 @@ def restore_file(
         dest: where the file goes (its folder is created).
         digest: the ``"blake3:<hex>"`` the commit recorded.
         name: the file's path, for messages.
+        fsync: flush the file to disk before the rename (power-loss safety); None: as
+            the store does (:attr:`Store.fsync`). Without it a killed process still
+            leaves either the old file or the whole new one; a power loss may leave a
+            short new file, which the recorded hash tells apart (and the replaced bytes
+            are in the safety copy).
 
     Returns:
         The number of bytes written.
@@ -483,16 +549,20 @@ def restore_file(
     target = os.fspath(dest)
     folder = os.path.dirname(os.path.abspath(target))
     os.makedirs(folder, exist_ok=True)
+    manifest = read_manifest(store, manifest_id)
+    size = int(manifest["size"])
     fd, tmp = tempfile.mkstemp(prefix=".mlvc-data.", suffix=".tmp", dir=folder)
     hasher = blake3()
-    total = 0
     try:
         with os.fdopen(fd, "wb", buffering=0) as f:
-            for view in stream(store, manifest_id, name):
-                hasher.update(view)
-                f.write(view)
-                total += len(view)
-            os.fsync(f.fileno())
+            if size and hasattr(os, "posix_fallocate"):
+                with contextlib.suppress(OSError):  # not every filesystem can
+                    os.posix_fallocate(f.fileno(), 0, size)
+            total = _write_parallel(store, manifest, name, f.fileno(), hasher)
+            if total != size:
+                os.ftruncate(f.fileno(), total)
+            if store.fsync if fsync is None else fsync:
+                os.fsync(f.fileno())
         if "blake3:" + hasher.hexdigest() != digest:
             raise CorruptObjectError(
                 f"the stored content of {name or target} does not match the hash its commit "

@@ -399,10 +399,19 @@ def make_patch(base: Any, target: Any) -> bytes:
 def apply_patch(base: Any, patch: Any, size: int) -> bytes:
     """``target`` back from ``base`` and :func:`make_patch`'s patch (ValueError if the
     patch is damaged or does not give ``size`` bytes)."""
+    out = bytearray(size)
+    apply_patch_into(base, patch, memoryview(out))
+    return bytes(out)
+
+
+def apply_patch_into(base: Any, patch: Any, out: memoryview) -> None:
+    """Write ``target`` (``len(out)`` bytes) from ``base`` and the patch into ``out``
+    (ValueError if the patch is damaged or gives another size)."""
     import numpy as np
     import zstandard
 
-    mode, frame = bytes(patch[:1]), patch[1:]
+    size = len(out)
+    mode, frame = bytes(patch[:1]), memoryview(patch)[1:]
     try:
         if mode == _XOR:
             if len(base) != size:
@@ -410,17 +419,21 @@ def apply_patch(base: Any, patch: Any, size: int) -> bytes:
             raw = zstandard.ZstdDecompressor().decompress(frame, max_output_size=size)
             if len(raw) != size:
                 raise ValueError(f"it gives {len(raw)} bytes, expected {size}")
-            x = np.frombuffer(raw, np.uint8) ^ np.frombuffer(base, np.uint8)
-            return x.tobytes()
+            np.bitwise_xor(
+                np.frombuffer(raw, np.uint8),
+                np.frombuffer(base, np.uint8),
+                out=np.frombuffer(out, np.uint8),
+            )
+            return
         if mode != _DICT:
             raise ValueError(f"unknown patch mode {mode!r}")
         d = zstandard.ZstdCompressionDict(bytes(base), dict_type=zstandard.DICT_TYPE_RAWCONTENT)
-        out = zstandard.ZstdDecompressor(dict_data=d).decompress(frame, max_output_size=size)
+        got = zstandard.ZstdDecompressor(dict_data=d).decompress(frame, max_output_size=size)
     except zstandard.ZstdError as e:
         raise ValueError(str(e)) from None
-    if len(out) != size:
-        raise ValueError(f"it gives {len(out)} bytes, expected {size}")
-    return out
+    if len(got) != size:
+        raise ValueError(f"it gives {len(got)} bytes, expected {size}")
+    out[:] = got
 
 
 def manifest_bytes(manifest: dict[str, Any]) -> bytes:
@@ -527,13 +540,12 @@ class StoredPayload:
         patch = bytearray(patch_n)
         self._read_part(patch_id, memoryview(patch), patch_x, seg["name"])
         try:
-            data = apply_patch(base, patch, len(out))
+            apply_patch_into(base, patch, out)
         except ValueError as e:
             raise CorruptObjectError(
                 f"variable {self.name!r}: the patch {patch_id} of segment {seg['name']!r} "
                 f"does not apply: {e}"
             ) from None
-        out[:] = data
 
     def _read_part(self, sha: str, out: memoryview, xxh: str | None, segment: str) -> None:
         try:
