@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import xxhash
+import zstandard  # at import, so that a kernel's `imported` does not change later
 
 from ..errors import CorruptObjectError, PayloadMissingError, VariableNotFoundError
 from ..serializers.base import Payload, Segment
@@ -373,7 +374,6 @@ def make_patch(base: Any, target: Any) -> bytes:
       the window covering base and target): rows inserted, removed, widened.
     """
     import numpy as np
-    import zstandard
 
     if len(base) == len(target):
         x = np.bitwise_xor(np.frombuffer(base, np.uint8), np.frombuffer(target, np.uint8))
@@ -408,7 +408,6 @@ def apply_patch_into(base: Any, patch: Any, out: memoryview) -> None:
     """Write ``target`` (``len(out)`` bytes) from ``base`` and the patch into ``out``
     (ValueError if the patch is damaged or gives another size)."""
     import numpy as np
-    import zstandard
 
     size = len(out)
     mode, frame = bytes(patch[:1]), memoryview(patch)[1:]

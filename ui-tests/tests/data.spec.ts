@@ -7,28 +7,32 @@ import * as path from 'path';
 
 const SCREENSHOTS = path.resolve(__dirname, '..', 'screenshots');
 
-const FIRST = [
+// The files come from outside the kernel (a file the kernel wrote is an output, not
+// data it read).
+function table(rows: number, label: boolean): string {
+  const lines = [label ? 'id,x,label' : 'id,x'];
+  for (let i = 0; i < rows; i++) {
+    lines.push(label ? `${i},${i * 0.5},${i % 3}` : `${i},${i * 0.5}`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+const READ = [
   '%load_ext mlvc_server',
-  'import os, pandas as pd',
-  "os.makedirs('data', exist_ok=True)",
-  "pd.DataFrame({'id': range(1000), 'x': [i * 0.5 for i in range(1000)]}).to_csv('data/train.csv', index=False)",
+  'import pandas as pd',
   "%mlvc track --content 'data/**'",
   "df = pd.read_csv('data/train.csv')"
 ].join('\n');
 
-const SECOND = [
-  "more = pd.concat([df, pd.DataFrame({'id': range(1000, 1050), 'x': 0.0})])",
-  "more['label'] = more.id % 3",
-  "more.to_csv('data/train.csv', index=False)",
-  "df = pd.read_csv('data/train.csv')"
-].join('\n');
-
 test('data changes in the Diff view, data checkout from the row menu', async ({
-  page
+  page,
+  tmpPath
 }) => {
   test.setTimeout(240 * 1000);
+  const csv = `${tmpPath}/data/train.csv`;
+  await page.contents.uploadContent(table(1000, false), 'text', csv);
   await page.notebook.createNew('data.ipynb');
-  await page.notebook.setCell(0, 'code', FIRST);
+  await page.notebook.setCell(0, 'code', READ);
   await page.notebook.run();
 
   await page.getByRole('tab', { name: 'Experiments' }).click();
@@ -41,7 +45,8 @@ test('data changes in the Diff view, data checkout from the row menu', async ({
   await panel.getByRole('button', { name: 'Commit', exact: true }).click();
   await expect(commits).toHaveCount(1, { timeout: 30000 });
 
-  await page.notebook.addCell('code', SECOND);
+  await page.contents.uploadContent(table(1050, true), 'text', csv);
+  await page.notebook.addCell('code', "df = pd.read_csv('data/train.csv')");
   await page.notebook.run();
   await message.fill('50 more rows, a label column');
   await panel.getByRole('button', { name: 'Commit', exact: true }).click();
@@ -51,12 +56,12 @@ test('data changes in the Diff view, data checkout from the row menu', async ({
   await commits.nth(0).click({ button: 'right' });
   const menu = page.locator('.jp-mlvc-RowMenu');
   await menu.getByRole('menuitem', { name: 'Diff with Parent' }).click();
-  const table = page.getByRole('table', { name: 'Data files' });
-  await expect(table).toBeVisible({ timeout: 60000 });
-  await expect(table).toContainText('data/train.csv');
-  await expect(table).toContainText('1,000 → 1,050, +50 added');
-  await expect(table).toContainText('columns added: label');
-  await table.scrollIntoViewIfNeeded();
+  const changes = page.getByRole('table', { name: 'Data files' });
+  await expect(changes).toBeVisible({ timeout: 60000 });
+  await expect(changes).toContainText('data/train.csv');
+  await expect(changes).toContainText('1,000 → 1,050, +1,050 added');
+  await expect(changes).toContainText('columns added: label');
+  await changes.scrollIntoViewIfNeeded();
   await page.screenshot({ path: path.join(SCREENSHOTS, 'data-diff.png') });
   await page.theme.setDarkTheme();
   await page.screenshot({ path: path.join(SCREENSHOTS, 'data-diff-dark.png') });
