@@ -16,13 +16,16 @@ Budgets (ratios against floors measured in the same run):
 from __future__ import annotations
 
 import argparse
+import inspect
 import os
+import shutil
 import statistics
 import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import psutil
@@ -66,25 +69,253 @@ def read_floor(path: Path) -> float:
     return time.perf_counter() - t
 
 
-def write_floor(src: Path, dest: Path) -> float:
-    """Writing the file's bytes (from the page cache) to a new file, flushed to disk: what
-    any checkout that survives a crash must at least spend."""
-    buf = bytearray(1 << 24)
+def capture(
+    store: Store, hasher: DataHasher, path: Path, whole: bool = False
+) -> tuple[datafiles.CapturedFile, float]:
+    """Hash and capture ``path`` as a commit does. ``whole``: without the previous
+    content as the base (every new chunk stored whole: mlvc before patches)."""
     t = time.perf_counter()
-    with open(src, "rb", buffering=0) as f, open(dest, "wb", buffering=0) as out:
-        while n := f.readinto(buf):
-            out.write(memoryview(buf)[:n])
-        os.fsync(out.fileno())
+    digest = hasher.hash_file(path)
+    # (no ``name`` at all for --whole, so the figures before patches can be taken with
+    # the code of before: PYTHONPATH=<old checkout> python benchmarks/data.py --whole)
+    named = {} if whole else {"name": path.name}
+    cap = datafiles.capture_file(store, path, digest, **named)
+    return cap, time.perf_counter() - t
+
+
+def objects_on_disk(store: Store) -> tuple[int, int]:
+    """(files, bytes) under the store's objects folder (loose objects and packs)."""
+    store.flush()
+    files = size = 0
+    for folder, _dirs, names in os.walk(store.objects_dir):
+        for n in names:
+            files += 1
+            size += os.stat(os.path.join(folder, n)).st_size
+    return files, size
+
+
+def csv_steps(path: Path, rows: int) -> list[tuple[str, Any, float | None]]:
+    """The CSV's changes, in order: (what, change, budget of stored bytes)."""
+
+    def append() -> None:
+        write_csv(path, rows // 100, seed=2, mode="ab")
+
+    def edit_random() -> None:
+        mm = np.memmap(path, dtype=np.uint8, mode="r+")
+        grid = mm[ROW : ROW + rows * ROW].reshape(rows, ROW)
+        picked = np.random.default_rng(3).choice(rows, size=rows // 100, replace=False)
+        grid[picked, 20:30] = ord("Z")
+        mm.flush()
+
+    def edit_runs() -> None:
+        # the same amount of change in clustered runs (a day's rows rewritten, a block)
+        mm = np.memmap(path, dtype=np.uint8, mode="r+")
+        grid = mm[ROW : ROW + rows * ROW].reshape(rows, ROW)
+        rng = np.random.default_rng(4)
+        for s in rng.choice(rows - 1000, size=rows // 100 // 1000, replace=False):
+            grid[s : s + 1000, 40:50] = ord("Y")
+        mm.flush()
+
+    def add_column() -> None:
+        # a derived column of 8 digits at the end of every row (rewritten through a copy)
+        tmp = path.with_name(path.name + ".new")
+        with open(path, "rb") as src, open(tmp, "wb") as out:
+            out.write(src.readline().rstrip(b"\n") + b",e\n")
+            while block := src.read(ROW * 100_000):
+                grid = np.frombuffer(block, dtype=np.uint8).reshape(-1, ROW)
+                wide = np.empty((len(grid), ROW + 9), dtype=np.uint8)
+                wide[:, : ROW - 1] = grid[:, : ROW - 1]
+                wide[:, ROW - 1] = ord(",")
+                wide[:, ROW : ROW + 8] = grid[:, 10:18]  # derived from the id
+                wide[:, -1] = ord("\n")
+                out.write(wide.tobytes())
+        os.replace(tmp, path)
+
+    return [
+        ("1% rows appended", append, 0.02),
+        ("1% rows edited at random", edit_random, 0.10),
+        ("1% rows edited in runs of 1000", edit_runs, None),
+        ("a column added", add_column, None),
+    ]
+
+
+def parquet_steps(path: Path, rows: int) -> list[tuple[str, Any, float | None]]:
+    """A parquet table (pyarrow, snappy, default row groups) and its changes."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rng = np.random.default_rng(5)
+
+    def table(n: int, first: int) -> Any:
+        return pa.table(
+            {
+                "id": np.arange(first, first + n, dtype=np.int64),
+                "x": rng.standard_normal(n),
+                "y": rng.integers(0, 1000, n),
+                "label": pa.array(rng.integers(0, 20, n).astype(str)),
+            }
+        )
+
+    state = {"t": table(rows, 0)}
+    pq.write_table(state["t"], path)
+
+    def rewrite(t: Any) -> None:
+        state["t"] = t
+        pq.write_table(t, path)
+
+    def append() -> None:
+        rewrite(pa.concat_tables([state["t"], table(rows // 100, rows)]))
+
+    def edit_random() -> None:
+        t = state["t"]
+        x = t.column("x").to_numpy().copy()
+        x[rng.choice(len(x), size=len(x) // 100, replace=False)] += 1.0
+        rewrite(t.set_column(t.schema.get_field_index("x"), "x", pa.array(x)))
+
+    def add_column() -> None:
+        t = state["t"]
+        rewrite(t.append_column("z", pa.array(t.column("x").to_numpy() * 2)))
+
+    return [
+        ("1% rows appended", append, None),
+        ("1% rows edited at random", edit_random, None),
+        ("a column added", add_column, None),
+    ]
+
+
+def changes(
+    store: Store,
+    hasher: DataHasher,
+    kind: str,
+    path: Path,
+    steps: list[tuple[str, Any, float | None]],
+    whole: bool,
+) -> tuple[bool, dict[str, datafiles.CapturedFile]]:
+    """Commit ``path``, then each change in turn: the bytes each commit stores (the new
+    chunks and patches, raw), the objects it adds, the growth of the objects folder on
+    disk, and the commit's time (hash + capture) as GB/s of the file."""
+    ok = True
+    versions = {}
+    capture(store, hasher, path, whole)
+    files, disk = objects_on_disk(store)
+    for what, change, budget in steps:
+        change()
+        size = path.stat().st_size
+        cap, took = capture(store, hasher, path, whole)
+        files2, disk2 = objects_on_disk(store)
+        frac = cap.bytes_written / size
+        label = f"{kind} {what}: stored"
+        if budget is None:
+            line(label, f"{frac * 100:.2f} %", "of the file", frac, "(report)", True)
+        else:
+            ok &= line(
+                label,
+                f"{frac * 100:.2f} %",
+                "of the file",
+                frac / budget,
+                f"<= {budget * 100:.0f} %",
+                frac <= budget,
+            )
+        print(
+            f"{'':<4}+{files2 - files:,} files, on disk +{(disk2 - disk) / size * 100:.2f} % "
+            f"of the file; {cap.chunks:,} chunks; commit {took:.2f} s "
+            f"({size / took / 1e9:.2f} GB/s)"
+        )
+        files, disk = files2, disk2
+        versions[what] = cap
+    return ok, versions
+
+
+def copy_floor(src: Path, dest: Path, fsync: bool) -> float:
+    """Copying ``src`` to a new file on the same file system (``shutil.copyfile``: the
+    kernel's copy_file_range/sendfile), flushed to disk with ``fsync``."""
+    t = time.perf_counter()
+    shutil.copyfile(src, dest)
+    if fsync:
+        fd = os.open(dest, os.O_RDONLY)
+        os.fsync(fd)
+        os.close(fd)
     took = time.perf_counter() - t
     dest.unlink()
     return took
 
 
-def capture(store: Store, hasher: DataHasher, path: Path) -> tuple[datafiles.CapturedFile, float]:
+def checkouts(
+    store: Store, root: Path, first: datafiles.CapturedFile, edited: datafiles.CapturedFile
+) -> bool:
+    ok = True
+    for label, cap in (
+        ("the first version", first),
+        ("the version with 1% of rows edited", edited),
+    ):
+        digest = _digest_of(store, cap.manifest_id)  # also brings the store into the cache
+        out = root / "out.csv"
+        datafiles.restore_file(store, cap.manifest_id, out, digest)
+        size = out.stat().st_size
+        floor = min(read_floor(out) for _ in range(3))
+        cfloor = min(copy_floor(out, root / "copy.csv", False) for _ in range(2))
+        sfloor = copy_floor(out, root / "copy.csv", True)
+        out.unlink()
+        os.sync()
+        took, grew = peak_rss_during(
+            lambda cap=cap, digest=digest, out=out: datafiles.restore_file(
+                store, cap.manifest_id, out, digest
+            )
+        )
+        out.unlink()
+        os.sync()
+        # (the code of before always flushed: its first figure is with fsync too)
+        flush = (
+            {"fsync": True}
+            if "fsync" in inspect.signature(datafiles.restore_file).parameters
+            else {}
+        )
+        synced = timed(
+            lambda cap=cap, digest=digest, out=out, flush=flush: datafiles.restore_file(
+                store, cap.manifest_id, out, digest, **flush
+            )
+        )
+        out.unlink()
+        print(f"checkout of {size / 2**30:.2f} GiB, {label}:")
+        ok &= line(
+            "  checkout vs reading it",
+            f"{took:.3f} s",
+            f"read {floor:.3f} s",
+            took / floor,
+            "<= 3x",
+            took <= 3 * floor,
+        )
+        line(
+            "  checkout vs copying it",
+            f"{took:.3f} s",
+            f"cp {cfloor:.3f} s",
+            took / cfloor,
+            "(report)",
+            True,
+        )
+        line(
+            "  checkout + fsync vs cp + fsync",
+            f"{synced:.3f} s",
+            f"cp+fsync {sfloor:.3f} s",
+            synced / sfloor,
+            "(report)",
+            True,
+        )
+        ok &= line(
+            "  checkout extra memory",
+            f"{grew / 2**20:.1f} MiB",
+            "",
+            grew / (64 << 20),
+            "<= 64 MiB",
+            grew <= 64 << 20,
+        )
+    return ok
+
+
+def timed(fn: Any) -> float:
     t = time.perf_counter()
-    digest = hasher.hash_file(path)
-    cap = datafiles.capture_file(store, path, digest)
-    return cap, time.perf_counter() - t
+    fn()
+    return time.perf_counter() - t
 
 
 def peak_rss_during(fn: object) -> tuple[float, int]:
@@ -121,6 +352,15 @@ def line(name: str, value: str, floor: str, ratio: float, budget: str, ok: bool)
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--gib", type=float, default=1.0)
+    ap.add_argument(
+        "--parquet-gib", type=float, default=0.25, help="size of the parquet table (about)"
+    )
+    ap.add_argument(
+        "--whole",
+        action="store_true",
+        help="store every new chunk whole (no patches against the previous content: the "
+        "figures before patches)",
+    )
     args = ap.parse_args()
     size = int(args.gib * (1 << 30))
     rows = size // ROW
@@ -178,7 +418,7 @@ def main() -> int:
         )
 
         # first capture: everything is new (SHA-1 of every chunk, written)
-        cap1, t1 = capture(store, hasher, path)
+        cap1, t1 = capture(store, hasher, path, args.whole)
         line(
             "first capture (all new)",
             f"{size / t1 / 1e9:.2f} GB/s",
@@ -217,88 +457,21 @@ def main() -> int:
             True,
         )
 
-        # 1% of rows appended
-        write_csv(path, rows // 100, seed=2, mode="ab")
-        cap2, _ = capture(store, hasher, path)
-        frac = cap2.bytes_written / path.stat().st_size
-        ok &= line(
-            "1% rows appended: stored",
-            f"{frac * 100:.2f} %",
-            "of the file",
-            frac / 0.02,
-            "<= 2 %",
-            frac <= 0.02,
+        # what each next commit stores after a change, and how fast it commits
+        ok_changes, versions = changes(
+            store, hasher, "CSV", path, csv_steps(path, rows), args.whole
         )
+        ok &= ok_changes
+        edited = versions["1% rows edited at random"]
+        pq_path = root / "train.parquet"
+        pq_rows = int(args.parquet_gib * (1 << 30)) // 13  # ~13 bytes a row, snappy
+        steps = parquet_steps(pq_path, pq_rows)
+        print(f"parquet: {pq_path.stat().st_size / 2**30:.2f} GiB, {pq_rows:,} rows")
+        ok &= changes(store, hasher, "parquet", pq_path, steps, args.whole)[0]
 
-        # 1% of rows edited in place, at random rows
-        mm = np.memmap(path, dtype=np.uint8, mode="r+")
-        grid = mm[ROW : ROW + rows * ROW].reshape(rows, ROW)
-        rng = np.random.default_rng(3)
-        picked = rng.choice(rows, size=rows // 100, replace=False)
-        grid[picked, 20:30] = ord("Z")
-        mm.flush()
-        del grid, mm
-        cap3, _ = capture(store, hasher, path)
-        frac = cap3.bytes_written / path.stat().st_size
-        ok &= line(
-            "1% rows edited at random: stored",
-            f"{frac * 100:.2f} %",
-            "of the file",
-            frac / 0.10,
-            "<= 10 %",
-            frac <= 0.10,
-        )
-        # the same amount of change in clustered runs (a day's rows rewritten, a block)
-        mm = np.memmap(path, dtype=np.uint8, mode="r+")
-        grid = mm[ROW : ROW + rows * ROW].reshape(rows, ROW)
-        starts = rng.choice(rows - 1000, size=rows // 100 // 1000, replace=False)
-        for s in starts:
-            grid[s : s + 1000, 40:50] = ord("Y")
-        mm.flush()
-        del grid, mm
-        cap4, _ = capture(store, hasher, path)
-        frac = cap4.bytes_written / path.stat().st_size
-        line(
-            "1% rows edited in runs of 1000",
-            f"{frac * 100:.2f} %",
-            "of the file",
-            frac / 0.10,
-            "(report)",
-            True,
-        )
-
-        # checkout of the first version over the edited file
-        out = root / "out.csv"
-        first_digest = _digest_of(store, cap1.manifest_id)
-        floor = read_floor(path)
-        wfloor = write_floor(path, root / "copy.csv")
-        took, grew = peak_rss_during(
-            lambda: datafiles.restore_file(store, cap1.manifest_id, out, first_digest)
-        )
-        ok &= line(
-            "checkout 1 GiB (stream, hash, fsync)",
-            f"{took:.3f} s",
-            f"read {floor:.3f} s",
-            took / floor,
-            "<= 3x",
-            took <= 3 * floor,
-        )
-        line(
-            "checkout vs the write floor",
-            f"{took:.3f} s",
-            f"write+fsync {wfloor:.3f} s",
-            took / wfloor,
-            "(report)",
-            True,
-        )
-        ok &= line(
-            "checkout extra memory",
-            f"{grew / 2**20:.1f} MiB",
-            "",
-            grew / (64 << 20),
-            "<= 64 MiB",
-            grew <= 64 << 20,
-        )
+        # checkout: the first version (whole chunks) and the version with 1% of its rows
+        # edited (patched chunks), against reading and against copying the same bytes
+        ok &= checkouts(store, root, cap1, edited)
     return 0 if ok else 1
 
 

@@ -490,3 +490,51 @@ export async function createEvaluation(
     settings
   );
 }
+
+/**
+ * The data files two commits read: added, removed, changed, with sizes; for CSV and
+ * parquet files whose content both stored, schema changes and row counts.
+ *
+ * @param notebookPath - The notebook path.
+ * @param a - The old revision.
+ * @param b - The new revision.
+ * @param settings - The server connection settings.
+ * @returns The data diff.
+ */
+export async function fetchDataDiff(
+  notebookPath: string,
+  a: string,
+  b: string,
+  settings?: ServerConnection.ISettings
+): Promise<Mlvc.IDataFilesDiff> {
+  return requestAPI<Mlvc.IDataFilesDiff>(
+    `data/diff${q(notebookPath, { a, b })}`,
+    {},
+    settings
+  );
+}
+
+/**
+ * Put the data files a commit read back in place (or, with `dryRun`, say which
+ * files that would write).
+ *
+ * @param notebookPath - The notebook path.
+ * @param rev - The revision.
+ * @param dryRun - Only say what would be written.
+ * @param paths - Data paths or globs relative to the server root; null for all.
+ * @param settings - The server connection settings.
+ * @returns What was (or would be) written.
+ */
+export async function checkoutData(
+  notebookPath: string,
+  rev: string,
+  dryRun: boolean,
+  paths: string[] | null = null,
+  settings?: ServerConnection.ISettings
+): Promise<Mlvc.IDataCheckout> {
+  return requestAPI<Mlvc.IDataCheckout>(
+    `data/checkout${q(notebookPath)}`,
+    post<Mlvc.IDataCheckoutRequest>({ rev, paths, dry_run: dryRun }),
+    settings
+  );
+}

@@ -12,6 +12,7 @@ import {
   Dialog,
   ICommandPalette,
   InputDialog,
+  Notification,
   showDialog,
   showErrorMessage
 } from '@jupyterlab/apputils';
@@ -139,6 +140,7 @@ const PALETTE_COMMANDS: ReadonlyArray<string> = [
   CommandIDs.compare,
   CommandIDs.evaluate,
   CommandIDs.checkout,
+  CommandIDs.dataCheckout,
   CommandIDs.tag,
   CommandIDs.restore,
   CommandIDs.copyId,
@@ -155,6 +157,7 @@ const PALETTE_COMMANDS: ReadonlyArray<string> = [
 const ROW_COMMANDS: ReadonlyArray<string> = [
   CommandIDs.diff,
   CommandIDs.checkout,
+  CommandIDs.dataCheckout,
   CommandIDs.newBranch,
   CommandIDs.tag,
   CommandIDs.restore,
@@ -308,7 +311,8 @@ export function addCommands(ctx: ICommandContext): void {
         () => model.loadDiff(a, b),
         label,
         trans,
-        prefs.diffShowOutputs
+        prefs.diffShowOutputs,
+        () => model.loadDataDiff(a, b)
       );
       shell.add(widget, 'main');
       shell.activateById(widget.id);
@@ -443,6 +447,71 @@ export function addCommands(ctx: ICommandContext): void {
         await notebook.context.revert();
       }
       reportError(trans.__('Checkout failed'));
+    }
+  });
+
+  commands.addCommand(CommandIDs.dataCheckout, {
+    describedBy,
+    label: trans.__('Check Out Data Files…'),
+    caption: trans.__(
+      'Put back the data files a commit read (each replaced file is kept as a safety copy)'
+    ),
+    isEnabled: raw => idle() && canTarget(readArgs(raw)),
+    execute: async raw => {
+      const commit = await chooseCommit(
+        readArgs(raw),
+        trans.__('Check out data files')
+      );
+      if (!commit) {
+        return;
+      }
+      const failed = (reason: unknown) =>
+        void showErrorMessage(
+          trans.__('Data checkout failed'),
+          String((reason as Error)?.message ?? reason)
+        );
+      let plan: Mlvc.IDataCheckout;
+      try {
+        plan = await model.checkoutData(commit.id, true);
+      } catch (reason) {
+        failed(reason);
+        return;
+      }
+      const { dataCheckoutBody } = await import('./datadialog');
+      const nothing = plan.restored.length === 0;
+      const result = await showDialog({
+        title: trans.__('Check out data files of %1', commit.short_id),
+        body: dataCheckoutBody(plan, trans),
+        buttons: nothing
+          ? [Dialog.okButton({ label: trans.__('Close') })]
+          : [
+              Dialog.cancelButton({ label: trans.__('Cancel') }),
+              Dialog.warnButton({ label: trans.__('Replace Files') })
+            ]
+      });
+      if (nothing || !result.button.accept) {
+        return;
+      }
+      try {
+        const done = await model.checkoutData(commit.id, false);
+        const copies = Object.keys(done.safety_copies).length;
+        Notification.success(
+          copies
+            ? trans.__(
+                'Checked out %1 data file(s) of %2; the files replaced are kept under .mlvc/mlvc/data-safety/',
+                done.restored.length,
+                commit.short_id
+              )
+            : trans.__(
+                'Checked out %1 data file(s) of %2',
+                done.restored.length,
+                commit.short_id
+              ),
+          { autoClose: 5000 }
+        );
+      } catch (reason) {
+        failed(reason);
+      }
     }
   });
 

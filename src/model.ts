@@ -11,7 +11,9 @@ import {
   createBranch,
   createCommit,
   createTag,
+  checkoutData,
   fetchCommit,
+  fetchDataDiff,
   fetchCompare,
   fetchJob,
   fetchRemotes,
@@ -589,6 +591,32 @@ export class ExperimentsModel implements IDisposable {
    */
   async loadDiff(a: string, b: string): Promise<Mlvc.IDiff> {
     return fetchDiff(this._path(), a, b, this._serverSettings);
+  }
+
+  /**
+   * Fetch what changed in the data files two commits read (sizes, rows, columns).
+   *
+   * @param a - The old revision.
+   * @param b - The new revision.
+   * @returns The data diff.
+   */
+  async loadDataDiff(a: string, b: string): Promise<Mlvc.IDataFilesDiff> {
+    return fetchDataDiff(this._path(), a, b, this._serverSettings);
+  }
+
+  /**
+   * Put the data files a commit read back in place (each replaced file kept first as
+   * a safety copy), or with `dryRun` say which files that would write.
+   *
+   * @param rev - The revision.
+   * @param dryRun - Only say what would be written.
+   * @returns What was (or would be) written.
+   */
+  async checkoutData(
+    rev: string,
+    dryRun: boolean
+  ): Promise<Mlvc.IDataCheckout> {
+    return checkoutData(this._path(), rev, dryRun, null, this._serverSettings);
   }
 
   /**

@@ -84,6 +84,14 @@ export namespace Mlvc {
   export type IPushRequest = Schemas['PushRequest'];
   /** What a checkout brings back. */
   export type CheckoutMode = NonNullable<ICheckoutRequest['mode']>;
+  /** The body of `GET /mlvc/data/diff`. */
+  export type IDataFilesDiff = Schemas['DataFilesDiff'];
+  /** One data file of {@link IDataFilesDiff}. */
+  export type IDataFileDiff = IDataFilesDiff['files'][number];
+  /** The body of `POST /mlvc/data/checkout`. */
+  export type IDataCheckoutRequest = Schemas['DataCheckoutRequest'];
+  /** The answer of `POST /mlvc/data/checkout`. */
+  export type IDataCheckout = Schemas['DataCheckout'];
 
   // The report of POST /mlvc/evaluations, as the panel reads it (the spec
   // describes it loosely; these are the fields src/evaluation.tsx shows).
@@ -155,4 +163,5 @@ export namespace CommandIDs {
   export const showPanel = 'mlvc:show-panel';
   export const openSettings = 'mlvc:open-settings';
   export const evaluate = 'mlvc:evaluate';
+  export const dataCheckout = 'mlvc:data-checkout';
 }

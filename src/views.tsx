@@ -9,6 +9,7 @@ import { Widget } from '@lumino/widgets';
 import * as React from 'react';
 
 import { CompareView } from './components/CompareView';
+import { DataChanges } from './components/DataChanges';
 import { DiffView } from './components/DiffView';
 import { Mlvc } from './tokens';
 
@@ -63,17 +64,26 @@ class AsyncView<T> extends ReactWidget {
  * @param label - The tab's label.
  * @param trans - The translation bundle of the extension.
  * @param showOutputs - Show cell outputs at first.
+ * @param loadData - Fetches the data files' sizes, rows and columns.
  * @returns The widget, to add to the shell.
  */
 export function createDiffWidget(
   load: () => Promise<Mlvc.IDiff>,
   label: string,
   trans: TranslationBundle,
-  showOutputs = false
+  showOutputs = false,
+  loadData?: () => Promise<Mlvc.IDataFilesDiff>
 ): MainAreaWidget {
   const content = new AsyncView<Mlvc.IDiff>(
     load,
-    diff => <DiffView diff={diff} trans={trans} showOutputs={showOutputs} />,
+    diff => (
+      <DiffView
+        diff={diff}
+        trans={trans}
+        showOutputs={showOutputs}
+        data={loadData && <DataChanges load={loadData} trans={trans} />}
+      />
+    ),
     trans
   );
   const widget = new MainAreaWidget({ content });

@@ -304,6 +304,26 @@ class DataHasher:
             self._save()
         return digest
 
+    def remember(self, path: str | os.PathLike[str], digest: str) -> None:
+        """Record that the file at ``path``, as it is now, has hash ``digest`` (mlvc just
+        wrote and verified those bytes: no need to read them again). The usual checks
+        apply on the next look: a later change of size, times or inode, or a change
+        within the file system's timestamp granularity, makes it hashed again."""
+        abs_path = os.path.abspath(os.fspath(path))
+        with self._lock:
+            self._load()
+            st = os.stat(abs_path)
+            self._entries[abs_path] = {
+                "size": st.st_size,
+                "mtime_ns": st.st_mtime_ns,
+                "ctime_ns": st.st_ctime_ns,
+                "ino": st.st_ino,
+                "hash": digest,
+                "hashed_ns": max(st.st_mtime_ns, st.st_ctime_ns),
+            }
+            self._dirty = True
+            self._save()
+
     # -- expanding patterns -------------------------------------------------------------
 
     def _expand(self, pattern: str, root: str) -> list[str]:

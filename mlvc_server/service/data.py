@@ -249,7 +249,7 @@ def capture_content(store: Store, data_index: dict[str, Any]) -> CapturedContent
         def same(st: os.stat_result, entry: Mapping[str, Any] = entry) -> bool:
             return bool(st.st_size == entry["size"] and iso_mtime(st.st_mtime_ns) == entry["mtime"])
 
-        cap = datafiles.capture_file(store, store.root / rel, entry["hash"], same)
+        cap = datafiles.capture_file(store, store.root / rel, entry["hash"], same, name=rel)
         entry["content"] = cap.manifest_id
         entry["chunks"] = cap.chunks
         tree[datafiles.entry_name(rel)] = {"manifest.json": cap.manifest_id}
@@ -350,7 +350,7 @@ def data_checkout(
         if current is not None:
             _keep_copy(dest, safety_root / rel)
         result["bytes"] += datafiles.restore_file(store, manifest_id, dest, entry["hash"], rel)
-        hasher.hash_file(dest)  # the stat cache now knows the file we wrote
+        hasher.remember(dest, entry["hash"])  # written and verified: not read again
     return result
 
 

@@ -12,28 +12,37 @@ segments gives the file back. The manifest lives in the commit's tree as
 parts under the id of that ``data`` tree, so push/pull, gc/retention, du and fsck cover
 data content the way they cover variables.
 
-Writing back (:func:`restore_file`) streams one chunk at a time (at most
-:data:`MAX_CHUNK` bytes of buffer) into a temporary file next to the target, checks the
-BLAKE3 of what it wrote against the commit's record, and renames it into place.
+A changed chunk that lies where the previous content (the last captured under the
+same name) had chunks is stored as a *patch* against them when the patch is small
+(:data:`PATCH_MAX`): rows edited in place at random touch every chunk, yet store only
+their patches. The patched segment names the base chunks as its parts, so everything
+that keeps, pushes or checks parts keeps, pushes and checks them too.
+
+Writing back (:func:`restore_file`) streams one chunk at a time (a few chunk buffers)
+into a temporary file next to the target, checks the BLAKE3 of what it wrote against
+the commit's record, and renames it into place.
 """
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import mmap
 import os
 import queue
 import tempfile
 import threading
-from collections.abc import Callable, Iterator
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
+import xxhash
 from blake3 import blake3
 
 from ..errors import CorruptObjectError, MlvcError
-from ..serializers.base import Payload, Segment
-from . import payloads
+from . import objects, payloads
 
 if TYPE_CHECKING:
     from .repo import Store
@@ -100,11 +109,15 @@ def capture_file(
     path: str | os.PathLike[str],
     digest: str,
     same: Callable[[os.stat_result], bool] = lambda st: True,
+    name: str = "",
 ) -> CapturedFile:
     """Store the content of the file at ``path`` as content-defined chunks.
 
     A file whose BLAKE3 ``digest`` was captured before (and whose parts are all still
-    here) is not read again.
+    here) is not read again. With ``name``, the content this store last captured under
+    that name is the *base* of the new one: a chunk that is new but lies where a chunk
+    of the base lay (rows edited in place) is stored as a patch against that chunk
+    (:func:`.payloads.make_patch`) when the patch is at most :data:`PATCH_MAX` of it.
 
     Args:
         store: the store.
@@ -113,6 +126,7 @@ def capture_file(
         same: whether a ``stat`` of the file still describes the file that was hashed
             (size and modification time); checked before and after reading, so content
             and hash cannot disagree.
+        name: the file's path in the project (the key of its previous content).
 
     Returns:
         What was stored: the manifest blob's id, the part ids, the size, the number of
@@ -122,12 +136,17 @@ def capture_file(
         MlvcError: the file cannot be read, or changed while it was captured.
     """
     key = f"c{digest}"
+    last = f"l{xxhash.xxh3_128_hexdigest(name.encode())}" if name else ""
     hit = store.hash_cache.get(key)
     if hit and len(hit) == 1 and store.has_object(hit[0]):
         manifest = store.read_json(hit[0])
-        parts = [p for seg in manifest["segments"] for p in seg["parts"]]
+        parts = _unique(p for seg in manifest["segments"] for p in seg["parts"])
         if all(store.has_object(p) for p in parts):
-            return CapturedFile(hit[0], parts, int(manifest["size"]), len(parts), 0)
+            if last:
+                store.hash_cache.put(last, (hit[0],))
+            segs = manifest["segments"]
+            return CapturedFile(hit[0], parts, int(manifest["size"]), len(segs), 0)
+    base = _Base.load(store, last) if last else None
     p = os.fspath(path)
     try:
         with open(p, "rb") as f:
@@ -136,14 +155,12 @@ def capture_file(
             if not same(st):
                 raise MlvcError(f"data file {p} changed while its content was being captured")
             if size == 0:
-                wp = _write(store, [Segment("", b"", 0)], 0)
+                segments, written = [_full(store, memoryview(b""))[0]], 0
             else:
                 with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mm:
                     view = memoryview(mm)
                     try:
-                        segments = [Segment("", view[o : o + n], n) for o, n in cut(view)]
-                        wp = _write(store, segments, size)
-                        del segments
+                        segments, written = _write_chunks(store, view, base)
                     finally:
                         view.release()
             after = os.stat(p)
@@ -151,14 +168,240 @@ def capture_file(
         raise MlvcError(f"cannot read data file {p}: {exc}") from exc
     if (after.st_size, after.st_mtime_ns, after.st_ino) != (st.st_size, st.st_mtime_ns, st.st_ino):
         raise MlvcError(f"data file {p} changed while its content was being captured")
-    manifest_id = store.add_bytes(payloads.manifest_bytes(wp.manifest))
+    manifest = {
+        "format": FORMAT,
+        "extension": "",
+        "chunk_size": payloads.CHUNK_SIZE,
+        "size": size,
+        "meta": {"size": size},
+        "segments": segments,
+    }
+    manifest_id = store.add_bytes(payloads.manifest_bytes(manifest))
     store.hash_cache.put(key, (manifest_id,))
-    return CapturedFile(manifest_id, wp.part_ids, size, len(wp.part_ids), wp.bytes_written)
+    if last:
+        store.hash_cache.put(last, (manifest_id,))
+    parts = _unique(p for seg in segments for p in seg["parts"])
+    return CapturedFile(manifest_id, parts, size, len(segments), written)
 
 
-def _write(store: Store, segments: list[Segment], size: int) -> payloads.WrittenPayload:
-    payload = Payload(FORMAT, segments, meta={"size": size}, extension="")
-    return payloads.write_payload(store, payload)
+#: A new chunk is stored as a patch against the base's chunk at its place when the patch
+#: is at most this fraction of the chunk (else whole: a patch that big saves little and
+#: costs a second read at checkout).
+PATCH_MAX: Final = 0.25
+
+
+def _unique(ids: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(ids))
+
+
+@dataclass
+class _Base:
+    """The previous content of a file: its segments and where each starts."""
+
+    segments: list[dict[str, Any]]
+    offsets: list[int]
+    size: int
+    #: The parts of each segment -> its index (to find chunks both versions share).
+    index: dict[tuple[str, ...], int]
+
+    @classmethod
+    def load(cls, store: Store, last: str) -> _Base | None:
+        hit = store.hash_cache.get(last)
+        if not hit or len(hit) != 1:
+            return None
+        try:
+            manifest = read_manifest(store, hit[0])
+        except (CorruptObjectError, KeyError, ValueError):
+            return None
+        segments = manifest["segments"]
+        offsets = []
+        at = 0
+        for seg in segments:
+            offsets.append(at)
+            at += int(seg["size"])
+        index = {tuple(seg["parts"]): i for i, seg in enumerate(segments)}
+        return cls(segments, offsets, at, index)
+
+    def parts_between(self, lo: int, hi: int) -> list[_Part]:
+        """The whole chunks under the base's bytes ``lo:hi`` (at most
+        :data:`MAX_BASES`, nearest the middle first dropped last; for a patched chunk,
+        its own base: patches are one level deep); [] outside the base."""
+        lo, hi = max(0, lo), min(self.size, hi)
+        if lo >= hi:
+            return []
+        first = bisect.bisect_right(self.offsets, lo) - 1
+        last = bisect.bisect_left(self.offsets, hi) - 1
+        if last - first + 1 > MAX_BASES:
+            mid = (first + last) // 2
+            first = max(first, mid - MAX_BASES // 2)
+            last = first + MAX_BASES - 1
+        out: list[_Part] = []
+        for seg in self.segments[first : last + 1]:
+            part = _base_part(seg)
+            if part is not None and part not in out:
+                out.append(part)
+        return out
+
+
+def _write_chunks(
+    store: Store, view: memoryview, base: _Base | None
+) -> tuple[list[dict[str, Any]], int]:
+    """Cut ``view`` into chunks and store each: known (whole or patched), patched
+    against the base's chunk at its place, or whole. Returns (segments, bytes written).
+
+    The base's chunk "at its place": between chunks both versions share (anchors), the
+    new offsets are mapped linearly onto the base's, so rows inserted or removed, or a
+    column that widens every row, still pair each chunk with the base's content at the
+    same rows. Patches are computed on the worker threads (zstd, numpy and the reads
+    release the GIL) while this thread cuts and looks up the next chunks; they are
+    written in order.
+    """
+    segments: list[dict[str, Any] | None] = []
+    written = 0
+    size = len(view)
+    anchor_new = anchor_old = 0  # where the last chunk both versions share ends
+    pool = payloads.workers()
+    pending: deque[tuple[int, Future[bytes | None], memoryview, str, list[_Part]]] = deque()
+
+    def settle() -> None:
+        nonlocal written
+        i, future, chunk, xxh, old = pending.popleft()
+        patch = future.result()
+        seg, w = _store_patch(store, chunk, xxh, old, patch) if patch else (None, 0)
+        if seg is None:
+            seg, w = _full(store, chunk, xxh)
+        segments[i] = seg
+        written += w
+
+    try:
+        for off, n in cut(view):
+            chunk = view[off : off + n]
+            xxh = xxhash.xxh3_128_hexdigest(chunk)
+            seg = _known(store, chunk, xxh)
+            if seg is None and base is not None:
+                rest_new, rest_old = size - anchor_new, base.size - anchor_old
+                lo = anchor_old + (off - anchor_new) * rest_old // max(1, rest_new)
+                hi = anchor_old + (off + n - anchor_new) * rest_old // max(1, rest_new)
+                old = base.parts_between(lo, hi)
+                if old:
+                    segments.append(None)
+                    future = pool.submit(_patch_for, store, chunk, old)
+                    pending.append((len(segments) - 1, future, chunk, xxh, old))
+                    if len(pending) > 2 * payloads.WORKERS:
+                        settle()
+                    continue
+            if seg is None:
+                seg, w = _full(store, chunk, xxh)
+                written += w
+            elif base is not None:
+                same = base.index.get(tuple(seg["parts"]))
+                if same is not None:
+                    anchor_new, anchor_old = off + n, base.offsets[same] + n
+            segments.append(seg)
+        while pending:
+            settle()
+    finally:
+        for _i, future, *_rest in pending:
+            future.cancel()
+        for _i, future, *_rest in pending:
+            if not future.cancelled():
+                future.exception()  # wait: the chunk views must outlive the workers
+    return [s for s in segments if s is not None], written
+
+
+def _full(store: Store, chunk: memoryview, xxh: str | None = None) -> tuple[dict[str, Any], int]:
+    sha, xxh, w = payloads.write_view(store, chunk, xxh)
+    return {"name": "", "size": len(chunk), "parts": [sha], "xxh3": [xxh]}, w
+
+
+def _patch_key(xxh: str, n: int) -> str:
+    return f"d{xxh}.{n}"
+
+
+def _known(store: Store, chunk: memoryview, xxh: str) -> dict[str, Any] | None:
+    """The segment of a chunk stored before, whole or as a patch (None: new)."""
+    n = len(chunk)
+    if n > payloads.SMALL:
+        hit = store.hash_cache.get(f"x{xxh}.{n}")
+        sha = hit[0] if hit and len(hit) == 1 else None
+    else:
+        sha = objects.blob_sha([chunk], n)
+    if sha is not None and payloads.exists(store, sha):
+        return {"name": "", "size": n, "parts": [sha], "xxh3": [xxh]}
+    hit = store.hash_cache.get(_patch_key(xxh, n))
+    if hit and len(hit) % 3 == 0 and len(hit) >= 6:
+        k = len(hit) // 3
+        ids, xxhs, sizes = hit[:k], hit[k : 2 * k], hit[2 * k :]
+        if all(payloads.exists(store, p) for p in ids):
+            parts = [(i, int(z, 16), x) for i, x, z in zip(ids, xxhs, sizes, strict=True)]
+            return _patch_segment(n, parts)
+    return None
+
+
+def _patch_segment(n: int, parts: list[_Part]) -> dict[str, Any]:
+    """A patched chunk's segment: ``parts`` are the base chunks, then the patch."""
+    return {
+        "name": "",
+        "size": n,
+        "codec": payloads.PATCH_CODEC,
+        "parts": [p[0] for p in parts],
+        "sizes": [p[1] for p in parts],
+        "xxh3": [p[2] for p in parts],
+    }
+
+
+#: The most base chunks one patch is made against (a changed chunk whose rows lie across
+#: chunk boundaries of the base is patched against all of them).
+MAX_BASES: Final = 3
+
+#: (blob id, size, xxh3) of a whole chunk.
+_Part = tuple[str, int, str]
+
+
+def _base_part(old: dict[str, Any]) -> _Part | None:
+    """The whole chunk a base segment rests on: the segment's own part, or a patched
+    segment's first base (so patches are one level deep)."""
+    codec = old.get("codec")
+    parts = old["parts"]
+    if codec not in (None, payloads.PATCH_CODEC) or len(parts) < (2 if codec else 1):
+        return None
+    if not codec and len(parts) != 1:
+        return None
+    base_x = (old.get("xxh3") or [None])[0]
+    base_n = int(old["sizes"][0]) if codec else int(old["size"])
+    if not base_x or base_n == 0:
+        return None
+    return parts[0], base_n, base_x
+
+
+def _patch_for(store: Store, chunk: memoryview, bases: list[_Part]) -> bytes | None:
+    """The patch of ``chunk`` against the whole chunks ``bases``, concatenated (run on a
+    worker); None when one of them is gone (pruned) or the patch would not be small."""
+    buf = bytearray(sum(n for _id, n, _x in bases))
+    at = 0
+    try:
+        for base_id, n, base_x in bases:
+            store.read_blob_into(base_id, memoryview(buf)[at : at + n], base_x)
+            at += n
+    except (KeyError, CorruptObjectError):
+        return None
+    patch = payloads.make_patch(buf, chunk)
+    return patch if len(patch) <= PATCH_MAX * len(chunk) else None
+
+
+def _store_patch(
+    store: Store, chunk: memoryview, xxh: str, bases: list[_Part], patch: bytes
+) -> tuple[dict[str, Any] | None, int]:
+    if not all(payloads.exists(store, b[0]) for b in bases):
+        return None, 0
+    patch_id, patch_x, w = payloads.write_view(store, memoryview(patch))
+    parts = [*bases, (patch_id, len(patch), patch_x)]
+    # the cache's values are ids: the sizes go as 32 hex digits each
+    store.hash_cache.put(
+        _patch_key(xxh, len(chunk)),
+        (*(p[0] for p in parts), *(p[2] for p in parts), *(f"{p[1]:032x}" for p in parts)),
+    )
+    return _patch_segment(len(chunk), parts), w
 
 
 def read_manifest(store: Store, manifest_id: str) -> dict[str, Any]:
@@ -220,14 +463,69 @@ def stream(store: Store, manifest_id: str, name: str = "") -> Iterator[memoryvie
         worker.join()
 
 
+def _write_parallel(store: Store, manifest: dict[str, Any], name: str, fd: int, hasher: Any) -> int:
+    """Read (and un-patch) the chunks on the worker threads, each written at its offset
+    with ``pwrite`` by the worker that read it; this thread hashes them in order. At
+    most ``2 * WORKERS + 2`` chunk buffers exist. Returns the bytes written."""
+    reader = payloads.StoredPayload(store, manifest, name)
+    sizes = [reader.segment_size(i) for i in range(len(reader.segment_names))]
+    biggest = max(sizes, default=0)
+    pool = payloads.workers()
+    depth = 2 * payloads.WORKERS + 2
+    free: list[bytearray] = []
+    pending: deque[tuple[Future[int], bytearray]] = deque()
+    total = 0
+
+    def job(index: int, at: int, buf: bytearray) -> int:
+        view = memoryview(buf)[: sizes[index]]
+        reader.readinto_segment(index, view)
+        done = 0
+        while done < len(view):
+            done += os.pwrite(fd, view[done:], at + done)
+        return len(view)
+
+    def settle() -> None:
+        nonlocal total
+        future, buf = pending.popleft()
+        n = future.result()
+        hasher.update(memoryview(buf)[:n])
+        total += n
+        free.append(buf)
+
+    try:
+        at = 0
+        for i, n in enumerate(sizes):
+            if len(pending) >= depth:
+                settle()
+            buf = free.pop() if free else bytearray(biggest)
+            pending.append((pool.submit(job, i, at, buf), buf))
+            at += n
+        while pending:
+            settle()
+    finally:
+        for future, _ in pending:
+            future.cancel()
+        for future, _ in pending:
+            if not future.cancelled():
+                future.exception()  # wait: the buffer and the file outlive the workers
+    return total
+
+
 def restore_file(
-    store: Store, manifest_id: str, dest: str | os.PathLike[str], digest: str, name: str = ""
+    store: Store,
+    manifest_id: str,
+    dest: str | os.PathLike[str],
+    digest: str,
+    name: str = "",
+    fsync: bool | None = None,
 ) -> int:
     """Write the stored file ``manifest_id`` to ``dest`` atomically.
 
-    The bytes go to a temporary file in ``dest``'s folder, chunk by chunk; their BLAKE3
-    must equal ``digest``; then the file is flushed to disk and renamed over ``dest``. On
-    any failure ``dest`` is left as it was.
+    The bytes go to a temporary file in ``dest``'s folder (its full size allocated
+    first), each chunk read and written at its place by a worker thread while this one
+    hashes them in order (:func:`_write_parallel`); their BLAKE3 must
+    equal ``digest``; then the file is renamed over ``dest``. On any failure ``dest`` is
+    left as it was.
 
     Args:
         store: the store.
@@ -235,6 +533,11 @@ def restore_file(
         dest: where the file goes (its folder is created).
         digest: the ``"blake3:<hex>"`` the commit recorded.
         name: the file's path, for messages.
+        fsync: flush the file to disk before the rename (power-loss safety); None: as
+            the store does (:attr:`Store.fsync`). Without it a killed process still
+            leaves either the old file or the whole new one; a power loss may leave a
+            short new file, which the recorded hash tells apart (and the replaced bytes
+            are in the safety copy).
 
     Returns:
         The number of bytes written.
@@ -246,16 +549,20 @@ def restore_file(
     target = os.fspath(dest)
     folder = os.path.dirname(os.path.abspath(target))
     os.makedirs(folder, exist_ok=True)
+    manifest = read_manifest(store, manifest_id)
+    size = int(manifest["size"])
     fd, tmp = tempfile.mkstemp(prefix=".mlvc-data.", suffix=".tmp", dir=folder)
     hasher = blake3()
-    total = 0
     try:
         with os.fdopen(fd, "wb", buffering=0) as f:
-            for view in stream(store, manifest_id, name):
-                hasher.update(view)
-                f.write(view)
-                total += len(view)
-            os.fsync(f.fileno())
+            if size and hasattr(os, "posix_fallocate"):
+                with contextlib.suppress(OSError):  # not every filesystem can
+                    os.posix_fallocate(f.fileno(), 0, size)
+            total = _write_parallel(store, manifest, name, f.fileno(), hasher)
+            if total != size:
+                os.ftruncate(f.fileno(), total)
+            if store.fsync if fsync is None else fsync:
+                os.fsync(f.fileno())
         if "blake3:" + hasher.hexdigest() != digest:
             raise CorruptObjectError(
                 f"the stored content of {name or target} does not match the hash its commit "

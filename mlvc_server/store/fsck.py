@@ -10,7 +10,7 @@ from typing import Any
 from dulwich.objects import Blob, Commit, Tree
 
 from ..errors import CorruptObjectError
-from . import keep, objects
+from . import keep, objects, payloads
 from .repo import Store, repair_hint
 
 
@@ -117,11 +117,8 @@ def fsck(store: Store) -> dict[str, Any]:
 
     def check_parts(manifest: dict[str, Any], where: str) -> int:
         pruned = 0
-        chunk = int(manifest.get("chunk_size", 1 << 24))
         for seg in manifest.get("segments", []):
-            size = int(seg["size"])
-            for i, p in enumerate(seg["parts"]):
-                want = min(chunk, size - i * chunk) if size else 0
+            for p, want in zip(seg["parts"], payloads.part_sizes(manifest, seg), strict=False):
                 if p not in seen and not store.has_object(p):
                     pruned += 1
                     continue

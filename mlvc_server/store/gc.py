@@ -34,7 +34,7 @@ from typing import Any
 from dulwich.objects import Commit, Tag, Tree
 
 from ..errors import DamagedRefError, MlvcError
-from . import keep
+from . import keep, payloads
 from .refs import HEADS, REGISTRY, REGISTRY_FILE, TAGS, split_ref
 from .repo import Store, repair_hint
 
@@ -509,11 +509,9 @@ def _manifest_parts(
         if not m:
             continue
         manifest = json.loads(store.read_blob(m[1]))
-        chunk = int(manifest.get("chunk_size", 1 << 24))
         for seg in manifest.get("segments", []):
-            size = int(seg["size"])
-            for i, p in enumerate(seg["parts"]):
-                out[p] = min(chunk, size - i * chunk) if size else 0
+            for p, n in zip(seg["parts"], payloads.part_sizes(manifest, seg), strict=False):
+                out[p] = n
     memo[vars_tree] = out
     return out
 

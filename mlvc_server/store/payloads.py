@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import xxhash
+import zstandard  # at import, so that a kernel's `imported` does not change later
 
 from ..errors import CorruptObjectError, PayloadMissingError, VariableNotFoundError
 from ..serializers.base import Payload, Segment
@@ -138,10 +139,15 @@ def _hashed(pieces: Iterator[memoryview], hasher: Any) -> Iterator[memoryview]:
         yield piece
 
 
-def _write_view(store: Store, view: memoryview) -> tuple[str, str, int]:
-    """Store one chunk held in memory. Returns (blob id, xxh3, bytes newly written)."""
+def write_view(store: Store, view: memoryview, xxh: str | None = None) -> tuple[str, str, int]:
+    """Store one chunk held in memory (``xxh``: its xxh3 when already computed).
+
+    Returns:
+        (blob id, xxh3, bytes newly written).
+    """
     n = len(view)
-    xxh = xxhash.xxh3_128_hexdigest(view)
+    if xxh is None:
+        xxh = xxhash.xxh3_128_hexdigest(view)
     key = f"x{xxh}.{n}" if n > SMALL else ""
     hit = _cached_view_id(store, key)
     if hit and exists(store, hit):
@@ -161,6 +167,11 @@ def _write_view(store: Store, view: memoryview) -> tuple[str, str, int]:
 
 _pool_lock = threading.Lock()
 _pool: ThreadPoolExecutor | None = None
+
+
+def workers() -> ThreadPoolExecutor:
+    """The shared pool of :data:`WORKERS` threads that hash, write and read chunks."""
+    return _workers()
 
 
 def _workers() -> ThreadPoolExecutor:
@@ -274,7 +285,7 @@ def write_payload(store: Store, payload: Payload) -> WrittenPayload:
         else:
             ids, hashes = [], []
             for view in _data_views(seg):
-                sha, xxh, w = _write_view(store, view)
+                sha, xxh, w = write_view(store, view)
                 ids.append(sha)
                 hashes.append(xxh)
                 written += w
@@ -335,6 +346,95 @@ def needs_trust(fmt: str, meta: dict[str, Any]) -> bool:
     return bool(get_serializer(fmt).unsafe or meta.get("unsafe"))
 
 
+#: The codec of a segment stored as a patch against other chunks: ``parts`` are the
+#: base chunks' blobs (concatenated: the base) and the patch's, last; ``sizes`` their
+#: sizes (see :func:`make_patch`).
+PATCH_CODEC = "zstd-patch"
+_XOR = b"x"
+_DICT = b"d"
+
+
+def part_sizes(manifest: dict[str, Any], seg: dict[str, Any]) -> list[int]:
+    """The size of each part of a segment: its ``sizes`` when it has them (a patched
+    segment), else the segment cut at the manifest's ``chunk_size``."""
+    if "sizes" in seg:
+        return [int(n) for n in seg["sizes"]]
+    size = int(seg["size"])
+    chunk = int(manifest.get("chunk_size", CHUNK_SIZE))
+    return [(min(chunk, size - i * chunk) if size else 0) for i in range(len(seg["parts"]))]
+
+
+def make_patch(base: Any, target: Any) -> bytes:
+    """A patch that rebuilds ``target`` from ``base``: one mode byte, then a zstd frame.
+
+    - ``x``: same length: the XOR of the two, compressed (zstd level 1 runs over the
+      zeros of unchanged bytes at ~1 GB/s): what in-place edits give;
+    - ``d``: any length: ``target`` compressed with ``base`` as a raw-content dictionary
+      (zstd's "patch-from"; the fast strategy with a hash table big enough for the base,
+      the window covering base and target): rows inserted, removed, widened.
+    """
+    import numpy as np
+
+    if len(base) == len(target):
+        x = np.bitwise_xor(np.frombuffer(base, np.uint8), np.frombuffer(target, np.uint8))
+        xored: Any = x.data
+        return _XOR + zstandard.ZstdCompressor(level=1, write_checksum=False).compress(xored)
+    d = zstandard.ZstdCompressionDict(bytes(base), dict_type=zstandard.DICT_TYPE_RAWCONTENT)
+    params = zstandard.ZstdCompressionParameters(
+        window_log=min(27, max(10, (len(base) + len(target)).bit_length())),
+        # one slot per 4 bytes of the base: the fast strategy keeps one position per
+        # slot, so a smaller table forgets most of a big base
+        hash_log=min(22, max(14, len(base).bit_length() - 2)),
+        chain_log=min(22, max(14, len(base).bit_length() - 2)),
+        search_log=1,
+        min_match=6,
+        target_length=0,
+        strategy=zstandard.STRATEGY_FAST,
+        write_checksum=0,
+        write_content_size=1,
+    )
+    return _DICT + zstandard.ZstdCompressor(dict_data=d, compression_params=params).compress(target)
+
+
+def apply_patch(base: Any, patch: Any, size: int) -> bytes:
+    """``target`` back from ``base`` and :func:`make_patch`'s patch (ValueError if the
+    patch is damaged or does not give ``size`` bytes)."""
+    out = bytearray(size)
+    apply_patch_into(base, patch, memoryview(out))
+    return bytes(out)
+
+
+def apply_patch_into(base: Any, patch: Any, out: memoryview) -> None:
+    """Write ``target`` (``len(out)`` bytes) from ``base`` and the patch into ``out``
+    (ValueError if the patch is damaged or gives another size)."""
+    import numpy as np
+
+    size = len(out)
+    mode, frame = bytes(patch[:1]), memoryview(patch)[1:]
+    try:
+        if mode == _XOR:
+            if len(base) != size:
+                raise ValueError(f"the base has {len(base)} bytes, expected {size}")
+            raw = zstandard.ZstdDecompressor().decompress(frame, max_output_size=size)
+            if len(raw) != size:
+                raise ValueError(f"it gives {len(raw)} bytes, expected {size}")
+            np.bitwise_xor(
+                np.frombuffer(raw, np.uint8),
+                np.frombuffer(base, np.uint8),
+                out=np.frombuffer(out, np.uint8),
+            )
+            return
+        if mode != _DICT:
+            raise ValueError(f"unknown patch mode {mode!r}")
+        d = zstandard.ZstdCompressionDict(bytes(base), dict_type=zstandard.DICT_TYPE_RAWCONTENT)
+        got = zstandard.ZstdDecompressor(dict_data=d).decompress(frame, max_output_size=size)
+    except zstandard.ZstdError as e:
+        raise ValueError(str(e)) from None
+    if len(got) != size:
+        raise ValueError(f"it gives {len(got)} bytes, expected {size}")
+    out[:] = got
+
+
 def manifest_bytes(manifest: dict[str, Any]) -> bytes:
     return json.dumps(manifest, sort_keys=True, separators=(",", ":")).encode()
 
@@ -361,11 +461,11 @@ class StoredPayload:
         return int(self._segments[index]["size"])
 
     def _part_sizes(self, seg: dict[str, Any]) -> Iterator[tuple[str, int, str | None]]:
-        size = int(seg["size"])
-        chunk = int(self.manifest.get("chunk_size", CHUNK_SIZE))
         hashes = seg.get("xxh3") or [None] * len(seg["parts"])
-        for i, sha in enumerate(seg["parts"]):
-            yield sha, (min(chunk, size - i * chunk) if size else 0), hashes[i]
+        for i, (sha, n) in enumerate(
+            zip(seg["parts"], part_sizes(self.manifest, seg), strict=False)
+        ):
+            yield sha, n, hashes[i]
 
     def readinto_segment(self, index: int, buffer: Any, offset: int | None = None) -> None:
         """Fill ``buffer`` with the segment's bytes from ``offset`` on.
@@ -378,6 +478,16 @@ class StoredPayload:
         out = memoryview(buffer).cast("B")
         seg = self._segments[index]
         size = int(seg["size"])
+        if seg.get("codec") and offset is not None and (offset, len(out)) != (0, size):
+            whole = bytearray(size)
+            self.readinto_segment(index, whole)
+            out[:] = memoryview(whole)[offset : offset + len(out)]
+            return
+        if seg.get("codec"):
+            if len(out) != size:
+                raise ValueError("buffer size does not match the segment")
+            self._decode(seg, out)
+            return
         if offset is None:
             if len(out) != size:
                 raise ValueError("buffer size does not match the segment")
@@ -410,6 +520,31 @@ class StoredPayload:
         errors = [e for e in (f.exception() for f in futures) if e is not None]
         if errors:  # every read has ended: the buffer is no longer being written
             raise errors[0]
+
+    def _decode(self, seg: dict[str, Any], out: memoryview) -> None:
+        """Read a segment stored as a patch (``codec`` :data:`PATCH_CODEC`): its parts
+        are the base chunks, concatenated, then the patch."""
+        if seg["codec"] != PATCH_CODEC or len(seg["parts"]) < 2:
+            raise CorruptObjectError(
+                f"variable {self.name!r}: segment {seg['name']!r} has an unknown codec "
+                f"{seg.get('codec')!r} (written by a newer mlvc?)"
+            )
+        parts = list(self._part_sizes(seg))
+        base = bytearray(sum(n for _s, n, _x in parts[:-1]))
+        at = 0
+        for sha, n, xxh in parts[:-1]:
+            self._read_part(sha, memoryview(base)[at : at + n], xxh, seg["name"])
+            at += n
+        patch_id, patch_n, patch_x = parts[-1]
+        patch = bytearray(patch_n)
+        self._read_part(patch_id, memoryview(patch), patch_x, seg["name"])
+        try:
+            apply_patch_into(base, patch, out)
+        except ValueError as e:
+            raise CorruptObjectError(
+                f"variable {self.name!r}: the patch {patch_id} of segment {seg['name']!r} "
+                f"does not apply: {e}"
+            ) from None
 
     def _read_part(self, sha: str, out: memoryview, xxh: str | None, segment: str) -> None:
         try:

@@ -49,7 +49,7 @@ from dulwich.refs import Ref
 from dulwich.repo import Repo
 
 from ..errors import MlvcError, RefConflictError, RemoteError, RemoteRefusedError
-from . import keep, objects
+from . import keep, objects, payloads
 from .packs import BIG, PackReceiver, pack_records
 from .payload_remote import Part, PayloadRemote
 from .refs import (
@@ -544,12 +544,11 @@ def _add_parts(store: Store, key: str, parts: dict[str, Part]) -> None:
         if not m:
             continue
         manifest = store.read_json(m[1])
-        chunk = int(manifest.get("chunk_size", 1 << 24))
         for seg in manifest["segments"]:
-            size = int(seg["size"])
             hashes = seg.get("xxh3") or [None] * len(seg["parts"])
-            for i, p in enumerate(seg["parts"]):
-                n = min(chunk, size - i * chunk) if size else 0
+            for i, (p, n) in enumerate(
+                zip(seg["parts"], payloads.part_sizes(manifest, seg), strict=False)
+            ):
                 parts[p] = Part(p, n, hashes[i])
 
 

@@ -13,6 +13,8 @@ interface IDiffViewProps {
   trans: TranslationBundle;
   /** Show cell outputs and execution counts at first. */
   showOutputs?: boolean;
+  /** The data files' sizes, rows and columns (components/DataChanges.tsx). */
+  data?: JSX.Element;
 }
 
 /**
@@ -182,6 +184,7 @@ export function DiffView(props: IDiffViewProps): JSX.Element {
             ))}
           </ul>
         )}
+        {changed(diff.data).length > 0 && props.data}
       </section>
 
       <section aria-label={trans.__('Environment')}>

@@ -230,3 +230,26 @@ def test_cached_hash_file_method(project: Path, tmp_path: Path, calls: list[str]
     assert hasher.hash_file(path) == b3(b"a,b\n1,2\n")
     assert hasher.hash_file(path) == b3(b"a,b\n1,2\n")
     assert len(calls) == 1
+
+
+def test_remembered_hash_is_used_until_the_file_changes(tmp_path: Path, calls: list[str]) -> None:
+    hasher = DataHasher(tmp_path / "cache.json")
+    f = write(tmp_path / "old.bin", b"checked out")  # mtime in the past
+    hasher.remember(f, b3(b"checked out"))
+    assert hasher.hash_file(f) == b3(b"checked out")
+    assert calls == []  # known without reading
+    write(f, b"changed!!!!", mtime=None)
+    assert hasher.hash_file(f) == b3(b"changed!!!!")
+    assert len(calls) == 1
+
+
+def test_a_remembered_hash_of_a_file_just_written_is_checked_once(
+    tmp_path: Path, calls: list[str]
+) -> None:
+    hasher = DataHasher(tmp_path / "cache.json")
+    f = write(tmp_path / "new.bin", b"fresh", mtime=None)
+    # within the file system's timestamp granularity a later write could not be told
+    # apart: the next look reads the file
+    hasher.remember(f, b3(b"something else"))
+    assert hasher.hash_file(f) == b3(b"fresh")
+    assert len(calls) == 1

@@ -222,3 +222,40 @@ def test_a_crafted_record_cannot_write_outside_the_project(data: Path) -> None:
         with pytest.raises(MlvcError, match="not a path inside the project"):
             service.data_checkout(cid, repo=data)
     assert not (data.parent / "evil.csv").exists()
+
+
+def test_edited_rows_are_patches_that_gc_fsck_and_push_keep_whole(
+    data: Path, tmp_path: Path
+) -> None:
+    service.track_content(["data/t.csv"], repo=data)
+    src = data / "data" / "t.csv"
+    table = rows(60_000)
+    table.to_csv(src, index=False)
+    c1 = mlvc.commit("one", repo=data, data=["data/t.csv"])
+    size = src.stat().st_size
+    table.loc[table.index[::100], "x"] = -1.0  # 1% of the rows, spread over the file
+    table.to_csv(src, index=False)
+    c2 = mlvc.commit("two", repo=data, data=["data/t.csv"])
+    edited = src.read_bytes()
+    rec = mlvc.show(c2, repo=data)
+    assert rec["bytes_written"] < 0.10 * size
+    store = Store.open(data)
+    segments = datafiles.read_manifest(store, rec["data"]["data/t.csv"]["content"])["segments"]
+    assert any(s.get("codec") == "zstd-patch" for s in segments)
+    assert mlvc.fsck(repo=data)["ok"]
+    assert git(data, "fsck", "--full", "--strict", "--no-dangling") == ""
+    # retention prunes the first commit; the chunks the second one is patched against stay
+    report = service.gc(repo=data, keep_last=1, grace="now")
+    assert c1 in report["commits_pruned"]
+    assert mlvc.fsck(repo=data)["ok"]
+    src.unlink()
+    service.data_checkout(c2, repo=data)
+    assert src.read_bytes() == edited
+    # and a clone gets bases and patches
+    remote = tmp_path / "remote.git"
+    subprocess.run(["git", "init", "-q", "--bare", str(remote)], check=True)
+    service.remote_add("origin", str(remote), repo=data)
+    service.push(repo=data)
+    clone = Path(service.clone(str(remote), tmp_path / "b")["path"])
+    service.data_checkout(c2, repo=clone)
+    assert (clone / "data" / "t.csv").read_bytes() == edited

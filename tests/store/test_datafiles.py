@@ -128,3 +128,144 @@ def test_restore_of_damaged_content_leaves_the_file_alone(tmp_path: Path) -> Non
 
 def test_entry_names_escape_folders() -> None:
     assert datafiles.entry_name("data/a%b/c.csv") == "data%2Fa%25b%2Fc.csv"
+
+
+# -- changed chunks stored as patches against the previous content ---------------------
+ROW = 100
+
+
+def _table(rows: int, seed: int = 7) -> bytearray:
+    """Fixed-width CSV-like rows of random letters (they do not compress by themselves)."""
+    rng = random.Random(seed)
+    letters = b"abcdefghijklmnopqrstuvwxyz0123456789"
+    out = bytearray()
+    for i in range(rows):
+        body = bytes(rng.choice(letters) for _ in range(ROW - 20))
+        out += b"%018d," % i + body + b"\n"
+    return out
+
+
+def _capture(store: Store, src: Path, name: str = "t.csv") -> datafiles.CapturedFile:
+    return datafiles.capture_file(store, src, hash_file(src), name=name)
+
+
+def _restored(store: Store, cap: datafiles.CapturedFile, digest: str, dest: Path) -> bytes:
+    datafiles.restore_file(store, cap.manifest_id, dest, digest)
+    return dest.read_bytes()
+
+
+def test_rows_edited_at_random_store_patches_not_chunks(tmp_path: Path) -> None:
+    store = Store.init(tmp_path)
+    src = tmp_path / "t.csv"
+    data = _table(40_000)
+    src.write_bytes(data)
+    first = _capture(store, src)
+    rng = random.Random(1)
+    for row in rng.sample(range(40_000), 400):  # 1% of the rows, one every 10 KB
+        data[row * ROW + 30 : row * ROW + 40] = b"EDITEDEDIT"
+    src.write_bytes(data)
+    digest = hash_file(src)
+    second = _capture(store, src)
+    # every chunk holds an edited row, yet only the patches are new
+    assert second.bytes_written < 0.02 * len(data)
+    segments = datafiles.read_manifest(store, second.manifest_id)["segments"]
+    patched = [s for s in segments if s.get("codec") == "zstd-patch"]
+    assert len(patched) >= len(segments) - 2
+    assert all(set(s["parts"][:-1]) <= set(first.part_ids) for s in patched)
+    assert _restored(store, second, digest, tmp_path / "out.csv") == bytes(data)
+    # without the previous content as base, the whole file is stored again
+    other = Store.init(tmp_path / "other")
+    assert datafiles.capture_file(other, src, digest).bytes_written > 0.9 * len(data)
+
+
+def test_inserted_rows_and_a_new_column_are_patched(tmp_path: Path) -> None:
+    store = Store.init(tmp_path)
+    src = tmp_path / "t.csv"
+    rows = _table(30_000).splitlines(keepends=True)
+    src.write_bytes(b"".join(rows))
+    _capture(store, src)
+    # 300 rows inserted in the middle: the chunks around them change length
+    inserted = rows[:15_000] + [b"%018d,new row\n" % i for i in range(300)] + rows[15_000:]
+    src.write_bytes(b"".join(inserted))
+    digest = hash_file(src)
+    cap = _capture(store, src)
+    assert cap.bytes_written < 0.05 * src.stat().st_size
+    assert _restored(store, cap, digest, tmp_path / "a.csv") == src.read_bytes()
+    # a column at the end of every row: every chunk is longer, none is the same
+    widened = [r[:-1] + b",%08d\n" % (i % 997) for i, r in enumerate(inserted)]
+    src.write_bytes(b"".join(widened))
+    digest = hash_file(src)
+    cap = _capture(store, src)
+    assert cap.bytes_written < 0.15 * src.stat().st_size
+    assert _restored(store, cap, digest, tmp_path / "b.csv") == src.read_bytes()
+
+
+def test_patches_stay_one_level_deep_and_repeat_for_free(tmp_path: Path) -> None:
+    store = Store.init(tmp_path)
+    src = tmp_path / "t.csv"
+    data = _table(20_000)
+    src.write_bytes(data)
+    first = _capture(store, src)
+    versions = []
+    for k in range(3):
+        for row in random.Random(k).sample(range(20_000), 200):
+            data[row * ROW + 30 : row * ROW + 33] = b"v%d!" % k
+        src.write_bytes(data)
+        versions.append((_capture(store, src), hash_file(src), bytes(data)))
+    for cap, digest, content in versions:
+        for seg in datafiles.read_manifest(store, cap.manifest_id)["segments"]:
+            # every base is a whole chunk of the first version, never another patch
+            assert set(seg["parts"][:-1] if seg.get("codec") else seg["parts"]) <= set(
+                first.part_ids
+            ) or not seg.get("codec")
+        assert _restored(store, cap, digest, tmp_path / "o.csv") == content
+    # the same content under another name: every chunk known, nothing written
+    (tmp_path / "copy.csv").write_bytes(data)
+    again = datafiles.capture_file(
+        store, tmp_path / "copy.csv", hash_file(tmp_path / "copy.csv"), name="copy.csv"
+    )
+    assert again.bytes_written == 0
+    assert again.part_ids and set(again.part_ids) == set(versions[-1][0].part_ids)
+
+
+def test_a_pruned_base_is_not_patched_against(tmp_path: Path) -> None:
+    store = Store.init(tmp_path)
+    src = tmp_path / "t.csv"
+    data = _table(20_000)
+    src.write_bytes(data)
+    first = _capture(store, src)
+    pruned = set()
+    for sha in first.part_ids:  # what retention does to a pruned commit's big chunks
+        path = objects.loose_path(store.objects_dir, sha)
+        if path.exists():
+            path.unlink()
+            pruned.add(sha)
+    assert pruned
+    for row in range(0, 20_000, 100):
+        data[row * ROW + 30 : row * ROW + 33] = b"new"
+    src.write_bytes(data)
+    digest = hash_file(src)
+    cap = _capture(store, src)
+    segments = datafiles.read_manifest(store, cap.manifest_id)["segments"]
+    assert not pruned & {p for s in segments for p in s["parts"]}
+    assert any(s.get("codec") for s in segments)  # the chunks still here are bases
+    assert _restored(store, cap, digest, tmp_path / "o.csv") == bytes(data)
+
+
+def test_patches_round_trip_and_refuse_garbage() -> None:
+    from mlvc_server.store import payloads
+
+    base = _bytes(200_000, seed=9)
+    same_len = bytearray(base)
+    same_len[1000:1010] = b"0123456789"
+    longer = base[:5000] + b"inserted" + base[5000:]
+    for target in (bytes(same_len), longer, b"", base[:10]):
+        patch = payloads.make_patch(base, target)
+        assert payloads.apply_patch(base, patch, len(target)) == target
+    assert len(payloads.make_patch(base, bytes(same_len))) < 200
+    assert len(payloads.make_patch(base, longer)) < 200
+    for bad in (b"", b"q" + b"x" * 20, b"d" + b"x" * 20, b"x" + b"x" * 20):
+        with pytest.raises(ValueError):
+            payloads.apply_patch(base, bad, len(base))
+    with pytest.raises(ValueError):  # a patch that gives another size
+        payloads.apply_patch(base, payloads.make_patch(base, longer), len(base))
