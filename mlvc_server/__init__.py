@@ -40,6 +40,7 @@ _API = (
     "log_params",
     "log_metrics",
     "compare",
+    "lineage",
 )
 
 __all__ = [
@@ -54,6 +55,7 @@ __all__ = [
     "du",
     "fsck",
     "init",
+    "lineage",
     "load",
     "log",
     "log_metrics",
@@ -87,6 +89,7 @@ if TYPE_CHECKING:
         tag,
         tags,
     )
+    from .service.lineage import lineage
 
 
 def __getattr__(name: str) -> Any:

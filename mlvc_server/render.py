@@ -657,6 +657,10 @@ def show_text(r: Mapping[str, Any]) -> str:
         add("Data:")
         for path, d in r["data"].items():
             add(f"  {path}: {d['hash'][:20]}... {format_bytes(d['size'])}")
+    if r.get("outputs"):
+        add("Outputs (files written):")
+        for path, d in r["outputs"].items():
+            add(f"  {path}: {d['hash'][:20]}... {format_bytes(d['size'])}")
     if r.get("sources"):
         add("Sources: " + ", ".join(r["sources"]))
     return plain("\n".join(out))
@@ -1078,3 +1082,160 @@ def compare_vegalite(table: Mapping[str, Any]) -> dict[str, Any]:
         "columns": 3,
         "concat": charts,
     }
+
+
+# -- lineage (service.lineage) ----------------------------------------------------------------
+#: Characters kept as they are in a Mermaid label; every other one is written as an
+#: entity code (``#34;``), so no label can end the string, start a link or inject markup.
+_MERMAID_SAFE = re.compile(r"[A-Za-z0-9 ._/:@,+=-]")
+_MERMAID_LABEL_CHARS = 80
+#: Mermaid node shapes per kind: (open, close).
+_MERMAID_SHAPES = {
+    "commit": ('["', '"]'),
+    "data": ('[("', '")]'),
+    "source": ('[/"', '"/]'),
+    "model": ('{{"', '"}}'),
+    "alias": ('(["', '"])'),
+    "export": ('[["', '"]]'),
+}
+
+
+def mermaid_text(text: Any, limit: int = _MERMAID_LABEL_CHARS) -> str:
+    """``text`` as the inside of a quoted Mermaid label: one line, at most ``limit``
+    characters, anything but letters, digits, spaces and ``._/:@,+=-`` as entity codes."""
+    flat = " ".join(str(text).split())
+    if len(flat) > limit:
+        flat = flat[: limit - 1] + "\u2026"
+    return "".join(ch if _MERMAID_SAFE.fullmatch(ch) else f"#{ord(ch)};" for ch in flat)
+
+
+def _short_content(h: Any) -> str:
+    text = str(h or "")
+    algo, _, digest = text.partition(":")
+    return f"{algo}:{digest[:12]}" if digest else text[:16]
+
+
+def _lineage_label(node: Mapping[str, Any]) -> str:
+    kind = node.get("kind")
+    if kind == "data":
+        size = node.get("size")
+        extra = f", {format_bytes(size)}" if isinstance(size, int) else ""
+        return f"{node.get('path')} ({_short_content(node.get('hash'))}{extra})"
+    if kind == "model":
+        return f"model {node.get('name')} v{node.get('version')}"
+    if kind == "alias":
+        return f"{node.get('name')}@{node.get('alias')}"
+    if kind == "source":
+        return f"{node.get('path')}"
+    return str(node.get("label", node.get("id", "")))
+
+
+def lineage_mermaid(lin: Mapping[str, Any]) -> str:
+    """A lineage graph as a Mermaid flowchart (data flows left to right). Node ids are
+    ``n0``, ``n1``... and every label is escaped (:func:`mermaid_text`)."""
+    ids = {n["id"]: f"n{i}" for i, n in enumerate(lin.get("nodes", []))}
+    out = ["flowchart LR"]
+    for n in lin.get("nodes", []):
+        opening, closing = _MERMAID_SHAPES.get(n.get("kind", ""), ('["', '"]'))
+        out.append(f"  {ids[n['id']]}{opening}{mermaid_text(_lineage_label(n))}{closing}")
+    for e in lin.get("edges", []):
+        a, b = ids.get(e["from"]), ids.get(e["to"])
+        if a and b:
+            out.append(f"  {a} -->|{mermaid_text(e.get('label', ''), 40)}| {b}")
+    kinds = sorted({n.get("kind", "") for n in lin.get("nodes", [])} & set(_MERMAID_SHAPES))
+    for kind in kinds:
+        members = ",".join(ids[n["id"]] for n in lin["nodes"] if n.get("kind") == kind)
+        out.append(f"  class {members} {kind}")
+    root = ids.get(lin.get("root", ""))
+    if root:
+        out.append(f"  class {root} root")
+    out.append("  classDef root stroke-width:3px")
+    return "\n".join(out)
+
+
+def lineage_document(lin: Mapping[str, Any]) -> dict[str, Any]:
+    """What ``mlvc lineage --format json`` prints and ``GET /mlvc/lineage`` answers: the
+    graph with its Mermaid text added under ``mermaid``."""
+    return {**lin, "mermaid": lineage_mermaid(lin)}
+
+
+def _lineage_line(node: Mapping[str, Any]) -> str:
+    kind = node.get("kind")
+    if kind == "commit":
+        when = f" ({node['time']})" if node.get("time") else ""
+        failed = " [failed]" if node.get("status") == "failed" else ""
+        return f"commit {node.get('label')}{failed}{when}"
+    if kind == "data":
+        size = node.get("size")
+        extra = f" {format_bytes(size)}" if isinstance(size, int) else ""
+        none = "  (no commit wrote this content)" if not node.get("producers") else ""
+        return f"data {node.get('path')}  {node.get('hash')}{extra}{none}"
+    if kind == "source":
+        return f"source {node.get('path')}"
+    if kind == "model":
+        variable = f" (variable {node['variable']})" if node.get("variable") else ""
+        return f"model {node.get('name')} version {node.get('version')}{variable}"
+    if kind == "alias":
+        return f"alias {node.get('alias')} -> version {node.get('version')}"
+    return f"{kind} {node.get('label')}"
+
+
+def lineage_text(lin: Mapping[str, Any]) -> str:
+    """A lineage graph as ``mlvc lineage`` prints it: a tree from the commit (or model
+    version) asked about, each node's inputs indented below it with the edge's label
+    (``read``, ``written by``, ``imported``...). A node met twice says ``(see above)``."""
+    nodes = {n["id"]: n for n in lin.get("nodes", [])}
+    incoming: dict[str, list[Mapping[str, Any]]] = {}
+    outgoing: dict[str, list[Mapping[str, Any]]] = {}
+    for e in lin.get("edges", []):
+        incoming.setdefault(e["to"], []).append(e)
+        outgoing.setdefault(e["from"], []).append(e)
+    order = {"data": 0, "source": 1, "commit": 2}
+    shown: set[str] = set()
+    out: list[str] = []
+
+    def verb(label: str, kind: str) -> str:
+        if label.startswith("wrote"):
+            return "written by" + label[len("wrote") :].replace(" ", " as ", 1)
+        return {"read": "read", "imported": "imported", "registered": "registered from"}.get(
+            label, label
+        )
+
+    def walk(nid: str, prefix: str, head: str) -> None:
+        node = nodes.get(nid)
+        if node is None:
+            return
+        seen = nid in shown and node.get("kind") in ("commit", "model")
+        out.append(head + _lineage_line(node) + ("  (see above)" if seen else ""))
+        if seen:
+            return
+        shown.add(nid)
+        children: list[tuple[str, str]] = []
+        if node.get("kind") == "model":
+            for e in outgoing.get(nid, []):
+                children.append((e["to"], e["label"]))
+        ups = sorted(
+            incoming.get(nid, []),
+            key=lambda e: (order.get(nodes.get(e["from"], {}).get("kind", ""), 3), e["from"]),
+        )
+        children += [(e["from"], e["label"]) for e in ups]
+        if node.get("truncated"):
+            children.append(("", "..."))
+        for i, (child, label) in enumerate(children):
+            last = i == len(children) - 1
+            branch = "└─ " if last else "├─ "
+            if not child:
+                out.append(prefix + branch + "... (inputs not followed: raise --depth)")
+                continue
+            kind = nodes.get(child, {}).get("kind", "")
+            tag = verb(label, kind)
+            walk(
+                child,
+                prefix + ("   " if last else "│  "),
+                prefix + branch + (f"{tag}: " if tag and kind != "data" else ""),
+            )
+
+    walk(str(lin.get("root", "")), "", "")
+    if lin.get("truncated"):
+        out.append("(some inputs were not followed: the depth or producer limit)")
+    return plain("\n".join(out))

@@ -13,6 +13,7 @@
     data.py         data_checkout, data_diff, track_content, untrack_content,
                     set_content_max, content_settings (data files' content)
     evaluation/     evaluate, shadow, canary, evaluations, latest (two model versions)
+    lineage.py      lineage (inputs by content hash across notebooks), producers_of
     maintenance.py  fsck, du, gc, remotes, remote_add, remote_remove, push, pull, clone
     format.py       the commit format: tree names, typed records, read helpers
     workspace.py    the open stores and caches of this process
@@ -59,6 +60,7 @@ from .format import (
     DataCheckoutResult,
     DataDiff,
     Diff,
+    Lineage,
     Record,
     SeriesTable,
     Status,
@@ -66,6 +68,7 @@ from .format import (
     TagInfo,
 )
 from .history import default_notebook, log, notebook_at, record, show
+from .lineage import lineage, producers_of
 from .maintenance import (
     clone,
     du,
@@ -104,6 +107,7 @@ __all__ = [
     "DataCheckoutResult",
     "DataDiff",
     "Diff",
+    "Lineage",
     "Record",
     "SeriesTable",
     "Status",
@@ -130,6 +134,7 @@ __all__ = [
     "fsck",
     "gc",
     "init",
+    "lineage",
     "load",
     "load_many",
     "log",
@@ -139,6 +144,7 @@ __all__ = [
     "metric_goal",
     "notebook_at",
     "notebook_safety_commit",
+    "producers_of",
     "pull",
     "push",
     "record",
