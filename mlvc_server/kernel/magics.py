@@ -23,7 +23,7 @@ from typing import Any, NoReturn
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_magic, magics_class
 
-from ..args import add_evaluation_parsers, parse_kv
+from ..args import add_evaluation_parsers, add_lineage_parser, parse_kv
 from ..errors import MlvcCommandError, MlvcError
 from .session import session_for
 
@@ -162,6 +162,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("rev", nargs="?", metavar="REV")
     c.add_argument("-f", "--force", action="store_true", help="move an existing tag")
     add_evaluation_parsers(cmd)
+    add_lineage_parser(cmd)
     c = cmd("autocommit", "commit after every successful cell that changed something")
     c.add_argument("state", nargs="?", choices=["on", "off"])
     return p

@@ -87,13 +87,13 @@ class _Index:
 
     def producers(self, h: str, reader: str) -> list[tuple[str, str]]:
         """``(commit, path)`` of the commits other than ``reader`` that wrote content
-        ``h``: those made before the reader first (newest first), then later ones."""
+        ``h`` no later than the reader was made (a commit cannot have read what was
+        written after it), newest first."""
         t = self.times.get(reader, 2**62)
-        found = [(c, p) for c, p in self.by_hash.get(h, []) if c != reader]
-        return sorted(
-            found,
-            key=lambda cp: (self.times.get(cp[0], 0) > t, -self.times.get(cp[0], 0), cp),
-        )
+        found = [
+            (c, p) for c, p in self.by_hash.get(h, []) if c != reader and self.times.get(c, 0) <= t
+        ]
+        return sorted(found, key=lambda cp: (-self.times.get(cp[0], 0), cp))
 
 
 def producers_of(content_hash: str, *, repo: str | os.PathLike[str] = ".") -> list[tuple[str, str]]:
