@@ -1195,8 +1195,10 @@ def lineage_text(lin: Mapping[str, Any]) -> str:
     out: list[str] = []
 
     def verb(label: str, kind: str) -> str:
-        if label.startswith("wrote"):
-            return "written by" + label[len("wrote") :].replace(" ", " as ", 1)
+        if label.startswith("wrote "):
+            return f"written as {label[len('wrote ') :]} by"
+        if label == "wrote":
+            return "written by"
         return {"read": "read", "imported": "imported", "registered": "registered from"}.get(
             label, label
         )
