@@ -24,11 +24,20 @@ import os
 from collections.abc import Iterator
 from typing import Any
 
-from ..errors import InvalidNameError, RevisionNotFoundError
+from ..errors import InvalidNameError, ModelNotFoundError, RevisionNotFoundError
 from ..store import Store, producers
 from ..store.refs import HEADS, TAGS
 from ..store.revisions import resolve
-from .format import SOURCES, Lineage, LineageEdge, LineageNode, Record, read_record
+from . import registry
+from .format import (
+    SOURCES,
+    Lineage,
+    LineageEdge,
+    LineageNode,
+    ModelVersion,
+    Record,
+    read_record,
+)
 from .history import load_summaries, walk_summaries
 from .workspace import open_store, rel_notebook
 
@@ -216,6 +225,38 @@ class _Builder:
             )
             self.edge(sid, f"commit:{cid}", "imported")
 
+    def model(self, mv: ModelVersion) -> str:
+        """Add a model version (registered from its commit, already added) and its
+        aliases; its node id."""
+        name, version = mv["name"], int(mv["version"])
+        mid = self.node(
+            {
+                "id": f"model:{name}@{version}",
+                "kind": "model",
+                "label": f"{name} v{version}",
+                "name": name,
+                "version": version,
+                "variable": mv.get("variable", ""),
+                "commit": mv["commit"],
+            }
+        )
+        self.edge(f"commit:{mv['commit']}", mid, "registered")
+        for alias in mv.get("aliases") or []:
+            aid = self.node(
+                {
+                    "id": f"alias:{name}@{alias}",
+                    "kind": "alias",
+                    "label": f"{name}@{alias}",
+                    "name": name,
+                    "alias": alias,
+                    "version": version,
+                }
+            )
+            self.edge(mid, aid, "alias")
+        # exports: none recorded by the store yet (``mlvc model export`` writes files
+        # only), so no ``export`` nodes; the kind is reserved for when it does
+        return mid
+
     def result(self, root: str) -> Lineage:
         nodes = [self.nodes[root], *(n for k, n in self.nodes.items() if k != root)]
         return {"root": root, "nodes": nodes, "edges": self.edges, "truncated": self.truncated}
@@ -236,8 +277,9 @@ def lineage(
             version (``NAME``, ``NAME@3``, ``NAME@production``).
         repo: a path inside the project.
         notebook: the notebook the revision is looked up in (None: any notebook).
-        of: ``"rev"`` or ``"model"`` to say which ``spec`` is; ``"auto"``: a revision,
-            unless it names none (or has an ``@``) and a model version matches.
+        of: ``"rev"`` or ``"model"`` to say which ``spec`` is; ``"auto"``: a model
+            version first when ``spec`` has an ``@`` and one matches, else a revision,
+            else a model version.
         depth: data hops to follow upstream (0: the commit and its own inputs'
             hashes only).
 
@@ -249,7 +291,8 @@ def lineage(
 
     Raises:
         RevisionNotFoundError: ``spec`` names neither a commit nor a model version.
-        InvalidNameError: a bad ``of`` or ``depth``.
+        ModelNotFoundError: with ``of="model"``: no such model, version or alias.
+        InvalidNameError: a bad ``of`` or ``depth``, or (``of="model"``) a bad spec.
     """
     if of not in _KINDS:
         raise InvalidNameError(f"'of' must be one of {', '.join(_KINDS)}, not {of!r}")
@@ -258,6 +301,35 @@ def lineage(
     store = open_store(repo)
     nb = rel_notebook(store, notebook)
     builder = _Builder(store, depth)
-    cid = resolve(store, spec, nb)
+    mv: ModelVersion | None = None
+    if of == "model":
+        mv = registry.resolve(spec, repo=store.root)
+    elif of == "auto" and "@" in spec:
+        mv = _model_or_none(spec, store)
+    if mv is not None:
+        builder.commit(mv["commit"], 0)
+        return builder.result(builder.model(mv))
+    try:
+        cid = resolve(store, spec, nb)
+    except RevisionNotFoundError as exc:
+        mv = _model_or_none(spec, store) if of == "auto" else None
+        if mv is None:
+            raise RevisionNotFoundError(
+                f"{exc}" + (" (and no model version of that name)" if of == "auto" else "")
+            ) from None
+        builder.commit(mv["commit"], 0)
+        return builder.result(builder.model(mv))
     root = builder.commit(cid, 0)
+    for info in registry.models(repo=store.root):
+        for version in info["versions"]:
+            if version["commit"] == cid:
+                builder.model(version)
     return builder.result(root)
+
+
+def _model_or_none(spec: str, store: Store) -> ModelVersion | None:
+    """The model version ``spec`` names, or None when it names none (or is no spec)."""
+    try:
+        return registry.resolve(spec, repo=store.root)
+    except (ModelNotFoundError, InvalidNameError):
+        return None

@@ -3,10 +3,12 @@ notebooks, checked against openapi.yaml's Lineage schema; bad input refused."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 import jsonschema
+import numpy as np
 import yaml
 
 import mlvc_server
@@ -71,3 +73,23 @@ async def test_bad_requests_are_refused(api: Api, notebook: Path, jp_root_dir: P
     assert (await api.error("GET", "lineage", rev="a b"))[0] == 400
     code, err = await api.error("GET", "lineage", rev="no-such-branch")
     assert code == 404 and "unknown revision" in err["message"]
+
+
+async def test_lineage_of_a_model_version(
+    api: Api, notebook: Path, jp_root_dir: Path, jp_fetch: Any
+) -> None:
+    cid = service.commit(
+        "train", {"w": np.arange(3.0)}, repo=jp_root_dir, notebook=notebook, sources=False
+    )
+    service.register("churn", cid, "w", repo=jp_root_dir, notebook=notebook)
+
+    with_path = await api.get("lineage", model="churn@1")
+    # no notebook needed: the store is found from the server's root
+    response = await jp_fetch("mlvc", "lineage", params={"model": "churn"})
+    without = json.loads(response.body)
+
+    check_schema(without)
+    assert without == with_path
+    assert without["root"] == "model:churn@1" and without["nodes"][1]["commit"] == cid
+    assert (await api.error("GET", "lineage", model="churn@9"))[0] == 404
+    assert (await api.error("GET", "lineage", model="bad name!"))[0] == 400

@@ -7,10 +7,16 @@ import json
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from mlvc_server import service
-from mlvc_server.errors import InvalidNameError, MlvcError, RevisionNotFoundError
+from mlvc_server.errors import (
+    InvalidNameError,
+    MlvcError,
+    ModelNotFoundError,
+    RevisionNotFoundError,
+)
 from mlvc_server.service import commits
 from mlvc_server.store import producers
 
@@ -209,3 +215,46 @@ def test_bad_arguments_are_typed_errors(two: Path) -> None:
         service.lineage("HEAD", repo=".", of="what")
     with pytest.raises(InvalidNameError):
         service.lineage("HEAD", repo=".", depth=-1)
+
+
+def test_a_model_version_leads_back_to_its_commit_and_the_data_behind_it(two: Path) -> None:
+    (two / "data/clean.csv").write_text("a\n1\n")
+    prep = _commit("prep", "prep.ipynb", outputs=["data/clean.csv"])
+    train = service.commit(
+        "train",
+        {"w": np.arange(3.0)},
+        repo=".",
+        notebook="train.ipynb",
+        data=["data/clean.csv"],
+        sources=False,
+    )
+    service.register("churn", train, "w", repo=".", notebook="train.ipynb")
+    service.promote("churn", 1, "production", reason="first", repo=".")
+
+    for spec, of in [("churn@production", "auto"), ("churn@1", "model"), ("churn", "auto")]:
+        lin = service.lineage(spec, repo=".", of=of)
+        assert lin["root"] == "model:churn@1", spec
+        model = lin["nodes"][0]
+        assert (model["kind"], model["name"], model["version"], model["variable"]) == (
+            "model",
+            "churn",
+            1,
+            "w",
+        )
+        assert {"from": f"commit:{train}", "to": "model:churn@1", "label": "registered"} in lin[
+            "edges"
+        ]
+        assert {"from": "model:churn@1", "to": "alias:churn@production", "label": "alias"} in lin[
+            "edges"
+        ]
+        assert _producers(lin, _nodes(lin, "data")[0]["id"]) == [prep]
+        assert not _nodes(lin, "export")  # export records nothing in the store (yet)
+
+    # the commit's own lineage names the model version registered from it
+    of_commit = service.lineage(train, repo=".")
+    assert of_commit["root"] == f"commit:{train}"
+    assert [n["id"] for n in _nodes(of_commit, "model")] == ["model:churn@1"]
+    with pytest.raises(ModelNotFoundError):
+        service.lineage("churn@7", repo=".", of="model")
+    with pytest.raises(RevisionNotFoundError, match="no model version"):
+        service.lineage("nothing", repo=".")
