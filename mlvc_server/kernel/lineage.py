@@ -84,7 +84,7 @@ class DataLineage:
             self._installed = True
             from . import readers
 
-            readers.install(self.record_read)
+            readers.install(self.record_read, self.record_write)
 
     def record_read(self, path: str | os.PathLike[str]) -> None:
         """Record a read that the audit hook cannot see (a wrapped reader's, see
@@ -100,6 +100,23 @@ class DataLineage:
             return
         if absolute not in self.writes and len(self.reads) < _MAX_PATHS:
             self.reads.add(absolute)
+
+    def record_write(self, path: str | os.PathLike[str]) -> None:
+        """Record a write that the audit hook cannot see (a wrapped writer's, see
+        :mod:`.readers`): the file is an output, never an input.
+
+        Args:
+            path: the file, absolute or relative to the current directory.
+        """
+        if not self.enabled or getattr(self._local, "paused", False):
+            return
+        absolute = os.path.abspath(os.fspath(path))
+        if not absolute.startswith(self._prefix) or absolute.endswith(_CODE_SUFFIXES):
+            return
+        self.writes.add(absolute)
+        self.reads.discard(absolute)
+        if len(self.written) < _MAX_PATHS:
+            self.written.add(absolute)
 
     def set_root(self, root: str | os.PathLike[str]) -> None:
         """Record opens below ``root`` from now on (the project folder moved or was found).

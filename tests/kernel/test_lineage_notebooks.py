@@ -5,6 +5,7 @@ hash, and still does after prep rewrites the file."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 from collections.abc import Iterator
@@ -120,3 +121,42 @@ def test_the_magic_shows_a_mermaid_diagram_with_the_text_tree(
     assert train.run("%mlvc lineage HEAD --format mermaid").stdout.startswith("flowchart LR")
     bad = train.run("%mlvc lineage no-such-rev", ok=False)
     assert bad.status == "error" and "unknown revision" in bad.text + str(bad.error)
+
+
+#: writer -> (library, file it writes, code that writes it through a path, not ``open``)
+WRITERS = {
+    "df.to_parquet": ("pyarrow", "out/a.parquet", "pd.DataFrame({'a': [1]}).to_parquet(P)"),
+    "pyarrow.feather.write_feather": (
+        "pyarrow",
+        "out/b.feather",
+        "__import__('pyarrow.feather').feather.write_feather(pd.DataFrame({'a': [1]}), P)",
+    ),
+    "polars write_csv": (
+        "polars",
+        "out/c.csv",
+        "__import__('polars').DataFrame({'a': [1]}).write_csv(P)",
+    ),
+    "safetensors save_file": (
+        "safetensors",
+        "out/d.safetensors",
+        "from safetensors.numpy import save_file\n"
+        "save_file({'w': __import__('numpy').zeros(2)}, P)",
+    ),
+    "h5py.File w": ("h5py", "out/e.h5", "import h5py\nwith h5py.File(P, 'w') as f: f['x'] = [1]"),
+}
+
+
+def test_files_written_by_writers_that_bypass_open_are_outputs(
+    kernels: tuple[Kernel, Kernel],
+) -> None:
+    prep, _train = kernels
+    installed = {name: spec for name, spec in WRITERS.items() if importlib.util.find_spec(spec[0])}
+    assert "df.to_parquet" in installed  # pyarrow is a test dependency
+    prep.run("os.makedirs('out', exist_ok=True)")
+    for _lib, path, code in installed.values():
+        prep.run(f"P = {path!r}\n{code}")
+    prep.run('%mlvc commit -m "wrote through pyarrow, polars, safetensors, h5py" --no-vars')
+
+    rec = mlvc.show("HEAD", repo=prep.project, notebook=prep.project / "prep.ipynb")
+    assert set(rec["outputs"]) == {path for _lib, path, _code in installed.values()}
+    assert not set(rec.get("data", {})) & set(rec["outputs"])
