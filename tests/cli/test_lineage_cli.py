@@ -67,3 +67,28 @@ def test_lineage_errors(project: Path) -> None:
     assert bad_output.returncode == 1 and "not found" in bad_output.stderr
     usage = run(project, "lineage", "--format", "svg", ok=False)
     assert usage.returncode == 2
+
+
+def test_mlvc_run_records_what_the_notebook_wrote(project: Path) -> None:
+    from .test_run import mlvc, write
+
+    write(
+        project / "prep.ipynb",
+        ["import pandas as pd", "pd.read_csv('raw.csv').dropna().to_csv('clean.csv', index=False)"],
+    )
+    (project / "clean.csv").unlink()
+    p = mlvc(project, "run", "prep.ipynb", "--json")
+    assert p.returncode == 0, p.stderr
+    rec = json.loads(p.stdout)
+    assert set(rec["outputs"]) == {"clean.csv"} and set(rec["data"]) == {"raw.csv"}
+    reader = json.loads(
+        run(
+            project, "commit", "-N", "train.ipynb", "-m", "t", "--data", "clean.csv", "--json"
+        ).stdout
+    )
+
+    doc = json.loads(run(project, "lineage", reader["id"], "--json").stdout)
+
+    assert {"from": f"commit:{rec['id']}", "to": doc["nodes"][1]["id"], "label": "wrote"} in doc[
+        "edges"
+    ]
