@@ -5,7 +5,7 @@ must find the prep commit that wrote that content among all commits of the store
 
 The floor is what lineage would cost without the outputs index: reading every commit's
 record (dulwich alone, the records' JSON parsed) to find which wrote the hash. The
-lineage figures include walking every branch (the log cache) and loading the index.
+lineage figures include walking every branch and loading the index (one file).
 
     python benchmarks/lineage.py [--commits 2000]
 """

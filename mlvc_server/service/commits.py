@@ -405,7 +405,10 @@ def commit(
             parent = expected = store.ref(ref)
     store.set_head(ref)
     cache_summary(store, make_summary(cid, record, [parent] if parent else [], int(now)))
-    producers.append(store, {cid: {k: v["hash"] for k, v in output_index.items()}})
+    written_hashes = {k: v["hash"] for k, v in output_index.items()}
+    producers.append(
+        store, {cid: producers.entry(written_hashes, [parent] if parent else [], int(now))}
+    )
     ws.clear_pending()
     return cid
 

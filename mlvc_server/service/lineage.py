@@ -13,16 +13,14 @@ front ends present it with :mod:`mlvc_server.render` (a text tree, Mermaid).
 
 Finding the producers of a hash must not read every record of a large store on each
 call: the outputs index (:mod:`mlvc_server.store.producers`) holds each commit's output
-hashes, appended by every commit, and the commits reachable from the branches and tags
-come from the log cache (``walk_summaries``). Only commits the index has not seen
+hashes, parents and time, appended by every commit, so the commits reachable from the
+branches and tags are walked from that one file. Only commits the index has not seen
 (older than the index, or fetched) are read, once.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
-from typing import Any
 
 from ..errors import InvalidNameError, ModelNotFoundError, RevisionNotFoundError
 from ..store import Store, producers
@@ -38,7 +36,6 @@ from .format import (
     Record,
     read_record,
 )
-from .history import load_summaries, walk_summaries
 from .workspace import open_store, rel_notebook
 
 __all__ = ["DEFAULT_DEPTH", "MAX_NODES", "MAX_PRODUCERS", "lineage", "producers_of"]
@@ -54,8 +51,8 @@ _LABEL_MESSAGE = 60
 _KINDS = ("auto", "rev", "model")
 
 
-def _reachable(store: Store) -> Iterator[dict[str, Any]]:
-    """The summaries (with ``ts``) of every commit reachable from a branch or tag."""
+def _heads(store: Store) -> list[str]:
+    """The commits the branches and tags point at."""
     heads: list[str] = []
     for prefix in (HEADS, TAGS):
         for sha in store.refs_under(prefix.encode()).values():
@@ -63,8 +60,7 @@ def _reachable(store: Store) -> Iterator[dict[str, Any]]:
                 heads.append(resolve(store, sha))
             except RevisionNotFoundError:
                 continue  # a tag of something that is not a commit
-    cache = load_summaries(store)
-    return walk_summaries(store, sorted(set(heads)), cache, None)
+    return sorted(set(heads))
 
 
 def _outputs_of(rec: Record) -> dict[str, str]:
@@ -77,21 +73,34 @@ def _outputs_of(rec: Record) -> dict[str, str]:
 
 
 class _Index:
-    """Output hash -> the commits that wrote it, for the reachable commits."""
+    """Output hash -> the commits that wrote it, over the commits reachable from a
+    branch or tag, from the outputs index alone (commits it lacks are read once and
+    added to it)."""
 
     def __init__(self, store: Store) -> None:
         self.times: dict[str, int] = {}
         self.by_hash: dict[str, list[tuple[str, str]]] = {}
-        written = producers.load(store)
-        missing: dict[str, dict[str, str]] = {}
-        for s in _reachable(store):
-            cid = s["id"]
-            self.times[cid] = s["ts"]
-            outputs = written.get(cid)
-            if outputs is None:
-                outputs = missing[cid] = _outputs_of(read_record(store, cid))
-            for path, h in outputs.items():
+        known = producers.load(store)
+        missing: dict[str, producers.Entry] = {}
+        stack = _heads(store)
+        seen = set(stack)
+        while stack:
+            cid = stack.pop()
+            e = known.get(cid) or missing.get(cid)
+            if e is None:
+                c = store.commit_obj(cid)
+                e = missing[cid] = producers.entry(
+                    _outputs_of(read_record(store, cid)),
+                    [p.decode() for p in c.parents],
+                    int(c.commit_time),
+                )
+            self.times[cid] = e["t"]
+            for path, h in e["o"].items():
                 self.by_hash.setdefault(h, []).append((cid, path))
+            for parent in e["p"]:
+                if parent not in seen:
+                    seen.add(parent)
+                    stack.append(parent)
         producers.append(store, missing)
 
     def producers(self, h: str, reader: str) -> list[tuple[str, str]]:
