@@ -1159,7 +1159,7 @@ def lineage_document(lin: Mapping[str, Any]) -> dict[str, Any]:
     return {**lin, "mermaid": lineage_mermaid(lin)}
 
 
-def _lineage_line(node: Mapping[str, Any]) -> str:
+def _lineage_line(node: Mapping[str, Any], aliases: Sequence[str] = ()) -> str:
     kind = node.get("kind")
     if kind == "commit":
         when = f" ({node['time']})" if node.get("time") else ""
@@ -1174,7 +1174,8 @@ def _lineage_line(node: Mapping[str, Any]) -> str:
         return f"source {node.get('path')}"
     if kind == "model":
         variable = f" (variable {node['variable']})" if node.get("variable") else ""
-        return f"model {node.get('name')} version {node.get('version')}{variable}"
+        held = f" [{', '.join(aliases)}]" if aliases else ""
+        return f"model {node.get('name')} version {node.get('version')}{variable}{held}"
     if kind == "alias":
         return f"alias {node.get('alias')} -> version {node.get('version')}"
     return f"{kind} {node.get('label')}"
@@ -1183,7 +1184,9 @@ def _lineage_line(node: Mapping[str, Any]) -> str:
 def lineage_text(lin: Mapping[str, Any]) -> str:
     """A lineage graph as ``mlvc lineage`` prints it: a tree from the commit (or model
     version) asked about, each node's inputs indented below it with the edge's label
-    (``read``, ``written by``, ``imported``...). A node met twice says ``(see above)``."""
+    (``read``, ``written by``, ``imported``...), a model's aliases on its line, and the
+    model versions registered from the root commit under it. A commit met twice says
+    ``(see above)``."""
     nodes = {n["id"]: n for n in lin.get("nodes", [])}
     incoming: dict[str, list[Mapping[str, Any]]] = {}
     outgoing: dict[str, list[Mapping[str, Any]]] = {}
@@ -1193,51 +1196,67 @@ def lineage_text(lin: Mapping[str, Any]) -> str:
     order = {"data": 0, "source": 1, "commit": 2}
     shown: set[str] = set()
     out: list[str] = []
+    root = str(lin.get("root", ""))
 
-    def verb(label: str, kind: str) -> str:
+    def aliases_of(nid: str) -> list[str]:
+        return [
+            str(nodes[e["to"]].get("alias"))
+            for e in outgoing.get(nid, [])
+            if nodes.get(e["to"], {}).get("kind") == "alias"
+        ]
+
+    def verb(label: str) -> str:
         if label.startswith("wrote "):
             return f"written as {label[len('wrote ') :]} by"
         if label == "wrote":
             return "written by"
-        return {"read": "read", "imported": "imported", "registered": "registered from"}.get(
-            label, label
-        )
+        return {"registered": "registered from", "registered as": "registered as"}.get(label, label)
 
-    def walk(nid: str, prefix: str, head: str) -> None:
+    def walk(nid: str, prefix: str, head: str, expand: bool = True) -> None:
         node = nodes.get(nid)
         if node is None:
             return
         seen = nid in shown and node.get("kind") in ("commit", "model")
-        out.append(head + _lineage_line(node) + ("  (see above)" if seen else ""))
-        if seen:
+        line = _lineage_line(node, aliases_of(nid))
+        out.append(head + line + ("  (see above)" if seen else ""))
+        if seen or not expand:
             return
         shown.add(nid)
-        children: list[tuple[str, str]] = []
-        if node.get("kind") == "model":
-            for e in outgoing.get(nid, []):
-                children.append((e["to"], e["label"]))
         ups = sorted(
             incoming.get(nid, []),
             key=lambda e: (order.get(nodes.get(e["from"], {}).get("kind", ""), 3), e["from"]),
         )
-        children += [(e["from"], e["label"]) for e in ups]
+        children: list[tuple[str, str, bool]] = [(e["from"], e["label"], True) for e in ups]
+        if node.get("kind") == "model":  # exports (aliases are on the model's line)
+            children += [
+                (e["to"], e["label"], False)
+                for e in outgoing.get(nid, [])
+                if nodes.get(e["to"], {}).get("kind") == "export"
+            ]
+        if nid == root and node.get("kind") == "commit":  # what was registered from it
+            children += [
+                (e["to"], "registered as", False)
+                for e in outgoing.get(nid, [])
+                if nodes.get(e["to"], {}).get("kind") == "model"
+            ]
         if node.get("truncated"):
-            children.append(("", "..."))
-        for i, (child, label) in enumerate(children):
+            children.append(("", "...", False))
+        for i, (child, label, deeper) in enumerate(children):
             last = i == len(children) - 1
             branch = "└─ " if last else "├─ "
             if not child:
                 out.append(prefix + branch + "... (inputs not followed: raise --depth)")
                 continue
             kind = nodes.get(child, {}).get("kind", "")
-            tag = verb(label, kind)
+            tag = verb(label)
             walk(
                 child,
                 prefix + ("   " if last else "│  "),
                 prefix + branch + (f"{tag}: " if tag and kind != "data" else ""),
+                deeper,
             )
 
-    walk(str(lin.get("root", "")), "", "")
+    walk(root, "", "")
     if lin.get("truncated"):
         out.append("(some inputs were not followed: the depth or producer limit)")
     return plain("\n".join(out))

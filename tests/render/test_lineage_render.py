@@ -131,6 +131,10 @@ def test_text_tree_shows_inputs_below_what_read_them() -> None:
     assert len(written) == 2
     assert "written as train by: commit 11111111 nb.ipynb: prep" in written[0]
     assert any('imported: source u"].py' in x for x in lines)
+    assert lines[-1] == "└─ registered as: model m]x version 1 [p|d]"
+    model_root = render.lineage_text({**graph(["train"]), "root": "model:m@1"}).splitlines()
+    assert model_root[0] == "model m]x version 1 [p|d]"
+    assert model_root[1].startswith("└─ registered from: commit 00000000 nb.ipynb: train")
     # control characters from a message never reach the terminal
     assert "\x1b" not in render.lineage_text(graph(["evil \x1b[2J"]))
 
