@@ -43,6 +43,7 @@ _API = (
     "log_params",
     "log_metrics",
     "compare",
+    "lineage",
     "register",
     "models",
     "model",
@@ -70,6 +71,7 @@ __all__ = [
     "du",
     "fsck",
     "init",
+    "lineage",
     "load",
     "load_model",
     "log",
@@ -123,6 +125,7 @@ if TYPE_CHECKING:
         tag,
         tags,
     )
+    from .service.lineage import lineage
 
 
 def __getattr__(name: str) -> Any:

@@ -109,6 +109,43 @@ def run_evaluation(command: str, args: argparse.Namespace, **where: Any) -> Any:
     )
 
 
+# -- lineage: one definition for the CLI and the magics ------------------------------------
+LINEAGE_FORMATS = ("text", "json", "mermaid")
+
+
+def add_lineage_parser(cmd: Any) -> None:
+    """Add ``lineage`` through a front end's ``cmd(name, help)`` helper."""
+    sp = cmd(
+        "lineage",
+        "Where a commit or model version came from: data read (by hash) <- the commits "
+        "of any notebook that wrote it, sources, model versions and aliases.",
+    )
+    sp.add_argument(
+        "spec",
+        nargs="?",
+        default="HEAD",
+        metavar="SPEC",
+        help="a revision (default HEAD) or a model version NAME@VERSION|ALIAS",
+    )
+    sp.add_argument(
+        "--format", choices=LINEAGE_FORMATS, default="text", help="text (a tree), json, mermaid"
+    )
+    sp.add_argument("--depth", type=int, help="data hops to follow upstream (default 8)")
+    which = sp.add_mutually_exclusive_group()
+    which.add_argument("--rev", action="store_true", help="SPEC is a revision")
+    which.add_argument("--model", action="store_true", help="SPEC is a model version")
+
+
+def run_lineage(args: argparse.Namespace, **where: Any) -> Any:
+    """Call ``service.lineage`` with the parsed options; ``where``: ``repo`` and
+    ``notebook`` as the front end found them."""
+    from .service import lineage
+
+    of = "model" if args.model else "rev" if args.rev else "auto"
+    options = {"depth": args.depth} if args.depth is not None else {}
+    return lineage(args.spec, of=of, **where, **options)
+
+
 # -- the model registry: ``mlvc model ...`` and ``%mlvc model ...`` -------------------------
 #: The subcommands of the ``model`` group (dest ``model_cmd``).
 MODEL_COMMANDS = ("register", "list", "show", "promote", "approve", "gates", "rollback", "history")

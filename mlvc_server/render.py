@@ -657,6 +657,10 @@ def show_text(r: Mapping[str, Any]) -> str:
         add("Data:")
         for path, d in r["data"].items():
             add(f"  {path}: {d['hash'][:20]}... {format_bytes(d['size'])}")
+    if r.get("outputs"):
+        add("Outputs (files written):")
+        for path, d in r["outputs"].items():
+            add(f"  {path}: {d['hash'][:20]}... {format_bytes(d['size'])}")
     if r.get("sources"):
         add("Sources: " + ", ".join(r["sources"]))
     return plain("\n".join(out))
@@ -1078,6 +1082,184 @@ def compare_vegalite(table: Mapping[str, Any]) -> dict[str, Any]:
         "columns": 3,
         "concat": charts,
     }
+
+
+# -- lineage (service.lineage) ----------------------------------------------------------------
+#: Characters kept as they are in a Mermaid label; every other one is written as an
+#: entity code (``#34;``), so no label can end the string, start a link or inject markup.
+_MERMAID_SAFE = re.compile(r"[A-Za-z0-9 ._/:@,+=-]")
+_MERMAID_LABEL_CHARS = 80
+#: Mermaid node shapes per kind: (open, close).
+_MERMAID_SHAPES = {
+    "commit": ('["', '"]'),
+    "data": ('[("', '")]'),
+    "source": ('[/"', '"/]'),
+    "model": ('{{"', '"}}'),
+    "alias": ('(["', '"])'),
+    "export": ('[["', '"]]'),
+}
+
+
+def mermaid_text(text: Any, limit: int = _MERMAID_LABEL_CHARS) -> str:
+    """``text`` as the inside of a quoted Mermaid label: one line, at most ``limit``
+    characters, anything but letters, digits, spaces and ``._/:@,+=-`` as entity codes."""
+    flat = " ".join(str(text).split())
+    if len(flat) > limit:
+        flat = flat[: limit - 1] + "\u2026"
+    return "".join(ch if _MERMAID_SAFE.fullmatch(ch) else f"#{ord(ch)};" for ch in flat)
+
+
+def _short_content(h: Any) -> str:
+    text = str(h or "")
+    algo, _, digest = text.partition(":")
+    return f"{algo}:{digest[:12]}" if digest else text[:16]
+
+
+def _lineage_label(node: Mapping[str, Any]) -> str:
+    kind = node.get("kind")
+    if kind == "data":
+        size = node.get("size")
+        extra = f", {format_bytes(size)}" if isinstance(size, int) else ""
+        return f"{node.get('path')} ({_short_content(node.get('hash'))}{extra})"
+    if kind == "model":
+        return f"model {node.get('name')} v{node.get('version')}"
+    if kind == "alias":
+        return f"{node.get('name')}@{node.get('alias')}"
+    if kind == "source":
+        return f"{node.get('path')}"
+    return str(node.get("label", node.get("id", "")))
+
+
+def lineage_mermaid(lin: Mapping[str, Any]) -> str:
+    """A lineage graph as a Mermaid flowchart (data flows left to right). Node ids are
+    ``n0``, ``n1``... and every label is escaped (:func:`mermaid_text`)."""
+    ids = {n["id"]: f"n{i}" for i, n in enumerate(lin.get("nodes", []))}
+    out = ["flowchart LR"]
+    for n in lin.get("nodes", []):
+        opening, closing = _MERMAID_SHAPES.get(n.get("kind", ""), ('["', '"]'))
+        out.append(f"  {ids[n['id']]}{opening}{mermaid_text(_lineage_label(n))}{closing}")
+    for e in lin.get("edges", []):
+        a, b = ids.get(e["from"]), ids.get(e["to"])
+        if a and b:
+            out.append(f"  {a} -->|{mermaid_text(e.get('label', ''), 40)}| {b}")
+    kinds = sorted({n.get("kind", "") for n in lin.get("nodes", [])} & set(_MERMAID_SHAPES))
+    for kind in kinds:
+        members = ",".join(ids[n["id"]] for n in lin["nodes"] if n.get("kind") == kind)
+        out.append(f"  class {members} {kind}")
+    root = ids.get(lin.get("root", ""))
+    if root:
+        out.append(f"  class {root} root")
+    out.append("  classDef root stroke-width:3px")
+    return "\n".join(out)
+
+
+def lineage_document(lin: Mapping[str, Any]) -> dict[str, Any]:
+    """What ``mlvc lineage --format json`` prints and ``GET /mlvc/lineage`` answers: the
+    graph with its Mermaid text added under ``mermaid``."""
+    return {**lin, "mermaid": lineage_mermaid(lin)}
+
+
+def _lineage_line(node: Mapping[str, Any], aliases: Sequence[str] = ()) -> str:
+    kind = node.get("kind")
+    if kind == "commit":
+        when = f" ({node['time']})" if node.get("time") else ""
+        failed = " [failed]" if node.get("status") == "failed" else ""
+        return f"commit {node.get('label')}{failed}{when}"
+    if kind == "data":
+        size = node.get("size")
+        extra = f" {format_bytes(size)}" if isinstance(size, int) else ""
+        none = "  (no commit wrote this content)" if not node.get("producers") else ""
+        return f"data {node.get('path')}  {node.get('hash')}{extra}{none}"
+    if kind == "source":
+        return f"source {node.get('path')}"
+    if kind == "model":
+        variable = f" (variable {node['variable']})" if node.get("variable") else ""
+        held = f" [{', '.join(aliases)}]" if aliases else ""
+        return f"model {node.get('name')} version {node.get('version')}{variable}{held}"
+    if kind == "alias":
+        return f"alias {node.get('alias')} -> version {node.get('version')}"
+    return f"{kind} {node.get('label')}"
+
+
+def lineage_text(lin: Mapping[str, Any]) -> str:
+    """A lineage graph as ``mlvc lineage`` prints it: a tree from the commit (or model
+    version) asked about, each node's inputs indented below it with the edge's label
+    (``read``, ``written by``, ``imported``...), a model's aliases on its line, and the
+    model versions registered from the root commit under it. A commit met twice says
+    ``(see above)``."""
+    nodes = {n["id"]: n for n in lin.get("nodes", [])}
+    incoming: dict[str, list[Mapping[str, Any]]] = {}
+    outgoing: dict[str, list[Mapping[str, Any]]] = {}
+    for e in lin.get("edges", []):
+        incoming.setdefault(e["to"], []).append(e)
+        outgoing.setdefault(e["from"], []).append(e)
+    order = {"data": 0, "source": 1, "commit": 2}
+    shown: set[str] = set()
+    out: list[str] = []
+    root = str(lin.get("root", ""))
+
+    def aliases_of(nid: str) -> list[str]:
+        return [
+            str(nodes[e["to"]].get("alias"))
+            for e in outgoing.get(nid, [])
+            if nodes.get(e["to"], {}).get("kind") == "alias"
+        ]
+
+    def verb(label: str) -> str:
+        if label.startswith("wrote "):
+            return f"written as {label[len('wrote ') :]} by"
+        if label == "wrote":
+            return "written by"
+        return {"registered": "registered from", "registered as": "registered as"}.get(label, label)
+
+    def walk(nid: str, prefix: str, head: str, expand: bool = True) -> None:
+        node = nodes.get(nid)
+        if node is None:
+            return
+        seen = nid in shown and node.get("kind") in ("commit", "model")
+        line = _lineage_line(node, aliases_of(nid))
+        out.append(head + line + ("  (see above)" if seen else ""))
+        if seen or not expand:
+            return
+        shown.add(nid)
+        ups = sorted(
+            incoming.get(nid, []),
+            key=lambda e: (order.get(nodes.get(e["from"], {}).get("kind", ""), 3), e["from"]),
+        )
+        children: list[tuple[str, str, bool]] = [(e["from"], e["label"], True) for e in ups]
+        if node.get("kind") == "model":  # exports (aliases are on the model's line)
+            children += [
+                (e["to"], e["label"], False)
+                for e in outgoing.get(nid, [])
+                if nodes.get(e["to"], {}).get("kind") == "export"
+            ]
+        if nid == root and node.get("kind") == "commit":  # what was registered from it
+            children += [
+                (e["to"], "registered as", False)
+                for e in outgoing.get(nid, [])
+                if nodes.get(e["to"], {}).get("kind") == "model"
+            ]
+        if node.get("truncated"):
+            children.append(("", "...", False))
+        for i, (child, label, deeper) in enumerate(children):
+            last = i == len(children) - 1
+            branch = "└─ " if last else "├─ "
+            if not child:
+                out.append(prefix + branch + "... (inputs not followed: raise --depth)")
+                continue
+            kind = nodes.get(child, {}).get("kind", "")
+            tag = verb(label)
+            walk(
+                child,
+                prefix + ("   " if last else "│  "),
+                prefix + branch + (f"{tag}: " if tag and kind != "data" else ""),
+                deeper,
+            )
+
+    walk(root, "", "")
+    if lin.get("truncated"):
+        out.append("(some inputs were not followed: the depth or producer limit)")
+    return plain("\n".join(out))
 
 
 # -- the model registry ------------------------------------------------------------------

@@ -24,7 +24,7 @@ from typing import Any, NoReturn
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_magic, magics_class
 
-from ..args import add_evaluation_parsers, add_model_parsers, parse_kv
+from ..args import add_evaluation_parsers, add_lineage_parser, add_model_parsers, parse_kv
 from ..errors import MlvcCommandError, MlvcError
 from .session import session_for
 
@@ -163,6 +163,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("rev", nargs="?", metavar="REV")
     c.add_argument("-f", "--force", action="store_true", help="move an existing tag")
     add_evaluation_parsers(cmd)
+    add_lineage_parser(cmd)
     help = "the model registry: register, list, show, promote, approve, gates, rollback, history"
     c = sub.add_parser("model", help=help, description=help)
     add_model_parsers(

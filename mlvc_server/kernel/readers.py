@@ -12,6 +12,10 @@ the module's own code) and, for modules already imported when lineage starts, at
 A wrapper is marked, so wrapping twice is a no-op, and never changes the reader's
 arguments, result or errors. Readers through Python file objects (``np.load``,
 ``np.memmap``, ``torch.load``, ``pd.read_csv``) already reach the audit hook.
+
+Writers that bypass ``open`` the same way (``df.to_parquet`` through pyarrow, polars'
+``write_*``, safetensors' ``save_file``, ``h5py.File(name, "w")``) are wrapped too: the
+files they wrote are reported after the call, as outputs of the next commit.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from collections.abc import Callable, Sequence
 from types import ModuleType
 from typing import Any, Final
 
-__all__ = ["WRAPPED", "install"]
+__all__ = ["WRAPPED", "WRITERS", "install"]
 
 #: module -> (attribute, how its path argument is found) of the reader entry points.
 #: ``"arg0"``: the first positional argument or the keyword named after it.
@@ -62,10 +66,27 @@ WRAPPED: Final[dict[str, tuple[tuple[str, str], ...]]] = {
     "safetensors.torch": (("load_file", "filename"), ("safe_open", "filename")),
     "safetensors.numpy": (("load_file", "filename"), ("safe_open", "filename")),
 }
-#: Methods whose first positional argument is ``self``.
+#: module -> (attribute, path parameter, its position) of the writer entry points that
+#: bypass ``open`` too (``df.to_parquet`` calls ``pyarrow.parquet.write_table``): the
+#: files they write are a commit's outputs. Positions count ``self`` for methods.
+WRITERS: Final[dict[str, tuple[tuple[str, str, int], ...]]] = {
+    # pandas opens a local parquet/ORC target with pyarrow's C++ ``OSFile``: its methods
+    "pandas": (("DataFrame.to_parquet", "path", 1), ("DataFrame.to_orc", "path", 1)),
+    "pyarrow.parquet": (("write_table", "where", 1), ("write_to_dataset", "root_path", 1)),
+    "pyarrow.feather": (("write_feather", "dest", 1),),
+    "pyarrow.csv": (("write_csv", "output_file", 1),),
+    "pyarrow.orc": (("write_table", "where", 1),),
+    "polars": tuple(
+        (f"DataFrame.write_{kind}", "file", 1)
+        for kind in ("parquet", "csv", "ipc", "ndjson", "json", "avro", "excel")
+    ),
+    "safetensors.torch": (("save_file", "filename", 1),),
+    "safetensors.numpy": (("save_file", "filename", 1),),
+}
 _MARK: Final = "__mlvc_reader__"
 _lock = threading.Lock()
 _record: Callable[[str], None] | None = None
+_record_write: Callable[[str], None] | None = None
 
 
 def _paths(value: Any) -> list[str]:
@@ -101,16 +122,50 @@ def _wrap(fn: Callable[..., Any], param: str, method: bool, mode_of: str | None)
                 mode = kwargs.get("mode") if mode_of else None
                 if mode_of and mode is None and len(args) > index + 1:
                     mode = args[index + 1]
+                value = args[index] if len(args) > index else kwargs.get(param)
                 if mode is None or str(mode) == "r":
-                    value = args[index] if len(args) > index else kwargs.get(param)
                     for p in _paths(value):
                         record(p)
+                elif _record_write is not None and isinstance(value, (str, os.PathLike)):
+                    _record_write(os.fspath(value))  # h5py.File(name, "w"): an output
             except Exception:  # lineage must never break the user's read
                 pass
         return fn(*args, **kwargs)
 
     setattr(reader, _MARK, True)
     return reader
+
+
+def _wrap_writer(fn: Callable[..., Any], param: str, position: int) -> Any:
+    if getattr(fn, _MARK, False):
+        return fn
+
+    @functools.wraps(fn)
+    def writer(*args: Any, **kwargs: Any) -> Any:
+        result = fn(*args, **kwargs)
+        record = _record_write
+        if record is not None:
+            try:  # after the write: the files exist (a folder: every file written in it)
+                value = args[position] if len(args) > position else kwargs.get(param)
+                for p in _paths(value):
+                    record(p)
+            except Exception:  # lineage must never break the user's write
+                pass
+        return result
+
+    setattr(writer, _MARK, True)
+    return writer
+
+
+def _lookup(module: ModuleType, attr: str) -> tuple[Any, str, Any] | None:
+    owner: Any = module
+    *path, name = attr.split(".")
+    try:
+        for part in path:
+            owner = getattr(owner, part)
+        return owner, name, getattr(owner, name)
+    except AttributeError:
+        return None
 
 
 def _patch(module: ModuleType) -> None:
@@ -131,6 +186,15 @@ def _patch(module: ModuleType) -> None:
             setattr(owner, name, _wrap(fn, param, method, mode_of))
         except (AttributeError, TypeError):  # an immutable (extension) type
             continue
+    for attr, param, position in WRITERS.get(module.__name__, ()):
+        found = _lookup(module, attr)
+        if found is None:
+            continue
+        owner, name, fn = found
+        try:
+            setattr(owner, name, _wrap_writer(fn, param, position))
+        except (AttributeError, TypeError):
+            continue
 
 
 class _Finder(importlib.abc.MetaPathFinder):
@@ -139,7 +203,7 @@ class _Finder(importlib.abc.MetaPathFinder):
     def find_spec(
         self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
     ) -> importlib.machinery.ModuleSpec | None:
-        if fullname not in WRAPPED:
+        if fullname not in WRAPPED and fullname not in WRITERS:
             return None
         for finder in sys.meta_path:
             if finder is self or not hasattr(finder, "find_spec"):
@@ -169,19 +233,24 @@ class _Loader(importlib.abc.Loader):
         return getattr(self._inner, name)
 
 
-def install(record: Callable[[str], None]) -> None:
-    """Start recording the reads of the wrapped readers with ``record(path)``.
+def install(
+    record: Callable[[str], None], record_write: Callable[[str], None] | None = None
+) -> None:
+    """Start recording the reads of the wrapped readers with ``record(path)`` (and the
+    files the wrapped writers wrote with ``record_write(path)``).
 
     Args:
         record: called with each path (absolute or relative to the current directory)
             a wrapped reader is asked to read.
+        record_write: called with each file a wrapped writer wrote, after it did.
     """
-    global _record
+    global _record, _record_write
     with _lock:
         _record = record
+        _record_write = record_write
         if not any(isinstance(f, _Finder) for f in sys.meta_path):
             sys.meta_path.insert(0, _Finder())
-        for name in WRAPPED:
+        for name in {*WRAPPED, *WRITERS}:
             module = sys.modules.get(name)
             if module is not None:
                 _patch(module)

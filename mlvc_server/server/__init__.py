@@ -8,6 +8,7 @@ mlvc errors into HTTP errors. The endpoints are described in ``mlvc_server/opena
     history.py    status, init, log, one commit, branches, tags
     analysis.py   diff, compare, series
     evaluation.py evaluations of two model versions
+    lineage.py    the lineage graph of a commit or model version
     registry.py   the model registry (resource ``mlvc-registry``)
     state.py      commit, checkout, restore (through the notebook's kernel)
     kernels.py    finding a notebook's kernel and running mlvc in it
@@ -33,6 +34,7 @@ from .history import (
     TagHandler,
     TagsHandler,
 )
+from .lineage import LineageHandler
 from .registry import (
     ApprovalsHandler,
     GatesHandler,
@@ -71,6 +73,7 @@ ROUTES: tuple[tuple[str, type[MlvcHandler]], ...] = (
     (r"/mlvc/data/diff", DataDiffHandler),
     (r"/mlvc/data/checkout", DataCheckoutHandler),
     (r"/mlvc/evaluations", EvaluationsHandler),
+    (r"/mlvc/lineage", LineageHandler),
     (r"/mlvc/models", ModelsHandler),
     (r"/mlvc/models/(?P<name>[^/]+)", ModelHandler),
     (r"/mlvc/models/(?P<name>[^/]+)/history", ModelHistoryHandler),

@@ -13,6 +13,7 @@
     data.py         data_checkout, data_diff, track_content, untrack_content,
                     set_content_max, content_settings (data files' content)
     evaluation/     evaluate, shadow, canary, evaluations, latest (two model versions)
+    lineage.py      lineage (inputs by content hash across notebooks), producers_of
     registry.py     register, models, model, resolve, load_model, check_gates, promote,
                     approve, set_gates, rollback, history (exported as model_history)
     maintenance.py  fsck, du, gc, remotes, remote_add, remote_remove, push, pull, clone
@@ -62,6 +63,7 @@ from .format import (
     DataDiff,
     Diff,
     GateResult,
+    Lineage,
     ModelInfo,
     ModelVersion,
     Promotion,
@@ -73,6 +75,7 @@ from .format import (
     TagInfo,
 )
 from .history import default_notebook, log, notebook_at, record, show
+from .lineage import lineage, producers_of
 from .maintenance import (
     clone,
     du,
@@ -125,6 +128,7 @@ __all__ = [
     "DataDiff",
     "Diff",
     "GateResult",
+    "Lineage",
     "ModelInfo",
     "ModelVersion",
     "Promotion",
@@ -157,6 +161,7 @@ __all__ = [
     "fsck",
     "gc",
     "init",
+    "lineage",
     "load",
     "load_many",
     "load_model",
@@ -170,6 +175,7 @@ __all__ = [
     "models",
     "notebook_at",
     "notebook_safety_commit",
+    "producers_of",
     "promote",
     "pull",
     "push",
