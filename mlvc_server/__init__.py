@@ -40,6 +40,7 @@ _API = (
     "log_params",
     "log_metrics",
     "compare",
+    "export",
 )
 
 __all__ = [
@@ -52,6 +53,7 @@ __all__ = [
     "compare",
     "diff",
     "du",
+    "export",
     "fsck",
     "init",
     "load",
@@ -87,6 +89,7 @@ if TYPE_CHECKING:
         tag,
         tags,
     )
+    from .service.export import export
 
 
 def __getattr__(name: str) -> Any:

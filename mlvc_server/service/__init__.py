@@ -13,6 +13,7 @@
     data.py         data_checkout, data_diff, track_content, untrack_content,
                     set_content_max, content_settings (data files' content)
     evaluation/     evaluate, shadow, canary, evaluations, latest (two model versions)
+    export.py       export (a model to a folder: native, MLflow, ONNX; checked)
     maintenance.py  fsck, du, gc, remotes, remote_add, remote_remove, push, pull, clone
     format.py       the commit format: tree names, typed records, read helpers
     workspace.py    the open stores and caches of this process
@@ -52,6 +53,7 @@ from .data import (
     untrack_content,
 )
 from .diffs import cell_counts, diff
+from .export import export
 from .format import (
     BranchInfo,
     CheckoutResult,
@@ -59,6 +61,8 @@ from .format import (
     DataCheckoutResult,
     DataDiff,
     Diff,
+    ExportedModel,
+    ExportResult,
     Record,
     SeriesTable,
     Status,
@@ -104,6 +108,8 @@ __all__ = [
     "DataCheckoutResult",
     "DataDiff",
     "Diff",
+    "ExportResult",
+    "ExportedModel",
     "Record",
     "SeriesTable",
     "Status",
@@ -127,6 +133,7 @@ __all__ = [
     "diff",
     "du",
     "evaluation",
+    "export",
     "fsck",
     "gc",
     "init",

@@ -338,3 +338,26 @@ class DataDiff(TypedDict):
     b: str
     key: str | None
     files: list[DataFileDiff]
+
+
+class ExportedModel(TypedDict):
+    """Which model an export holds: a registered ``name`` and ``version`` (None when it
+    was named as ``REV:VARIABLE``), its ``commit`` and ``variable``."""
+
+    name: str | None
+    version: int | None
+    commit: str
+    variable: str
+
+
+class ExportResult(TypedDict):
+    """What :func:`mlvc_server.service.export` wrote: the ``format``, the folder
+    (``path``), the ``files`` in it (relative), the ``model`` and the ``checks`` run on
+    it (``reload``: the export loaded in a fresh process predicts as the original;
+    ``onnx``: ONNX Runtime's outputs against the original's, within a tolerance)."""
+
+    format: str
+    path: str
+    files: list[str]
+    model: ExportedModel
+    checks: dict[str, Any]
