@@ -465,10 +465,17 @@ def _reload_check(folder: Path, model: Any, rows: Any) -> dict[str, Any]:
             cwd=tmp,
         )
         if proc.returncode != 0:
-            tail = proc.stderr.strip().splitlines()[-3:]
+            last = (proc.stderr.strip().splitlines() or ["(no message)"])[-1]
+            hint = (
+                "; a class of the model comes from a module that is not importable there: "
+                "keep it in a source file the commit records (it is copied to code/) or "
+                "install it"
+                if "ModuleNotFoundError" in last
+                else ""
+            )
             raise ExportCheckError(
-                "the exported model does not load in a fresh Python with its own loader: "
-                + " | ".join(tail)
+                f"the exported model does not load in a fresh Python with its own loader: "
+                f"{last}{hint}; nothing was written"
             )
         got = (
             np.load(out, allow_pickle=False)
