@@ -14,6 +14,8 @@
                     set_content_max, content_settings (data files' content)
     evaluation/     evaluate, shadow, canary, evaluations, latest (two model versions)
     export.py       export (a model to a folder: native, MLflow, ONNX; checked)
+    registry.py     register, models, model, resolve, load_model, check_gates, promote,
+                    approve, set_gates, rollback, history (exported as model_history)
     maintenance.py  fsck, du, gc, remotes, remote_add, remote_remove, push, pull, clone
     format.py       the commit format: tree names, typed records, read helpers
     workspace.py    the open stores and caches of this process
@@ -26,7 +28,7 @@ directory and are recorded relative to the project root.
 
 from __future__ import annotations
 
-from . import evaluation
+from . import evaluation, registry
 from .analysis import LOWER_IS_BETTER, compare, metric_goal, series
 from .checkouts import (
     SAFETY,
@@ -63,7 +65,12 @@ from .format import (
     Diff,
     ExportedModel,
     ExportResult,
+    GateResult,
+    ModelInfo,
+    ModelVersion,
+    Promotion,
     Record,
+    RegistryEvent,
     SeriesTable,
     Status,
     Summary,
@@ -93,6 +100,19 @@ from .refs import (
     tag,
     tags,
 )
+from .registry import (
+    approve,
+    check_gates,
+    load_model,
+    model,
+    models,
+    promote,
+    register,
+    resolve,
+    rollback,
+    set_gates,
+)
+from .registry import history as model_history
 from .state import status
 from .variables import load, load_many, restore
 from .workspace import Workspace, workspace
@@ -110,15 +130,22 @@ __all__ = [
     "Diff",
     "ExportResult",
     "ExportedModel",
+    "GateResult",
+    "ModelInfo",
+    "ModelVersion",
+    "Promotion",
     "Record",
+    "RegistryEvent",
     "SeriesTable",
     "Status",
     "Summary",
     "TagInfo",
     "Workspace",
+    "approve",
     "branch",
     "branches",
     "cell_counts",
+    "check_gates",
     "checkout",
     "clone",
     "commit",
@@ -139,26 +166,36 @@ __all__ = [
     "init",
     "load",
     "load_many",
+    "load_model",
     "log",
     "log_metrics",
     "log_params",
     "matches",
     "metric_goal",
+    "model",
+    "model_history",
+    "models",
     "notebook_at",
     "notebook_safety_commit",
+    "promote",
     "pull",
     "push",
     "record",
+    "register",
+    "registry",
     "remote_add",
     "remote_name",
     "remote_remove",
     "remotes",
     "rename_branch",
     "rename_tag",
+    "resolve",
     "restore",
+    "rollback",
     "safety_message",
     "series",
     "set_content_max",
+    "set_gates",
     "show",
     "status",
     "switch_branch",

@@ -110,10 +110,33 @@ def _resolve_spec(
 
 
 def _resolve_registered(store: Store, spec: str) -> tuple[ExportedModel, dict[str, Any] | None]:
-    raise ExportError(
-        f"cannot export {spec!r}: the model registry is not available in this build; "
-        "name the model as REV:VARIABLE (e.g. HEAD:clf)"
-    )
+    """A registered version (:func:`.registry.resolve`) and, for the card, its facts and
+    the history of this version: who registered, approved, promoted or rolled it back,
+    when and why, with the gate results."""
+    from . import registry
+
+    mv = registry.resolve(spec, repo=store.root)
+    model: ExportedModel = {
+        "name": mv["name"],
+        "version": mv["version"],
+        "commit": mv["commit"],
+        "variable": mv["variable"],
+    }
+    events = [
+        e
+        for e in registry.history(mv["name"], repo=store.root)
+        if e["version"] == mv["version"] or e["previous"] == mv["version"]
+    ]
+    facts = {
+        "model": mv["name"],
+        "version": mv["version"],
+        "aliases now": ", ".join(mv["aliases"]) or "none",
+        "registered by": f"{mv['registered_by']} on {mv['time']}",
+        "exported as": spec,
+    }
+    if mv["message"]:
+        facts["registration message"] = mv["message"]
+    return model, {"facts": facts, "events": list(reversed(events))}
 
 
 # -- sample rows -----------------------------------------------------------------------
@@ -571,8 +594,8 @@ def _card(
         events = registry.get("events") or []
         if events:
             lines += [
-                "| when | event | alias | who | why | gates |",
-                "| --- | --- | --- | --- | --- | --- |",
+                "| when | event | version | alias | who | why | gates |",
+                "| --- | --- | --- | --- | --- | --- | --- |",
             ]
             for e in events:
                 gates = ", ".join(
@@ -581,7 +604,8 @@ def _card(
                 )
                 reason = str(e.get("reason") or "").replace("|", "\\|")
                 lines.append(
-                    f"| {e.get('time')} | {e.get('type')} | {e.get('alias') or ''} | "
+                    f"| {e.get('time')} | {e.get('type')} | {e.get('version')} | "
+                    f"{e.get('alias') or ''} | "
                     f"{e.get('user')} | {reason} | {gates} |"
                 )
             lines += [""]

@@ -340,6 +340,78 @@ class DataDiff(TypedDict):
     files: list[DataFileDiff]
 
 
+# -- the model registry (service/registry.py) -------------------------------------------
+class ModelVersion(TypedDict):
+    """One registered version of a model: which variable of which commit."""
+
+    name: str
+    version: int
+    commit: str
+    short_id: str
+    variable: str
+    notebook: str | None
+    branch: str | None
+    registered_by: str
+    time: str
+    message: str
+    params: dict[str, Any]
+    metrics: dict[str, Any]
+    kind: str
+    aliases: list[str]
+
+
+class GateSettings(TypedDict):
+    """The gates a promotion to one alias must pass (none set: any promotion passes)."""
+
+    metrics: str | None
+    evaluated: bool
+    approvals: int
+
+
+class ModelInfo(TypedDict):
+    """A registered model: its versions (newest first), aliases and gates."""
+
+    name: str
+    versions: list[ModelVersion]
+    aliases: dict[str, int]
+    gates: dict[str, GateSettings]
+    latest: int
+
+
+class GateResult(TypedDict):
+    """One gate checked for a promotion."""
+
+    gate: str
+    ok: bool
+    detail: str
+
+
+class RegistryEvent(TypedDict):
+    """One recorded change of a model (``id`` is its event commit)."""
+
+    id: str
+    type: str
+    user: str
+    time: str
+    version: int | None
+    alias: str | None
+    previous: int | None
+    reason: str
+    gates: list[GateResult]
+
+
+class Promotion(TypedDict):
+    """What a promotion (or a rollback) did; ``promoted`` is False for a dry run."""
+
+    name: str
+    alias: str
+    version: int
+    previous: int | None
+    promoted: bool
+    gates: list[GateResult]
+    event: RegistryEvent | None
+
+
 class ExportedModel(TypedDict):
     """Which model an export holds: a registered ``name`` and ``version`` (None when it
     was named as ``REV:VARIABLE``), its ``commit`` and ``variable``."""

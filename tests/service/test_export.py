@@ -16,6 +16,7 @@ from mlvc_server import service
 from mlvc_server.errors import (
     ExportCheckError,
     ExportError,
+    ModelNotFoundError,
     TrustError,
     UnsupportedExportError,
     VariableNotFoundError,
@@ -336,3 +337,32 @@ def test_a_pickle_of_someone_else_needs_trust(
     with pytest.raises(ExportCheckError, match=r"No module named .*not importable there"):
         service.export("HEAD:n", "native", project / "q", notebook=NB, trust=True, sample_rows=rows)
     assert not (project / "q").exists()
+
+
+def test_export_by_registered_name_tells_who_promoted_it_and_why(
+    committed: dict[str, Any], project: Path
+) -> None:
+    service.register("churn", "HEAD", "clf", notebook=NB, message="first model", user="ada")
+    service.promote("churn", 1, "production", reason="beats the baseline by 3 points", user="bob")
+    r = service.export("churn@production", "native", project / "prod", sample_rows=committed["x"])
+    assert r["model"] == {
+        "name": "churn",
+        "version": 1,
+        "commit": committed["cid"],
+        "variable": "clf",
+    }
+    assert r["checks"]["reload"]["rows"] == 80
+    card = (project / "prod/README.md").read_text()
+    assert card.startswith("# churn version 1\n")
+    for expected in (
+        "aliases now: production",
+        "registered by: ada",
+        "exported as: churn@production",
+        "| promote | 1 | production | bob | beats the baseline by 3 points |",
+        "| register | 1 |",
+    ):
+        assert expected in card, expected
+    mlflow_dir = service.export("churn@1", "mlflow", project / "m1")["path"]
+    assert 'mlvc_model: "churn"' in (Path(mlflow_dir) / "MLmodel").read_text()
+    with pytest.raises(ModelNotFoundError, match="no alias 'staging'"):
+        service.export("churn@staging", "native", project / "none")
