@@ -1078,3 +1078,149 @@ def compare_vegalite(table: Mapping[str, Any]) -> dict[str, Any]:
         "columns": 3,
         "concat": charts,
     }
+
+
+# -- the model registry ------------------------------------------------------------------
+def _gate_settings_text(g: Mapping[str, Any]) -> str:
+    parts = []
+    if g.get("metrics"):
+        parts.append(f"metrics: {g['metrics']}")
+    if g.get("evaluated"):
+        parts.append("evaluated against the holder")
+    if g.get("approvals"):
+        parts.append(f"{g['approvals']} approval(s)")
+    return ", ".join(parts) or "none"
+
+
+def models_text(models: Sequence[Mapping[str, Any]]) -> str:
+    """``mlvc model list``: one line per model."""
+    if not models:
+        return "no registered models (register one: mlvc model register NAME REV VARIABLE)"
+    rows = [
+        [
+            m["name"],
+            str(m["latest"]),
+            ", ".join(f"{a}={v}" for a, v in m["aliases"].items()) or "-",
+            ", ".join(m["gates"]) or "-",
+        ]
+        for m in models
+    ]
+    return "\n".join(_columns([["model", "latest", "aliases", "gated aliases"], *rows]))
+
+
+def model_version_text(v: Mapping[str, Any]) -> str:
+    """One version, as ``mlvc model show NAME@V`` and ``register`` print it."""
+    lines = [
+        f"{v['name']} version {v['version']}"
+        + (f" ({', '.join(v['aliases'])})" if v.get("aliases") else ""),
+        f"  commit     {v['commit']}"
+        + (f" on {v['branch']}" if v.get("branch") else "")
+        + (f" ({v['notebook']})" if v.get("notebook") else ""),
+        f"  variable   {v['variable']} ({v.get('kind') or '?'})",
+        f"  registered {v.get('time', '')} by {v.get('registered_by', '')}",
+    ]
+    if v.get("message"):
+        lines.append(f"  message    {v['message']}")
+    if v.get("metrics"):
+        lines.append(f"  metrics    {kv_text(v['metrics'])}")
+    if v.get("params"):
+        lines.append(f"  params     {kv_text(v['params'])}")
+    return "\n".join(lines)
+
+
+def model_text(m: Mapping[str, Any]) -> str:
+    """``mlvc model show NAME``: versions (newest first), aliases and gates."""
+    lines = [f"model {m['name']}: {len(m['versions'])} version(s), latest {m['latest']}"]
+    for alias, v in m["aliases"].items():
+        lines.append(f"  {alias} -> version {v}")
+    for alias, g in m["gates"].items():
+        lines.append(f"  gates of {alias}: {_gate_settings_text(g)}")
+    rows = [
+        [
+            str(v["version"]),
+            v["short_id"],
+            v["variable"],
+            v.get("kind", ""),
+            v.get("registered_by", ""),
+            v.get("time", ""),
+            ",".join(v.get("aliases", [])),
+            headline_metrics(v.get("metrics", {})),
+        ]
+        for v in m["versions"]
+    ]
+    head = ["version", "commit", "variable", "kind", "by", "time", "aliases", "metrics"]
+    lines += ["", *_columns([head, *rows])]
+    return "\n".join(lines)
+
+
+def gates_text(gates: Sequence[Mapping[str, Any]]) -> str:
+    """Gate results, one line each (``ok`` or ``FAILED``)."""
+    if not gates:
+        return "  no gates"
+    return "\n".join(
+        f"  {'ok    ' if g['ok'] else 'FAILED'} {g['gate']}: {g['detail']}" for g in gates
+    )
+
+
+def promotion_text(p: Mapping[str, Any]) -> str:
+    """What ``mlvc model promote`` / ``rollback`` did (or, dry run, would do)."""
+    ev = p.get("event") or {}
+    was = f" (was {p['previous']})" if p.get("previous") is not None else ""
+    if ev.get("type") == "rollback":
+        head = f"Rolled back {p['name']}@{p['alias']} to version {p['version']}{was}"
+    elif p.get("promoted"):
+        head = f"Promoted {p['name']} version {p['version']} to {p['alias']}{was}"
+    else:
+        ok = all(g["ok"] for g in p.get("gates", []))
+        head = f"Dry run: {p['name']} version {p['version']} -> {p['alias']}{was} " + (
+            "would pass every gate" if ok else "would be refused"
+        )
+    return head + ("\n" + gates_text(p["gates"]) if p.get("gates") or not ev else "")
+
+
+def registry_event_text(e: Mapping[str, Any]) -> str:
+    """One registry event on one line."""
+    what = e["type"]
+    if e.get("version") is not None:
+        what += f" v{e['version']}"
+    if e.get("alias"):
+        what += f" @{e['alias']}"
+    if e.get("previous") is not None:
+        what += f" (was v{e['previous']})"
+    gates = e.get("gates") or []
+    mark = ""
+    if gates:
+        mark = (
+            " [gates: "
+            + ", ".join(f"{g['gate']} {'ok' if g['ok'] else 'FAILED'}" for g in gates)
+            + "]"
+        )
+    reason = f": {e['reason']}" if e.get("reason") else ""
+    return f"{e['id'][:8]} {e['time']} {e['user']}: {what}{reason}{mark}"
+
+
+def registry_history_text(events: Sequence[Mapping[str, Any]]) -> str:
+    """``mlvc model history NAME``: every change, newest first."""
+    return "\n".join(registry_event_text(e) for e in events) or "no events"
+
+
+def model_command_text(command: str, out: Any) -> str:
+    """The text of a ``mlvc model`` / ``%mlvc model`` subcommand's result."""
+    if command == "register":
+        return "Registered " + model_version_text(out)
+    if command == "list":
+        return models_text(out)
+    if command == "show":
+        return model_text(out) if "versions" in out else model_version_text(out)
+    if command in ("promote", "rollback"):
+        return promotion_text(out)
+    if command == "approve":
+        return f"Approved: {registry_event_text(out)}"
+    if command == "gates":
+        gates = out["gates"]
+        return f"Gates of {out['name']}: " + (
+            "; ".join(f"{a}: {_gate_settings_text(g)}" for a, g in gates.items()) or "none"
+        )
+    if command == "history":
+        return registry_history_text(out)
+    return json.dumps(out, indent=1, default=str)

@@ -16,7 +16,7 @@ from typing import Any
 from .. import __version__, render, service
 from ..args import parse_kv
 from ..errors import MlvcError
-from . import data, evaluate, sweep, sync
+from . import data, evaluate, model, sweep, sync
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -110,6 +110,7 @@ def _parser() -> argparse.ArgumentParser:
     sync.add_parsers(cmd)  # remote, push, pull, clone, gc, du
     data.add_parsers(cmd)  # track, data checkout, data diff
     evaluate.add_parsers(cmd)  # evaluate, shadow, canary, evaluations
+    model.add_parsers(sub)  # model register/list/show/promote/approve/gates/rollback/history
 
     sp = cmd(
         "run",
@@ -159,6 +160,8 @@ def _run(args: argparse.Namespace) -> int:
         return sync.run(args)
     if args.command in data.COMMANDS:
         return data.run(args)
+    if args.command in model.COMMANDS:
+        return model.run(args)
     nbarg = getattr(args, "notebook", None)
     if args.command in evaluate.COMMANDS:
         return evaluate.run(args, _notebook(repo, nbarg))

@@ -7,12 +7,13 @@ They print what they did in a sentence or two; errors are raised as
 from __future__ import annotations
 
 import argparse
+import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from .. import render, service
-from ..args import run_evaluation
+from ..args import model_failed, run_evaluation, run_model
 from ..errors import MlvcError, NotARepositoryError
 from . import autocommit, output, tracking
 from .lineage import lineage
@@ -31,6 +32,7 @@ __all__ = [
     "cmd_evaluations",
     "cmd_init",
     "cmd_log",
+    "cmd_model",
     "cmd_restore",
     "cmd_shadow",
     "cmd_status",
@@ -321,3 +323,19 @@ def cmd_evaluations(s: KernelSession, args: argparse.Namespace) -> None:
     from .. import render
 
     print(render.evaluations_text(_evaluation(s, args)))
+
+
+# -- the model registry --------------------------------------------------------------------
+def cmd_model(s: KernelSession, args: argparse.Namespace) -> None:
+    """``%mlvc model ACTION ...``: the model registry (the arguments of ``mlvc model``;
+    ``register`` defaults to this kernel's notebook)."""
+    root, nb_file = _where(s, argparse.Namespace(notebook=getattr(args, "notebook", None)))
+    out = run_model(args, repo=root, notebook=nb_file)
+    if args.json:
+        print(json.dumps(out, indent=1, default=str))
+    else:
+        print(render.model_command_text(args.model_cmd, out))
+    if model_failed(args, out):
+        raise MlvcError(
+            f"a gate of {args.alias!r} fails: {args.name} {args.version} would be refused"
+        )
