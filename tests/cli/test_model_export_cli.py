@@ -79,7 +79,7 @@ def test_export_text_and_json(project: Path, capsys: pytest.CaptureFixture[str])
 def test_refusals_exit_1_and_write_nothing(
     project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, out, err = main(project, capsys, "model", "export", "HEAD:w", "x", "--format", "onnx")
+    code, _out, err = main(project, capsys, "model", "export", "HEAD:w", "x", "--format", "onnx")
     assert code == 1 and "ONNX export supports scikit-learn" in err and not (project / "x").exists()
     code, _out, err = main(
         project, capsys, "model", "export", "churn@staging", "x", "--format", "native"
