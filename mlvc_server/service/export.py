@@ -365,6 +365,15 @@ def _yaml(value: Any, indent: int = 0) -> list[str]:
     return out
 
 
+_MLFLOW_FILES = {
+    "MLmodel": "MLflow's model metadata (python_function flavor)",
+    "python_env.yaml": "MLflow's virtualenv environment",
+    "conda.yaml": "MLflow's conda environment",
+    "input_example.json": "the first sample rows (pandas split orientation)",
+    "serving_input_example.json": "the same as a serving request (mlflow models predict -t json)",
+}
+
+
 def _python_version(env: dict[str, Any]) -> str:
     version = (env.get("python") or {}).get("version")
     return str(version) if version else ".".join(map(str, sys.version_info[:3]))
@@ -402,7 +411,10 @@ def _write_mlflow(
             "pandas_orient": "split",
         }
         (folder / "input_example.json").write_text(json.dumps(example))
-        written.append("input_example.json")
+        # what ``mlflow models predict -t json`` and a serving endpoint take
+        serving = json.dumps({"dataframe_split": example}, indent=1)
+        (folder / "serving_input_example.json").write_text(serving)
+        written += ["input_example.json", "serving_input_example.json"]
     (folder / "MLmodel").write_text("\n".join(_yaml(mlmodel)) + "\n")
     python_env = {
         "python": py,
@@ -766,7 +778,7 @@ def export(
                 for f in _write_mlflow(
                     work, model_id, rec.get("env") or {}, reqs, _input_example(rows)
                 ):
-                    files[f] = "MLflow model metadata" if f == "MLmodel" else "MLflow environment"
+                    files[f] = _MLFLOW_FILES[f]
             if rows is not None and _predictable(model):
                 checks["reload"] = _reload_check(work, model, rows)
             else:
