@@ -181,8 +181,9 @@ def _synthetic(model: Any) -> Any:
     n = getattr(model, "n_features_in_", None)
     if n is None:
         n = getattr(model, "n_features_", None)  # LightGBM's sklearn wrapper, old boosters
-    if n is None and callable(getattr(model, "num_feature", None)):
-        n = model.num_feature()  # lightgbm/xgboost Booster
+    for method in ("num_feature", "num_features"):  # LightGBM's, XGBoost's Booster
+        if n is None and callable(getattr(model, method, None)):
+            n = getattr(model, method)()
     if not isinstance(n, int | np.integer) or n <= 0:
         return None
     rows = rng.standard_normal((SYNTHETIC_ROWS, int(n)))
@@ -204,8 +205,15 @@ def _predictable(model: Any) -> bool:
 
 
 # -- files -----------------------------------------------------------------------------
+#: A raw booster is its library's own model file: named as that library names it.
+_NATIVE_EXT = {"lightgbm": "txt", "xgboost": "ubj", "catboost": "cbm"}
+
+
 def _payload_file_name(variable: str, manifest: dict[str, Any]) -> str:
     ext = manifest.get("extension") or "bin"
+    names = [s["name"] for s in manifest["segments"]]
+    if ext == "bin" and names == ["model"] and manifest["format"] in _NATIVE_EXT:
+        ext = _NATIVE_EXT[manifest["format"]]
     if ext == "bin":
         backend = manifest["meta"].get("backend")
         ext = f"{manifest['format']}-{backend}" if backend else manifest["format"]

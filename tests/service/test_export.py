@@ -366,3 +366,19 @@ def test_export_by_registered_name_tells_who_promoted_it_and_why(
     assert 'mlvc_model: "churn"' in (Path(mlflow_dir) / "MLmodel").read_text()
     with pytest.raises(ModelNotFoundError, match="no alias 'staging'"):
         service.export("churn@staging", "native", project / "none")
+
+
+def test_a_lightgbm_booster_is_its_own_model_file(project: Path) -> None:
+    lgb = pytest.importorskip("lightgbm")
+    x, y = _data()
+    booster = lgb.train({"objective": "binary", "verbose": -1}, lgb.Dataset(x, y), 5)
+    mlvc.init(project)
+    mlvc.commit("gbm", {"booster": booster}, notebook=NB)
+    r = service.export("HEAD:booster", "mlflow", project / "g", notebook=NB)
+    assert "model/booster.txt" in r["files"] and r["checks"]["reload"]["ok"]
+    assert "lightgbm==" in (project / "g/requirements.txt").read_text()
+    # LightGBM reads the file as it is: the text model mlvc stores
+    again = lgb.Booster(model_file=str(project / "g/model/booster.txt"))
+    np.testing.assert_array_equal(again.predict(x), booster.predict(x))
+    with pytest.raises(UnsupportedExportError, match=r"lightgbm\.basic\.Booster is neither"):
+        service.export("HEAD:booster", "onnx", project / "o", notebook=NB)
