@@ -214,6 +214,8 @@ def _payload_file_name(variable: str, manifest: dict[str, Any]) -> str:
     names = [s["name"] for s in manifest["segments"]]
     if ext == "bin" and names == ["model"] and manifest["format"] in _NATIVE_EXT:
         ext = _NATIVE_EXT[manifest["format"]]
+    if ext == "bin" and names == ["skops"]:
+        ext = "skops"  # a skops file: skops.io.load reads it as it is
     if ext == "bin":
         backend = manifest["meta"].get("backend")
         ext = f"{manifest['format']}-{backend}" if backend else manifest["format"]
