@@ -105,8 +105,23 @@ def _resolve_spec(
             raise ExportError(f"cannot read {spec!r}: write REV:VARIABLE (e.g. HEAD:clf)")
         cid = resolve(store, rev, rel_notebook(store, notebook))
         model: ExportedModel = {"name": None, "version": None, "commit": cid, "variable": variable}
-        return model, None
+        return model, _registrations(store, cid, variable)
     return _resolve_registered(store, spec)
+
+
+def _registrations(store: Store, cid: str, variable: str) -> dict[str, Any] | None:
+    """The registered versions that are this variable of this commit (for the card of an
+    export named ``REV:VARIABLE``)."""
+    from . import registry
+
+    found = [
+        f"{m['name']} version {v['version']}"
+        + (f" (aliases: {', '.join(v['aliases'])})" if v["aliases"] else "")
+        for m in registry.models(repo=store.root)
+        for v in m["versions"]
+        if v["commit"] == cid and v["variable"] == variable
+    ]
+    return {"facts": {"registered as": "; ".join(found)}, "events": []} if found else None
 
 
 def _resolve_registered(store: Store, spec: str) -> tuple[ExportedModel, dict[str, Any] | None]:

@@ -362,6 +362,11 @@ def test_export_by_registered_name_tells_who_promoted_it_and_why(
         "| register | 1 |",
     ):
         assert expected in card, expected
+    by_commit = service.export("HEAD:clf", "native", project / "c", notebook=NB)["path"]
+    assert (
+        "registered as: churn version 1 (aliases: production)"
+        in (Path(by_commit) / "README.md").read_text()
+    )
     mlflow_dir = service.export("churn@1", "mlflow", project / "m1")["path"]
     assert 'mlvc_model: "churn"' in (Path(mlflow_dir) / "MLmodel").read_text()
     with pytest.raises(ModelNotFoundError, match="no alias 'staging'"):
