@@ -40,7 +40,12 @@ import numpy as np
 
 from .. import errors
 from .. import serializers as serializers_pkg
-from ..errors import ExportCheckError, ExportError, UnsupportedExportError
+from ..errors import (
+    ExportCheckError,
+    ExportError,
+    UnsupportedExportError,
+    VariableNotFoundError,
+)
 from ..store import Store
 from ..store import payloads as payload_store
 from ..store.revisions import resolve
@@ -617,7 +622,7 @@ def _card(
     ]
     lines += ["Files:", "", *(f"- `{k}`: {v}" for k, v in files.items()), ""]
     lines += ["How to load it:", "", *_usage(fmt), ""]
-    if payload_store.needs_trust(manifest["format"], meta):
+    if fmt != "onnx" and payload_store.needs_trust(manifest["format"], meta):
         lines += [
             "Loading this model runs the pickle of its structure "
             f"({meta.get('trust_reason', 'a pickled payload')}): load it only if you trust "
@@ -669,7 +674,9 @@ def _card(
         "",
         f"- Python {py.get('version', '?')} ({py.get('implementation', '?')}) on "
         f"{plat.get('system', '?')} {plat.get('machine', '')}",
-        "- requirements (pinned from the commit's environment):",
+        "- requirements (the ONNX Runtime the check ran with):"
+        if fmt == "onnx"
+        else "- requirements (pinned from the commit's environment):",
         "",
     ]
     lines += [f"      {r}" for r in reqs] + [""]
@@ -758,8 +765,13 @@ def export(
     target = _fresh_dest(dest)
     model_id, registry = _resolve_spec(store, spec, notebook)
     cid, variable = model_id["commit"], model_id["variable"]
-    manifest = read_manifest(store, cid, variable)
     rec: dict[str, Any] = dict(record_of(store, cid))
+    held = sorted(rec.get("variables") or {})
+    if variable not in held and variable not in (rec.get("skipped") or {}):
+        raise VariableNotFoundError(
+            f"commit {cid[:8]} holds no variable {variable!r}; it holds {', '.join(held) or 'none'}"
+        )
+    manifest = read_manifest(store, cid, variable)
     model = _load(store, cid, variable, trust)
     model_type = f"{type(model).__module__}.{type(model).__qualname__}"
     rows = _read_sample(sample_rows) if sample_rows is not None else _synthetic(model)

@@ -285,7 +285,7 @@ def test_refusals(committed: dict[str, Any], project: Path) -> None:
     with pytest.raises(ExportError, match="exists and is not an empty folder"):
         service.export("HEAD:clf", "native", project / "full", notebook=NB)
     assert (project / "full/keep.txt").read_text() == "mine"
-    with pytest.raises(VariableNotFoundError):
+    with pytest.raises(VariableNotFoundError, match="no variable 'nope'; it holds X, clf, reg"):
         service.export("HEAD:nope", "native", project / "b", notebook=NB)
     with pytest.raises(ExportError, match="REV:VARIABLE"):
         service.export("HEAD:", "native", project / "b", notebook=NB)
