@@ -474,3 +474,33 @@ def test_a_remote_s_registry_refs_are_checked_like_every_other_ref() -> None:
         checked_refs({b"refs/mlvc/registry/a..b": sha}, "file:///remote")
     with pytest.raises(RemoteRefusedError):
         checked_refs({b"refs/mlvc/registry/churn": "not-an-id"}, "file:///remote")
+
+
+def test_a_replayed_promotion_is_checked_against_the_merged_gates(
+    project: Path, two: tuple[str, str], tmp_path: Path
+) -> None:
+    a, b = two
+    mlvc.register("churn", a, "model")
+    mlvc.register("churn", b, "model")
+    bare = tmp_path / "remote.git"
+    subprocess.run(["git", "init", "--bare", "-q", str(bare)], check=True)
+    service.remote_add("origin", str(bare), repo=project)
+    service.push(repo=project)
+    clone = tmp_path / "clone"
+    service.clone(str(bare), clone)
+    # the remote now requires an approval for production...
+    mlvc.set_gates("churn", "production", approvals=1, repo=clone, user="lead")
+    service.push(repo=clone)
+    # ...while here, without that gate yet, ana promoted v2 and approved v1 for staging
+    mlvc.promote("churn", 2, "production", reason="ship it")
+    mlvc.approve("churn", 1, "staging", user="carol")
+    row = next(
+        r for r in service.pull(repo=project)["refs"] if r["ref"] == "refs/mlvc/registry/churn"
+    )
+    assert row["status"] == "replayed"
+    assert row["replay"]["replayed"] == 1 and len(row["replay"]["skipped"]) == 1
+    assert "approvals gate failed" in row["replay"]["skipped"][0]
+    assert "skipped:" in row["message"]
+    info = mlvc.model("churn")
+    assert info["aliases"] == {} and info["gates"]["production"]["approvals"] == 1
+    assert [e["type"] for e in mlvc.model_history("churn")][:2] == ["approve", "gates"]
