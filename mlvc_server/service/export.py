@@ -65,6 +65,8 @@ FORMATS = ("mlflow", "onnx", "native")
 SYNTHETIC_ROWS = 16
 #: ONNX outputs must satisfy ``|onnx - original| <= tol * (1 + |original|)``.
 DEFAULT_TOLERANCE = 1e-4
+#: The checks run on the first rows of a bigger sample.
+MAX_CHECK_ROWS = 1000
 #: Seconds the reload check (a fresh Python process) may take.
 RELOAD_TIMEOUT = 300
 
@@ -510,10 +512,25 @@ def _compare(expected: Any, got: Any) -> dict[str, Any]:
     return {"ok": same, "max_abs_diff": 0.0 if same else None}
 
 
+def original_predictions(model: Any, rows: Any) -> Any:
+    """The original model's predictions on the sample rows.
+
+    Raises:
+        ExportError: it cannot predict on them (other columns, another shape...).
+    """
+    try:
+        return export_loader.predict(model, rows)
+    except Exception as e:  # the model's own library says why
+        raise ExportError(
+            f"the model cannot predict on the sample rows ({type(e).__name__}: {e}); "
+            "pass rows shaped as its training input (--sample FILE)"
+        ) from None
+
+
 def _reload_check(folder: Path, model: Any, rows: Any) -> dict[str, Any]:
     """Load the export with its own loader in a fresh Python process and compare its
     predictions with the original's on ``rows`` (they must be identical: same bytes)."""
-    expected = export_loader.predict(model, rows)
+    expected = original_predictions(model, rows)
     with tempfile.TemporaryDirectory(prefix="mlvc-export-check-") as tmp:
         if hasattr(rows, "to_parquet"):
             src = os.path.join(tmp, "rows.parquet")
@@ -775,6 +792,8 @@ def export(
     model = _load(store, cid, variable, trust)
     model_type = f"{type(model).__module__}.{type(model).__qualname__}"
     rows = _read_sample(sample_rows) if sample_rows is not None else _synthetic(model)
+    if rows is not None:
+        rows = rows.head(MAX_CHECK_ROWS) if hasattr(rows, "head") else rows[:MAX_CHECK_ROWS]
 
     work = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
     try:

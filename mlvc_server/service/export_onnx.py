@@ -211,6 +211,22 @@ def check_supported(model: Any) -> None:
         )
 
 
+def _original(model: Any, rows: Any, x: Any) -> None:
+    """Run the original once on the rows, so that rows it cannot take fail clearly."""
+    if _is_torch(model):
+        import torch
+
+        was_training = model.training
+        model.eval()
+        try:
+            with torch.no_grad():
+                model(torch.from_numpy(x[:1]))
+        finally:
+            model.train(was_training)
+    else:
+        model.predict(_same_rows_for_original(model, rows, x[:1]))
+
+
 def convert_and_check(model: Any, rows: Any, tolerance: float) -> tuple[bytes, dict[str, Any]]:
     """The model as ONNX bytes, and the check of ONNX Runtime's outputs against the
     original's on ``rows``.
@@ -221,6 +237,13 @@ def convert_and_check(model: Any, rows: Any, tolerance: float) -> tuple[bytes, d
     """
     check_supported(model)
     x = _float_rows(rows)
+    try:
+        _original(model, rows, x)
+    except Exception as e:  # the model's own library says why
+        raise ExportError(
+            f"the model cannot predict on the sample rows ({type(e).__name__}: {e}); "
+            "pass rows shaped as its training input (--sample FILE)"
+        ) from None
     if _is_sklearn(model):
         onnx_bytes, converter = _sklearn_onnx(model, x), "skl2onnx"
         outs = _run(onnx_bytes, x)

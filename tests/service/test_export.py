@@ -295,6 +295,10 @@ def test_refusals(committed: dict[str, Any], project: Path) -> None:
         service.export("HEAD:X", "onnx", project / "c", notebook=NB)
     with pytest.raises(ExportError, match=r"sample file .missing\.npy. does not exist"):
         service.export("HEAD:clf", "onnx", project / "c", notebook=NB, sample_rows="missing.npy")
+    (project / "wide.csv").write_text("a,b,c,d,e\n1,2,3,4,5\n")
+    for fmt in ("onnx", "native"):
+        with pytest.raises(ExportError, match="cannot predict on the sample rows"):
+            service.export("HEAD:clf", fmt, project / "c", notebook=NB, sample_rows="wide.csv")
     assert not (project / "c").exists()
     # a plain array exports natively (no predictions to compare)
     r = service.export("HEAD:X", "native", project / "arr", notebook=NB)
