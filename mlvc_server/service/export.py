@@ -30,9 +30,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import uuid
-from datetime import UTC, datetime
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +47,15 @@ from ..store import Store
 from ..store import payloads as payload_store
 from ..store.revisions import resolve
 from . import export_loader
+from .export_card import card, mlvc_version
+from .export_env import (
+    MLFLOW_FILES,
+    input_example,
+    needed_dists,
+    requirements,
+    write_mlflow,
+    write_requirements,
+)
 from .format import (
     SOURCES,
     ExportedModel,
@@ -69,35 +75,6 @@ DEFAULT_TOLERANCE = 1e-4
 MAX_CHECK_ROWS = 1000
 #: Seconds the reload check (a fresh Python process) may take.
 RELOAD_TIMEOUT = 300
-
-# Distributions each stored format needs to load (beyond numpy).
-_FORMAT_NEEDS: dict[str, tuple[str, ...]] = {
-    "sklearn": ("scikit-learn", "scipy"),
-    "safetensors": ("torch",),
-    "lightgbm": ("lightgbm",),
-    "xgboost": ("xgboost",),
-    "catboost": ("catboost",),
-    "keras": ("keras",),
-    "jax": ("jax", "jaxlib"),
-    "parquet": ("pandas", "pyarrow"),
-    "arrow": ("pyarrow",),
-    "sparse": ("scipy",),
-    "image": ("pillow",),
-    "pickle": ("cloudpickle",),
-}
-# Distribution names for the top-level module of a model's type.
-_MODULE_DIST = {
-    "sklearn": "scikit-learn",
-    "torch": "torch",
-    "lightgbm": "lightgbm",
-    "xgboost": "xgboost",
-    "catboost": "catboost",
-    "keras": "keras",
-    "tensorflow": "tensorflow",
-    "jax": "jax",
-}
-# Some distributions go by another name in some environments.
-_ALTERNATIVES = {"xgboost": ("xgboost", "xgboost-cpu"), "pillow": ("pillow", "PIL")}
 
 
 # -- resolving what to export ----------------------------------------------------------
@@ -272,13 +249,6 @@ def _write_payload(
     return name, info
 
 
-def _mlvc_version() -> str:
-    try:
-        return metadata.version("jupyterlab-mlvc")
-    except metadata.PackageNotFoundError:
-        return "unknown"
-
-
 def _write_loader(code: Path) -> None:
     """``mlvc_loader.py`` and ``mlvc_runtime/`` (mlvc's serializers and errors, copied)."""
     code.mkdir(parents=True, exist_ok=True)
@@ -286,7 +256,7 @@ def _write_loader(code: Path) -> None:
     runtime = code / export_loader.RUNTIME
     (runtime / "serializers").mkdir(parents=True)
     (runtime / "__init__.py").write_text(
-        f'"""mlvc {_mlvc_version()}: its serializers, copied to load an exported model '
+        f'"""mlvc {mlvc_version()}: its serializers, copied to load an exported model '
         'without mlvc (see mlvc_loader.py)."""\n'
     )
     if errors.__file__ is None or serializers_pkg.__file__ is None:
@@ -320,163 +290,6 @@ def _copy_sources(store: Store, cid: str, code: Path) -> list[str]:
 
     walk(found[1], "")
     return out
-
-
-# -- requirements ----------------------------------------------------------------------
-def _norm(name: str) -> str:
-    return name.lower().replace("_", "-").replace(".", "-")
-
-
-def _requirement(dist: str, env: dict[str, Any]) -> tuple[str, str | None]:
-    """``name==version`` from the commit's environment (local labels like ``+cpu``
-    dropped: they are not on the package index), and a note when it was not recorded."""
-    recorded: dict[str, str] = {}
-    for key in ("packages", "imported"):
-        for k, v in (env.get(key) or {}).items():
-            recorded.setdefault(_norm(k), str(v))
-    for candidate in _ALTERNATIVES.get(dist, (dist,)):
-        version = recorded.get(_norm(candidate))
-        if version:
-            return f"{candidate}=={version.split('+')[0]}", None
-    return dist, "version not recorded by the commit"
-
-
-def _needed_dists(manifest: dict[str, Any], model: Any, pyfunc: bool) -> list[str]:
-    fmt, meta = manifest["format"], manifest["meta"]
-    dists = ["numpy", *_FORMAT_NEEDS.get(fmt, ())]
-    if fmt == "sklearn" and meta.get("backend") == "skops":
-        dists.append("skops")
-    if payload_store.needs_trust(fmt, meta):
-        dists.append("cloudpickle")
-    root = type(model).__module__.partition(".")[0]
-    if root in _MODULE_DIST:
-        dists.append(_MODULE_DIST[root])
-    if fmt in ("lightgbm", "xgboost", "catboost") and hasattr(model, "get_params"):
-        dists.append("scikit-learn")  # the sklearn wrapper of a booster
-    if pyfunc:
-        dists.append("pandas")
-    return list(dict.fromkeys(dists))
-
-
-def _requirements(dists: list[str], env: dict[str, Any]) -> tuple[list[str], list[str]]:
-    lines, notes = [], []
-    for d in dists:
-        line, note = _requirement(d, env)
-        lines.append(line)
-        if note:
-            notes.append(f"{d}: {note}")
-    return lines, notes
-
-
-def _write_requirements(path: Path, lines: list[str], notes: list[str], source: str) -> None:
-    head = [f"# {source}"] + [f"# {n}" for n in notes]
-    path.write_text("\n".join([*head, *lines]) + "\n")
-
-
-# -- MLflow ----------------------------------------------------------------------------
-def _yaml(value: Any, indent: int = 0) -> list[str]:
-    """A small YAML writer for nested dicts and lists of scalars (strings quoted as JSON,
-    which YAML reads as double-quoted strings)."""
-    pad = "  " * indent
-    out: list[str] = []
-    if isinstance(value, dict):
-        for k, v in value.items():
-            if isinstance(v, dict | list) and v:
-                out.append(f"{pad}{k}:")
-                out.extend(_yaml(v, indent + 1))
-            else:
-                out.append(f"{pad}{k}: {json.dumps(v)}")
-    else:
-        for item in value:
-            if isinstance(item, dict | list) and item:
-                lines = _yaml(item, indent + 1)
-                out.append(f"{pad}- {lines[0].lstrip()}")
-                out.extend(lines[1:])
-            else:
-                out.append(f"{pad}- {json.dumps(item)}")
-    return out
-
-
-_MLFLOW_FILES = {
-    "MLmodel": "MLflow's model metadata (python_function flavor)",
-    "python_env.yaml": "MLflow's virtualenv environment",
-    "conda.yaml": "MLflow's conda environment",
-    "input_example.json": "the first sample rows (pandas split orientation)",
-    "serving_input_example.json": "the same as a serving request (mlflow models predict -t json)",
-}
-
-
-def _python_version(env: dict[str, Any]) -> str:
-    version = (env.get("python") or {}).get("version")
-    return str(version) if version else ".".join(map(str, sys.version_info[:3]))
-
-
-def _write_mlflow(
-    folder: Path, model: ExportedModel, env: dict[str, Any], reqs: list[str], example: Any
-) -> list[str]:
-    py = _python_version(env)
-    written = ["MLmodel", "python_env.yaml", "conda.yaml"]
-    mlmodel: dict[str, Any] = {
-        "artifact_path": "model",
-        "flavors": {
-            "python_function": {
-                "loader_module": "mlvc_loader",
-                "code": "code",
-                "data": "model",
-                "env": {"conda": "conda.yaml", "virtualenv": "python_env.yaml"},
-                "python_version": py,
-            }
-        },
-        "model_uuid": uuid.uuid4().hex,
-        "utc_time_created": datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S.%f"),
-        "metadata": {
-            "mlvc_commit": model["commit"],
-            "mlvc_variable": model["variable"],
-            **({"mlvc_model": model["name"]} if model["name"] else {}),
-            **({"mlvc_version": model["version"]} if model["version"] is not None else {}),
-        },
-    }
-    if example is not None:
-        mlmodel["saved_input_example_info"] = {
-            "artifact_path": "input_example.json",
-            "type": "dataframe",
-            "pandas_orient": "split",
-        }
-        (folder / "input_example.json").write_text(json.dumps(example))
-        # what ``mlflow models predict -t json`` and a serving endpoint take
-        serving = json.dumps({"dataframe_split": example}, indent=1)
-        (folder / "serving_input_example.json").write_text(serving)
-        written += ["input_example.json", "serving_input_example.json"]
-    (folder / "MLmodel").write_text("\n".join(_yaml(mlmodel)) + "\n")
-    python_env = {
-        "python": py,
-        "build_dependencies": ["pip"],
-        "dependencies": ["-r requirements.txt"],
-    }
-    (folder / "python_env.yaml").write_text("\n".join(_yaml(python_env)) + "\n")
-    conda = {
-        "name": "mlflow-env",
-        "channels": ["conda-forge"],
-        "dependencies": [f"python={py}", "pip", {"pip": reqs}],
-    }
-    (folder / "conda.yaml").write_text("\n".join(_yaml(conda)) + "\n")
-    return written
-
-
-def _input_example(rows: Any, n: int = 5) -> dict[str, Any] | None:
-    """The first rows in pandas' ``split`` orientation (columns, data)."""
-    if rows is None:
-        return None
-    if hasattr(rows, "columns") and hasattr(rows, "to_numpy"):
-        head = rows.head(n)
-        return {
-            "columns": [str(c) for c in head.columns],
-            "data": json.loads(head.to_json(orient="values")),
-        }
-    arr = np.asarray(rows)
-    if arr.ndim != 2 or arr.dtype.kind not in "biuf":
-        return None
-    return {"columns": [f"x{i}" for i in range(arr.shape[1])], "data": arr[:n].tolist()}
 
 
 # -- checks ----------------------------------------------------------------------------
@@ -573,149 +386,6 @@ def _reload_check(folder: Path, model: Any, rows: Any) -> dict[str, Any]:
             f"({result.get('detail') or 'max abs diff ' + str(result.get('max_abs_diff'))})"
         )
     return result
-
-
-# -- the model card --------------------------------------------------------------------
-def _table(rows: dict[str, Any]) -> list[str]:
-    if not rows:
-        return ["(none)", ""]
-    out = ["| name | value |", "| --- | --- |"]
-    for k, v in sorted(rows.items()):
-        text = (json.dumps(v) if not isinstance(v, str) else v).replace("|", "\\|")
-        out.append(f"| {k} | {text} |")
-    return [*out, ""]
-
-
-def _usage(fmt: str) -> list[str]:
-    if fmt == "onnx":
-        return [
-            "    import onnxruntime, numpy as np",
-            '    s = onnxruntime.InferenceSession("model.onnx")',
-            '    s.run(None, {"input": rows.astype(np.float32)})',
-        ]
-    out = [
-        "    import sys; sys.path.insert(0, 'code')",
-        "    import mlvc_loader",
-        "    model = mlvc_loader.load_model('model')",
-    ]
-    if fmt == "mlflow":
-        out += ["", "    mlflow models predict -m . -i input.csv -t csv --env-manager local"]
-    return out
-
-
-def _card(
-    model: ExportedModel,
-    fmt: str,
-    rec: dict[str, Any],
-    manifest: dict[str, Any],
-    registry: dict[str, Any] | None,
-    files: dict[str, str],
-    reqs: list[str],
-    checks: dict[str, Any],
-    model_type: str,
-) -> str:
-    cid = model["commit"]
-    title = (
-        f"{model['name']} version {model['version']}"
-        if model["name"]
-        else f"{model['variable']} at {cid[:8]}"
-    )
-    meta = manifest["meta"]
-    lines = [
-        f"# {title}",
-        "",
-        f"Exported by mlvc {_mlvc_version()} as `{fmt}` on "
-        f"{datetime.now(UTC).isoformat(timespec='seconds')}.",
-        "",
-        "## Model",
-        "",
-        f"- variable `{model['variable']}` of commit `{cid}`",
-        f"- type `{model_type}`, stored as `{manifest['format']}`"
-        + (f" ({meta['backend']} backend)" if meta.get("backend") else ""),
-        f"- notebook `{rec.get('notebook')}`, branch `{rec.get('branch')}`",
-        f"- committed by {rec.get('author', '?')} on {rec.get('time', '?')}: "
-        f"{json.dumps(rec.get('message', ''))}",
-        "",
-    ]
-    lines += ["Files:", "", *(f"- `{k}`: {v}" for k, v in files.items()), ""]
-    lines += ["How to load it:", "", *_usage(fmt), ""]
-    if fmt != "onnx" and payload_store.needs_trust(manifest["format"], meta):
-        lines += [
-            "Loading this model runs the pickle of its structure "
-            f"({meta.get('trust_reason', 'a pickled payload')}): load it only if you trust "
-            "who exported it.",
-            "",
-        ]
-    if registry:
-        lines += ["## Registry", ""]
-        lines += [f"- {k}: {v}" for k, v in registry.get("facts", {}).items()]
-        lines += [""]
-        events = registry.get("events") or []
-        if events:
-            lines += [
-                "| when | event | version | alias | who | why | gates |",
-                "| --- | --- | --- | --- | --- | --- | --- |",
-            ]
-            for e in events:
-                gates = ", ".join(
-                    f"{g.get('gate')} {'ok' if g.get('ok') else 'failed'}"
-                    for g in e.get("gates") or []
-                )
-                reason = str(e.get("reason") or "").replace("|", "\\|")
-                lines.append(
-                    f"| {e.get('time')} | {e.get('type')} | {e.get('version')} | "
-                    f"{e.get('alias') or ''} | "
-                    f"{e.get('user')} | {reason} | {gates} |"
-                )
-            lines += [""]
-    lines += ["## Parameters", "", *_table(rec.get("params") or {})]
-    lines += ["## Metrics", "", *_table(rec.get("metrics") or {})]
-    if meta.get("params"):
-        lines += ["## Hyperparameters of the model", "", *_table(meta["params"])]
-    lines += ["## Lineage", "", "Data files the commit read:", ""]
-    data = rec.get("data") or {}
-    if data:
-        lines += ["| path | hash | size |", "| --- | --- | --- |"]
-        lines += [f"| {p} | `{d.get('hash')}` | {d.get('size')} |" for p, d in sorted(data.items())]
-    else:
-        lines += ["(none recorded)"]
-    lines += ["", "Source files recorded with the commit:", ""]
-    lines += [f"- `{s}`" for s in rec.get("sources") or []] or ["(none)"]
-    parents = rec.get("parents") or []
-    lines += ["", f"Parent commits: {', '.join(f'`{p}`' for p in parents) or '(none)'}", ""]
-    env = rec.get("env") or {}
-    py = env.get("python") or {}
-    plat = env.get("platform") or {}
-    lines += [
-        "## Environment",
-        "",
-        f"- Python {py.get('version', '?')} ({py.get('implementation', '?')}) on "
-        f"{plat.get('system', '?')} {plat.get('machine', '')}",
-        "- requirements (the ONNX Runtime the check ran with):"
-        if fmt == "onnx"
-        else "- requirements (pinned from the commit's environment):",
-        "",
-    ]
-    lines += [f"      {r}" for r in reqs] + [""]
-    hw = rec.get("hardware") or {}
-    cpu = hw.get("cpu") or {}
-    gpus = hw.get("gpus") or []
-    mem = (hw.get("memory") or {}).get("total_bytes")
-    lines += [
-        "## Hardware it was trained on",
-        "",
-        f"- CPU: {cpu.get('model', '?')} ({cpu.get('logical_cores', '?')} logical cores)",
-        f"- memory: {serializers_pkg.human_size(int(mem)) if mem else '?'}",
-        f"- GPUs: {', '.join(str(g.get('name', g)) for g in gpus) if gpus else 'none'}",
-        "",
-        "## Checks",
-        "",
-        "```json",
-        json.dumps(checks, indent=1, sort_keys=True),
-        "```",
-        "",
-    ]
-    return "\n".join(lines)
 
 
 # -- the operation ---------------------------------------------------------------------
@@ -828,13 +498,13 @@ def export(
             if payload_store.needs_trust(manifest["format"], manifest["meta"]):
                 for s in _copy_sources(store, cid, work / "code"):
                     files[f"code/{s}"] = "a source file of the commit (its classes may be named)"
-            dists = _needed_dists(manifest, model, pyfunc)
-            reqs, notes = _requirements(dists, rec.get("env") or {})
+            dists = needed_dists(manifest, model, pyfunc)
+            reqs, notes = requirements(dists, rec.get("env") or {})
             if pyfunc:
-                for f in _write_mlflow(
-                    work, model_id, rec.get("env") or {}, reqs, _input_example(rows)
+                for f in write_mlflow(
+                    work, model_id, rec.get("env") or {}, reqs, input_example(rows)
                 ):
-                    files[f] = _MLFLOW_FILES[f]
+                    files[f] = MLFLOW_FILES[f]
             if rows is not None and _predictable(model):
                 checks["reload"] = _reload_check(work, model, rows)
             else:
@@ -843,7 +513,7 @@ def export(
                     if _predictable(model)
                     else f"{model_type} has no predict method"
                 }
-        _write_requirements(
+        write_requirements(
             work / "requirements.txt",
             reqs,
             notes,
@@ -852,7 +522,7 @@ def export(
         files["requirements.txt"] = "pip requirements"
         files["README.md"] = "this model card"
         (work / "README.md").write_text(
-            _card(model_id, fmt, rec, manifest, registry, files, reqs, checks, model_type)
+            card(model_id, fmt, rec, manifest, registry, files, reqs, checks, model_type)
         )
         written = sorted(p.relative_to(work).as_posix() for p in work.rglob("*") if p.is_file())
         if target.exists():
