@@ -15,6 +15,7 @@ from .format import ExportedModel
 
 
 def mlvc_version() -> str:
+    """The installed mlvc's version ("unknown" when running from a plain checkout)."""
     try:
         return metadata.version("jupyterlab-mlvc")
     except metadata.PackageNotFoundError:
@@ -62,6 +63,7 @@ def card(
     checks: dict[str, Any],
     model_type: str,
 ) -> str:
+    """The Markdown model card of an export (see the module's docstring)."""
     cid = model["commit"]
     title = (
         f"{model['name']} version {model['version']}"

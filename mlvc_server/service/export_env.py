@@ -139,6 +139,7 @@ MLFLOW_FILES = {
 
 
 def python_version(env: dict[str, Any]) -> str:
+    """The commit's Python version (this interpreter's when it recorded none)."""
     version = (env.get("python") or {}).get("version")
     return str(version) if version else ".".join(map(str, sys.version_info[:3]))
 
@@ -146,6 +147,8 @@ def python_version(env: dict[str, Any]) -> str:
 def write_mlflow(
     folder: Path, model: ExportedModel, env: dict[str, Any], reqs: list[str], example: Any
 ) -> list[str]:
+    """``MLmodel`` (the python_function flavor, loader ``code/mlvc_loader.py``),
+    ``python_env.yaml``, ``conda.yaml`` and the input examples; returns their names."""
     py = python_version(env)
     written = ["MLmodel", "python_env.yaml", "conda.yaml"]
     mlmodel: dict[str, Any] = {
