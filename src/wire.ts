@@ -1190,16 +1190,25 @@ export interface components {
     RefUpdate: {
       /** @description The full git ref, e.g. `refs/heads/train.ipynb/main`. */
       ref: string;
-      /** @enum {string} */
-      kind: 'branch' | 'tag' | 'evaluation' | 'other';
+      /**
+       * @description `model`: a model of the registry (`refs/mlvc/registry/<name>`).
+       * @enum {string}
+       */
+      kind: 'branch' | 'tag' | 'evaluation' | 'model' | 'other';
       notebook: string | null;
       name: string;
       /**
        * @description push: `up-to-date`, `created`, `fast-forward`, `forced`, `rejected`;
        *     pull: `up-to-date`, `created`, `fast-forward`, `ahead` (local commits not
-       *     pushed yet), `diverged`, `conflict` (a tag that points elsewhere).
+       *     pushed yet), `diverged`, `conflict` (a tag that points elsewhere),
+       *     `replayed` (a model changed on both sides: the local registry events were
+       *     replayed on top of the remote's, see `replay`).
        */
       status: string;
+      /** @description With `replayed`: `replayed` (count), `skipped` (why each), `renumbered` ({old: new version}), `head`. */
+      replay?: {
+        [key: string]: unknown;
+      };
       /** @description Local commits the remote lacks. */
       ahead: number;
       /** @description Remote commits this store lacks. */
@@ -2760,7 +2769,7 @@ export interface operations {
       400: components['responses']['BadRequest'];
       403: components['responses']['Forbidden'];
       404: components['responses']['NotFound'];
-      /** @description A gate failed (`GateFailedError`, with `gates`), or the model kept changing (`RegistryConflictError`), or the alias holds that version already. */
+      /** @description A gate failed (`GateFailedError`, with `gates`; nothing changed), or the model kept changing under concurrent writers (`RegistryConflictError`). */
       409: {
         headers: {
           [name: string]: unknown;

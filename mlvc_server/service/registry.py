@@ -3,9 +3,9 @@
 A model is one ref, ``refs/mlvc/registry/<name>``, pointing at its newest **event
 commit**. Each event commit's tree holds ``model.json``: the model's whole state after
 the event (versions, aliases, gates, approvals) plus the event itself (who, when, why,
-the gate results). Its parents are the previous event (if any) and, for a ``register``
-event, the experiment commit registered, so gc keeps that commit and push, pull and
-clone carry it. Plain git reads it::
+the gate results), and ``event.json``, the event alone (what the history reads). Its
+parents are the previous event (if any) and, for a ``register`` event, the experiment
+commit registered, so gc keeps that commit and push, pull and clone carry it. Plain git reads it::
 
     git --git-dir .mlvc show refs/mlvc/registry/churn:model.json
 
@@ -34,7 +34,7 @@ import os
 import random
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from ..errors import (
@@ -47,7 +47,13 @@ from ..errors import (
     RegistryError,
 )
 from ..store import Store
-from ..store.refs import REGISTRY, REGISTRY_FILE, registry_ref, validate_model_name
+from ..store.refs import (
+    REGISTRY,
+    REGISTRY_FILE,
+    is_object_id,
+    registry_ref,
+    validate_model_name,
+)
 from ..store.revisions import resolve as resolve_rev
 from .commits import author_identity
 from .format import (
@@ -85,6 +91,8 @@ __all__ = [
 ]
 
 MODEL_FILE = REGISTRY_FILE
+#: The event alone (also in ``model.json``), so that the history reads little.
+EVENT_FILE = "event.json"
 REGISTRY_VERSION = 1
 #: Compare-and-swap attempts before a write gives up with RegistryConflictError.
 MAX_ATTEMPTS = 12
@@ -161,17 +169,61 @@ def _empty(name: str) -> State:
     }
 
 
+def _load(store: Store, cid: str, sha: str, what: str) -> Any:
+    try:
+        return store.read_json(sha)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise RegistryError(
+            f"the registry event {cid[:8]} holds a damaged {what} (not JSON)"
+        ) from None
+
+
+def _problem(state: Any) -> str | None:
+    """What is wrong with a ``model.json`` read from the store (or pulled), or None."""
+    if not isinstance(state, dict):
+        return "not an object"
+    versions = state.get("versions")
+    if not isinstance(versions, dict):
+        return "'versions' is not an object"
+    for key, entry in versions.items():
+        if (
+            not isinstance(entry, dict)
+            or not key.isdigit()
+            or entry.get("version") != int(key)
+            or not isinstance(entry.get("commit"), str)
+            or not is_object_id(entry["commit"])
+            or not isinstance(entry.get("variable"), str)
+        ):
+            return f"version {key[:20]!r} is malformed"
+    for key in ("aliases", "gates", "approvals", "holders", "event"):
+        if not isinstance(state.get(key, {}), dict):
+            return f"{key!r} is not an object"
+    if not all(
+        isinstance(v, int) and str(v) in versions for v in state.get("aliases", {}).values()
+    ):
+        return "an alias names no version"
+    if not all(isinstance(h, list) for h in state.get("holders", {}).values()):
+        return "'holders' is malformed"
+    return None
+
+
 def read_event_commit(store: Store, cid: str) -> State | None:
-    """The ``model.json`` of an event commit, or None when ``cid`` is not one."""
+    """The ``model.json`` of an event commit, or None when ``cid`` is not one.
+
+    Raises:
+        RegistryError: it is damaged (not JSON, or not the registry's shape).
+    """
     found = store.tree_lookup(store.commit_obj(cid).tree.decode(), MODEL_FILE)
     if found is None:
         return None
-    state: State = store.read_json(found[1])
-    if not isinstance(state, dict) or "versions" not in state:
-        return None
+    state = _load(store, cid, found[1], MODEL_FILE)
+    problem = _problem(state)
+    if problem:
+        raise RegistryError(f"the registry event {cid[:8]} holds a damaged {MODEL_FILE}: {problem}")
     for key in ("aliases", "gates", "approvals", "holders"):
         state.setdefault(key, {})
-    return state
+    out: State = state
+    return out
 
 
 def _head(store: Store, name: str) -> tuple[str | None, State]:
@@ -253,7 +305,10 @@ def _info(state: State) -> ModelInfo:
 
 
 def _event(cid: str, state: State) -> RegistryEvent:
-    ev = state.get("event", {})
+    return _event_of(cid, state.get("event", {}))
+
+
+def _event_of(cid: str, ev: dict[str, Any]) -> RegistryEvent:
     return {
         "id": cid,
         "type": ev.get("type", ""),
@@ -267,26 +322,52 @@ def _event(cid: str, state: State) -> RegistryEvent:
     }
 
 
-def previous_event(store: Store, cid: str, state: State) -> str | None:
+def read_event(store: Store, cid: str) -> dict[str, Any] | None:
+    """The event of an event commit (its small ``event.json``, or the ``event`` of its
+    ``model.json``), or None when ``cid`` is not one."""
+    found = store.tree_lookup(store.commit_obj(cid).tree.decode(), EVENT_FILE)
+    if found is not None:
+        event = _load(store, cid, found[1], EVENT_FILE)
+        if not isinstance(event, dict):
+            raise RegistryError(f"the registry event {cid[:8]} holds a damaged {EVENT_FILE}")
+        out: dict[str, Any] = event
+        return out
+    state = read_event_commit(store, cid)
+    return None if state is None else dict(state.get("event", {}))
+
+
+def previous_event(store: Store, cid: str, event: dict[str, Any]) -> str | None:
     """The event before ``cid`` (its first parent, unless ``cid`` is the first event:
     a first ``register`` has only the registered commit as parent)."""
     parents = [p.decode() for p in store.commit_obj(cid).parents]
-    if state.get("event", {}).get("type") == "register":
+    if event.get("type") == "register":
         return parents[0] if len(parents) == 2 else None
     return parents[0] if parents else None
 
 
-def event_chain(store: Store, head: str, stop: str | None = None) -> list[tuple[str, State]]:
-    """The events from ``head`` back to the first (or to ``stop``, excluded), newest
-    first, each with its state."""
-    out: list[tuple[str, State]] = []
+def events(
+    store: Store, head: str, stop: str | None = None
+) -> Iterator[tuple[str, dict[str, Any]]]:
+    """``(event commit, event)`` from ``head`` back to the first event (or to ``stop``,
+    excluded), newest first; reads only each commit's small ``event.json``."""
     cid: str | None = head
     while cid is not None and cid != stop:
+        event = read_event(store, cid)
+        if event is None:
+            break
+        yield cid, event
+        cid = previous_event(store, cid, event)
+
+
+def event_chain(store: Store, head: str, stop: str | None = None) -> list[tuple[str, State]]:
+    """The events from ``head`` back to the first (or to ``stop``, excluded), newest
+    first, each with the model's whole state after it."""
+    out: list[tuple[str, State]] = []
+    for cid, _event in events(store, head, stop):
         state = read_event_commit(store, cid)
         if state is None:
             break
         out.append((cid, state))
-        cid = previous_event(store, cid, state)
     return out
 
 
@@ -306,7 +387,9 @@ def _write(store: Store, name: str, head: str | None, state: State, extra: str |
         subject += f" @{ev['alias']}"
     if ev.get("reason"):
         subject += f": {ev['reason'].splitlines()[0][:200]}"
-    tree = store.write_tree({MODEL_FILE: store.add_bytes(dumps(state))})
+    tree = store.write_tree(
+        {MODEL_FILE: store.add_bytes(dumps(state)), EVENT_FILE: store.add_bytes(dumps(ev))}
+    )
     return store.write_commit(
         tree, parents, subject, f"{who} <{email}>", when=time.time(), tz_offset=0
     )
@@ -315,7 +398,7 @@ def _write(store: Store, name: str, head: str | None, state: State, extra: str |
 def update(store: Store, name: str, change: Change, *, create: bool = False) -> tuple[str, State]:
     """Apply ``change`` to the model's newest state and move its ref by compare-and-swap.
 
-    ``change`` edits the state it gets (a copy), sets ``state["event"]`` and returns the
+    ``change`` edits the state it gets (freshly read), sets ``state["event"]`` and returns the
     experiment commit to link as an extra parent (or None); it may raise to refuse
     (nothing is written then). On a lost race it runs again on the new state.
 
@@ -325,8 +408,8 @@ def update(store: Store, name: str, change: Change, *, create: bool = False) -> 
     """
     ref = registry_ref(name)
     for attempt in range(MAX_ATTEMPTS):
-        head, state = _head(store, name) if create else _state(store, name)
-        new = copy.deepcopy(state)
+        # a fresh parse of the stored state each attempt: ``change`` may edit it in place
+        head, new = _head(store, name) if create else _state(store, name)
         new["event"] = {}
         extra = change(new)
         cid = _write(store, name, head, new, extra)
@@ -799,7 +882,7 @@ def history(name: str, *, repo: Repo = ".") -> list[RegistryEvent]:
     validate_model_name(name)
     store = open_store(repo)
     head, _state_now = _state(store, name)
-    return [_event(cid, state) for cid, state in event_chain(store, head)]
+    return [_event_of(cid, ev) for cid, ev in events(store, head)]
 
 
 # -- pull of a diverged model ---------------------------------------------------------------
@@ -826,8 +909,14 @@ def replay(store: Store, name: str, theirs: str) -> dict[str, Any]:
     ours = store.ref(ref)
     if ours is None or ours == theirs:
         return {"replayed": 0, "skipped": [], "renumbered": {}, "head": theirs}
-    remote_events = {cid for cid, _s in event_chain(store, theirs)}
-    local_only = [(c, st) for c, st in event_chain(store, ours) if c not in remote_events]
+    remote_events = {cid for cid, _ev in events(store, theirs)}
+    local_only = []
+    for c, _ev in events(store, ours):
+        if c in remote_events:
+            break  # the newest event both sides have: older ones are shared too
+        state = read_event_commit(store, c)
+        if state is not None:
+            local_only.append((c, state))
     head = theirs
     state = read_event_commit(store, theirs)
     if state is None:

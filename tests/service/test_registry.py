@@ -504,3 +504,24 @@ def test_a_replayed_promotion_is_checked_against_the_merged_gates(
     info = mlvc.model("churn")
     assert info["aliases"] == {} and info["gates"]["production"]["approvals"] == 1
     assert [e["type"] for e in mlvc.model_history("churn")][:2] == ["approve", "gates"]
+
+
+@pytest.mark.parametrize(
+    ("content", "why"),
+    [
+        (b"{not json", "not JSON"),
+        (b'{"versions": {"1": {"version": 2, "commit": "x", "variable": "m"}}}', "malformed"),
+        (b'{"versions": {}, "aliases": {"production": 3}}', "names no version"),
+    ],
+)
+def test_a_damaged_model_json_is_a_clear_error(project: Path, content: bytes, why: str) -> None:
+    from mlvc_server.service.workspace import open_store
+
+    store = open_store(project)
+    tree = store.write_tree({"model.json": store.add_bytes(content)})
+    cid = store.write_commit(tree, [], "hostile", "x <x>")
+    store.cas_ref(b"refs/mlvc/registry/bad", None, cid)
+    with pytest.raises(RegistryError, match=why):
+        mlvc.model("bad")
+    with pytest.raises(RegistryError, match="damaged"):
+        mlvc.models()
