@@ -134,7 +134,7 @@ MLFLOW_FILES = {
     "python_env.yaml": "MLflow's virtualenv environment",
     "conda.yaml": "MLflow's conda environment",
     "input_example.json": "the first sample rows (pandas split orientation)",
-    "servinginput_example.json": "the same as a serving request (mlflow models predict -t json)",
+    "serving_input_example.json": "the same as a serving request (mlflow models predict -t json)",
 }
 
 
@@ -172,7 +172,7 @@ def write_mlflow(
         },
     }
     if example is not None:
-        mlmodel["savedinput_example_info"] = {
+        mlmodel["saved_input_example_info"] = {
             "artifact_path": "input_example.json",
             "type": "dataframe",
             "pandas_orient": "split",
@@ -180,8 +180,8 @@ def write_mlflow(
         (folder / "input_example.json").write_text(json.dumps(example))
         # what ``mlflow models predict -t json`` and a serving endpoint take
         serving = json.dumps({"dataframe_split": example}, indent=1)
-        (folder / "servinginput_example.json").write_text(serving)
-        written += ["input_example.json", "servinginput_example.json"]
+        (folder / "serving_input_example.json").write_text(serving)
+        written += ["input_example.json", "serving_input_example.json"]
     (folder / "MLmodel").write_text("\n".join(yaml_lines(mlmodel)) + "\n")
     python_env = {
         "python": py,

@@ -158,10 +158,18 @@ def test_mlflow_export_is_served_by_mlflow_models_predict(
     pytest.importorskip("mlflow")
     out = project / "mlflow-model"
     r = service.export("HEAD:clf", "mlflow", out, notebook=NB)
-    for f in ("MLmodel", "python_env.yaml", "conda.yaml", "input_example.json", "requirements.txt"):
+    for f in (
+        "MLmodel",
+        "python_env.yaml",
+        "conda.yaml",
+        "input_example.json",
+        "serving_input_example.json",
+        "requirements.txt",
+    ):
         assert f in r["files"], f
     mlmodel = (out / "MLmodel").read_text()
     assert 'loader_module: "mlvc_loader"' in mlmodel and 'code: "code"' in mlmodel
+    assert 'saved_input_example_info:\n  artifact_path: "input_example.json"' in mlmodel
     assert committed["cid"] in mlmodel
     import pandas as pd
 
