@@ -55,6 +55,7 @@ _API = (
     "set_gates",
     "rollback",
     "model_history",
+    "export",
 )
 
 __all__ = [
@@ -69,6 +70,7 @@ __all__ = [
     "compare",
     "diff",
     "du",
+    "export",
     "fsck",
     "init",
     "lineage",
@@ -126,6 +128,7 @@ if TYPE_CHECKING:
         tags,
     )
     from .service.lineage import lineage
+    from .service.export import export
 
 
 def __getattr__(name: str) -> Any:

@@ -148,7 +148,17 @@ def run_lineage(args: argparse.Namespace, **where: Any) -> Any:
 
 # -- the model registry: ``mlvc model ...`` and ``%mlvc model ...`` -------------------------
 #: The subcommands of the ``model`` group (dest ``model_cmd``).
-MODEL_COMMANDS = ("register", "list", "show", "promote", "approve", "gates", "rollback", "history")
+MODEL_COMMANDS = (
+    "register",
+    "list",
+    "show",
+    "promote",
+    "approve",
+    "gates",
+    "rollback",
+    "history",
+    "export",
+)
 
 
 def add_model_parsers(sub: Any) -> None:
@@ -198,6 +208,16 @@ def add_model_parsers(sub: Any) -> None:
     sp.add_argument("--reason", required=True, metavar="TEXT")
     sp = cmd("history", "Every change of model NAME, newest first: who, when, why, gates.")
     sp.add_argument("name", metavar="NAME")
+    sp = cmd("export", "Write a model version to DIR for serving (checked before it is kept).")
+    sp.add_argument("spec", metavar="SPEC", help="NAME, NAME@VERSION, NAME@ALIAS or REV:VARIABLE")
+    sp.add_argument("dir", metavar="DIR", help="a new (or empty) folder")
+    sp.add_argument("--format", required=True, choices=("mlflow", "onnx", "native"))
+    sp.add_argument("--sample", metavar="FILE", help=".npy, Parquet, CSV or JSON-lines rows")
+    sp.add_argument(
+        "--tolerance", type=float, default=1e-4, help="ONNX: |onnx-original| <= T*(1+|original|)"
+    )
+    sp.add_argument("--trust", action="store_true", help="allow a pickle someone else wrote")
+    sp.add_argument("--notebook", "-N", metavar="PATH", help="the notebook REV belongs to")
 
 
 def run_model(
@@ -261,6 +281,19 @@ def run_model(
         return registry.rollback(args.name, args.alias, reason=args.reason, repo=repo, user=user)
     if c == "history":
         return registry.history(args.name, repo=repo)
+    if c == "export":
+        from .service.export import export
+
+        return export(
+            args.spec,
+            args.format,
+            args.dir,
+            repo=repo,
+            notebook=args.notebook or notebook,
+            trust=args.trust,
+            sample_rows=args.sample,
+            tolerance=args.tolerance,
+        )
     raise argparse.ArgumentTypeError(f"unknown model command {c!r}")
 
 

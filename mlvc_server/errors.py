@@ -190,6 +190,21 @@ class RegistryConflictError(RefConflictError):
     (try again)."""
 
 
+class ExportError(MlvcError):
+    """A model cannot be exported as asked (a bad spec, format or folder); nothing was
+    written."""
+
+
+class UnsupportedExportError(ExportError):
+    """The export format cannot hold this kind of model; the message names the kinds it
+    supports."""
+
+
+class ExportCheckError(ExportError):
+    """The exported model does not reproduce the original's outputs (within the stated
+    tolerance); nothing was written."""
+
+
 #: HTTP status for each mlvc error class, for every front end that speaks HTTP; the
 #: first match in order wins, anything else in the MlvcError family is a 400.
 HTTP_STATUS: tuple[tuple[type[MlvcError], int], ...] = (
@@ -211,6 +226,7 @@ HTTP_STATUS: tuple[tuple[type[MlvcError], int], ...] = (
     (CorruptObjectError, 409),
     (SerializationError, 422),
     (EvaluationError, 422),
+    (ExportError, 422),
     (NoSpaceError, 507),
     (RemoteError, 502),
     (PayloadRemoteError, 502),

@@ -1405,4 +1405,30 @@ def model_command_text(command: str, out: Any) -> str:
         )
     if command == "history":
         return registry_history_text(out)
+    if command == "export":
+        return export_text(out)
     return json.dumps(out, indent=1, default=str)
+
+
+def export_text(out: Any) -> str:
+    """What ``mlvc model export`` wrote, and its checks."""
+    m = out["model"]
+    what = f"{m['variable']} of {m['commit'][:8]}"
+    if m.get("name"):
+        what = f"{m['name']} version {m['version']} ({what})"
+    lines = [f"Exported {what} as {out['format']} to {out['path']} ({len(out['files'])} files)"]
+    reload = out["checks"].get("reload")
+    if reload is not None:
+        lines.append(
+            f"  reload check: skipped ({reload['skipped']})"
+            if "skipped" in reload
+            else f"  reload check: identical predictions on {reload['rows']} rows in a fresh "
+            "Python with the exported loader"
+        )
+    onnx = out["checks"].get("onnx")
+    if onnx is not None:
+        lines.append(
+            f"  ONNX check: max abs diff {onnx['max_abs_diff']:.3g} on {onnx['rows']} rows "
+            f"(tolerance {onnx['tolerance']:g} * (1 + |value|)), {onnx['converter']}"
+        )
+    return "\n".join(lines)

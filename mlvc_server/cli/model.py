@@ -26,7 +26,7 @@ def add_parsers(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     """Run one ``model`` subcommand; returns the exit status."""
     notebook = None
-    if args.model_cmd == "register" and not args.notebook:
+    if args.model_cmd in ("register", "export") and not args.notebook:
         notebook = service.default_notebook(repo=args.repo, notebook=None)
     out = run_model(args, repo=args.repo, notebook=notebook)
     if args.json:

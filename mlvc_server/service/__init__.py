@@ -14,6 +14,7 @@
                     set_content_max, content_settings (data files' content)
     evaluation/     evaluate, shadow, canary, evaluations, latest (two model versions)
     lineage.py      lineage (inputs by content hash across notebooks), producers_of
+    export.py       export (a model to a folder: native, MLflow, ONNX; checked)
     registry.py     register, models, model, resolve, load_model, check_gates, promote,
                     approve, set_gates, rollback, history (exported as model_history)
     maintenance.py  fsck, du, gc, remotes, remote_add, remote_remove, push, pull, clone
@@ -55,6 +56,7 @@ from .data import (
     untrack_content,
 )
 from .diffs import cell_counts, diff
+from .export import export
 from .format import (
     BranchInfo,
     CheckoutResult,
@@ -62,6 +64,8 @@ from .format import (
     DataCheckoutResult,
     DataDiff,
     Diff,
+    ExportedModel,
+    ExportResult,
     GateResult,
     Lineage,
     ModelInfo,
@@ -127,6 +131,8 @@ __all__ = [
     "DataCheckoutResult",
     "DataDiff",
     "Diff",
+    "ExportResult",
+    "ExportedModel",
     "GateResult",
     "Lineage",
     "ModelInfo",
@@ -158,6 +164,7 @@ __all__ = [
     "diff",
     "du",
     "evaluation",
+    "export",
     "fsck",
     "gc",
     "init",

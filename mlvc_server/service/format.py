@@ -478,3 +478,26 @@ class Promotion(TypedDict):
     promoted: bool
     gates: list[GateResult]
     event: RegistryEvent | None
+
+
+class ExportedModel(TypedDict):
+    """Which model an export holds: a registered ``name`` and ``version`` (None when it
+    was named as ``REV:VARIABLE``), its ``commit`` and ``variable``."""
+
+    name: str | None
+    version: int | None
+    commit: str
+    variable: str
+
+
+class ExportResult(TypedDict):
+    """What :func:`mlvc_server.service.export` wrote: the ``format``, the folder
+    (``path``), the ``files`` in it (relative), the ``model`` and the ``checks`` run on
+    it (``reload``: the export loaded in a fresh process predicts as the original;
+    ``onnx``: ONNX Runtime's outputs against the original's, within a tolerance)."""
+
+    format: str
+    path: str
+    files: list[str]
+    model: ExportedModel
+    checks: dict[str, Any]
