@@ -1413,6 +1413,16 @@ export interface components {
       /** @description The serializer format of the variable (`sklearn`, `safetensors`, `pickle`...). */
       kind: string;
       aliases: string[];
+      /** @description The exports of this version made by name (`mlvc model export`), newest first. */
+      exports?: components['schemas']['ExportRecord'][];
+    };
+    ExportRecord: {
+      /** @enum {string} */
+      format: 'mlflow' | 'onnx' | 'native';
+      /** @description The folder written, as given to the exporting process. */
+      path: string;
+      user: string;
+      time: string;
     };
     GateSettings: {
       metrics: string | null;
@@ -1507,7 +1517,8 @@ export interface components {
      *     `data`: a file as a commit read it: path, hash, size, producers (how many
      *     commits wrote this exact content). `source`: path, blob (git id of its content).
      *     `model`: name, version, variable, commit. `alias`: name, alias, version.
-     *     `export`: an exported copy of a model version.
+     *     `export`: an exported copy of a model version (`mlvc model export NAME@...`):
+     *     name, version, format, path, user, time.
      */
     LineageNode: {
       /** @description Stable within a graph, e.g. `commit:<id>`, `data:<path>@<hash>`. */
@@ -1534,6 +1545,8 @@ export interface components {
       version?: number;
       variable?: string;
       alias?: string;
+      format?: string;
+      user?: string;
     };
     LineageEdge: {
       from: string;

@@ -531,6 +531,13 @@ def export(
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         raise
+    if model_id["name"] is not None and model_id["version"] is not None:
+        from . import registry as registry_service
+
+        # the export is checked and in place: the registry remembers it (history, lineage)
+        registry_service.record_export(
+            model_id["name"], model_id["version"], fmt, str(target), repo=store.root
+        )
     return {
         "format": fmt,
         "path": str(target),

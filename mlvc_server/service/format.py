@@ -357,7 +357,8 @@ class LineageNode(TypedDict):
     - ``model``: a registered model version: ``name``, ``version``, ``variable``,
       ``commit``.
     - ``alias``: ``name``, ``alias``, ``version`` (the version it points at).
-    - ``export``: an exported copy of a model version (recorded by export; none yet).
+    - ``export``: an exported copy of a model version (``mlvc model export NAME@...``):
+      ``name``, ``version``, ``format``, ``path``, ``user``, ``time``.
     """
 
     id: str
@@ -382,6 +383,8 @@ class LineageNode(TypedDict):
     version: NotRequired[int]
     variable: NotRequired[str]
     alias: NotRequired[str]
+    format: NotRequired[str]
+    user: NotRequired[str]
 
 
 #: One edge of a lineage graph, in the direction data flows: ``from`` the producer
@@ -426,6 +429,16 @@ class ModelVersion(TypedDict):
     metrics: dict[str, Any]
     kind: str
     aliases: list[str]
+    exports: NotRequired[list[ExportRecord]]
+
+
+class ExportRecord(TypedDict):
+    """One export of a model version (``mlvc model export NAME@...``), newest first."""
+
+    format: str
+    path: str
+    user: str
+    time: str
 
 
 class GateSettings(TypedDict):

@@ -262,8 +262,21 @@ class _Builder:
                 }
             )
             self.edge(mid, aid, "alias")
-        # exports: none recorded by the store yet (``mlvc model export`` writes files
-        # only), so no ``export`` nodes; the kind is reserved for when it does
+        for done in mv.get("exports") or []:
+            xid = self.node(
+                {
+                    "id": f"export:{name}@{version}:{done['format']}:{done['path']}",
+                    "kind": "export",
+                    "label": f"{done['format']} {done['path']}",
+                    "name": name,
+                    "version": version,
+                    "format": done["format"],
+                    "path": done["path"],
+                    "user": done["user"],
+                    "time": done["time"],
+                }
+            )
+            self.edge(mid, xid, "exported")
         return mid
 
     def result(self, root: str) -> Lineage:

@@ -57,6 +57,7 @@ from ..store.refs import (
 from ..store.revisions import resolve as resolve_rev
 from .commits import author_identity
 from .format import (
+    ExportRecord,
     GateResult,
     GateSettings,
     ModelInfo,
@@ -100,7 +101,9 @@ MAX_ATTEMPTS = 12
 _ALIAS_RE = re.compile(r"^[A-Za-z][A-Za-z0-9._-]{0,99}$")
 #: Names that ``NAME@...`` reads as something other than an alias.
 RESERVED_ALIASES = frozenset({"latest"})
-EVENT_TYPES = ("register", "promote", "rollback", "approve", "gates", "unalias")
+EVENT_TYPES = ("register", "promote", "rollback", "approve", "gates", "export", "unalias")
+#: Exports remembered per version (the newest; older ones stay in the event history).
+MAX_EXPORTS = 20
 
 Repo = str | os.PathLike[str]
 State = dict[str, Any]
@@ -282,6 +285,16 @@ def _model_version(state: State, entry: dict[str, Any]) -> ModelVersion:
         "metrics": entry.get("metrics", {}),
         "kind": entry.get("kind", ""),
         "aliases": sorted(a for a, held in state["aliases"].items() if held == v),
+        "exports": [
+            {
+                "format": str(x.get("format", "")),
+                "path": str(x.get("path", "")),
+                "user": str(x.get("user", "")),
+                "time": str(x.get("time", "")),
+            }
+            for x in entry.get("exports") or []
+            if isinstance(x, dict)
+        ],
     }
 
 
@@ -825,6 +838,45 @@ def approve(
     return _event(cid, state)
 
 
+def _apply_export(
+    state: State, v: int, fmt: str, path: str, who: tuple[str, str], **fields: Any
+) -> ExportRecord:
+    entry = _entry(state, v)
+    now = fields.pop("time", None) or iso(time.time())
+    done: ExportRecord = {"format": fmt, "path": path, "user": who[0], "time": now}
+    entry["exports"] = [dict(done), *(entry.get("exports") or [])][:MAX_EXPORTS]
+    _stamp(state, "export", who, version=v, reason=f"{fmt} to {path}", time=now, **fields)
+    state["event"]["export"] = dict(done)
+    return done
+
+
+def record_export(
+    name: str,
+    version: int | str,
+    fmt: str,
+    path: str,
+    *,
+    repo: Repo = ".",
+    user: str | None = None,
+) -> RegistryEvent:
+    """Record that ``version`` of ``name`` was exported as ``fmt`` to ``path`` (called by
+    :func:`.export.export` once the export is checked and in place): the version's
+    ``exports`` and the model's history show it, and lineage draws it.
+
+    Raises:
+        ModelNotFoundError: no such model or version.
+    """
+    validate_model_name(name)
+    v = _version_number(version)
+    who = _user(user)
+
+    def change(state: State) -> None:
+        _apply_export(state, v, fmt, path, who)
+
+    cid, state = update(open_store(repo), name, change)
+    return _event(cid, state)
+
+
 def _describe(settings: GateSettings) -> str:
     parts = []
     if settings["metrics"]:
@@ -949,6 +1001,11 @@ def replay(store: Store, name: str, theirs: str) -> dict[str, Any]:
                 _apply_rollback(new, ev["alias"], who, ev.get("reason", ""), **keep)
             elif kind == "approve" and v is not None:
                 _apply_approve(new, v, ev["alias"], who, ev.get("reason", ""), **keep)
+            elif kind == "export" and v is not None:
+                done = ev.get("export") or {}
+                _apply_export(
+                    new, v, str(done.get("format", "")), str(done.get("path", "")), who, **keep
+                )
             elif kind == "gates":
                 alias = ev["alias"]
                 if alias in old.get("gates", {}):

@@ -384,6 +384,27 @@ def test_export_by_registered_name_tells_who_promoted_it_and_why(
     with pytest.raises(ModelNotFoundError, match="no alias 'staging'"):
         service.export("churn@staging", "native", project / "none")
 
+    # exports by name are remembered (newest first; not the REV:VARIABLE one): the
+    # version lists them, the history shows them, lineage draws them
+    exports = service.model("churn", repo=project)["versions"][0]["exports"]
+    assert [(x["format"], Path(x["path"]).name) for x in exports] == [
+        ("mlflow", "m1"),
+        ("native", "prod"),
+    ]
+    assert [e["type"] for e in service.model_history("churn", repo=project)][:2] == [
+        "export",
+        "export",
+    ]
+    graph = service.lineage("churn@1", repo=project)
+    nodes = {n["id"]: n for n in graph["nodes"]}
+    found = sorted(n["format"] for n in nodes.values() if n["kind"] == "export")
+    assert found == ["mlflow", "native"]
+    assert all(
+        e["label"] == "exported" and e["from"] == "model:churn@1"
+        for e in graph["edges"]
+        if nodes[e["to"]]["kind"] == "export"
+    )
+
 
 def test_a_lightgbm_booster_is_its_own_model_file(project: Path) -> None:
     lgb = pytest.importorskip("lightgbm")
