@@ -188,14 +188,22 @@ class Store:
         self.close()
 
     # -- objects ---------------------------------------------------------------------
-    def has_object(self, sha: str) -> bool:
+    def has_object(self, sha: str, *, thorough: bool = True) -> bool:
         """Whether the object exists (gathered, a stat for loose objects, the pack
-        indexes otherwise)."""
+        indexes otherwise).
+
+        ``thorough=False`` trusts the pack folder as last listed when its mtime has not
+        changed: for writers, to which a pack written within the same mtime tick by
+        another process only costs writing the object again (git allows an object in
+        two packs; merging keeps one). A "no" that matters (a ref's target, a part to
+        reuse) is thorough."""
         if sha in self._pending or os.path.exists(f"{self._objects}/{sha[:2]}/{sha[2:]}"):
             return True
         self._pack_indexes.refresh()
         if self._pack_indexes.find(sha) is not None:
             return True
+        if not thorough:
+            return False
         # not in the indexes as last listed: list the folder again before saying no (a
         # pack another thread or process just wrote may not have changed its mtime)
         self._pack_indexes.refresh(force=True)
@@ -212,7 +220,7 @@ class Store:
         # an existing loose object is touched ("freshened") so that a concurrent gc keeps it
         if sha in self._pending or objects.freshen(self.objects_dir, sha):
             return sha
-        if not self.has_object(sha):
+        if not self.has_object(sha, thorough=False):
             raw = obj.as_raw_string()
             if len(raw) <= PACK_OBJECT_MAX:
                 self._gather(sha, obj.type_num, raw)
@@ -229,7 +237,7 @@ class Store:
             sha = objects.blob_sha([data], len(data))
         if sha in self._pending or objects.freshen(self.objects_dir, sha):
             return sha
-        if not self.has_object(sha):
+        if not self.has_object(sha, thorough=False):
             self._gather(sha, 3, bytes(data))
         return sha
 
@@ -257,6 +265,9 @@ class Store:
             self._pending = {}
             self._pending_bytes = 0
             self._merge_due = True
+            # see the pack at once, even within the folder's mtime tick (the writers'
+            # quick has_object trusts the listing)
+            self._pack_indexes.refresh(force=True)
 
     def merge_packs(self) -> None:
         """Merge small packs if a flush made enough of them (see :meth:`_merge_packs`).
@@ -555,7 +566,7 @@ class Store:
         sha = h.hexdigest()
         if sha in self._pending or objects.freshen(self.objects_dir, sha):
             return sha
-        if not self.has_object(sha):
+        if not self.has_object(sha, thorough=False):
             if len(raw) <= PACK_OBJECT_MAX:
                 self._gather(sha, type_num, raw)
             else:
