@@ -13,13 +13,17 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from ..errors import MlvcError
-from ..serializers.deadline import serialize_within
-from ..store import Store, fingerprints
-from ..store import payloads as payload_store
+from ..store import Store
 from ..store.revisions import current_branch, detached, head
-from .commits import MAX_SERIALIZE_SECONDS
 from .compat import legacy_positional
-from .format import Status, manifest_part_ids, notebook_blob, read_record, variable_trees
+from .format import (
+    MANIFEST,
+    Status,
+    manifest_part_ids,
+    notebook_blob,
+    read_record,
+    variable_trees,
+)
 from .workspace import open_store, rel_notebook, workspace
 
 
@@ -31,7 +35,7 @@ def stored_part_ids(store: Store, cid: str) -> dict[str, list[str]]:
     for name, tree_id in variable_trees(store, cid).items():
         parts = ws.parts_memo.get(tree_id)
         if parts is None:
-            entry = store.tree_lookup(tree_id, payload_store.MANIFEST)
+            entry = store.tree_lookup(tree_id, MANIFEST)
             if entry is None:
                 continue
             parts = manifest_part_ids(store.read_json(entry[1]))
@@ -80,6 +84,12 @@ def status(
             "changed": current is not None and current != committed,
         }
     if variables is not None:
+        # the serializers (numpy...) load only when there are variables to compare
+        from ..serializers.deadline import serialize_within
+        from ..store import fingerprints
+        from ..store import payloads as payload_store
+        from .commits import MAX_SERIALIZE_SECONDS
+
         old = rec.get("variables", {})
         old_parts = stored_part_ids(store, cid) if cid and old else {}
         for name, value in variables.items():
