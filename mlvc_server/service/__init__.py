@@ -93,7 +93,7 @@ if TYPE_CHECKING:
         tag,
         tags,
     )
-    from .state import status
+    from .state import snapshot, status
     from .variables import load, load_many, restore
     from .workspace import Workspace, workspace
 
@@ -165,6 +165,7 @@ _OWNERS: dict[str, str] = {
     "tag": "refs",
     "tags": "refs",
     "status": "state",
+    "snapshot": "state",
     "load": "variables",
     "load_many": "variables",
     "restore": "variables",
@@ -245,6 +246,7 @@ __all__ = [
     "series",
     "set_content_max",
     "show",
+    "snapshot",
     "status",
     "switch_branch",
     "tag",

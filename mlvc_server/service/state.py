@@ -8,8 +8,9 @@ xxh3 pass.
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from ..errors import MlvcError
@@ -42,6 +43,17 @@ def stored_part_ids(store: Store, cid: str) -> dict[str, list[str]]:
             ws.remember_parts(tree_id, parts)
         out[name] = parts
     return out
+
+
+@contextlib.contextmanager
+def snapshot() -> Iterator[None]:
+    """A status and a commit made inside this block share each variable's fingerprint
+    (hashed once): for a caller that knows no code changes the variables between them
+    (the kernel's autocommit, within one post-cell hook)."""
+    from ..serializers.fingerprint import snapshot as fingerprints_once
+
+    with fingerprints_once():
+        yield
 
 
 @legacy_positional("repo", "notebook", "variables", "data")
