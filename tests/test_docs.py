@@ -60,6 +60,8 @@ SKIP: dict[str, str] = {
     "python benchmarks/formats.py": "a benchmark of GiBs, run by hand",
     "python benchmarks/evaluate.py": "1M rows and 1,200 simulations, run by hand",
     "python benchmarks/gpu_check.py": "needs a CUDA GPU",
+    "python benchmarks/cli.py": "a benchmark of process start-up, run by hand",
+    "python benchmarks/autocommit_kishu.py": "a benchmark of kernels, minutes, run by hand",
     "python -m pip install jupyterlab-mlvc s3fs scikit-learn pandas": "installs packages: the "
     "test environment has mlvc and what train.ipynb imports",
     'pip install "jupyterlab-mlvc[all]"': "installs packages: the test environment has mlvc "
