@@ -155,6 +155,7 @@ def local_sources(
             found = dict(last[1])
             loaded = ()
         decisions = _decisions.setdefault(real_root, {})
+        relative = False
         for module in loaded:
             raw = _module_file(module)
             if raw is None:
@@ -165,10 +166,11 @@ def local_sources(
                 if os.path.isabs(raw):
                     decision = decisions[raw] = _decide_file(raw, real_root)
                 else:  # relative to the current directory: not cached
+                    relative = True
                     decision = _decide_file(os.path.join(os.getcwd(), raw), real_root)
             if decision is not None:
                 found[decision[0]] = decision[1]
-        if loaded and all(os.path.isabs(_module_file(m) or "/") for m in loaded):
+        if loaded and not relative:
             _last_found[real_root] = (loaded, dict(found))
     # A file deleted since it was imported cannot be recorded (checked on every call).
     out = {rel: Path(found[rel]) for rel in sorted(found) if os.path.isfile(found[rel])}

@@ -344,18 +344,26 @@ def _is_dataclass(obj: Any) -> bool:
 
 
 #: Inside :func:`snapshot`: id -> (the value, its fingerprint), for the values
-#: fingerprinted in that block.
-_snapshot: ContextVar[dict[int, tuple[Any, str | None]] | None] = ContextVar(
+#: fingerprinted in that block, and the payloads serialized in it (see
+#: :func:`.deadline.serialize_within`), each with the value it was made from.
+_snapshot: ContextVar[dict[Any, tuple[Any, Any]] | None] = ContextVar(
     "mlvc_fingerprint_snapshot", default=None
 )
 
 
+def snapshot_memo() -> dict[Any, tuple[Any, Any]] | None:
+    """The memo of the :func:`snapshot` block running, or None outside one."""
+    return _snapshot.get()
+
+
 @contextlib.contextmanager
 def snapshot() -> Iterator[None]:
-    """Within this block, each value (by identity) is fingerprinted once: a status and
-    the commit that follows it (autocommit, in the same post-cell hook, with no user
-    code run between them) hash a big DataFrame once instead of twice. Use it only
-    around calls between which the values cannot change."""
+    """Within this block, each value (by identity) is fingerprinted once, and serialized
+    at most once per set of options: a status and the commit that follows it
+    (autocommit, in the same post-cell hook, with no user code run between them) hash a
+    big DataFrame once instead of twice, and a changed value that status had to
+    serialize is not serialized again by the commit. Use it only around calls between
+    which the values cannot change."""
     if _snapshot.get() is not None:
         yield
         return
@@ -380,7 +388,8 @@ def fingerprint(obj: Any) -> str | None:
     if memo is not None:
         hit = memo.get(id(obj))
         if hit is not None and hit[0] is obj:
-            return hit[1]
+            known: str | None = hit[1]
+            return known
     hasher = _Hasher()
     try:
         hasher.value(obj)
@@ -394,4 +403,4 @@ def fingerprint(obj: Any) -> str | None:
     return fp
 
 
-__all__ = ["OBJECT_LIMIT", "fingerprint", "snapshot"]
+__all__ = ["OBJECT_LIMIT", "fingerprint", "snapshot", "snapshot_memo"]
