@@ -127,8 +127,8 @@ if TYPE_CHECKING:
         tag,
         tags,
     )
-    from .service.export import export
-    from .service.lineage import lineage
+    from .service.exports import export
+    from .service.lineages import lineage
 
 
 def __getattr__(name: str) -> Any:

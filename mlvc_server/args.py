@@ -282,7 +282,7 @@ def run_model(
     if c == "history":
         return registry.history(args.name, repo=repo)
     if c == "export":
-        from .service.export import export
+        from .service.exports import export
 
         return export(
             args.spec,

@@ -96,3 +96,28 @@ def test_each_operation_is_defined_once_in_the_service(name: str, owner: str) ->
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == name
     ]
     assert definers == [owner]
+
+
+def test_no_service_operation_shares_its_name_with_a_service_module() -> None:
+    """The service loads its modules on first use: a module named like one of its
+    functions (``service/lineage.py`` defining ``lineage``) would replace the function
+    on ``service`` as soon as anything imports that module directly."""
+    modules = {p.stem for p in (PACKAGE / "service").iterdir() if p.suffix == ".py" or p.is_dir()}
+    code = (
+        "import importlib, json, sys; from mlvc_server import service; "
+        "[importlib.import_module('mlvc_server.service.' + m) for m in json.loads(sys.argv[1])]; "
+        "print(json.dumps({n: type(getattr(service, n)).__name__ for n in service.__all__}))"
+    )
+    import json
+
+    loadable = sorted(m for m in modules if not m.startswith("_") and m != "__pycache__")
+    out = subprocess.run(
+        [sys.executable, "-c", code, json.dumps(loadable)],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=PACKAGE.parent,
+    ).stdout
+    kinds = json.loads(out)
+    clashes = {n for n, kind in kinds.items() if kind == "module"} - {"evaluation", "registry"}
+    assert not clashes, f"service names that became modules: {sorted(clashes)}"

@@ -62,6 +62,8 @@ SKIP: dict[str, str] = {
     "python benchmarks/lineage.py": "2,000 commits, run by hand",
     "python benchmarks/registry.py": "a benchmark, run by hand",
     "python benchmarks/gpu_check.py": "needs a CUDA GPU",
+    "python benchmarks/cli.py": "a benchmark of process start-up, run by hand",
+    "python benchmarks/autocommit_kishu.py": "a benchmark of kernels, minutes, run by hand",
     "python -m pip install jupyterlab-mlvc s3fs scikit-learn pandas": "installs packages: the "
     "test environment has mlvc and what train.ipynb imports",
     'pip install "jupyterlab-mlvc[all]"': "installs packages: the test environment has mlvc "

@@ -118,6 +118,8 @@ class _Installed:
 
 
 _lock = threading.Lock()
+#: The module names of the last :func:`environment` call and their top-level names.
+_last_tops: tuple[tuple[tuple[str, object], ...], set[str]] | None = None
 _installed: _Installed | None = None
 _static: tuple[PythonInfo, PlatformInfo] | None = None
 
@@ -280,7 +282,13 @@ def environment(modules: Mapping[str, ModuleType] | None = None) -> EnvironmentI
     loaded = sys.modules if modules is None else modules
     stdlib = sys.stdlib_module_names
     imported: dict[str, str] = {}
-    tops = {name.partition(".")[0] for name, mod in list(loaded.items()) if mod is not None}
+    global _last_tops
+    items = tuple(loaded.items())
+    if _last_tops is not None and _last_tops[0] == items:
+        tops = _last_tops[1]
+    else:
+        tops = {name.partition(".")[0] for name, mod in items if mod is not None}
+        _last_tops = (items, tops)
     for top in tops:
         if top in stdlib:
             continue

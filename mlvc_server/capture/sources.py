@@ -34,6 +34,8 @@ _ENV_MARKERS: Final[tuple[str, ...]] = ("pyvenv.cfg", "conda-meta")
 _lock = threading.Lock()
 #: real root -> absolute ``__file__`` -> (relative POSIX path, real path) or None.
 _decisions: dict[str, dict[str, tuple[str, str] | None]] = {}
+#: Per project root: the loaded modules of the last call and the files they gave.
+_last_found: dict[str, tuple[tuple[object, ...], dict[str, str]]] = {}
 #: folder -> whether it is the top of a Python environment.
 _env_dirs: dict[str, bool] = {}
 _library_dirs: tuple[str, ...] | None = None
@@ -144,10 +146,16 @@ def local_sources(
         POSIX path relative to ``root`` -> absolute (resolved) path, sorted by path.
     """
     real_root = os.path.realpath(os.fspath(root))
-    loaded = list((sys.modules if modules is None else modules).values())
+    loaded = tuple((sys.modules if modules is None else modules).values())
     found: dict[str, str] = {}
     with _lock:
+        last = _last_found.get(real_root)
+        # the same module objects as last time (compared by identity): the same files
+        if last is not None and last[0] == loaded:
+            found = dict(last[1])
+            loaded = ()
         decisions = _decisions.setdefault(real_root, {})
+        relative = False
         for module in loaded:
             raw = _module_file(module)
             if raw is None:
@@ -158,9 +166,12 @@ def local_sources(
                 if os.path.isabs(raw):
                     decision = decisions[raw] = _decide_file(raw, real_root)
                 else:  # relative to the current directory: not cached
+                    relative = True
                     decision = _decide_file(os.path.join(os.getcwd(), raw), real_root)
             if decision is not None:
                 found[decision[0]] = decision[1]
+        if loaded and not relative:
+            _last_found[real_root] = (loaded, dict(found))
     # A file deleted since it was imported cannot be recorded (checked on every call).
     out = {rel: Path(found[rel]) for rel in sorted(found) if os.path.isfile(found[rel])}
     for rel, path in list(out.items()):

@@ -19,7 +19,35 @@ from ..errors import MlvcError
 from . import data, evaluate, model, sweep, sync
 
 
-def _parser() -> argparse.ArgumentParser:
+class _Skipped:
+    """Stands in for the parser of a command that this run does not use: every call is
+    accepted and ignored (building ~30 argparse parsers costs more than Python's start)."""
+
+    def __getattr__(self, name: str) -> Any:
+        return lambda *a, **kw: self
+
+
+def _command_in(argv: Sequence[str]) -> str | None:
+    """The subcommand that ``argv`` names (None when it names none, or asks for help
+    or the version before it: then every command's parser is built)."""
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg in ("-C", "--repo"):
+            i += 2
+            continue
+        if arg.startswith("--repo="):
+            i += 1
+            continue
+        if arg.startswith("-"):
+            return None
+        return arg
+    return None
+
+
+def _parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The parser; with ``only``, the other commands are registered without their
+    arguments (their names stay valid choices)."""
     p = argparse.ArgumentParser(
         prog="mlvc", description="Version control for machine-learning experiments."
     )
@@ -28,6 +56,9 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def cmd(name: str, help: str, *, notebook: bool = True, js: bool = True) -> Any:
+        if only is not None and name != only:
+            sub.add_parser(name, help=help, add_help=False)
+            return _Skipped()
         sp = sub.add_parser(name, help=help, description=help)
         if notebook:
             sp.add_argument(
@@ -390,7 +421,8 @@ def _check_requirements(queries: list[str], repo: str, cid: str) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``mlvc`` console script."""
-    args = _parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = _parser(_command_in(argv)).parse_args(argv)
     try:
         return _run(args)
     except MlvcError as e:

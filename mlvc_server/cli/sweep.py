@@ -15,18 +15,18 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import render, service
 from ..errors import InvalidNameError, MlvcError
-from ..service.sweeps import SweepJob, SweepOutcome, SweepProgress, sweep
+
+if TYPE_CHECKING:  # loaded when a sweep runs, not for every `mlvc` command
+    from ..service.sweeps import SweepJob, SweepOutcome, SweepProgress
 
 #: The most characters of a failed run's stderr kept in its outcome.
 _ERR_TAIL = 2000
@@ -120,6 +120,8 @@ def run_job(
     ``seconds`` and, unless ok, ``error``.
     """
     t = time.monotonic()
+    import subprocess
+
     p = subprocess.run(
         _argv(job, repo, notebook, options),
         capture_output=True,
@@ -191,6 +193,8 @@ def local_executor(
                 res = {"status": "lost", "error": f"{type(e).__name__}: {e}"}
             with lock:
                 done(job, res)
+
+        from concurrent.futures import ThreadPoolExecutor
 
         with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
             list(pool.map(one, todo))
@@ -294,6 +298,8 @@ def run(args: argparse.Namespace) -> int:
         if args.cluster
         else local_executor(args.jobs, repo, str(nb_path), options)
     )
+    from ..service.sweeps import sweep
+
     outcomes = sweep(
         axes,
         executor,

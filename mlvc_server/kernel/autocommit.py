@@ -62,13 +62,17 @@ def run(s: KernelSession, result: Any) -> str | None:
     raw = (getattr(result.info, "raw_cell", "") or "").strip()
     if not raw or raw.startswith("%mlvc"):
         return None
+    from .. import service
+
     t = time.perf_counter()
     try:
-        st = s.status(save=False, details=False)
-        if st is not None and not s.changed(st):
-            return None
-        n = result.execution_count
-        rec = s.commit(f"auto: cell {n}", save=False)
+        # no user code runs between the check and the commit: hash each variable once
+        with service.snapshot():
+            st = s.status(save=False, details=False)
+            if st is not None and not s.changed(st):
+                return None
+            n = result.execution_count
+            rec = s.commit(f"auto: cell {n}", save=False)
     except Exception as e:  # never break the user's cell
         output.error(f"autocommit failed: {e}")
         return None

@@ -168,6 +168,24 @@ def serialize_within(value: Any, seconds: float | None, **kwargs: Any) -> Payloa
         SerializationTimeoutError: the limit passed (the value is not stored).
         UnsupportedTypeError: as ``serialize``.
     """
+    from .fingerprint import snapshot_memo
+
+    memo = snapshot_memo()
+    if memo is None:
+        return _serialize_within(value, seconds, **kwargs)
+    # inside a snapshot (a status, then the commit of the same values): serialized once
+    options = {"allow_pickle": True, "max_bytes": None, **kwargs}  # serialize's defaults
+    key = ("payload", id(value), seconds, tuple(sorted(options.items(), key=repr)))
+    hit = memo.get(key)
+    if hit is not None and hit[0] is value:
+        payload: Payload = hit[1]
+        return payload
+    payload = _serialize_within(value, seconds, **kwargs)
+    memo[key] = (value, payload)
+    return payload
+
+
+def _serialize_within(value: Any, seconds: float | None, **kwargs: Any) -> Payload:
     from . import serialize
 
     if seconds is None or seconds <= 0 or runs_no_user_code(value):

@@ -20,9 +20,12 @@ buffer is copied except a non-contiguous array (copied once to hash it).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import struct
 import sys
+from collections.abc import Iterator
+from contextvars import ContextVar
 from typing import Any
 
 from .base import qualified_type_name, type_root_module
@@ -340,6 +343,37 @@ def _is_dataclass(obj: Any) -> bool:
     return dataclasses.is_dataclass(obj) and not isinstance(obj, type)
 
 
+#: Inside :func:`snapshot`: id -> (the value, its fingerprint), for the values
+#: fingerprinted in that block, and the payloads serialized in it (see
+#: :func:`.deadline.serialize_within`), each with the value it was made from.
+_snapshot: ContextVar[dict[Any, tuple[Any, Any]] | None] = ContextVar(
+    "mlvc_fingerprint_snapshot", default=None
+)
+
+
+def snapshot_memo() -> dict[Any, tuple[Any, Any]] | None:
+    """The memo of the :func:`snapshot` block running, or None outside one."""
+    return _snapshot.get()
+
+
+@contextlib.contextmanager
+def snapshot() -> Iterator[None]:
+    """Within this block, each value (by identity) is fingerprinted once, and serialized
+    at most once per set of options: a status and the commit that follows it
+    (autocommit, in the same post-cell hook, with no user code run between them) hash a
+    big DataFrame once instead of twice, and a changed value that status had to
+    serialize is not serialized again by the commit. Use it only around calls between
+    which the values cannot change."""
+    if _snapshot.get() is not None:
+        yield
+        return
+    token = _snapshot.set({})
+    try:
+        yield
+    finally:
+        _snapshot.reset(token)
+
+
 def fingerprint(obj: Any) -> str | None:
     """A content hash of ``obj``, or None when it cannot be computed cheaply and safely.
 
@@ -350,14 +384,23 @@ def fingerprint(obj: Any) -> str | None:
         ``"fp<version>-<32 hex>"``, equal for values of equal content (and layout), or
         None (serialize instead).
     """
+    memo = _snapshot.get()
+    if memo is not None:
+        hit = memo.get(id(obj))
+        if hit is not None and hit[0] is obj:
+            known: str | None = hit[1]
+            return known
     hasher = _Hasher()
     try:
         hasher.value(obj)
+        fp: str | None = f"fp{VERSION}-{hasher.h.hexdigest()}"
     except (_NoFingerprint, RecursionError):
-        return None
+        fp = None
     except Exception:  # a library internal moved: no fingerprint, never a wrong one
-        return None
-    return f"fp{VERSION}-{hasher.h.hexdigest()}"
+        fp = None
+    if memo is not None:
+        memo[id(obj)] = (obj, fp)  # the value is held, so its id is not reused
+    return fp
 
 
-__all__ = ["OBJECT_LIMIT", "fingerprint"]
+__all__ = ["OBJECT_LIMIT", "fingerprint", "snapshot", "snapshot_memo"]

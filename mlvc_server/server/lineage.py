@@ -6,7 +6,7 @@ from jupyter_server.auth.decorator import authorized
 from tornado import web
 
 from .. import render, service
-from ..service.lineage import DEFAULT_DEPTH
+from ..service.lineages import DEFAULT_DEPTH
 from .base import MAX_NAME_CHARS, MlvcHandler, error
 from .history import MAX_REV_CHARS, check_rev
 

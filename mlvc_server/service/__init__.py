@@ -13,8 +13,8 @@
     data.py         data_checkout, data_diff, track_content, untrack_content,
                     set_content_max, content_settings (data files' content)
     evaluation/     evaluate, shadow, canary, evaluations, latest (two model versions)
-    lineage.py      lineage (inputs by content hash across notebooks), producers_of
-    export.py       export (a model to a folder: native, MLflow, ONNX; checked)
+    lineages.py     lineage (inputs by content hash across notebooks), producers_of
+    exports.py      export (a model to a folder: native, MLflow, ONNX; checked)
     registry.py     register, models, model, resolve, load_model, check_gates, promote,
                     approve, set_gates, rollback, history (exported as model_history)
     maintenance.py  fsck, du, gc, remotes, remote_add, remote_remove, push, pull, clone
@@ -29,96 +29,213 @@ directory and are recorded relative to the project root.
 
 from __future__ import annotations
 
-from . import evaluation, registry
-from .analysis import LOWER_IS_BETTER, compare, metric_goal, series
-from .checkouts import (
-    SAFETY,
-    CheckoutHooks,
-    checkout,
-    notebook_safety_commit,
-    safety_message,
-    write_file,
-)
-from .commits import (
-    MAX_SERIALIZE_SECONDS,
-    commit,
-    commit_defaults,
-    init,
-    log_metrics,
-    log_params,
-)
-from .data import (
-    content_settings,
-    data_checkout,
-    data_diff,
-    set_content_max,
-    track_content,
-    untrack_content,
-)
-from .diffs import cell_counts, diff
-from .export import export
-from .format import (
-    BranchInfo,
-    CheckoutResult,
-    CompareTable,
-    DataCheckoutResult,
-    DataDiff,
-    Diff,
-    ExportedModel,
-    ExportResult,
-    GateResult,
-    Lineage,
-    ModelInfo,
-    ModelVersion,
-    Promotion,
-    Record,
-    RegistryEvent,
-    SeriesTable,
-    Status,
-    Summary,
-    TagInfo,
-)
-from .history import default_notebook, log, notebook_at, record, show
-from .lineage import lineage, producers_of
-from .maintenance import (
-    clone,
-    du,
-    fsck,
-    gc,
-    pull,
-    push,
-    remote_add,
-    remote_name,
-    remote_remove,
-    remotes,
-)
-from .query import compile_query, matches
-from .refs import (
-    branch,
-    branches,
-    delete_branch,
-    rename_branch,
-    rename_tag,
-    switch_branch,
-    tag,
-    tags,
-)
-from .registry import (
-    approve,
-    check_gates,
-    load_model,
-    model,
-    models,
-    promote,
-    register,
-    resolve,
-    rollback,
-    set_gates,
-)
-from .registry import history as model_history
-from .state import status
-from .variables import load, load_many, restore
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from . import evaluation, registry
+    from .analysis import LOWER_IS_BETTER, compare, metric_goal, series
+    from .checkouts import (
+        SAFETY,
+        CheckoutHooks,
+        checkout,
+        notebook_safety_commit,
+        safety_message,
+        write_file,
+    )
+    from .commits import (
+        MAX_SERIALIZE_SECONDS,
+        commit,
+        commit_defaults,
+        init,
+        log_metrics,
+        log_params,
+    )
+    from .data import (
+        content_settings,
+        data_checkout,
+        data_diff,
+        set_content_max,
+        track_content,
+        untrack_content,
+    )
+    from .diffs import cell_counts, diff
+    from .exports import export
+    from .format import (
+        BranchInfo,
+        CheckoutResult,
+        CompareTable,
+        DataCheckoutResult,
+        DataDiff,
+        Diff,
+        ExportedModel,
+        ExportResult,
+        GateResult,
+        Lineage,
+        ModelInfo,
+        ModelVersion,
+        Promotion,
+        Record,
+        RegistryEvent,
+        SeriesTable,
+        Status,
+        Summary,
+        TagInfo,
+    )
+    from .history import default_notebook, log, notebook_at, record, show
+    from .lineages import lineage, producers_of
+    from .maintenance import (
+        clone,
+        du,
+        fsck,
+        gc,
+        pull,
+        push,
+        remote_add,
+        remote_name,
+        remote_remove,
+        remotes,
+    )
+    from .query import compile_query, matches
+    from .refs import (
+        branch,
+        branches,
+        delete_branch,
+        rename_branch,
+        rename_tag,
+        switch_branch,
+        tag,
+        tags,
+    )
+    from .registry import (
+        approve,
+        check_gates,
+        load_model,
+        model,
+        models,
+        promote,
+        register,
+        resolve,
+        rollback,
+        set_gates,
+    )
+    from .registry import history as model_history
+    from .state import snapshot, status
+    from .variables import load, load_many, restore
+    from .workspace import Workspace, workspace
+
+# bound now: a submodule's import would otherwise leave the module itself under the
+# name ``workspace`` (workspace.py is light: no dulwich, no serializers)
 from .workspace import Workspace, workspace
+
+#: public name -> the module of this package that defines it, ``module:name`` where the
+#: module calls it otherwise (loaded on first use, so that ``mlvc log`` does not import
+#: what ``commit`` or ``diff`` need)
+_OWNERS: dict[str, str] = {
+    "LOWER_IS_BETTER": "analysis",
+    "compare": "analysis",
+    "metric_goal": "analysis",
+    "series": "analysis",
+    "SAFETY": "checkouts",
+    "CheckoutHooks": "checkouts",
+    "checkout": "checkouts",
+    "notebook_safety_commit": "checkouts",
+    "safety_message": "checkouts",
+    "write_file": "checkouts",
+    "MAX_SERIALIZE_SECONDS": "commits",
+    "commit": "commits",
+    "commit_defaults": "commits",
+    "init": "commits",
+    "log_metrics": "commits",
+    "log_params": "commits",
+    "content_settings": "data",
+    "data_checkout": "data",
+    "data_diff": "data",
+    "set_content_max": "data",
+    "track_content": "data",
+    "untrack_content": "data",
+    "cell_counts": "diffs",
+    "diff": "diffs",
+    "BranchInfo": "format",
+    "CheckoutResult": "format",
+    "CompareTable": "format",
+    "DataCheckoutResult": "format",
+    "DataDiff": "format",
+    "Diff": "format",
+    "Record": "format",
+    "SeriesTable": "format",
+    "Status": "format",
+    "Summary": "format",
+    "TagInfo": "format",
+    "default_notebook": "history",
+    "log": "history",
+    "notebook_at": "history",
+    "record": "history",
+    "show": "history",
+    "clone": "maintenance",
+    "du": "maintenance",
+    "fsck": "maintenance",
+    "gc": "maintenance",
+    "pull": "maintenance",
+    "push": "maintenance",
+    "remote_add": "maintenance",
+    "remote_name": "maintenance",
+    "remote_remove": "maintenance",
+    "remotes": "maintenance",
+    "compile_query": "query",
+    "matches": "query",
+    "branch": "refs",
+    "branches": "refs",
+    "delete_branch": "refs",
+    "rename_branch": "refs",
+    "rename_tag": "refs",
+    "switch_branch": "refs",
+    "tag": "refs",
+    "tags": "refs",
+    "status": "state",
+    "snapshot": "state",
+    "export": "exports",
+    "ExportedModel": "format",
+    "ExportResult": "format",
+    "GateResult": "format",
+    "Lineage": "format",
+    "ModelInfo": "format",
+    "ModelVersion": "format",
+    "Promotion": "format",
+    "RegistryEvent": "format",
+    "lineage": "lineages",
+    "producers_of": "lineages",
+    "approve": "registry",
+    "check_gates": "registry",
+    "load_model": "registry",
+    "model": "registry",
+    "models": "registry",
+    "promote": "registry",
+    "register": "registry",
+    "resolve": "registry",
+    "rollback": "registry",
+    "set_gates": "registry",
+    "model_history": "registry:history",
+    "load": "variables",
+    "load_many": "variables",
+    "restore": "variables",
+}
+
+
+def __getattr__(name: str) -> Any:
+    owner = _OWNERS.get(name)
+    if owner is None:
+        # a module of this package (``service.history``, ``service.evaluation``...)
+        from importlib.util import find_spec
+
+        if not name.startswith("_") and find_spec(f"{__name__}.{name}"):
+            return importlib.import_module(f"{__name__}.{name}")
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    module, _, attr = owner.partition(":")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), attr or name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "LOWER_IS_BETTER",
@@ -203,6 +320,7 @@ __all__ = [
     "set_content_max",
     "set_gates",
     "show",
+    "snapshot",
     "status",
     "switch_branch",
     "tag",

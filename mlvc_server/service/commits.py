@@ -266,10 +266,7 @@ def commit(
             written += sv.bytes_written
             var_tree[name] = payload_store.tree_entries(sv.manifest_id)
             var_parts[name] = sv.part_ids
-            entry: dict[str, Any] = {"format": sv.format, "size": sv.size}
-            for k, v in sv.meta.items():
-                if len(json.dumps(v, default=repr)) <= RECORD_META_LIMIT:
-                    entry[k] = v
+            entry = _record_entry(sv)
             if not allow_secrets and secrets.value_reason(name, value):
                 entry = secrets.scrub_meta(entry)
             var_index[name] = entry
@@ -411,6 +408,27 @@ def commit(
     )
     ws.clear_pending()
     return cid
+
+
+#: A variable's record entry by manifest id (the manifest, hence the entry, never
+#: changes): an unchanged variable's entry is not built and measured again.
+_entries: dict[str, dict[str, Any]] = {}
+_ENTRIES_LIMIT = 10_000
+
+
+def _record_entry(sv: fingerprints.StoredValue) -> dict[str, Any]:
+    """The record's entry of a stored variable: format, size and the meta fields that
+    fit in :data:`RECORD_META_LIMIT` (a fresh dict, free to change)."""
+    found = _entries.get(sv.manifest_id)
+    if found is None:
+        found = {"format": sv.format, "size": sv.size}
+        for k, v in sv.meta.items():
+            if len(json.dumps(v, default=repr)) <= RECORD_META_LIMIT:
+                found[k] = v
+        if len(_entries) >= _ENTRIES_LIMIT:
+            _entries.clear()
+        _entries[sv.manifest_id] = found
+    return dict(found)
 
 
 def _branch_from(store: Store, nb: str | None, at: str) -> str:

@@ -28,7 +28,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NotRequired, TypedDict
 
 from ..errors import InvalidNameError, VariableNotFoundError
-from ..store import payloads as payload_store
 
 if TYPE_CHECKING:
     from ..store import Store
@@ -37,6 +36,9 @@ RECORD = "mlvc.json"
 ENV = "env.json"
 HARDWARE = "hardware.json"
 VARS = "vars"
+#: A variable's tree entry (``vars/<name>/manifest.json``), as ``store.payloads.MANIFEST``:
+#: named here too, so that reading a commit's layout loads no payload code.
+MANIFEST = "manifest.json"
 DATA = "data"
 SOURCES = "sources"
 RECORD_VERSION = 1
@@ -208,10 +210,10 @@ def validate_var_name(name: str) -> None:
 # -- reading a commit ------------------------------------------------------------------
 def read_record(store: Store, cid: str) -> Record:
     """The record of commit ``cid``; for a commit not made by mlvc, what git says."""
-    c = store.commit_obj(cid)
-    found = store.tree_lookup(c.tree.decode(), RECORD)
+    found = store.tree_lookup(store.commit_tree(cid), RECORD)
     if found is None:
         # a commit not made by mlvc (e.g. pushed by plain git): describe what we can
+        c = store.commit_obj(cid)
         return {
             "message": c.message.decode("utf-8", "replace"),
             "author": c.author.decode("utf-8", "replace").split(" <")[0],
@@ -226,7 +228,7 @@ def read_record(store: Store, cid: str) -> Record:
 
 def read_tree_json(store: Store, cid: str, name: str) -> dict[str, Any]:
     """A JSON file of the commit's tree (``env.json``, ``hardware.json``), {} if absent."""
-    found = store.tree_lookup(store.commit_obj(cid).tree.decode(), name)
+    found = store.tree_lookup(store.commit_tree(cid), name)
     if found is None:
         return {}
     out: dict[str, Any] = store.read_json(found[1])
@@ -239,13 +241,13 @@ def notebook_blob(store: Store, cid: str) -> bytes | None:
     path = rec.get("notebook")
     if not path:
         return None
-    found = store.tree_lookup(store.commit_obj(cid).tree.decode(), Path(path).name)
+    found = store.tree_lookup(store.commit_tree(cid), Path(path).name)
     return store.read_blob(found[1]) if found else None
 
 
 def variable_trees(store: Store, cid: str) -> dict[str, str]:
     """Variable name -> the id of its tree in commit ``cid``."""
-    found = store.tree_lookup(store.commit_obj(cid).tree.decode(), VARS)
+    found = store.tree_lookup(store.commit_tree(cid), VARS)
     if found is None:
         return {}
     return {name.decode(): sha.decode() for name, _mode, sha in store.tree(found[1]).iteritems()}
@@ -257,8 +259,8 @@ def read_manifest(store: Store, cid: str, name: str) -> dict[str, Any]:
     Raises:
         VariableNotFoundError: the commit holds no such variable (or it was skipped).
     """
-    tree = store.commit_obj(cid).tree.decode()
-    found = store.tree_lookup(tree, f"{VARS}/{name}/{payload_store.MANIFEST}")
+    tree = store.commit_tree(cid)
+    found = store.tree_lookup(tree, f"{VARS}/{name}/{MANIFEST}")
     if found is None:
         why = read_record(store, cid).get("skipped", {}).get(name)
         if why:

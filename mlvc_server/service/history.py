@@ -27,7 +27,6 @@ from .format import (
     read_record,
     read_tree_json,
 )
-from .query import compile_query
 from .workspace import open_store, rel_notebook
 
 
@@ -101,11 +100,11 @@ def walk_summaries(
 def decorations(store: Store) -> dict[str, dict[str, list[str]]]:
     """Commit id -> ``branches`` and ``tags`` pointing at it."""
     deco: dict[str, dict[str, list[str]]] = {}
-    for name, sha in store.repo.refs.as_dict().items():
+    for name, sha in store.all_refs().items():
         for prefix, kind in ((HEADS, "branches"), (TAGS, "tags")):
             split = split_ref(name, prefix)
             if split:
-                deco.setdefault(sha.decode(), {}).setdefault(kind, []).append(split[1])
+                deco.setdefault(sha, {}).setdefault(kind, []).append(split[1])
     return deco
 
 
@@ -152,7 +151,11 @@ def log(
     commit mlvc made on its own (``"safety"``) or an evaluation of two versions
     (``"evaluation"``, listed unless ``branch`` or ``rev`` is given).
     """
-    pred = compile_query(where) if where is not None else None
+    pred = None
+    if where is not None:
+        from .query import compile_query  # lark loads only for a query
+
+        pred = compile_query(where)
     store = open_store(repo)
     nb = rel_notebook(store, notebook)
     if rev:

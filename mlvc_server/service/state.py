@@ -8,18 +8,23 @@ xxh3 pass.
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from ..errors import MlvcError
-from ..serializers.deadline import serialize_within
-from ..store import Store, fingerprints
-from ..store import payloads as payload_store
+from ..store import Store
 from ..store.revisions import current_branch, detached, head
-from .commits import MAX_SERIALIZE_SECONDS
 from .compat import legacy_positional
-from .format import Status, manifest_part_ids, notebook_blob, read_record, variable_trees
+from .format import (
+    MANIFEST,
+    Status,
+    manifest_part_ids,
+    notebook_blob,
+    read_record,
+    variable_trees,
+)
 from .workspace import open_store, rel_notebook, workspace
 
 
@@ -31,13 +36,24 @@ def stored_part_ids(store: Store, cid: str) -> dict[str, list[str]]:
     for name, tree_id in variable_trees(store, cid).items():
         parts = ws.parts_memo.get(tree_id)
         if parts is None:
-            entry = store.tree_lookup(tree_id, payload_store.MANIFEST)
+            entry = store.tree_lookup(tree_id, MANIFEST)
             if entry is None:
                 continue
             parts = manifest_part_ids(store.read_json(entry[1]))
             ws.remember_parts(tree_id, parts)
         out[name] = parts
     return out
+
+
+@contextlib.contextmanager
+def snapshot() -> Iterator[None]:
+    """A status and a commit made inside this block share each variable's fingerprint
+    (hashed once): for a caller that knows no code changes the variables between them
+    (the kernel's autocommit, within one post-cell hook)."""
+    from ..serializers.fingerprint import snapshot as fingerprints_once
+
+    with fingerprints_once():
+        yield
 
 
 @legacy_positional("repo", "notebook", "variables", "data")
@@ -80,6 +96,12 @@ def status(
             "changed": current is not None and current != committed,
         }
     if variables is not None:
+        # the serializers (numpy...) load only when there are variables to compare
+        from ..serializers.deadline import serialize_within
+        from ..store import fingerprints
+        from ..store import payloads as payload_store
+        from .commits import MAX_SERIALIZE_SECONDS
+
         old = rec.get("variables", {})
         old_parts = stored_part_ids(store, cid) if cid and old else {}
         for name, value in variables.items():

@@ -13,6 +13,7 @@ only hints: a stale entry costs a serialization, never a wrong payload.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -66,10 +67,14 @@ def _manifest(store: Store, manifest_id: str) -> dict[str, Any] | None:
         return None
     if not isinstance(manifest, dict) or "segments" not in manifest:
         return None
+    _remember(manifest_id, manifest)
+    return manifest
+
+
+def _remember(manifest_id: str, manifest: dict[str, Any]) -> None:
     if len(_manifests) >= _MEMO_LIMIT:
         _manifests.clear()
     _manifests[manifest_id] = manifest
-    return manifest
 
 
 def lookup(
@@ -184,8 +189,13 @@ def write_value(
         return StoredValue(hit.manifest_id, hit.manifest, hit.part_ids, 0, True, fp)
     payload = serialize()
     wp = payloads.write_payload(store, payload)
-    manifest_id = store.add_bytes(payloads.manifest_bytes(wp.manifest))
+    data = payloads.manifest_bytes(wp.manifest)
+    manifest_id = store.add_bytes(data)
     record(store, fp, manifest_id)
+    if fp:
+        # the next commit looks this manifest up by its fingerprint: keep it parsed (as
+        # read back from its bytes), rather than read it from the pack just written
+        _remember(manifest_id, json.loads(data))
     return StoredValue(manifest_id, wp.manifest, wp.part_ids, wp.bytes_written, False, fp)
 
 

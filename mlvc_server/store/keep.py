@@ -30,8 +30,6 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextvars import ContextVar
 
-from dulwich.objects import ObjectID, Tree
-
 from ..errors import RefConflictError
 from . import objects
 from .repo import BEFORE_REF_MOVE, Store
@@ -55,10 +53,35 @@ def write_payload_tree(store: Store, variables: Mapping[str, Iterable[str]]) -> 
 
 def write_parts_tree(store: Store, parts: Iterable[str]) -> str:
     """A payload tree holding ``parts`` (each named by its id)."""
-    tree = Tree()
-    for sha in set(parts):
-        tree.add(sha.encode(), _BLOB, ObjectID(sha.encode()))
-    return store.add(tree)
+    return store.write_tree({sha: (_BLOB, sha) for sha in set(parts)})
+
+
+#: The index's root and bucket trees already read, by id (immutable content): a commit
+#: reads the root and one bucket, which the previous commit of this process wrote.
+_entries_memo: dict[str, dict[str, str]] = {}
+_MEMO_LIMIT = 4096
+
+
+def _tree_entries(store: Store, tree_id: str) -> dict[str, str]:
+    """``{name: id}`` of a tree of the index (a copy, free to change)."""
+    found = _entries_memo.get(tree_id)
+    if found is None:
+        found = {k.decode(): v.decode() for k, _m, v in store.tree(tree_id).iteritems()}
+        _remember(tree_id, found)
+    return dict(found)
+
+
+def _remember(tree_id: str, entries: dict[str, str]) -> None:
+    if len(_entries_memo) >= _MEMO_LIMIT:
+        _entries_memo.clear()
+    _entries_memo[tree_id] = dict(entries)
+
+
+def _write_entries(store: Store, entries: dict[str, str]) -> str:
+    """Write a tree of subtrees ``{name: tree id}`` (an index bucket or root)."""
+    tree_id = store.write_tree({k: (_TREE, v) for k, v in entries.items()})
+    _remember(tree_id, entries)
+    return tree_id
 
 
 def payload_tree_parts(store: Store, tree_id: str) -> set[str]:
@@ -112,9 +135,7 @@ class Buckets:
         self._store = store
         self._root: dict[str, str] = {}
         if index is not None:
-            self._root = {
-                fan.decode(): sha.decode() for fan, _m, sha in store.tree(index).iteritems()
-            }
+            self._root = _tree_entries(store, index)
         self._loaded: dict[str, dict[str, str]] = {}
         self._dirty: set[str] = set()
 
@@ -126,11 +147,7 @@ class Buckets:
         """Bucket ``fan`` (empty if absent), for reading."""
         if fan not in self._loaded:
             tree = self._root.get(fan)
-            self._loaded[fan] = (
-                {k.decode(): v.decode() for k, _m, v in self._store.tree(tree).iteritems()}
-                if tree
-                else {}
-            )
+            self._loaded[fan] = _tree_entries(self._store, tree) if tree else {}
         return self._loaded[fan]
 
     def edit(self, fan: str) -> dict[str, str]:
@@ -144,20 +161,16 @@ class Buckets:
 
     def write(self) -> str:
         """Write the changed buckets and the root; return the root tree id."""
-        root = Tree()
+        root: dict[str, str] = {}
         for fan in self.fans():
             if fan in self._dirty:
                 entries = self._loaded[fan]
                 if not entries:
                     continue
-                bucket = Tree()
-                for key, value in entries.items():
-                    bucket.add(key.encode(), _TREE, ObjectID(value.encode()))
-                sha = self._store.add(bucket)
+                root[fan] = _write_entries(self._store, entries)
             else:
-                sha = self._root[fan]
-            root.add(fan.encode(), _TREE, ObjectID(sha.encode()))
-        return self._store.add(root)
+                root[fan] = self._root[fan]
+        return _write_entries(self._store, root)
 
 
 def _merge_payload_trees(store: Store, a: str, b: str) -> str:

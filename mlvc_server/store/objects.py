@@ -529,6 +529,9 @@ def inflate_entry(pack: Path, offset: int) -> tuple[int, bytes] | None:
 
 
 _IDX_V2 = b"\xfftOc\x00\x00\x00\x02"
+#: Packs of at most this many objects get an in-memory table of their ids (~100 bytes
+#: an object); bigger ones (git's own packs) are searched in their index.
+_TABLE_MAX = 200_000
 
 
 class PackIndexes:
@@ -544,6 +547,10 @@ class PackIndexes:
         self.pack_dir = pack_dir
         self._mtime = -1
         self._idx: dict[str, bytes] = {}
+        #: for packs of at most :data:`_TABLE_MAX` objects (mlvc's own): id -> position,
+        #: so that asking every pack about an object it lacks (each new object a commit
+        #: writes) costs a dict lookup per pack instead of a binary search in Python
+        self._tables: dict[str, dict[bytes, int]] = {}
         self.foreign = False
 
     def refresh(self, force: bool = False) -> None:
@@ -561,6 +568,7 @@ class PackIndexes:
         names = set(os.listdir(self.pack_dir))
         current = {n[:-4] for n in names if n.endswith(".idx") and n[:-4] + ".pack" in names}
         idx = {k: v for k, v in self._idx.items() if k in current}
+        tables = {k: v for k, v in self._tables.items() if k in current}
         foreign = False
         for name in current - idx.keys():
             try:
@@ -570,9 +578,12 @@ class PackIndexes:
                 continue
             if raw[:8] == _IDX_V2 and len(raw) >= 1032 + 40:
                 idx[name] = raw
+                n = int.from_bytes(raw[1028:1032])
+                if n <= _TABLE_MAX and len(raw) >= 1032 + 28 * n:
+                    tables[name] = {raw[1032 + 20 * i : 1052 + 20 * i]: i for i in range(n)}
             else:
                 foreign = True
-        self._idx, self.foreign = idx, foreign
+        self._idx, self._tables, self.foreign = idx, tables, foreign
 
     def names(self) -> list[str]:
         return list(self._idx)
@@ -581,7 +592,16 @@ class PackIndexes:
         """``(pack name, offset of the entry)`` of the object, or None."""
         want = bytes.fromhex(sha)
         first = want[0]
+        tables = self._tables
         for name, raw in self._idx.items():
+            table = tables.get(name)
+            if table is not None:
+                mid = table.get(want)
+                if mid is None:
+                    continue
+                n = int.from_bytes(raw[1028:1032])
+                at = 1032 + 24 * n + 4 * mid
+                return name, int.from_bytes(raw[at : at + 4])
             lo = int.from_bytes(raw[4 + 4 * first : 8 + 4 * first]) if first else 0
             hi = int.from_bytes(raw[8 + 4 * first : 12 + 4 * first])
             while lo < hi:

@@ -12,8 +12,6 @@ import re
 import threading
 from pathlib import Path
 
-from dulwich.objects import Commit
-
 from ..errors import RevisionNotFoundError
 from .refs import DEFAULT_BRANCH, HEADS, TAGS, branch_ref, notebook_key, split_ref, tag_ref
 from .repo import Store
@@ -95,7 +93,7 @@ def _by_name(store: Store, name: str, notebook: str | None) -> str | None:
                 return _peel(store, sha)
     # a name unique across notebooks, or a qualified "<notebook>/<branch>"
     found: set[str] = set()
-    for ref, ref_sha in store.repo.refs.as_dict().items():
+    for ref, ref_value in store.all_refs().items():
         for prefix in (HEADS, TAGS):
             split = split_ref(ref, prefix)
             if split is None:
@@ -103,7 +101,7 @@ def _by_name(store: Store, name: str, notebook: str | None) -> str | None:
             nb, short = split
             qualified = f"{nb}/{short}" if nb else short
             if (notebook is None and short == name) or qualified == name:
-                found.add(_peel(store, ref_sha.decode()))
+                found.add(_peel(store, ref_value))
     if len(found) > 1:
         raise RevisionNotFoundError(
             f"{name!r} names commits in several notebooks: say which notebook, or use an id"
@@ -112,6 +110,10 @@ def _by_name(store: Store, name: str, notebook: str | None) -> str | None:
 
 
 def _peel(store: Store, sha: str) -> str:
+    if store.raw_object(sha)[0] == 1:  # a commit (the common case, without dulwich)
+        return sha
+    from dulwich.objects import Commit
+
     obj = store.get(sha)
     while not isinstance(obj, Commit):
         target = getattr(obj, "object", None)
@@ -153,9 +155,7 @@ def resolve(store: Store, rev: str | None, notebook: str | None = None) -> str:
     if named:
         return named
     if _HEX.match(rev):
-        matches = [
-            s for s in store.ids_with_prefix(rev.lower()) if isinstance(store.get(s), Commit)
-        ]
+        matches = [s for s in store.ids_with_prefix(rev.lower()) if store.raw_object(s)[0] == 1]
         if len(matches) == 1:
             return matches[0]
         if len(matches) > 1:

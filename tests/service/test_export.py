@@ -21,7 +21,7 @@ from mlvc_server.errors import (
     UnsupportedExportError,
     VariableNotFoundError,
 )
-from mlvc_server.service.export import FORMATS
+from mlvc_server.service.exports import FORMATS
 
 sklearn = pytest.importorskip("sklearn")
 from sklearn.linear_model import LinearRegression, LogisticRegression  # noqa: E402

@@ -126,3 +126,74 @@ def test_entries_are_shared_through_the_store_file(store: Store, tmp_path: Path)
     counting = Counting(arr)
     assert fps.write_value(other, arr, counting).manifest_id == a.manifest_id
     assert counting.calls == 0
+
+
+def test_a_snapshot_hashes_each_value_once_and_later_changes_are_seen(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import mlvc_server as mlvc
+    from mlvc_server import service
+    from mlvc_server.serializers import fingerprint as fpmod
+
+    monkeypatch.setenv("MLVC_CONFIG_DIR", str(tmp_path / "config"))
+    hashed: list[int] = []
+
+    class Counting(fpmod._Hasher):
+        def value(self, obj: Any, depth: int = 0) -> None:
+            if depth == 0:
+                hashed.append(id(obj))
+            super().value(obj, depth)
+
+    monkeypatch.setattr(fpmod, "_Hasher", Counting)
+    df = pd.DataFrame({"a": np.arange(1000.0), "b": np.arange(1000)})
+    arr = np.arange(5000.0)
+    mlvc.commit("first", {"df": df, "arr": arr}, repo=tmp_path, sources=False)
+    hashed.clear()
+    with service.snapshot():  # what autocommit does after a cell: check, then commit
+        st = service.status(repo=tmp_path, variables={"df": df, "arr": arr})
+        assert st["variables"] == {"df": "unchanged", "arr": "unchanged"}
+        mlvc.commit("same", {"df": df, "arr": arr}, repo=tmp_path, sources=False)
+    assert sorted(hashed) == sorted([id(df), id(arr)])  # once each, not twice
+    # one value changed in place after the snapshot: seen by the next check and commit
+    df.iloc[500, 0] = -1.0
+    arr[4999] = -1.0
+    with service.snapshot():
+        st = service.status(repo=tmp_path, variables={"df": df, "arr": arr})
+        assert st["variables"] == {"df": "changed", "arr": "changed"}
+        cid = mlvc.commit("changed", {"df": df, "arr": arr}, repo=tmp_path, sources=False)
+    assert mlvc.load(cid, "df", repo=tmp_path).iloc[500, 0] == -1.0
+    assert mlvc.load(cid, "arr", repo=tmp_path)[4999] == -1.0
+
+
+def test_a_snapshot_serializes_a_changed_value_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import mlvc_server as mlvc
+    from mlvc_server import service
+    from mlvc_server.serializers import deadline
+
+    monkeypatch.setenv("MLVC_CONFIG_DIR", str(tmp_path / "config"))
+    df = pd.DataFrame({"a": np.arange(1000.0)})
+    mlvc.commit("first", {"df": df}, repo=tmp_path, sources=False)
+    calls: list[int] = []
+    real = deadline._serialize_within
+
+    def counting(value: Any, seconds: float | None, **kw: Any) -> Any:
+        calls.append(id(value))
+        return real(value, seconds, **kw)
+
+    monkeypatch.setattr(deadline, "_serialize_within", counting)
+    # a value with a new fingerprint: status serializes it to compare, the commit reuses it
+    df2 = pd.DataFrame({"a": np.arange(1000.0) + 1})
+    with service.snapshot():
+        st = service.status(repo=tmp_path, variables={"df": df2})
+        assert st["variables"] == {"df": "changed"}
+        cid = mlvc.commit("second", {"df": df2}, repo=tmp_path, sources=False)
+    assert calls == [id(df2)]
+    assert mlvc.load(cid, "df", repo=tmp_path)["a"].iloc[0] == 1.0
+    # outside a snapshot nothing is remembered: a status and a commit serialize each
+    df3 = pd.DataFrame({"a": np.arange(1000.0) + 2})
+    calls.clear()
+    service.status(repo=tmp_path, variables={"df": df3})
+    mlvc.commit("third", {"df": df3}, repo=tmp_path, sources=False)
+    assert calls == [id(df3), id(df3)]
