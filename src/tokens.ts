@@ -138,6 +138,125 @@ export namespace Mlvc {
 }
 
 /**
+ * Wire types of the model registry and lineage REST API (issue 17), by the names
+ * the panel uses.
+ */
+export namespace Registry {
+  /** One registered version of a model. */
+  export interface IModelVersion {
+    name: string;
+    version: number;
+    commit: string;
+    short_id: string;
+    variable: string;
+    notebook: string | null;
+    branch: string | null;
+    registered_by: string;
+    time: string;
+    message: string;
+    params: { [key: string]: unknown };
+    metrics: { [key: string]: unknown };
+    kind: string | null;
+    aliases: string[];
+  }
+  /** The gates an alias checks before it moves. */
+  export interface IGates {
+    metrics?: string | null;
+    evaluated?: boolean;
+    approvals?: number;
+  }
+  /** A model: its versions (newest first), aliases and their gates. */
+  export interface IModelInfo {
+    name: string;
+    versions: IModelVersion[];
+    aliases: { [alias: string]: number };
+    gates: { [alias: string]: IGates };
+    latest: number;
+  }
+  /** The body of `GET /mlvc/models`. */
+  export interface IModelList {
+    models: IModelInfo[];
+  }
+  /** The outcome of one gate. */
+  export interface IGateResult {
+    gate: string;
+    ok: boolean;
+    detail: string;
+  }
+  /** One event of a model's history (register, promote, rollback, approve...). */
+  export interface IRegistryEvent {
+    id: string;
+    type: string;
+    user: string;
+    time: string;
+    version?: number | null;
+    alias?: string | null;
+    previous?: number | null;
+    reason?: string | null;
+    gates?: IGateResult[] | null;
+  }
+  /** The body of `GET /mlvc/models/{name}/history`. */
+  export interface IHistory {
+    events: IRegistryEvent[];
+  }
+  /** What a promotion or rollback did (or, for a dry run, would do). */
+  export interface IPromotion {
+    name: string;
+    alias: string;
+    version: number;
+    previous: number | null;
+    promoted: boolean;
+    gates: IGateResult[];
+    event: IRegistryEvent | null;
+  }
+  /** The body of `POST /mlvc/models/{name}/versions`. */
+  export interface IRegisterRequest {
+    rev: string;
+    variable: string;
+    notebook?: string;
+    message?: string;
+  }
+  /** The body of `POST /mlvc/models/{name}/promote`. */
+  export interface IPromoteRequest {
+    version: number;
+    alias: string;
+    reason: string;
+    dry_run?: boolean;
+  }
+  /** The body of `POST /mlvc/models/{name}/rollback`. */
+  export interface IRollbackRequest {
+    alias: string;
+    reason: string;
+  }
+  /** The body of `POST /mlvc/models/{name}/approvals`. */
+  export interface IApproveRequest {
+    version: number;
+    alias: string;
+    comment?: string;
+  }
+  /** One node of a lineage graph. */
+  export interface ILineageNode {
+    id: string;
+    kind: string;
+    label: string;
+    [key: string]: unknown;
+  }
+  /** One edge of a lineage graph. */
+  export interface ILineageEdge {
+    from: string;
+    to: string;
+    label?: string | null;
+  }
+  /** The body of `GET /mlvc/lineage`. */
+  export interface ILineage {
+    root: string;
+    nodes: ILineageNode[];
+    edges: ILineageEdge[];
+    mermaid: string;
+  }
+}
+
+/**
  * Command ids.
  */
 export namespace CommandIDs {
@@ -155,4 +274,17 @@ export namespace CommandIDs {
   export const showPanel = 'mlvc:show-panel';
   export const openSettings = 'mlvc:open-settings';
   export const evaluate = 'mlvc:evaluate';
+}
+
+/**
+ * Command ids of the model registry (src/registryCommands.ts).
+ */
+export namespace RegistryCommandIDs {
+  export const registerModel = 'mlvc:register-model';
+  export const promoteModel = 'mlvc:promote-model';
+  export const rollbackModel = 'mlvc:rollback-model';
+  export const approveModel = 'mlvc:approve-model';
+  export const modelGates = 'mlvc:model-gates';
+  export const lineage = 'mlvc:lineage';
+  export const refreshModels = 'mlvc:refresh-models';
 }
