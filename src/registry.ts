@@ -113,6 +113,48 @@ export function describeGates(
 }
 
 /**
+ * The version a rollback of `alias` moves it to: the registry keeps, per alias, the
+ * stack of the versions that held it (a promotion pushes the holder it replaces,
+ * then the new one; a rollback pops one), so rolling back twice goes two
+ * promotions back. The stack is replayed here from the history.
+ *
+ * @param events - The model's history, newest first.
+ * @param alias - The alias.
+ * @returns The version, or null when the alias has no earlier holder.
+ */
+export function rollbackTarget(
+  events: ReadonlyArray<Registry.IRegistryEvent>,
+  alias: string
+): number | null {
+  const stack: number[] = [];
+  for (const e of [...events].reverse()) {
+    if (e.alias !== alias || e.version === null || e.version === undefined) {
+      continue;
+    }
+    if (e.type === 'promote') {
+      const previous = e.previous;
+      if (
+        previous !== null &&
+        previous !== undefined &&
+        stack[stack.length - 1] !== previous
+      ) {
+        stack.push(previous);
+      }
+      stack.push(e.version);
+    } else if (e.type === 'rollback') {
+      while (stack.length && stack[stack.length - 1] !== e.version) {
+        stack.pop();
+      }
+      if (!stack.length) {
+        stack.push(e.version);
+      }
+    }
+  }
+  stack.pop();
+  return stack.length ? stack[stack.length - 1] : null;
+}
+
+/**
  * Owns the Models section's state and runs the registry's actions.
  */
 export class ModelsModel implements IDisposable {
@@ -266,7 +308,7 @@ export class ModelsModel implements IDisposable {
       const made = await registerModel(
         path,
         name,
-        { rev, variable, message },
+        { rev, variable, message, notebook: path },
         this._serverSettings
       );
       return [
@@ -466,20 +508,15 @@ export class ModelsModel implements IDisposable {
   }
 
   /**
-   * The version an alias goes back to on a rollback: the one it held before its
-   * last move, from the history; null when not known.
+   * The version an alias goes back to on a rollback, from the history; null when
+   * it has none (see {@link rollbackTarget}).
    *
    * @param name - The model.
    * @param alias - The alias.
    */
   async previousHolder(name: string, alias: string): Promise<number | null> {
     try {
-      const events = await this.history(name);
-      const last = events.find(
-        e =>
-          e.alias === alias && (e.type === 'promote' || e.type === 'rollback')
-      );
-      return last?.previous ?? null;
+      return rollbackTarget(await this.history(name), alias);
     } catch {
       return null;
     }

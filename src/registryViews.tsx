@@ -359,7 +359,7 @@ export class RollbackBody extends ReactWidget {
           <>
             <p className="jp-mlvc-RollbackBody-gates">
               {trans.__(
-                'The gates of %1 for version %2 now:',
+                'What the gates of %1 say of version %2 now (a rollback does not wait for them: it is the way back):',
                 alias,
                 this._previous
               )}

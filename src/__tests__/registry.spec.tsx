@@ -68,7 +68,8 @@ import {
   describeGates,
   IModelsState,
   ModelsModel,
-  refusedGates
+  refusedGates,
+  rollbackTarget
 } from '../registry';
 import { addRegistryCommands, readRegistryArgs } from '../registryCommands';
 import * as views from '../registryViews';
@@ -307,7 +308,12 @@ describe('ModelsModel', () => {
     expect(mocked.registerModel).toHaveBeenCalledWith(
       'train.ipynb',
       'churn',
-      { rev: 'a'.repeat(40), variable: 'clf', message: 'retrained' },
+      {
+        rev: 'a'.repeat(40),
+        variable: 'clf',
+        message: 'retrained',
+        notebook: 'train.ipynb'
+      },
       undefined
     );
     expect(models.state.result).toBe(
@@ -384,6 +390,38 @@ describe('ModelsModel', () => {
 });
 
 describe('helpers', () => {
+  it('replay the holders of an alias to find where a rollback goes', () => {
+    const ev = (
+      type: string,
+      version: number,
+      previous: number | null,
+      alias = 'production'
+    ): Registry.IRegistryEvent => ({
+      id: `${type}${version}`,
+      type,
+      user: 'ada',
+      time: '',
+      alias,
+      version,
+      previous,
+      reason: '',
+      gates: []
+    });
+    // Newest first: 1, then 2, then 3 promoted; one rollback (to 2).
+    const events = [
+      ev('rollback', 2, 3),
+      ev('approve', 3, null),
+      ev('promote', 3, 2),
+      ev('promote', 5, null, 'staging'),
+      ev('promote', 2, 1),
+      ev('promote', 1, null)
+    ];
+    expect(rollbackTarget(events, 'production')).toBe(1);
+    expect(rollbackTarget(events.slice(1), 'production')).toBe(2);
+    expect(rollbackTarget(events.slice(5), 'production')).toBeNull();
+    expect(rollbackTarget(events, 'staging')).toBeNull();
+  });
+
   it('describe gates in words', () => {
     expect(describeGates(undefined)).toEqual([]);
     expect(describeGates({ approvals: 2, evaluated: false })).toEqual([
@@ -576,7 +614,7 @@ describe('the registry commands', () => {
     expect(mocked.registerModel).toHaveBeenCalledWith(
       'train.ipynb',
       'churn',
-      { rev: id, variable: 'clf', message: 'v4' },
+      { rev: id, variable: 'clf', message: 'v4', notebook: 'train.ipynb' },
       undefined
     );
     // A bad name is refused before any request.
