@@ -10,6 +10,7 @@ import { ISignal, Signal } from '@lumino/signaling';
 
 import {
   approveModel,
+  fetchCommit,
   fetchLineage,
   fetchModelHistory,
   fetchModels,
@@ -110,6 +111,33 @@ export function describeGates(
     );
   }
   return out;
+}
+
+/** The storage formats of data, not models: offered after the others. */
+const DATA_FORMATS = new Set([
+  'json',
+  'arrow',
+  'parquet',
+  'npy',
+  'sparse',
+  'image'
+]);
+
+/**
+ * The variables of a commit record, models first: a variable stored in a data
+ * format (a number, a frame, an array) comes after those that are not.
+ *
+ * @param variables - The record's variables: name -> what the commit stored.
+ * @returns The names, models first, each group in name order.
+ */
+export function rankVariables(variables: {
+  [name: string]: { format?: unknown };
+}): string[] {
+  const isData = (name: string): number =>
+    DATA_FORMATS.has(String(variables[name]?.format ?? '')) ? 1 : 0;
+  return Object.keys(variables).sort(
+    (a, b) => isData(a) - isData(b) || a.localeCompare(b)
+  );
 }
 
 /**
@@ -322,6 +350,18 @@ export class ModelsModel implements IDisposable {
         )
       ];
     });
+  }
+
+  /**
+   * The variables a commit stored, models first (for the Register dialog).
+   *
+   * @param rev - The commit.
+   */
+  async variablesOf(rev: string): Promise<string[]> {
+    const record = await fetchCommit(this._path(), rev, this._serverSettings);
+    return rankVariables(
+      (record.variables ?? {}) as { [name: string]: { format?: unknown } }
+    );
   }
 
   /**

@@ -141,7 +141,7 @@ export function addRegistryCommands(ctx: IRegistryContext): void {
       }
       let variables: string[];
       try {
-        variables = await model.variablesOf(commit.id);
+        variables = await models.variablesOf(commit.id);
       } catch (reason) {
         void showErrorMessage(
           trans.__('Could not read the commit'),

@@ -594,7 +594,11 @@ describe('the registry commands', () => {
   it('register a variable of a commit under a name', async () => {
     const { commands } = await setup();
     mocked.fetchCommit.mockResolvedValue({
-      variables: { clf: {}, X: {} }
+      variables: {
+        auc: { format: 'json' },
+        X: { format: 'npy' },
+        clf: { format: 'sklearn' }
+      }
     } as any);
     mocked.registerModel.mockResolvedValue(version(4));
     dialog.mockResolvedValueOnce(
@@ -607,7 +611,7 @@ describe('the registry commands', () => {
     await commands.execute(RegistryCommandIDs.registerModel, { id });
     expect(views.RegisterBody).toHaveBeenCalledWith(
       expect.objectContaining({ id }),
-      ['clf', 'X'],
+      ['clf', 'auc', 'X'],
       ['churn'],
       trans
     );
