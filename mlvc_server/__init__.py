@@ -11,6 +11,9 @@ Python API (the magics, the CLI and the REST API are built on it)::
     mlvc.log(repo=".", notebook=None, where="metrics.acc > 0.9 and params.C < 1")
     mlvc.compare(repo=".", where='branch ~ "sweep/*"')
     mlvc.diff(a, b, repo=".")
+    mlvc.register("churn", cid, "model", repo=".")      # the model registry
+    mlvc.promote("churn", 1, "production", reason="beats v0", repo=".")
+    clf = mlvc.load_model("churn@production", repo=".")
 
 Importing this package is cheap: the heavy modules load on first use.
 """
@@ -40,13 +43,27 @@ _API = (
     "log_params",
     "log_metrics",
     "compare",
+    "lineage",
+    "register",
+    "models",
+    "model",
+    "resolve",
+    "load_model",
+    "check_gates",
+    "promote",
+    "approve",
+    "set_gates",
+    "rollback",
+    "model_history",
 )
 
 __all__ = [
     "MlvcError",
     "__version__",
+    "approve",
     "branch",
     "branches",
+    "check_gates",
     "checkout",
     "commit",
     "compare",
@@ -54,11 +71,21 @@ __all__ = [
     "du",
     "fsck",
     "init",
+    "lineage",
     "load",
+    "load_model",
     "log",
     "log_metrics",
     "log_params",
+    "model",
+    "model_history",
+    "models",
+    "promote",
+    "register",
+    "resolve",
     "restore",
+    "rollback",
+    "set_gates",
     "show",
     "status",
     "tag",
@@ -68,8 +95,10 @@ __all__ = [
 if TYPE_CHECKING:
     from .errors import MlvcError
     from .service import (
+        approve,
         branch,
         branches,
+        check_gates,
         checkout,
         commit,
         compare,
@@ -78,15 +107,25 @@ if TYPE_CHECKING:
         fsck,
         init,
         load,
+        load_model,
         log,
         log_metrics,
         log_params,
+        model,
+        model_history,
+        models,
+        promote,
+        register,
+        resolve,
         restore,
+        rollback,
+        set_gates,
         show,
         status,
         tag,
         tags,
     )
+    from .service.lineage import lineage
 
 
 def __getattr__(name: str) -> Any:

@@ -107,3 +107,168 @@ def run_evaluation(command: str, args: argparse.Namespace, **where: Any) -> Any:
         **where,
         **options,
     )
+
+
+# -- lineage: one definition for the CLI and the magics ------------------------------------
+LINEAGE_FORMATS = ("text", "json", "mermaid")
+
+
+def add_lineage_parser(cmd: Any) -> None:
+    """Add ``lineage`` through a front end's ``cmd(name, help)`` helper."""
+    sp = cmd(
+        "lineage",
+        "Where a commit or model version came from: data read (by hash) <- the commits "
+        "of any notebook that wrote it, sources, model versions and aliases.",
+    )
+    sp.add_argument(
+        "spec",
+        nargs="?",
+        default="HEAD",
+        metavar="SPEC",
+        help="a revision (default HEAD) or a model version NAME@VERSION|ALIAS",
+    )
+    sp.add_argument(
+        "--format", choices=LINEAGE_FORMATS, default="text", help="text (a tree), json, mermaid"
+    )
+    sp.add_argument("--depth", type=int, help="data hops to follow upstream (default 8)")
+    which = sp.add_mutually_exclusive_group()
+    which.add_argument("--rev", action="store_true", help="SPEC is a revision")
+    which.add_argument("--model", action="store_true", help="SPEC is a model version")
+
+
+def run_lineage(args: argparse.Namespace, **where: Any) -> Any:
+    """Call ``service.lineage`` with the parsed options; ``where``: ``repo`` and
+    ``notebook`` as the front end found them."""
+    from .service import lineage
+
+    of = "model" if args.model else "rev" if args.rev else "auto"
+    options = {"depth": args.depth} if args.depth is not None else {}
+    return lineage(args.spec, of=of, **where, **options)
+
+
+# -- the model registry: ``mlvc model ...`` and ``%mlvc model ...`` -------------------------
+#: The subcommands of the ``model`` group (dest ``model_cmd``).
+MODEL_COMMANDS = ("register", "list", "show", "promote", "approve", "gates", "rollback", "history")
+
+
+def add_model_parsers(sub: Any) -> None:
+    """Add the ``model`` group's subcommands to ``sub`` (the group's subparsers action,
+    ``dest="model_cmd"``); every one takes ``--json``."""
+
+    def cmd(name: str, help: str) -> argparse.ArgumentParser:
+        sp: argparse.ArgumentParser = sub.add_parser(name, help=help, description=help)
+        sp.add_argument("--json", action="store_true", help="print JSON")
+        return sp
+
+    sp = cmd("register", "Register VARIABLE of commit REV as the next version of model NAME.")
+    sp.add_argument("name", metavar="NAME")
+    sp.add_argument("rev", metavar="REV")
+    sp.add_argument("variable", metavar="VARIABLE")
+    sp.add_argument("--notebook", "-N", metavar="PATH", help="the notebook REV belongs to")
+    sp.add_argument("-m", "--message", default="", metavar="MSG")
+    cmd("list", "The registered models: latest version, aliases, gated aliases.")
+    sp = cmd("show", "A model (NAME) or one version (NAME@3, NAME@production, NAME@latest).")
+    sp.add_argument("spec", metavar="SPEC")
+    sp = cmd("promote", "Point --alias at VERSION once every gate of the alias passes.")
+    sp.add_argument("name", metavar="NAME")
+    sp.add_argument("version", metavar="VERSION")
+    sp.add_argument("--alias", required=True, metavar="ALIAS")
+    sp.add_argument("--reason", required=True, metavar="TEXT", help="recorded in the history")
+    sp.add_argument(
+        "--dry-run", action="store_true", help="only check the gates (exit 1 if one fails)"
+    )
+    sp = cmd("approve", "Approve VERSION for --alias (the approvals gate counts distinct users).")
+    sp.add_argument("name", metavar="NAME")
+    sp.add_argument("version", metavar="VERSION")
+    sp.add_argument("--alias", required=True, metavar="ALIAS")
+    sp.add_argument("--comment", default="", metavar="TEXT")
+    sp = cmd("gates", "Set the gates of --alias (replacing its gates; none given: remove them).")
+    sp.add_argument("name", metavar="NAME")
+    sp.add_argument("--alias", required=True, metavar="ALIAS")
+    sp.add_argument("--metrics", metavar="QUERY", help="a query the version must match")
+    sp.add_argument(
+        "--evaluated",
+        action="store_true",
+        help="a stored evaluation must not find the current holder better",
+    )
+    sp.add_argument("--approvals", type=int, default=0, metavar="N", help="N distinct approvers")
+    sp = cmd("rollback", "Move --alias back to the version it held before.")
+    sp.add_argument("name", metavar="NAME")
+    sp.add_argument("--alias", required=True, metavar="ALIAS")
+    sp.add_argument("--reason", required=True, metavar="TEXT")
+    sp = cmd("history", "Every change of model NAME, newest first: who, when, why, gates.")
+    sp.add_argument("name", metavar="NAME")
+
+
+def run_model(
+    args: argparse.Namespace, *, repo: Any, notebook: Any = None, user: str | None = None
+) -> Any:
+    """Call the registry service for a parsed ``model`` subcommand.
+
+    Args:
+        args: what :func:`add_model_parsers`' parsers gave.
+        repo: the project.
+        notebook: the front end's default notebook (``register`` without ``--notebook``).
+        user: who acts (None: the local identity).
+    """
+    from .service import registry
+
+    c = args.model_cmd
+    if c == "register":
+        return registry.register(
+            args.name,
+            args.rev,
+            args.variable,
+            repo=repo,
+            notebook=args.notebook or notebook,
+            message=args.message,
+            user=user,
+        )
+    if c == "list":
+        return registry.models(repo=repo)
+    if c == "show":
+        name, at = registry.parse_spec(args.spec)
+        return (
+            registry.model(name, repo=repo)
+            if at is None
+            else registry.resolve(args.spec, repo=repo)
+        )
+    if c == "promote":
+        return registry.promote(
+            args.name,
+            args.version,
+            args.alias,
+            reason=args.reason,
+            repo=repo,
+            user=user,
+            dry_run=args.dry_run,
+        )
+    if c == "approve":
+        return registry.approve(
+            args.name, args.version, args.alias, repo=repo, user=user, comment=args.comment
+        )
+    if c == "gates":
+        return registry.set_gates(
+            args.name,
+            args.alias,
+            metrics=args.metrics,
+            evaluated=args.evaluated,
+            approvals=args.approvals,
+            repo=repo,
+            user=user,
+        )
+    if c == "rollback":
+        return registry.rollback(args.name, args.alias, reason=args.reason, repo=repo, user=user)
+    if c == "history":
+        return registry.history(args.name, repo=repo)
+    raise argparse.ArgumentTypeError(f"unknown model command {c!r}")
+
+
+def model_failed(args: argparse.Namespace, out: Any) -> bool:
+    """Whether a ``model`` command's result means failure (a dry run with a failed gate)."""
+    return bool(
+        args.model_cmd == "promote"
+        and isinstance(out, dict)
+        and not out.get("promoted")
+        and not all(g["ok"] for g in out.get("gates", []))
+    )

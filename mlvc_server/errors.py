@@ -167,6 +167,29 @@ class RemoteRefusedError(MlvcError):
     nothing was changed."""
 
 
+class RegistryError(MlvcError):
+    """A model registry operation cannot be done as asked (a missing reason, an unknown
+    alias, a version the alias already holds...); the message says why."""
+
+
+class ModelNotFoundError(RegistryError):
+    """No registered model of that name, or no such version or alias of it."""
+
+
+class GateFailedError(RegistryError):
+    """A promotion gate failed; nothing changed. ``gates`` holds every gate's result
+    (``GateResult`` dicts) and the message names each failed gate."""
+
+    def __init__(self, message: str, gates: list[dict[str, object]] | None = None) -> None:
+        super().__init__(message)
+        self.gates = list(gates or [])
+
+
+class RegistryConflictError(RefConflictError):
+    """A model's registry ref kept moving under concurrent writers; nothing changed
+    (try again)."""
+
+
 #: HTTP status for each mlvc error class, for every front end that speaks HTTP; the
 #: first match in order wins, anything else in the MlvcError family is a 400.
 HTTP_STATUS: tuple[tuple[type[MlvcError], int], ...] = (
@@ -174,6 +197,8 @@ HTTP_STATUS: tuple[tuple[type[MlvcError], int], ...] = (
     (RevisionNotFoundError, 404),
     (RemoteNotFoundError, 404),
     (VariableNotFoundError, 404),
+    (ModelNotFoundError, 404),
+    (GateFailedError, 409),
     (DataNotFoundError, 404),
     (InvalidNameError, 400),
     (QueryError, 400),

@@ -657,6 +657,10 @@ def show_text(r: Mapping[str, Any]) -> str:
         add("Data:")
         for path, d in r["data"].items():
             add(f"  {path}: {d['hash'][:20]}... {format_bytes(d['size'])}")
+    if r.get("outputs"):
+        add("Outputs (files written):")
+        for path, d in r["outputs"].items():
+            add(f"  {path}: {d['hash'][:20]}... {format_bytes(d['size'])}")
     if r.get("sources"):
         add("Sources: " + ", ".join(r["sources"]))
     return plain("\n".join(out))
@@ -1078,3 +1082,308 @@ def compare_vegalite(table: Mapping[str, Any]) -> dict[str, Any]:
         "columns": 3,
         "concat": charts,
     }
+
+
+# -- lineage (service.lineage) ----------------------------------------------------------------
+#: Characters kept as they are in a Mermaid label; every other one is written as an
+#: entity code (``#34;``), so no label can end the string, start a link or inject markup.
+_MERMAID_SAFE = re.compile(r"[A-Za-z0-9 ._/:@,+=-]")
+_MERMAID_LABEL_CHARS = 80
+#: Mermaid node shapes per kind: (open, close).
+_MERMAID_SHAPES = {
+    "commit": ('["', '"]'),
+    "data": ('[("', '")]'),
+    "source": ('[/"', '"/]'),
+    "model": ('{{"', '"}}'),
+    "alias": ('(["', '"])'),
+    "export": ('[["', '"]]'),
+}
+
+
+def mermaid_text(text: Any, limit: int = _MERMAID_LABEL_CHARS) -> str:
+    """``text`` as the inside of a quoted Mermaid label: one line, at most ``limit``
+    characters, anything but letters, digits, spaces and ``._/:@,+=-`` as entity codes."""
+    flat = " ".join(str(text).split())
+    if len(flat) > limit:
+        flat = flat[: limit - 1] + "\u2026"
+    return "".join(ch if _MERMAID_SAFE.fullmatch(ch) else f"#{ord(ch)};" for ch in flat)
+
+
+def _short_content(h: Any) -> str:
+    text = str(h or "")
+    algo, _, digest = text.partition(":")
+    return f"{algo}:{digest[:12]}" if digest else text[:16]
+
+
+def _lineage_label(node: Mapping[str, Any]) -> str:
+    kind = node.get("kind")
+    if kind == "data":
+        size = node.get("size")
+        extra = f", {format_bytes(size)}" if isinstance(size, int) else ""
+        return f"{node.get('path')} ({_short_content(node.get('hash'))}{extra})"
+    if kind == "model":
+        return f"model {node.get('name')} v{node.get('version')}"
+    if kind == "alias":
+        return f"{node.get('name')}@{node.get('alias')}"
+    if kind == "source":
+        return f"{node.get('path')}"
+    return str(node.get("label", node.get("id", "")))
+
+
+def lineage_mermaid(lin: Mapping[str, Any]) -> str:
+    """A lineage graph as a Mermaid flowchart (data flows left to right). Node ids are
+    ``n0``, ``n1``... and every label is escaped (:func:`mermaid_text`)."""
+    ids = {n["id"]: f"n{i}" for i, n in enumerate(lin.get("nodes", []))}
+    out = ["flowchart LR"]
+    for n in lin.get("nodes", []):
+        opening, closing = _MERMAID_SHAPES.get(n.get("kind", ""), ('["', '"]'))
+        out.append(f"  {ids[n['id']]}{opening}{mermaid_text(_lineage_label(n))}{closing}")
+    for e in lin.get("edges", []):
+        a, b = ids.get(e["from"]), ids.get(e["to"])
+        if a and b:
+            out.append(f"  {a} -->|{mermaid_text(e.get('label', ''), 40)}| {b}")
+    kinds = sorted({n.get("kind", "") for n in lin.get("nodes", [])} & set(_MERMAID_SHAPES))
+    for kind in kinds:
+        members = ",".join(ids[n["id"]] for n in lin["nodes"] if n.get("kind") == kind)
+        out.append(f"  class {members} {kind}")
+    root = ids.get(lin.get("root", ""))
+    if root:
+        out.append(f"  class {root} root")
+    out.append("  classDef root stroke-width:3px")
+    return "\n".join(out)
+
+
+def lineage_document(lin: Mapping[str, Any]) -> dict[str, Any]:
+    """What ``mlvc lineage --format json`` prints and ``GET /mlvc/lineage`` answers: the
+    graph with its Mermaid text added under ``mermaid``."""
+    return {**lin, "mermaid": lineage_mermaid(lin)}
+
+
+def _lineage_line(node: Mapping[str, Any]) -> str:
+    kind = node.get("kind")
+    if kind == "commit":
+        when = f" ({node['time']})" if node.get("time") else ""
+        failed = " [failed]" if node.get("status") == "failed" else ""
+        return f"commit {node.get('label')}{failed}{when}"
+    if kind == "data":
+        size = node.get("size")
+        extra = f" {format_bytes(size)}" if isinstance(size, int) else ""
+        none = "  (no commit wrote this content)" if not node.get("producers") else ""
+        return f"data {node.get('path')}  {node.get('hash')}{extra}{none}"
+    if kind == "source":
+        return f"source {node.get('path')}"
+    if kind == "model":
+        variable = f" (variable {node['variable']})" if node.get("variable") else ""
+        return f"model {node.get('name')} version {node.get('version')}{variable}"
+    if kind == "alias":
+        return f"alias {node.get('alias')} -> version {node.get('version')}"
+    return f"{kind} {node.get('label')}"
+
+
+def lineage_text(lin: Mapping[str, Any]) -> str:
+    """A lineage graph as ``mlvc lineage`` prints it: a tree from the commit (or model
+    version) asked about, each node's inputs indented below it with the edge's label
+    (``read``, ``written by``, ``imported``...). A node met twice says ``(see above)``."""
+    nodes = {n["id"]: n for n in lin.get("nodes", [])}
+    incoming: dict[str, list[Mapping[str, Any]]] = {}
+    outgoing: dict[str, list[Mapping[str, Any]]] = {}
+    for e in lin.get("edges", []):
+        incoming.setdefault(e["to"], []).append(e)
+        outgoing.setdefault(e["from"], []).append(e)
+    order = {"data": 0, "source": 1, "commit": 2}
+    shown: set[str] = set()
+    out: list[str] = []
+
+    def verb(label: str, kind: str) -> str:
+        if label.startswith("wrote "):
+            return f"written as {label[len('wrote ') :]} by"
+        if label == "wrote":
+            return "written by"
+        return {"read": "read", "imported": "imported", "registered": "registered from"}.get(
+            label, label
+        )
+
+    def walk(nid: str, prefix: str, head: str) -> None:
+        node = nodes.get(nid)
+        if node is None:
+            return
+        seen = nid in shown and node.get("kind") in ("commit", "model")
+        out.append(head + _lineage_line(node) + ("  (see above)" if seen else ""))
+        if seen:
+            return
+        shown.add(nid)
+        children: list[tuple[str, str]] = []
+        if node.get("kind") == "model":
+            for e in outgoing.get(nid, []):
+                children.append((e["to"], e["label"]))
+        ups = sorted(
+            incoming.get(nid, []),
+            key=lambda e: (order.get(nodes.get(e["from"], {}).get("kind", ""), 3), e["from"]),
+        )
+        children += [(e["from"], e["label"]) for e in ups]
+        if node.get("truncated"):
+            children.append(("", "..."))
+        for i, (child, label) in enumerate(children):
+            last = i == len(children) - 1
+            branch = "└─ " if last else "├─ "
+            if not child:
+                out.append(prefix + branch + "... (inputs not followed: raise --depth)")
+                continue
+            kind = nodes.get(child, {}).get("kind", "")
+            tag = verb(label, kind)
+            walk(
+                child,
+                prefix + ("   " if last else "│  "),
+                prefix + branch + (f"{tag}: " if tag and kind != "data" else ""),
+            )
+
+    walk(str(lin.get("root", "")), "", "")
+    if lin.get("truncated"):
+        out.append("(some inputs were not followed: the depth or producer limit)")
+    return plain("\n".join(out))
+
+
+# -- the model registry ------------------------------------------------------------------
+def _gate_settings_text(g: Mapping[str, Any]) -> str:
+    parts = []
+    if g.get("metrics"):
+        parts.append(f"metrics: {g['metrics']}")
+    if g.get("evaluated"):
+        parts.append("evaluated against the holder")
+    if g.get("approvals"):
+        parts.append(f"{g['approvals']} approval(s)")
+    return ", ".join(parts) or "none"
+
+
+def models_text(models: Sequence[Mapping[str, Any]]) -> str:
+    """``mlvc model list``: one line per model."""
+    if not models:
+        return "no registered models (register one: mlvc model register NAME REV VARIABLE)"
+    rows = [
+        [
+            m["name"],
+            str(m["latest"]),
+            ", ".join(f"{a}={v}" for a, v in m["aliases"].items()) or "-",
+            ", ".join(m["gates"]) or "-",
+        ]
+        for m in models
+    ]
+    return "\n".join(_columns([["model", "latest", "aliases", "gated aliases"], *rows]))
+
+
+def model_version_text(v: Mapping[str, Any]) -> str:
+    """One version, as ``mlvc model show NAME@V`` and ``register`` print it."""
+    lines = [
+        f"{v['name']} version {v['version']}"
+        + (f" ({', '.join(v['aliases'])})" if v.get("aliases") else ""),
+        f"  commit     {v['commit']}"
+        + (f" on {v['branch']}" if v.get("branch") else "")
+        + (f" ({v['notebook']})" if v.get("notebook") else ""),
+        f"  variable   {v['variable']} ({v.get('kind') or '?'})",
+        f"  registered {v.get('time', '')} by {v.get('registered_by', '')}",
+    ]
+    if v.get("message"):
+        lines.append(f"  message    {v['message']}")
+    if v.get("metrics"):
+        lines.append(f"  metrics    {kv_text(v['metrics'])}")
+    if v.get("params"):
+        lines.append(f"  params     {kv_text(v['params'])}")
+    return "\n".join(lines)
+
+
+def model_text(m: Mapping[str, Any]) -> str:
+    """``mlvc model show NAME``: versions (newest first), aliases and gates."""
+    lines = [f"model {m['name']}: {len(m['versions'])} version(s), latest {m['latest']}"]
+    for alias, v in m["aliases"].items():
+        lines.append(f"  {alias} -> version {v}")
+    for alias, g in m["gates"].items():
+        lines.append(f"  gates of {alias}: {_gate_settings_text(g)}")
+    rows = [
+        [
+            str(v["version"]),
+            v["short_id"],
+            v["variable"],
+            v.get("kind", ""),
+            v.get("registered_by", ""),
+            v.get("time", ""),
+            ",".join(v.get("aliases", [])),
+            headline_metrics(v.get("metrics", {})),
+        ]
+        for v in m["versions"]
+    ]
+    head = ["version", "commit", "variable", "kind", "by", "time", "aliases", "metrics"]
+    lines += ["", *_columns([head, *rows])]
+    return "\n".join(lines)
+
+
+def gates_text(gates: Sequence[Mapping[str, Any]]) -> str:
+    """Gate results, one line each (``ok`` or ``FAILED``)."""
+    if not gates:
+        return "  no gates"
+    return "\n".join(
+        f"  {'ok    ' if g['ok'] else 'FAILED'} {g['gate']}: {g['detail']}" for g in gates
+    )
+
+
+def promotion_text(p: Mapping[str, Any]) -> str:
+    """What ``mlvc model promote`` / ``rollback`` did (or, dry run, would do)."""
+    ev = p.get("event") or {}
+    was = f" (was {p['previous']})" if p.get("previous") is not None else ""
+    if ev.get("type") == "rollback":
+        head = f"Rolled back {p['name']}@{p['alias']} to version {p['version']}{was}"
+    elif p.get("promoted"):
+        head = f"Promoted {p['name']} version {p['version']} to {p['alias']}{was}"
+    else:
+        ok = all(g["ok"] for g in p.get("gates", []))
+        head = f"Dry run: {p['name']} version {p['version']} -> {p['alias']}{was} " + (
+            "would pass every gate" if ok else "would be refused"
+        )
+    return head + ("\n" + gates_text(p["gates"]) if p.get("gates") or not ev else "")
+
+
+def registry_event_text(e: Mapping[str, Any]) -> str:
+    """One registry event on one line."""
+    what = e["type"]
+    if e.get("version") is not None:
+        what += f" v{e['version']}"
+    if e.get("alias"):
+        what += f" @{e['alias']}"
+    if e.get("previous") is not None:
+        what += f" (was v{e['previous']})"
+    gates = e.get("gates") or []
+    mark = ""
+    if gates:
+        mark = (
+            " [gates: "
+            + ", ".join(f"{g['gate']} {'ok' if g['ok'] else 'FAILED'}" for g in gates)
+            + "]"
+        )
+    reason = f": {e['reason']}" if e.get("reason") else ""
+    return f"{e['id'][:8]} {e['time']} {e['user']}: {what}{reason}{mark}"
+
+
+def registry_history_text(events: Sequence[Mapping[str, Any]]) -> str:
+    """``mlvc model history NAME``: every change, newest first."""
+    return "\n".join(registry_event_text(e) for e in events) or "no events"
+
+
+def model_command_text(command: str, out: Any) -> str:
+    """The text of a ``mlvc model`` / ``%mlvc model`` subcommand's result."""
+    if command == "register":
+        return "Registered " + model_version_text(out)
+    if command == "list":
+        return models_text(out)
+    if command == "show":
+        return model_text(out) if "versions" in out else model_version_text(out)
+    if command in ("promote", "rollback"):
+        return promotion_text(out)
+    if command == "approve":
+        return f"Approved: {registry_event_text(out)}"
+    if command == "gates":
+        gates = out["gates"]
+        return f"Gates of {out['name']}: " + (
+            "; ".join(f"{a}: {_gate_settings_text(g)}" for a, g in gates.items()) or "none"
+        )
+    if command == "history":
+        return registry_history_text(out)
+    return json.dumps(out, indent=1, default=str)

@@ -507,6 +507,35 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/mlvc/lineage': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Where a commit or a registered model version came from
+     * @description `service.lineage` (`mlvc_server/service/lineage.py`) as a graph: the data files
+     *     the commit read (path and content hash) <- the commits of any notebook whose
+     *     outputs have that exact hash (not the same path: a rewrite of the file never
+     *     moves an old link) <- what those read, up to `depth` hops; the source files each
+     *     commit imported; for a model version (or a commit registered as one) the model
+     *     version and its aliases. Edges point the way data flows (`wrote`, `read`,
+     *     `imported`, `registered`, `alias`, `exported`). `mermaid` is the same graph as a
+     *     Mermaid flowchart with every label escaped. Give `rev` (looked up in the
+     *     notebook `path`) or `model` (`NAME`, `NAME@3`, `NAME@production`; `path`
+     *     optional).
+     */
+    get: operations['getLineage'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -640,6 +669,13 @@ export interface components {
       };
       /** @description Path -> hash, size. */
       data: {
+        [key: string]: Record<string, unknown>;
+      };
+      /**
+       * @description The files the run wrote (path -> hash, size, mtime), hashed like `data`;
+       *     absent when it wrote none. Lineage links readers of that content back here.
+       */
+      outputs?: {
         [key: string]: Record<string, unknown>;
       };
       sources: string[];
@@ -1175,6 +1211,57 @@ export interface components {
     };
     EvaluationList: {
       evaluations: components['schemas']['EvaluationSummary'][];
+    };
+    /**
+     * @description One node; `kind` says which optional fields it has. `commit`: commit, short_id,
+     *     notebook, branch, message, author, time, status, depth (0 for the one asked
+     *     about, +1 per data hop upstream), truncated (its inputs were not followed).
+     *     `data`: a file as a commit read it: path, hash, size, producers (how many
+     *     commits wrote this exact content). `source`: path, blob (git id of its content).
+     *     `model`: name, version, variable, commit. `alias`: name, alias, version.
+     *     `export`: an exported copy of a model version.
+     */
+    LineageNode: {
+      /** @description Stable within a graph, e.g. `commit:<id>`, `data:<path>@<hash>`. */
+      id: string;
+      /** @enum {string} */
+      kind: 'commit' | 'data' | 'source' | 'model' | 'alias' | 'export';
+      label: string;
+      commit?: string;
+      short_id?: string;
+      notebook?: string | null;
+      branch?: string | null;
+      message?: string;
+      author?: string;
+      time?: string;
+      status?: string;
+      depth?: number;
+      truncated?: boolean;
+      path?: string;
+      hash?: string;
+      size?: number | null;
+      producers?: number;
+      blob?: string;
+      name?: string;
+      version?: number;
+      variable?: string;
+      alias?: string;
+    };
+    LineageEdge: {
+      from: string;
+      to: string;
+      /** @description wrote, wrote PATH (same content under another path), read, imported, registered, alias, exported. */
+      label: string;
+    };
+    Lineage: {
+      /** @description The id of the node asked about (nodes[0]). */
+      root: string;
+      nodes: components['schemas']['LineageNode'][];
+      edges: components['schemas']['LineageEdge'][];
+      /** @description Some inputs were not followed (the depth, node or producer limit). */
+      truncated: boolean;
+      /** @description The graph as a Mermaid flowchart (`flowchart LR`), labels escaped. */
+      mermaid: string;
     };
   };
   responses: {
@@ -2295,6 +2382,37 @@ export interface operations {
       409: components['responses']['Conflict'];
       413: components['responses']['TooLarge'];
       422: components['responses']['Unprocessable'];
+    };
+  };
+  getLineage: {
+    parameters: {
+      query?: {
+        /** @description The notebook (required with `rev`), as in the other routes. */
+        path?: string;
+        rev?: components['schemas']['Revision'];
+        /** @description A model version, `NAME[@VERSION|@ALIAS]`. */
+        model?: string;
+        /** @description Data hops to follow upstream (default 8). */
+        depth?: number;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The lineage graph. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Lineage'];
+        };
+      };
+      400: components['responses']['BadRequest'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
     };
   };
 }

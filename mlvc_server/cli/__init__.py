@@ -14,9 +14,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from .. import __version__, render, service
-from ..args import parse_kv
+from ..args import add_lineage_parser, parse_kv, run_lineage
 from ..errors import MlvcError
-from . import data, evaluate, sweep, sync
+from . import data, evaluate, model, sweep, sync
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -50,6 +50,13 @@ def _parser() -> argparse.ArgumentParser:
     sp.add_argument("--param", action="append", type=parse_kv, default=[], metavar="K=V")
     sp.add_argument("--metric", action="append", type=parse_kv, default=[], metavar="K=V")
     sp.add_argument("--data", action="append", default=[], metavar="GLOB")
+    sp.add_argument(
+        "--output",
+        action="append",
+        default=[],
+        metavar="GLOB",
+        help="a file the run wrote (its hash links readers back to this commit: lineage)",
+    )
     sp.add_argument("--branch")
     sp.add_argument(
         "--allow-secrets", action="store_true", help="keep what looks like a secret readable"
@@ -110,6 +117,8 @@ def _parser() -> argparse.ArgumentParser:
     sync.add_parsers(cmd)  # remote, push, pull, clone, gc, du
     data.add_parsers(cmd)  # track, data checkout, data diff
     evaluate.add_parsers(cmd)  # evaluate, shadow, canary, evaluations
+    add_lineage_parser(cmd)
+    model.add_parsers(sub)  # model register/list/show/promote/approve/gates/rollback/history
 
     sp = cmd(
         "run",
@@ -159,6 +168,8 @@ def _run(args: argparse.Namespace) -> int:
         return sync.run(args)
     if args.command in data.COMMANDS:
         return data.run(args)
+    if args.command in model.COMMANDS:
+        return model.run(args)
     nbarg = getattr(args, "notebook", None)
     if args.command in evaluate.COMMANDS:
         return evaluate.run(args, _notebook(repo, nbarg))
@@ -199,6 +210,7 @@ def _run(args: argparse.Namespace) -> int:
             params=dict(args.param),
             metrics=dict(args.metric),
             data=args.data or None,
+            outputs=args.output or None,
             branch=args.branch,
             sources=False,
             allow_secrets=args.allow_secrets,
@@ -308,6 +320,15 @@ def _run(args: argparse.Namespace) -> int:
         if js:
             print(json.dumps(out, indent=1))
         return 0 if out["ok"] else 1
+    elif args.command == "lineage":
+        lin = run_lineage(args, repo=repo, notebook=nbarg)
+        if js or args.format == "json":
+            print(json.dumps(render.lineage_document(lin), indent=1))
+        elif args.format == "mermaid":
+            print(render.lineage_mermaid(lin))
+        else:
+            print(render.lineage_text(lin))
+        return 0
     elif args.command == "run":
         return _run_notebook(args)
     elif args.command == "sweep":

@@ -7,12 +7,13 @@ They print what they did in a sentence or two; errors are raised as
 from __future__ import annotations
 
 import argparse
+import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from .. import render, service
-from ..args import run_evaluation
+from ..args import model_failed, run_evaluation, run_lineage, run_model
 from ..errors import MlvcError, NotARepositoryError
 from . import autocommit, output, tracking
 from .lineage import lineage
@@ -30,7 +31,9 @@ __all__ = [
     "cmd_evaluate",
     "cmd_evaluations",
     "cmd_init",
+    "cmd_lineage",
     "cmd_log",
+    "cmd_model",
     "cmd_restore",
     "cmd_shadow",
     "cmd_status",
@@ -321,3 +324,45 @@ def cmd_evaluations(s: KernelSession, args: argparse.Namespace) -> None:
     from .. import render
 
     print(render.evaluations_text(_evaluation(s, args)))
+
+
+# -- lineage ---------------------------------------------------------------------------------
+#: The MIME type JupyterLab (4.1+) draws as a Mermaid diagram.
+MERMAID_MIME = "text/vnd.mermaid"
+
+
+def cmd_lineage(s: KernelSession, args: argparse.Namespace) -> None:
+    """``%mlvc lineage [SPEC] [--format text|json|mermaid] [--depth N]``: where a commit
+    or model version came from. The text view is shown with the graph as a Mermaid
+    diagram (JupyterLab draws it; other front ends show the text)."""
+    import json
+
+    from IPython.display import display
+
+    root, nb_file = _where(s, args)
+    lin = run_lineage(args, repo=root, notebook=nb_file)
+    if args.format == "json":
+        print(json.dumps(render.lineage_document(lin), indent=1))
+    elif args.format == "mermaid":
+        print(render.lineage_mermaid(lin))
+    else:
+        display(  # type: ignore[no-untyped-call]
+            {MERMAID_MIME: render.lineage_mermaid(lin), "text/plain": render.lineage_text(lin)},
+            raw=True,
+        )
+
+
+# -- the model registry --------------------------------------------------------------------
+def cmd_model(s: KernelSession, args: argparse.Namespace) -> None:
+    """``%mlvc model ACTION ...``: the model registry (the arguments of ``mlvc model``;
+    ``register`` defaults to this kernel's notebook)."""
+    root, nb_file = _where(s, argparse.Namespace(notebook=getattr(args, "notebook", None)))
+    out = run_model(args, repo=root, notebook=nb_file)
+    if args.json:
+        print(json.dumps(out, indent=1, default=str))
+    else:
+        print(render.model_command_text(args.model_cmd, out))
+    if model_failed(args, out):
+        raise MlvcError(
+            f"a gate of {args.alias!r} fails: {args.name} {args.version} would be refused"
+        )

@@ -15,6 +15,10 @@ after one lookup. What remains is filtered once per commit
 ``.git``), ``site-packages`` and other environments inside the project, the notebook
 itself, and every file the user's code wrote (opened with ``w``, ``a``, ``x`` or ``+``).
 
+The files written are a commit's *outputs* (:meth:`DataLineage.outputs`): those written
+since the last commit are hashed into its record's ``outputs``, so another notebook that
+reads one of them links back to the commit that wrote it (``mlvc lineage``).
+
 Readers that bypass Python's ``open`` (pyarrow's C++ filesystem behind
 ``pd.read_parquet``, polars, ``h5py``, safetensors) are seen through their entry
 points, wrapped by :mod:`.readers` when they are imported; ``%mlvc track`` covers what
@@ -50,12 +54,15 @@ class DataLineage:
         enabled: whether the hook records anything.
         reads: absolute paths opened for reading while enabled.
         writes: absolute paths opened for writing while enabled (never data inputs).
+        written: the paths of :attr:`writes` opened since the last commit took them as
+            its outputs (:meth:`outputs_taken`).
     """
 
     def __init__(self) -> None:
         self.enabled = False
         self.reads: set[str] = set()
         self.writes: set[str] = set()
+        self.written: set[str] = set()
         self._prefix = ""
         self._installed = False
         self._local = threading.local()
@@ -146,6 +153,8 @@ class DataLineage:
         writing = bool(flags & _WRITE_FLAGS) if mode is None else "r" not in mode or "+" in mode
         if writing:
             self.writes.add(path)
+            if len(self.written) < _MAX_PATHS:
+                self.written.add(path)
             self.reads.discard(path)
         elif path not in self.writes and len(self.reads) < _MAX_PATHS:
             self.reads.add(path)
@@ -164,6 +173,7 @@ class DataLineage:
         """Forget every path recorded so far."""
         self.reads.clear()
         self.writes.clear()
+        self.written.clear()
 
     # -- what a commit records --------------------------------------------------------
     def files(self, root: str | os.PathLike[str], exclude: Iterable[str] = ()) -> list[str]:
@@ -176,27 +186,58 @@ class DataLineage:
         Returns:
             POSIX paths relative to ``root`` of files that still exist, sorted.
         """
-        from ..capture import sources
+        writes = self.writes
+        return _project_files([p for p in list(self.reads) if p not in writes], root, exclude)
 
-        real_root = os.path.realpath(os.fspath(root))
-        skip = {os.path.realpath(p) for p in exclude}
-        libraries = sources.library_roots()
-        out: set[str] = set()
-        for path in list(self.reads):
-            if path in self.writes:
-                continue
-            real = os.path.realpath(path)
-            if real in skip or not sources.inside(real, real_root) or real == real_root:
-                continue
-            if any(sources.inside(real, lib) for lib in libraries):
-                continue
-            if not os.path.isfile(real):
-                continue
-            rel = os.path.relpath(real, real_root)
-            if _excluded(rel, real_root, sources):
-                continue
-            out.add(rel.replace(os.sep, "/"))
-        return sorted(out)
+    def outputs(self, root: str | os.PathLike[str], exclude: Iterable[str] = ()) -> list[str]:
+        """The files written since the last commit took its outputs, that a commit of
+        ``root`` should record as outputs (the same files :meth:`files` would keep).
+
+        Args:
+            root: the project folder (the store's root).
+            exclude: absolute paths to leave out (the notebook).
+
+        Returns:
+            POSIX paths relative to ``root`` of files that still exist, sorted.
+        """
+        return _project_files(list(self.written), root, exclude)
+
+    def outputs_taken(self, root: str | os.PathLike[str], taken: Iterable[str]) -> None:
+        """A commit recorded these outputs (relative to ``root``): they are no longer
+        written since the last commit (until written again)."""
+        base = os.path.abspath(os.fspath(root))
+        real = {os.path.realpath(os.path.join(base, p)) for p in taken}
+        self.written = {p for p in self.written if os.path.realpath(p) not in real}
+
+
+def _project_files(
+    paths: Iterable[str], root: str | os.PathLike[str], exclude: Iterable[str]
+) -> list[str]:
+    """Of ``paths`` (absolute), the files of the project ``root`` a commit records: inside
+    it, not hidden, not in an environment or a library, not excluded, still existing.
+
+    Returns:
+        POSIX paths relative to ``root``, sorted.
+    """
+    from ..capture import sources
+
+    real_root = os.path.realpath(os.fspath(root))
+    skip = {os.path.realpath(p) for p in exclude}
+    libraries = sources.library_roots()
+    out: set[str] = set()
+    for path in paths:
+        real = os.path.realpath(path)
+        if real in skip or not sources.inside(real, real_root) or real == real_root:
+            continue
+        if any(sources.inside(real, lib) for lib in libraries):
+            continue
+        if not os.path.isfile(real):
+            continue
+        rel = os.path.relpath(real, real_root)
+        if _excluded(rel, real_root, sources):
+            continue
+        out.add(rel.replace(os.sep, "/"))
+    return sorted(out)
 
 
 def _excluded(rel: str, real_root: str, sources: Any) -> bool:

@@ -5,6 +5,7 @@
     %mlvc log
     %mlvc diff HEAD~1 HEAD
     %mlvc restore HEAD~1 clf
+    %mlvc model register churn HEAD clf
 
 A wrong call raises IPython's ``UsageError`` (shown without a traceback). An mlvc error
 (an unknown revision, a name already taken...) fails the cell with one red line, not a
@@ -23,7 +24,7 @@ from typing import Any, NoReturn
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_magic, magics_class
 
-from ..args import add_evaluation_parsers, parse_kv
+from ..args import add_evaluation_parsers, add_lineage_parser, add_model_parsers, parse_kv
 from ..errors import MlvcCommandError, MlvcError
 from .session import session_for
 
@@ -162,6 +163,12 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("rev", nargs="?", metavar="REV")
     c.add_argument("-f", "--force", action="store_true", help="move an existing tag")
     add_evaluation_parsers(cmd)
+    add_lineage_parser(cmd)
+    help = "the model registry: register, list, show, promote, approve, gates, rollback, history"
+    c = sub.add_parser("model", help=help, description=help)
+    add_model_parsers(
+        c.add_subparsers(dest="model_cmd", metavar="ACTION", parser_class=_Parser, required=True)
+    )
     c = cmd("autocommit", "commit after every successful cell that changed something")
     c.add_argument("state", nargs="?", choices=["on", "off"])
     return p

@@ -238,7 +238,8 @@ class KernelSession:
         extra: dict[str, Any] | None = None,
         metric_names: list[str] | None = None,
     ) -> Record:
-        """Commit the kernel's state: variables, notebook, data read, params and metrics.
+        """Commit the kernel's state: variables, notebook, data read, files written
+        since the last commit (outputs), params and metrics.
 
         The one kernel-side commit: the magics, the widgets, the server's requests and
         ``mlvc run`` all come here.
@@ -283,6 +284,7 @@ class KernelSession:
             ({}, {}) if no_vars else self.variables(names, allow_secrets=allow_secrets)
         )
         data, _ = self.data(root, nb_rel, nb_file)
+        outputs = lineage.outputs(root, [str(nb_file)] if nb_file else [])
         params, metrics = self.found_values(
             nb_file, notebook_content, params, metrics, metric_names
         )
@@ -295,6 +297,7 @@ class KernelSession:
                 params=params,
                 metrics=metrics,
                 data=data,
+                outputs=[glob.escape(p) if glob.has_magic(p) else p for p in outputs],
                 branch=branch,
                 skipped=skipped,
                 kernel=self._kernel_facts(),
@@ -305,6 +308,7 @@ class KernelSession:
                 extra=extra,
             )
             record = service.record(cid, repo=root)
+        lineage.outputs_taken(root, outputs)
         lineage.set_root(root)
         return record
 

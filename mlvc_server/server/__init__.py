@@ -8,6 +8,7 @@ mlvc errors into HTTP errors. The endpoints are described in ``mlvc_server/opena
     history.py    status, init, log, one commit, branches, tags
     analysis.py   diff, compare, series
     evaluation.py evaluations of two model versions
+    lineage.py    the lineage graph of a commit or model version
     state.py      commit, checkout, restore (through the notebook's kernel)
     kernels.py    finding a notebook's kernel and running mlvc in it
     sync.py       remotes, push and pull (as jobs with progress)
@@ -32,6 +33,7 @@ from .history import (
     TagHandler,
     TagsHandler,
 )
+from .lineage import LineageHandler
 from .state import CheckoutHandler, CommitsHandler, RestoreHandler
 from .sync import JobHandler, JobRegistry, PullHandler, PushHandler, RemotesHandler
 
@@ -60,6 +62,7 @@ ROUTES: tuple[tuple[str, type[MlvcHandler]], ...] = (
     (r"/mlvc/data/diff", DataDiffHandler),
     (r"/mlvc/data/checkout", DataCheckoutHandler),
     (r"/mlvc/evaluations", EvaluationsHandler),
+    (r"/mlvc/lineage", LineageHandler),
 )
 #: Handlers that also receive the server's job registry (push and pull run as jobs).
 _WITH_JOBS = (RemotesHandler, PushHandler, PullHandler, JobHandler)

@@ -13,6 +13,9 @@
     data.py         data_checkout, data_diff, track_content, untrack_content,
                     set_content_max, content_settings (data files' content)
     evaluation/     evaluate, shadow, canary, evaluations, latest (two model versions)
+    lineage.py      lineage (inputs by content hash across notebooks), producers_of
+    registry.py     register, models, model, resolve, load_model, check_gates, promote,
+                    approve, set_gates, rollback, history (exported as model_history)
     maintenance.py  fsck, du, gc, remotes, remote_add, remote_remove, push, pull, clone
     format.py       the commit format: tree names, typed records, read helpers
     workspace.py    the open stores and caches of this process
@@ -25,7 +28,7 @@ directory and are recorded relative to the project root.
 
 from __future__ import annotations
 
-from . import evaluation
+from . import evaluation, registry
 from .analysis import LOWER_IS_BETTER, compare, metric_goal, series
 from .checkouts import (
     SAFETY,
@@ -59,13 +62,20 @@ from .format import (
     DataCheckoutResult,
     DataDiff,
     Diff,
+    GateResult,
+    Lineage,
+    ModelInfo,
+    ModelVersion,
+    Promotion,
     Record,
+    RegistryEvent,
     SeriesTable,
     Status,
     Summary,
     TagInfo,
 )
 from .history import default_notebook, log, notebook_at, record, show
+from .lineage import lineage, producers_of
 from .maintenance import (
     clone,
     du,
@@ -89,6 +99,19 @@ from .refs import (
     tag,
     tags,
 )
+from .registry import (
+    approve,
+    check_gates,
+    load_model,
+    model,
+    models,
+    promote,
+    register,
+    resolve,
+    rollback,
+    set_gates,
+)
+from .registry import history as model_history
 from .state import status
 from .variables import load, load_many, restore
 from .workspace import Workspace, workspace
@@ -104,15 +127,23 @@ __all__ = [
     "DataCheckoutResult",
     "DataDiff",
     "Diff",
+    "GateResult",
+    "Lineage",
+    "ModelInfo",
+    "ModelVersion",
+    "Promotion",
     "Record",
+    "RegistryEvent",
     "SeriesTable",
     "Status",
     "Summary",
     "TagInfo",
     "Workspace",
+    "approve",
     "branch",
     "branches",
     "cell_counts",
+    "check_gates",
     "checkout",
     "clone",
     "commit",
@@ -130,28 +161,40 @@ __all__ = [
     "fsck",
     "gc",
     "init",
+    "lineage",
     "load",
     "load_many",
+    "load_model",
     "log",
     "log_metrics",
     "log_params",
     "matches",
     "metric_goal",
+    "model",
+    "model_history",
+    "models",
     "notebook_at",
     "notebook_safety_commit",
+    "producers_of",
+    "promote",
     "pull",
     "push",
     "record",
+    "register",
+    "registry",
     "remote_add",
     "remote_name",
     "remote_remove",
     "remotes",
     "rename_branch",
     "rename_tag",
+    "resolve",
     "restore",
+    "rollback",
     "safety_message",
     "series",
     "set_content_max",
+    "set_gates",
     "show",
     "status",
     "switch_branch",

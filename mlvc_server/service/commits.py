@@ -24,7 +24,7 @@ from ..capture import secrets
 from ..capture.timings import timed
 from ..errors import MlvcError, RefConflictError, SerializationError
 from ..serializers.deadline import DEFAULT_SECONDS, serialize_within
-from ..store import Store, fingerprints, keep
+from ..store import Store, fingerprints, keep, producers
 from ..store import payloads as payload_store
 from ..store.refs import branch_ref, validate_name
 from ..store.revisions import current_branch, detached, head, set_current_branch
@@ -144,6 +144,7 @@ def commit(
     params: Mapping[str, Any] | None = None,
     metrics: Mapping[str, Any] | None = None,
     data: Iterable[str] | None = None,
+    outputs: Iterable[str] | None = None,
     branch: str | None = None,
     author: str | None = None,
     notebook_content: Any = None,
@@ -169,6 +170,10 @@ def commit(
         params: hyperparameters; merged over those given to :func:`log_params`.
         metrics: final metric values; merged over those given to :func:`log_metrics`.
         data: paths or globs of data files to hash into the record.
+        outputs: paths or globs of the files this run wrote, hashed into the record's
+            ``outputs`` the same way, so that lineage can link a commit that read one
+            of them back to this one (the kernel passes the files written since its
+            last commit).
         branch: commit to this branch instead of the notebook's current one.
         author: ``"Name <email>"``; defaults to the environment / login name.
         notebook_content: the notebook as the user sees it (nbformat dict or JSON bytes);
@@ -296,6 +301,12 @@ def commit(
                 keep.add(store, {data_id: keep.write_parts_tree(store, content.part_ids)})
                 written += content.bytes_written
 
+    # files written: hashed like data (same cache), content not captured
+    output_index: dict[str, Any] = {}
+    with timed(timings, "outputs"):
+        if outputs:
+            output_index = dict(ws.data_hasher(store).hash_files(list(outputs), store.root))
+
     # local sources
     source_paths: list[str] = []
     source_secrets: dict[str, list[Any]] = {}
@@ -359,6 +370,8 @@ def commit(
         "timings": {k: round(v, 6) for k, v in timings.items()},
         "bytes_written": written,
     }
+    if output_index:
+        record["outputs"] = output_index
     if kind:
         record["kind"] = kind
     found_secrets: list[Any] = list(secrets.scan(variables or {}))
@@ -392,6 +405,7 @@ def commit(
             parent = expected = store.ref(ref)
     store.set_head(ref)
     cache_summary(store, make_summary(cid, record, [parent] if parent else [], int(now)))
+    producers.append(store, {cid: {k: v["hash"] for k, v in output_index.items()}})
     ws.clear_pending()
     return cid
 

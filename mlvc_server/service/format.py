@@ -3,7 +3,8 @@
 A commit made by mlvc has in its tree (readable with plain git)::
 
     mlvc.json        the record (:class:`Record`): message, author, params, metrics,
-                     variable index, data index, sources, timings, ...
+                     variable index, data index (files read), outputs (files
+                     written), sources, timings, ...
     env.json         the software environment
     hardware.json    the hardware
     <notebook>.ipynb the notebook as the user saw it (outputs kept)
@@ -86,6 +87,7 @@ class Record(TypedDict, total=False):
     variables: dict[str, dict[str, Any]]
     skipped: dict[str, str]
     data: dict[str, dict[str, Any]]
+    outputs: dict[str, dict[str, Any]]
     sources: list[str]
     timings: dict[str, float]
     bytes_written: int
@@ -338,3 +340,141 @@ class DataDiff(TypedDict):
     b: str
     key: str | None
     files: list[DataFileDiff]
+
+
+# -- lineage ---------------------------------------------------------------------------
+class LineageNode(TypedDict):
+    """One node of a lineage graph (:func:`mlvc_server.service.lineage`).
+
+    ``kind`` says which other fields it has:
+
+    - ``commit``: ``commit`` (id), ``short_id``, ``notebook``, ``branch``, ``message``,
+      ``author``, ``time``, ``status``; ``depth`` (0 for the commit asked about, +1 per
+      data hop upstream); ``truncated`` when its inputs were not followed (depth limit).
+    - ``data``: a file as a commit read it: ``path``, ``hash``, ``size``;
+      ``producers`` (how many commits wrote this exact content, all shown or not).
+    - ``source``: a local source file a commit imported: ``path``, ``blob`` (git id).
+    - ``model``: a registered model version: ``name``, ``version``, ``variable``,
+      ``commit``.
+    - ``alias``: ``name``, ``alias``, ``version`` (the version it points at).
+    - ``export``: an exported copy of a model version (recorded by export; none yet).
+    """
+
+    id: str
+    kind: str
+    label: str
+    commit: NotRequired[str]
+    short_id: NotRequired[str]
+    notebook: NotRequired[str | None]
+    branch: NotRequired[str | None]
+    message: NotRequired[str]
+    author: NotRequired[str]
+    time: NotRequired[str]
+    status: NotRequired[str]
+    depth: NotRequired[int]
+    truncated: NotRequired[bool]
+    path: NotRequired[str]
+    hash: NotRequired[str]
+    size: NotRequired[int | None]
+    producers: NotRequired[int]
+    blob: NotRequired[str]
+    name: NotRequired[str]
+    version: NotRequired[int]
+    variable: NotRequired[str]
+    alias: NotRequired[str]
+
+
+#: One edge of a lineage graph, in the direction data flows: ``from`` the producer
+#: ``to`` what it made. Labels: ``wrote`` (commit -> data; ``wrote PATH`` when the
+#: producer wrote the same content under another path), ``read`` (data -> commit),
+#: ``imported`` (source -> commit), ``registered`` (commit -> model), ``alias``
+#: (model -> alias), ``exported`` (model -> export).
+LineageEdge = TypedDict("LineageEdge", {"from": str, "to": str, "label": str})
+
+
+class Lineage(TypedDict):
+    """Where a commit or a model version came from (:func:`mlvc_server.service.lineage`).
+
+    Attributes:
+        root: the id of the node asked about (a commit or a model version).
+        nodes: every node, the root first, then in the order they were found.
+        edges: the edges, in the direction data flows.
+        truncated: some inputs were not followed (the depth or node limit).
+    """
+
+    root: str
+    nodes: list[LineageNode]
+    edges: list[LineageEdge]
+    truncated: bool
+
+
+# -- the model registry (service/registry.py) -------------------------------------------
+class ModelVersion(TypedDict):
+    """One registered version of a model: which variable of which commit."""
+
+    name: str
+    version: int
+    commit: str
+    short_id: str
+    variable: str
+    notebook: str | None
+    branch: str | None
+    registered_by: str
+    time: str
+    message: str
+    params: dict[str, Any]
+    metrics: dict[str, Any]
+    kind: str
+    aliases: list[str]
+
+
+class GateSettings(TypedDict):
+    """The gates a promotion to one alias must pass (none set: any promotion passes)."""
+
+    metrics: str | None
+    evaluated: bool
+    approvals: int
+
+
+class ModelInfo(TypedDict):
+    """A registered model: its versions (newest first), aliases and gates."""
+
+    name: str
+    versions: list[ModelVersion]
+    aliases: dict[str, int]
+    gates: dict[str, GateSettings]
+    latest: int
+
+
+class GateResult(TypedDict):
+    """One gate checked for a promotion."""
+
+    gate: str
+    ok: bool
+    detail: str
+
+
+class RegistryEvent(TypedDict):
+    """One recorded change of a model (``id`` is its event commit)."""
+
+    id: str
+    type: str
+    user: str
+    time: str
+    version: int | None
+    alias: str | None
+    previous: int | None
+    reason: str
+    gates: list[GateResult]
+
+
+class Promotion(TypedDict):
+    """What a promotion (or a rollback) did; ``promoted`` is False for a dry run."""
+
+    name: str
+    alias: str
+    version: int
+    previous: int | None
+    promoted: bool
+    gates: list[GateResult]
+    event: RegistryEvent | None

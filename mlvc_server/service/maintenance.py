@@ -175,10 +175,34 @@ def pull(
     accept_payloads: bool = False,
 ) -> dict[str, Any]:
     """Fetch a remote's history and fast-forward local branches; diverged ones are
-    reported and kept; see :func:`mlvc_server.store.sync.pull`."""
+    reported and kept; see :func:`mlvc_server.store.sync.pull`. A model of the registry
+    changed on both sides gets this store's events replayed on top of the remote's
+    (:func:`mlvc_server.service.registry.replay`): its row's status is ``replayed``."""
     from ..store import sync
+    from .registry import replay
 
-    return sync.pull(open_store(repo), remote, progress=progress, accept_payloads=accept_payloads)
+    store = open_store(repo)
+    report = sync.pull(store, remote, progress=progress, accept_payloads=accept_payloads)
+    for row in report["refs"]:
+        if row["kind"] != "model" or row["status"] != "diverged":
+            continue
+        try:
+            done = replay(store, row["name"], row["remote"])
+        except MlvcError as e:
+            row["message"] += f" (not replayed: {e})"
+            continue
+        row["status"] = "replayed"
+        row["replay"] = done
+        moved = ", ".join(f"v{a} is now v{b}" for a, b in done["renumbered"].items())
+        row["message"] = (
+            f"model {row['name']!r} changed on both sides: your {done['replayed']} registry "
+            f"event(s) were replayed on top of {report['remote']}'s"
+            + (f" ({moved})" if moved else "")
+            + (f"; skipped: {'; '.join(done['skipped'])}" if done["skipped"] else "")
+            + ". Push to share them"
+        )
+    report["diverged"] = sum(1 for x in report["refs"] if x["status"] == "diverged")
+    return report
 
 
 def clone(

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import InvalidNameError, MlvcError
-from ..store import Store, find_root, summaries
+from ..store import Store, find_root, producers, summaries
 from ..store.refs import notebook_key
 
 if TYPE_CHECKING:
@@ -53,6 +53,7 @@ class Workspace:
             self._stores.clear()
             self._hashers.clear()
             summaries.clear_memo()
+            producers.clear_memo()
             self.parts_memo.clear()
             self._json_blobs.clear()
             self.clear_pending()

@@ -35,7 +35,7 @@ from dulwich.objects import Commit, Tag, Tree
 
 from ..errors import DamagedRefError, MlvcError
 from . import keep
-from .refs import HEADS, TAGS, split_ref
+from .refs import HEADS, REGISTRY, REGISTRY_FILE, TAGS, split_ref
 from .repo import Store, repair_hint
 
 #: Unreachable objects younger than this are never deleted (see module docstring).
@@ -212,10 +212,30 @@ def _retained(
             keep_ids.add(c.id.decode())
     if policy.keep_tagged:
         keep_ids.update(sha for name, sha in refs.items() if name.startswith(TAGS.encode()))
+    keep_ids |= registered_commits(store, refs)
     if policy.keep_newer_than is not None:
         cutoff = now - policy.keep_newer_than
         keep_ids.update(cid for cid, c in commits.items() if c.commit_time >= cutoff)
     return keep_ids
+
+
+def registered_commits(store: Store, refs: dict[bytes, str]) -> set[str]:
+    """The experiment commits registered in the model registry: retention keeps their
+    payloads (a registered model version stays loadable whatever the policy)."""
+    out: set[str] = set()
+    seen: set[str] = set()
+    stack = [sha for name, sha in refs.items() if name.startswith(REGISTRY.encode())]
+    while stack:
+        cid = stack.pop()
+        if cid in seen:
+            continue
+        seen.add(cid)
+        c = store.commit_obj(cid)
+        if store.tree_lookup(c.tree.decode(), REGISTRY_FILE) is None:
+            out.add(cid)  # a registered commit (the last parent of a register event)
+            continue
+        stack.extend(p.decode() for p in c.parents)
+    return out
 
 
 def _small_parts(store: Store, vars_tree: str, payload_tree: str, limit: int) -> set[str]:

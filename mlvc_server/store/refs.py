@@ -23,6 +23,14 @@ TAGS = "refs/tags/"
 #: each an immutable commit whose parents are the two versions (pushed and pulled like
 #: tags; see ``service/evaluation``).
 EVALUATIONS = "refs/mlvc/evaluations/"
+#: The model registry: ``refs/mlvc/registry/<model name>``, the newest event commit of
+#: that model (its tree holds ``model.json``; it moves on every register, promote,
+#: approve... and push/pull carry it like a branch; see ``service/registry.py``).
+REGISTRY = "refs/mlvc/registry/"
+#: The file of a registry event commit's tree that holds the model's state.
+REGISTRY_FILE = "model.json"
+#: A model name: one ref component, so a model is one ref.
+MODEL_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 
 #: Longest encoded path component: a ref is a file, and file names stop at 255 bytes
 #: (the ref's ``.lock`` file needs 5 more).
@@ -107,6 +115,27 @@ def tag_ref(notebook: str | None, tag: str) -> bytes:
 
 def evaluation_ref(notebook: str | None, cid: str) -> bytes:
     return f"{EVALUATIONS}{notebook_key(notebook)}/{cid}".encode()
+
+
+def registry_ref(name: str) -> bytes:
+    """The ref of model ``name`` (validated by :func:`validate_model_name`)."""
+    return f"{REGISTRY}{validate_model_name(name)}".encode()
+
+
+def validate_model_name(name: str) -> str:
+    """Check a model name (``[A-Za-z0-9][A-Za-z0-9._-]{0,99}``, no ``..``, not ending in
+    ``.lock`` or ``.``); return it or raise :class:`InvalidNameError`."""
+    if (
+        not isinstance(name, str)
+        or not MODEL_NAME_RE.match(name)
+        or ".." in name
+        or name.endswith((".lock", "."))
+    ):
+        raise InvalidNameError(
+            f"invalid model name {name!r}: use 1-100 letters, digits, '.', '_' or '-', "
+            "starting with a letter or digit (no '..', not ending in '.' or '.lock')"
+        )
+    return name
 
 
 def split_ref(ref: bytes, prefix: str) -> tuple[str | None, str] | None:

@@ -52,7 +52,16 @@ from ..errors import MlvcError, RefConflictError, RemoteError, RemoteRefusedErro
 from . import keep, objects
 from .packs import BIG, PackReceiver, pack_records
 from .payload_remote import Part, PayloadRemote
-from .refs import EVALUATIONS, HEADS, TAGS, is_object_id, ref_name_problem, split_ref
+from .refs import (
+    EVALUATIONS,
+    HEADS,
+    MODEL_NAME_RE,
+    REGISTRY,
+    TAGS,
+    is_object_id,
+    ref_name_problem,
+    split_ref,
+)
 from .remotes import (
     Remote,
     add_remote,
@@ -363,6 +372,10 @@ def checked_refs(refs: Mapping[bytes, str], url: str) -> dict[bytes, str]:
                 continue
         elif name.startswith(EVALUATIONS.encode()):
             pass  # evaluation records (checked names, immutable once made)
+        elif name.startswith(REGISTRY.encode()):
+            model = name[len(REGISTRY) :].decode()
+            if not MODEL_NAME_RE.match(model) or ".." in model or model.endswith("."):
+                continue  # not a model of the registry (one component, a model name)
         elif name != CONFIG_REF:
             continue
         out[name] = sha
@@ -439,12 +452,15 @@ def _ahead_behind(store: Store, local: str, remote: str) -> tuple[int, int]:
     return len(a - b), len(b - a)
 
 
-#: Ref prefixes that push and pull carry; evaluations never move, like tags.
-SHARED_REFS = (HEADS.encode(), TAGS.encode(), EVALUATIONS.encode())
+#: Ref prefixes that push and pull carry; evaluations never move, like tags; a model of
+#: the registry moves like a branch (fast-forward only, see service/registry.py).
+SHARED_REFS = (HEADS.encode(), TAGS.encode(), EVALUATIONS.encode(), REGISTRY.encode())
 IMMUTABLE_REFS = (TAGS.encode(), EVALUATIONS.encode())
 
 
 def _label(ref: bytes) -> dict[str, Any]:
+    if ref.startswith(REGISTRY.encode()):
+        return {"kind": "model", "notebook": None, "name": ref[len(REGISTRY) :].decode()}
     if ref.startswith(EVALUATIONS.encode()):
         return {"kind": "evaluation", "notebook": None, "name": ref.decode().rsplit("/", 1)[-1]}
     for prefix, kind in ((HEADS, "branch"), (TAGS, "tag")):
@@ -680,6 +696,12 @@ def _push_message(p: _Plan, err: str | None) -> str:
     if err is not None:
         return f"{what}: the remote refused it: {err}"
     if p.status == "rejected":
+        if lab["kind"] == "model":
+            return (
+                f"{what} changed on the remote since your last pull ({p.behind} registry "
+                "event(s) there that are not here): pull first (a pull replays your "
+                "registry changes on top of the remote's), then push"
+            )
         if lab["kind"] == "tag":
             return f"{what} points elsewhere on the remote: not moved (use --force to move it)"
         if p.ahead == 0:
@@ -909,6 +931,7 @@ def pull(
                 "ahead": ahead,
                 "behind": behind,
                 "message": message,
+                "remote": theirs,
             }
         )
     published: str | None = fetched["published_payloads"]

@@ -112,3 +112,24 @@ def test_an_unhashable_path_like_is_fine(lin: DataLineage, tmp_path: Path) -> No
 
     lin._make_hook()("open", (Unhashable(), "r", 0))
     assert lin.reads == {str(tmp_path / "u.csv")}
+
+
+def test_outputs_are_the_files_written_since_the_last_commit_took_them(
+    lin: DataLineage, tmp_path: Path
+) -> None:
+    hook = lin._make_hook()
+    for name in ("out.csv", "model.pt", ".hidden.csv"):
+        (tmp_path / name).write_text("x")
+        hook("open", (str(tmp_path / name), "w", 0))
+    hook("open", (str(tmp_path / "gone.csv"), "w", 0))  # written, then deleted
+    hook("open", (str(tmp_path / "in.csv"), "r", 0))
+    (tmp_path / "in.csv").write_text("x")
+
+    assert lin.outputs(tmp_path) == ["model.pt", "out.csv"]
+    assert lin.files(tmp_path) == ["in.csv"]
+
+    lin.outputs_taken(tmp_path, ["model.pt", "out.csv"])
+    assert lin.outputs(tmp_path) == []
+    hook("open", (str(tmp_path / "out.csv"), "a", 0))  # written again
+    assert lin.outputs(tmp_path) == ["out.csv"]
+    assert lin.files(tmp_path) == ["in.csv"]  # still never an input
