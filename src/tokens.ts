@@ -234,26 +234,12 @@ export namespace Registry {
     alias: string;
     comment?: string;
   }
-  /** One node of a lineage graph. */
-  export interface ILineageNode {
-    id: string;
-    kind: string;
-    label: string;
-    [key: string]: unknown;
-  }
+  /** One node of a lineage graph (`kind` says which optional fields it has). */
+  export type ILineageNode = Schemas['LineageNode'];
   /** One edge of a lineage graph. */
-  export interface ILineageEdge {
-    from: string;
-    to: string;
-    label?: string | null;
-  }
+  export type ILineageEdge = Schemas['LineageEdge'];
   /** The body of `GET /mlvc/lineage`. */
-  export interface ILineage {
-    root: string;
-    nodes: ILineageNode[];
-    edges: ILineageEdge[];
-    mermaid: string;
-  }
+  export type ILineage = Schemas['Lineage'];
 }
 
 /**

@@ -532,14 +532,22 @@ describe('the views', () => {
           id: 'data:train.csv',
           kind: 'data',
           label: 'train.csv',
-          hash: 'blake3:abc'
+          hash: 'blake3:abc',
+          path: 'train.csv'
         },
-        { id: 'commit:1111111', kind: 'commit', label: '1111111 train' }
+        {
+          id: 'commit:1111111',
+          kind: 'commit',
+          label: '1111111 train',
+          short_id: '1111111',
+          depth: 0
+        }
       ],
       edges: [
         { from: 'data:train.csv', to: 'commit:1111111', label: 'read' },
         { from: 'commit:1111111', to: 'model:churn@3', label: 'registered' }
       ],
+      truncated: true,
       mermaid: 'flowchart LR\n  d[train.csv] --> c[1111111]'
     };
     const html = renderToStaticMarkup(
@@ -554,7 +562,9 @@ describe('the views', () => {
     );
     expect(html).toContain('hash: blake3:abc');
     expect(html).toMatch(/jp-mlvc-mod-root/);
+    expect(html).toContain('the graph is partial');
     expect(nodeDetails(lineage.nodes[0])).toEqual([]);
+    expect(nodeDetails(lineage.nodes[2])).toEqual([]);
   });
 });
 

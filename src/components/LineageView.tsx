@@ -15,8 +15,20 @@ export type MermaidRenderer = (
 /** The order kinds are listed in: from the data to what was made of it. */
 const KIND_ORDER = ['data', 'source', 'commit', 'model', 'alias', 'export'];
 
+/** Fields the label already says, or that only matter to the graph. */
+const HIDDEN_FIELDS = [
+  'id',
+  'kind',
+  'label',
+  'short_id',
+  'message',
+  'name',
+  'depth',
+  'truncated'
+];
+
 /**
- * The node's fields beyond id, kind and label, as `key: value` text.
+ * The node's fields beyond what its label says, as `key: value` text.
  *
  * @param node - A lineage node.
  */
@@ -24,10 +36,7 @@ export function nodeDetails(node: Registry.ILineageNode): string[] {
   return Object.entries(node)
     .filter(
       ([k, v]) =>
-        !['id', 'kind', 'label'].includes(k) &&
-        v !== null &&
-        v !== undefined &&
-        v !== ''
+        !HIDDEN_FIELDS.includes(k) && v !== null && v !== undefined && v !== ''
     )
     .map(([k, v]) => `${k}: ${typeof v === 'object' ? JSON.stringify(v) : v}`);
 }
@@ -86,6 +95,13 @@ export function LineageView(props: {
           lineage.edges.length
         )}
       </p>
+      {lineage.truncated && (
+        <p className="jp-mlvc-status jp-mlvc-warn">
+          {trans.__(
+            'Some inputs were not followed (the depth or size limit): the graph is partial.'
+          )}
+        </p>
+      )}
       {render && !failed ? (
         <div
           ref={host}
