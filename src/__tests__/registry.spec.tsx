@@ -554,7 +554,7 @@ describe('the views', () => {
       <LineageView lineage={lineage} title="Lineage of churn@3" trans={trans} />
     );
     expect(html).toContain('flowchart LR');
-    expect(html).toContain('3 nodes, 2 edges');
+    expect(html).toContain('3 nodes, 2 edges.');
     // Kinds from the data to the model.
     expect(html.indexOf('Data read')).toBeLessThan(html.indexOf('Commits'));
     expect(html.indexOf('Commits')).toBeLessThan(

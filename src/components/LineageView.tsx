@@ -55,6 +55,7 @@ export function LineageView(props: {
   const { lineage, trans, render } = props;
   const host = React.useRef<HTMLDivElement>(null);
   const [failed, setFailed] = React.useState<string | null>(null);
+  const theme = useThemeLight();
   React.useEffect(() => {
     const node = host.current;
     if (!render || !node || !lineage.mermaid) {
@@ -76,7 +77,7 @@ export function LineageView(props: {
       live = false;
       undo?.();
     };
-  }, [lineage, render]);
+  }, [lineage, render, theme]);
   const kinds = [...new Set(lineage.nodes.map(n => n.kind))].sort(
     (a, b) =>
       ((KIND_ORDER.indexOf(a) + 99) % 99) - ((KIND_ORDER.indexOf(b) + 99) % 99)
@@ -89,10 +90,16 @@ export function LineageView(props: {
     <div className="jp-mlvc-LineageView">
       <h2>{props.title}</h2>
       <p className="jp-mlvc-Lineage-summary">
+        {lineage.nodes.length === 1
+          ? trans.__('1 node')
+          : trans.__('%1 nodes', lineage.nodes.length)}
+        {', '}
+        {lineage.edges.length === 1
+          ? trans.__('1 edge')
+          : trans.__('%1 edges', lineage.edges.length)}
+        {'. '}
         {trans.__(
-          '%1 nodes, %2 edges. Arrows go from what was read or made first to what was made of it.',
-          lineage.nodes.length,
-          lineage.edges.length
+          'Arrows go from what was read or made first to what was made of it.'
         )}
       </p>
       {lineage.truncated && (
@@ -146,6 +153,28 @@ export function LineageView(props: {
       ))}
     </div>
   );
+}
+
+/**
+ * Whether JupyterLab's theme is light (`data-jp-theme-light` on the body), again
+ * on each change of theme: Mermaid draws in the theme's colors when it renders,
+ * so the graph is drawn again.
+ */
+function useThemeLight(): string | null {
+  const read = (): string | null =>
+    typeof document === 'undefined'
+      ? null
+      : (document.body.dataset.jpThemeLight ?? null);
+  const [light, setLight] = React.useState(read);
+  React.useEffect(() => {
+    const observer = new MutationObserver(() => setLight(read()));
+    observer.observe(document.body, {
+      attributes: true,
+      attributeFilter: ['data-jp-theme-light']
+    });
+    return () => observer.disconnect();
+  }, []);
+  return light;
 }
 
 function kindTitle(kind: string, trans: TranslationBundle): string {
