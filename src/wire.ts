@@ -507,6 +507,172 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/mlvc/models': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * The registered models
+     * @description Every model of the registry (`refs/mlvc/registry/<name>`): its versions (newest
+     *     first), aliases and gates. Resource `mlvc-registry`, action `read`.
+     */
+    get: operations['listModels'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/mlvc/models/{name}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** One registered model */
+    get: operations['getModel'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/mlvc/models/{name}/history': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Every change of a model, newest first
+     * @description Who registered, approved, promoted or rolled back what, when, why, and the gate results.
+     */
+    get: operations['getModelHistory'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/mlvc/models/{name}/versions': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Register a variable of a commit as the model's next version
+     * @description Versions are numbered 1, 2, ... per model; a new name starts a model. The
+     *     registered commit is kept by gc and carried by push, pull and clone. Resource
+     *     `mlvc-registry`, action `write`; the Jupyter user is recorded.
+     */
+    post: operations['registerModelVersion'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/mlvc/models/{name}/promote': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Point an alias at a version once every gate of the alias passes
+     * @description The gates of the alias (metrics query, a stored evaluation against the current
+     *     holder, approvals by other users) are checked; when one fails the answer is 409
+     *     `GateFailedError` with every gate's result under `gates`, and nothing changed.
+     *     `dry_run` only checks them (200, `promoted: false`). Resource `mlvc-registry`,
+     *     action `execute`.
+     */
+    post: operations['promoteModel'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/mlvc/models/{name}/rollback': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Move an alias back to the version it held before its last promotion
+     * @description No gate is checked (it is the way back). Resource `mlvc-registry`, action `execute`.
+     */
+    post: operations['rollbackModel'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/mlvc/models/{name}/approvals': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Approve a version for an alias (as the Jupyter user)
+     * @description The approvals gate counts distinct users other than the promoter. Resource `mlvc-registry`, action `write`.
+     */
+    post: operations['approveModelVersion'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/mlvc/models/{name}/gates/{alias}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    /**
+     * Set the gates a promotion to an alias must pass
+     * @description Replaces the alias's gates; all off removes them. `metrics` is a query of the
+     *     `log --where` language over the version's commit (`metrics.auc >= 0.8`).
+     *     Resource `mlvc-registry`, action `execute`.
+     */
+    put: operations['setModelGates'];
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/mlvc/lineage': {
     parameters: {
       query?: never;
@@ -1213,6 +1379,119 @@ export interface components {
       evaluations: components['schemas']['EvaluationSummary'][];
     };
     /**
+     * @description Letters, digits, `.`, `_`, `-`, starting with a letter or digit; no "..", not ending in "." or ".lock".
+     * @example churn
+     */
+    ModelNameValue: string;
+    /**
+     * @description Starts with a letter (never a version number); not `latest`.
+     * @example production
+     */
+    AliasName: string;
+    ModelVersion: {
+      name: string;
+      version: number;
+      commit: components['schemas']['CommitId'];
+      short_id: string;
+      variable: string;
+      notebook: string | null;
+      branch: string | null;
+      registered_by: string;
+      time: string;
+      message: string;
+      params: components['schemas']['Values'];
+      metrics: components['schemas']['Values'];
+      /** @description The serializer format of the variable (`sklearn`, `safetensors`, `pickle`...). */
+      kind: string;
+      aliases: string[];
+    };
+    GateSettings: {
+      metrics: string | null;
+      evaluated: boolean;
+      approvals: number;
+    };
+    GateSettingsUpdate: {
+      /** @description A query the version's commit must match (`metrics.auc >= 0.8`). */
+      metrics?: string | null;
+      /** @description A stored evaluation must not find the alias's current holder better. */
+      evaluated?: boolean;
+      /** @description Distinct users other than the promoter who approved. */
+      approvals?: number;
+    };
+    ModelInfo: {
+      name: string;
+      versions: components['schemas']['ModelVersion'][];
+      aliases: {
+        [key: string]: number;
+      };
+      gates: {
+        [key: string]: components['schemas']['GateSettings'];
+      };
+      latest: number;
+    };
+    ModelList: {
+      models: components['schemas']['ModelInfo'][];
+    };
+    GateResult: {
+      /** @enum {string} */
+      gate: 'metrics' | 'evaluated' | 'approvals';
+      ok: boolean;
+      detail: string;
+    };
+    RegistryEvent: {
+      id: components['schemas']['CommitId'];
+      /** @enum {string} */
+      type:
+        'register' | 'promote' | 'rollback' | 'approve' | 'gates' | 'unalias';
+      user: string;
+      time: string;
+      version: number | null;
+      alias: string | null;
+      previous: number | null;
+      reason: string;
+      gates: components['schemas']['GateResult'][];
+    };
+    RegistryEventList: {
+      events: components['schemas']['RegistryEvent'][];
+    };
+    Promotion: {
+      name: string;
+      alias: string;
+      version: number;
+      previous: number | null;
+      /** @description False for a dry run. */
+      promoted: boolean;
+      gates: components['schemas']['GateResult'][];
+      event: components['schemas']['RegistryEvent'] | null;
+    };
+    GateFailure: {
+      message: string;
+      reason?: string | null;
+      gates?: components['schemas']['GateResult'][];
+    };
+    ModelRegister: {
+      rev: components['schemas']['Revision'];
+      variable: string;
+      /** @description The notebook the revision belongs to (relative to the server root). */
+      notebook?: string;
+      message?: string;
+    };
+    ModelPromote: {
+      version: number;
+      alias: components['schemas']['AliasName'];
+      reason: string;
+      dry_run?: boolean;
+    };
+    ModelRollback: {
+      alias: components['schemas']['AliasName'];
+      reason: string;
+    };
+    ModelApprove: {
+      version: number;
+      alias: components['schemas']['AliasName'];
+      comment?: string;
+    };
+    /**
      * @description One node; `kind` says which optional fields it has. `commit`: commit, short_id,
      *     notebook, branch, message, author, time, status, depth (0 for the one asked
      *     about, +1 per data hop upstream), truncated (its inputs were not followed).
@@ -1351,6 +1630,16 @@ export interface components {
     Rev: components['schemas']['Revision'];
     /** @description A branch or tag name (percent-encode "/"). */
     RefName: components['schemas']['RefName'];
+    /**
+     * @description A notebook whose store to use (relative to the server root, ending in
+     *     `.ipynb`); without it, the server's store (`MlvcApp.store_root`, or the root
+     *     folder).
+     */
+    StorePath: string;
+    /** @description A model name. */
+    ModelName: components['schemas']['ModelNameValue'];
+    /** @description An alias of a model (`production`, `staging`...). */
+    Alias: components['schemas']['AliasName'];
   };
   requestBodies: never;
   headers: {
@@ -2382,6 +2671,311 @@ export interface operations {
       409: components['responses']['Conflict'];
       413: components['responses']['TooLarge'];
       422: components['responses']['Unprocessable'];
+    };
+  };
+  listModels: {
+    parameters: {
+      query?: {
+        /**
+         * @description A notebook whose store to use (relative to the server root, ending in
+         *     `.ipynb`); without it, the server's store (`MlvcApp.store_root`, or the root
+         *     folder).
+         */
+        path?: components['parameters']['StorePath'];
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The models, by name. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ModelList'];
+        };
+      };
+      400: components['responses']['BadRequest'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+      409: components['responses']['Conflict'];
+    };
+  };
+  getModel: {
+    parameters: {
+      query?: {
+        /**
+         * @description A notebook whose store to use (relative to the server root, ending in
+         *     `.ipynb`); without it, the server's store (`MlvcApp.store_root`, or the root
+         *     folder).
+         */
+        path?: components['parameters']['StorePath'];
+      };
+      header?: never;
+      path: {
+        /** @description A model name. */
+        name: components['parameters']['ModelName'];
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The model. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ModelInfo'];
+        };
+      };
+      400: components['responses']['BadRequest'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+      409: components['responses']['Conflict'];
+    };
+  };
+  getModelHistory: {
+    parameters: {
+      query?: {
+        /**
+         * @description A notebook whose store to use (relative to the server root, ending in
+         *     `.ipynb`); without it, the server's store (`MlvcApp.store_root`, or the root
+         *     folder).
+         */
+        path?: components['parameters']['StorePath'];
+      };
+      header?: never;
+      path: {
+        /** @description A model name. */
+        name: components['parameters']['ModelName'];
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The events. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['RegistryEventList'];
+        };
+      };
+      400: components['responses']['BadRequest'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+      409: components['responses']['Conflict'];
+    };
+  };
+  registerModelVersion: {
+    parameters: {
+      query?: {
+        /**
+         * @description A notebook whose store to use (relative to the server root, ending in
+         *     `.ipynb`); without it, the server's store (`MlvcApp.store_root`, or the root
+         *     folder).
+         */
+        path?: components['parameters']['StorePath'];
+      };
+      header?: never;
+      path: {
+        /** @description A model name. */
+        name: components['parameters']['ModelName'];
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['ModelRegister'];
+      };
+    };
+    responses: {
+      /** @description The new version. */
+      201: {
+        headers: {
+          Location: components['headers']['Location'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ModelVersion'];
+        };
+      };
+      400: components['responses']['BadRequest'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+      409: components['responses']['Conflict'];
+      413: components['responses']['TooLarge'];
+    };
+  };
+  promoteModel: {
+    parameters: {
+      query?: {
+        /**
+         * @description A notebook whose store to use (relative to the server root, ending in
+         *     `.ipynb`); without it, the server's store (`MlvcApp.store_root`, or the root
+         *     folder).
+         */
+        path?: components['parameters']['StorePath'];
+      };
+      header?: never;
+      path: {
+        /** @description A model name. */
+        name: components['parameters']['ModelName'];
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['ModelPromote'];
+      };
+    };
+    responses: {
+      /** @description What the promotion did (or, dry run, would do). */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Promotion'];
+        };
+      };
+      400: components['responses']['BadRequest'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+      /** @description A gate failed (`GateFailedError`, with `gates`), or the model kept changing (`RegistryConflictError`), or the alias holds that version already. */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['GateFailure'];
+        };
+      };
+      413: components['responses']['TooLarge'];
+    };
+  };
+  rollbackModel: {
+    parameters: {
+      query?: {
+        /**
+         * @description A notebook whose store to use (relative to the server root, ending in
+         *     `.ipynb`); without it, the server's store (`MlvcApp.store_root`, or the root
+         *     folder).
+         */
+        path?: components['parameters']['StorePath'];
+      };
+      header?: never;
+      path: {
+        /** @description A model name. */
+        name: components['parameters']['ModelName'];
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['ModelRollback'];
+      };
+    };
+    responses: {
+      /** @description What the rollback did. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Promotion'];
+        };
+      };
+      400: components['responses']['BadRequest'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+      409: components['responses']['Conflict'];
+      413: components['responses']['TooLarge'];
+    };
+  };
+  approveModelVersion: {
+    parameters: {
+      query?: {
+        /**
+         * @description A notebook whose store to use (relative to the server root, ending in
+         *     `.ipynb`); without it, the server's store (`MlvcApp.store_root`, or the root
+         *     folder).
+         */
+        path?: components['parameters']['StorePath'];
+      };
+      header?: never;
+      path: {
+        /** @description A model name. */
+        name: components['parameters']['ModelName'];
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['ModelApprove'];
+      };
+    };
+    responses: {
+      /** @description The approval event. */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['RegistryEvent'];
+        };
+      };
+      400: components['responses']['BadRequest'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+      409: components['responses']['Conflict'];
+      413: components['responses']['TooLarge'];
+    };
+  };
+  setModelGates: {
+    parameters: {
+      query?: {
+        /**
+         * @description A notebook whose store to use (relative to the server root, ending in
+         *     `.ipynb`); without it, the server's store (`MlvcApp.store_root`, or the root
+         *     folder).
+         */
+        path?: components['parameters']['StorePath'];
+      };
+      header?: never;
+      path: {
+        /** @description A model name. */
+        name: components['parameters']['ModelName'];
+        /** @description An alias of a model (`production`, `staging`...). */
+        alias: components['parameters']['Alias'];
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['GateSettingsUpdate'];
+      };
+    };
+    responses: {
+      /** @description The model with its gates. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ModelInfo'];
+        };
+      };
+      400: components['responses']['BadRequest'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+      409: components['responses']['Conflict'];
+      413: components['responses']['TooLarge'];
     };
   };
   getLineage: {

@@ -59,6 +59,7 @@ SKIP: dict[str, str] = {
     "python benchmarks/data.py": "writes and hashes a 1 GiB file, run by hand",
     "python benchmarks/formats.py": "a benchmark of GiBs, run by hand",
     "python benchmarks/evaluate.py": "1M rows and 1,200 simulations, run by hand",
+    "python benchmarks/lineage.py": "2,000 commits, run by hand",
     "python benchmarks/gpu_check.py": "needs a CUDA GPU",
     "python -m pip install jupyterlab-mlvc s3fs scikit-learn pandas": "installs packages: the "
     "test environment has mlvc and what train.ipynb imports",

@@ -9,6 +9,7 @@ mlvc errors into HTTP errors. The endpoints are described in ``mlvc_server/opena
     analysis.py   diff, compare, series
     evaluation.py evaluations of two model versions
     lineage.py    the lineage graph of a commit or model version
+    registry.py   the model registry (resource ``mlvc-registry``)
     state.py      commit, checkout, restore (through the notebook's kernel)
     kernels.py    finding a notebook's kernel and running mlvc in it
     sync.py       remotes, push and pull (as jobs with progress)
@@ -34,6 +35,16 @@ from .history import (
     TagsHandler,
 )
 from .lineage import LineageHandler
+from .registry import (
+    ApprovalsHandler,
+    GatesHandler,
+    ModelHandler,
+    ModelHistoryHandler,
+    ModelsHandler,
+    ModelVersionsHandler,
+    PromoteHandler,
+    RollbackHandler,
+)
 from .state import CheckoutHandler, CommitsHandler, RestoreHandler
 from .sync import JobHandler, JobRegistry, PullHandler, PushHandler, RemotesHandler
 
@@ -63,6 +74,14 @@ ROUTES: tuple[tuple[str, type[MlvcHandler]], ...] = (
     (r"/mlvc/data/checkout", DataCheckoutHandler),
     (r"/mlvc/evaluations", EvaluationsHandler),
     (r"/mlvc/lineage", LineageHandler),
+    (r"/mlvc/models", ModelsHandler),
+    (r"/mlvc/models/(?P<name>[^/]+)", ModelHandler),
+    (r"/mlvc/models/(?P<name>[^/]+)/history", ModelHistoryHandler),
+    (r"/mlvc/models/(?P<name>[^/]+)/versions", ModelVersionsHandler),
+    (r"/mlvc/models/(?P<name>[^/]+)/promote", PromoteHandler),
+    (r"/mlvc/models/(?P<name>[^/]+)/rollback", RollbackHandler),
+    (r"/mlvc/models/(?P<name>[^/]+)/approvals", ApprovalsHandler),
+    (r"/mlvc/models/(?P<name>[^/]+)/gates/(?P<alias>[^/]+)", GatesHandler),
 )
 #: Handlers that also receive the server's job registry (push and pull run as jobs).
 _WITH_JOBS = (RemotesHandler, PushHandler, PullHandler, JobHandler)

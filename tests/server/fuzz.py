@@ -68,6 +68,10 @@ def seed(server: LiveServer, kernel: bool) -> None:
             assert status == 201, made
         server.request("POST", "mlvc/branches", {"name": "sweep", "switch": False}, {"path": nb})
         server.request("POST", "mlvc/tags", {"name": "champion", "rev": "HEAD~1"}, {"path": nb})
+    if kernel:  # a registered model (the commits hold the kernel's variables)
+        body = {"rev": "HEAD", "variable": "X", "notebook": "train.ipynb"}
+        status, made = server.request("POST", "mlvc/models/main/versions", body, {})
+        assert status == 201, made
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -78,6 +82,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-kernel", action="store_true", help="seed no kernel session")
     ap.add_argument("--report", type=Path, help="write a JUnit report here")
     ap.add_argument("--keep", type=Path, help="work in this folder and keep it (server log)")
+    ap.add_argument(
+        "--only", metavar="REGEX", help="only the paths matching REGEX ('/mlvc/models')"
+    )
     args = ap.parse_args(argv)
     st = shutil.which("st", path=str(Path(sys.executable).parent)) or shutil.which("st")
     if st is None:
@@ -116,6 +123,8 @@ def main(argv: list[str] | None = None) -> int:
                 "60",
                 "--no-color",
             ]
+            if args.only:
+                cmd += ["--include-path-regex", args.only]
             if args.report:
                 cmd += ["--report", "junit", "--report-junit-path", str(args.report)]
             code = subprocess.call(cmd, cwd=work)  # its caches stay out of the checkout

@@ -27,7 +27,7 @@ OPERATIONS = [
 ]
 CHANGES = [(m, p) for m, p in OPERATIONS if m in ("POST", "PATCH", "PUT", "DELETE")]
 #: Values for the path parameters of the spec's routes.
-PATH_VALUES = {"rev": "HEAD", "name": "main", "job": "0123abcd"}
+PATH_VALUES = {"rev": "HEAD", "name": "main", "job": "0123abcd", "alias": "production"}
 
 
 def url_parts(template: str) -> list[str]:
@@ -61,7 +61,7 @@ def test_the_spec_describes_every_route_and_method() -> None:
         served |= {(method, template) for method in handler.allowed_methods()}
 
     assert served == set(OPERATIONS)
-    assert len(OPERATIONS) == 29
+    assert len(OPERATIONS) == 37
 
 
 @pytest.mark.parametrize(("method", "template"), OPERATIONS)

@@ -1,4 +1,5 @@
-"""Every route checks authorization for the resource ``mlvc`` (``@authorized``)."""
+"""Every route checks authorization for the resource ``mlvc`` (``@authorized``), or
+``mlvc-registry`` for the model registry's."""
 
 from __future__ import annotations
 
@@ -13,11 +14,11 @@ from .test_auth import OPERATIONS, call
 
 
 class NoMlvc(Authorizer):  # type: ignore[misc]
-    """Allows everything but the resource ``mlvc``."""
+    """Allows everything but the resources ``mlvc`` and ``mlvc-registry``."""
 
     def is_authorized(self, handler: Any, user: Any, action: str, resource: str) -> bool:
-        """Refuse ``mlvc``, allow the rest."""
-        return resource != "mlvc"
+        """Refuse ``mlvc`` and ``mlvc-registry``, allow the rest."""
+        return resource not in ("mlvc", "mlvc-registry")
 
 
 @pytest.fixture
