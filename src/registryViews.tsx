@@ -252,7 +252,7 @@ export class GatesBody extends Widget {
   ) {
     super();
     this.addClass('jp-mlvc-GatesBody');
-    const gates = model?.gates?.[alias] ?? {};
+    const gates: Registry.IGates = model?.gates?.[alias] ?? {};
     paragraph(
       this.node,
       trans.__(

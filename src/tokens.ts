@@ -143,97 +143,31 @@ export namespace Mlvc {
  */
 export namespace Registry {
   /** One registered version of a model. */
-  export interface IModelVersion {
-    name: string;
-    version: number;
-    commit: string;
-    short_id: string;
-    variable: string;
-    notebook: string | null;
-    branch: string | null;
-    registered_by: string;
-    time: string;
-    message: string;
-    params: { [key: string]: unknown };
-    metrics: { [key: string]: unknown };
-    kind: string | null;
-    aliases: string[];
-  }
+  export type IModelVersion = Schemas['ModelVersion'];
   /** The gates an alias checks before it moves. */
-  export interface IGates {
-    metrics?: string | null;
-    evaluated?: boolean;
-    approvals?: number;
-  }
+  export type IGates = Schemas['GateSettingsUpdate'];
   /** A model: its versions (newest first), aliases and their gates. */
-  export interface IModelInfo {
-    name: string;
-    versions: IModelVersion[];
-    aliases: { [alias: string]: number };
-    gates: { [alias: string]: IGates };
-    latest: number;
-  }
+  export type IModelInfo = Schemas['ModelInfo'];
   /** The body of `GET /mlvc/models`. */
-  export interface IModelList {
-    models: IModelInfo[];
-  }
+  export type IModelList = Schemas['ModelList'];
   /** The outcome of one gate. */
-  export interface IGateResult {
-    gate: string;
-    ok: boolean;
-    detail: string;
-  }
+  export type IGateResult = Schemas['GateResult'];
   /** One event of a model's history (register, promote, rollback, approve...). */
-  export interface IRegistryEvent {
-    id: string;
-    type: string;
-    user: string;
-    time: string;
-    version?: number | null;
-    alias?: string | null;
-    previous?: number | null;
-    reason?: string | null;
-    gates?: IGateResult[] | null;
-  }
+  export type IRegistryEvent = Schemas['RegistryEvent'];
   /** The body of `GET /mlvc/models/{name}/history`. */
-  export interface IHistory {
-    events: IRegistryEvent[];
-  }
+  export type IHistory = Schemas['RegistryEventList'];
   /** What a promotion or rollback did (or, for a dry run, would do). */
-  export interface IPromotion {
-    name: string;
-    alias: string;
-    version: number;
-    previous: number | null;
-    promoted: boolean;
-    gates: IGateResult[];
-    event: IRegistryEvent | null;
-  }
+  export type IPromotion = Schemas['Promotion'];
+  /** The body of a 409 when a gate refuses a promotion. */
+  export type IGateFailure = Schemas['GateFailure'];
   /** The body of `POST /mlvc/models/{name}/versions`. */
-  export interface IRegisterRequest {
-    rev: string;
-    variable: string;
-    notebook?: string;
-    message?: string;
-  }
+  export type IRegisterRequest = Schemas['ModelRegister'];
   /** The body of `POST /mlvc/models/{name}/promote`. */
-  export interface IPromoteRequest {
-    version: number;
-    alias: string;
-    reason: string;
-    dry_run?: boolean;
-  }
+  export type IPromoteRequest = Schemas['ModelPromote'];
   /** The body of `POST /mlvc/models/{name}/rollback`. */
-  export interface IRollbackRequest {
-    alias: string;
-    reason: string;
-  }
+  export type IRollbackRequest = Schemas['ModelRollback'];
   /** The body of `POST /mlvc/models/{name}/approvals`. */
-  export interface IApproveRequest {
-    version: number;
-    alias: string;
-    comment?: string;
-  }
+  export type IApproveRequest = Schemas['ModelApprove'];
   /** One node of a lineage graph (`kind` says which optional fields it has). */
   export type ILineageNode = Schemas['LineageNode'];
   /** One edge of a lineage graph. */

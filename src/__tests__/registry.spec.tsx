@@ -145,6 +145,23 @@ function summary(id: string): Mlvc.ICommitSummary {
   };
 }
 
+/** A history event, with the fields a test does not care about filled in. */
+function event(
+  e: Partial<Registry.IRegistryEvent> & Pick<Registry.IRegistryEvent, 'type'>
+): Registry.IRegistryEvent {
+  return {
+    id: 'e'.repeat(40),
+    user: 'ada',
+    time: '',
+    version: null,
+    alias: null,
+    previous: null,
+    reason: '',
+    gates: [],
+    ...e
+  };
+}
+
 const tick = () => new Promise(resolve => setTimeout(resolve, 0));
 
 beforeEach(() => {
@@ -336,12 +353,9 @@ describe('ModelsModel', () => {
     expect(models.state.result).toBe(
       'churn production rolled back to version 1'
     );
-    mocked.approveModel.mockResolvedValueOnce({
-      id: 'e',
-      type: 'approve',
-      user: 'bob',
-      time: ''
-    });
+    mocked.approveModel.mockResolvedValueOnce(
+      event({ type: 'approve', user: 'bob' })
+    );
     await models.approve('churn', 3, 'production', 'lgtm');
     expect(mocked.approveModel.mock.calls[0][2]).toEqual({
       version: 3,
@@ -364,24 +378,9 @@ describe('ModelsModel', () => {
     const models = new ModelsModel(undefined, trans);
     await models.setNotebook('train.ipynb');
     mocked.fetchModelHistory.mockResolvedValueOnce([
-      { id: '3', type: 'approve', user: 'bob', time: '', alias: 'production' },
-      {
-        id: '2',
-        type: 'promote',
-        user: 'ada',
-        time: '',
-        alias: 'production',
-        version: 2,
-        previous: 1
-      },
-      {
-        id: '1',
-        type: 'promote',
-        user: 'ada',
-        time: '',
-        alias: 'staging',
-        previous: 7
-      }
+      event({ type: 'approve', user: 'bob', alias: 'production' }),
+      event({ type: 'promote', alias: 'production', version: 2, previous: 1 }),
+      event({ type: 'promote', alias: 'staging', version: 8, previous: 7 })
     ]);
     expect(await models.previousHolder('churn', 'production')).toBe(1);
     mocked.fetchModelHistory.mockRejectedValueOnce(new Error('x'));
@@ -392,7 +391,7 @@ describe('ModelsModel', () => {
 describe('helpers', () => {
   it('replay the holders of an alias to find where a rollback goes', () => {
     const ev = (
-      type: string,
+      type: Registry.IRegistryEvent['type'],
       version: number,
       previous: number | null,
       alias = 'production'
@@ -703,15 +702,7 @@ describe('the registry commands', () => {
   it('roll back with a reason, after showing the gates of the previous holder', async () => {
     const { commands } = await setup();
     mocked.fetchModelHistory.mockResolvedValue([
-      {
-        id: 'e',
-        type: 'promote',
-        user: 'ada',
-        time: '',
-        alias: 'production',
-        version: 2,
-        previous: 1
-      }
+      event({ type: 'promote', alias: 'production', version: 2, previous: 1 })
     ]);
     mocked.promoteModel.mockResolvedValueOnce({
       name: 'churn',
