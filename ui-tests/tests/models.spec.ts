@@ -122,10 +122,15 @@ test('register, promote through gates, roll back, lineage', async ({
   await expect(models).toContainText('No models yet');
 
   // Two versions, from the older commit and the newer one.
-  await register(page, commits.nth(1), 'first try');
+  // Each commit holds clf and its metric (auc): the kernel's variables were captured.
+  const tiny = commits.filter({ hasText: 'tiny C' });
+  const defaultC = commits.filter({ hasText: 'default C' });
+  await expect(tiny).toContainText('auc 0.71');
+  await expect(defaultC).toContainText('auc 0.93');
+  await register(page, tiny, 'first try');
   const churn = models.locator('[data-model="churn"]');
   await expect(churn).toContainText('1 version', { timeout: 30000 });
-  await register(page, commits.nth(0), 'default C');
+  await register(page, defaultC, 'default C');
   await expect(churn).toContainText('2 versions', { timeout: 30000 });
   await expect(churn.locator('[data-version="2"]')).toContainText('auc 0.93');
 
@@ -181,15 +186,17 @@ test('register, promote through gates, roll back, lineage', async ({
   await rollback.getByRole('button', { name: 'Roll back' }).click();
   await expect(production).toContainText('→ v1', { timeout: 30000 });
 
-  // The lineage of version 2: a Mermaid graph in the main area, every node listed.
-  await versionAction(page, models, 2, 'Lineage');
+  // The lineage of version 1 (production again): a Mermaid graph in the main
+  // area (JupyterLab draws it as an SVG image), every node listed.
+  await versionAction(page, models, 1, 'Lineage');
   const view = page.locator('.jp-mlvc-LineageView');
   await expect(view).toBeVisible({ timeout: 30000 });
-  await expect(view.locator('h2')).toContainText('churn@2');
-  await expect(view.locator('.jp-mlvc-Lineage-graph svg').first()).toBeVisible({
-    timeout: 30000
-  });
+  await expect(view.locator('h2')).toContainText('churn@1');
+  await expect(
+    view.locator('.jp-mlvc-Lineage-graph').locator('svg, img').first()
+  ).toBeVisible({ timeout: 30000 });
   await expect(view.locator('[data-kind="commit"]').first()).toBeVisible();
+  await expect(view.locator('[data-kind="alias"]')).toContainText('production');
   await page.screenshot({ path: path.join(SCREENSHOTS, 'lineage.png') });
   await page.theme.setDarkTheme();
   await page.screenshot({ path: path.join(SCREENSHOTS, 'lineage-dark.png') });
