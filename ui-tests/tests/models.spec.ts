@@ -21,6 +21,28 @@ const TRAIN = (c: number, auc: number) =>
   ].join('\n');
 
 /**
+ * Wait until the server finds the notebook's kernel (a new notebook's session can
+ * take a moment to carry its final path; a commit before that holds no variables).
+ */
+async function waitForKernel(page: Page) {
+  await expect
+    .poll(
+      () =>
+        page.evaluate(async () => {
+          const app = (window as any).jupyterapp;
+          const base = app.serviceManager.serverSettings.baseUrl;
+          const nb = app.shell.currentWidget?.context?.path ?? '';
+          const r = await fetch(
+            `${base}mlvc/status?path=${encodeURIComponent(nb)}`
+          );
+          return r.ok ? (await r.json()).kernel : 'none';
+        }),
+      { timeout: 30000 }
+    )
+    .not.toBe('none');
+}
+
+/**
  * Open the ⋯ menu of a commit row and run one of its items.
  */
 async function rowAction(page: Page, row: Locator, item: string) {
@@ -82,12 +104,16 @@ async function startPromotion(
   page: Page,
   models: Locator,
   version: number,
-  reason: string
+  reason: string,
+  screenshot?: string
 ): Promise<Locator> {
   await versionAction(page, models, version, 'Promote…');
   const ask = page.getByRole('dialog');
   await ask.locator('input[name="alias"]').fill('production');
   await ask.locator('input[name="reason"]').fill(reason);
+  if (screenshot) {
+    await page.screenshot({ path: path.join(SCREENSHOTS, screenshot) });
+  }
   await ask.getByRole('button', { name: 'Check gates' }).click();
   const check = page.getByRole('dialog').locator('.jp-mlvc-PromotionCheck');
   await expect(check).toBeVisible({ timeout: 30000 });
@@ -101,6 +127,7 @@ test('register, promote through gates, roll back, lineage', async ({
   await page.notebook.createNew('models.ipynb');
   await page.notebook.setCell(0, 'code', TRAIN(1e-4, 0.71));
   await page.notebook.run();
+  await waitForKernel(page);
 
   await page.getByRole('tab', { name: 'Experiments' }).click();
   const panel = page.locator('#mlvc-experiments');
@@ -146,7 +173,13 @@ test('register, promote through gates, roll back, lineage', async ({
 
   // A gate version 2 cannot pass: the check shows it failed, only Close.
   await setGate(page, models, 'metrics.auc >= 0.99');
-  check = await startPromotion(page, models, 2, 'better auc');
+  check = await startPromotion(
+    page,
+    models,
+    2,
+    'better auc',
+    'models-promote.png'
+  );
   const failed = check.locator('.jp-mlvc-GateResult.jp-mlvc-mod-failed');
   await expect(failed).toHaveCount(1);
   await expect(failed).toHaveAttribute('data-gate', 'metrics');
@@ -183,6 +216,11 @@ test('register, promote through gates, roll back, lineage', async ({
   const rollback = page.getByRole('dialog');
   await expect(rollback).toContainText('from version 2 to version 1');
   await rollback.locator('input[name="reason"]').fill('regression in prod');
+  await page.theme.setDarkTheme();
+  await page.screenshot({
+    path: path.join(SCREENSHOTS, 'models-rollback-dark.png')
+  });
+  await page.theme.setLightTheme();
   await rollback.getByRole('button', { name: 'Roll back' }).click();
   await expect(production).toContainText('→ v1', { timeout: 30000 });
 
