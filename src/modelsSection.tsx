@@ -81,8 +81,8 @@ export class ModelsSection extends ReactWidget {
                 {this._actions && (
                   <button
                     className="jp-mlvc-ModelsSection-refresh"
-                    aria-label={trans.__('Refresh models')}
-                    title={trans.__('Refresh models')}
+                    aria-label={trans.__('Reload models')}
+                    title={trans.__('Reload models')}
                     onClick={() => this._actions?.refresh()}
                   >
                     <refreshIcon.react tag="span" />

@@ -190,7 +190,7 @@ test('register, promote through gates, roll back, lineage', async ({
     path: path.join(SCREENSHOTS, 'models-gate-refused.png')
   });
   await refused.getByRole('button', { name: 'Close' }).click();
-  await models.getByRole('button', { name: 'Refresh models' }).click();
+  await models.getByRole('button', { name: 'Reload models' }).click();
   await expect(production).toContainText('→ v1');
 
   // With a gate it passes, version 2 is promoted.
@@ -205,6 +205,16 @@ test('register, promote through gates, roll back, lineage', async ({
   await expect(production).toContainText('→ v2', { timeout: 30000 });
   await expect(models.locator('.jp-mlvc-models-result')).toContainText(
     'churn production is now version 2 (was 1)'
+  );
+  // An approval is recorded (the approvals gate counts users other than the promoter).
+  await versionAction(page, models, 2, 'Approve…');
+  const approve = page.getByRole('dialog');
+  await approve.locator('input[name="alias"]').fill('production');
+  await approve.locator('input[name="comment"]').fill('looks good');
+  await approve.getByRole('button', { name: 'Approve' }).click();
+  await expect(models.locator('.jp-mlvc-models-result')).toContainText(
+    'Approved churn version 2 for production',
+    { timeout: 30000 }
   );
   await page.screenshot({ path: path.join(SCREENSHOTS, 'models.png') });
   await page.theme.setDarkTheme();
