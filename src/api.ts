@@ -7,7 +7,7 @@
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 
-import { Mlvc } from './tokens';
+import { Mlvc, Registry } from './tokens';
 
 /**
  * The URL namespace of the server extension.
@@ -23,10 +23,13 @@ export class MlvcRequestError extends Error {
    *
    * @param message - What went wrong, in words a user can act on.
    * @param status - The HTTP status, or 0 when the server could not be reached.
+   * @param body - The error's JSON body, when the server sent one (a refused
+   *   promotion's gate results are there).
    */
   constructor(
     message: string,
-    readonly status: number
+    readonly status: number,
+    readonly body: unknown = null
   ) {
     super(message);
     this.name = 'MlvcRequestError';
@@ -74,7 +77,7 @@ async function requestAPI<T>(
       (data && typeof data === 'object' && (data.message || data.reason)) ||
       (typeof data === 'string' && data) ||
       response.statusText;
-    throw new MlvcRequestError(String(reason), response.status);
+    throw new MlvcRequestError(String(reason), response.status, data);
   }
 
   return data as T;
@@ -535,6 +538,189 @@ export async function checkoutData(
   return requestAPI<Mlvc.IDataCheckout>(
     `data/checkout${q(notebookPath)}`,
     post<Mlvc.IDataCheckoutRequest>({ rev, paths, dry_run: dryRun }),
+    settings
+  );
+}
+
+/**
+ * The URL path of a model, or of something under it.
+ */
+function modelPath(name: string, ...rest: string[]): string {
+  return ['models', name, ...rest].map(encodeURIComponent).join('/');
+}
+
+/**
+ * The registered models of the notebook's store.
+ *
+ * @param notebookPath - A notebook of the store.
+ * @param settings - The server connection settings.
+ * @returns The models, with their versions (newest first), aliases and gates.
+ */
+export async function fetchModels(
+  notebookPath: string,
+  settings?: ServerConnection.ISettings
+): Promise<Registry.IModelInfo[]> {
+  const out = await requestAPI<Registry.IModelList>(
+    `models${q(notebookPath)}`,
+    {},
+    settings
+  );
+  return out.models;
+}
+
+/**
+ * The history of a model: registrations, promotions, rollbacks, approvals.
+ *
+ * @param notebookPath - A notebook of the store.
+ * @param name - The model.
+ * @param settings - The server connection settings.
+ * @returns The events, newest first.
+ */
+export async function fetchModelHistory(
+  notebookPath: string,
+  name: string,
+  settings?: ServerConnection.ISettings
+): Promise<Registry.IRegistryEvent[]> {
+  const out = await requestAPI<Registry.IHistory>(
+    `${modelPath(name, 'history')}${q(notebookPath)}`,
+    {},
+    settings
+  );
+  return out.events;
+}
+
+/**
+ * Register a variable of a commit as the next version of a model.
+ *
+ * @param notebookPath - A notebook of the store.
+ * @param name - The model.
+ * @param request - The commit, the variable, a message.
+ * @param settings - The server connection settings.
+ * @returns The new version.
+ */
+export async function registerModel(
+  notebookPath: string,
+  name: string,
+  request: Registry.IRegisterRequest,
+  settings?: ServerConnection.ISettings
+): Promise<Registry.IModelVersion> {
+  return requestAPI<Registry.IModelVersion>(
+    `${modelPath(name, 'versions')}${q(notebookPath)}`,
+    post(request),
+    settings
+  );
+}
+
+/**
+ * Move an alias to a version through its gates; with `dry_run` only check them.
+ *
+ * @param notebookPath - A notebook of the store.
+ * @param name - The model.
+ * @param request - The version, the alias, the reason, whether to only check.
+ * @param settings - The server connection settings.
+ * @returns What the promotion did (or would do).
+ * @throws {MlvcRequestError} 409 with `{reason, gates}` as its body when a gate fails.
+ */
+export async function promoteModel(
+  notebookPath: string,
+  name: string,
+  request: Registry.IPromoteRequest,
+  settings?: ServerConnection.ISettings
+): Promise<Registry.IPromotion> {
+  return requestAPI<Registry.IPromotion>(
+    `${modelPath(name, 'promote')}${q(notebookPath)}`,
+    post(request),
+    settings
+  );
+}
+
+/**
+ * Move an alias back to the version that held it before.
+ *
+ * @param notebookPath - A notebook of the store.
+ * @param name - The model.
+ * @param request - The alias and the reason.
+ * @param settings - The server connection settings.
+ * @returns What the rollback did.
+ */
+export async function rollbackModel(
+  notebookPath: string,
+  name: string,
+  request: Registry.IRollbackRequest,
+  settings?: ServerConnection.ISettings
+): Promise<Registry.IPromotion> {
+  return requestAPI<Registry.IPromotion>(
+    `${modelPath(name, 'rollback')}${q(notebookPath)}`,
+    post(request),
+    settings
+  );
+}
+
+/**
+ * Approve a version for an alias (the approvals gate counts other users).
+ *
+ * @param notebookPath - A notebook of the store.
+ * @param name - The model.
+ * @param request - The version, the alias, a comment.
+ * @param settings - The server connection settings.
+ * @returns The approval event.
+ */
+export async function approveModel(
+  notebookPath: string,
+  name: string,
+  request: Registry.IApproveRequest,
+  settings?: ServerConnection.ISettings
+): Promise<Registry.IRegistryEvent> {
+  return requestAPI<Registry.IRegistryEvent>(
+    `${modelPath(name, 'approvals')}${q(notebookPath)}`,
+    post(request),
+    settings
+  );
+}
+
+/**
+ * Set the gates an alias of a model checks before it moves.
+ *
+ * @param notebookPath - A notebook of the store.
+ * @param name - The model.
+ * @param alias - The alias.
+ * @param gates - The metric condition, whether an evaluation must exist, approvals.
+ * @param settings - The server connection settings.
+ * @returns The model.
+ */
+export async function setModelGates(
+  notebookPath: string,
+  name: string,
+  alias: string,
+  gates: Registry.IGates,
+  settings?: ServerConnection.ISettings
+): Promise<Registry.IModelInfo> {
+  return requestAPI<Registry.IModelInfo>(
+    `${modelPath(name, 'gates', alias)}${q(notebookPath)}`,
+    post(gates, 'PUT'),
+    settings
+  );
+}
+
+/**
+ * The lineage of a model version (`{model: 'churn@3'}`) or of a commit
+ * (`{rev}`): data read, the commits that wrote it, sources, versions, aliases.
+ *
+ * @param notebookPath - The notebook (its store; the commit's notebook for `rev`).
+ * @param of - A model spec or a revision.
+ * @param settings - The server connection settings.
+ * @returns The graph, with its Mermaid text.
+ */
+export async function fetchLineage(
+  notebookPath: string,
+  of: { model: string } | { rev: string },
+  settings?: ServerConnection.ISettings
+): Promise<Registry.ILineage> {
+  const extra: { [k: string]: string } =
+    'model' in of ? { model: of.model } : { rev: of.rev };
+  return requestAPI<Registry.ILineage>(
+    `lineage${q(notebookPath, extra)}`,
+    {},
     settings
   );
 }

@@ -26,7 +26,7 @@ import type { CommandRegistry } from '@lumino/commands';
 import { Menu } from '@lumino/widgets';
 
 import type { ExperimentsModel } from './model';
-import { CommandIDs, Mlvc, PANEL_ID } from './tokens';
+import { CommandIDs, Mlvc, PANEL_ID, RegistryCommandIDs } from './tokens';
 
 /**
  * The arguments every mlvc command takes; each command reads those it needs.
@@ -161,6 +161,8 @@ const ROW_COMMANDS: ReadonlyArray<string> = [
   CommandIDs.newBranch,
   CommandIDs.tag,
   CommandIDs.restore,
+  RegistryCommandIDs.registerModel,
+  RegistryCommandIDs.lineage,
   CommandIDs.copyId
 ];
 

@@ -29,6 +29,20 @@ import { ExperimentsModel } from './model';
 // The panel's tab must be in the sidebar from the start, so it cannot load lazily.
 // eslint-disable-next-line jupyter/prefer-lazy-imports
 import { ExperimentsPanel } from './panel';
+import { mermaidRenderer } from './mermaid';
+// The Models section is part of the panel, so it cannot load lazily either.
+// eslint-disable-next-line jupyter/prefer-lazy-imports
+import { ModelsSection } from './modelsSection';
+// The Models section's model is created with the panel's.
+// eslint-disable-next-line jupyter/prefer-lazy-imports
+import { ModelsModel } from './registry';
+// The registry's commands must be registered before the row menu opens.
+// eslint-disable-next-line jupyter/prefer-lazy-imports
+import {
+  addRegistryCommands,
+  addRegistryToPalette,
+  openVersionMenu
+} from './registryCommands';
 import {
   KernelRequestHandler,
   REQUEST_PLUGIN_ID,
@@ -36,7 +50,7 @@ import {
   requestRendererFactory
 } from './request';
 import { ExperimentsStatusItem } from './status';
-import { CommandIDs, PANEL_ID, PLUGIN_ID } from './tokens';
+import { CommandIDs, PANEL_ID, PLUGIN_ID, RegistryCommandIDs } from './tokens';
 
 /**
  * The rank of the panel among the left sidebar's tabs (after the file browser,
@@ -60,7 +74,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
     ITranslator,
     ICommandPalette,
     ISettingRegistry,
-    IStatusBar
+    IStatusBar,
+    IRenderMimeRegistry
   ],
   activate: (
     app: JupyterFrontEnd,
@@ -69,13 +84,15 @@ const plugin: JupyterFrontEndPlugin<void> = {
     translator: ITranslator | null,
     palette: ICommandPalette | null,
     settingRegistry: ISettingRegistry | null,
-    statusBar: IStatusBar | null
+    statusBar: IStatusBar | null,
+    rendermime: IRenderMimeRegistry | null
   ): void => {
     const trans = (translator ?? nullTranslator).load('jupyterlab_mlvc');
     const model = new ExperimentsModel(
       app.serviceManager.serverSettings,
       trans
     );
+    const models = new ModelsModel(app.serviceManager.serverSettings, trans);
     const prefs: IPrefs = { diffShowOutputs: false };
     if (settingRegistry) {
       const apply = (settings: ISettingRegistry.ISettings): void => {
@@ -103,11 +120,31 @@ const plugin: JupyterFrontEndPlugin<void> = {
       prefs,
       panelVisible: () => panel.isVisible
     });
+    addRegistryCommands({
+      app,
+      model,
+      models,
+      trans,
+      renderMermaid: rendermime ? mermaidRenderer(rendermime) : undefined
+    });
     if (palette) {
       addToPalette(palette, trans);
+      addRegistryToPalette(palette, trans);
     }
 
     const { commands } = app;
+    const modelsSection = new ModelsSection(models, trans, {
+      menu: (name, version, x, y) =>
+        openVersionMenu(commands, name, version, x, y),
+      rollback: (name, alias) =>
+        void commands.execute(RegistryCommandIDs.rollbackModel, {
+          name,
+          alias
+        }),
+      gates: (name, alias) =>
+        void commands.execute(RegistryCommandIDs.modelGates, { name, alias }),
+      refresh: () => void models.refresh()
+    });
     const panel = new ExperimentsPanel(model, trans, {
       commit: async message =>
         Boolean(await commands.execute(CommandIDs.commit, { message })),
@@ -128,6 +165,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
         openRowMenu(commands, commit.id, x, y);
       }
     });
+    // The Models section, below the history.
+    panel.addWidget(modelsSection);
     app.shell.add(panel, 'left', { rank: PANEL_RANK });
     if (restorer) {
       restorer.add(panel, PANEL_ID);
@@ -147,10 +186,13 @@ const plugin: JupyterFrontEndPlugin<void> = {
     }
 
     const following = followNotebooks(notebooks, model);
+    const followingModels = models.follow(model);
     const live = liveSync(model, app.serviceManager.events ?? null);
     panel.disposed.connect(() => {
       live.dispose();
       following.dispose();
+      followingModels.dispose();
+      models.dispose();
       model.dispose();
     });
   }

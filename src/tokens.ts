@@ -146,6 +146,45 @@ export namespace Mlvc {
 }
 
 /**
+ * Wire types of the model registry and lineage REST API (issue 17), by the names
+ * the panel uses.
+ */
+export namespace Registry {
+  /** One registered version of a model. */
+  export type IModelVersion = Schemas['ModelVersion'];
+  /** The gates an alias checks before it moves. */
+  export type IGates = Schemas['GateSettingsUpdate'];
+  /** A model: its versions (newest first), aliases and their gates. */
+  export type IModelInfo = Schemas['ModelInfo'];
+  /** The body of `GET /mlvc/models`. */
+  export type IModelList = Schemas['ModelList'];
+  /** The outcome of one gate. */
+  export type IGateResult = Schemas['GateResult'];
+  /** One event of a model's history (register, promote, rollback, approve...). */
+  export type IRegistryEvent = Schemas['RegistryEvent'];
+  /** The body of `GET /mlvc/models/{name}/history`. */
+  export type IHistory = Schemas['RegistryEventList'];
+  /** What a promotion or rollback did (or, for a dry run, would do). */
+  export type IPromotion = Schemas['Promotion'];
+  /** The body of a 409 when a gate refuses a promotion. */
+  export type IGateFailure = Schemas['GateFailure'];
+  /** The body of `POST /mlvc/models/{name}/versions`. */
+  export type IRegisterRequest = Schemas['ModelRegister'];
+  /** The body of `POST /mlvc/models/{name}/promote`. */
+  export type IPromoteRequest = Schemas['ModelPromote'];
+  /** The body of `POST /mlvc/models/{name}/rollback`. */
+  export type IRollbackRequest = Schemas['ModelRollback'];
+  /** The body of `POST /mlvc/models/{name}/approvals`. */
+  export type IApproveRequest = Schemas['ModelApprove'];
+  /** One node of a lineage graph (`kind` says which optional fields it has). */
+  export type ILineageNode = Schemas['LineageNode'];
+  /** One edge of a lineage graph. */
+  export type ILineageEdge = Schemas['LineageEdge'];
+  /** The body of `GET /mlvc/lineage`. */
+  export type ILineage = Schemas['Lineage'];
+}
+
+/**
  * Command ids.
  */
 export namespace CommandIDs {
@@ -164,4 +203,17 @@ export namespace CommandIDs {
   export const openSettings = 'mlvc:open-settings';
   export const evaluate = 'mlvc:evaluate';
   export const dataCheckout = 'mlvc:data-checkout';
+}
+
+/**
+ * Command ids of the model registry (src/registryCommands.ts).
+ */
+export namespace RegistryCommandIDs {
+  export const registerModel = 'mlvc:register-model';
+  export const promoteModel = 'mlvc:promote-model';
+  export const rollbackModel = 'mlvc:rollback-model';
+  export const approveModel = 'mlvc:approve-model';
+  export const modelGates = 'mlvc:model-gates';
+  export const lineage = 'mlvc:lineage';
+  export const refreshModels = 'mlvc:refresh-models';
 }

@@ -540,7 +540,11 @@ function CommitRowView(props: ICommitRowProps): JSX.Element {
  * @param trans - The translation bundle of the extension.
  * @returns A short relative age, or an empty string for an invalid date.
  */
-function formatAge(time: Date, now: Date, trans: TranslationBundle): string {
+export function formatAge(
+  time: Date,
+  now: Date,
+  trans: TranslationBundle
+): string {
   const ms = now.getTime() - time.getTime();
   if (isNaN(ms)) {
     return '';
