@@ -23,6 +23,7 @@ notebook to (it may be the notebook itself).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import keyword
 import math
@@ -37,7 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import calls
-from ..errors import InvalidNameError, MlvcError, NotARepositoryError
+from ..errors import InvalidNameError, MlvcError, NotARepositoryError, RefConflictError
 from ..service.format import Record
 
 __all__ = ["RunResult", "inject_parameters", "python_literal", "run_notebook"]
@@ -161,15 +162,14 @@ def _project_root(nb_file: Path, repo: str | os.PathLike[str]) -> Path:
     return root
 
 
-def _select_branch(branch: str, root: Path, nb_file: Path) -> None:
-    """Make ``branch`` the notebook's current branch (created from HEAD when new)."""
+def _ensure_branch(branch: str, root: Path, nb_file: Path) -> None:
+    """Create ``branch`` from the notebook's HEAD when it does not exist. The notebook's
+    current branch does not move: the run commits to ``branch`` by name (runs in parallel
+    on other branches, and the user's own work, keep theirs)."""
     from .. import service
 
-    names = {b["name"] for b in service.branches(repo=root, notebook=nb_file)}
-    if branch in names:
-        service.switch_branch(branch, repo=root, notebook=nb_file)
-    else:
-        service.branch(branch, None, repo=root, notebook=nb_file)
+    with contextlib.suppress(RefConflictError):  # it exists
+        service.branch(branch, None, repo=root, notebook=nb_file, switch=False)
 
 
 class _Runner:
@@ -276,7 +276,7 @@ class _Runner:
             if info is not None and "language_info" in info["content"]:
                 self.nb.metadata["language_info"] = info["content"]["language_info"]
             try:
-                await self._call({"op": "setup"}, 120)
+                await self._call({"op": "setup", "branch": commit_request.get("branch")}, 120)
             except MlvcError as e:
                 raise MlvcError(
                     f"the kernel {client.kernel_name!r} cannot load mlvc ({e}); "
@@ -363,9 +363,10 @@ def run_notebook(
         notebook: the notebook file; the commit joins its history.
         params: parameters to inject (the commit's params).
         message: the commit message (default ``run NOTEBOOK name=value ...``).
-        branch: commit on this branch (created from HEAD when new); it becomes the
-            notebook's current branch, so the notebook's own ``%mlvc commit`` cells
-            commit to it too.
+        branch: commit on this branch (created from HEAD when new). The notebook's
+            current branch does not move; the run's kernel commits to ``branch``
+            (its ``%mlvc commit`` cells and autocommits too), so runs in parallel on
+            other branches never race for the current branch.
         timeout: seconds each cell may run (None: no limit).
         kernel: the kernel to run (default: the notebook's kernelspec, else ``python3``).
         output: also write the executed notebook to this file.
@@ -391,7 +392,7 @@ def run_notebook(
     injected = inject_parameters(nb, params)
     root = _project_root(nb_file, repo)
     if branch:
-        _select_branch(branch, root, nb_file)
+        _ensure_branch(branch, root, nb_file)
     rel = nb_file.relative_to(root).as_posix()
     if message is None:
         shown = " ".join(
