@@ -41,7 +41,15 @@ from .. import calls
 from ..errors import InvalidNameError, MlvcError, NotARepositoryError, RefConflictError
 from ..service.format import Record
 
-__all__ = ["RunResult", "inject_parameters", "python_literal", "run_notebook"]
+__all__ = [
+    "RunResult",
+    "WarmKernel",
+    "inject_parameters",
+    "python_literal",
+    "run_notebook",
+    "run_notebook_async",
+    "start_kernel",
+]
 
 #: papermill's tags: the cell holding the defaults, and the cell ``mlvc run`` adds after it.
 PARAMETERS_TAG = "parameters"
@@ -172,6 +180,81 @@ def _ensure_branch(branch: str, root: Path, nb_file: Path) -> None:
         service.branch(branch, None, repo=root, notebook=nb_file, switch=False)
 
 
+def _kernel_env(nb_file: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env["JPY_SESSION_NAME"] = str(nb_file)  # the kernel's notebook, as in JupyterLab
+    env.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
+    return env
+
+
+def _kernel_stdout() -> Any:
+    """What the kernel's process writes to its own stdout (subprocesses, C libraries)
+    goes to our stderr: our stdout carries only the result (``--json``)."""
+    try:
+        return sys.stderr.fileno()
+    except (AttributeError, OSError, ValueError):
+        return subprocess.DEVNULL
+
+
+async def _kernel_call(kc: Any, request: dict[str, Any], timeout: float | None) -> dict[str, Any]:
+    """Run an mlvc request in the kernel of ``kc`` (:mod:`mlvc_server.calls`); its result."""
+    opts = calls.execute_options(request)
+    # jupyter_client's default output hook prints what the request displays (a
+    # "Committing N variables…" progress line) on our stdout, which carries `--json`
+    reply: dict[str, Any] = await kc.execute_interactive(
+        opts.pop("code"), timeout=timeout, output_hook=_ignore_output, **opts
+    )
+    return calls.parse_reply(reply, timeout or 0.0)
+
+
+@dataclass
+class WarmKernel:
+    """A fresh kernel started ahead of its run (:func:`start_kernel`), mlvc imported in
+    it: the run takes it instead of starting one, and shuts it down after."""
+
+    km: Any
+    kc: Any
+
+    async def shutdown(self) -> None:
+        """Stop it unused."""
+        with contextlib.suppress(Exception):
+            self.kc.stop_channels()
+        with contextlib.suppress(Exception):
+            await self.km.shutdown_kernel(now=True)
+
+
+async def start_kernel(notebook: str | os.PathLike[str], kernel: str | None = None) -> WarmKernel:
+    """Start the kernel that a run of ``notebook`` would start (same kernelspec, folder
+    and environment) and set mlvc up in it (what ``mlvc run`` does before the first
+    cell), in this event loop.
+
+    A sweep starts the next run's kernel while the current run computes, so the kernel's
+    start-up is off the runs' path. Each run still gets a kernel of its own that nothing
+    ran in before (only mlvc is loaded), so runs stay isolated.
+    """
+    from jupyter_client.kernelspec import NoSuchKernel
+    from nbclient import NotebookClient
+
+    nb_file = Path(notebook).resolve()
+    client = NotebookClient(_read(nb_file), kernel_name=kernel or "")
+    client.km = client.create_kernel_manager()
+    try:
+        await client.async_start_new_kernel(
+            env=_kernel_env(nb_file), cwd=str(nb_file.parent), stdout=_kernel_stdout()
+        )
+    except NoSuchKernel as e:
+        raise MlvcError(f"no kernel named {e.name!r} (see `jupyter kernelspec list`)") from None
+    await client.async_start_new_kernel_client()
+    kc = client.kc
+    warm = WarmKernel(client.km, kc)
+    try:
+        await _kernel_call(kc, {"op": "setup"}, 120)
+    except BaseException:
+        await warm.shutdown()
+        raise
+    return warm
+
+
 class _Runner:
     """One run: the client, the kernel, what failed where."""
 
@@ -183,6 +266,7 @@ class _Runner:
         timeout: float | None,
         kernel: str | None,
         echo: bool,
+        warm: WarmKernel | None = None,
     ) -> None:
         from nbclient import NotebookClient
 
@@ -191,8 +275,9 @@ class _Runner:
         self.echo = echo
         self.client = NotebookClient(
             nb,
+            km=warm.km if warm else None,
             timeout=timeout,
-            kernel_name=kernel or "",
+            kernel_name=warm.km.kernel_name if warm else kernel or "",
             allow_errors=False,
             # a cell over the timeout is interrupted and fails like any other error
             interrupt_on_timeout=True,
@@ -203,28 +288,17 @@ class _Runner:
             },
             resources={"metadata": {"path": str(nb_file.parent)}},
         )
+        if warm is not None:
+            self.client.kc = warm.kc
         self.error: dict[str, Any] | None = None
         self.traceback = ""
         self.kernel_dead = False
         self.cells_run = 0
 
-    def _kernel_env(self) -> dict[str, str]:
-        env = dict(os.environ)
-        env["JPY_SESSION_NAME"] = str(self.nb_file)  # the kernel's notebook, as in JupyterLab
-        env.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
-        return env
-
     async def _call(self, request: dict[str, Any], timeout: float | None) -> dict[str, Any]:
         """Run an mlvc request in the kernel (:mod:`mlvc_server.calls`); its result."""
-        kc = self.client.kc
-        assert kc is not None
-        opts = calls.execute_options(request)
-        # jupyter_client's default output hook prints what the request displays (a
-        # "Committing N variables…" progress line) on our stdout, which carries `--json`
-        reply: dict[str, Any] = await kc.execute_interactive(  # type: ignore[attr-defined]
-            opts.pop("code"), timeout=timeout, output_hook=_ignore_output, **opts
-        )
-        return calls.parse_reply(reply, timeout or 0.0)
+        assert self.client.kc is not None
+        return await _kernel_call(self.client.kc, request, timeout)
 
     async def _cells(self) -> None:
         from nbclient.exceptions import CellExecutionError, DeadKernelError
@@ -261,14 +335,12 @@ class _Runner:
         import nbformat
 
         client = self.client
-        # What the kernel's process writes to its own stdout (subprocesses, C libraries)
-        # goes to our stderr: our stdout carries only the result (`--json`).
-        try:
-            kernel_stdout: Any = sys.stderr.fileno()
-        except (AttributeError, OSError, ValueError):
-            kernel_stdout = subprocess.DEVNULL
+        # the kernel is shut down after the run, also a warm one started for it
         async with client.async_setup_kernel(
-            env=self._kernel_env(), cwd=str(self.nb_file.parent), stdout=kernel_stdout
+            env=_kernel_env(self.nb_file),
+            cwd=str(self.nb_file.parent),
+            stdout=_kernel_stdout(),
+            cleanup_kc=True,
         ):
             kc = client.kc
             assert kc is not None
@@ -381,6 +453,37 @@ def run_notebook(
         MlvcError: the notebook or a parameter name is bad, or the kernel cannot load mlvc
             (nothing is committed then).
     """
+    return asyncio.run(
+        run_notebook_async(
+            notebook,
+            params,
+            message=message,
+            branch=branch,
+            timeout=timeout,
+            kernel=kernel,
+            output=output,
+            repo=repo,
+            echo=echo,
+        )
+    )
+
+
+async def run_notebook_async(
+    notebook: str | os.PathLike[str],
+    params: Mapping[str, Any] | None = None,
+    *,
+    message: str | None = None,
+    branch: str | None = None,
+    timeout: float | None = None,
+    kernel: str | None = None,
+    output: str | os.PathLike[str] | None = None,
+    repo: str | os.PathLike[str] = ".",
+    echo: bool = False,
+    warm: WarmKernel | None = None,
+) -> RunResult:
+    """:func:`run_notebook` in the running event loop (a sweep runs its runs in one loop
+    per slot, starting the next run's kernel while the current run computes); ``warm``
+    is a kernel from :func:`start_kernel` to run in instead of starting one."""
     from .. import service
 
     t0 = time.perf_counter()
@@ -399,7 +502,7 @@ def run_notebook(
             f"{k}={v if isinstance(v, str) else json.dumps(v)}" for k, v in params.items()
         )
         message = f"run {rel}" + (f" {shown}" if shown else "")
-    runner = _Runner(nb, nb_file, timeout=timeout, kernel=kernel, echo=echo)
+    runner = _Runner(nb, nb_file, timeout=timeout, kernel=kernel, echo=echo, warm=warm)
     request = {
         "notebook": str(nb_file),
         "repo": str(root),
@@ -419,7 +522,7 @@ def run_notebook(
     from jupyter_client.kernelspec import NoSuchKernel
 
     try:
-        cid = asyncio.run(runner.run(request, Path(output) if output is not None else None))
+        cid = await runner.run(request, Path(output) if output is not None else None)
     except NoSuchKernel as e:
         raise MlvcError(f"no kernel named {e.name!r} (see `jupyter kernelspec list`)") from None
     status = "failed" if runner.error else "ok"
