@@ -890,6 +890,10 @@ export interface components {
           ids: components['schemas']['CommitId'][];
         };
       };
+      /** @description With `plot`, the chart's Vega-Lite v5 spec (render.compare_vegalite). */
+      vegalite?: {
+        [key: string]: unknown;
+      };
     };
     Series: {
       series: {
@@ -1888,6 +1892,13 @@ export interface operations {
         sort?: string;
         /** @description Leave out the params and metrics columns equal in every row. */
         only_differing?: boolean;
+        /**
+         * @description Also answer `vegalite`, the Vega-Lite v5 spec of these rows that
+         *     `%mlvc compare --plot` shows: `scatter` (each numeric param against each
+         *     numeric metric) or `parallel` (parallel coordinates over them). Each datum
+         *     carries the run's `id`; a datum with `selected: true` is outlined.
+         */
+        plot?: 'scatter' | 'parallel';
       };
       header?: never;
       path?: never;
