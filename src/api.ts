@@ -348,6 +348,29 @@ export async function fetchCompare(
 }
 
 /**
+ * Fetch the compare table with the Vega-Lite spec of one of its charts (the spec
+ * `%mlvc compare --plot` shows), for the Compare view's charts.
+ *
+ * @param notebookPath - The notebook path.
+ * @param plot - `scatter` (params against metrics) or `parallel` coordinates.
+ * @param limit - The newest this many commits.
+ * @param settings - The server connection settings.
+ * @returns The table, with `vegalite`.
+ */
+export async function fetchCompareChart(
+  notebookPath: string,
+  plot: 'scatter' | 'parallel',
+  limit: number,
+  settings?: ServerConnection.ISettings
+): Promise<Mlvc.ICompare> {
+  return requestAPI<Mlvc.ICompare>(
+    `compare${q(notebookPath, { limit: String(limit), plot })}`,
+    {},
+    settings
+  );
+}
+
+/**
  * Metric series of the notebook's commits: across commits and across steps.
  *
  * @param notebookPath - The notebook path.

@@ -328,11 +328,15 @@ export function addCommands(ctx: ICommandContext): void {
       const widget = createCompareWidget(
         async () => {
           // The table matters most: the chart of steps can do without its series.
-          const [compare, series] = await Promise.all([
+          const chart = (kind: 'scatter' | 'parallel') =>
+            model.loadCompareChart(kind).catch(() => null);
+          const [compare, series, scatter, parallel] = await Promise.all([
             model.loadCompare(),
-            model.loadSeries().catch(() => ({ series: {} }))
+            model.loadSeries().catch(() => ({ series: {} })),
+            chart('scatter'),
+            chart('parallel')
           ]);
-          return { compare, series };
+          return { compare, series, charts: { scatter, parallel } };
         },
         trans.__('Compare %1', name ?? ''),
         trans,

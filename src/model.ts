@@ -13,6 +13,7 @@ import {
   createTag,
   fetchCommit,
   fetchCompare,
+  fetchCompareChart,
   fetchJob,
   fetchRemotes,
   fetchSeries,
@@ -598,6 +599,26 @@ export class ExperimentsModel implements IDisposable {
    */
   async loadCompare(): Promise<Mlvc.ICompare> {
     return fetchCompare(this._path(), this._serverSettings);
+  }
+
+  /**
+   * Fetch the Vega-Lite spec of a compare chart of the notebook in focus.
+   *
+   * @param plot - `scatter` or `parallel`.
+   * @param limit - The newest this many commits (default 1,000).
+   * @returns The spec.
+   */
+  async loadCompareChart(
+    plot: 'scatter' | 'parallel',
+    limit = 1000
+  ): Promise<Record<string, unknown>> {
+    const table = await fetchCompareChart(
+      this._path(),
+      plot,
+      limit,
+      this._serverSettings
+    );
+    return (table.vegalite ?? {}) as Record<string, unknown>;
   }
 
   /**

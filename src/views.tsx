@@ -8,7 +8,7 @@ import { ISignal } from '@lumino/signaling';
 import { Widget } from '@lumino/widgets';
 import * as React from 'react';
 
-import { CompareView } from './components/CompareView';
+import { CompareView, ICompareCharts } from './components/CompareView';
 import { DiffView } from './components/DiffView';
 import { Mlvc } from './tokens';
 
@@ -91,6 +91,8 @@ interface ICompareData {
   compare: Mlvc.ICompare;
   /** The metric series. */
   series: Mlvc.ISeries;
+  /** The Vega-Lite charts. */
+  charts?: ICompareCharts;
 }
 
 /**
@@ -130,6 +132,7 @@ export function createCompareWidget(
           <CompareView
             compare={data.compare}
             series={data.series}
+            charts={data.charts}
             selected={link.selected()}
             onToggle={link.toggle}
             onDiff={link.diff}

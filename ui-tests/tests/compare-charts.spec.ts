@@ -1,0 +1,156 @@
+/**
+ * The Compare view's Vega-Lite charts (drawn by JupyterLab's vega5 renderer from
+ * the spec `%mlvc compare --plot` shows): scatter and parallel coordinates of a
+ * 20-run sweep, light and dark; a click on a point selects its run. Then the
+ * scatter of 1,000 runs: its render time is printed and written to
+ * screenshots/compare-1000.json (budget 500 ms; not asserted).
+ */
+import { expect, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
+import { execFileSync } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+
+const SCREENSHOTS = path.resolve(__dirname, '..', 'screenshots');
+
+async function sweepNotebook(
+  page: IJupyterLabPageFixture,
+  name: string,
+  runs: number,
+  branches = 0
+): Promise<void> {
+  await page.notebook.createNew(name);
+  await page.notebook.setCell(0, 'code', 'import os; print(os.getcwd())');
+  await page.notebook.run();
+  await page.notebook.save();
+  const cwd = (await page.notebook.getCellTextOutput(0))![0].trim();
+  const python = process.env.MLVC_PYTHON || 'python';
+  const made = execFileSync(
+    python,
+    [
+      path.resolve(__dirname, '..', 'make_sweep.py'),
+      cwd,
+      name,
+      String(runs),
+      String(branches)
+    ],
+    { encoding: 'utf-8', timeout: 300 * 1000 }
+  );
+  console.log(`sweep: ${made.trim()}`);
+}
+
+async function openCompare(page: IJupyterLabPageFixture) {
+  await page.getByRole('tab', { name: 'Experiments' }).click();
+  const panel = page.locator('#mlvc-experiments');
+  await expect(
+    panel.getByRole('list', { name: 'Commits' }).getByRole('listitem').first()
+  ).toBeVisible({ timeout: 60000 });
+  await panel.getByRole('button', { name: 'Compare' }).click();
+  const compare = page.locator('.jp-mlvc-CompareView');
+  await expect(compare).toBeVisible({ timeout: 60000 });
+  return compare;
+}
+
+test.describe('Compare charts', () => {
+  test('scatter and parallel coordinates of a 20-run sweep', async ({
+    page
+  }) => {
+    test.setTimeout(300 * 1000);
+    await sweepNotebook(page, 'charts.ipynb', 20);
+    const compare = await openCompare(page);
+    const chart = compare.getByRole('figure', {
+      name: 'Params against metrics, one point per run'
+    });
+    const host = chart.locator('.jp-mlvc-vegaHost[data-render-ms]');
+    await expect(host).toBeVisible({ timeout: 60000 });
+    // axes labelled with the query language's names, a point per run and chart
+    const svg = chart.locator('svg').first();
+    await expect(svg).toContainText('params.lr');
+    await expect(svg).toContainText('metrics.acc');
+    const points = chart.locator('svg .mark-symbol path');
+    // 2 params x 2 metrics = 4 charts, 21 runs each (the baseline has no
+    // params: it is left out of the params charts by Vega-Lite's null filter)
+    expect(await points.count()).toBeGreaterThanOrEqual(4 * 20);
+    await compare.screenshot({
+      path: path.join(SCREENSHOTS, 'compare-scatter.png')
+    });
+
+    // a click on a point selects its run in the table (and in the panel)
+    const checked = compare.locator('tbody input[type="checkbox"]:checked');
+    await expect(checked).toHaveCount(0);
+    await points.first().click({ force: true });
+    await expect(checked).toHaveCount(1, { timeout: 10000 });
+
+    // tooltips name the run
+    await points.nth(3).hover({ force: true });
+    await expect(page.locator('#vg-tooltip-element')).toContainText('run', {
+      timeout: 10000
+    });
+
+    await compare.getByRole('tab', { name: 'Parallel coordinates' }).click();
+    const parallel = compare.getByRole('figure', {
+      name: 'Parallel coordinates, one line per run'
+    });
+    await expect(
+      parallel.locator('.jp-mlvc-vegaHost[data-render-ms]')
+    ).toBeVisible({ timeout: 60000 });
+    await expect(parallel.locator('svg').first()).toContainText('metrics.loss');
+    expect(
+      await parallel.locator('svg .mark-line path').count()
+    ).toBeGreaterThanOrEqual(20);
+    await compare.screenshot({
+      path: path.join(SCREENSHOTS, 'compare-parallel.png')
+    });
+
+    // export: vega-embed's menu saves PNG and SVG
+    await parallel.locator('details summary').first().click();
+    await expect(parallel.getByText('Save as SVG')).toBeVisible();
+    await expect(parallel.getByText('Save as PNG')).toBeVisible();
+    await parallel.locator('details summary').first().click();
+
+    await page.theme.setDarkTheme();
+    // the renderer picks Vega's dark theme when it draws: draw again
+    await compare.getByRole('tab', { name: 'Params vs metrics' }).click();
+    await expect(host).toBeVisible({ timeout: 60000 });
+    await compare.screenshot({
+      path: path.join(SCREENSHOTS, 'compare-scatter-dark.png')
+    });
+    await compare.getByRole('tab', { name: 'Parallel coordinates' }).click();
+    await expect(
+      parallel.locator('.jp-mlvc-vegaHost[data-render-ms]')
+    ).toBeVisible({ timeout: 60000 });
+    await compare.screenshot({
+      path: path.join(SCREENSHOTS, 'compare-parallel-dark.png')
+    });
+    await page.theme.setLightTheme();
+  });
+
+  test('the scatter of 1,000 runs', async ({ page }) => {
+    test.setTimeout(600 * 1000);
+    await sweepNotebook(page, 'charts1000.ipynb', 1000, 5);
+    const compare = await openCompare(page);
+    const host = compare.locator('.jp-mlvc-vegaHost[data-render-ms]');
+    await expect(host).toBeVisible({ timeout: 120000 });
+    const first = Number(await host.getAttribute('data-render-ms'));
+    // again, with vega loaded: the parallel tab, then the scatter
+    await compare.getByRole('tab', { name: 'Parallel coordinates' }).click();
+    await expect(
+      compare.locator(
+        '[aria-label="Parallel coordinates, one line per run"] [data-render-ms]'
+      )
+    ).toBeVisible({ timeout: 120000 });
+    await compare.getByRole('tab', { name: 'Params vs metrics' }).click();
+    await expect(host).toBeVisible({ timeout: 120000 });
+    const again = Number(await host.getAttribute('data-render-ms'));
+    const points = await compare.locator('svg .mark-symbol path').count();
+    const figures = { runs: 1000, points, first_ms: first, warm_ms: again };
+    console.log(`compare-1000: ${JSON.stringify(figures)}`);
+    fs.mkdirSync(SCREENSHOTS, { recursive: true });
+    fs.writeFileSync(
+      path.join(SCREENSHOTS, 'compare-1000.json'),
+      JSON.stringify(figures, null, 1)
+    );
+    await compare.screenshot({
+      path: path.join(SCREENSHOTS, 'compare-1000.png')
+    });
+  });
+});
