@@ -1056,7 +1056,7 @@ def compare_vegalite(table: Mapping[str, Any], kind: str = "scatter") -> dict[st
                             "field": field(f"params.{p}"),
                             "type": "quantitative",
                             "title": f"params.{p}",
-                            "scale": {"zero": False},
+                            "scale": _scale(table, "params", p),
                         },
                         "y": {
                             "field": field(f"metrics.{m}"),
@@ -1104,6 +1104,15 @@ _SELECTED_OUTLINE: dict[str, Any] = {
     "stroke": {"condition": {"test": "datum.selected", "value": "#e91e63"}, "value": None},
     "strokeWidth": {"condition": {"test": "datum.selected", "value": 3}, "value": 0},
 }
+
+
+def _scale(table: Mapping[str, Any], section: str, name: str) -> dict[str, Any]:
+    """A log scale for positive values over two decades or more (learning rates), else
+    linear without zero."""
+    nums = [float(r[section][name]) for r in table["rows"] if _number(r[section].get(name))]
+    if nums and min(nums) > 0 and max(nums) / min(nums) >= 100:
+        return {"type": "log"}
+    return {"zero": False}
 
 
 def _number(v: Any) -> bool:
@@ -1188,7 +1197,13 @@ def _parallel_vegalite(
             },
             {
                 "data": {"values": labels},
-                "mark": {"type": "text", "align": "right", "dx": -6, "baseline": "middle"},
+                "mark": {
+                    "type": "text",
+                    "align": "right",
+                    "dx": -6,
+                    "baseline": "middle",
+                    "color": "#888",  # read on light and dark themes
+                },
                 "encoding": {"x": x, "y": y, "text": {"field": "label"}},
             },
         ],

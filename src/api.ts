@@ -104,10 +104,18 @@ export async function fetchLogPage(
   notebookPath: string,
   limit: number,
   skip: number,
-  settings?: ServerConnection.ISettings
+  settings?: ServerConnection.ISettings,
+  where?: string
 ): Promise<Mlvc.ILogResponse> {
+  const extra: { [k: string]: string } = {
+    limit: String(limit),
+    skip: String(skip)
+  };
+  if (where !== undefined) {
+    extra.where = where;
+  }
   return requestAPI<Mlvc.ILogResponse>(
-    `log${q(notebookPath, { limit: String(limit), skip: String(skip) })}`,
+    `log${q(notebookPath, extra)}`,
     {},
     settings
   );

@@ -63,6 +63,28 @@ export function withSelection(
   return out;
 }
 
+/** Above this many data points a chart draws on a canvas (faster than SVG). */
+export const SVG_MOST_POINTS = 500;
+
+/**
+ * SVG for small charts (its marks carry aria labels with the run's values,
+ * which screen readers and tests read), canvas for large ones.
+ *
+ * @param spec - The spec.
+ * @returns The vega-embed renderer.
+ */
+export function rendererFor(spec: Spec): 'svg' | 'canvas' {
+  const count = (data: unknown): number => {
+    const values = (data as { values?: unknown[] } | undefined)?.values;
+    return Array.isArray(values) ? values.length : 0;
+  };
+  let n = count(spec.data);
+  for (const layer of (spec.layer as Spec[] | undefined) ?? []) {
+    n += count(layer.data);
+  }
+  return n > SVG_MOST_POINTS ? 'canvas' : 'svg';
+}
+
 /**
  * Props of {@link VegaChart}.
  */
@@ -107,11 +129,12 @@ export function VegaChart(props: IVegaChartProps): JSX.Element {
     delete node.dataset.renderMs;
     // A non-empty image/png keeps the renderer from also making a PNG of the
     // chart for the output's data (a notebook keeps it; this view does not).
-    // SVG marks carry aria labels (the run's values) that a screen reader reads.
     const model: IRenderMime.IMimeModel = {
       trusted: true,
       data: { [VEGALITE_MIME]: spec as any, 'image/png': 'none' },
-      metadata: { [VEGALITE_MIME]: { embed_options: { renderer: 'svg' } } },
+      metadata: {
+        [VEGALITE_MIME]: { embed_options: { renderer: rendererFor(spec) } }
+      },
       setData: () => undefined
     };
     node.appendChild(renderer.node);

@@ -114,6 +114,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
         Boolean(await commands.execute(CommandIDs.commit, { message })),
       select: (id, additive) => model.select(id, additive),
       filter: text => model.setFilter(text),
+      query: where => model.queryIds(where),
       switchBranch: name => void model.switchBranch(name),
       newBranch: () => void commands.execute(CommandIDs.newBranch, {}),
       diff: () => void commands.execute(CommandIDs.diff, {}),

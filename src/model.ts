@@ -602,6 +602,24 @@ export class ExperimentsModel implements IDisposable {
   }
 
   /**
+   * The ids of the notebook's commits matching a query (`GET /mlvc/log?where=`,
+   * the grammar of `mlvc log --where`), for the panel's filter.
+   *
+   * @param where - The query.
+   * @returns The ids (at most 10,000, newest first).
+   */
+  async queryIds(where: string): Promise<ReadonlySet<string>> {
+    const log = await fetchLogPage(
+      this._path(),
+      10000,
+      0,
+      this._serverSettings,
+      where
+    );
+    return new Set(log.commits.map(c => c.id));
+  }
+
+  /**
    * Fetch the Vega-Lite spec of a compare chart of the notebook in focus.
    *
    * @param plot - `scatter` or `parallel`.
