@@ -392,7 +392,7 @@ def run(args: argparse.Namespace) -> int:
         name=name,
         random=args.random,
         seed=args.seed,
-        on_progress=None if args.json else _progress,
+        on_progress=_progress,  # on stderr, also with --json (the panel's job reads it)
     )
     if args.json:
         print(json.dumps([_outcome_json(o) for o in outcomes], indent=1))
