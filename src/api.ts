@@ -438,6 +438,26 @@ export async function startSync(
 }
 
 /**
+ * Start a sweep of the notebook (`mlvc sweep`, as a server job).
+ *
+ * @param notebookPath - The notebook path.
+ * @param request - The parameters' values, runs at a time, the sweep's name.
+ * @param settings - The server connection settings.
+ * @returns The job, to poll with {@link fetchJob}.
+ */
+export async function startSweep(
+  notebookPath: string,
+  request: Mlvc.ISweepRequest,
+  settings?: ServerConnection.ISettings
+): Promise<Mlvc.IJob> {
+  return requestAPI<Mlvc.IJob>(
+    `sweeps${q(notebookPath)}`,
+    post<Mlvc.ISweepRequest>(request),
+    settings
+  );
+}
+
+/**
  * A push or pull job: its progress, then its result.
  *
  * @param notebookPath - The notebook path.

@@ -15,6 +15,7 @@ import {
   fetchCompare,
   fetchCompareChart,
   fetchJob,
+  startSweep,
   fetchRemotes,
   fetchSeries,
   startSync,
@@ -551,6 +552,45 @@ export class ExperimentsModel implements IDisposable {
       }
       return this._syncReport(kind, remote, job.result?.refs ?? []);
     }, kind);
+  }
+
+  /**
+   * Run a sweep of the notebook in focus (`POST /mlvc/sweeps`), showing its
+   * progress run by run, then what came of it.
+   *
+   * @param request - The values to try, runs at a time, the sweep's name.
+   */
+  async sweep(request: Mlvc.ISweepRequest): Promise<void> {
+    await this._act(async path => {
+      let job = await startSweep(path, request, this._serverSettings);
+      while (job.state === 'running' && !this._isDisposed) {
+        this._setState({
+          ...this._state,
+          progress: { phase: job.phase, done: job.done, total: job.total }
+        });
+        await new Promise(resolve => setTimeout(resolve, JOB_POLL_MS));
+        job = await fetchJob(path, job.id, this._serverSettings);
+      }
+      this._setState({ ...this._state, progress: null });
+      if (job.state === 'failed') {
+        throw new MlvcRequestError(
+          job.error?.message ?? this._trans.__('The sweep failed.'),
+          job.error?.status ?? 500
+        );
+      }
+      const outcomes = ((job.result as any)?.outcomes ?? []) as {
+        status: string;
+      }[];
+      const counts = new Map<string, number>();
+      for (const o of outcomes) {
+        counts.set(o.status, (counts.get(o.status) ?? 0) + 1);
+      }
+      return this._trans.__(
+        'Sweep: %1 runs (%2)',
+        outcomes.length,
+        [...counts].map(([s, n]) => `${n} ${s}`).join(', ')
+      );
+    }, 'sweep');
   }
 
   /**

@@ -129,30 +129,34 @@ test.describe('Compare charts', () => {
     const rows = panel
       .getByRole('list', { name: 'Commits' })
       .getByRole('listitem');
-    const filter = panel.getByRole('searchbox', { name: 'Filter commits' });
+    // an input with a list of completions is a combobox
+    const filter = panel.getByRole('combobox', { name: 'Filter commits' });
     await filter.fill('metr');
     await expect(panel.locator('datalist option')).toHaveCount(2);
     expect(
       await panel.locator('datalist option').first().getAttribute('value')
     ).toBe('metrics.acc ');
-    const all = await rows.count();
+    // rows are windowed: each says how many the filtered list holds
+    const shown = async () =>
+      Number((await rows.first().getAttribute('aria-setsize')) ?? 0);
+    await expect(rows.first()).toBeVisible({ timeout: 30000 });
+    const all = await shown();
+    expect(all).toBe(21);
     await filter.fill('metrics.acc > 0.9');
-    await expect.poll(() => rows.count(), { timeout: 10000 }).toBeLessThan(all);
-    const high = await rows.count();
+    await expect.poll(shown, { timeout: 10000 }).toBeLessThan(all);
+    const high = await shown();
     expect(high).toBeGreaterThan(0);
     await filter.fill('-metrics.acc > 0.9 params.layers = 1');
-    await expect
-      .poll(() => rows.count(), { timeout: 10000 })
-      .toBeLessThan(all - high + 1);
-    await filter.fill('metrics.acc >');
+    await expect.poll(shown, { timeout: 10000 }).toBeLessThan(all - high);
+    await filter.fill('metrics.acc ~ 1'); // ~ takes a glob: the server says so
     await expect(panel.getByRole('alert')).toBeVisible({ timeout: 10000 });
     await page.screenshot({
       path: path.join(SCREENSHOTS, 'filter-query-error.png')
     });
     await filter.fill('baseline');
-    await expect(rows).toHaveCount(1, { timeout: 10000 });
+    await expect.poll(shown, { timeout: 10000 }).toBe(1);
     await filter.fill('-baseline');
-    await expect(rows).toHaveCount(all - 1, { timeout: 10000 });
+    await expect.poll(shown, { timeout: 10000 }).toBe(all - 1);
     await filter.fill('');
   });
 
@@ -191,5 +195,64 @@ test.describe('Compare charts', () => {
     await compare.screenshot({
       path: path.join(SCREENSHOTS, 'compare-1000.png')
     });
+  });
+
+  test('Start Sweep… from the parameters cell, with live progress', async ({
+    page,
+    tmpPath
+  }) => {
+    test.setTimeout(300 * 1000);
+    await page.notebook.createNew('where.ipynb');
+    await page.notebook.setCell(0, 'code', 'import os; print(os.getcwd())');
+    await page.notebook.run();
+    const cwd = (await page.notebook.getCellTextOutput(0))![0].trim();
+    const python = process.env.MLVC_PYTHON || 'python';
+    // a notebook whose first cell is tagged "parameters"
+    execFileSync(python, [
+      '-c',
+      [
+        'import nbformat, sys',
+        'nb = nbformat.v4.new_notebook()',
+        'nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}',
+        'p = nbformat.v4.new_code_cell("lr = 0.1\\nlayers = 2")',
+        'p.metadata["tags"] = ["parameters"]',
+        'nb.cells = [p, nbformat.v4.new_code_cell("acc = 1 - lr / layers")]',
+        'nbformat.write(nb, sys.argv[1])'
+      ].join('\n'),
+      path.join(cwd, 'train.ipynb')
+    ]);
+    await page.notebook.close(true);
+    await page.filebrowser.refresh();
+    await page.notebook.openByPath(`${tmpPath}/train.ipynb`);
+    await page.notebook.activate('train.ipynb');
+    await page.getByRole('tab', { name: 'Experiments' }).click();
+    const panel = page.locator('#mlvc-experiments');
+    await expect(panel).toContainText('train.ipynb', { timeout: 30000 });
+    await page.evaluate(() =>
+      (window as any).jupyterapp.commands.execute('mlvc:start-sweep')
+    );
+    const dialog = page.getByRole('dialog');
+    await expect(dialog).toContainText('Start Sweep of train.ipynb');
+    await expect(dialog.getByRole('textbox', { name: 'lr' })).toHaveValue(
+      '0.1'
+    );
+    await dialog.getByRole('textbox', { name: 'lr' }).fill('0.1, 0.5');
+    await dialog.getByRole('textbox', { name: 'Sweep name' }).fill('ui');
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'sweep-dialog.png') });
+    await dialog.getByRole('button', { name: 'Start' }).click();
+    // live progress in the panel, then the outcome and the runs in the history
+    await expect(panel.locator('progress')).toBeVisible({ timeout: 60000 });
+    await page.screenshot({
+      path: path.join(SCREENSHOTS, 'sweep-progress.png')
+    });
+    await expect(panel.getByRole('status').first()).toContainText(
+      'Sweep: 2 runs (2 ok)',
+      { timeout: 240000 }
+    );
+    const rows = panel
+      .getByRole('list', { name: 'Commits' })
+      .getByRole('listitem');
+    await expect(rows).toHaveCount(2, { timeout: 30000 });
+    await expect(rows.first()).toContainText('sweep ui');
   });
 });
