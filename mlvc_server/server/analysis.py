@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from jupyter_server.auth.decorator import authorized
 from tornado import web
 
@@ -100,9 +102,10 @@ class CompareHandler(_TableHandler):
             sort=sort,
             only_differing=only_differing,
         )
+        answer: dict[str, Any] = dict(table)
         if plot is not None:
-            table = {**table, "vegalite": render.compare_vegalite(table, plot)}
-        self.write_json(table)
+            answer["vegalite"] = render.compare_vegalite(table, plot)
+        self.write_json(answer)
 
 
 class SeriesHandler(_TableHandler):
