@@ -136,6 +136,7 @@ test.describe('Compare charts', () => {
     expect(
       await panel.locator('datalist option').first().getAttribute('value')
     ).toBe('metrics.acc ');
+    await filter.fill('');
     // rows are windowed: each says how many the filtered list holds
     const shown = async () =>
       Number((await rows.first().getAttribute('aria-setsize')) ?? 0);
@@ -228,9 +229,10 @@ test.describe('Compare charts', () => {
     await page.getByRole('tab', { name: 'Experiments' }).click();
     const panel = page.locator('#mlvc-experiments');
     await expect(panel).toContainText('train.ipynb', { timeout: 30000 });
-    await page.evaluate(() =>
-      (window as any).jupyterapp.commands.execute('mlvc:start-sweep')
-    );
+    // not awaited: the command resolves when the sweep has ended
+    await page.evaluate(() => {
+      void (window as any).jupyterapp.commands.execute('mlvc:start-sweep');
+    });
     const dialog = page.getByRole('dialog');
     await expect(dialog).toContainText('Start Sweep of train.ipynb');
     await expect(dialog.getByRole('textbox', { name: 'lr' })).toHaveValue(
