@@ -24,7 +24,8 @@ from typing import Any
 from jupyter_server.auth.decorator import authorized
 from tornado import web
 
-from ..errors import MlvcError
+from .. import service
+from ..errors import MlvcError, NotARepositoryError
 from .base import error, field_str
 from .sync import JobsHandler
 
@@ -80,6 +81,15 @@ def run_sweep(argv: list[str], cwd: Path, progress: Callable[[dict[str, Any]], N
         raise MlvcError(f"the sweep did not run: {last[0]}") from None
 
 
+def _ensure_store(start: Path) -> None:
+    from ..store import find_root
+
+    try:
+        find_root(start)
+    except NotARepositoryError:
+        service.init(start)
+
+
 class SweepsHandler(JobsHandler):
     """``POST /mlvc/sweeps?path=``: run the notebook for every combination, as a job."""
 
@@ -120,6 +130,8 @@ class SweepsHandler(JobsHandler):
         argv += ["--jobs", str(jobs), "--json"]
         start = nb.start
         root = Path(start)
+        # as `mlvc sweep` does: a project without a store gets one in the notebook's folder
+        await self.call(_ensure_store, root)
 
         def work(progress: Callable[[dict[str, Any]], None]) -> Any:
             progress({"phase": "starting", "done": 0, "total": runs})

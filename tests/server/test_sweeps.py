@@ -28,8 +28,7 @@ def sweepable(jp_root_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     nb.cells = [params, nbformat.v4.new_code_cell("acc = 1 - lr", id="m")]
     path = jp_root_dir / "train.ipynb"
     nbformat.write(nb, path)
-    service.init(jp_root_dir)
-    return path
+    return path  # no store yet: the sweep makes one, as `mlvc sweep` does
 
 
 async def test_a_sweep_runs_as_a_job_with_progress(api: Api, sweepable: Path) -> None:
