@@ -996,10 +996,23 @@ def compare_html(table: Mapping[str, Any]) -> str:
 MAX_PLOT_PAIRS = 24
 
 
-def compare_vegalite(table: Mapping[str, Any]) -> dict[str, Any]:
-    """A Vega-Lite v5 spec of the compare table: a scatter of each numeric param against
-    each numeric metric (one chart per pair, at most :data:`MAX_PLOT_PAIRS`), coloured by
-    branch, with a tooltip naming the run; with no numeric param, each metric per run."""
+def compare_vegalite(table: Mapping[str, Any], kind: str = "scatter") -> dict[str, Any]:
+    """A Vega-Lite v5 spec of the compare table, for ``%mlvc compare --plot`` and the
+    panel's Compare view.
+
+    ``kind`` ``"scatter"``: each numeric param against each numeric metric (one chart
+    per pair, at most :data:`MAX_PLOT_PAIRS`; with no numeric param, each metric per
+    run). ``"parallel"``: parallel coordinates, one line per run across every numeric
+    param and metric (each axis scaled to its own min..max, which label its ends).
+    Both colour by branch, name the run in their tooltips and carry each run's full
+    ``id`` (the panel selects the run clicked); a point whose datum has ``selected``
+    true is outlined.
+
+    Raises:
+        ValueError: an unknown ``kind``.
+    """
+    if kind not in ("scatter", "parallel"):
+        raise ValueError(f"unknown chart kind {kind!r} (scatter or parallel)")
 
     def numeric(section: str, name: str) -> bool:
         vals = [r[section].get(name) for r in table["rows"]]
@@ -1008,8 +1021,11 @@ def compare_vegalite(table: Mapping[str, Any]) -> dict[str, Any]:
 
     params = [p for p in table["columns"]["params"] if numeric("params", p)]
     metrics = [m for m in table["columns"]["metrics"] if numeric("metrics", m)]
+    if kind == "parallel":
+        return _parallel_vegalite(table, params, metrics)
     values = [
         {
+            "id": r.get("id"),
             "run": r.get("short_id"),
             "message": r.get("message"),
             "branch": r.get("branch"),
@@ -1030,6 +1046,7 @@ def compare_vegalite(table: Mapping[str, Any]) -> dict[str, Any]:
     def field(name: str) -> str:
         return name.replace(".", "\\.")  # a dot in a Vega-Lite field name nests
 
+    mark = {"type": "point", "filled": True, "size": 70, "cursor": "pointer"}
     charts: list[dict[str, Any]] = []
     if params:
         pairs = [(p, m) for m in metrics for p in params][:MAX_PLOT_PAIRS]
@@ -1037,13 +1054,13 @@ def compare_vegalite(table: Mapping[str, Any]) -> dict[str, Any]:
             charts.append(
                 {
                     "title": f"{m} vs {p}",
-                    "mark": {"type": "point", "filled": True, "size": 70},
+                    "mark": mark,
                     "encoding": {
                         "x": {
                             "field": field(f"params.{p}"),
                             "type": "quantitative",
                             "title": f"params.{p}",
-                            "scale": {"zero": False},
+                            "scale": _scale(table, "params", p),
                         },
                         "y": {
                             "field": field(f"metrics.{m}"),
@@ -1052,6 +1069,7 @@ def compare_vegalite(table: Mapping[str, Any]) -> dict[str, Any]:
                             "scale": {"zero": False},
                         },
                         "color": color,
+                        **_SELECTED_OUTLINE,
                         "tooltip": [{**t, "field": field(t["field"])} for t in tooltip],
                     },
                 }
@@ -1061,7 +1079,7 @@ def compare_vegalite(table: Mapping[str, Any]) -> dict[str, Any]:
             charts.append(
                 {
                     "title": m,
-                    "mark": {"type": "point", "filled": True, "size": 70},
+                    "mark": mark,
                     "encoding": {
                         "x": {"field": "run", "type": "nominal", "sort": None, "title": "run"},
                         "y": {
@@ -1071,6 +1089,7 @@ def compare_vegalite(table: Mapping[str, Any]) -> dict[str, Any]:
                             "scale": {"zero": False},
                         },
                         "color": color,
+                        **_SELECTED_OUTLINE,
                         "tooltip": [{**t, "field": field(t["field"])} for t in tooltip],
                     },
                 }
@@ -1432,3 +1451,115 @@ def export_text(out: Any) -> str:
             f"(tolerance {onnx['tolerance']:g} * (1 + |value|)), {onnx['converter']}"
         )
     return "\n".join(lines)
+
+
+#: Selected runs (``selected: true`` in their datum, set by the panel) are outlined.
+_SELECTED_OUTLINE: dict[str, Any] = {
+    "stroke": {"condition": {"test": "datum.selected", "value": "#e91e63"}, "value": None},
+    "strokeWidth": {"condition": {"test": "datum.selected", "value": 3}, "value": 0},
+}
+
+
+def _scale(table: Mapping[str, Any], section: str, name: str) -> dict[str, Any]:
+    """A log scale for positive values over two decades or more (learning rates), else
+    linear without zero."""
+    nums = [float(r[section][name]) for r in table["rows"] if _number(r[section].get(name))]
+    if nums and min(nums) > 0 and max(nums) / min(nums) >= 100:
+        return {"type": "log"}
+    return {"zero": False}
+
+
+def _number(v: Any) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool)
+
+
+def _parallel_vegalite(
+    table: Mapping[str, Any], params: list[str], metrics: list[str]
+) -> dict[str, Any]:
+    """Parallel coordinates: the long table (one row per run and axis) is built here,
+    each axis scaled to 0..1 over its own range, so the spec needs no transforms."""
+    axes = [("params", p) for p in params] + [("metrics", m) for m in metrics]
+    ranges: dict[str, tuple[float, float]] = {}
+    for section, name in axes:
+        nums = [float(r[section][name]) for r in table["rows"] if _number(r[section].get(name))]
+        ranges[f"{section}.{name}"] = (min(nums), max(nums))
+    values = []
+    for r in table["rows"]:
+        for section, name in axes:
+            v = r[section].get(name)
+            if not _number(v):
+                continue
+            axis = f"{section}.{name}"
+            lo, hi = ranges[axis]
+            values.append(
+                {
+                    "id": r.get("id"),
+                    "run": r.get("short_id"),
+                    "branch": r.get("branch"),
+                    "message": r.get("message"),
+                    "axis": axis,
+                    "value": v,
+                    "scaled": (float(v) - lo) / (hi - lo) if hi > lo else 0.5,
+                }
+            )
+    order = [f"{s}.{n}" for s, n in axes]
+    labels = [
+        {"axis": a, "scaled": y, "label": f"{v:.4g}"}
+        for a, (lo, hi) in ranges.items()
+        for y, v in ((1.0, hi), (0.0, lo))
+    ]
+    x = {"field": "axis", "type": "nominal", "sort": order, "title": None}
+    y = {"field": "scaled", "type": "quantitative", "axis": None, "scale": {"domain": [0, 1]}}
+    tooltip = [
+        {"field": "run", "type": "nominal"},
+        {"field": "branch", "type": "nominal"},
+        {"field": "message", "type": "nominal"},
+        {"field": "axis", "type": "nominal"},
+        {"field": "value", "type": "quantitative"},
+    ]
+    color = {"field": "branch", "type": "nominal", "title": "branch"}
+    return {
+        "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
+        "description": "mlvc compare: parallel coordinates of params and metrics, a line per run",
+        "width": max(300, 110 * len(order)),
+        "height": 300,
+        "layer": [
+            {
+                "data": {"values": values},
+                "mark": {"type": "line", "opacity": 0.6},
+                "encoding": {
+                    "x": {**x, "axis": {"labelAngle": 0, "domain": False, "orient": "bottom"}},
+                    "y": y,
+                    "color": color,
+                    "detail": {"field": "id", "type": "nominal"},
+                    "strokeWidth": {
+                        "condition": {"test": "datum.selected", "value": 4},
+                        "value": 1.5,
+                    },
+                },
+            },
+            {
+                "data": {"values": values},
+                "mark": {"type": "point", "filled": True, "size": 40, "cursor": "pointer"},
+                "encoding": {
+                    "x": x,
+                    "y": y,
+                    "color": color,
+                    **_SELECTED_OUTLINE,
+                    "tooltip": tooltip,
+                },
+            },
+            {
+                "data": {"values": labels},
+                "mark": {
+                    "type": "text",
+                    "align": "right",
+                    "dx": -6,
+                    "baseline": "middle",
+                    "color": "#888",  # read on light and dark themes
+                },
+                "encoding": {"x": x, "y": y, "text": {"field": "label"}},
+            },
+        ],
+        "config": {"view": {"stroke": None}},
+    }

@@ -107,10 +107,18 @@ export async function fetchLogPage(
   notebookPath: string,
   limit: number,
   skip: number,
-  settings?: ServerConnection.ISettings
+  settings?: ServerConnection.ISettings,
+  where?: string
 ): Promise<Mlvc.ILogResponse> {
+  const extra: { [k: string]: string } = {
+    limit: String(limit),
+    skip: String(skip)
+  };
+  if (where !== undefined) {
+    extra.where = where;
+  }
   return requestAPI<Mlvc.ILogResponse>(
-    `log${q(notebookPath, { limit: String(limit), skip: String(skip) })}`,
+    `log${q(notebookPath, extra)}`,
     {},
     settings
   );
@@ -351,6 +359,29 @@ export async function fetchCompare(
 }
 
 /**
+ * Fetch the compare table with the Vega-Lite spec of one of its charts (the spec
+ * `%mlvc compare --plot` shows), for the Compare view's charts.
+ *
+ * @param notebookPath - The notebook path.
+ * @param plot - `scatter` (params against metrics) or `parallel` coordinates.
+ * @param limit - The newest this many commits.
+ * @param settings - The server connection settings.
+ * @returns The table, with `vegalite`.
+ */
+export async function fetchCompareChart(
+  notebookPath: string,
+  plot: 'scatter' | 'parallel',
+  limit: number,
+  settings?: ServerConnection.ISettings
+): Promise<Mlvc.ICompare> {
+  return requestAPI<Mlvc.ICompare>(
+    `compare${q(notebookPath, { limit: String(limit), plot })}`,
+    {},
+    settings
+  );
+}
+
+/**
  * Metric series of the notebook's commits: across commits and across steps.
  *
  * @param notebookPath - The notebook path.
@@ -405,6 +436,26 @@ export async function startSync(
   return requestAPI<Mlvc.IJob>(
     `${kind}${q(notebookPath)}`,
     post<Mlvc.IPushRequest>({ remote }),
+    settings
+  );
+}
+
+/**
+ * Start a sweep of the notebook (`mlvc sweep`, as a server job).
+ *
+ * @param notebookPath - The notebook path.
+ * @param request - The parameters' values, runs at a time, the sweep's name.
+ * @param settings - The server connection settings.
+ * @returns The job, to poll with {@link fetchJob}.
+ */
+export async function startSweep(
+  notebookPath: string,
+  request: Mlvc.ISweepRequest,
+  settings?: ServerConnection.ISettings
+): Promise<Mlvc.IJob> {
+  return requestAPI<Mlvc.IJob>(
+    `sweeps${q(notebookPath)}`,
+    post<Mlvc.ISweepRequest>(request),
     settings
   );
 }

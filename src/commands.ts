@@ -138,6 +138,7 @@ const PALETTE_COMMANDS: ReadonlyArray<string> = [
   CommandIDs.newBranch,
   CommandIDs.diff,
   CommandIDs.compare,
+  CommandIDs.startSweep,
   CommandIDs.evaluate,
   CommandIDs.checkout,
   CommandIDs.dataCheckout,
@@ -334,11 +335,15 @@ export function addCommands(ctx: ICommandContext): void {
       const widget = createCompareWidget(
         async () => {
           // The table matters most: the chart of steps can do without its series.
-          const [compare, series] = await Promise.all([
+          const chart = (kind: 'scatter' | 'parallel') =>
+            model.loadCompareChart(kind).catch(() => null);
+          const [compare, series, scatter, parallel] = await Promise.all([
             model.loadCompare(),
-            model.loadSeries().catch(() => ({ series: {} }))
+            model.loadSeries().catch(() => ({ series: {} })),
+            chart('scatter'),
+            chart('parallel')
           ]);
-          return { compare, series };
+          return { compare, series, charts: { scatter, parallel } };
         },
         trans.__('Compare %1', name ?? ''),
         trans,
@@ -351,6 +356,63 @@ export function addCommands(ctx: ICommandContext): void {
       );
       shell.add(widget, 'main');
       shell.activateById(widget.id);
+    }
+  });
+
+  commands.addCommand(CommandIDs.startSweep, {
+    describedBy,
+    label: trans.__('Start Sweep…'),
+    caption: trans.__(
+      'Run the notebook for every combination of values of its parameters cell'
+    ),
+    isEnabled: () => model.state.notebookPath !== null,
+    execute: async () => {
+      const panel = notebookOf();
+      const path = model.state.notebookPath;
+      if (!panel || path === null) {
+        return;
+      }
+      const { parametersOf, SweepBody } = await import('./sweep');
+      const cells = panel.content.model?.sharedModel.cells ?? [];
+      const parameters = parametersOf(
+        cells.map(c => ({
+          source: c.getSource(),
+          tags: ((c.getMetadata('tags') as string[] | undefined) ?? []).map(
+            String
+          )
+        }))
+      );
+      if (parameters.length === 0) {
+        await showErrorMessage(
+          trans.__('Start Sweep'),
+          trans.__(
+            'The notebook has no cell tagged "parameters" (Property Inspector > Cell Tags): its assignments are what a sweep varies.'
+          )
+        );
+        return;
+      }
+      await panel.context.save();
+      const stem = (path.split('/').pop() ?? 'sweep').replace(/\.ipynb$/, '');
+      const body = new SweepBody(parameters, stem, trans);
+      const result = await showDialog({
+        title: trans.__('Start Sweep of %1', path.split('/').pop() ?? path),
+        body,
+        buttons: [
+          Dialog.cancelButton({ label: trans.__('Cancel') }),
+          Dialog.okButton({ label: trans.__('Start') })
+        ]
+      });
+      if (!result.button.accept || !result.value) {
+        return;
+      }
+      if (Object.keys(result.value.params).length === 0) {
+        await showErrorMessage(
+          trans.__('Start Sweep'),
+          trans.__('Give at least one parameter its values.')
+        );
+        return;
+      }
+      await model.sweep(result.value);
     }
   });
 

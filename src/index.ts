@@ -21,6 +21,7 @@ import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 // The commands must be registered before the menus, toolbars and palette render.
 // eslint-disable-next-line jupyter/prefer-lazy-imports
 import { addCommands, addToPalette, IPrefs, openRowMenu } from './commands';
+import { setChartRenderers } from './charts';
 import { followNotebooks } from './follow';
 import { liveSync } from './live';
 // The panel needs its model at once.
@@ -150,6 +151,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
         Boolean(await commands.execute(CommandIDs.commit, { message })),
       select: (id, additive) => model.select(id, additive),
       filter: text => model.setFilter(text),
+      query: where => model.queryIds(where),
       switchBranch: name => void model.switchBranch(name),
       newBranch: () => void commands.execute(CommandIDs.newBranch, {}),
       diff: () => void commands.execute(CommandIDs.diff, {}),
@@ -218,6 +220,7 @@ const requestPlugin: JupyterFrontEndPlugin<void> = {
     translator: ITranslator | null
   ): void => {
     const trans = (translator ?? nullTranslator).load('jupyterlab_mlvc');
+    setChartRenderers(rendermime);
     const handler = new KernelRequestHandler(notebooks, trans);
     rendermime.addFactory(
       requestRendererFactory(handler),

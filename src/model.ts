@@ -15,7 +15,9 @@ import {
   fetchCommit,
   fetchDataDiff,
   fetchCompare,
+  fetchCompareChart,
   fetchJob,
+  startSweep,
   fetchRemotes,
   fetchSeries,
   startSync,
@@ -555,6 +557,45 @@ export class ExperimentsModel implements IDisposable {
   }
 
   /**
+   * Run a sweep of the notebook in focus (`POST /mlvc/sweeps`), showing its
+   * progress run by run, then what came of it.
+   *
+   * @param request - The values to try, runs at a time, the sweep's name.
+   */
+  async sweep(request: Mlvc.ISweepRequest): Promise<void> {
+    await this._act(async path => {
+      let job = await startSweep(path, request, this._serverSettings);
+      while (job.state === 'running' && !this._isDisposed) {
+        this._setState({
+          ...this._state,
+          progress: { phase: job.phase, done: job.done, total: job.total }
+        });
+        await new Promise(resolve => setTimeout(resolve, JOB_POLL_MS));
+        job = await fetchJob(path, job.id, this._serverSettings);
+      }
+      this._setState({ ...this._state, progress: null });
+      if (job.state === 'failed') {
+        throw new MlvcRequestError(
+          job.error?.message ?? this._trans.__('The sweep failed.'),
+          job.error?.status ?? 500
+        );
+      }
+      const outcomes = ((job.result as any)?.outcomes ?? []) as {
+        status: string;
+      }[];
+      const counts = new Map<string, number>();
+      for (const o of outcomes) {
+        counts.set(o.status, (counts.get(o.status) ?? 0) + 1);
+      }
+      return this._trans.__(
+        'Sweep: %1 runs (%2)',
+        outcomes.length,
+        [...counts].map(([s, n]) => `${n} ${s}`).join(', ')
+      );
+    }, 'sweep');
+  }
+
+  /**
    * Say what a push or pull did, in one line: counts per outcome, then what needs
    * the user (a rejected push, a diverged branch) in the server's words.
    */
@@ -626,6 +667,44 @@ export class ExperimentsModel implements IDisposable {
    */
   async loadCompare(): Promise<Mlvc.ICompare> {
     return fetchCompare(this._path(), this._serverSettings);
+  }
+
+  /**
+   * The ids of the notebook's commits matching a query (`GET /mlvc/log?where=`,
+   * the grammar of `mlvc log --where`), for the panel's filter.
+   *
+   * @param where - The query.
+   * @returns The ids (at most 10,000, newest first).
+   */
+  async queryIds(where: string): Promise<ReadonlySet<string>> {
+    const log = await fetchLogPage(
+      this._path(),
+      10000,
+      0,
+      this._serverSettings,
+      where
+    );
+    return new Set(log.commits.map(c => c.id));
+  }
+
+  /**
+   * Fetch the Vega-Lite spec of a compare chart of the notebook in focus.
+   *
+   * @param plot - `scatter` or `parallel`.
+   * @param limit - The newest this many commits (default 1,000).
+   * @returns The spec.
+   */
+  async loadCompareChart(
+    plot: 'scatter' | 'parallel',
+    limit = 1000
+  ): Promise<Record<string, unknown>> {
+    const table = await fetchCompareChart(
+      this._path(),
+      plot,
+      limit,
+      this._serverSettings
+    );
+    return (table.vegalite ?? {}) as Record<string, unknown>;
   }
 
   /**

@@ -52,6 +52,7 @@ export namespace Mlvc {
   export type ICellPair = Schemas['CellPair'];
   /** The body of `GET /mlvc/compare`. */
   export type ICompare = Schemas['Compare'];
+  export type ISweepRequest = Schemas['SweepRequest'];
   /** One row of the compare table: a commit. */
   export type ICompareRow = Schemas['CompareRow'];
   /** A remote of the store (`GET /mlvc/remotes`). */
@@ -191,6 +192,7 @@ export namespace CommandIDs {
   export const commit = 'mlvc:commit';
   export const diff = 'mlvc:diff';
   export const compare = 'mlvc:compare';
+  export const startSweep = 'mlvc:start-sweep';
   export const checkout = 'mlvc:checkout';
   export const newBranch = 'mlvc:new-branch';
   export const tag = 'mlvc:tag';

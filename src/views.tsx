@@ -8,7 +8,7 @@ import { ISignal } from '@lumino/signaling';
 import { Widget } from '@lumino/widgets';
 import * as React from 'react';
 
-import { CompareView } from './components/CompareView';
+import { CompareView, ICompareCharts } from './components/CompareView';
 import { DataChanges } from './components/DataChanges';
 import { DiffView } from './components/DiffView';
 import { Mlvc } from './tokens';
@@ -101,6 +101,8 @@ interface ICompareData {
   compare: Mlvc.ICompare;
   /** The metric series. */
   series: Mlvc.ISeries;
+  /** The Vega-Lite charts. */
+  charts?: ICompareCharts;
 }
 
 /**
@@ -140,6 +142,7 @@ export function createCompareWidget(
           <CompareView
             compare={data.compare}
             series={data.series}
+            charts={data.charts}
             selected={link.selected()}
             onToggle={link.toggle}
             onDiff={link.diff}

@@ -374,6 +374,33 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/mlvc/sweeps': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Run the notebook for every combination of parameters (a job)
+     * @description Starts `mlvc sweep` of the notebook in the background (each combination with
+     *     `mlvc run`'s semantics, on its branch `sweep/NAME/COMBO`; combinations already
+     *     committed by a sweep of the same name are skipped) and answers **202** with the
+     *     job; poll `GET /mlvc/jobs/{job}`: `done`/`total` count the runs ended, `phase`
+     *     names the last one and how it ended, and `result.outcomes` lists every
+     *     combination (`params`, `branch`, `status`: ok, failed, lost or skipped,
+     *     `commit`, `error`, `seconds`) when `state` is `succeeded`. At most 1,000
+     *     combinations. 409 `JobRunning` while a push, pull or sweep runs on this store.
+     */
+    post: operations['startSweep'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/mlvc/pull': {
     parameters: {
       query?: never;
@@ -1092,6 +1119,10 @@ export interface components {
           ids: components['schemas']['CommitId'][];
         };
       };
+      /** @description With `plot`, the chart's Vega-Lite v5 spec (render.compare_vegalite). */
+      vegalite?: {
+        [key: string]: unknown;
+      };
     };
     Series: {
       series: {
@@ -1205,6 +1236,16 @@ export interface components {
     RemoteList: {
       remotes: components['schemas']['Remote'][];
     };
+    SweepRequest: {
+      /** @description Parameter name -> the values to try (numbers, strings, booleans, null). */
+      params: {
+        [key: string]: unknown[];
+      };
+      /** @description Runs at a time (default 2). */
+      jobs?: number;
+      /** @description The sweep's name (default the notebook's); its branches are sweep/NAME/.... */
+      name?: string;
+    };
     PushRequest: {
       /** @description The remote (default `origin`, or the only one). */
       remote?: string;
@@ -1280,7 +1321,7 @@ export interface components {
     Job: {
       id: string;
       /** @enum {string} */
-      kind: 'push' | 'pull';
+      kind: 'push' | 'pull' | 'sweep';
       /** @enum {string} */
       state: 'running' | 'succeeded' | 'failed';
       /** @description What the job does now (`done` when finished). */
@@ -2286,6 +2327,13 @@ export interface operations {
         sort?: string;
         /** @description Leave out the params and metrics columns equal in every row. */
         only_differing?: boolean;
+        /**
+         * @description Also answer `vegalite`, the Vega-Lite v5 spec of these rows that
+         *     `%mlvc compare --plot` shows: `scatter` (each numeric param against each
+         *     numeric metric) or `parallel` (parallel coordinates over them). Each datum
+         *     carries the run's `id`; a datum with `selected: true` is outlined.
+         */
+        plot?: 'scatter' | 'parallel';
       };
       header?: never;
       path?: never;
@@ -2469,6 +2517,43 @@ export interface operations {
     };
     responses: {
       /** @description The push started. */
+      202: {
+        headers: {
+          Location: components['headers']['JobLocation'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Job'];
+        };
+      };
+      400: components['responses']['BadRequest'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+      409: components['responses']['JobRunning'];
+      413: components['responses']['TooLarge'];
+    };
+  };
+  startSweep: {
+    parameters: {
+      query: {
+        /**
+         * @description The notebook path relative to the server root, "/" separated, ending in
+         *     `.ipynb`. Absolute paths, ".." components and symlinks leading outside the root
+         *     are refused.
+         */
+        path: components['parameters']['NotebookPath'];
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['SweepRequest'];
+      };
+    };
+    responses: {
+      /** @description The sweep started. */
       202: {
         headers: {
           Location: components['headers']['JobLocation'];

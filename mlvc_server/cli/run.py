@@ -23,6 +23,7 @@ notebook to (it may be the notebook itself).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import keyword
 import math
@@ -37,10 +38,18 @@ from pathlib import Path
 from typing import Any
 
 from .. import calls
-from ..errors import InvalidNameError, MlvcError, NotARepositoryError
+from ..errors import InvalidNameError, MlvcError, NotARepositoryError, RefConflictError
 from ..service.format import Record
 
-__all__ = ["RunResult", "inject_parameters", "python_literal", "run_notebook"]
+__all__ = [
+    "RunResult",
+    "WarmKernel",
+    "inject_parameters",
+    "python_literal",
+    "run_notebook",
+    "run_notebook_async",
+    "start_kernel",
+]
 
 #: papermill's tags: the cell holding the defaults, and the cell ``mlvc run`` adds after it.
 PARAMETERS_TAG = "parameters"
@@ -161,15 +170,89 @@ def _project_root(nb_file: Path, repo: str | os.PathLike[str]) -> Path:
     return root
 
 
-def _select_branch(branch: str, root: Path, nb_file: Path) -> None:
-    """Make ``branch`` the notebook's current branch (created from HEAD when new)."""
+def _ensure_branch(branch: str, root: Path, nb_file: Path) -> None:
+    """Create ``branch`` from the notebook's HEAD when it does not exist. The notebook's
+    current branch does not move: the run commits to ``branch`` by name (runs in parallel
+    on other branches, and the user's own work, keep theirs)."""
     from .. import service
 
-    names = {b["name"] for b in service.branches(repo=root, notebook=nb_file)}
-    if branch in names:
-        service.switch_branch(branch, repo=root, notebook=nb_file)
-    else:
-        service.branch(branch, None, repo=root, notebook=nb_file)
+    with contextlib.suppress(RefConflictError):  # it exists
+        service.branch(branch, None, repo=root, notebook=nb_file, switch=False)
+
+
+def _kernel_env(nb_file: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env["JPY_SESSION_NAME"] = str(nb_file)  # the kernel's notebook, as in JupyterLab
+    env.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
+    return env
+
+
+def _kernel_stdout() -> Any:
+    """What the kernel's process writes to its own stdout (subprocesses, C libraries)
+    goes to our stderr: our stdout carries only the result (``--json``)."""
+    try:
+        return sys.stderr.fileno()
+    except (AttributeError, OSError, ValueError):
+        return subprocess.DEVNULL
+
+
+async def _kernel_call(kc: Any, request: dict[str, Any], timeout: float | None) -> dict[str, Any]:
+    """Run an mlvc request in the kernel of ``kc`` (:mod:`mlvc_server.calls`); its result."""
+    opts = calls.execute_options(request)
+    # jupyter_client's default output hook prints what the request displays (a
+    # "Committing N variables…" progress line) on our stdout, which carries `--json`
+    reply: dict[str, Any] = await kc.execute_interactive(
+        opts.pop("code"), timeout=timeout, output_hook=_ignore_output, **opts
+    )
+    return calls.parse_reply(reply, timeout or 0.0)
+
+
+@dataclass
+class WarmKernel:
+    """A fresh kernel started ahead of its run (:func:`start_kernel`), mlvc imported in
+    it: the run takes it instead of starting one, and shuts it down after."""
+
+    km: Any
+    kc: Any
+
+    async def shutdown(self) -> None:
+        """Stop it unused."""
+        with contextlib.suppress(Exception):
+            self.kc.stop_channels()
+        with contextlib.suppress(Exception):
+            await self.km.shutdown_kernel(now=True)
+
+
+async def start_kernel(notebook: str | os.PathLike[str], kernel: str | None = None) -> WarmKernel:
+    """Start the kernel that a run of ``notebook`` would start (same kernelspec, folder
+    and environment) and set mlvc up in it (what ``mlvc run`` does before the first
+    cell), in this event loop.
+
+    A sweep starts the next run's kernel while the current run computes, so the kernel's
+    start-up is off the runs' path. Each run still gets a kernel of its own that nothing
+    ran in before (only mlvc is loaded), so runs stay isolated.
+    """
+    from jupyter_client.kernelspec import NoSuchKernel
+    from nbclient import NotebookClient
+
+    nb_file = Path(notebook).resolve()
+    client = NotebookClient(_read(nb_file), kernel_name=kernel or "")
+    client.km = client.create_kernel_manager()
+    try:
+        await client.async_start_new_kernel(
+            env=_kernel_env(nb_file), cwd=str(nb_file.parent), stdout=_kernel_stdout()
+        )
+    except NoSuchKernel as e:
+        raise MlvcError(f"no kernel named {e.name!r} (see `jupyter kernelspec list`)") from None
+    await client.async_start_new_kernel_client()
+    kc = client.kc
+    warm = WarmKernel(client.km, kc)
+    try:
+        await _kernel_call(kc, {"op": "setup"}, 120)
+    except BaseException:
+        await warm.shutdown()
+        raise
+    return warm
 
 
 class _Runner:
@@ -183,6 +266,7 @@ class _Runner:
         timeout: float | None,
         kernel: str | None,
         echo: bool,
+        warm: WarmKernel | None = None,
     ) -> None:
         from nbclient import NotebookClient
 
@@ -191,8 +275,9 @@ class _Runner:
         self.echo = echo
         self.client = NotebookClient(
             nb,
+            km=warm.km if warm else None,
             timeout=timeout,
-            kernel_name=kernel or "",
+            kernel_name=warm.km.kernel_name if warm else kernel or "",
             allow_errors=False,
             # a cell over the timeout is interrupted and fails like any other error
             interrupt_on_timeout=True,
@@ -203,28 +288,17 @@ class _Runner:
             },
             resources={"metadata": {"path": str(nb_file.parent)}},
         )
+        if warm is not None:
+            self.client.kc = warm.kc
         self.error: dict[str, Any] | None = None
         self.traceback = ""
         self.kernel_dead = False
         self.cells_run = 0
 
-    def _kernel_env(self) -> dict[str, str]:
-        env = dict(os.environ)
-        env["JPY_SESSION_NAME"] = str(self.nb_file)  # the kernel's notebook, as in JupyterLab
-        env.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
-        return env
-
     async def _call(self, request: dict[str, Any], timeout: float | None) -> dict[str, Any]:
         """Run an mlvc request in the kernel (:mod:`mlvc_server.calls`); its result."""
-        kc = self.client.kc
-        assert kc is not None
-        opts = calls.execute_options(request)
-        # jupyter_client's default output hook prints what the request displays (a
-        # "Committing N variables…" progress line) on our stdout, which carries `--json`
-        reply: dict[str, Any] = await kc.execute_interactive(  # type: ignore[attr-defined]
-            opts.pop("code"), timeout=timeout, output_hook=_ignore_output, **opts
-        )
-        return calls.parse_reply(reply, timeout or 0.0)
+        assert self.client.kc is not None
+        return await _kernel_call(self.client.kc, request, timeout)
 
     async def _cells(self) -> None:
         from nbclient.exceptions import CellExecutionError, DeadKernelError
@@ -261,14 +335,12 @@ class _Runner:
         import nbformat
 
         client = self.client
-        # What the kernel's process writes to its own stdout (subprocesses, C libraries)
-        # goes to our stderr: our stdout carries only the result (`--json`).
-        try:
-            kernel_stdout: Any = sys.stderr.fileno()
-        except (AttributeError, OSError, ValueError):
-            kernel_stdout = subprocess.DEVNULL
+        # the kernel is shut down after the run, also a warm one started for it
         async with client.async_setup_kernel(
-            env=self._kernel_env(), cwd=str(self.nb_file.parent), stdout=kernel_stdout
+            env=_kernel_env(self.nb_file),
+            cwd=str(self.nb_file.parent),
+            stdout=_kernel_stdout(),
+            cleanup_kc=True,
         ):
             kc = client.kc
             assert kc is not None
@@ -276,7 +348,7 @@ class _Runner:
             if info is not None and "language_info" in info["content"]:
                 self.nb.metadata["language_info"] = info["content"]["language_info"]
             try:
-                await self._call({"op": "setup"}, 120)
+                await self._call({"op": "setup", "branch": commit_request.get("branch")}, 120)
             except MlvcError as e:
                 raise MlvcError(
                     f"the kernel {client.kernel_name!r} cannot load mlvc ({e}); "
@@ -363,9 +435,10 @@ def run_notebook(
         notebook: the notebook file; the commit joins its history.
         params: parameters to inject (the commit's params).
         message: the commit message (default ``run NOTEBOOK name=value ...``).
-        branch: commit on this branch (created from HEAD when new); it becomes the
-            notebook's current branch, so the notebook's own ``%mlvc commit`` cells
-            commit to it too.
+        branch: commit on this branch (created from HEAD when new). The notebook's
+            current branch does not move; the run's kernel commits to ``branch``
+            (its ``%mlvc commit`` cells and autocommits too), so runs in parallel on
+            other branches never race for the current branch.
         timeout: seconds each cell may run (None: no limit).
         kernel: the kernel to run (default: the notebook's kernelspec, else ``python3``).
         output: also write the executed notebook to this file.
@@ -380,6 +453,37 @@ def run_notebook(
         MlvcError: the notebook or a parameter name is bad, or the kernel cannot load mlvc
             (nothing is committed then).
     """
+    return asyncio.run(
+        run_notebook_async(
+            notebook,
+            params,
+            message=message,
+            branch=branch,
+            timeout=timeout,
+            kernel=kernel,
+            output=output,
+            repo=repo,
+            echo=echo,
+        )
+    )
+
+
+async def run_notebook_async(
+    notebook: str | os.PathLike[str],
+    params: Mapping[str, Any] | None = None,
+    *,
+    message: str | None = None,
+    branch: str | None = None,
+    timeout: float | None = None,
+    kernel: str | None = None,
+    output: str | os.PathLike[str] | None = None,
+    repo: str | os.PathLike[str] = ".",
+    echo: bool = False,
+    warm: WarmKernel | None = None,
+) -> RunResult:
+    """:func:`run_notebook` in the running event loop (a sweep runs its runs in one loop
+    per slot, starting the next run's kernel while the current run computes); ``warm``
+    is a kernel from :func:`start_kernel` to run in instead of starting one."""
     from .. import service
 
     t0 = time.perf_counter()
@@ -391,14 +495,14 @@ def run_notebook(
     injected = inject_parameters(nb, params)
     root = _project_root(nb_file, repo)
     if branch:
-        _select_branch(branch, root, nb_file)
+        _ensure_branch(branch, root, nb_file)
     rel = nb_file.relative_to(root).as_posix()
     if message is None:
         shown = " ".join(
             f"{k}={v if isinstance(v, str) else json.dumps(v)}" for k, v in params.items()
         )
         message = f"run {rel}" + (f" {shown}" if shown else "")
-    runner = _Runner(nb, nb_file, timeout=timeout, kernel=kernel, echo=echo)
+    runner = _Runner(nb, nb_file, timeout=timeout, kernel=kernel, echo=echo, warm=warm)
     request = {
         "notebook": str(nb_file),
         "repo": str(root),
@@ -418,7 +522,7 @@ def run_notebook(
     from jupyter_client.kernelspec import NoSuchKernel
 
     try:
-        cid = asyncio.run(runner.run(request, Path(output) if output is not None else None))
+        cid = await runner.run(request, Path(output) if output is not None else None)
     except NoSuchKernel as e:
         raise MlvcError(f"no kernel named {e.name!r} (see `jupyter kernelspec list`)") from None
     status = "failed" if runner.error else "ok"

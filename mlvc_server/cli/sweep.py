@@ -13,11 +13,15 @@ step on each other.
 from __future__ import annotations
 
 import argparse
+import asyncio
+import contextlib
 import json
 import os
+import re
 import sys
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -27,6 +31,7 @@ from ..errors import InvalidNameError, MlvcError
 
 if TYPE_CHECKING:  # loaded when a sweep runs, not for every `mlvc` command
     from ..service.sweeps import SweepJob, SweepOutcome, SweepProgress
+    from .run import WarmKernel
 
 #: The most characters of a failed run's stderr kept in its outcome.
 _ERR_TAIL = 2000
@@ -54,6 +59,18 @@ def add_parser(cmd: Callable[..., Any]) -> None:
     sp.add_argument("--jobs", "-j", type=int, default=2, metavar="N", help="runs at a time")
     sp.add_argument("--name", help="the sweep's name (default: the notebook's name)")
     sp.add_argument("--cluster", metavar="tcp://HOST:PORT", help="run on this Dask scheduler")
+    sp.add_argument(
+        "--remote",
+        metavar="NAME",
+        help="with --cluster: workers share no filesystem; each runs in its own copy of "
+        "the project and the runs come home through this remote",
+    )
+    sp.add_argument(
+        "--worker-project",
+        metavar="PATH",
+        help="with --remote: the project's copy on each worker ({worker}: the Dask "
+        "worker's name; default: $MLVC_WORKER_PROJECT, else this project's path)",
+    )
     sp.add_argument("--timeout", type=float, metavar="S", help="seconds a cell may run")
     sp.add_argument("--kernel", metavar="NAME", help="kernel (default: the notebook's)")
 
@@ -96,80 +113,98 @@ def parse_axis(text: str) -> tuple[str, list[Any]]:
     return key.strip(), values
 
 
-def _argv(
-    job: Mapping[str, Any], repo: str, notebook: str, options: Mapping[str, Any]
-) -> list[str]:
-    argv = [sys.executable, "-m", "mlvc_server.cli", "-C", repo, "run", notebook]
-    for k, v in job["params"].items():
-        argv += ["-p", f"{k}={v if isinstance(v, str) else json.dumps(v)}"]
-    argv += ["--branch", job["branch"], "-m", job["message"], "--json"]
-    if options.get("timeout"):
-        argv += ["--timeout", str(options["timeout"])]
-    if options.get("kernel"):
-        argv += ["--kernel", str(options["kernel"])]
-    return argv
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+def _worker_project(template: str | None, repo: str) -> str:
+    """This worker's copy of the project: ``template`` with ``{worker}`` replaced by the
+    Dask worker's name, else the ``MLVC_WORKER_PROJECT`` environment variable, else the
+    coordinator's path."""
+    if template:
+        name = ""
+        if "{worker}" in template:
+            import importlib
+
+            distributed: Any = importlib.import_module("distributed")
+            name = str(distributed.get_worker().name)
+        return template.replace("{worker}", name)
+    return os.environ.get("MLVC_WORKER_PROJECT") or repo
+
+
+async def _run_async(
+    job: Mapping[str, Any],
+    repo: str,
+    notebook: str,
+    options: Mapping[str, Any],
+    warm: WarmKernel | None = None,
+) -> dict[str, Any]:
+    """One combination, in this process, with ``mlvc run``'s semantics; what it committed."""
+    from ..service.sweep_remote import prepare_worker, publish_run
+    from .run import run_notebook_async
+
+    t = time.monotonic()
+    remote = options.get("remote")
+    try:
+        if remote:
+            # no shared filesystem: run in this worker's copy, bring the run home through
+            # the remote (service.sweep_remote says why)
+            project = _worker_project(options.get("worker_project"), repo)
+            nb_file = prepare_worker(
+                project,
+                url=remote["url"],
+                remote=remote["name"],
+                notebook=remote["notebook"],
+                branch=job["branch"],
+            )
+            repo = project
+            notebook = str(nb_file)
+        res = await run_notebook_async(
+            notebook,
+            job["params"],
+            message=job["message"],
+            branch=job["branch"],
+            timeout=options.get("timeout"),
+            kernel=options.get("kernel"),
+            repo=repo,
+            warm=warm,
+        )
+        if remote:
+            publish_run(
+                repo, remote=remote["name"], notebook=remote["notebook"], branch=job["branch"]
+            )
+    except Exception as e:  # the run did not commit (or its commit did not leave)
+        return {"status": "lost", "error": f"{type(e).__name__}: {e}", "seconds": _since(t)}
+    out: dict[str, Any] = {
+        "status": res.status,
+        "commit": res.commit,
+        "metrics": dict(res.record.get("metrics") or {}),
+        "seconds": _since(t),
+    }
+    if res.status != "ok":
+        err = res.error or {}
+        text = _ANSI.sub("", res.traceback or "").strip()
+        out["error"] = (text or f"{err.get('ename')}: {err.get('evalue')}")[-_ERR_TAIL:]
+    return out
+
+
+def _since(t: float) -> float:
+    return time.monotonic() - t
 
 
 def run_job(
     job: Mapping[str, Any], repo: str, notebook: str, options: Mapping[str, Any]
 ) -> dict[str, Any]:
-    """Run one combination as an ``mlvc run`` process; what it committed.
+    """Run one combination in this process, in a new kernel; what it committed.
 
-    This is the task a Dask worker runs (it must see ``repo`` and ``notebook`` at these
-    paths). Returns ``status`` (``ok``, ``failed`` or ``lost``), ``commit``, ``metrics``,
-    ``seconds`` and, unless ok, ``error``.
+    This is the task a Dask worker runs. With a shared filesystem the worker sees
+    ``repo`` and ``notebook`` at these paths and commits into the project's store; with
+    ``options["remote"]`` it runs in its own copy of the project and pushes the run's
+    branch to the remote (:mod:`mlvc_server.service.sweep_remote`). Returns ``status``
+    (``ok``, ``failed`` or ``lost``), ``commit``, ``metrics``, ``seconds`` and, unless
+    ok, ``error``. The run's kernel is this process's child: when the worker dies, the
+    kernel notices within a second and exits, so a killed worker commits nothing.
     """
-    t = time.monotonic()
-    import subprocess
-
-    p = subprocess.run(
-        _argv(job, repo, notebook, options),
-        capture_output=True,
-        text=True,
-        cwd=repo,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        preexec_fn=_die_with_parent if sys.platform == "linux" else None,
-    )
-    seconds = time.monotonic() - t
-    rec = _last_json(p.stdout)
-    if not isinstance(rec, dict) or "id" not in rec:
-        return {"status": "lost", "error": p.stderr[-_ERR_TAIL:].strip(), "seconds": seconds}
-    out: dict[str, Any] = {
-        "status": rec.get("status", "ok"),
-        "commit": rec["id"],
-        "metrics": rec.get("metrics", {}),
-        "seconds": seconds,
-    }
-    if out["status"] != "ok":
-        out["error"] = p.stderr[-_ERR_TAIL:].strip()
-    return out
-
-
-def _die_with_parent() -> None:
-    """In the child: get SIGKILL when the process that started it dies (Linux), so a
-    killed worker takes its run with it instead of leaving it to commit unseen; the run's
-    kernel follows (a kernel exits when its parent does)."""
-    import ctypes
-    import signal
-
-    try:
-        libc = ctypes.CDLL("libc.so.6", use_errno=True)
-        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except OSError:
-        pass
-
-
-def _last_json(text: str) -> Any:
-    """The JSON object ``mlvc run --json`` printed (text the kernel may print before it,
-    such as a progress line, is skipped)."""
-    decoder = json.JSONDecoder()
-    start = text.find("{")
-    while start >= 0:
-        try:
-            return decoder.raw_decode(text, start)[0]
-        except ValueError:
-            start = text.find("{", start + 1)
-    return None
+    return asyncio.run(_run_async(job, repo, notebook, options))
 
 
 def _job_dict(job: SweepJob) -> dict[str, Any]:
@@ -179,25 +214,54 @@ def _job_dict(job: SweepJob) -> dict[str, Any]:
 def local_executor(
     jobs: int, repo: str, notebook: str, options: Mapping[str, Any]
 ) -> Callable[..., None]:
-    """Runs ``jobs`` ``mlvc run`` processes at a time on this machine."""
+    """Runs ``jobs`` runs at a time in this process: each slot is a thread with an event
+    loop that takes the next combination, and starts the kernel of the run after it
+    while the current one computes (a fresh kernel per run: runs stay isolated; the
+    price is one idle kernel per slot, and its start-up overlapping a run)."""
 
     def execute(
         todo: Sequence[SweepJob], done: Callable[[SweepJob, Mapping[str, Any]], None]
     ) -> None:
+        from .run import start_kernel
+
         lock = threading.Lock()
+        pending = deque(todo)
 
-        def one(job: SweepJob) -> None:
+        async def slot() -> None:
+            ahead: asyncio.Task[WarmKernel] | None = None
             try:
-                res = run_job(_job_dict(job), repo, notebook, options)
-            except Exception as e:
-                res = {"status": "lost", "error": f"{type(e).__name__}: {e}"}
-            with lock:
-                done(job, res)
+                while True:
+                    with lock:
+                        job = pending.popleft() if pending else None
+                        more = bool(pending)
+                    if job is None:
+                        return
+                    warm = None
+                    if ahead is not None:
+                        with contextlib.suppress(Exception):  # the run starts its own
+                            warm = await ahead
+                        ahead = None
+                    if more and options.get("prestart", True):
+                        ahead = asyncio.create_task(start_kernel(notebook, options.get("kernel")))
+                    res = await _run_async(_job_dict(job), repo, notebook, options, warm)
+                    with lock:
+                        done(job, res)
+            finally:
+                if ahead is not None:
+                    with contextlib.suppress(Exception):
+                        await (await ahead).shutdown()
 
-        from concurrent.futures import ThreadPoolExecutor
+        def thread() -> None:
+            asyncio.run(slot())
 
-        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-            list(pool.map(one, todo))
+        threads = [
+            threading.Thread(target=thread, daemon=True, name=f"mlvc-sweep-{i}")
+            for i in range(max(1, min(jobs, len(todo))))
+        ]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join()
 
     return execute
 
@@ -207,7 +271,8 @@ def dask_executor(
 ) -> Callable[..., None]:
     """Runs each job as a task on the Dask scheduler at ``address``, as many at a time as
     the cluster has threads; a task whose worker dies (and that the scheduler does not
-    retry elsewhere: its ``allowed-failures``) is reported lost."""
+    retry elsewhere: its ``allowed-failures``) is reported lost. With
+    ``options["remote"]`` each run's commit is fetched from the remote when it ends."""
     import importlib
 
     try:
@@ -217,15 +282,22 @@ def dask_executor(
             "--cluster needs Dask: pip install 'jupyterlab-mlvc[sweep]' "
             "(or pip install 'dask[distributed]')"
         ) from None
+    remote = options.get("remote")
 
     def execute(
         todo: Sequence[SweepJob], done: Callable[[SweepJob, Mapping[str, Any]], None]
     ) -> None:
+        from ..service.sweep_remote import bring_home, share_branches
+
         try:
             client = distributed.Client(address, timeout=30)
         except (OSError, TimeoutError) as e:
             raise MlvcError(f"cannot reach the Dask scheduler at {address}: {e}") from None
         try:
+            if remote:
+                share_branches(
+                    [j.branch for j in todo], repo=repo, notebook=notebook, remote=remote["name"]
+                )
             pending = list(todo)
             futures: dict[Any, SweepJob] = {}
             running = distributed.as_completed()
@@ -255,6 +327,17 @@ def dask_executor(
                     res = fut.result()
                 except Exception as e:  # a killed worker: this run is lost
                     res = {"status": "lost", "error": f"{type(e).__name__}: {e}"}
+                if remote and res.get("commit"):
+                    try:
+                        bring_home(
+                            job.branch,
+                            str(res["commit"]),
+                            repo=repo,
+                            notebook=notebook,
+                            remote=remote["name"],
+                        )
+                    except MlvcError as e:
+                        res = {**res, "status": "lost", "commit": None, "error": str(e)}
                 done(job, res)
                 fill()
         finally:
@@ -290,16 +373,22 @@ def run(args: argparse.Namespace) -> int:
     if not nb_path.is_file():
         raise MlvcError(f"no notebook {args.notebook_file!r}")
     repo = str(Path(args.repo).resolve())
+    from ..service.sweep_remote import remote_for
+    from ..service.sweeps import sweep
+
     name = args.name or nb_path.stem
     axes = dict(args.param)
-    options = {"timeout": args.timeout, "kernel": args.kernel}
+    options: dict[str, Any] = {"timeout": args.timeout, "kernel": args.kernel}
+    if args.remote or args.worker_project:
+        if not args.cluster:
+            raise InvalidNameError("--remote and --worker-project go with --cluster")
+        options["remote"] = remote_for(repo=repo, notebook=nb_path, remote=args.remote)
+        options["worker_project"] = args.worker_project
     executor = (
         dask_executor(args.cluster, repo, str(nb_path), options)
         if args.cluster
         else local_executor(args.jobs, repo, str(nb_path), options)
     )
-    from ..service.sweeps import sweep
-
     outcomes = sweep(
         axes,
         executor,
@@ -308,7 +397,7 @@ def run(args: argparse.Namespace) -> int:
         name=name,
         random=args.random,
         seed=args.seed,
-        on_progress=None if args.json else _progress,
+        on_progress=_progress,  # on stderr, also with --json (the panel's job reads it)
     )
     if args.json:
         print(json.dumps([_outcome_json(o) for o in outcomes], indent=1))

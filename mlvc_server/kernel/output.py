@@ -58,9 +58,9 @@ def show_diff(diff: Mapping[str, Any]) -> None:
 
 def show_compare(table: Mapping[str, Any], *, plot: bool = False) -> None:
     """Show a compare table (``service.compare``): an HTML table with the text table as
-    ``text/plain``; with ``plot``, a Vega-Lite chart of each param against each metric
-    (``application/vnd.vegalite.v5+json``, which JupyterLab, Notebook 7 and VS Code
-    render), after the table."""
+    ``text/plain``; with ``plot``, Vega-Lite charts after the table: each param against
+    each metric, and parallel coordinates (``application/vnd.vegalite.v5+json``, which
+    JupyterLab, Notebook 7 and VS Code render)."""
     from IPython import display as ipy_display
 
     from ..render import compare_html, compare_text, compare_vegalite
@@ -68,15 +68,18 @@ def show_compare(table: Mapping[str, Any], *, plot: bool = False) -> None:
     display: Any = ipy_display.display
     display({"text/html": compare_html(table), "text/plain": compare_text(table)}, raw=True)
     if plot:
-        spec = compare_vegalite(table)
-        display(
-            {
-                "application/vnd.vegalite.v5+json": spec,
-                "text/plain": "A Vega-Lite chart of params against metrics "
-                "(shown by JupyterLab, Notebook 7 and VS Code).",
-            },
-            raw=True,
-        )
+        for kind, what in (
+            ("scatter", "params against metrics"),
+            ("parallel", "parallel coordinates"),
+        ):
+            display(
+                {
+                    "application/vnd.vegalite.v5+json": compare_vegalite(table, kind),
+                    "text/plain": f"A Vega-Lite chart: {what} "
+                    "(shown by JupyterLab, Notebook 7 and VS Code).",
+                },
+                raw=True,
+            )
 
 
 @contextlib.contextmanager

@@ -7,6 +7,8 @@ goes through the kernel's one :class:`~mlvc_server.kernel.session.KernelSession`
 ``setup``
     what ``%load_ext mlvc_server`` does (the ``%mlvc`` magics, data lineage), with save
     requests to the frontend turned off: ``mlvc run`` sends it before the first cell.
+    ``branch`` (optional): every commit of this kernel that names no branch goes to it
+    (the run's branch), without moving the notebook's current branch.
 ``commit``
     ``message``, ``names`` (None: every user variable), ``no_vars``, ``params``,
     ``metrics``, ``branch`` (None: the current branch);
@@ -106,7 +108,7 @@ def _dispatch(request: dict[str, Any]) -> dict[str, Any]:
 
     op = request.get("op")
     if op == "setup":
-        return _setup()
+        return _setup(request.get("branch"))
     shell = _shell()
     base = session_for(shell)
     notebook = str(request["notebook"])
@@ -151,8 +153,9 @@ def _dispatch(request: dict[str, Any]) -> dict[str, Any]:
     raise MlvcError(f"unknown operation {op!r}")
 
 
-def _setup() -> dict[str, Any]:
-    """What ``%load_ext mlvc_server`` does, with save requests to the frontend turned off.
+def _setup(branch: str | None = None) -> dict[str, Any]:
+    """What ``%load_ext mlvc_server`` does, with save requests to the frontend turned off;
+    with ``branch``, the session's commits go to that branch (``mlvc run --branch``).
 
     The extension is not marked as loaded in IPython, so a ``%load_ext mlvc_server``
     cell of the notebook runs as usual (and finds it loaded: it does nothing).
@@ -161,7 +164,9 @@ def _setup() -> dict[str, Any]:
 
     shell = _shell()
     kernel.load_ipython_extension(shell)
-    session_for(shell).no_frontend = True
+    session = session_for(shell)
+    session.no_frontend = True
+    session.run_branch = str(branch) if branch else None
     return {}
 
 

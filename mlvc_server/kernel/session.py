@@ -81,6 +81,9 @@ class KernelSession:
         self.no_frontend = False
         self.save_timeout = float(os.environ.get("MLVC_SAVE_TIMEOUT", DEFAULT_SAVE_TIMEOUT))
         self.autocommit = False
+        #: ``mlvc run --branch``: commits that name no branch go here, so a run never
+        #: moves (or races for) the notebook's current branch.
+        self.run_branch: str | None = None
         self.autocommit_seconds = 0.0
         self.autocommit_hook: Any = None
         self._said_no_notebook = False
@@ -298,7 +301,7 @@ class KernelSession:
                 metrics=metrics,
                 data=data,
                 outputs=[glob.escape(p) if glob.has_magic(p) else p for p in outputs],
-                branch=branch,
+                branch=branch or self.run_branch,
                 skipped=skipped,
                 kernel=self._kernel_facts(),
                 notebook_content=notebook_content,

@@ -46,6 +46,7 @@ from .registry import (
     RollbackHandler,
 )
 from .state import CheckoutHandler, CommitsHandler, RestoreHandler
+from .sweeps import SweepsHandler
 from .sync import JobHandler, JobRegistry, PullHandler, PushHandler, RemotesHandler
 
 __all__ = ["ERROR_STATUS", "ROUTES", "MlvcHandler", "MlvcSettings", "http_error", "make_handlers"]
@@ -70,6 +71,7 @@ ROUTES: tuple[tuple[str, type[MlvcHandler]], ...] = (
     (r"/mlvc/push", PushHandler),
     (r"/mlvc/pull", PullHandler),
     (r"/mlvc/jobs/(?P<job>.*)", JobHandler),
+    (r"/mlvc/sweeps", SweepsHandler),
     (r"/mlvc/data/diff", DataDiffHandler),
     (r"/mlvc/data/checkout", DataCheckoutHandler),
     (r"/mlvc/evaluations", EvaluationsHandler),
@@ -84,7 +86,7 @@ ROUTES: tuple[tuple[str, type[MlvcHandler]], ...] = (
     (r"/mlvc/models/(?P<name>[^/]+)/gates/(?P<alias>[^/]+)", GatesHandler),
 )
 #: Handlers that also receive the server's job registry (push and pull run as jobs).
-_WITH_JOBS = (RemotesHandler, PushHandler, PullHandler, JobHandler)
+_WITH_JOBS = (RemotesHandler, PushHandler, PullHandler, JobHandler, SweepsHandler)
 
 
 def make_handlers(

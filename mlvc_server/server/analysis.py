@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from jupyter_server.auth.decorator import authorized
 from tornado import web
 
-from .. import service
+from .. import render, service
 from .base import MAX_NAMES, MlvcHandler, error, validate_ref_name
 from .history import MAX_QUERY_CHARS, MAX_REV_CHARS, check_rev
 
@@ -59,10 +61,14 @@ class _TableHandler(MlvcHandler):
         return branch, self.query_int("limit", min(DEFAULT_TABLE_LIMIT, cap), 1, cap)
 
 
+#: The charts ``GET /mlvc/compare?plot=`` draws (:func:`mlvc_server.render.compare_vegalite`).
+PLOTS = ("scatter", "parallel")
+
+
 class CompareHandler(_TableHandler):
     """``GET /mlvc/compare?path=&revs=a,b,c`` or ``?branch=&limit=``, with ``where=QUERY``,
-    ``sort=FIELD`` and ``only_differing=true``: params and metrics of many commits as a
-    table."""
+    ``sort=FIELD``, ``only_differing=true`` and ``plot=scatter|parallel``: params and
+    metrics of many commits as a table (and its chart's Vega-Lite spec)."""
 
     @web.authenticated
     @authorized
@@ -81,20 +87,25 @@ class CompareHandler(_TableHandler):
         where = self.query_str("where", MAX_QUERY_CHARS, allow_empty=True)
         sort = self.query_str("sort", MAX_REV_CHARS)
         only_differing = self.query_bool("only_differing", False)
-        self.write_json(
-            await self.call(
-                service.compare,
-                repo=nb.start,
-                notebook=nb.file,
-                revs=revs,
-                branch=branch,
-                limit=limit,
-                include_safety=self.query_bool("include_safety", False),
-                where=where,
-                sort=sort,
-                only_differing=only_differing,
-            )
+        plot = self.query_str("plot")
+        if plot is not None and plot not in PLOTS:
+            raise error(400, f"plot must be one of {', '.join(PLOTS)}")
+        table = await self.call(
+            service.compare,
+            repo=nb.start,
+            notebook=nb.file,
+            revs=revs,
+            branch=branch,
+            limit=limit,
+            include_safety=self.query_bool("include_safety", False),
+            where=where,
+            sort=sort,
+            only_differing=only_differing,
         )
+        answer: dict[str, Any] = dict(table)
+        if plot is not None:
+            answer["vegalite"] = render.compare_vegalite(table, plot)
+        self.write_json(answer)
 
 
 class SeriesHandler(_TableHandler):

@@ -181,6 +181,10 @@ class _SyncHandler(MlvcHandler):
         self.answer_job(job, api_path, status=202)
 
 
+#: The base of handlers that run jobs (``server/sweeps.py`` too).
+JobsHandler = _SyncHandler
+
+
 class RemotesHandler(_SyncHandler):
     """``GET /mlvc/remotes?path=``: the store's remotes."""
 

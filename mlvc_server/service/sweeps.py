@@ -5,8 +5,8 @@
 others' branches from the notebook's HEAD, and hands the runs to an executor that the
 front end supplies: the service does not know how a notebook is executed (the CLI's
 ``mlvc run`` does) nor where (local processes, or a Dask cluster). It reports progress
-with an ETA through a callback, switches the notebook back to the branch it was on, and
-returns every combination's outcome.
+with an ETA through a callback, and returns every combination's outcome. The notebook's
+current branch never moves: each run commits to its branch by name.
 
 An executor is ``executor(jobs, on_done)``: it runs each :class:`SweepJob` (with ``mlvc
 run`` semantics, committing on ``job.branch``), calls ``on_done(job, outcome)`` as each
@@ -29,7 +29,7 @@ from typing import Any
 
 from ..errors import InvalidNameError
 from ..store.refs import branch_ref, validate_name
-from ..store.revisions import current_branch, head, set_current_branch
+from ..store.revisions import head
 from .workspace import open_store, rel_notebook
 
 __all__ = [
@@ -208,7 +208,6 @@ def sweep(
             outcomes[job.label] = SweepOutcome(job, "skipped", commit=cid)
         else:
             todo.append(job)
-    was_on = current_branch(store, nb)
     start = head(store, nb)
     for job in todo:
         ref = branch_ref(nb, job.branch)
@@ -237,12 +236,8 @@ def sweep(
             eta = elapsed / n * (len(todo) - n) if n else None
             on_progress(SweepProgress(n, len(todo), elapsed, eta, out, dict(counts)))
 
-    try:
-        if todo:
-            executor(todo, done)
-    finally:
-        if current_branch(store, nb) != was_on:
-            set_current_branch(store, nb, was_on)
+    if todo:
+        executor(todo, done)
     for job in todo:
         outcomes.setdefault(job.label, SweepOutcome(job, "lost", error="no result"))
     return [outcomes[j.label] for j in jobs]

@@ -1,8 +1,17 @@
 import { TranslationBundle } from '@jupyterlab/translation';
 import * as React from 'react';
 
+import { VegaChart } from '../charts';
 import { Mlvc } from '../tokens';
 import { show } from './DiffView';
+
+/** The Vega-Lite charts of the Compare view, by kind. */
+export interface ICompareCharts {
+  /** Each numeric param against each numeric metric. */
+  scatter?: { [key: string]: unknown } | null;
+  /** Parallel coordinates over the params and metrics. */
+  parallel?: { [key: string]: unknown } | null;
+}
 
 /**
  * Props of {@link CompareView}.
@@ -12,6 +21,8 @@ interface ICompareViewProps {
   compare: Mlvc.ICompare;
   /** The metric series (per step) from the server. */
   series?: Mlvc.ISeries;
+  /** Vega-Lite specs of the charts (from `GET /mlvc/compare?plot=`). */
+  charts?: ICompareCharts;
   /** The commits selected (shared with the Experiments panel). */
   selected?: ReadonlyArray<string>;
   /** Select or unselect a commit. */
@@ -51,6 +62,10 @@ export function CompareView(props: ICompareViewProps): JSX.Element {
   const [metric, setMetric] = React.useState(metrics[0] ?? '');
   const [hidden, setHidden] = React.useState<Set<string>>(new Set());
   const [bySteps, setBySteps] = React.useState(false);
+  const [chartKind, setChartKind] = React.useState<'scatter' | 'parallel'>(
+    'scatter'
+  );
+  const chartSpec = props.charts?.[chartKind];
   const shownParams = params.filter(p => !hidden.has(`params:${p}`));
   const shownMetrics = metrics.filter(m => !hidden.has(`metrics:${m}`));
 
@@ -121,6 +136,56 @@ export function CompareView(props: ICompareViewProps): JSX.Element {
   return (
     <div className="jp-mlvc-CompareView">
       <h2>{trans.__('Compare runs')}</h2>
+      {props.charts && (
+        <div className="jp-mlvc-vegaBox">
+          <div
+            className="jp-mlvc-chartTabs"
+            role="tablist"
+            aria-label={trans.__('Charts')}
+          >
+            {(
+              [
+                ['scatter', trans.__('Params vs metrics')],
+                ['parallel', trans.__('Parallel coordinates')]
+              ] as const
+            ).map(([kind, label]) => (
+              <button
+                key={kind}
+                role="tab"
+                aria-selected={chartKind === kind}
+                className={
+                  chartKind === kind
+                    ? 'jp-mlvc-chartTab jp-mod-active'
+                    : 'jp-mlvc-chartTab'
+                }
+                onClick={() => setChartKind(kind)}
+              >
+                {label}
+              </button>
+            ))}
+          </div>
+          {chartSpec ? (
+            <VegaChart
+              key={chartKind}
+              spec={chartSpec}
+              selected={selected}
+              onSelect={props.onToggle}
+              label={
+                chartKind === 'scatter'
+                  ? trans.__('Params against metrics, one point per run')
+                  : trans.__('Parallel coordinates, one line per run')
+              }
+              unavailable={trans.__(
+                'JupyterLab has no Vega-Lite renderer (the vega5 extension is disabled).'
+              )}
+            />
+          ) : (
+            <p className="jp-mlvc-message">
+              {trans.__('No numeric params or metrics to chart.')}
+            </p>
+          )}
+        </div>
+      )}
       {metrics.length > 0 && (
         <div className="jp-mlvc-chartBox">
           <div className="jp-mlvc-chartControls">

@@ -2,7 +2,14 @@ import { TranslationBundle } from '@jupyterlab/translation';
 import { notebookIcon } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
-import { filterCommits, foldSafety, IExperimentsState } from '../model';
+import { foldSafety, IExperimentsState } from '../model';
+import {
+  completions,
+  filterWords,
+  queryNames,
+  splitFilter,
+  useQueryMatch
+} from '../query';
 import { Mlvc } from '../tokens';
 import { CommitList } from './CommitList';
 
@@ -46,6 +53,8 @@ export interface IExperimentsActions {
   menu: (commit: Mlvc.ICommitSummary, x: number, y: number) => void;
   /** Push to or pull from a remote. */
   sync?: (kind: 'push' | 'pull', remote: string) => void;
+  /** The ids of the commits matching a query (the filter's structured terms). */
+  query?: (where: string) => Promise<ReadonlySet<string>>;
 }
 
 /**
@@ -138,10 +147,12 @@ function HistoryBody(props: IExperimentsViewProps): JSX.Element {
     [state.commits, expanded, askedForKinds]
   );
   // The same array while neither changes, so the list keeps its graph layout.
-  const visible = React.useMemo(
-    () => filterCommits(folding.visible, state.filter),
-    [folding, state.filter]
-  );
+  const parts = React.useMemo(() => splitFilter(state.filter), [state.filter]);
+  const match = useQueryMatch(parts.where, props.actions?.query, state.commits);
+  const visible = React.useMemo(() => {
+    const shown = filterWords(folding.visible, parts.words);
+    return match.ids ? shown.filter(c => match.ids!.has(c.id)) : shown;
+  }, [folding, parts.words, match.ids]);
   const toggleFold = React.useCallback((id: string) => {
     setExpanded(old => {
       const next = new Set(old);
@@ -162,7 +173,12 @@ function HistoryBody(props: IExperimentsViewProps): JSX.Element {
   if (state.commits.length > 0) {
     return (
       <>
-        {visible.length === 0 && (
+        {match.error !== null && (
+          <p className="jp-mlvc-message jp-mlvc-error" role="alert">
+            {match.error}
+          </p>
+        )}
+        {visible.length === 0 && match.error === null && (
           <p className="jp-mlvc-message">
             {trans.__('No commit matches the filter.')}
           </p>
@@ -303,15 +319,44 @@ function Controls(props: {
         <SyncRow state={state} trans={trans} sync={actions.sync} />
       )}
       <StatusLine state={state} trans={trans} />
+      <FilterInput state={state} trans={trans} actions={actions} />
+    </div>
+  );
+}
+
+/**
+ * The filter: words, `-word`, and query terms (`metrics.acc > 0.9`) whose
+ * param and metric names complete (src/query.ts).
+ */
+function FilterInput(props: {
+  state: IExperimentsState;
+  trans: IExperimentsViewProps['trans'];
+  actions: IExperimentsActions;
+}): JSX.Element {
+  const { state, trans, actions } = props;
+  const names = React.useMemo(() => queryNames(state.commits), [state.commits]);
+  const options = completions(state.filter, names);
+  const listId = 'jp-mlvc-filter-names';
+  return (
+    <>
       <input
         className="jp-mod-styled jp-mlvc-filter"
         type="search"
+        list={listId}
         aria-label={trans.__('Filter commits')}
-        placeholder={trans.__('Filter: message, tag, variable')}
+        title={trans.__(
+          'Words search messages, tags, branches and variables; -word excludes. Terms such as metrics.acc > 0.9 or branch ~ "sweep/*" (-term excludes) are a query, as mlvc log --where.'
+        )}
+        placeholder={trans.__('Filter: words, -word, metrics.acc > 0.9')}
         value={state.filter}
         onChange={event => actions.filter(event.target.value)}
       />
-    </div>
+      <datalist id={listId}>
+        {options.map(o => (
+          <option key={o} value={o} />
+        ))}
+      </datalist>
+    </>
   );
 }
 

@@ -222,16 +222,30 @@ def test_a_dead_kernel_fails_the_run_which_is_still_recorded(project: Path) -> N
 def test_branch_option_runs_on_a_new_branch_from_head(project: Path) -> None:
     write(project / "train.ipynb", [("lr = 0.1", ["parameters"]), "score = lr * 10"])
     assert mlvc(project, "run", "train.ipynb").returncode == 0
+    # the notebook's own %mlvc commit cell commits to the run's branch too
+    write(
+        project / "train.ipynb",
+        [
+            ("lr = 0.1", ["parameters"]),
+            "%load_ext mlvc_server",
+            "score = lr * 10",
+            "%mlvc commit -m 'inside the run'",
+        ],
+    )
     p = mlvc(project, "run", "train.ipynb", "-p", "lr=0.2", "--branch", "lr-sweep", "--json")
     assert p.returncode == 0, p.stderr
     rec = json.loads(p.stdout)
     assert rec["branch"] == "lr-sweep" and rec["params"] == {"lr": 0.2}
     main = service.log(repo=project, notebook=project / "train.ipynb", branch="main")
-    assert rec["parents"] == [main[0]["id"]]
+    inside = service.log(repo=project, rev=rec["parents"][0], limit=1)[0]
+    assert inside["message"] == "inside the run" and inside["branch"] == "lr-sweep"
+    assert inside["parents"] == [main[0]["id"]]
+    assert len(main) == 1  # nothing of the run landed on main
     branches = {
         b["name"]: b for b in service.branches(repo=project, notebook=project / "train.ipynb")
     }
-    assert branches["lr-sweep"]["current"]
+    # the user's current branch did not move while the run went, nor after it
+    assert branches["main"]["current"] and not branches["lr-sweep"]["current"]
 
 
 def test_bad_calls_commit_nothing(project: Path) -> None:

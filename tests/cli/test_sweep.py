@@ -133,3 +133,133 @@ def test_dask_cluster_sweep_survives_a_killed_worker(project: Path) -> None:
     finally:
         client.close()
         cluster.close()
+
+
+GIT_DAEMON = "/usr/lib/git-core/git-daemon"
+
+
+@pytest.fixture
+def git_remote(tmp_path: Path) -> Any:
+    """A bare repository served by ``git daemon`` on 127.0.0.1 (git://): the project's
+    remote, reached over the network, not through a path both sides see."""
+    if not os.path.exists(GIT_DAEMON):
+        pytest.skip("git-daemon is not installed")
+    import socket
+
+    base = tmp_path / "server"
+    base.mkdir()
+    subprocess.run(["git", "init", "-q", "--bare", str(base / "proj.git")], check=True)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen(
+        [
+            GIT_DAEMON,
+            "--reuseaddr",
+            "--export-all",
+            "--enable=receive-pack",
+            f"--base-path={base}",
+            "--listen=127.0.0.1",
+            f"--port={port}",
+            str(base),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), 0.2).close()
+            break
+        except OSError:
+            time.sleep(0.05)
+    yield f"git://127.0.0.1:{port}/proj.git", base / "proj.git"
+    proc.terminate()
+    proc.wait(10)
+
+
+def test_dask_sweep_without_a_shared_filesystem(
+    project: Path, git_remote: tuple[str, Path]
+) -> None:
+    """Each worker runs in its own copy of the project (no shared .mlvc); the runs come
+    home through the project's git remote. A worker killed mid-sweep loses only its run,
+    which a resume completes."""
+    import shutil
+
+    dask = pytest.importorskip("dask")
+    distributed = pytest.importorskip("distributed")
+    url, bare_repo = git_remote
+    coord = project / "coord"
+    coord.mkdir()
+    shutil.move(project / "train.ipynb", coord / "train.ipynb")
+    assert mlvc(coord, "init").returncode == 0
+    assert mlvc(coord, "commit", "-N", "train.ipynb", "-m", "base").returncode == 0
+    base = service.log(repo=coord, notebook=coord / "train.ipynb")[0]["id"]
+    assert mlvc(coord, "remote", "add", "origin", url).returncode == 0
+    copies = [project / "w0", project / "w1"]
+    for c in copies:  # each worker machine's checkout of the project: files, no store
+        c.mkdir()
+        shutil.copy(coord / "train.ipynb", c / "train.ipynb")
+        (c / "slow-2-3").write_text("")
+    victim = "a=2+b=3"
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
+        cluster = distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        )
+    client = distributed.Client(cluster)
+    try:
+        result: dict[str, Any] = {}
+        args = ["sweep", "train.ipynb", "-p", "a=1,2", "-p", "b=1,2,3", "--name", "nfs"]
+        args += ["--cluster", cluster.scheduler_address, "--remote", "origin"]
+        args += ["--worker-project", str(project / "w{worker}")]
+        t = threading.Thread(target=lambda: result.update(p=mlvc(coord, *args)))
+        t.start()
+        pid = None
+        deadline = time.monotonic() + 240
+        while pid is None and time.monotonic() < deadline:
+            if any((c / "started-2-3").exists() for c in copies):
+                for addr, tasks in client.call_stack().items():
+                    if any(victim in str(k) for k in tasks):
+                        pid = client.run(os.getpid, workers=[addr])[addr]
+            time.sleep(0.2)
+        assert pid, "the victim's run never started"
+        os.kill(pid, signal.SIGKILL)
+        for c in copies:
+            (c / "slow-2-3").unlink()
+        t.join(timeout=400)
+        p = result["p"]
+        assert p.returncode == 1, p.stderr
+        assert "6 runs: 1 lost, 5 ok" in p.stdout, p.stdout + p.stderr
+        # the workers committed into their own stores, never into the coordinator's
+        assert all((c / ".mlvc").is_dir() for c in copies)
+        heads = sweep_commits(coord, "nfs")
+        done = {b for b, s in heads.items() if s["status"] == "ok" and s["branch"] == b}
+        assert len(done) == 5 and f"sweep/nfs/{victim}" not in done
+        for b in done:
+            assert heads[b]["parents"] == [base]  # each run starts from the notebook's HEAD
+        # the runs are on the remote too, as plain git sees them
+        refs = subprocess.run(
+            ["git", "--git-dir", str(bare_repo), "for-each-ref", "--format=%(refname)"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        assert refs.count("refs/heads/train.ipynb/sweep/nfs/") == 6
+        # the user's branch did not move
+        main = service.log(repo=coord, notebook=coord / "train.ipynb", branch="main")
+        assert main[0]["id"] == base
+        again = mlvc(coord, *args)
+        assert again.returncode == 0, again.stdout + again.stderr
+        assert "6 runs: 1 ok, 5 skipped" in again.stdout
+        heads = sweep_commits(coord, "nfs")
+        assert len(heads) == 6
+        for branch, s in heads.items():
+            a, b = (int(kv.split("=")[1]) for kv in branch.split("/")[-1].split("+"))
+            assert s["status"] == "ok" and s["metrics"] == {"score": a * 10 + b}
+            assert s["branch"] == branch
+        # a store the coordinator brought home from the remote is whole
+        fsck = mlvc(coord, "fsck")
+        assert fsck.returncode == 0, fsck.stdout + fsck.stderr
+    finally:
+        client.close()
+        cluster.close()

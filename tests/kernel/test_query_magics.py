@@ -56,3 +56,24 @@ def test_compare_table_and_vegalite_plot(k: Kernel) -> None:
     assert chart["encoding"]["x"]["title"] == "params.C"
     assert chart["encoding"]["y"]["title"] == "metrics.acc"
     assert chart["encoding"]["color"]["field"] == "branch"
+    assert chart["encoding"]["tooltip"][0]["field"] == "run"
+    assert {v["id"][:8] for v in spec["data"]["values"]} == {
+        v["run"][:8] for v in spec["data"]["values"]
+    }
+    # then parallel coordinates: a line per run over params.C and metrics.acc, each
+    # axis scaled to its own range and labelled with its ends
+    specs = [
+        d["data"]["application/vnd.vegalite.v5+json"]
+        for d in r.displays
+        if "application/vnd.vegalite.v5+json" in d["data"]
+    ]
+    assert len(specs) == 2
+    lines, points, labels = specs[1]["layer"]
+    assert lines["mark"]["type"] == "line" and lines["encoding"]["detail"]["field"] == "id"
+    assert lines["encoding"]["x"]["sort"] == ["params.C", "metrics.acc"]
+    acc = sorted(v["value"] for v in lines["data"]["values"] if v["axis"] == "metrics.acc")
+    scaled = sorted(v["scaled"] for v in lines["data"]["values"] if v["axis"] == "metrics.acc")
+    assert scaled[0] == 0.0 and scaled[-1] == 1.0 and len(acc) == 3
+    ends = {(x["axis"], x["label"]) for x in labels["data"]["values"]}
+    assert ("metrics.acc", f"{acc[-1]:.4g}") in ends and ("metrics.acc", f"{acc[0]:.4g}") in ends
+    assert points["encoding"]["tooltip"][0]["field"] == "run"

@@ -54,3 +54,21 @@ async def test_a_bad_query_is_a_400_naming_the_column(api: Api, notebook: Path) 
     assert code == 400 and "unknown field 'nope'" in body["message"]
     code, body = await api.error("GET", "compare", sort="nope")
     assert code == 400 and "cannot sort by" in body["message"]
+
+
+async def test_compare_answers_the_chart_spec_of_the_magic(
+    api: Api, notebook: Path, jp_root_dir: Path
+) -> None:
+    from mlvc_server import render
+
+    ids = [commit(jp_root_dir, m, None, c, a) for m, c, a in (("a", 0.1, 0.8), ("b", 1, 0.9))]
+    table = await api.get("compare", plot="scatter")
+    assert "vegalite" in table
+    plain = {k: v for k, v in table.items() if k != "vegalite"}
+    assert table["vegalite"] == render.compare_vegalite(plain, "scatter")
+    assert {v["id"] for v in table["vegalite"]["data"]["values"]} == set(ids)
+    par = await api.get("compare", plot="parallel")
+    assert par["vegalite"]["layer"][0]["encoding"]["x"]["sort"] == ["params.C", "metrics.acc"]
+    assert "vegalite" not in await api.get("compare")
+    code, body = await api.error("GET", "compare", plot="pie")
+    assert code == 400 and "scatter, parallel" in body["message"]

@@ -47,7 +47,11 @@ test('overview: a history of runs and the diff of two of them', async ({
     .getByRole('listitem');
   await expect(commits).toHaveCount(1, { timeout: 30000 });
 
-  await page.notebook.setCell(2, 'code', 'C = 0.1\nrun(C, "stronger regularisation")');
+  await page.notebook.setCell(
+    2,
+    'code',
+    'C = 0.1\nrun(C, "stronger regularisation")'
+  );
   await page.notebook.runCell(2);
   await expect(commits).toHaveCount(2, { timeout: 30000 });
   await page.notebook.setCell(
