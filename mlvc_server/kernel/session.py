@@ -1,9 +1,10 @@
 """The kernel's view of its notebook and project, and the state operations of the magics.
 
-The notebook is the one the kernel was started for: ``__session__`` in the user
-namespace (ipykernel sets it from ``JPY_SESSION_NAME``, which jupyter_server sets to the
-notebook's path), ``__vsc_ipynb_file__`` (VS Code), or ``JPY_SESSION_NAME`` itself;
-``--notebook PATH`` overrides. The project is the folder holding ``.mlvc/`` at or above
+The notebook is found by the rule in :mod:`mlvc_server.kernel.locate`: ``--notebook
+PATH``, where the frontend said it moved, ``MLVC_NOTEBOOK``, the headless runner that
+started the kernel (nbconvert, papermill, ``jupyter execute``, nbval), else the session
+the kernel was started for (``__session__``, ``__vsc_ipynb_file__``,
+``JPY_SESSION_NAME``). The project is the folder holding ``.mlvc/`` at or above
 the notebook's folder (else the kernel's current directory, where the first commit
 creates the store).
 
@@ -20,14 +21,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
-from ..errors import MlvcError, VariableNotFoundError
-from . import output, protocol, tracking
+from ..errors import MlvcError, NotebookUnknownError, VariableNotFoundError
+from . import locate, output, protocol, tracking
 from .lineage import lineage
 
 if TYPE_CHECKING:
     from ..service import CheckoutResult, Record, Status
 
-__all__ = ["KernelSession", "Restored", "find_root", "session_for"]
+__all__ = ["KernelSession", "Restored", "find_root", "notebook_moved", "session_for"]
 
 #: Seconds to wait for the frontend to save the notebook (``MLVC_SAVE_TIMEOUT``).
 DEFAULT_SAVE_TIMEOUT: Final = 3.0
@@ -84,8 +85,31 @@ class KernelSession:
         self.autocommit_seconds = 0.0
         self.autocommit_hook: Any = None
         self._said_no_notebook = False
+        #: The notebook's absolute path after the frontend said it moved (a rename).
+        self.moved_to: str | None = None
+        self._runner: tuple[locate.Runner | None] | None = None
 
     # -- where things are ---------------------------------------------------------------
+    def runner(self) -> locate.Runner | None:
+        """The headless runner that started this kernel (looked up once)."""
+        if self._runner is None:
+            self._runner = (locate.runner(),)
+        return self._runner[0]
+
+    def notebook_moved(self, old: str, new: str) -> Path:
+        """The frontend renamed or moved the notebook from ``old`` to ``new`` (paths
+        relative to the server root): later commits name the new path.
+
+        Returns:
+            The notebook's new absolute path.
+        """
+        known, _ = self.notebook()
+        path = locate.moved(known, old, new, cwd=Path.cwd())
+        self.moved_to = str(path)
+        # ipykernel's name for it, for other tools that read it
+        self.shell.user_ns["__session__"] = str(path)
+        return path
+
     def notebook(self, override: str | None = None) -> tuple[str | None, Path | None]:
         """The notebook as the kernel knows it, and its absolute path.
 
@@ -95,7 +119,16 @@ class KernelSession:
         Returns:
             ``(path as known, absolute path)``, or ``(None, None)`` when unknown.
         """
-        known = override
+        known = override or self.moved_to or os.environ.get(locate.ENV) or None
+        if not known:
+            found = self.runner()
+            if found is not None:
+                if found.notebook is None:
+                    raise NotebookUnknownError(
+                        f"mlvc: {locate.describe(found)}, so this kernel cannot tell its "
+                        f"notebook: pass --notebook PATH (or set {locate.ENV})."
+                    )
+                known = str(found.notebook)
         if not known:
             ns = self.shell.user_ns
             for key in ("__session__", "__vsc_ipynb_file__"):
@@ -555,6 +588,18 @@ class Restored:
 
 
 _SESSIONS: dict[int, KernelSession] = {}
+
+
+def notebook_moved(old: str, new: str) -> str:
+    """What the frontend calls (a silent execute request) when the notebook's path
+    changed: ``old`` and ``new`` are relative to the server root.
+
+    Returns:
+        The notebook's new absolute path.
+    """
+    from IPython import get_ipython
+
+    return str(session_for(get_ipython()).notebook_moved(old, new))
 
 
 def session_for(shell: Any) -> KernelSession:
