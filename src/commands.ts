@@ -435,14 +435,30 @@ export function addCommands(ctx: ICommandContext): void {
       }
       const mode = result.value;
       const notebook = notebookOf();
-      if (notebook && notebook.context.model.dirty && mode !== 'variables') {
-        await notebook.context.save();
+      const { branch, head, detached } = model.state;
+      const go = async (rev: string, how: Mlvc.CheckoutMode) => {
+        if (notebook && notebook.context.model.dirty && how !== 'variables') {
+          await notebook.context.save();
+        }
+        const out = await model.checkout(rev, how);
+        if (out?.notebook_written && notebook) {
+          await notebook.context.revert();
+        }
+        reportError(trans.__('Checkout failed'));
+        return out;
+      };
+      const out = await go(commit.id, mode);
+      if (out) {
+        const { notifyCheckout } = await import('./notify');
+        const label = `${commit.id.slice(0, 8)} "${commit.message.split('\n')[0].slice(0, 60)}"`;
+        notifyCheckout(
+          out,
+          label,
+          { branch, head, detached },
+          rev => void go(rev, mode),
+          trans
+        );
       }
-      const out = await model.checkout(commit.id, mode);
-      if (out?.notebook_written && notebook) {
-        await notebook.context.revert();
-      }
-      reportError(trans.__('Checkout failed'));
     }
   });
 
@@ -497,11 +513,16 @@ export function addCommands(ctx: ICommandContext): void {
     }
   });
 
+  const hasKernel = (): boolean =>
+    model.state.kernel !== null && model.state.kernel !== 'none';
   commands.addCommand(CommandIDs.restore, {
     describedBy,
     label: trans.__('Restore Variables…'),
-    caption: trans.__('Load chosen variables of a commit into the kernel'),
-    isEnabled: raw => idle() && canTarget(readArgs(raw)),
+    caption: () =>
+      hasKernel()
+        ? trans.__('Load chosen variables of a commit into the kernel')
+        : trans.__('Restoring variables needs the notebook’s running kernel'),
+    isEnabled: raw => idle() && hasKernel() && canTarget(readArgs(raw)),
     execute: async raw => {
       const commit = await chooseCommit(
         readArgs(raw),
@@ -521,9 +542,10 @@ export function addCommands(ctx: ICommandContext): void {
         return;
       }
       const { RestoreBody } = await import('./views');
+      const source = `${commit.id.slice(0, 8)} "${commit.message.split('\n')[0].slice(0, 60)}"`;
       const result = await showDialog({
-        title: trans.__('Restore variables'),
-        body: new RestoreBody(names, trans),
+        title: trans.__('Restore variables from %1', commit.id.slice(0, 8)),
+        body: new RestoreBody(names, trans, source),
         buttons: [
           Dialog.cancelButton({ label: trans.__('Cancel') }),
           Dialog.okButton({ label: trans.__('Restore') })

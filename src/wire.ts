@@ -992,11 +992,19 @@ export interface components {
       names?: components['schemas']['Names'];
       /** @description Load pickles that you did not write (default false). */
       trust?: boolean;
+      /**
+       * @description First commit the kernel's variables when they differ from HEAD (a safety
+       *     commit, kind `safety`), so that what the restore overwrites can be brought
+       *     back (default false; the panel sends true).
+       */
+      safety?: boolean;
     };
     Restore: {
       commit: components['schemas']['CommitId'];
       restored: string[];
       failed: components['schemas']['Failures'];
+      /** @description The safety commit made first, or null (none asked, or nothing would be lost). */
+      safety_commit?: string | null;
     };
     Remote: {
       name: string;

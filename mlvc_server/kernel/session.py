@@ -205,14 +205,18 @@ class KernelSession:
             )
         return saved
 
-    def revert_notebook(self, known: str) -> None:
+    def revert_notebook(self, known: str, message: str | None = None) -> None:
         """Ask the frontend to reload the notebook from disk (after a checkout wrote it).
 
         Sent even when save requests went unanswered: it costs nothing to ask.
+
+        Args:
+            known: the notebook's path as the kernel knows it.
+            message: what the frontend shows in a notification after the reload.
         """
         if not self.has_frontend:
             return
-        rid = protocol.send_request("revert", known)
+        rid = protocol.send_request("revert", known, message)
         protocol.clear_request(rid)
 
     # -- what a commit records ------------------------------------------------------------
@@ -437,6 +441,7 @@ class KernelSession:
         *,
         notebook: str | None = None,
         save: bool = True,
+        replaced: list[str] | None = None,
     ) -> str | None:
         """Commit the current state when it differs from HEAD in what is about to be
         overwritten (a *safety commit*, ``kind: "safety"``); None when nothing would be
@@ -449,13 +454,18 @@ class KernelSession:
             notebook_changes: the notebook is about to be replaced.
             notebook: ``--notebook`` override.
             save: ask the frontend to save the notebook first.
+            replaced: only these variables are about to be replaced (None: all).
         """
         if not (variables or notebook_changes):
             return None
         st = self.status(notebook, save=save, details=False)
         if st is None or st["head"] is None:
             return None
-        at_risk = variables and any(v in ("added", "changed") for v in st["variables"].values())
+        at_risk = variables and any(
+            v in ("added", "changed")
+            for k, v in st["variables"].items()
+            if replaced is None or k in replaced
+        )
         nb = st.get("notebook")
         if not (at_risk or (notebook_changes and nb and nb.get("changed"))):
             return None
@@ -505,11 +515,16 @@ class KernelSession:
                 + (f" (skipped when committed: {why})" if why else "")
             )
         safety_id = None
+        wanted = list(names) if names else list(stored)
         if safety:
             safety_id = self.safety_commit(
-                f"Before restore of {rev[:12]}", True, False, notebook=notebook, save=False
+                f"Before restore of {rev[:12]}",
+                True,
+                False,
+                notebook=notebook,
+                save=False,
+                replaced=wanted,
             )
-        wanted = list(names) if names else list(stored)
         with lineage.paused(), output.progress(f"Restoring {len(wanted)} variables"):
             loaded = service.load_many(
                 service.workspace().store(root),
@@ -529,10 +544,20 @@ class KernelSession:
         write_notebook: bool = True,
         trust: bool = False,
         notebook: str | None = None,
+        revert: bool = True,
     ) -> CheckoutResult:
         """Go back to ``rev`` through :func:`mlvc_server.service.checkout`: the kernel
         commits its own state first if it differs from HEAD, writes the notebook and
         asks the frontend to reload it, and restores the variables.
+
+        Args:
+            rev: the revision.
+            variables: restore the variables.
+            write_notebook: write the notebook.
+            trust: load pickles this user did not write.
+            notebook: ``--notebook`` override.
+            revert: ask the frontend to reload the notebook once written (False: the
+                caller asks, with its message, after it has said what happened).
 
         Returns:
             :func:`mlvc_server.service.checkout`'s result.
@@ -545,7 +570,7 @@ class KernelSession:
         def write(content: bytes) -> None:
             assert nb_file is not None
             service.write_file(nb_file, content)
-            if known is not None:
+            if known is not None and revert:
                 self.revert_notebook(known)
 
         def restore(cid: str) -> tuple[list[str], dict[str, str]]:
