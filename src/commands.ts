@@ -25,6 +25,7 @@ import type { CommandRegistry } from '@lumino/commands';
 import { Menu } from '@lumino/widgets';
 
 import type { ExperimentsModel } from './model';
+import { TabReuse } from './tabs';
 import { CommandIDs, Mlvc, PANEL_ID } from './tokens';
 
 /**
@@ -174,6 +175,7 @@ const SETTING_EDITOR_OPEN = 'settingeditor:open';
 export function addCommands(ctx: ICommandContext): void {
   const { app, model, notebooks, trans, prefs, panelVisible } = ctx;
   const { commands, shell } = app;
+  const tabs = new TabReuse(shell);
   const describedBy = { args: argsSchema(trans) };
   const notebookOf = (): NotebookPanel | null => {
     const path = model.state.notebookPath;
@@ -304,14 +306,17 @@ export function addCommands(ctx: ICommandContext): void {
       const [a, b] = pair;
       const label = trans.__('Diff %1 → %2', a.slice(0, 7), b.slice(0, 7));
       const { createDiffWidget } = await import('./views');
-      const widget = createDiffWidget(
-        () => model.loadDiff(a, b),
-        label,
-        trans,
-        prefs.diffShowOutputs
-      );
-      shell.add(widget, 'main');
-      shell.activateById(widget.id);
+      const messages = [a, b].map(id => commitOf(id)?.message.split('\n')[0]);
+      await tabs.open(`diff:${model.state.notebookPath}:${a}:${b}`, () => {
+        const widget = createDiffWidget(
+          () => model.loadDiff(a, b),
+          label,
+          trans,
+          prefs.diffShowOutputs
+        );
+        widget.title.caption = `${a.slice(0, 8)} ${messages[0] ?? ''}\n→ ${b.slice(0, 8)} ${messages[1] ?? ''}`;
+        return widget;
+      });
     }
   });
 
@@ -325,26 +330,27 @@ export function addCommands(ctx: ICommandContext): void {
     execute: async () => {
       const name = (model.state.notebookPath ?? '').split('/').pop();
       const { createCompareWidget } = await import('./views');
-      const widget = createCompareWidget(
-        async () => {
-          // The table matters most: the chart of steps can do without its series.
-          const [compare, series] = await Promise.all([
-            model.loadCompare(),
-            model.loadSeries().catch(() => ({ series: {} }))
-          ]);
-          return { compare, series };
-        },
-        trans.__('Compare %1', name ?? ''),
-        trans,
-        {
-          changed: model.stateChanged,
-          selected: () => model.state.selected,
-          toggle: id => model.select(id, true),
-          diff: (a, b) => void commands.execute(CommandIDs.diff, { a, b })
-        }
-      );
-      shell.add(widget, 'main');
-      shell.activateById(widget.id);
+      const create = () =>
+        createCompareWidget(
+          async () => {
+            // The table matters most: the chart of steps can do without its series.
+            const [compare, series] = await Promise.all([
+              model.loadCompare(),
+              model.loadSeries().catch(() => ({ series: {} }))
+            ]);
+            return { compare, series };
+          },
+          trans.__('Compare %1', name ?? ''),
+          trans,
+          {
+            changed: model.stateChanged,
+            selected: () => model.state.selected,
+            toggle: id => model.select(id, true),
+            diff: (a, b) => void commands.execute(CommandIDs.diff, { a, b })
+          }
+        );
+      // one Compare tab per notebook, refreshed when opened again
+      await tabs.open(`compare:${model.state.notebookPath}`, create, true);
     }
   });
 

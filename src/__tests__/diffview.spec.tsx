@@ -7,7 +7,12 @@ import type { TranslationBundle } from '@jupyterlab/translation';
 import * as React from 'react';
 import { renderToStaticMarkup } from 'react-dom/server';
 
-import { DiffView, shortHash, whatChanged } from '../components/DiffView';
+import {
+  DiffView,
+  headline,
+  shortHash,
+  whatChanged
+} from '../components/DiffView';
 import { Mlvc } from '../tokens';
 
 function fill(text: string, args: unknown[]): string {
@@ -82,6 +87,13 @@ describe('whatChanged', () => {
     };
     expect(whatChanged(old, trans)).toEqual(['1 → 2']);
     expect(whatChanged({ ...old, status: 'unchanged' }, trans)).toEqual([]);
+  });
+});
+
+describe('headline', () => {
+  it('caps a long message at its first line and 80 characters', () => {
+    expect(headline('fit\n\nlong body')).toBe('fit');
+    expect(headline('x'.repeat(200))).toBe(`${'x'.repeat(79)}…`);
   });
 });
 

@@ -49,6 +49,16 @@ function showSize(bytes: unknown): string {
 }
 
 /**
+ * A commit message as a heading: its first line, at most 80 characters.
+ *
+ * @param message - The message.
+ */
+export function headline(message: unknown): string {
+  const first = show(message).split('\n')[0];
+  return first.length > 80 ? `${first.slice(0, 79)}…` : first;
+}
+
+/**
  * A data file's hash without its algorithm prefix (`blake3:`), cut to 10 digits.
  *
  * @param hash - The hash as recorded, e.g. `blake3:9f3c…`.
@@ -154,9 +164,12 @@ export function DiffView(props: IDiffViewProps): JSX.Element {
   ];
   return (
     <div className="jp-mlvc-DiffView">
-      <h2 className="jp-mlvc-DiffView-title">
-        {diff.a.short_id ?? diff.a.id.slice(0, 7)} {show(diff.a.message)} →{' '}
-        {diff.b.short_id ?? diff.b.id.slice(0, 7)} {show(diff.b.message)}
+      <h2
+        className="jp-mlvc-DiffView-title"
+        title={`${diff.a.id} ${show(diff.a.message)}\n→ ${diff.b.id} ${show(diff.b.message)}`}
+      >
+        {diff.a.short_id ?? diff.a.id.slice(0, 7)} {headline(diff.a.message)} →{' '}
+        {diff.b.short_id ?? diff.b.id.slice(0, 7)} {headline(diff.b.message)}
       </h2>
 
       <section aria-label={trans.__('Summary')}>
