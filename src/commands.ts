@@ -456,7 +456,7 @@ export function addCommands(ctx: ICommandContext): void {
       const out = await go(commit.id, mode);
       if (out) {
         const { notifyCheckout } = await import('./notify');
-        const label = `${commit.id.slice(0, 8)} "${commit.message.split('\n')[0].slice(0, 60)}"`;
+        const label = `${commit.id.slice(0, 8)} "${commit.message.split('\n')[0].slice(0, 30)}"`;
         notifyCheckout(
           out,
           label,

@@ -41,7 +41,8 @@ export function undoTarget(
 }
 
 /**
- * The notification's text: one sentence per fact.
+ * The notification's text: one short sentence per fact, the most important first
+ * (a toast shows about 140 characters; the notification center shows all).
  *
  * @param out - The checkout's answer.
  * @param label - The commit checked out, as the user knows it (id and message).
@@ -52,13 +53,12 @@ export function checkoutMessage(
   label: string,
   trans: TranslationBundle
 ): string {
+  // most important first: a toast shows about 140 characters
   const parts = [trans.__('Checked out %1.', label)];
-  const restored = out.variables_restored ?? [];
-  if (out.notebook_written) {
-    parts.push(trans.__('The notebook was replaced.'));
-  }
-  if (restored.length > 0) {
-    parts.push(trans.__('Variables restored: %1.', restored.join(', ')));
+  if (out.safety_commit) {
+    parts.push(
+      trans.__('Previous state saved as %1.', out.safety_commit.slice(0, 8))
+    );
   }
   const notRestored = [
     ...Object.keys(out.failed ?? {}),
@@ -67,17 +67,16 @@ export function checkoutMessage(
   if (notRestored.length > 0) {
     parts.push(trans.__('Not restored: %1.', notRestored.join(', ')));
   }
-  if (out.kernel === 'none') {
-    parts.push(trans.__('No kernel: variables were left alone.'));
+  if (out.notebook_written) {
+    parts.push(trans.__('Notebook replaced.'));
   }
-  parts.push(
-    out.safety_commit
-      ? trans.__(
-          'Your previous state is safety commit %1.',
-          out.safety_commit.slice(0, 8)
-        )
-      : trans.__('Nothing unsaved was replaced.')
-  );
+  if (out.kernel === 'none') {
+    parts.push(trans.__('No kernel: variables left alone.'));
+  }
+  const restored = out.variables_restored ?? [];
+  if (restored.length > 0) {
+    parts.push(trans.__('Restored: %1.', restored.join(', ')));
+  }
   return parts.join(' ');
 }
 

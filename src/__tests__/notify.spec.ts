@@ -42,10 +42,10 @@ function answer(extra: Partial<Mlvc.ICheckout> = {}): Mlvc.ICheckout {
 }
 
 describe('checkoutMessage', () => {
-  it('says what changed and where the previous state is', () => {
+  it('says what changed and where the previous state is, first things first', () => {
     expect(checkoutMessage(answer(), 'aaaaaaaa "first"', trans)).toBe(
-      'Checked out aaaaaaaa "first". The notebook was replaced. ' +
-        'Variables restored: X, lr. Your previous state is safety commit ffffffff.'
+      'Checked out aaaaaaaa "first". Previous state saved as ffffffff. ' +
+        'Notebook replaced. Restored: X, lr.'
     );
     const partly = answer({
       safety_commit: null,
@@ -55,8 +55,7 @@ describe('checkoutMessage', () => {
       skipped: { gen: 'not serializable' }
     });
     expect(checkoutMessage(partly, 'aaaaaaaa', trans)).toBe(
-      'Checked out aaaaaaaa. Variables restored: X. Not restored: model, gen. ' +
-        'Nothing unsaved was replaced.'
+      'Checked out aaaaaaaa. Not restored: model, gen. Restored: X.'
     );
     expect(
       checkoutMessage(
@@ -64,7 +63,7 @@ describe('checkoutMessage', () => {
         'a',
         trans
       )
-    ).toContain('No kernel: variables were left alone.');
+    ).toContain('No kernel: variables left alone.');
   });
 });
 
@@ -99,7 +98,7 @@ describe('notifyCheckout', () => {
     );
     const [message, options] = (Notification.success as jest.Mock).mock
       .calls[0];
-    expect(message).toContain('safety commit ffffffff');
+    expect(message).toContain('Previous state saved as ffffffff');
     expect(options.actions).toHaveLength(1);
     expect(options.actions[0].label).toBe('Undo');
     options.actions[0].callback();

@@ -227,7 +227,9 @@ export function DiffView(props: IDiffViewProps): JSX.Element {
                   }
                 >
                   <td>{v.name}</td>
-                  <td>{show(side.type)}</td>
+                  <td title={show(side.type)}>
+                    {show(side.type).split('.').pop()}
+                  </td>
                   <td>
                     {[side.shape, side.dtype]
                       .filter(x => x !== undefined)

@@ -266,12 +266,18 @@ function Controls(props: {
           ))}
         </select>
         <button
-          className="jp-mod-styled"
+          className="jp-mod-styled jp-mlvc-newBranch"
           aria-label={trans.__('New branch')}
+          title={trans.__('New branch')}
           disabled={busy || !state.initialized}
           onClick={() => actions.newBranch()}
         >
-          {trans.__('New branch')}
+          <span className="jp-mlvc-newBranch-long">
+            {trans.__('New branch')}
+          </span>
+          <span className="jp-mlvc-newBranch-short" aria-hidden="true">
+            +
+          </span>
         </button>
       </div>
       <form
@@ -285,7 +291,7 @@ function Controls(props: {
           className="jp-mod-styled jp-mlvc-message-input"
           type="text"
           aria-label={trans.__('Commit message')}
-          placeholder={trans.__('Commit message')}
+          placeholder={trans.__('Message')}
           value={message}
           disabled={busy}
           onChange={event => setMessage(event.target.value)}
@@ -307,7 +313,8 @@ function Controls(props: {
         className="jp-mod-styled jp-mlvc-filter"
         type="search"
         aria-label={trans.__('Filter commits')}
-        placeholder={trans.__('Filter: message, tag, variable')}
+        placeholder={trans.__('Filter commits')}
+        title={trans.__('Filter by message, tag or variable')}
         value={state.filter}
         onChange={event => actions.filter(event.target.value)}
       />
