@@ -519,22 +519,30 @@ export function addCommands(ctx: ICommandContext): void {
     }
   });
 
-  const hasKernel = (): boolean =>
-    model.state.kernel !== null && model.state.kernel !== 'none';
   commands.addCommand(CommandIDs.restore, {
     describedBy,
     label: trans.__('Restore Variables…'),
-    caption: () =>
-      hasKernel()
-        ? trans.__('Load chosen variables of a commit into the kernel')
-        : trans.__('Restoring variables needs the notebook’s running kernel'),
-    isEnabled: raw => idle() && hasKernel() && canTarget(readArgs(raw)),
+    caption: trans.__('Load chosen variables of a commit into the kernel'),
+    isEnabled: raw => idle() && canTarget(readArgs(raw)),
     execute: async raw => {
       const commit = await chooseCommit(
         readArgs(raw),
         trans.__('Restore variables')
       );
       if (!commit) {
+        return;
+      }
+      // the status may be older than the kernel: ask again before saying no
+      if (model.state.kernel === 'none') {
+        await model.refreshStatus();
+      }
+      if (model.state.kernel === 'none') {
+        void showErrorMessage(
+          trans.__('No kernel'),
+          trans.__(
+            'Restoring variables needs the notebook’s running kernel: start it, then try again.'
+          )
+        );
         return;
       }
       let names: string[];
