@@ -149,6 +149,11 @@ class KernelCallError(MlvcError):
         self.reason = reason
 
 
+class NotebookUnknownError(MlvcError):
+    """The kernel cannot tell which notebook it runs (a runner with several notebooks):
+    name it with ``--notebook PATH`` or ``MLVC_NOTEBOOK``."""
+
+
 class DamagedRefError(MlvcError):
     """A ref's file is empty, holds garbage or names an object the store lacks; the
     message names the repair command (``mlvc fsck --repair``)."""
@@ -217,6 +222,7 @@ HTTP_STATUS: tuple[tuple[type[MlvcError], int], ...] = (
     (DataNotFoundError, 404),
     (InvalidNameError, 400),
     (QueryError, 400),
+    (NotebookUnknownError, 400),
     (TrustError, 403),
     (DamagedRefError, 409),
     (ReadOnlyStoreError, 409),

@@ -519,7 +519,7 @@ export async function restoreVariables(
 ): Promise<Mlvc.IRestore> {
   return requestAPI<Mlvc.IRestore>(
     `restore${q(notebookPath)}`,
-    post<Mlvc.IRestoreRequest>({ rev, names }),
+    post<Mlvc.IRestoreRequest>({ rev, names, safety: true }),
     settings
   );
 }

@@ -26,6 +26,7 @@ import type { CommandRegistry } from '@lumino/commands';
 import { Menu } from '@lumino/widgets';
 
 import type { ExperimentsModel } from './model';
+import { TabReuse } from './tabs';
 import { CommandIDs, Mlvc, PANEL_ID, RegistryCommandIDs } from './tokens';
 
 /**
@@ -180,6 +181,7 @@ const SETTING_EDITOR_OPEN = 'settingeditor:open';
 export function addCommands(ctx: ICommandContext): void {
   const { app, model, notebooks, trans, prefs, panelVisible } = ctx;
   const { commands, shell } = app;
+  const tabs = new TabReuse(shell);
   const describedBy = { args: argsSchema(trans) };
   const notebookOf = (): NotebookPanel | null => {
     const path = model.state.notebookPath;
@@ -310,15 +312,17 @@ export function addCommands(ctx: ICommandContext): void {
       const [a, b] = pair;
       const label = trans.__('Diff %1 → %2', a.slice(0, 7), b.slice(0, 7));
       const { createDiffWidget } = await import('./views');
-      const widget = createDiffWidget(
-        () => model.loadDiff(a, b),
-        label,
-        trans,
-        prefs.diffShowOutputs,
-        () => model.loadDataDiff(a, b)
-      );
-      shell.add(widget, 'main');
-      shell.activateById(widget.id);
+      const messages = [a, b].map(id => commitOf(id)?.message.split('\n')[0]);
+      await tabs.open(`diff:${model.state.notebookPath}:${a}:${b}`, () => {
+        const widget = createDiffWidget(
+          () => model.loadDiff(a, b),
+          label,
+          trans,
+          prefs.diffShowOutputs
+        );
+        widget.title.caption = `${a.slice(0, 8)} ${messages[0] ?? ''}\n→ ${b.slice(0, 8)} ${messages[1] ?? ''}`;
+        return widget;
+      });
     }
   });
 
@@ -332,30 +336,31 @@ export function addCommands(ctx: ICommandContext): void {
     execute: async () => {
       const name = (model.state.notebookPath ?? '').split('/').pop();
       const { createCompareWidget } = await import('./views');
-      const widget = createCompareWidget(
-        async () => {
-          // The table matters most: the chart of steps can do without its series.
-          const chart = (kind: 'scatter' | 'parallel') =>
-            model.loadCompareChart(kind).catch(() => null);
-          const [compare, series, scatter, parallel] = await Promise.all([
-            model.loadCompare(),
-            model.loadSeries().catch(() => ({ series: {} })),
-            chart('scatter'),
-            chart('parallel')
-          ]);
-          return { compare, series, charts: { scatter, parallel } };
-        },
-        trans.__('Compare %1', name ?? ''),
-        trans,
-        {
-          changed: model.stateChanged,
-          selected: () => model.state.selected,
-          toggle: id => model.select(id, true),
-          diff: (a, b) => void commands.execute(CommandIDs.diff, { a, b })
-        }
-      );
-      shell.add(widget, 'main');
-      shell.activateById(widget.id);
+      const create = () =>
+        createCompareWidget(
+          async () => {
+            // The table matters most: the chart of steps can do without its series.
+            const chart = (kind: 'scatter' | 'parallel') =>
+              model.loadCompareChart(kind).catch(() => null);
+            const [compare, series, scatter, parallel] = await Promise.all([
+              model.loadCompare(),
+              model.loadSeries().catch(() => ({ series: {} })),
+              chart('scatter'),
+              chart('parallel')
+            ]);
+            return { compare, series, charts: { scatter, parallel } };
+          },
+          trans.__('Compare %1', name ?? ''),
+          trans,
+          {
+            changed: model.stateChanged,
+            selected: () => model.state.selected,
+            toggle: id => model.select(id, true),
+            diff: (a, b) => void commands.execute(CommandIDs.diff, { a, b })
+          }
+        );
+      // one Compare tab per notebook, refreshed when opened again
+      await tabs.open(`compare:${model.state.notebookPath}`, create, true);
     }
   });
 
@@ -503,14 +508,30 @@ export function addCommands(ctx: ICommandContext): void {
       }
       const mode = result.value;
       const notebook = notebookOf();
-      if (notebook && notebook.context.model.dirty && mode !== 'variables') {
-        await notebook.context.save();
+      const { branch, head, detached } = model.state;
+      const go = async (rev: string, how: Mlvc.CheckoutMode) => {
+        if (notebook && notebook.context.model.dirty && how !== 'variables') {
+          await notebook.context.save();
+        }
+        const out = await model.checkout(rev, how);
+        if (out?.notebook_written && notebook) {
+          await notebook.context.revert();
+        }
+        reportError(trans.__('Checkout failed'));
+        return out;
+      };
+      const out = await go(commit.id, mode);
+      if (out) {
+        const { notifyCheckout } = await import('./notify');
+        const label = `${commit.id.slice(0, 8)} "${commit.message.split('\n')[0].slice(0, 30)}"`;
+        notifyCheckout(
+          out,
+          label,
+          { branch, head, detached },
+          rev => void go(rev, mode),
+          trans
+        );
       }
-      const out = await model.checkout(commit.id, mode);
-      if (out?.notebook_written && notebook) {
-        await notebook.context.revert();
-      }
-      reportError(trans.__('Checkout failed'));
     }
   });
 
@@ -643,6 +664,19 @@ export function addCommands(ctx: ICommandContext): void {
       if (!commit) {
         return;
       }
+      // the status may be older than the kernel: ask again before saying no
+      if (model.state.kernel === 'none') {
+        await model.refreshStatus();
+      }
+      if (model.state.kernel === 'none') {
+        void showErrorMessage(
+          trans.__('No kernel'),
+          trans.__(
+            'Restoring variables needs the notebook’s running kernel: start it, then try again.'
+          )
+        );
+        return;
+      }
       let names: string[];
       try {
         names = await model.variablesOf(commit.id);
@@ -654,9 +688,10 @@ export function addCommands(ctx: ICommandContext): void {
         return;
       }
       const { RestoreBody } = await import('./views');
+      const source = `${commit.id.slice(0, 8)} "${commit.message.split('\n')[0].slice(0, 60)}"`;
       const result = await showDialog({
-        title: trans.__('Restore variables'),
-        body: new RestoreBody(names, trans),
+        title: trans.__('Restore variables from %1', commit.id.slice(0, 8)),
+        body: new RestoreBody(names, trans, source),
         buttons: [
           Dialog.cancelButton({ label: trans.__('Cancel') }),
           Dialog.okButton({ label: trans.__('Restore') })

@@ -24,6 +24,7 @@ import { addCommands, addToPalette, IPrefs, openRowMenu } from './commands';
 import { setChartRenderers } from './charts';
 import { followNotebooks } from './follow';
 import { liveSync } from './live';
+import { tellKernelsWhenMoved } from './rename';
 // The panel needs its model at once.
 // eslint-disable-next-line jupyter/prefer-lazy-imports
 import { ExperimentsModel } from './model';
@@ -202,7 +203,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
 
 /**
  * Carries out the requests a kernel displays as
- * `application/vnd.mlvc.request+json` outputs (save or revert its notebook).
+ * `application/vnd.mlvc.request+json` outputs (save or revert its notebook), and
+ * tells a kernel when its notebook was renamed or moved.
  * It must be active before notebooks open: each notebook copies the rendermime
  * registry when it is created.
  */
@@ -226,6 +228,7 @@ const requestPlugin: JupyterFrontEndPlugin<void> = {
       requestRendererFactory(handler),
       REQUEST_RENDERER_RANK
     );
+    tellKernelsWhenMoved(notebooks);
   }
 };
 

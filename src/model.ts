@@ -524,6 +524,14 @@ export class ExperimentsModel implements IDisposable {
       if (failed.length) {
         parts.push(trans.__('failed: %1', failed.join(', ')));
       }
+      if (out.safety_commit) {
+        parts.push(
+          trans.__(
+            'the replaced values are in safety commit %1',
+            out.safety_commit.slice(0, 7)
+          )
+        );
+      }
       return parts.join('; ');
     }, 'restore');
   }

@@ -5,13 +5,16 @@
  * asks the frontend by displaying an output of mime type
  * {@link REQUEST_MIME_TYPE}, with data
  * `{"action": "save" | "revert", "path": string, "id": string, "time": number}`
- * (`time` in Unix seconds). The renderer registered here renders nothing
+ * (`time` in Unix seconds), and for `revert` an optional `message`: what
+ * `%mlvc checkout` printed, shown in a notification once the notebook is reloaded
+ * (the reload replaces the cell that printed it). The renderer registered here renders nothing
  * visible; it finds the notebook whose output holds it and saves the notebook
  * (so a commit reads what the user sees) or reverts it to the file on disk
  * (after a checkout wrote it). Each request is carried out once, and only while
  * it is fresh, so a request that was saved into a notebook never fires again
  * when the notebook is reopened.
  */
+import { Notification } from '@jupyterlab/apputils';
 import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
 import { IRenderMime } from '@jupyterlab/rendermime-interfaces';
 import { TranslationBundle } from '@jupyterlab/translation';
@@ -56,6 +59,8 @@ interface IKernelRequest {
   id: string;
   /** When the kernel made the request, in Unix seconds. */
   time: number;
+  /** `revert`: what to tell the user once the notebook is reloaded. */
+  message?: string;
 }
 
 /**
@@ -63,11 +68,13 @@ interface IKernelRequest {
  *
  * @param data - The value of the output's {@link REQUEST_MIME_TYPE} entry.
  */
-function parseRequest(data: unknown): IKernelRequest | null {
+export function parseRequest(data: unknown): IKernelRequest | null {
   if (typeof data !== 'object' || data === null) {
     return null;
   }
-  const { action, path, id, time } = data as { [key: string]: unknown };
+  const { action, path, id, time, message } = data as {
+    [key: string]: unknown;
+  };
   if (
     (action !== 'save' && action !== 'revert') ||
     typeof path !== 'string' ||
@@ -78,7 +85,9 @@ function parseRequest(data: unknown): IKernelRequest | null {
   ) {
     return null;
   }
-  return { action, path, id, time };
+  return typeof message === 'string' && message !== ''
+    ? { action, path, id, time, message }
+    : { action, path, id, time };
 }
 
 /**
@@ -143,6 +152,9 @@ export class KernelRequestHandler {
     this._handled.add(request.id);
     try {
       await this._perform(request.action, panel);
+      if (request.message) {
+        Notification.info(request.message, { autoClose: 10000 });
+      }
     } catch (reason) {
       console.error(
         this._trans.__(

@@ -33,6 +33,23 @@ export function statusText(
       )
     };
   }
+  if (state.detached && state.head) {
+    // not on a branch tip: the branch's name would say where the notebook is not
+    const at = trans.__('detached at %1', state.head.slice(0, 8));
+    return {
+      text: state.changed === true ? `${at} ●` : at,
+      description:
+        state.changed === true
+          ? trans.__(
+              'Experiments: detached at commit %1 (not a branch tip), changed since; the next commit starts a branch',
+              state.head.slice(0, 8)
+            )
+          : trans.__(
+              'Experiments: detached at commit %1 (not a branch tip); the next commit starts a branch',
+              state.head.slice(0, 8)
+            )
+    };
+  }
   const branch =
     state.branch ?? state.branches.find(b => b.current)?.name ?? null;
   if (branch === null) {

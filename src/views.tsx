@@ -241,9 +241,20 @@ export class CheckoutBody extends Widget {
  * The body of the Restore dialog: a checkbox per variable.
  */
 export class RestoreBody extends Widget {
-  constructor(names: string[], trans: TranslationBundle) {
+  /**
+   * @param names - The variables the commit holds.
+   * @param trans - The translation bundle.
+   * @param source - The commit they come from, as the user knows it (id, message).
+   */
+  constructor(names: string[], trans: TranslationBundle, source?: string) {
     super();
     this.addClass('jp-mlvc-RestoreBody');
+    if (source) {
+      const from = document.createElement('p');
+      from.className = 'jp-mlvc-RestoreBody-source';
+      from.textContent = trans.__('From commit %1', source);
+      this.node.appendChild(from);
+    }
     const p = document.createElement('p');
     p.textContent = names.length
       ? trans.__('Variables to load into the kernel:')
@@ -260,6 +271,14 @@ export class RestoreBody extends Widget {
       row.appendChild(input);
       row.appendChild(document.createTextNode(' ' + name));
       this.node.appendChild(row);
+    }
+    if (names.length) {
+      const warn = document.createElement('p');
+      warn.className = 'jp-mlvc-muted';
+      warn.textContent = trans.__(
+        'Variables of the same name in the kernel are replaced. If they changed since the last commit, they are committed first (a safety commit), so you can bring them back.'
+      );
+      this.node.appendChild(warn);
     }
   }
 

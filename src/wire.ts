@@ -973,13 +973,20 @@ export interface components {
      *     payload is read); for arrays, `fraction_changed` and `max_abs_diff` compare
      *     values (`value_error` when they could not be read); for a model, `params` lists
      *     the changed hyperparameters and `fitted_changed` the fitted attributes that
-     *     changed.
+     *     changed. `kind` and `lines` are the model-aware facts (an estimator's
+     *     hyperparameters old -> new, the tensors that changed and by how much, a frame's
+     *     rows and columns, a container's leaves); `change` says what changed in the words
+     *     of `mlvc diff` and `%mlvc diff` (the one presenter, `render.variable_change`).
      */
     VariableDiff: {
       name: string;
       status: components['schemas']['DiffStatus'];
       a: components['schemas']['VariableSummary'];
       b: components['schemas']['VariableSummary'];
+      change?: string;
+      kind?: string;
+      lines?: string[];
+      semantic_error?: string;
       segments_changed?: string[];
       segments_total?: number;
       bytes_changed?: number;
@@ -1218,11 +1225,19 @@ export interface components {
       names?: components['schemas']['Names'];
       /** @description Load pickles that you did not write (default false). */
       trust?: boolean;
+      /**
+       * @description First commit the kernel's variables when they differ from HEAD (a safety
+       *     commit, kind `safety`), so that what the restore overwrites can be brought
+       *     back (default false; the panel sends true).
+       */
+      safety?: boolean;
     };
     Restore: {
       commit: components['schemas']['CommitId'];
       restored: string[];
       failed: components['schemas']['Failures'];
+      /** @description The safety commit made first, or null (none asked, or nothing would be lost). */
+      safety_commit?: string | null;
     };
     Remote: {
       name: string;

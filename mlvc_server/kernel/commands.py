@@ -205,17 +205,28 @@ def cmd_checkout(s: KernelSession, args: argparse.Namespace) -> None:
         write_notebook=not args.vars_only,
         trust=args.trust,
         notebook=args.notebook,
+        revert=False,
     )
+    said = []
     if res["safety_commit"]:
-        print(f"Saved your current state as commit {_short(res['safety_commit'])} first.")
+        said.append(f"Saved your current state as commit {_short(res['safety_commit'])} first.")
     what = []
     if res["notebook_written"]:
         what.append("notebook written")
-    print(
+    said.append(
         f"Checked out {_short(res['commit'])} (branch {res['branch']})"
         + (f": {', '.join(what)}" if what else "")
     )
+    print("\n".join(said))
     _print_restored(res["restored"], res["failed"], res["commit"])
+    known, _ = s.notebook(args.notebook)
+    if res["notebook_written"] and known is not None:
+        # the reload replaces this cell's output: the frontend shows the message instead
+        if res["restored"]:
+            said.append(f"Restored {', '.join(res['restored'])}.")
+        if res["failed"]:
+            said.append(f"Not restored: {', '.join(res['failed'])}.")
+        s.revert_notebook(known, " ".join(said))
 
 
 def _track_target(s: KernelSession, args: argparse.Namespace) -> tuple[Path, str | None]:

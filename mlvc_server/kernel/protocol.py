@@ -8,7 +8,8 @@ notebooks it shows; on such a request it saves the notebook that holds the outpu
 kernel waits until the notebook file changes (polling ``stat`` every 20 ms) or a timeout
 passes, then replaces the output with an empty one so the request is not kept in the
 notebook. ``"action": "revert"`` (no wait) asks the frontend to reload the notebook from
-disk after a checkout wrote it.
+disk after a checkout wrote it; its optional ``"message"`` (what ``%mlvc checkout``
+printed) is shown in a notification, since the cell's output goes with the old notebook.
 
 Without a frontend that answers (classic Notebook, VS Code, nbclient, a terminal), the
 first request times out and the kernel stops waiting for the rest of the session; the
@@ -44,12 +45,14 @@ def stamp(path: str | os.PathLike[str]) -> FileStamp:
     return st.st_mtime_ns, st.st_size
 
 
-def send_request(action: str, path: str) -> str:
+def send_request(action: str, path: str, message: str | None = None) -> str:
     """Display a request for the frontend and return its display id.
 
     Args:
         action: ``"save"`` or ``"revert"``.
         path: the notebook path as the kernel knows it.
+        message: for ``"revert"``: what the frontend shows in a notification once the
+            notebook is reloaded (the cell's own output goes with the old notebook).
 
     Returns:
         The request's id (also its display id), a uuid4 in hex.
@@ -58,6 +61,8 @@ def send_request(action: str, path: str) -> str:
 
     rid = uuid.uuid4().hex
     data: dict[str, Any] = {"action": action, "path": path, "id": rid, "time": time.time()}
+    if message:
+        data["message"] = message
     display({MIME: data, "text/plain": ""}, raw=True, display_id=rid)  # type: ignore[no-untyped-call]
     return rid
 

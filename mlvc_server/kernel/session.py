@@ -1,9 +1,10 @@
 """The kernel's view of its notebook and project, and the state operations of the magics.
 
-The notebook is the one the kernel was started for: ``__session__`` in the user
-namespace (ipykernel sets it from ``JPY_SESSION_NAME``, which jupyter_server sets to the
-notebook's path), ``__vsc_ipynb_file__`` (VS Code), or ``JPY_SESSION_NAME`` itself;
-``--notebook PATH`` overrides. The project is the folder holding ``.mlvc/`` at or above
+The notebook is found by the rule in :mod:`mlvc_server.kernel.locate`: ``--notebook
+PATH``, where the frontend said it moved, ``MLVC_NOTEBOOK``, the headless runner that
+started the kernel (nbconvert, papermill, ``jupyter execute``, nbval), else the session
+the kernel was started for (``__session__``, ``__vsc_ipynb_file__``,
+``JPY_SESSION_NAME``). The project is the folder holding ``.mlvc/`` at or above
 the notebook's folder (else the kernel's current directory, where the first commit
 creates the store).
 
@@ -20,14 +21,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
-from ..errors import MlvcError, VariableNotFoundError
-from . import output, protocol, tracking
+from ..errors import MlvcError, NotebookUnknownError, VariableNotFoundError
+from . import locate, output, protocol, tracking
 from .lineage import lineage
 
 if TYPE_CHECKING:
     from ..service import CheckoutResult, Record, Status
 
-__all__ = ["KernelSession", "Restored", "find_root", "session_for"]
+__all__ = ["KernelSession", "Restored", "find_root", "notebook_moved", "session_for"]
 
 #: Seconds to wait for the frontend to save the notebook (``MLVC_SAVE_TIMEOUT``).
 DEFAULT_SAVE_TIMEOUT: Final = 3.0
@@ -87,8 +88,31 @@ class KernelSession:
         self.autocommit_seconds = 0.0
         self.autocommit_hook: Any = None
         self._said_no_notebook = False
+        #: The notebook's absolute path after the frontend said it moved (a rename).
+        self.moved_to: str | None = None
+        self._runner: tuple[locate.Runner | None] | None = None
 
     # -- where things are ---------------------------------------------------------------
+    def runner(self) -> locate.Runner | None:
+        """The headless runner that started this kernel (looked up once)."""
+        if self._runner is None:
+            self._runner = (locate.runner(),)
+        return self._runner[0]
+
+    def notebook_moved(self, old: str, new: str) -> Path:
+        """The frontend renamed or moved the notebook from ``old`` to ``new`` (paths
+        relative to the server root): later commits name the new path.
+
+        Returns:
+            The notebook's new absolute path.
+        """
+        known, _ = self.notebook()
+        path = locate.moved(known, old, new, cwd=Path.cwd())
+        self.moved_to = str(path)
+        # ipykernel's name for it, for other tools that read it
+        self.shell.user_ns["__session__"] = str(path)
+        return path
+
     def notebook(self, override: str | None = None) -> tuple[str | None, Path | None]:
         """The notebook as the kernel knows it, and its absolute path.
 
@@ -98,7 +122,16 @@ class KernelSession:
         Returns:
             ``(path as known, absolute path)``, or ``(None, None)`` when unknown.
         """
-        known = override
+        known = override or self.moved_to or os.environ.get(locate.ENV) or None
+        if not known:
+            found = self.runner()
+            if found is not None:
+                if found.notebook is None:
+                    raise NotebookUnknownError(
+                        f"mlvc: {locate.describe(found)}, so this kernel cannot tell its "
+                        f"notebook: pass --notebook PATH (or set {locate.ENV})."
+                    )
+                known = str(found.notebook)
         if not known:
             ns = self.shell.user_ns
             for key in ("__session__", "__vsc_ipynb_file__"):
@@ -175,14 +208,18 @@ class KernelSession:
             )
         return saved
 
-    def revert_notebook(self, known: str) -> None:
+    def revert_notebook(self, known: str, message: str | None = None) -> None:
         """Ask the frontend to reload the notebook from disk (after a checkout wrote it).
 
         Sent even when save requests went unanswered: it costs nothing to ask.
+
+        Args:
+            known: the notebook's path as the kernel knows it.
+            message: what the frontend shows in a notification after the reload.
         """
         if not self.has_frontend:
             return
-        rid = protocol.send_request("revert", known)
+        rid = protocol.send_request("revert", known, message)
         protocol.clear_request(rid)
 
     # -- what a commit records ------------------------------------------------------------
@@ -411,6 +448,7 @@ class KernelSession:
         *,
         notebook: str | None = None,
         save: bool = True,
+        replaced: list[str] | None = None,
     ) -> str | None:
         """Commit the current state when it differs from HEAD in what is about to be
         overwritten (a *safety commit*, ``kind: "safety"``); None when nothing would be
@@ -423,13 +461,18 @@ class KernelSession:
             notebook_changes: the notebook is about to be replaced.
             notebook: ``--notebook`` override.
             save: ask the frontend to save the notebook first.
+            replaced: only these variables are about to be replaced (None: all).
         """
         if not (variables or notebook_changes):
             return None
         st = self.status(notebook, save=save, details=False)
         if st is None or st["head"] is None:
             return None
-        at_risk = variables and any(v in ("added", "changed") for v in st["variables"].values())
+        at_risk = variables and any(
+            v in ("added", "changed")
+            for k, v in st["variables"].items()
+            if replaced is None or k in replaced
+        )
         nb = st.get("notebook")
         if not (at_risk or (notebook_changes and nb and nb.get("changed"))):
             return None
@@ -479,11 +522,16 @@ class KernelSession:
                 + (f" (skipped when committed: {why})" if why else "")
             )
         safety_id = None
+        wanted = list(names) if names else list(stored)
         if safety:
             safety_id = self.safety_commit(
-                f"Before restore of {rev[:12]}", True, False, notebook=notebook, save=False
+                f"Before restore of {rev[:12]}",
+                True,
+                False,
+                notebook=notebook,
+                save=False,
+                replaced=wanted,
             )
-        wanted = list(names) if names else list(stored)
         with lineage.paused(), output.progress(f"Restoring {len(wanted)} variables"):
             loaded = service.load_many(
                 service.workspace().store(root),
@@ -503,10 +551,20 @@ class KernelSession:
         write_notebook: bool = True,
         trust: bool = False,
         notebook: str | None = None,
+        revert: bool = True,
     ) -> CheckoutResult:
         """Go back to ``rev`` through :func:`mlvc_server.service.checkout`: the kernel
         commits its own state first if it differs from HEAD, writes the notebook and
         asks the frontend to reload it, and restores the variables.
+
+        Args:
+            rev: the revision.
+            variables: restore the variables.
+            write_notebook: write the notebook.
+            trust: load pickles this user did not write.
+            notebook: ``--notebook`` override.
+            revert: ask the frontend to reload the notebook once written (False: the
+                caller asks, with its message, after it has said what happened).
 
         Returns:
             :func:`mlvc_server.service.checkout`'s result.
@@ -519,7 +577,7 @@ class KernelSession:
         def write(content: bytes) -> None:
             assert nb_file is not None
             service.write_file(nb_file, content)
-            if known is not None:
+            if known is not None and revert:
                 self.revert_notebook(known)
 
         def restore(cid: str) -> tuple[list[str], dict[str, str]]:
@@ -562,6 +620,18 @@ class Restored:
 
 
 _SESSIONS: dict[int, KernelSession] = {}
+
+
+def notebook_moved(old: str, new: str) -> str:
+    """What the frontend calls (a silent execute request) when the notebook's path
+    changed: ``old`` and ``new`` are relative to the server root.
+
+    Returns:
+        The notebook's new absolute path.
+    """
+    from IPython import get_ipython
+
+    return str(session_for(get_ipython()).notebook_moved(old, new))
 
 
 def session_for(shell: Any) -> KernelSession:

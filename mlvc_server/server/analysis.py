@@ -26,7 +26,9 @@ class DiffHandler(MlvcHandler):
     async def get(self) -> None:
         """Answer ``service.diff(a, b)`` (default ``HEAD~1`` -> ``HEAD``); ``cells=false``
         leaves out nbdime's cell diff, ``values=false`` the element-wise array compare;
-        cell outputs come only with ``outputs=true`` (they can be most of a notebook)."""
+        cell outputs come only with ``outputs=true`` (they can be most of a notebook).
+        Each variable also gets ``change``: the presenter's words for it
+        (:func:`mlvc_server.render.variable_change`)."""
         nb = self.notebook()
         a = check_rev("a", self.query_str("a", MAX_REV_CHARS))
         b = check_rev("b", self.query_str("b", MAX_REV_CHARS))
@@ -35,18 +37,20 @@ class DiffHandler(MlvcHandler):
         cells = self.query_bool("cells", True)
         values = self.query_bool("values", True)
         outputs = self.query_bool("outputs", False)
-        self.write_json(
-            await self.call(
-                service.diff,
-                a,
-                b,
-                repo=nb.start,
-                notebook=nb.file,
-                cells=cells,
-                values=values,
-                outputs=outputs,
-            )
+        result = await self.call(
+            service.diff,
+            a,
+            b,
+            repo=nb.start,
+            notebook=nb.file,
+            cells=cells,
+            values=values,
+            outputs=outputs,
         )
+        # what changed in each variable, in the words of `mlvc diff` and `%mlvc diff`
+        for e in result.get("variables") or []:
+            e["change"] = render.variable_change(e)
+        self.write_json(result)
 
 
 class _TableHandler(MlvcHandler):

@@ -260,16 +260,20 @@ class RestoreHandler(KernelHandler):
     @web.authenticated
     @authorized
     async def post(self) -> None:
-        """Load ``names`` (all when null) of ``rev`` into the kernel's namespace."""
+        """Load ``names`` (all when null) of ``rev`` into the kernel's namespace; with
+        ``safety``, commit the kernel's changed variables first."""
         nb = self.notebook()
-        body = self.json_body("rev", "names", "trust")
+        body = self.json_body("rev", "names", "trust", "safety")
         rev = check_rev("rev", field_str(body, "rev", required=True, max_chars=MAX_REV_CHARS))
         names = field_names(body, "names")
         trust = field_bool(body, "trust", False)
+        safety = field_bool(body, "safety", False)
         kernel, note = await python_kernel(self.serverapp, nb)
         if kernel is None:
             raise error(409, NO_KERNEL_ERRORS[note], "NoKernel")
-        done = await self.in_kernel(kernel, nb, "restore", rev=rev, names=names, trust=trust)
+        done = await self.in_kernel(
+            kernel, nb, "restore", rev=rev, names=names, trust=trust, safety=safety
+        )
         failed: dict[str, dict[str, str]] = done.get("failed", {})
         if failed and not done.get("restored"):
             kinds = {f["error"] for f in failed.values()}
@@ -279,4 +283,11 @@ class RestoreHandler(KernelHandler):
             )
             reason = "TrustError" if status == 403 else first["error"]
             raise error(status, "; ".join(f["message"] for f in failed.values()), reason)
-        self.write_json({"commit": done["commit"], "restored": done["restored"], "failed": failed})
+        self.write_json(
+            {
+                "commit": done["commit"],
+                "restored": done["restored"],
+                "failed": failed,
+                "safety_commit": done.get("safety_commit"),
+            }
+        )

@@ -60,6 +60,18 @@ describe('statusText', () => {
     });
   });
 
+  it('says "detached at" when the notebook is not at a branch tip', () => {
+    const head = '0123456789abcdef0123456789abcdef01234567';
+    expect(say({ branch: 'main', detached: true, head })).toEqual({
+      text: 'detached at 01234567',
+      description:
+        'Experiments: detached at commit 01234567 (not a branch tip); the next commit starts a branch'
+    });
+    expect(
+      say({ branch: 'main', detached: true, head, changed: true })?.text
+    ).toBe('detached at 01234567 ●');
+  });
+
   it('falls back on the current branch of the history', () => {
     expect(say({ branch: null })?.text).toBe('main');
     expect(say({ branch: null, branches: [] })?.text).toBe('…');

@@ -51,6 +51,109 @@ function showSize(bytes: unknown): string {
 }
 
 /**
+ * A commit message as a heading: its first line, at most 80 characters.
+ *
+ * @param message - The message.
+ */
+export function headline(message: unknown): string {
+  const first = show(message).split('\n')[0];
+  return first.length > 80 ? `${first.slice(0, 79)}…` : first;
+}
+
+/**
+ * A data file's hash without its algorithm prefix (`blake3:`), cut to 10 digits.
+ *
+ * @param hash - The hash as recorded, e.g. `blake3:9f3c…`.
+ */
+export function shortHash(hash: unknown): string {
+  if (typeof hash !== 'string' || hash === '') {
+    return '—';
+  }
+  return hash.replace(/^[a-z0-9]+:/, '').slice(0, 10);
+}
+
+/**
+ * One side of a changed data file: its short hash (the full one on hover) and size.
+ */
+function DataSide(props: {
+  file: Mlvc.IDiff['data'][number]['a'];
+}): JSX.Element {
+  const { file } = props;
+  if (!file) {
+    return <span>—</span>;
+  }
+  const size = showSize(file.size);
+  return (
+    <span title={show(file.hash)}>
+      <code>{shortHash(file.hash)}</code>
+      {size ? ` (${size})` : ''}
+    </span>
+  );
+}
+
+/**
+ * The parts of what changed in one variable, one line each. The server sends the
+ * presenter's words (`change`, the same text `mlvc diff` and `%mlvc diff` print:
+ * type, then the model's, frame's or tensors' own lines, or the values old → new);
+ * the semantic `lines` the presenter cut are added after them. Without `change`
+ * (an older server), the parts are made here from the numbers.
+ *
+ * @param v - The variable's diff.
+ * @param trans - The translation bundle.
+ */
+export function whatChanged(
+  v: Mlvc.IDiff['variables'][number],
+  trans: TranslationBundle
+): string[] {
+  if (v.status === 'unchanged') {
+    return [];
+  }
+  if (typeof v.change === 'string') {
+    const parts = v.change.split(' · ').filter(p => p !== '');
+    const lines = (v.lines ?? []).map(l => l.replace(/ -> /g, ' → '));
+    // the presenter tells models, frames and tensors by their lines, the first
+    // few only: the rest follow (other kinds' lines repeat what it said)
+    if (lines.length > 0 && parts.includes(lines[0])) {
+      lines.forEach(l => {
+        if (!parts.includes(l)) {
+          parts.push(l);
+        }
+      });
+    }
+    return parts;
+  }
+  const what: string[] = [];
+  if (
+    v.status === 'changed' &&
+    ('value' in (v.a ?? {}) || 'value' in (v.b ?? {}))
+  ) {
+    what.push(`${show(v.a?.value)} → ${show(v.b?.value)}`);
+  }
+  if (typeof v.fraction_changed === 'number') {
+    what.push(
+      trans.__('%1% of elements', (v.fraction_changed * 100).toFixed(1))
+    );
+  }
+  if (typeof v.max_abs_diff === 'number') {
+    what.push(trans.__('max |Δ| %1', show(v.max_abs_diff)));
+  }
+  if (v.segments_total) {
+    what.push(
+      trans.__(
+        '%1 of %2 parts, %3% of bytes',
+        (v.segments_changed ?? []).length,
+        v.segments_total,
+        ((v.fraction_bytes_changed ?? 0) * 100).toFixed(1)
+      )
+    );
+  }
+  if (Array.isArray(v.fitted_changed) && v.fitted_changed.length) {
+    what.push(v.fitted_changed.join(', '));
+  }
+  return what;
+}
+
+/**
  * The difference between two commits: summary, variables, data, environment, notebook.
  */
 export function DiffView(props: IDiffViewProps): JSX.Element {
@@ -63,9 +166,12 @@ export function DiffView(props: IDiffViewProps): JSX.Element {
   ];
   return (
     <div className="jp-mlvc-DiffView">
-      <h2 className="jp-mlvc-DiffView-title">
-        {diff.a.short_id ?? diff.a.id.slice(0, 7)} {show(diff.a.message)} →{' '}
-        {diff.b.short_id ?? diff.b.id.slice(0, 7)} {show(diff.b.message)}
+      <h2
+        className="jp-mlvc-DiffView-title"
+        title={`${diff.a.id} ${show(diff.a.message)}\n→ ${diff.b.id} ${show(diff.b.message)}`}
+      >
+        {diff.a.short_id ?? diff.a.id.slice(0, 7)} {headline(diff.a.message)} →{' '}
+        {diff.b.short_id ?? diff.b.id.slice(0, 7)} {headline(diff.b.message)}
       </h2>
 
       <section aria-label={trans.__('Summary')}>
@@ -112,37 +218,7 @@ export function DiffView(props: IDiffViewProps): JSX.Element {
           <tbody>
             {diff.variables.map(v => {
               const side = v.b ?? v.a ?? {};
-              const what: string[] = [];
-              if (
-                v.status === 'changed' &&
-                ('value' in (v.a ?? {}) || 'value' in (v.b ?? {}))
-              ) {
-                what.push(`${show(v.a?.value)} → ${show(v.b?.value)}`);
-              }
-              if (typeof v.fraction_changed === 'number') {
-                what.push(
-                  trans.__(
-                    '%1% of elements',
-                    (v.fraction_changed * 100).toFixed(1)
-                  )
-                );
-              }
-              if (typeof v.max_abs_diff === 'number') {
-                what.push(trans.__('max |Δ| %1', show(v.max_abs_diff)));
-              }
-              if (v.segments_total) {
-                what.push(
-                  trans.__(
-                    '%1 of %2 parts (tensors), %3% of bytes',
-                    (v.segments_changed ?? []).length,
-                    v.segments_total,
-                    ((v.fraction_bytes_changed ?? 0) * 100).toFixed(1)
-                  )
-                );
-              }
-              if (Array.isArray(v.fitted_changed) && v.fitted_changed.length) {
-                what.push(v.fitted_changed.join(', '));
-              }
+              const what = whatChanged(v, trans);
               return (
                 <tr
                   key={v.name}
@@ -153,7 +229,9 @@ export function DiffView(props: IDiffViewProps): JSX.Element {
                   }
                 >
                   <td>{v.name}</td>
-                  <td>{show(side.type)}</td>
+                  <td title={show(side.type)}>
+                    {show(side.type).split('.').pop()}
+                  </td>
                   <td>
                     {[side.shape, side.dtype]
                       .filter(x => x !== undefined)
@@ -162,7 +240,17 @@ export function DiffView(props: IDiffViewProps): JSX.Element {
                   </td>
                   <td>{showSize(side.size)}</td>
                   <td>{v.status}</td>
-                  <td>{what.join(', ')}</td>
+                  <td>
+                    {what.length > 1 ? (
+                      <ul className="jp-mlvc-DiffView-change">
+                        {what.map((line, i) => (
+                          <li key={i}>{line}</li>
+                        ))}
+                      </ul>
+                    ) : (
+                      what[0]
+                    )}
+                  </td>
                 </tr>
               );
             })}
@@ -178,8 +266,8 @@ export function DiffView(props: IDiffViewProps): JSX.Element {
           <ul>
             {changed(diff.data).map(f => (
               <li key={f.path}>
-                {f.path}: {f.status} {show(f.a?.hash).slice(0, 8)} →{' '}
-                {show(f.b?.hash).slice(0, 8)}
+                {f.path}: {f.status} <DataSide file={f.a} /> →{' '}
+                <DataSide file={f.b} />
               </li>
             ))}
           </ul>

@@ -282,12 +282,18 @@ function Controls(props: {
           ))}
         </select>
         <button
-          className="jp-mod-styled"
+          className="jp-mod-styled jp-mlvc-newBranch"
           aria-label={trans.__('New branch')}
+          title={trans.__('New branch')}
           disabled={busy || !state.initialized}
           onClick={() => actions.newBranch()}
         >
-          {trans.__('New branch')}
+          <span className="jp-mlvc-newBranch-long">
+            {trans.__('New branch')}
+          </span>
+          <span className="jp-mlvc-newBranch-short" aria-hidden="true">
+            +
+          </span>
         </button>
       </div>
       <form
@@ -301,7 +307,7 @@ function Controls(props: {
           className="jp-mod-styled jp-mlvc-message-input"
           type="text"
           aria-label={trans.__('Commit message')}
-          placeholder={trans.__('Commit message')}
+          placeholder={trans.__('Message')}
           value={message}
           disabled={busy}
           onChange={event => setMessage(event.target.value)}
@@ -347,7 +353,7 @@ function FilterInput(props: {
         title={trans.__(
           'Words search messages, tags, branches and variables; -word excludes. Terms such as metrics.acc > 0.9 or branch ~ "sweep/*" (-term excludes) are a query, as mlvc log --where.'
         )}
-        placeholder={trans.__('Filter: words, -word, metrics.acc > 0.9')}
+        placeholder={trans.__('Filter: words or a query')}
         value={state.filter}
         onChange={event => actions.filter(event.target.value)}
       />

@@ -232,6 +232,10 @@ def test_checkout_writes_the_notebook_and_asks_to_revert(k: Kernel, first_commit
     assert request["data"][MIME]["action"] == "revert"
     assert request["data"][MIME]["path"] == str(k.project / "train.ipynb")
     assert "Restored" not in out.stdout
+    # what the cell printed, for the notification after the reload replaced the cell
+    message = request["data"][MIME]["message"]
+    assert message.startswith("Saved your current state as commit ")
+    assert "Checked out " in message and "notebook written" in message
 
 
 # -- data -------------------------------------------------------------------------------------

@@ -137,3 +137,21 @@ async def test_the_diff_leaves_cell_outputs_out_unless_asked(
     assert plain["notebook"]["outputs"] == "omitted"
     assert all("outputs" not in (e.get("b") or {}) for e in plain["notebook"]["cell_view"])
     assert any((e.get("b") or {}).get("outputs") for e in full["notebook"]["cell_view"])
+
+
+async def test_diff_says_what_changed_in_the_presenters_words(
+    api: Api, notebook: Path, jp_root_dir: Path
+) -> None:
+    pd = pytest.importorskip("pandas")
+    from mlvc_server import render
+
+    a = commit(jp_root_dir, "a", variables={"df": pd.DataFrame({"x": [1, 2, 3]}), "w": 1.0})
+    b = commit(jp_root_dir, "b", variables={"df": pd.DataFrame({"x": [1, 2, 3, 4]}), "w": 2.0})
+    got = {e["name"]: e for e in (await api.get("diff", a=a, b=b))["variables"]}
+    # the frame's own lines, not "1 of 1 parts"; a float's values old -> new
+    assert got["df"]["kind"] == "frame" and "rows: 3 -> 4" in got["df"]["lines"]
+    assert "rows: 3 → 4" in got["df"]["change"] and "parts" not in got["df"]["change"]
+    assert "1 → 2" in got["w"]["change"]
+    # the same words as `mlvc diff` and `%mlvc diff`
+    for e in service.diff(a, b, repo=jp_root_dir, notebook=notebook)["variables"]:
+        assert got[e["name"]]["change"] == render.variable_change(e)

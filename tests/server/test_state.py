@@ -192,7 +192,12 @@ async def test_commit_checkout_and_restore_through_the_kernel(
     assert status["head"] == first["id"] and status["detached"] is True
     await kernel.run("lr = 5")
     restored = await api.post("restore", body={"rev": "HEAD", "names": ["lr"]})
-    assert restored == {"commit": first["id"], "restored": ["lr"], "failed": {}}
+    assert restored == {
+        "commit": first["id"],
+        "restored": ["lr"],
+        "failed": {},
+        "safety_commit": None,
+    }
     assert await kernel.value("lr") == 0.1
 
     code, err = await api.error("POST", "restore", body={"rev": "HEAD", "names": ["nope"]})
@@ -200,6 +205,18 @@ async def test_commit_checkout_and_restore_through_the_kernel(
     partly = await api.post("restore", body={"rev": "HEAD", "names": ["lr", "nope"]})
     assert partly["restored"] == ["lr"]
     assert partly["failed"]["nope"]["error"] == "VariableNotFoundError"
+
+    # the panel asks for a safety commit first: the value it overwrites can come back
+    await kernel.run("lr = 7")
+    safe = await api.post("restore", body={"rev": first["id"], "names": ["lr"], "safety": True})
+    assert safe["restored"] == ["lr"] and safe["safety_commit"] is not None
+    assert service.load(safe["safety_commit"], "lr", repo=jp_root_dir) == 7
+    assert service.show(safe["safety_commit"], repo=jp_root_dir)["kind"] == "safety"
+    assert await kernel.value("lr") == 0.1
+    # X is as the safety commit (now HEAD) has it: replacing it loses nothing, though
+    # lr differs (a variable the restore leaves alone needs no saving)
+    again = await api.post("restore", body={"rev": first["id"], "names": ["X"], "safety": True})
+    assert again["restored"] == ["X"] and again["safety_commit"] is None
 
 
 async def test_commit_of_chosen_variables_or_none(api: Api, kernel: KernelSession) -> None:

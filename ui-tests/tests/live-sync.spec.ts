@@ -74,9 +74,9 @@ test.describe('Live sync', () => {
     for (const message of ['magic one', 'magic two']) {
       await page.notebook.addCell(
         'code',
-        // --notebook: the kernel was started for "Untitled.ipynb" before Galata
-        // renamed it, and a kernel is not told its notebook's new name
-        `%mlvc commit -m "${message}" --notebook live.ipynb\nprint(repr(time.time()))`
+        // no --notebook: the kernel was started for "Untitled.ipynb" before Galata
+        // renamed it, and the frontend told it the new name
+        `%mlvc commit -m "${message}"\nprint(repr(time.time()))`
       );
       const index = (await page.notebook.getCellCount()) - 1;
       const here = rowAppears(page, message);
@@ -101,10 +101,7 @@ test.describe('Live sync', () => {
     expect(Math.max(...timings)).toBeLessThan(BUDGET_MS);
 
     // A branch made by a magic: both selectors follow it.
-    await page.notebook.addCell(
-      'code',
-      '%mlvc branch live-exp --notebook live.ipynb'
-    );
+    await page.notebook.addCell('code', '%mlvc branch live-exp');
     await page.notebook.runCell((await page.notebook.getCellCount()) - 1);
     await expect(panel.getByRole('combobox', { name: 'Branch' })).toHaveValue(
       'live-exp',
