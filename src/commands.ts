@@ -318,7 +318,8 @@ export function addCommands(ctx: ICommandContext): void {
           () => model.loadDiff(a, b),
           label,
           trans,
-          prefs.diffShowOutputs
+          prefs.diffShowOutputs,
+          () => model.loadDataDiff(a, b)
         );
         widget.title.caption = `${a.slice(0, 8)} ${messages[0] ?? ''}\n→ ${b.slice(0, 8)} ${messages[1] ?? ''}`;
         return widget;
