@@ -400,10 +400,10 @@ def likely_patchable(base: Any, chunk: Any, at: int, span: int) -> bool:
     """Whether ``chunk`` probably shares most of its bytes with ``base``, from a few
     :data:`SAMPLE_LEN`-byte samples spread over it: each looked for near where the
     linear mapping puts it (``chunk[0]`` near ``base[at]``, ``len(chunk)`` bytes over
-    ``span`` of the base; the window allows for rows inserted or widened), and when too
-    few are there, two of them in all of the base (a parquet file's column chunks move
-    by what the columns before them grew). Tens of microseconds for a chunk of shared
-    rows, about half a millisecond for new bytes, against 1-3 ms of zstd."""
+    ``span`` of the base; the window allows for rows inserted or widened), and when
+    some but too few are there, two of them in all of the base (a parquet file's
+    column chunks move by what the columns before them grew). Tens of microseconds
+    for a chunk of shared rows or of new bytes, against 1-3 ms of zstd."""
     n = len(chunk)
     if n < SAMPLES * SAMPLE_LEN * 2:
         return True
@@ -423,7 +423,9 @@ def likely_patchable(base: Any, chunk: Any, at: int, span: int) -> bool:
                 return True
         else:
             missed.append(sample)
-    return any(hay.find(sample) >= 0 for sample in missed[1::3][:2])
+    # some found near their place, too few: maybe rows moved further; a search of all
+    # of the base costs up to a millisecond, so not for a chunk that had none of them
+    return found > 0 and any(hay.find(sample) >= 0 for sample in missed[1::3][:2])
 
 
 def _patch_for(

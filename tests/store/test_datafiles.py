@@ -326,9 +326,11 @@ def test_patchability_is_estimated_from_samples() -> None:
     span = len(chunk) * len(base) // len(widened)
     assert datafiles.likely_patchable(base, chunk, at * len(base) // len(widened), span)
     assert not datafiles.likely_patchable(base, _bytes(150_000), 0, len(base))
-    # rows of the base far from where the mapping puts them (a parquet column chunk
-    # moved): found in all of the base
-    assert datafiles.likely_patchable(base, base[:100_000], 200_000, 100_000)
+    # a few rows where the mapping puts them, most of them much further (a parquet
+    # column chunk moved): those are looked for in all of the base
+    moved = base[:20_000] + base[200_000:280_000]
+    assert datafiles.likely_patchable(base, moved, 0, len(moved))
+    assert not datafiles.likely_patchable(base, _bytes(20_000) + base[200_000:280_000], 0, 100_000)
 
 
 def test_patches_round_trip_and_refuse_garbage() -> None:
