@@ -252,6 +252,87 @@ def test_a_pruned_base_is_not_patched_against(tmp_path: Path) -> None:
     assert _restored(store, cap, digest, tmp_path / "o.csv") == bytes(data)
 
 
+def _patch_calls(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Count the patches computed (zstd runs) from here on."""
+    from mlvc_server.store import payloads
+
+    calls: list[int] = []
+    make = payloads.make_patch
+
+    def counted(base: bytes, target: bytes) -> bytes:
+        calls.append(len(target))
+        return make(base, target)
+
+    monkeypatch.setattr(payloads, "make_patch", counted)
+    return calls
+
+
+def test_new_bytes_at_every_chunk_are_stored_whole_without_patching(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = Store.init(tmp_path)
+    src = tmp_path / "t.bin"
+    src.write_bytes(_bytes(6 << 20, seed=3))
+    _capture(store, src, "t.bin")
+    calls = _patch_calls(monkeypatch)
+    # every chunk changes (new bytes of another length, as a re-encoded file is): the
+    # samples find nothing of them in the base, so no patch is even computed
+    src.write_bytes(_bytes((6 << 20) + 12_345, seed=4))
+    digest = hash_file(src)
+    cap = _capture(store, src, "t.bin")
+    segments = datafiles.read_manifest(store, cap.manifest_id)["segments"]
+    assert len(segments) > 20
+    assert not [s for s in segments if s.get("codec")]
+    assert cap.bytes_written == src.stat().st_size
+    assert calls == []
+    assert _restored(store, cap, digest, tmp_path / "o.bin") == src.read_bytes()
+
+
+def test_patching_gives_up_after_the_first_patches_are_all_too_big(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = Store.init(tmp_path)
+    src = tmp_path / "t.bin"
+    src.write_bytes(_bytes(8 << 20, seed=5))
+    _capture(store, src, "t.bin")
+    calls = _patch_calls(monkeypatch)
+    # samples that pass (as a file sharing short runs with its base may) over new bytes:
+    # the first BAIL_AFTER patches are too big, and the rest of the file is not patched
+    monkeypatch.setattr(datafiles, "likely_patchable", lambda *a: True)
+    src.write_bytes(_bytes(8 << 20, seed=6))
+    digest = hash_file(src)
+    cap = _capture(store, src, "t.bin")
+    segments = datafiles.read_manifest(store, cap.manifest_id)["segments"]
+    assert len(segments) > 3 * datafiles.BAIL_AFTER
+    assert not [s for s in segments if s.get("codec")]
+    assert cap.bytes_written == src.stat().st_size
+    # the ones computed before the verdict (at most the chunks in flight) and no more
+    from mlvc_server.store import payloads
+
+    assert datafiles.BAIL_AFTER <= len(calls) <= datafiles.BAIL_AFTER + 2 * payloads.WORKERS + 1
+    assert _restored(store, cap, digest, tmp_path / "o.bin") == src.read_bytes()
+
+
+def test_patchability_is_estimated_from_samples() -> None:
+    base = _table(3_000)
+    edited = bytearray(base)
+    for row in range(0, 3_000, 97):
+        edited[row * ROW + 30 : row * ROW + 40] = b"EDITEDEDIT"
+    widened = b"".join(r[:-1] + b",%08d\n" % i for i, r in enumerate(base.splitlines(True)))
+    assert datafiles.likely_patchable(base, edited, 0, len(base))
+    # a chunk of widened rows, from where the mapping puts it in the base
+    at = 100_000
+    chunk = widened[at : at + 150_000]
+    span = len(chunk) * len(base) // len(widened)
+    assert datafiles.likely_patchable(base, chunk, at * len(base) // len(widened), span)
+    assert not datafiles.likely_patchable(base, _bytes(150_000), 0, len(base))
+    # a few rows where the mapping puts them, most of them much further (a parquet
+    # column chunk moved): those are looked for in all of the base
+    moved = base[:20_000] + base[200_000:280_000]
+    assert datafiles.likely_patchable(base, moved, 0, len(moved))
+    assert not datafiles.likely_patchable(base, _bytes(20_000) + base[200_000:280_000], 0, 100_000)
+
+
 def test_patches_round_trip_and_refuse_garbage() -> None:
     from mlvc_server.store import payloads
 
