@@ -118,7 +118,7 @@ test('a notebook with 1,000 commits stays smooth', async ({ page }) => {
 
   t = Date.now();
   await panel
-    .getByRole('searchbox', { name: 'Filter commits' })
+    .getByRole('combobox', { name: 'Filter commits' })
     .fill('sweep 3.');
   await expect(rows).toHaveCount(3, { timeout: 30000 });
   const filter = Date.now() - t;

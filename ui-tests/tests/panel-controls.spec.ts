@@ -114,7 +114,7 @@ test.describe('Experiments panel controls', () => {
     });
 
     await panel
-      .getByRole('searchbox', { name: 'Filter commits' })
+      .getByRole('combobox', { name: 'Filter commits' })
       .fill('champ');
     await expect(commits).toHaveCount(1);
     await expect(commits.first()).toContainText('first model');
