@@ -113,9 +113,7 @@ test.describe('Experiments panel controls', () => {
       path: path.join(SCREENSHOTS, 'panel-history-mocked.png')
     });
 
-    await panel
-      .getByRole('combobox', { name: 'Filter commits' })
-      .fill('champ');
+    await panel.getByRole('combobox', { name: 'Filter commits' }).fill('champ');
     await expect(commits).toHaveCount(1);
     await expect(commits.first()).toContainText('first model');
   });
