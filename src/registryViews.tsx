@@ -11,6 +11,7 @@ import { LineageView, MermaidRenderer } from './components/LineageView';
 import { GateResults } from './components/ModelsView';
 import { COMMON_ALIASES, IGateCheck } from './registry';
 import { Mlvc, Registry } from './tokens';
+import { AsyncView } from './views';
 
 /** A counter for unique ids. */
 let nextId = 0;
@@ -443,47 +444,6 @@ export function PromotionCheck(props: {
       </p>
     </div>
   );
-}
-
-/**
- * A React widget that loads its data once, then renders it.
- */
-class AsyncView<T> extends ReactWidget {
-  constructor(
-    load: () => Promise<T>,
-    private readonly _render: (data: T) => JSX.Element,
-    private readonly _trans: TranslationBundle
-  ) {
-    super();
-    this.addClass('jp-mlvc-MainView');
-    load().then(
-      data => {
-        this._data = data;
-        this.update();
-      },
-      reason => {
-        this._error = String(reason?.message ?? reason);
-        this.update();
-      }
-    );
-  }
-
-  protected render(): JSX.Element {
-    if (this._error !== null) {
-      return (
-        <p className="jp-mlvc-message jp-mlvc-error" role="alert">
-          {this._error}
-        </p>
-      );
-    }
-    if (this._data === null) {
-      return <p className="jp-mlvc-message">{this._trans.__('Loading…')}</p>;
-    }
-    return this._render(this._data);
-  }
-
-  private _data: T | null = null;
-  private _error: string | null = null;
 }
 
 /**

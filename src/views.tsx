@@ -19,7 +19,7 @@ let nextViewId = 0;
 /**
  * A React widget that loads its data once, then renders it.
  */
-class AsyncView<T> extends ReactWidget {
+export class AsyncView<T> extends ReactWidget {
   constructor(
     load: () => Promise<T>,
     private readonly _render: (data: T) => JSX.Element,
