@@ -705,14 +705,16 @@ export class ExperimentsModel implements IDisposable {
   async loadCompareChart(
     plot: 'scatter' | 'parallel',
     limit = 1000
-  ): Promise<Record<string, unknown>> {
+  ): Promise<Record<string, unknown> | null> {
     const table = await fetchCompareChart(
       this._path(),
       plot,
       limit,
       this._serverSettings
     );
-    return (table.vegalite ?? {}) as Record<string, unknown>;
+    // no spec (nothing numeric to chart): the view says so instead of drawing `{}`
+    const spec = table.vegalite as Record<string, unknown> | null | undefined;
+    return spec && Object.keys(spec).length > 0 ? spec : null;
   }
 
   /**
