@@ -13,7 +13,6 @@ step on each other.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import json
 import os
@@ -30,6 +29,8 @@ from .. import render, service
 from ..errors import InvalidNameError, MlvcError
 
 if TYPE_CHECKING:  # loaded when a sweep runs, not for every `mlvc` command
+    import asyncio
+
     from ..service.sweeps import SweepJob, SweepOutcome, SweepProgress
     from .run import WarmKernel
 
@@ -204,6 +205,8 @@ def run_job(
     ok, ``error``. The run's kernel is this process's child: when the worker dies, the
     kernel notices within a second and exits, so a killed worker commits nothing.
     """
+    import asyncio
+
     return asyncio.run(_run_async(job, repo, notebook, options))
 
 
@@ -222,6 +225,8 @@ def local_executor(
     def execute(
         todo: Sequence[SweepJob], done: Callable[[SweepJob, Mapping[str, Any]], None]
     ) -> None:
+        import asyncio
+
         from .run import start_kernel
 
         lock = threading.Lock()

@@ -16,7 +16,7 @@ import mlvc_server as mlvc
 from mlvc_server.service.format import MANIFEST
 from mlvc_server.store import payloads
 
-HEAVY = ("dulwich", "numpy", "lark", "nbformat", "mlvc_server.serializers")
+HEAVY = ("dulwich", "numpy", "lark", "nbformat", "asyncio", "mlvc_server.serializers")
 
 PROBE = """
 import sys
