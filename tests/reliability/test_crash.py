@@ -248,6 +248,7 @@ def test_cli_commits_killed_at_random_times_lose_nothing(project: Path) -> None:
     assert killed > 0
 
 
+@pytest.mark.usefixtures("no_pack_merges")
 def test_ref_updates_killed_at_each_step_keep_refs_consistent(project: Path) -> None:
     w = RefsWorkload()
     w.setup(project)
