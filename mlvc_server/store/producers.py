@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, TypedDict
 
 from .repo import Store
+from .summaries import Stamp, parsed_once
 
 __all__ = ["FILE", "Entry", "append", "clear_memo", "entry", "line", "load"]
 
@@ -49,7 +50,7 @@ def entry(outputs: dict[str, str], parents: list[str], time: int) -> Entry:
 
 _lock = threading.Lock()
 #: path -> ((size, mtime_ns, inode), outputs by commit): one parse per change of the file.
-_memo: dict[Path, tuple[tuple[int, int, int], dict[str, Entry]]] = {}
+_memo: dict[Path, tuple[Stamp, dict[str, Entry]]] = {}
 
 
 def _path(store: Store) -> Path:
@@ -123,28 +124,17 @@ def _verify(raw: bytes) -> tuple[str, Entry] | None:
 def load(store: Store) -> dict[str, Entry]:
     """Every verified line, as commit id -> :class:`Entry` (bad lines left out). The
     same dict is returned while the file is unchanged: callers must not modify it."""
-    path = _path(store)
-    with _lock:
-        try:
-            st = os.stat(path)
-        except FileNotFoundError:
-            return {}
-        stamp = (st.st_size, st.st_mtime_ns, st.st_ino)
-        memo = _memo.get(path)
-        if memo and memo[0] == stamp:
-            return memo[1]
-        try:
-            data = path.read_bytes()
-        except OSError:
-            return {}
+
+    def parse(data: bytes, stamp: Stamp) -> tuple[Stamp, dict[str, Entry]]:
         out: dict[str, Entry] = {}
         for raw in data.split(b"\n"):
             if raw.strip():
                 found = _verify(raw)
                 if found is not None:
                     out[found[0]] = found[1]
-        _memo[path] = (stamp, out)
-        return out
+        return stamp, out
+
+    return parsed_once(_path(store), _lock, _memo, parse, dict)
 
 
 def clear_memo() -> None:

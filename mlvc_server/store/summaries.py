@@ -26,17 +26,31 @@ import hashlib
 import json
 import os
 import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from .repo import Store
 
-__all__ = ["append", "cache_path", "clear_memo", "digest", "load", "verify_line"]
+__all__ = [
+    "Stamp",
+    "append",
+    "cache_path",
+    "clear_memo",
+    "digest",
+    "load",
+    "parsed_once",
+    "verify_line",
+]
+
+#: (size, mtime_ns, inode) of a file: it changed when this did.
+Stamp = tuple[int, int, int]
+T = TypeVar("T")
 
 FILE = "summaries.jsonl"
 _lock = threading.Lock()
 #: path -> ((size, mtime_ns, inode), summaries): one parse per change of the file.
-_memo: dict[Path, tuple[tuple[int, int, int], dict[str, dict[str, Any]]]] = {}
+_memo: dict[Path, tuple[Stamp, dict[str, dict[str, Any]]]] = {}
 #: Field -> the types a valid summary's value may have.
 _FIELDS: dict[str, tuple[type, ...]] = {
     "id": (str,),
@@ -106,23 +120,41 @@ def verify_line(raw: bytes) -> dict[str, Any] | None:
     return s
 
 
+def parsed_once(
+    path: Path,
+    lock: threading.Lock,
+    memo: dict[Path, tuple[Stamp, T]],
+    parse: Callable[[bytes, Stamp], tuple[Stamp, T]],
+    empty: Callable[[], T],
+) -> T:
+    """``parse`` of the file at ``path`` (its bytes and stamp -> the stamp to remember
+    and the value), done again only when the file's stamp changed; ``empty()`` when the
+    file is missing or unreadable. Shared by the verified JSON-lines files of the store
+    (the summaries here, the outputs index in producers.py)."""
+    with lock:
+        try:
+            st = os.stat(path)
+        except FileNotFoundError:
+            return empty()
+        stamp = (st.st_size, st.st_mtime_ns, st.st_ino)
+        known = memo.get(path)
+        if known and known[0] == stamp:
+            return known[1]
+        try:
+            data = path.read_bytes()
+        except OSError:
+            return empty()
+        stamp, value = parse(data, stamp)
+        memo[path] = (stamp, value)
+        return value
+
+
 def load(store: Store) -> dict[str, dict[str, Any]]:
     """Every verified summary, by commit id (bad lines left out, and dropped from the
     file). The same dict is returned while the file is unchanged."""
     path = cache_path(store)
-    with _lock:
-        try:
-            st = os.stat(path)
-        except FileNotFoundError:
-            return {}
-        stamp = (st.st_size, st.st_mtime_ns, st.st_ino)
-        memo = _memo.get(path)
-        if memo and memo[0] == stamp:
-            return memo[1]
-        try:
-            data = path.read_bytes()
-        except OSError:
-            return {}
+
+    def parse(data: bytes, stamp: Stamp) -> tuple[Stamp, dict[str, dict[str, Any]]]:
         out: dict[str, dict[str, Any]] = {}
         bad = 0
         for raw in data.split(b"\n"):
@@ -135,11 +167,12 @@ def load(store: Store) -> dict[str, dict[str, Any]]:
                 out[s["id"]] = s
         if bad:
             stamp = _rewrite(path, out) or stamp
-        _memo[path] = (stamp, out)
-        return out
+        return stamp, out
+
+    return parsed_once(path, _lock, _memo, parse, dict)
 
 
-def _rewrite(path: Path, good: dict[str, dict[str, Any]]) -> tuple[int, int, int] | None:
+def _rewrite(path: Path, good: dict[str, dict[str, Any]]) -> Stamp | None:
     """Write the file again with only ``good`` summaries (atomically); its new stamp."""
     tmp = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     try:
