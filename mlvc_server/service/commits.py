@@ -48,7 +48,7 @@ from .format import (
     validate_var_name,
 )
 from .history import cache_summary
-from .workspace import rel_notebook, workspace
+from .workspace import Workspace, rel_notebook, workspace
 
 #: The default limit on serializing one variable, in seconds (see :func:`commit`).
 MAX_SERIALIZE_SECONDS = DEFAULT_SECONDS
@@ -266,7 +266,7 @@ def commit(
             written += sv.bytes_written
             var_tree[name] = payload_store.tree_entries(sv.manifest_id)
             var_parts[name] = sv.part_ids
-            entry = _record_entry(sv)
+            entry = _record_entry(ws, sv)
             if not allow_secrets and secrets.value_reason(name, value):
                 entry = secrets.scrub_meta(entry)
             var_index[name] = entry
@@ -410,24 +410,24 @@ def commit(
     return cid
 
 
-#: A variable's record entry by manifest id (the manifest, hence the entry, never
-#: changes): an unchanged variable's entry is not built and measured again.
-_entries: dict[str, dict[str, Any]] = {}
+#: Entries kept in the workspace's ``record_entries`` before it starts again.
 _ENTRIES_LIMIT = 10_000
 
 
-def _record_entry(sv: fingerprints.StoredValue) -> dict[str, Any]:
+def _record_entry(ws: Workspace, sv: fingerprints.StoredValue) -> dict[str, Any]:
     """The record's entry of a stored variable: format, size and the meta fields that
-    fit in :data:`RECORD_META_LIMIT` (a fresh dict, free to change)."""
-    found = _entries.get(sv.manifest_id)
+    fit in :data:`RECORD_META_LIMIT` (a fresh dict, free to change); built once per
+    manifest (``ws.record_entries``), so an unchanged variable's is not measured again."""
+    entries = ws.record_entries
+    found = entries.get(sv.manifest_id)
     if found is None:
         found = {"format": sv.format, "size": sv.size}
         for k, v in sv.meta.items():
             if len(json.dumps(v, default=repr)) <= RECORD_META_LIMIT:
                 found[k] = v
-        if len(_entries) >= _ENTRIES_LIMIT:
-            _entries.clear()
-        _entries[sv.manifest_id] = found
+        if len(entries) >= _ENTRIES_LIMIT:
+            entries.clear()
+        entries[sv.manifest_id] = found
     return dict(found)
 
 

@@ -34,6 +34,8 @@ class Workspace:
         pending: params, metrics and metric series logged with ``log_params`` /
             ``log_metrics``, attached to the next commit made in this process.
         parts_memo: variable tree id -> the part ids of its payload.
+        record_entries: manifest id -> a variable's entry in a commit record (the
+            manifest, hence the entry, never changes), built once per process.
     """
 
     def __init__(self) -> None:
@@ -42,6 +44,7 @@ class Workspace:
         self._hashers: dict[Path, DataHasher] = {}
         self.pending: dict[str, dict[str, Any]] = {"params": {}, "metrics": {}, "series": {}}
         self.parts_memo: dict[str, list[str]] = {}
+        self.record_entries: dict[str, dict[str, Any]] = {}
         self._json_blobs: dict[tuple[Path, str], tuple[Mapping[str, Any], str]] = {}
 
     def reset(self) -> None:
@@ -55,6 +58,7 @@ class Workspace:
             summaries.clear_memo()
             producers.clear_memo()
             self.parts_memo.clear()
+            self.record_entries.clear()
             self._json_blobs.clear()
             self.clear_pending()
 
