@@ -633,7 +633,11 @@ class PackIndexes:
         """Every entry of one pack as ``(id, CRC-32, entry bytes)``, each checked
         against its CRC, ready for :func:`write_pack_entries`; None when the pack
         holds a delta or a damaged entry (then read it object by object)."""
-        listed = sorted(self.entries_crc(name), key=lambda e: e[2])
+        try:
+            # another thread's refresh may have swapped the indexes since ``names()``
+            listed = sorted(self.entries_crc(name), key=lambda e: e[2])
+        except KeyError:
+            return None
         try:
             with open(self.pack_dir / (name + ".pack"), "rb") as f:
                 data = f.read()
