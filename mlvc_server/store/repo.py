@@ -16,7 +16,6 @@ their number stays logarithmic in the number of commits.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import struct
@@ -555,11 +554,8 @@ class Store:
                     )
         except (OSError, zlib.error, ValueError):
             found = None
-        if found is not None:
-            h = hashlib.sha1(b"%s %d\x00" % (_NAMES[found[0]], len(found[1])))
-            h.update(found[1])
-            if h.hexdigest() == sha:
-                return found
+        if found is not None and objects.object_id(_NAMES[found[0]], found[1]) == sha:
+            return found
         obj = self.get(sha)  # the slow path, with its precise errors
         return obj.type_num, obj.as_raw_string()
 
@@ -665,6 +661,8 @@ class Store:
 
     def add_raw(self, type_num: int, raw: bytes) -> str:
         """Write an object given as its type number and raw content (as :meth:`add`)."""
+        import hashlib  # here, not at the top: loading OpenSSL slows every start
+
         kind = (b"commit", b"tree", b"blob", b"tag")[type_num - 1]
         h = hashlib.sha1(b"%s %d\x00" % (kind, len(raw)))
         h.update(raw)
