@@ -255,6 +255,13 @@ class Store:
 
         return bool(self.repo.object_store.contains_packed(ObjectID(sha.encode())))
 
+    def in_packs(self, sha: str) -> bool:
+        """Whether one of the packs holds ``sha``, by their indexes as last listed (listed
+        again when the folder's mtime changed): as ``has_object(thorough=False)`` without
+        looking for a loose object."""
+        self._pack_indexes.refresh()
+        return self._pack_indexes.find(sha) is not None
+
     def add(self, obj: ShaFile) -> str:
         """Write an object (tree, commit, JSON blob), if missing: gathered into the next
         pack when small, else a zlib-compressed loose object."""
@@ -667,15 +674,17 @@ class Store:
         h = hashlib.sha1(b"%s %d\x00" % (kind, len(raw)))
         h.update(raw)
         sha = h.hexdigest()
-        if sha in self._pending or objects.freshen(self.objects_dir, sha):
+        # what ``has_object(sha, thorough=False)`` asks, cheapest first for a commit's
+        # small objects (most are new, or in one of our packs): the pack tables (one stat
+        # of the folder), then the loose object (freshened if there)
+        if sha in self._pending or self.in_packs(sha) or objects.freshen(self.objects_dir, sha):
             return sha
-        if not self.has_object(sha, thorough=False):
-            if len(raw) <= PACK_OBJECT_MAX:
-                self._gather(sha, type_num, raw)
-            else:
-                from dulwich.objects import ShaFile
+        if len(raw) <= PACK_OBJECT_MAX:
+            self._gather(sha, type_num, raw)
+        else:
+            from dulwich.objects import ShaFile
 
-                self.add(ShaFile.from_raw_string(type_num, raw))
+            self.add(ShaFile.from_raw_string(type_num, raw))
         return sha
 
     def write_commit(
