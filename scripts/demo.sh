@@ -16,6 +16,9 @@
 #   build/demo/setup.log   the full log of the set-up
 # MLVC_WHEEL=path/to/jupyterlab_mlvc-*.whl uses a wheel you have; MLVC_DEMO_PYPI=1
 # installs the checkout's version from PyPI instead of building it (no Node.js needed);
+# a checkout of a release tag (vX.Y.Z, unchanged) downloads that release's wheel from
+# GitHub when it can (MLVC_DEMO_RELEASES=URL: another place with the same layout,
+# MLVC_DEMO_RELEASES=0: never), else builds it;
 # MLVC_DEMO_SETUP=0 installs nothing and uses the developer environment .venv (made by
 # scripts/setup.sh; another one with MLVC_DEMO_VENV=path).
 # The developer set-up (tests, UI tests, linters) is `bash scripts/test.sh`.
@@ -96,6 +99,27 @@ if [ "$SETUP" = 0 ]; then
   # the developer environment has torch: the PyTorch notebook comes too
   if "$VENV/bin/python" -c "import torch" 2>/dev/null; then TORCH=1; fi
 else
+# The wheel attached to the GitHub release of this version (.github/workflows/release.yml
+# builds it), when the checkout is that release's tag with no change to what the wheel
+# is built from; any failure (no network, no such release) falls back to building.
+release_wheel() {
+  local base="${MLVC_DEMO_RELEASES:-https://github.com/mlvc-dev/jupyterlab-mlvc/releases/download}"
+  local name="jupyterlab_mlvc-$VERSION-py3-none-any.whl"
+  [ "$base" != 0 ] && command -v curl >/dev/null || return 1
+  [ -n "$(git tag --points-at HEAD -l "v$VERSION" 2>/dev/null)" ] || return 1
+  [ -z "$(git status --porcelain -- src style schema mlvc_server package.json yarn.lock \
+    pyproject.toml install.json jupyter-config tsconfig.json 2>/dev/null)" ] || return 1
+  rm -rf "$WHEEL_DIR"
+  mkdir -p "$WHEEL_DIR"
+  if ! curl -fsSL --retry 2 --max-time 120 -o "$WHEEL_DIR/$name" "$base/v$VERSION/$name" \
+    >>"$LOG" 2>&1 || ! "$PY" -m zipfile -l "$WHEEL_DIR/$name" >/dev/null 2>&1; then
+    echo "no release wheel at $base/v$VERSION/$name: building it" >>"$LOG"
+    rm -rf "$WHEEL_DIR"
+    return 1
+  fi
+  echo "$SOURCES" >"$WHEEL_DIR/stamp"
+}
+
 # -- 2. The package (a wheel with the prebuilt frontend) --------------------------------
 step "jupyterlab-mlvc $VERSION"
 # the wheel is rebuilt only when a file it is built from changed
@@ -117,6 +141,9 @@ elif [ -f "$WHEEL_DIR/stamp" ] && [ "$(cat "$WHEEL_DIR/stamp")" = "$SOURCES" ] &
   ls "$WHEEL_DIR"/jupyterlab_mlvc-"$VERSION"-*.whl >/dev/null 2>&1; then
   SPEC="$(ls "$WHEEL_DIR"/jupyterlab_mlvc-"$VERSION"-*.whl | head -1)"
   done_step "built before (build/dist)"
+elif release_wheel; then
+  SPEC="$(ls "$WHEEL_DIR"/jupyterlab_mlvc-"$VERSION"-*.whl | head -1)"
+  done_step "the v$VERSION release's wheel, downloaded"
 else
   # building the frontend needs Node.js: say so before anything is downloaded
   if ! command -v node >/dev/null; then
@@ -158,10 +185,15 @@ pkg["devDependencies"] = {k: v for k, v in pkg["devDependencies"].items() if k i
 with open(sys.argv[1], "w", encoding="utf-8") as f:
     json.dump(pkg, f, indent=4)
 PY
-  # jlpm (JupyterLab's yarn) and the jupyter-builder command come with jupyter-builder
+  # one environment for the whole build: pyproject's build requirements (jupyter-builder
+  # brings jlpm, JupyterLab's yarn, and the jupyter-builder command), so that the wheel
+  # is built in it (--no-isolation) rather than in a second one made by `build`
+  mapfile -t BUILD_REQS < <("$PY" -c 'import tomllib
+with open("pyproject.toml", "rb") as f:
+    print("\n".join(tomllib.load(f)["build-system"]["requires"]))')
   run "$PY" -m venv "$DEMO/build-venv" || fail "Could not create a virtual environment."
-  run "$DEMO/build-venv/bin/python" -m pip install --no-cache-dir -q build "jupyter-builder>=1.2,<2" ||
-    fail "Could not install the build tools (pip install build jupyter-builder)."
+  run "$DEMO/build-venv/bin/python" -m pip install --no-cache-dir -q build "${BUILD_REQS[@]}" ||
+    fail "Could not install the build tools (pip install build ${BUILD_REQS[*]})."
   (
     cd "$WSRC"
     export PATH="$DEMO/build-venv/bin:$PATH" YARN_ENABLE_PROGRESS_BARS=false \
@@ -174,7 +206,7 @@ PY
       node_modules/.bin/tsc &&
       jupyter-builder build . &&
       # the frontend is built: the wheel packs it as it is (skip-if-exists in pyproject)
-      python -m build --wheel --outdir "$WHEEL_DIR" .
+      python -m build --wheel --no-isolation --outdir "$WHEEL_DIR" .
   ) >>"$LOG" 2>&1 || fail "Building the wheel failed."
   rm -rf "$WSRC" "$DEMO/build-venv"
   echo "$SOURCES" >"$WHEEL_DIR/stamp"
