@@ -185,7 +185,9 @@ class SweepsHandler(JobsHandler):
         cancel = SweepCancel()
 
         def work(progress: Callable[[dict[str, Any]], None]) -> Any:
-            progress({"phase": "starting", "done": 0, "total": runs})
+            # the total comes with the sweep's first line: the runs to run, less those
+            # an earlier sweep of the same name committed
+            progress({"phase": "starting", "done": 0})
             return {"outcomes": run_sweep(argv, root, progress, cancel)}
 
         await self.start_job("sweep", start, nb.api_path, work, cancel)

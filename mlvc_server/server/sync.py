@@ -73,8 +73,9 @@ class Job:
     finished: float | None = None
     result: dict[str, Any] | None = None
     error: dict[str, Any] | None = None
-    #: Seconds left, estimated by the work (a sweep); None when not known.
+    #: Seconds left, estimated by the work (a sweep) at ``eta_at``; None when not known.
     eta: float | None = None
+    eta_at: float = 0.0
     #: What cancels the work; None for a job that cannot be cancelled (push, pull).
     cancel: SweepCancel | None = field(default=None, repr=False)
     thread: threading.Thread | None = field(default=None, repr=False)
@@ -90,6 +91,7 @@ class Job:
                 setattr(self, key, event[key])
         eta = event.get("eta")
         self.eta = float(eta) if isinstance(eta, int | float) else None
+        self.eta_at = time.monotonic()
 
     def as_json(self) -> dict[str, Any]:
         """The job as ``GET /mlvc/jobs/{job}`` answers it."""
@@ -101,7 +103,10 @@ class Job:
             "done": self.done,
             "total": self.total,
             "bytes": self.bytes,
-            "eta": None if self.eta is None else round(self.eta, 1),
+            # counted down between the work's estimates
+            "eta": None
+            if self.eta is None
+            else round(max(0.0, self.eta - (time.monotonic() - self.eta_at)), 1),
             "cancellable": self.cancel is not None and self.state == "running",
             "started": _iso(self.started),
             "finished": _iso(self.finished),
