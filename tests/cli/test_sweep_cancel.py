@@ -167,3 +167,43 @@ def test_sigterm_cancels_mlvc_sweep_and_a_resume_runs_the_rest(project: Path) ->
         "sweep/sig/a=2+b=2": {"score": 22},
     }
     assert os.path.exists(project / "train.ipynb")
+
+
+def test_sigterm_cancels_a_dask_sweep_and_its_running_tasks_stop(project: Path) -> None:
+    dask = pytest.importorskip("dask")
+    distributed = pytest.importorskip("distributed")
+    for slow in ("slow-1-1", "slow-1-2"):
+        (project / slow).write_text("")
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
+        cluster = distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        )
+    try:
+        cmd = [sys.executable, "-m", "mlvc_server.cli", "sweep", "train.ipynb"]
+        cmd += ["-p", "a=1", "-p", "b=1,2,3", "--name", "dk", "--cluster"]
+        cmd += [cluster.scheduler_address]
+        proc = subprocess.Popen(
+            cmd, cwd=project, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        try:
+            # both workers run a slow run; a=1+b=3 waits for a free worker
+            pids = wait_for([project / "started-1-1", project / "started-1-2"])
+            t0 = time.monotonic()
+            proc.send_signal(signal.SIGTERM)
+            out, err = proc.communicate(timeout=60)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+        assert proc.returncode == 128 + signal.SIGTERM, err
+        assert time.monotonic() - t0 < 30  # the tasks stopped their runs (not a hang)
+        assert "3 runs: 3 cancelled" in out, out
+        assert all(gone(p) for p in pids)  # the runs' kernels, on the workers
+        assert sweep_branches(project, "dk") == {}
+        # the workers run nothing any more (Dask itself cannot stop a running task)
+        with distributed.Client(cluster) as client:
+            deadline = time.monotonic() + 20
+            while any(client.call_stack().values()) and time.monotonic() < deadline:
+                time.sleep(0.2)
+            assert not any(client.call_stack().values())
+    finally:
+        cluster.close()
