@@ -73,7 +73,9 @@ def run_sweep(
     cancel: SweepCancel | None = None,
 ) -> Any:
     """Run ``mlvc sweep ... --json``; report each run's end; its outcomes. ``cancel``
-    sends the process SIGTERM (killed if it has not ended ``KILL_AFTER`` s later).
+    sends the process SIGTERM once it has said it started (its first progress line,
+    printed with its signal handlers in place), and kills it if it has not ended
+    ``KILL_AFTER`` s after the cancel.
 
     Raises:
         MlvcError: the sweep could not start or printed no outcomes (its error).
@@ -91,11 +93,20 @@ def run_sweep(
         )
         killer = threading.Timer(KILL_AFTER, proc.kill)
         killer.daemon = True
+        # SIGTERM before the sweep's first line would find Python's default handler (the
+        # process dies, saying nothing): a cancel that early is sent when the line comes
+        lock = threading.Lock()
+        ready = False
 
-        def stop() -> None:
+        def terminate() -> None:
             if proc.poll() is None:
                 proc.send_signal(signal.SIGTERM)
-                killer.start()
+
+        def stop() -> None:
+            killer.start()
+            with lock:
+                if ready:
+                    terminate()
 
         forget = cancel.on_cancel(stop) if cancel is not None else (lambda: None)
         tail: list[str] = []
@@ -104,6 +115,11 @@ def run_sweep(
             for line in proc.stderr:
                 text = line.strip()
                 m = _LINE.match(text)
+                if m and not ready:
+                    with lock:
+                        ready = True
+                        if cancel is not None and cancel.cancelled:
+                            terminate()
                 if m:
                     progress(
                         {

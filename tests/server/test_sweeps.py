@@ -144,6 +144,20 @@ async def test_a_sweep_job_is_cancelled_its_slot_freed_and_resumed(
     assert resumed["result"]["outcomes"][0]["commit"] == outcomes[0]["commit"]
 
 
+async def test_a_sweep_cancelled_as_it_starts_reports_its_runs_cancelled(
+    api: Api, slow_sweepable: Path, jp_root_dir: Path
+) -> None:
+    body = {"params": {"lr": [0.1, 0.5]}, "jobs": 1, "name": "early"}
+    job_id = json.loads((await api.request("POST", "sweeps", body=body)).body)["id"]
+    # at once: the process is still starting (its signal handlers not in place yet)
+    cancelled = json.loads((await api.request("DELETE", "jobs", job_id)).body)
+    assert cancelled["state"] == "cancelled", cancelled
+    assert cancelled["error"] is None, cancelled
+    assert [o["status"] for o in cancelled["result"]["outcomes"]] == ["cancelled"] * 2
+    names = {b["name"] for b in service.branches(repo=jp_root_dir, notebook=slow_sweepable)}
+    assert not [n for n in names if n.startswith("sweep/early/")]
+
+
 async def test_only_sweeps_can_be_cancelled(api: Api, jp_root_dir: Path) -> None:
     from mlvc_server.errors import JobNotCancellableError
     from mlvc_server.server.sync import JobRegistry
