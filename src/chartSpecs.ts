@@ -139,6 +139,22 @@ export function rendererFor(spec: Spec): 'svg' | 'canvas' {
   return pointCount(spec) > SVG_MOST_POINTS ? 'canvas' : 'svg';
 }
 
+/** Label integer positions only: each one when there are few. */
+const MOST_LABELLED = 12;
+
+/**
+ * An axis of whole numbers (steps, commit order): no fractional ticks.
+ *
+ * @param positions - The values on the axis.
+ * @returns The axis properties.
+ */
+function integerAxis(positions: number[]): Spec {
+  const unique = [...new Set(positions)].sort((a, b) => a - b);
+  return unique.length <= MOST_LABELLED
+    ? { format: 'd', values: unique }
+    : { format: 'd', tickMinStep: 1 };
+}
+
 const RUN_TOOLTIP = [
   { field: 'run', type: 'nominal' },
   { field: 'branch', type: 'nominal' },
@@ -176,7 +192,7 @@ export function commitsSpec(
     field: 'order',
     type: 'quantitative',
     title: 'commits, oldest first',
-    axis: { tickMinStep: 1, format: 'd' }
+    axis: integerAxis(values.map(v => v.order))
   };
   const y = {
     field: 'value',
@@ -245,12 +261,12 @@ export function stepsSpec(
   if (values.length === 0) {
     return null;
   }
-  const whole = values.every(v => Number.isInteger(v.step));
+  const stepsAt = values.map(v => v.step as number);
   const x = {
     field: 'step',
     type: 'quantitative',
     title: 'step',
-    ...(whole ? { axis: { tickMinStep: 1, format: 'd' } } : {})
+    ...(stepsAt.every(Number.isInteger) ? { axis: integerAxis(stepsAt) } : {})
   };
   const y = {
     field: 'value',

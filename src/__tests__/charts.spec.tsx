@@ -106,6 +106,8 @@ describe('chart specs', () => {
     expect(points.encoding.y.title).toBe('metrics.acc');
     expect(points.encoding.tooltip[0].field).toBe('run');
     expect(points.encoding.stroke.condition.test).toContain(SELECTED_PARAM);
+    // commits evenly spaced, whole numbers only on the axis
+    expect(points.encoding.x.axis.values).toEqual([1, 2]);
     expect(commitsSpec(rows, 'loss')).toBeNull();
   });
 
