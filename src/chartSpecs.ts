@@ -26,7 +26,8 @@ const OUTLINE = {
   stroke: { condition: { test: IS_SELECTED, value: '#e91e63' }, value: null },
   strokeWidth: { condition: { test: IS_SELECTED, value: 3 }, value: 0 }
 };
-const COLOR = { field: 'branch', type: 'nominal', title: 'branch' };
+// the legend is titled by the field's name, `branch`
+const COLOR = { field: 'branch', type: 'nominal' };
 /** Draw step points (their own tooltips) up to this many; lines only above. */
 export const MOST_STEP_POINTS = 3000;
 
@@ -66,7 +67,9 @@ export function scatterPanels(spec: Spec): IScatterPanel[] {
 export function scatterPanel(spec: Spec, index: number): Spec {
   const charts = (spec.concat as Spec[] | undefined) ?? [];
   const chart = charts[Math.min(Math.max(index, 0), charts.length - 1)] ?? {};
-  const { concat: _all, columns: _columns, ...top } = spec;
+  const top: Spec = { ...spec };
+  delete top.concat;
+  delete top.columns;
   return { ...top, ...chart, height: 260 };
 }
 
@@ -166,11 +169,13 @@ const RUN_TOOLTIP = [
  *
  * @param rows - The compare table's rows.
  * @param metric - The metric.
+ * @param xTitle - The x axis' title (translated).
  * @returns The spec, or null when no run has a numeric value.
  */
 export function commitsSpec(
   rows: ReadonlyArray<Mlvc.ICompareRow>,
-  metric: string
+  metric: string,
+  xTitle = 'commits, oldest first'
 ): Spec | null {
   const values = rows
     .filter(r => typeof r.metrics[metric] === 'number')
@@ -191,7 +196,7 @@ export function commitsSpec(
   const x = {
     field: 'order',
     type: 'quantitative',
-    title: 'commits, oldest first',
+    title: xTitle,
     axis: integerAxis(values.map(v => v.order))
   };
   const y = {
@@ -236,12 +241,14 @@ export function commitsSpec(
  * @param steps - The runs' steps (`series[metric].steps`).
  * @param rows - The compare table's rows (each run's branch and message).
  * @param metric - The metric.
+ * @param xTitle - The x axis' title (translated).
  * @returns The spec, or null when no run logged steps.
  */
 export function stepsSpec(
   steps: Mlvc.ISeries['series'][string]['steps'],
   rows: ReadonlyArray<Mlvc.ICompareRow>,
-  metric: string
+  metric: string,
+  xTitle = 'step'
 ): Spec | null {
   const about = new Map(rows.map(r => [r.id, r]));
   const values: Spec[] = [];
@@ -265,7 +272,7 @@ export function stepsSpec(
   const x = {
     field: 'step',
     type: 'quantitative',
-    title: 'step',
+    title: xTitle,
     ...(stepsAt.every(Number.isInteger) ? { axis: integerAxis(stepsAt) } : {})
   };
   const y = {

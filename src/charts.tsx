@@ -11,6 +11,9 @@
  * Colours of the plot area, axes, grid and text come from JupyterLab's CSS
  * variables ({@link themeConfig}); a chart draws again when the theme changes.
  */
+// The declarations stand in for vega-embed's types (not installed); Jest's
+// compiler reads only the files imported, so they are referenced here.
+// eslint-disable-next-line @typescript-eslint/triple-slash-reference
 /// <reference path="./vega-embed.d.ts" />
 import type { Result } from 'vega-embed';
 import * as React from 'react';

@@ -151,8 +151,8 @@ export function CompareView(props: ICompareViewProps): JSX.Element {
   const metricSpec = React.useMemo(
     () =>
       bySteps && stepSeries.length > 0
-        ? stepsSpec(stepSeries, compare.rows, metric)
-        : commitsSpec(compare.rows, metric),
+        ? stepsSpec(stepSeries, compare.rows, metric, trans.__('step'))
+        : commitsSpec(compare.rows, metric, trans.__('commits, oldest first')),
     [compare, props.series, metric, bySteps]
   );
   const showSteps = bySteps && stepSeries.length > 0;
