@@ -148,7 +148,7 @@ test.describe('Compare charts', () => {
         .getByRole('figure', { name: 'acc across commits' })
         .locator('svg')
         .first()
-    ).toContainText('commit time', { timeout: 30000 });
+    ).toContainText('commits, oldest first', { timeout: 30000 });
 
     // a narrow main area: the charts shrink, nothing scrolls sideways
     await page.setViewportSize({ width: 720, height: 900 });
