@@ -502,6 +502,25 @@ export async function fetchJob(
 }
 
 /**
+ * The jobs of the notebook's store, newest first (a running sweep, a push...).
+ *
+ * @param notebookPath - The notebook path.
+ * @param settings - The server connection settings.
+ * @returns The jobs.
+ */
+export async function listJobs(
+  notebookPath: string,
+  settings?: ServerConnection.ISettings
+): Promise<Mlvc.IJob[]> {
+  const reply = await requestAPI<{ jobs: Mlvc.IJob[] }>(
+    `jobs${q(notebookPath)}`,
+    {},
+    settings
+  );
+  return reply.jobs;
+}
+
+/**
  * Check a commit out (safety commit first).
  *
  * @param notebookPath - The notebook path.

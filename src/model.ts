@@ -18,6 +18,7 @@ import {
   fetchCompareChart,
   fetchJob,
   startSweep,
+  listJobs,
   cancelJob,
   fetchRemotes,
   fetchSeries,
@@ -190,6 +191,7 @@ export class ExperimentsModel implements IDisposable {
       status: 'loading'
     });
     await this.refresh();
+    void this._findRunningSweep(path);
   }
 
   /**
@@ -580,51 +582,88 @@ export class ExperimentsModel implements IDisposable {
    */
   async sweep(request: Mlvc.ISweepRequest): Promise<void> {
     await this._act(async path => {
-      let job = await startSweep(path, request, this._serverSettings);
-      this._sweepJob = { path, id: job.id };
-      try {
-        while (job.state === 'running' && !this._isDisposed) {
-          const cancelling = this._state.progress?.cancelling ?? false;
-          this._setState({
-            ...this._state,
-            progress: {
-              phase: job.phase,
-              done: job.done,
-              total: job.total,
-              eta: job.eta,
-              cancellable: (job.cancellable ?? false) && !cancelling,
-              cancelling
-            }
-          });
-          await new Promise(resolve => setTimeout(resolve, JOB_POLL_MS));
-          job = await fetchJob(path, job.id, this._serverSettings);
-        }
-      } finally {
-        this._sweepJob = null;
-      }
-      this._setState({ ...this._state, progress: null });
-      if (job.state === 'failed') {
-        throw new MlvcRequestError(
-          job.error?.message ?? this._trans.__('The sweep failed.'),
-          job.error?.status ?? 500
-        );
-      }
-      const result = job.result as Mlvc.ISweepReport | null | undefined;
-      const outcomes = result?.outcomes ?? [];
-      const counts = new Map<string, number>();
-      for (const o of outcomes) {
-        counts.set(o.status, (counts.get(o.status) ?? 0) + 1);
-      }
-      const shown = [...counts].map(([s, n]) => `${n} ${s}`).join(', ');
-      if (job.state === 'cancelled') {
-        return this._trans.__(
-          'Sweep cancelled: %1 runs (%2). Start it again to run only the missing ones.',
-          outcomes.length,
-          shown || this._trans.__('none reported')
-        );
-      }
-      return this._trans.__('Sweep: %1 runs (%2)', outcomes.length, shown);
+      const job = await startSweep(path, request, this._serverSettings);
+      return this._followSweep(path, job);
     }, 'sweep');
+  }
+
+  /**
+   * Show a sweep that runs on the store of the notebook now in focus (started by
+   * another page, or by this one before a reload), with its progress and Cancel.
+   */
+  private async _findRunningSweep(path: string): Promise<void> {
+    if (this._sweepJob !== null) {
+      return;
+    }
+    let jobs: Mlvc.IJob[];
+    try {
+      jobs = await listJobs(path, this._serverSettings);
+    } catch {
+      return; // no store yet, or an older server
+    }
+    const running = jobs.find(j => j.kind === 'sweep' && j.state === 'running');
+    if (
+      running === undefined ||
+      this._sweepJob !== null ||
+      this._isDisposed ||
+      this._state.notebookPath !== path
+    ) {
+      return;
+    }
+    await this._act(p => this._followSweep(p, running), 'sweep');
+  }
+
+  /**
+   * Poll a sweep job until it ends, showing its progress; say what came of it.
+   */
+  private async _followSweep(
+    path: string,
+    started: Mlvc.IJob
+  ): Promise<string> {
+    let job = started;
+    this._sweepJob = { path, id: job.id };
+    try {
+      while (job.state === 'running' && !this._isDisposed) {
+        const cancelling = this._state.progress?.cancelling ?? false;
+        this._setState({
+          ...this._state,
+          progress: {
+            phase: job.phase,
+            done: job.done,
+            total: job.total,
+            eta: job.eta,
+            cancellable: (job.cancellable ?? false) && !cancelling,
+            cancelling
+          }
+        });
+        await new Promise(resolve => setTimeout(resolve, JOB_POLL_MS));
+        job = await fetchJob(path, job.id, this._serverSettings);
+      }
+    } finally {
+      this._sweepJob = null;
+    }
+    this._setState({ ...this._state, progress: null });
+    if (job.state === 'failed') {
+      throw new MlvcRequestError(
+        job.error?.message ?? this._trans.__('The sweep failed.'),
+        job.error?.status ?? 500
+      );
+    }
+    const result = job.result as Mlvc.ISweepReport | null | undefined;
+    const outcomes = result?.outcomes ?? [];
+    const counts = new Map<string, number>();
+    for (const o of outcomes) {
+      counts.set(o.status, (counts.get(o.status) ?? 0) + 1);
+    }
+    const shown = [...counts].map(([s, n]) => `${n} ${s}`).join(', ');
+    if (job.state === 'cancelled') {
+      return this._trans.__(
+        'Sweep cancelled: %1 runs (%2). Start it again to run only the missing ones.',
+        outcomes.length,
+        shown || this._trans.__('none reported')
+      );
+    }
+    return this._trans.__('Sweep: %1 runs (%2)', outcomes.length, shown);
   }
 
   /**

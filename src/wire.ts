@@ -427,6 +427,29 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/mlvc/jobs': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * The jobs of the notebook's store, newest first
+     * @description Running and recently ended push, pull and sweep jobs of the store the
+     *     notebook belongs to (the last 50 per server), newest first: a page opened
+     *     while a sweep runs finds it here, with its progress and whether it can be
+     *     cancelled.
+     */
+    get: operations['listJobs'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/mlvc/jobs/{job}': {
     parameters: {
       query?: never;
@@ -2663,6 +2686,37 @@ export interface operations {
       404: components['responses']['NotFound'];
       409: components['responses']['JobRunning'];
       413: components['responses']['TooLarge'];
+    };
+  };
+  listJobs: {
+    parameters: {
+      query: {
+        /**
+         * @description The notebook path relative to the server root, "/" separated, ending in
+         *     `.ipynb`. Absolute paths, ".." components and symlinks leading outside the root
+         *     are refused.
+         */
+        path: components['parameters']['NotebookPath'];
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The jobs. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            jobs: components['schemas']['Job'][];
+          };
+        };
+      };
+      400: components['responses']['BadRequest'];
+      403: components['responses']['Forbidden'];
     };
   };
   getJob: {

@@ -134,6 +134,15 @@ class JobRegistry:
         with self._lock:
             return self._jobs.get(job_id)
 
+    def of_store(self, root: Path) -> list[Job]:
+        """The jobs kept for the store at ``root``, newest first."""
+        with self._lock:
+            return sorted(
+                (j for j in self._jobs.values() if j.root == root),
+                key=lambda j: j.started,
+                reverse=True,
+            )
+
     def start(
         self, kind: str, root: Path, work: Any, cancel: SweepCancel | None = None
     ) -> Job | None:
@@ -301,6 +310,19 @@ class PullHandler(_SyncHandler):
             return service.pull(remote, repo=start, progress=progress, accept_payloads=accept)
 
         await self.start_job("pull", start, nb.api_path, work)
+
+
+class JobListHandler(_SyncHandler):
+    """``GET /mlvc/jobs?path=``: the jobs of the notebook's store, newest first (so a
+    page loaded while a sweep runs finds it, with its progress and its cancel)."""
+
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        """Answer ``{"jobs": [...]}``: running and recently ended jobs of this store."""
+        nb = self.notebook()
+        root = await self.call(_store_root, nb.start)
+        self.write_json({"jobs": [j.as_json() for j in self.jobs.of_store(root)]})
 
 
 class JobHandler(_SyncHandler):

@@ -112,6 +112,13 @@ async def test_a_sweep_job_is_cancelled_its_slot_freed_and_resumed(
     job = await wait_job(api, job_id, lambda j: (jp_root_dir / "started-0.5").exists())
     assert job["state"] == "running" and job["cancellable"] and job["done"] == 1
     assert job["total"] == 3 and job["eta"] is not None and job["eta"] > 0
+    # a page opened now finds the running sweep among the store's jobs
+    listed = (await api.get("jobs"))["jobs"]
+    assert [(j["id"], j["kind"], j["state"]) for j in listed] == [(job_id, "sweep", "running")]
+    assert listed[0]["cancellable"]
+    with pytest.raises(HTTPClientError) as refused:
+        await api.request("GET", "jobs", headers={"Authorization": ""})
+    assert refused.value.code == 403
     # without credentials the cancel is refused, and the sweep runs on
     with pytest.raises(HTTPClientError) as refused:
         await api.request("DELETE", "jobs", job_id, headers={"Authorization": ""})
@@ -142,6 +149,12 @@ async def test_a_sweep_job_is_cancelled_its_slot_freed_and_resumed(
     statuses = [o["status"] for o in resumed["result"]["outcomes"]]
     assert statuses == ["skipped", "ok", "ok"]
     assert resumed["result"]["outcomes"][0]["commit"] == outcomes[0]["commit"]
+    # newest first, the cancelled one kept
+    listed = (await api.get("jobs"))["jobs"]
+    assert [(j["id"], j["state"]) for j in listed] == [
+        (resumed["id"], "succeeded"),
+        (job_id, "cancelled"),
+    ]
 
 
 async def test_a_sweep_cancelled_as_it_starts_reports_its_runs_cancelled(
