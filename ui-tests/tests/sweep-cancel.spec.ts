@@ -58,7 +58,9 @@ async function startSweep(
 
 test('a sweep from the panel shows its time left and is cancelled', async ({
   page,
-  tmpPath
+  tmpPath,
+  context,
+  baseURL
 }) => {
   test.setTimeout(300 * 1000);
   await slowNotebook(page, tmpPath);
@@ -113,7 +115,24 @@ test('a sweep from the panel shows its time left and is cancelled', async ({
   await expect(progress).toContainText('Sweep: 0 of 2 runs ended', {
     timeout: 60000
   });
-  await progress.getByRole('button', { name: 'Cancel' }).click();
+  // a page opened now (a reload, a colleague's tab) finds the running sweep
+  // (GET /mlvc/jobs), and its Cancel stops it
+  const other = await context.newPage();
+  await other.goto(`${baseURL}/lab/tree/${tmpPath}/train.ipynb`);
+  await other.getByRole('tab', { name: 'Experiments' }).click();
+  const otherProgress = other.locator(
+    '#mlvc-experiments .jp-mlvc-sweepProgress'
+  );
+  await expect(otherProgress).toContainText('Sweep: 0 of 2 runs ended', {
+    timeout: 60000
+  });
+  await otherProgress.getByRole('button', { name: 'Cancel' }).click();
+  await expect(
+    other.locator('#mlvc-experiments').getByRole('status').first()
+  ).toContainText('Sweep cancelled: 3 runs (1 skipped, 2 cancelled)', {
+    timeout: 60000
+  });
+  await other.close();
   await expect(status).toContainText(
     'Sweep cancelled: 3 runs (1 skipped, 2 cancelled)',
     {
