@@ -26,7 +26,7 @@ import type { CommandRegistry } from '@lumino/commands';
 import { Menu } from '@lumino/widgets';
 
 import type { ExperimentsModel } from './model';
-import { TabReuse } from './tabs';
+import { TabReuse, type ViewArea } from './tabs';
 import { CommandIDs, Mlvc, PANEL_ID, RegistryCommandIDs } from './tokens';
 
 /**
@@ -128,6 +128,8 @@ export interface ICommandContext {
    * did itself, so they open an error dialog only when it is hidden.
    */
   panelVisible?: () => boolean;
+  /** Where Diff and Compare open (`main`, or `down` in Notebook 7). */
+  viewArea?: ViewArea;
 }
 
 /**
@@ -181,7 +183,7 @@ const SETTING_EDITOR_OPEN = 'settingeditor:open';
 export function addCommands(ctx: ICommandContext): void {
   const { app, model, notebooks, trans, prefs, panelVisible } = ctx;
   const { commands, shell } = app;
-  const tabs = new TabReuse(shell);
+  const tabs = new TabReuse(shell, ctx.viewArea ?? 'main');
   const describedBy = { args: argsSchema(trans) };
   const notebookOf = (): NotebookPanel | null => {
     const path = model.state.notebookPath;
