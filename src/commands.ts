@@ -26,6 +26,7 @@ import type { CommandRegistry } from '@lumino/commands';
 import { Menu } from '@lumino/widgets';
 
 import type { ExperimentsModel } from './model';
+import { sessionSettled } from './rename';
 import { TabReuse, type ViewArea } from './tabs';
 import { CommandIDs, Mlvc, PANEL_ID, RegistryCommandIDs } from './tokens';
 
@@ -284,6 +285,7 @@ export function addCommands(ctx: ICommandContext): void {
       const made = await model.commit(message, async () => {
         if (notebook) {
           await notebook.context.save();
+          await sessionSettled(notebook);
         }
       });
       reportError(trans.__('Commit failed'), true);
@@ -515,6 +517,9 @@ export function addCommands(ctx: ICommandContext): void {
       const go = async (rev: string, how: Mlvc.CheckoutMode) => {
         if (notebook && notebook.context.model.dirty && how !== 'variables') {
           await notebook.context.save();
+        }
+        if (notebook) {
+          await sessionSettled(notebook);
         }
         const out = await model.checkout(rev, how);
         if (out?.notebook_written && notebook) {
