@@ -233,7 +233,7 @@ export function DiffView(props: IDiffViewProps): JSX.Element {
             <col style={{ width: '12%' }} />
             <col style={{ width: '13%' }} />
             <col style={{ width: '5.5em' }} />
-            <col style={{ width: '6.5em' }} />
+            <col style={{ width: '7.5em' }} />
             <col />
           </colgroup>
           <thead>
