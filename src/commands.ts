@@ -26,7 +26,8 @@ import type { CommandRegistry } from '@lumino/commands';
 import { Menu } from '@lumino/widgets';
 
 import type { ExperimentsModel } from './model';
-import { TabReuse } from './tabs';
+import { sessionSettled } from './rename';
+import { TabReuse, type ViewArea } from './tabs';
 import { CommandIDs, Mlvc, PANEL_ID, RegistryCommandIDs } from './tokens';
 
 /**
@@ -128,6 +129,8 @@ export interface ICommandContext {
    * did itself, so they open an error dialog only when it is hidden.
    */
   panelVisible?: () => boolean;
+  /** Where Diff and Compare open (`main`, or `down` in Notebook 7). */
+  viewArea?: ViewArea;
 }
 
 /**
@@ -181,7 +184,7 @@ const SETTING_EDITOR_OPEN = 'settingeditor:open';
 export function addCommands(ctx: ICommandContext): void {
   const { app, model, notebooks, trans, prefs, panelVisible } = ctx;
   const { commands, shell } = app;
-  const tabs = new TabReuse(shell);
+  const tabs = new TabReuse(shell, ctx.viewArea ?? 'main');
   const describedBy = { args: argsSchema(trans) };
   const notebookOf = (): NotebookPanel | null => {
     const path = model.state.notebookPath;
@@ -282,6 +285,7 @@ export function addCommands(ctx: ICommandContext): void {
       const made = await model.commit(message, async () => {
         if (notebook) {
           await notebook.context.save();
+          await sessionSettled(notebook);
         }
       });
       reportError(trans.__('Commit failed'), true);
@@ -513,6 +517,9 @@ export function addCommands(ctx: ICommandContext): void {
       const go = async (rev: string, how: Mlvc.CheckoutMode) => {
         if (notebook && notebook.context.model.dirty && how !== 'variables') {
           await notebook.context.save();
+        }
+        if (notebook) {
+          await sessionSettled(notebook);
         }
         const out = await model.checkout(rev, how);
         if (out?.notebook_written && notebook) {

@@ -7,6 +7,7 @@
  * This module only wires plugins together: the commands are in `commands.ts`.
  */
 import {
+  ILabShell,
   ILayoutRestorer,
   JupyterFrontEnd,
   JupyterFrontEndPlugin
@@ -23,6 +24,7 @@ import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 import { addCommands, addToPalette, IPrefs, openRowMenu } from './commands';
 import { followNotebooks } from './follow';
 import { liveSync } from './live';
+import { addPanelButtonCommand } from './notebook7';
 import { tellKernelsWhenMoved } from './rename';
 // The panel needs its model at once.
 // eslint-disable-next-line jupyter/prefer-lazy-imports
@@ -51,6 +53,7 @@ import {
   requestRendererFactory
 } from './request';
 import { ExperimentsStatusItem } from './status';
+import { viewArea } from './tabs';
 import { CommandIDs, PANEL_ID, PLUGIN_ID, RegistryCommandIDs } from './tokens';
 
 /**
@@ -76,7 +79,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
     ICommandPalette,
     ISettingRegistry,
     IStatusBar,
-    IRenderMimeRegistry
+    IRenderMimeRegistry,
+    ILabShell
   ],
   activate: (
     app: JupyterFrontEnd,
@@ -86,8 +90,11 @@ const plugin: JupyterFrontEndPlugin<void> = {
     palette: ICommandPalette | null,
     settingRegistry: ISettingRegistry | null,
     statusBar: IStatusBar | null,
-    rendermime: IRenderMimeRegistry | null
+    rendermime: IRenderMimeRegistry | null,
+    labShell: ILabShell | null
   ): void => {
+    // Notebook 7 has no ILabShell: its views open elsewhere (see tabs.ts).
+    const area = viewArea(labShell !== null);
     const trans = (translator ?? nullTranslator).load('jupyterlab_mlvc');
     const model = new ExperimentsModel(
       app.serviceManager.serverSettings,
@@ -119,14 +126,16 @@ const plugin: JupyterFrontEndPlugin<void> = {
       notebooks,
       trans,
       prefs,
-      panelVisible: () => panel.isVisible
+      panelVisible: () => panel.isVisible,
+      viewArea: area
     });
     addRegistryCommands({
       app,
       model,
       models,
       trans,
-      renderMermaid: rendermime ? mermaidRenderer(rendermime) : undefined
+      renderMermaid: rendermime ? mermaidRenderer(rendermime) : undefined,
+      viewArea: area
     });
     if (palette) {
       addToPalette(palette, trans);
@@ -171,6 +180,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
     // The Models section, below the history.
     panel.addWidget(modelsSection);
     app.shell.add(panel, 'left', { rank: PANEL_RANK });
+    addPanelButtonCommand(app, panel, labShell !== null, trans);
     if (restorer) {
       restorer.add(panel, PANEL_ID);
     }

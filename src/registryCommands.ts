@@ -19,6 +19,7 @@ import * as React from 'react';
 import type { MermaidRenderer } from './components/LineageView';
 import type { ExperimentsModel } from './model';
 import { MODEL_NAME, ModelsModel } from './registry';
+import { showView, type ViewArea } from './tabs';
 import { Mlvc, RegistryCommandIDs } from './tokens';
 
 /**
@@ -87,6 +88,8 @@ export interface IRegistryContext {
   trans: TranslationBundle;
   /** Draws the lineage's Mermaid graph; the text is shown when omitted. */
   renderMermaid?: MermaidRenderer;
+  /** Where views open (`main`, or `down` in Notebook 7). */
+  viewArea?: ViewArea;
 }
 
 /**
@@ -415,8 +418,7 @@ export function addRegistryCommands(ctx: IRegistryContext): void {
         trans,
         ctx.renderMermaid
       );
-      shell.add(widget, 'main');
-      shell.activateById(widget.id);
+      showView(shell, widget, ctx.viewArea ?? 'main');
       return widget.id;
     }
   });

@@ -61,6 +61,8 @@ class ServerSession(KernelSession):
         self.no_frontend = True
         self.has_frontend = False
         self.start = start
+        # one memory of restores for the kernel, whichever front end restored
+        self.restored_from = base.restored_from
 
     def repo(self, nb_file: Path | None) -> Path:
         """The store found from the server's folder upward, else that folder."""

@@ -90,6 +90,9 @@ class KernelSession:
         self._said_no_notebook = False
         #: The notebook's absolute path after the frontend said it moved (a rename).
         self.moved_to: str | None = None
+        #: name -> the commit a restore last loaded the variable from: a safety commit
+        #: leaves out a variable that still holds that commit's value (nothing is lost).
+        self.restored_from: dict[str, str] = {}
         self._runner: tuple[locate.Runner | None] | None = None
 
     # -- where things are ---------------------------------------------------------------
@@ -468,10 +471,15 @@ class KernelSession:
         st = self.status(notebook, save=save, details=False)
         if st is None or st["head"] is None:
             return None
-        at_risk = variables and any(
-            v in ("added", "changed")
-            for k, v in st["variables"].items()
-            if replaced is None or k in replaced
+        at_risk = variables and bool(
+            self.unsaved(
+                [
+                    k
+                    for k, v in st["variables"].items()
+                    if v in ("added", "changed") and (replaced is None or k in replaced)
+                ],
+                notebook,
+            )
         )
         nb = st.get("notebook")
         if not (at_risk or (notebook_changes and nb and nb.get("changed"))):
@@ -480,6 +488,41 @@ class KernelSession:
 
         rec = self.commit(message, notebook=notebook, save=False, kind=SAFETY)
         return rec["id"]
+
+    def unsaved(self, names: list[str], notebook: str | None = None) -> list[str]:
+        """Of ``names`` (variables that differ from HEAD), those no commit holds as they
+        are now: a variable a restore loaded and that kept the value it was loaded with
+        is in the commit it came from.
+        """
+        from .. import service
+
+        by_commit: dict[str, list[str]] = {}
+        left = []
+        for name in names:
+            source = self.restored_from.get(name)
+            if source is None:
+                left.append(name)
+            else:
+                by_commit.setdefault(source, []).append(name)
+        if not by_commit:
+            return left
+        _, nb_file = self.notebook(notebook)
+        root = self.repo(nb_file)
+        ns = self.shell.user_ns
+        for source, group in by_commit.items():
+            try:
+                with lineage.paused():
+                    now = service.variables_changed(
+                        repo=root,
+                        rev=source,
+                        notebook=nb_file,
+                        variables={n: ns[n] for n in group if n in ns},
+                    )
+            except MlvcError:  # the commit is gone (gc): count them as unsaved
+                left.extend(group)
+                continue
+            left.extend(n for n in group if now.get(n) != "unchanged")
+        return left
 
     def restore(
         self,
@@ -541,6 +584,7 @@ class KernelSession:
                 live=self.shell.user_ns,
             )
         self.shell.user_ns.update(loaded.values)
+        self.restored_from.update(dict.fromkeys(loaded.values, rec["id"]))
         return Restored(rec, list(loaded.values), loaded.failed, safety_id)
 
     def checkout(

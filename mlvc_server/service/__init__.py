@@ -120,7 +120,7 @@ if TYPE_CHECKING:
         set_gates,
     )
     from .registry import history as model_history
-    from .state import snapshot, status
+    from .state import snapshot, status, variables_changed
     from .variables import load, load_many, restore
     from .workspace import Workspace, workspace
 
@@ -194,6 +194,7 @@ _OWNERS: dict[str, str] = {
     "tags": "refs",
     "status": "state",
     "snapshot": "state",
+    "variables_changed": "state",
     "export": "exports",
     "ExportedModel": "format",
     "ExportResult": "format",
@@ -327,6 +328,7 @@ __all__ = [
     "tags",
     "track_content",
     "untrack_content",
+    "variables_changed",
     "workspace",
     "write_file",
 ]

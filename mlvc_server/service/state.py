@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import MlvcError
 from ..store import Store
-from ..store.revisions import current_branch, detached, head
+from ..store.revisions import current_branch, detached, head, resolve
 from .compat import legacy_positional
 from .format import (
     MANIFEST,
@@ -98,32 +98,7 @@ def status(
             "changed": current is not None and current != committed,
         }
     if variables is not None:
-        # the serializers (numpy...) load only when there are variables to compare
-        from ..serializers.deadline import serialize_within
-        from ..store import fingerprints
-        from ..store import payloads as payload_store
-        from .commits import MAX_SERIALIZE_SECONDS
-
-        old = rec.get("variables", {})
-        old_parts = stored_part_ids(store, cid) if cid and old else {}
-        for name, value in variables.items():
-            if name not in old:
-                out["variables"][name] = "added"
-                continue
-            known = fingerprints.unchanged(store, value, old_parts.get(name))
-            if known is not None:  # the fingerprint answers without serializing
-                out["variables"][name] = "unchanged" if known else "changed"
-                continue
-            try:
-                payload = serialize_within(value, MAX_SERIALIZE_SECONDS)
-                ids = payload_store.predict_part_ids(store, payload)
-                same = ids == old_parts.get(name)
-                out["variables"][name] = "unchanged" if same else "changed"
-            except MlvcError:
-                out["variables"][name] = "changed"
-        for name in old:
-            if name not in variables:
-                out["variables"][name] = "removed"
+        out["variables"] = _compare(store, cid, rec, variables)
     old_data: dict[str, Any] = rec.get("data", {})
     patterns = list(old_data) + list(data or [])
     if patterns:
@@ -144,4 +119,55 @@ def status(
                     if prev["hash"] == fr["hash"]
                     else "changed"
                 )
+    return out
+
+
+def variables_changed(
+    *,
+    repo: str | os.PathLike[str] = ".",
+    rev: str,
+    variables: Mapping[str, Any],
+    notebook: str | os.PathLike[str] | None = None,
+) -> dict[str, str]:
+    """How ``variables`` compare with what commit ``rev`` holds (the rule of
+    :func:`status`, against any commit): name -> added/changed/unchanged/removed.
+
+    A safety commit uses it to tell a variable restored from ``rev`` (nothing to save:
+    ``rev`` holds it) from one the user changed since.
+    """
+    store = open_store(repo)
+    cid = resolve(store, rev, rel_notebook(store, notebook))
+    return _compare(store, cid, read_record(store, cid), variables)
+
+
+def _compare(
+    store: Store, cid: str | None, rec: Mapping[str, Any], variables: Mapping[str, Any]
+) -> dict[str, str]:
+    """``variables`` against commit ``cid`` (record ``rec``), by their parts' ids."""
+    # the serializers (numpy...) load only when there are variables to compare
+    from ..serializers.deadline import serialize_within
+    from ..store import fingerprints
+    from ..store import payloads as payload_store
+    from .commits import MAX_SERIALIZE_SECONDS
+
+    out: dict[str, str] = {}
+    old = rec.get("variables", {})
+    old_parts = stored_part_ids(store, cid) if cid and old else {}
+    for name, value in variables.items():
+        if name not in old:
+            out[name] = "added"
+            continue
+        known = fingerprints.unchanged(store, value, old_parts.get(name))
+        if known is not None:  # the fingerprint answers without serializing
+            out[name] = "unchanged" if known else "changed"
+            continue
+        try:
+            payload = serialize_within(value, MAX_SERIALIZE_SECONDS)
+            ids = payload_store.predict_part_ids(store, payload)
+            out[name] = "unchanged" if ids == old_parts.get(name) else "changed"
+        except MlvcError:
+            out[name] = "changed"
+    for name in old:
+        if name not in variables:
+            out[name] = "removed"
     return out

@@ -285,9 +285,11 @@ describe('the settings schema', () => {
     }
   });
 
-  it('puts Commit in the notebook toolbar', () => {
+  it('puts Commit and the Experiments button in the notebook toolbar', () => {
     expect(schema['jupyter.lab.toolbars'].Notebook).toEqual([
-      expect.objectContaining({ command: CommandIDs.commit })
+      expect.objectContaining({ command: CommandIDs.commit }),
+      // src/notebook7.ts: shown in Notebook 7 only
+      expect.objectContaining({ command: 'mlvc:toggle-panel' })
     ]);
   });
 });

@@ -6,7 +6,9 @@
 import type { INotebookTracker } from '@jupyterlab/notebook';
 import { Signal } from '@lumino/signaling';
 
-import { movedCode, tellKernelsWhenMoved } from '../rename';
+import type { NotebookPanel } from '@jupyterlab/notebook';
+
+import { movedCode, sessionSettled, tellKernelsWhenMoved } from '../rename';
 
 class FakeKernel {
   constructor(language: string) {
@@ -16,17 +18,46 @@ class FakeKernel {
   requestExecute = jest.fn(() => ({ done: Promise.resolve() }));
 }
 
+class FakeSession {
+  constructor(
+    public path: string,
+    public kernel: FakeKernel
+  ) {}
+  isDisposed = false;
+  setPath = jest.fn(async (path: string) => {
+    this.path = path;
+  });
+}
+
 class FakePanel {
   constructor(path: string, kernel: FakeKernel | null) {
     this.context = { path, pathChanged: new Signal(this) };
-    this.sessionContext = { session: kernel ? { kernel } : null };
+    this.sessionContext = {
+      session: kernel ? new FakeSession(path, kernel) : null,
+      sessionChanged: new Signal(this),
+      ready: Promise.resolve()
+    };
   }
   context: { path: string; pathChanged: Signal<FakePanel, string> };
-  sessionContext: { session: { kernel: FakeKernel } | null };
+  sessionContext: {
+    session: FakeSession | null;
+    sessionChanged: Signal<FakePanel, void>;
+    ready: Promise<void>;
+  };
   disposed = new Signal<this, void>(this);
+  /** A rename, as JupyterLab's document context does it. */
   move(path: string): void {
     this.context.path = path;
+    // JupyterLab moves the session only when it exists
+    this.sessionContext.session?.setPath(path);
     this.context.pathChanged.emit(path);
+  }
+  /** A session that starts (for the path the session context had). */
+  start(path: string, kernel: FakeKernel): FakeSession {
+    const session = new FakeSession(path, kernel);
+    this.sessionContext.session = session;
+    this.sessionContext.sessionChanged.emit();
+    return session;
   }
 }
 
@@ -117,5 +148,48 @@ describe('tellKernelsWhenMoved', () => {
     await flush();
     expect(r.requestExecute).not.toHaveBeenCalled();
     expect(py.requestExecute).not.toHaveBeenCalled();
+  });
+});
+
+describe('the session of a notebook renamed while its kernel starts', () => {
+  it('is moved to the notebook, and its kernel told', async () => {
+    const tracker = new FakeTracker();
+    tellKernelsWhenMoved(tracker as unknown as INotebookTracker);
+    const panel = new FakePanel('t/Untitled.ipynb', null);
+    tracker.add(panel);
+    // Galata's createNew: the rename comes before the session
+    panel.move('t/evaluate.ipynb');
+    const kernel = new FakeKernel('python');
+    const session = panel.start('t/Untitled.ipynb', kernel);
+    await flush();
+    expect(session.setPath).toHaveBeenCalledWith('t/evaluate.ipynb');
+    expect(session.path).toBe('t/evaluate.ipynb');
+    expect(kernel.requestExecute).toHaveBeenCalledTimes(1);
+    expect(kernel.requestExecute).toHaveBeenCalledWith(
+      expect.objectContaining({
+        code: movedCode('t/Untitled.ipynb', 't/evaluate.ipynb')
+      }),
+      true
+    );
+    // a session already on the notebook's path is left alone
+    const other = panel.start('t/evaluate.ipynb', new FakeKernel('python'));
+    await flush();
+    expect(other.setPath).not.toHaveBeenCalled();
+  });
+
+  it('is settled before an action asks the server for the kernel', async () => {
+    const panel = new FakePanel('a.ipynb', new FakeKernel('python'));
+    const session = panel.sessionContext.session!;
+    session.path = 'Untitled.ipynb';
+    await sessionSettled(panel as unknown as NotebookPanel);
+    expect(session.path).toBe('a.ipynb');
+    expect(session.kernel.requestExecute).toHaveBeenCalledTimes(1);
+
+    // a session context that never gets ready does not block the action
+    const stuck = new FakePanel('b.ipynb', null);
+    stuck.sessionContext.ready = new Promise(() => undefined);
+    const started = Date.now();
+    await sessionSettled(stuck as unknown as NotebookPanel, 20);
+    expect(Date.now() - started).toBeLessThan(1000);
   });
 });

@@ -167,7 +167,9 @@ export function DataFilesTable(props: {
         {diff.files.map(f => (
           <tr key={f.path} className="jp-mlvc-changed">
             <td>
-              <code>{f.path}</code>
+              <code className="jp-mlvc-clip" title={f.path}>
+                {f.path}
+              </code>
             </td>
             <td>{f.status}</td>
             <td>

@@ -73,6 +73,21 @@ export function shortHash(hash: unknown): string {
 }
 
 /**
+ * A value cut with an ellipsis when it is longer than its column allows; the
+ * whole value shows on hover. The diff's tables fit a 1024 px window so.
+ *
+ * @param props.text - The value.
+ * @param props.title - What shows on hover (default: the value).
+ */
+export function Clip(props: { text: string; title?: string }): JSX.Element {
+  return (
+    <span className="jp-mlvc-clip" title={props.title ?? props.text}>
+      {props.text}
+    </span>
+  );
+}
+
+/**
  * One side of a changed data file: its short hash (the full one on hover) and size.
  */
 function DataSide(props: {
@@ -181,13 +196,21 @@ export function DiffView(props: IDiffViewProps): JSX.Element {
             {trans.__('No param or metric changed.')}
           </p>
         ) : (
-          <table className="jp-mlvc-table">
+          <table className="jp-mlvc-table jp-mlvc-fit">
+            <colgroup>
+              <col style={{ width: '5.5em' }} />
+              <col style={{ width: '25%' }} />
+              <col />
+              <col style={{ width: '7em' }} />
+            </colgroup>
             <tbody>
               {values.map(e => (
                 <tr key={`${e.section}:${e.key}`} className="jp-mlvc-changed">
                   <th scope="row">{e.section}</th>
-                  <td>{e.key}</td>
                   <td>
+                    <Clip text={e.key} />
+                  </td>
+                  <td className="jp-mlvc-wrap">
                     {show(e.a)} → {show(e.b)}
                   </td>
                   <td>
@@ -204,7 +227,15 @@ export function DiffView(props: IDiffViewProps): JSX.Element {
 
       <section aria-label={trans.__('Variables')}>
         <h3>{trans.__('Variables')}</h3>
-        <table className="jp-mlvc-table">
+        <table className="jp-mlvc-table jp-mlvc-fit">
+          <colgroup>
+            <col style={{ width: '18%' }} />
+            <col style={{ width: '12%' }} />
+            <col style={{ width: '13%' }} />
+            <col style={{ width: '5.5em' }} />
+            <col style={{ width: '7.5em' }} />
+            <col />
+          </colgroup>
           <thead>
             <tr>
               <th>{trans.__('Name')}</th>
@@ -228,19 +259,26 @@ export function DiffView(props: IDiffViewProps): JSX.Element {
                       : 'jp-mlvc-changed'
                   }
                 >
-                  <td>{v.name}</td>
-                  <td title={show(side.type)}>
-                    {show(side.type).split('.').pop()}
+                  <td>
+                    <Clip text={v.name} />
                   </td>
                   <td>
-                    {[side.shape, side.dtype]
-                      .filter(x => x !== undefined)
-                      .map(show)
-                      .join(' ')}
+                    <Clip
+                      text={show(side.type).split('.').pop() ?? ''}
+                      title={show(side.type)}
+                    />
+                  </td>
+                  <td>
+                    <Clip
+                      text={[side.shape, side.dtype]
+                        .filter(x => x !== undefined)
+                        .map(show)
+                        .join(' ')}
+                    />
                   </td>
                   <td>{showSize(side.size)}</td>
                   <td>{v.status}</td>
-                  <td>
+                  <td className="jp-mlvc-wrap">
                     {what.length > 1 ? (
                       <ul className="jp-mlvc-DiffView-change">
                         {what.map((line, i) => (
@@ -263,7 +301,7 @@ export function DiffView(props: IDiffViewProps): JSX.Element {
         {changed(diff.data).length === 0 ? (
           <p className="jp-mlvc-muted">{trans.__('No data file changed.')}</p>
         ) : (
-          <ul>
+          <ul className="jp-mlvc-wrap">
             {changed(diff.data).map(f => (
               <li key={f.path}>
                 {f.path}: {f.status} <DataSide file={f.a} /> →{' '}
@@ -280,7 +318,7 @@ export function DiffView(props: IDiffViewProps): JSX.Element {
         {diff.env.changed.length + diff.hardware.changed.length === 0 ? (
           <p className="jp-mlvc-muted">{trans.__('Nothing changed.')}</p>
         ) : (
-          <ul>
+          <ul className="jp-mlvc-wrap">
             {[...diff.env.changed, ...diff.hardware.changed].map(e => (
               <li key={e.key}>
                 {e.key}: {show(e.a)} → {show(e.b)}

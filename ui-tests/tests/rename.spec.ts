@@ -45,4 +45,69 @@ test.describe('Rename', () => {
     await expect(commits).toHaveCount(1, { timeout: 15000 });
     await expect(commits.first()).toContainText('after the rename');
   });
+
+  test('a notebook renamed while its kernel starts: the server finds the kernel', async ({
+    page,
+    request,
+    tmpPath
+  }) => {
+    test.setTimeout(120 * 1000);
+    // What Galata's createNew does, without its delay: open a notebook and
+    // rename it once loaded, before its session exists. The server looks
+    // the kernel up by the session's path; it said `kernel: none` for this
+    // notebook, so a panel commit had no variables (evaluate.spec failed so).
+    const from = `${tmpPath}/Untitled.ipynb`;
+    const to = `${tmpPath}/race.ipynb`;
+    const made = await request.put(`/api/contents/${from}`, {
+      data: {
+        type: 'notebook',
+        format: 'json',
+        content: {
+          cells: [],
+          metadata: {
+            kernelspec: {
+              display_name: 'Python 3 (ipykernel)',
+              language: 'python',
+              name: 'python3'
+            }
+          },
+          nbformat: 4,
+          nbformat_minor: 5
+        }
+      }
+    });
+    expect(made.ok()).toBe(true);
+    await page.evaluate(
+      async ([from, to]) => {
+        const docs = await (window as any).galata.getPlugin(
+          '@jupyterlab/docmanager-extension:manager'
+        );
+        const widget = docs.open(from);
+        // the file is loaded, the session is not there yet
+        await widget.context.ready;
+        await docs.rename(from, to);
+      },
+      [from, to]
+    );
+    await expect(
+      page.getByRole('tab', { name: 'race.ipynb', exact: true })
+    ).toBeVisible({ timeout: 10000 });
+
+    const kernelState = async () =>
+      (await (await request.get(`/mlvc/status?path=${to}`)).json()).kernel;
+    await expect.poll(kernelState, { timeout: 30000 }).not.toBe('none');
+    const sessions = await (await request.get('/api/sessions')).json();
+    expect(sessions.map((s: { path: string }) => s.path)).toContain(to);
+    expect(sessions.map((s: { path: string }) => s.path)).not.toContain(from);
+
+    // the kernel was told too: a magic commits the notebook by its new name
+    await page.notebook.setCell(
+      0,
+      'code',
+      '%load_ext mlvc_server\nprint(__session__)'
+    );
+    await page.notebook.runCell(0);
+    const out = ((await page.notebook.getCellTextOutput(0)) ?? []).join('');
+    expect(out).toContain(to);
+  });
 });
