@@ -66,6 +66,8 @@ MIN_CHUNK: Final = 32 << 10
 MAX_CHUNK: Final = 1 << 20
 #: Chunks read ahead of the one being written back.
 _AHEAD: Final = 3
+#: Bytes of base chunks a checkout keeps between the patched chunks that share them.
+_SHARED_BASES: Final = 24 << 20
 
 
 def _chunker() -> Any:
@@ -483,6 +485,7 @@ def stream(store: Store, manifest_id: str, name: str = "") -> Iterator[memoryvie
     """
     manifest = read_manifest(store, manifest_id)
     reader = payloads.StoredPayload(store, manifest, name)
+    reader.share_bases(_SHARED_BASES)
     count = len(reader.segment_names)
     biggest = max((reader.segment_size(i) for i in range(count)), default=0)
     free: queue.Queue[bytearray] = queue.Queue()
@@ -527,6 +530,7 @@ def _write_parallel(store: Store, manifest: dict[str, Any], name: str, fd: int, 
     with ``pwrite`` by the worker that read it; this thread hashes them in order. At
     most ``2 * WORKERS + 2`` chunk buffers exist. Returns the bytes written."""
     reader = payloads.StoredPayload(store, manifest, name)
+    reader.share_bases(_SHARED_BASES)
     sizes = [reader.segment_size(i) for i in range(len(reader.segment_names))]
     biggest = max(sizes, default=0)
     pool = payloads.workers()
