@@ -379,15 +379,22 @@ def make_patch(base: Any, target: Any) -> bytes:
         x = np.bitwise_xor(np.frombuffer(base, np.uint8), np.frombuffer(target, np.uint8))
         xored: Any = x.data
         return _XOR + zstandard.ZstdCompressor(level=1, write_checksum=False).compress(xored)
-    d = zstandard.ZstdCompressionDict(bytes(base), dict_type=zstandard.DICT_TYPE_RAWCONTENT)
-    params = zstandard.ZstdCompressionParameters(
-        window_log=min(27, max(10, (len(base) + len(target)).bit_length())),
-        # one slot per 4-8 bytes of the base: the fast strategy keeps one position per
-        # slot, so a much smaller table forgets most of a big base (2^14 for 300 KiB
-        # finds no rows), and a bigger one costs its filling (2^17: 1.4x the time of
-        # 2^16 for the same patch)
-        hash_log=min(22, max(16, len(base).bit_length() - 3)),
-        chain_log=min(22, max(16, len(base).bit_length() - 3)),
+    d = patch_dict(base)
+    params = patch_params(len(base), len(target))
+    return _DICT + zstandard.ZstdCompressor(dict_data=d, compression_params=params).compress(target)
+
+
+def patch_params(base: int, target: int) -> zstandard.ZstdCompressionParameters:
+    """zstd's parameters of a ``d`` patch of up to ``target`` bytes against ``base``
+    bytes: the fast strategy, a window over base and target, and a hash table of one
+    slot per 4-8 bytes of the base (the fast strategy keeps one position per slot, so
+    a much smaller table forgets most of a big base: 2^14 for 300 KiB finds no rows; a
+    bigger one costs its filling: 2^17 takes 1.4x the time of 2^16 for the same
+    patch)."""
+    return zstandard.ZstdCompressionParameters(
+        window_log=min(27, max(10, (base + target).bit_length())),
+        hash_log=min(22, max(16, base.bit_length() - 3)),
+        chain_log=min(22, max(16, base.bit_length() - 3)),
         search_log=1,
         min_match=6,
         target_length=0,
@@ -395,7 +402,13 @@ def make_patch(base: Any, target: Any) -> bytes:
         write_checksum=0,
         write_content_size=1,
     )
-    return _DICT + zstandard.ZstdCompressor(dict_data=d, compression_params=params).compress(target)
+
+
+def patch_with(dictionary: zstandard.ZstdCompressionDict, target: Any) -> bytes:
+    """A ``d`` patch of ``target`` against a base whose :func:`patch_dict` was
+    prepared (``precompute_compress``) with :func:`patch_params` for it (shared by
+    threads: zstd only reads a prepared dictionary)."""
+    return _DICT + zstandard.ZstdCompressor(dict_data=dictionary).compress(target)
 
 
 _local = threading.local()

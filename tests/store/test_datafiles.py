@@ -6,6 +6,7 @@ import itertools
 import os
 import random
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -264,6 +265,13 @@ def _patch_calls(monkeypatch: pytest.MonkeyPatch) -> list[int]:
         return make(base, target)
 
     monkeypatch.setattr(payloads, "make_patch", counted)
+    with_window = payloads.patch_with
+
+    def counted_window(dictionary: Any, target: bytes) -> bytes:
+        calls.append(len(target))
+        return with_window(dictionary, target)
+
+    monkeypatch.setattr(payloads, "patch_with", counted_window)
     return calls
 
 
@@ -383,3 +391,32 @@ def test_a_checkout_reads_each_shared_base_once(
     monkeypatch.setattr(datafiles, "_SHARED_BASES", 0)
     assert _restored(store, cap, digest, tmp_path / "b.csv") == src.read_bytes()
     assert sum(reads[b] for b in set(bases)) == len(bases)
+
+
+def test_widened_rows_share_one_dictionary_per_window(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = Store.init(tmp_path)
+    src = tmp_path / "t.csv"
+    rows = _table(40_000).splitlines(keepends=True)
+    src.write_bytes(b"".join(rows))
+    _capture(store, src)
+    made: list[int] = []
+    make = datafiles._Windows._make
+
+    def counted(self: Any, parts: Any) -> Any:
+        made.append(len(parts))
+        return make(self, parts)
+
+    monkeypatch.setattr(datafiles._Windows, "_make", counted)
+    src.write_bytes(b"".join(r[:-1] + b",%08d\n" % (i % 997) for i, r in enumerate(rows)))
+    digest = hash_file(src)
+    cap = _capture(store, src)
+    patched = [
+        s for s in datafiles.read_manifest(store, cap.manifest_id)["segments"] if s.get("codec")
+    ]
+    assert len(patched) >= 20 and cap.bytes_written < 0.15 * src.stat().st_size
+    # each window's dictionary made once, for the several chunks under it
+    assert len(made) <= len(patched) // 3
+    assert max(len(s["parts"]) - 1 for s in patched) <= datafiles.WINDOW
+    assert _restored(store, cap, digest, tmp_path / "a.csv") == src.read_bytes()
