@@ -498,8 +498,9 @@ class _SharedBases:
             if seg.get("codec") == PATCH_CODEC and len(seg["parts"]) >= 2:
                 bases = tuple(seg["parts"][:-1])
                 self._uses[bases] = self._uses.get(bases, 0) + 1
-                for sha in dict.fromkeys(bases):
-                    self._uses[sha] = self._uses.get(sha, 0) + 1
+                if self._uses[bases] == 1:  # a part is read once per set of bases
+                    for sha in dict.fromkeys(bases):
+                        self._uses[sha] = self._uses.get(sha, 0) + 1
         self._parts: dict[Any, Any] = {}
         #: Keys being read by one thread, which others wait for.
         self._loading: dict[Any, threading.Event] = {}
