@@ -158,6 +158,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
       diff: () => void commands.execute(CommandIDs.diff, {}),
       compare: () => void commands.execute(CommandIDs.compare, {}),
       loadMore: () => void model.loadMore(),
+      cancelSweep: () => void model.cancelSweep(),
       sync: (kind, remote) =>
         void commands.execute(
           kind === 'push' ? CommandIDs.push : CommandIDs.pull,
