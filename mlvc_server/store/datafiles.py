@@ -15,12 +15,16 @@ data content the way they cover variables.
 A changed chunk that lies where the previous content (the last captured under the
 same name) had chunks is stored as a *patch* against them when the patch is small
 (:data:`PATCH_MAX`): rows edited in place at random touch every chunk, yet store only
-their patches. The patched segment names the base chunks as its parts, so everything
-that keeps, pushes or checks parts keeps, pushes and checks them too.
+their patches. A chunk the same length as its one base chunk is an XOR; any other is
+patched against a window of the base's chunks (:data:`WINDOW`) whose zstd dictionary
+is prepared once for all the chunks under it. The patched segment names the base
+chunks as its parts, so everything that keeps, pushes or checks parts keeps, pushes
+and checks them too.
 
-Writing back (:func:`restore_file`) streams one chunk at a time (a few chunk buffers)
-into a temporary file next to the target, checks the BLAKE3 of what it wrote against
-the commit's record, and renames it into place.
+Writing back (:func:`restore_file`) reads and un-patches the chunks on worker threads
+(a base shared by several patched chunks read once), writes them into a temporary file
+next to the target, checks the BLAKE3 of what it wrote against the commit's record,
+and renames it into place.
 """
 
 from __future__ import annotations
