@@ -8,7 +8,8 @@ Budgets (ratios against floors measured in the same run):
   known content costs) >= 1 GB/s, against the xxh3 floor;
 - a 1 GiB CSV with 1% of rows appended: the second commit stores <= 2% of the file;
   with 1% of rows edited in place at random: <= 10%;
-- checkout of the 1 GiB file <= 3x the read floor, with <= 64 MiB extra memory.
+- checkout of the 1 GiB file <= 3x the read floor, with <= 64 MiB extra memory (best of
+  3 runs; whole chunks, and versions stored as patches).
 
     python benchmarks/data.py [--gib 1]
 """
@@ -241,12 +242,17 @@ def copy_floor(src: Path, dest: Path, fsync: bool) -> float:
 
 
 def checkouts(
-    store: Store, root: Path, first: datafiles.CapturedFile, edited: datafiles.CapturedFile
+    store: Store,
+    root: Path,
+    first: datafiles.CapturedFile,
+    edited: datafiles.CapturedFile,
+    widened: datafiles.CapturedFile,
 ) -> bool:
     ok = True
     for label, cap in (
         ("the first version", first),
         ("the version with 1% of rows edited", edited),
+        ("the version with a column added", widened),
     ):
         digest = _digest_of(store, cap.manifest_id)  # also brings the store into the cache
         out = root / "out.csv"
@@ -257,13 +263,18 @@ def checkouts(
         sfloor = copy_floor(out, root / "copy.csv", True)
         out.unlink()
         os.sync()
-        took, grew = peak_rss_during(
-            lambda cap=cap, digest=digest, out=out: datafiles.restore_file(
-                store, cap.manifest_id, out, digest
+        # the best of 3 (the machine is shared; writing 1 GiB meets the disk's writeback
+        # now and then), and the most memory any of them took
+        took, grew = float("inf"), 0
+        for _ in range(3):
+            t1, g1 = peak_rss_during(
+                lambda cap=cap, digest=digest, out=out: datafiles.restore_file(
+                    store, cap.manifest_id, out, digest
+                )
             )
-        )
-        out.unlink()
-        os.sync()
+            took, grew = min(took, t1), max(grew, g1)
+            out.unlink()
+            os.sync()
         # (the code of before always flushed: its first figure is with fsync too)
         flush = (
             {"fsync": True}
@@ -469,9 +480,10 @@ def main() -> int:
         print(f"parquet: {pq_path.stat().st_size / 2**30:.2f} GiB, {pq_rows:,} rows")
         ok &= changes(store, hasher, "parquet", pq_path, steps, args.whole)[0]
 
-        # checkout: the first version (whole chunks) and the version with 1% of its rows
-        # edited (patched chunks), against reading and against copying the same bytes
-        ok &= checkouts(store, root, cap1, edited)
+        # checkout: the first version (whole chunks), the version with 1% of its rows
+        # edited (XOR patches) and the one with a column added (patches against windows
+        # of the base), against reading and against copying the same bytes
+        ok &= checkouts(store, root, cap1, edited, versions["a column added"])
     return 0 if ok else 1
 
 

@@ -19,6 +19,29 @@ def parse_kv(text: str) -> tuple[str, Any]:
         return key, value
 
 
+# -- checkout's data option: one definition for the CLI and the magic ---------------------
+def add_checkout_data_option(sp: argparse.ArgumentParser) -> None:
+    """``--data [PATH ...]`` of ``checkout``: also put back the data files the commit
+    read (all of them that differ, or those PATHs and globs)."""
+    sp.add_argument(
+        "--data",
+        nargs="*",
+        metavar="PATH",
+        default=None,
+        help="also put back the data files REV read (all that differ, or PATHs/globs); "
+        "each replaced file is kept as a safety copy",
+    )
+
+
+def checkout_data(args: argparse.Namespace) -> bool | list[str]:
+    """``checkout``'s ``data=`` from ``--data``: False without it, True for all, else
+    the paths."""
+    chosen = getattr(args, "data", None)
+    if chosen is None:
+        return False
+    return list(chosen) or True
+
+
 # -- evaluate, shadow, canary, evaluations: one definition for the CLI and the magics ----
 #: The options of each evaluation command that go to its service function as they are
 #: (``metric`` becomes ``metrics``). Options left unset keep the service's defaults.

@@ -533,11 +533,17 @@ export async function checkout(
   notebookPath: string,
   rev: string,
   mode: Mlvc.CheckoutMode,
-  settings?: ServerConnection.ISettings
+  settings?: ServerConnection.ISettings,
+  data: string[] = []
 ): Promise<Mlvc.ICheckout> {
+  const body: Mlvc.ICheckoutRequest = { rev, mode };
+  if (data.length > 0) {
+    body.data = true;
+    body.data_paths = data;
+  }
   return requestAPI<Mlvc.ICheckout>(
     `checkout${q(notebookPath)}`,
-    post<Mlvc.ICheckoutRequest>({ rev, mode }),
+    post<Mlvc.ICheckoutRequest>(body),
     settings
   );
 }

@@ -499,7 +499,10 @@ export function addCommands(ctx: ICommandContext): void {
         return;
       }
       const { CheckoutBody } = await import('./views');
-      const body = new CheckoutBody(commit, path, trans);
+      // the data files it read that differ here, to put back too (none known when
+      // the plan cannot be had: the checkout itself still can)
+      const plan = await model.checkoutData(commit.id, true).catch(() => null);
+      const body = new CheckoutBody(commit, path, trans, plan);
       const result = await showDialog({
         title: trans.__('Checkout'),
         body,
@@ -511,24 +514,28 @@ export function addCommands(ctx: ICommandContext): void {
       if (!result.button.accept || result.value === null) {
         return;
       }
-      const mode = result.value;
+      const { mode, data } = result.value;
       const notebook = notebookOf();
       const { branch, head, detached } = model.state;
-      const go = async (rev: string, how: Mlvc.CheckoutMode) => {
+      const go = async (
+        rev: string,
+        how: Mlvc.CheckoutMode,
+        files: string[] = []
+      ) => {
         if (notebook && notebook.context.model.dirty && how !== 'variables') {
           await notebook.context.save();
         }
         if (notebook) {
           await sessionSettled(notebook);
         }
-        const out = await model.checkout(rev, how);
+        const out = await model.checkout(rev, how, files);
         if (out?.notebook_written && notebook) {
           await notebook.context.revert();
         }
         reportError(trans.__('Checkout failed'));
         return out;
       };
-      const out = await go(commit.id, mode);
+      const out = await go(commit.id, mode, data);
       if (out) {
         const { notifyCheckout } = await import('./notify');
         const label = `${commit.id.slice(0, 8)} "${commit.message.split('\n')[0].slice(0, 30)}"`;

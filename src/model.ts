@@ -490,16 +490,22 @@ export class ExperimentsModel implements IDisposable {
    */
   async checkout(
     rev: string,
-    mode: Mlvc.CheckoutMode
+    mode: Mlvc.CheckoutMode,
+    data: string[] = []
   ): Promise<Mlvc.ICheckout | null> {
     let out: Mlvc.ICheckout | null = null;
     await this._act(async path => {
-      out = await checkout(path, rev, mode, this._serverSettings);
+      out = await checkout(path, rev, mode, this._serverSettings, data);
       const failed = Object.keys(out.failed ?? {});
       const trans = this._trans;
       const parts = [trans.__('Checked out %1', rev.slice(0, 7))];
       if (out.safety_commit) {
         parts.push(trans.__('safety commit %1', out.safety_commit.slice(0, 7)));
+      }
+      if (out.data && out.data.restored.length > 0) {
+        parts.push(
+          trans.__('%1 data file(s) put back', out.data.restored.length)
+        );
       }
       if (failed.length > 0) {
         parts.push(trans.__('not restored: %1', failed.join(', ')));

@@ -70,6 +70,10 @@ export function checkoutMessage(
   if (out.notebook_written) {
     parts.push(trans.__('Notebook replaced.'));
   }
+  const files = out.data?.restored ?? [];
+  if (files.length > 0) {
+    parts.push(trans.__('Data files put back: %1.', files.join(', ')));
+  }
   if (out.kernel === 'none') {
     parts.push(trans.__('No kernel: variables left alone.'));
   }

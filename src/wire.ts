@@ -290,6 +290,10 @@ export interface paths {
      *     variables are restored in the kernel, and, when `rev` is another branch, that
      *     branch becomes current. `mode: variables` needs a kernel (409 `NoKernel`);
      *     `mode: both` without a kernel writes the notebook only (`kernel: "none"`).
+     *     With `data: true`, the data files `rev` read (those in `data_paths`, relative
+     *     to the project root; all when null) are put back before the notebook is written,
+     *     as `POST /mlvc/data/checkout` does (each replaced file kept as a safety copy);
+     *     a path that names no data file of `rev` is refused (404) before anything changes.
      */
     post: operations['checkout'];
     delete?: never;
@@ -1197,6 +1201,10 @@ export interface components {
       mode?: 'both' | 'notebook' | 'variables';
       /** @description Load pickles that you did not write (default false). */
       trust?: boolean;
+      /** @description Also put back the data files `rev` read (default false). */
+      data?: boolean;
+      /** @description With `data`, the data paths or globs (relative to the project root); null for all. */
+      data_paths?: string[] | null;
     };
     /** @description Variables not restored, name -> error class and message. */
     Failures: {
@@ -1221,6 +1229,8 @@ export interface components {
       failed: components['schemas']['Failures'];
       /** @enum {string} */
       kernel: 'used' | 'none';
+      /** @description The data checkout done with it (`data: true`), else null. */
+      data: components['schemas']['DataCheckout'] | null;
     };
     DataCheckoutRequest: {
       rev: components['schemas']['Revision'];
@@ -1239,6 +1249,14 @@ export interface components {
       };
       bytes: number;
       dry_run: boolean;
+      /** @description Path -> its size as the commit read it (files restored or not captured). */
+      sizes: {
+        [key: string]: number;
+      };
+      /** @description Path -> the size of the file there now (files restored that exist). */
+      current_sizes: {
+        [key: string]: number;
+      };
     };
     DataFilesDiff: {
       a: components['schemas']['CommitId'];

@@ -16,7 +16,13 @@ from collections.abc import Sequence
 from typing import Any
 
 from .. import __version__, render, service
-from ..args import add_lineage_parser, parse_kv, run_lineage
+from ..args import (
+    add_checkout_data_option,
+    add_lineage_parser,
+    checkout_data,
+    parse_kv,
+    run_lineage,
+)
 from ..errors import MlvcError
 from . import data, evaluate, model, sweep, sync
 
@@ -174,6 +180,7 @@ def _parser(only: str | None = None) -> argparse.ArgumentParser:
     sp = cmd("checkout", "Put a commit's notebook back (a branch also becomes current).")
     sp.add_argument("rev")
     sp.add_argument("--no-safety-commit", action="store_true")
+    add_checkout_data_option(sp)
 
     sp = cmd("tag", "List tags, or tag REV (default HEAD) as NAME.")
     sp.add_argument("name", nargs="?")
@@ -346,11 +353,17 @@ def _run(args: argparse.Namespace) -> int:
     elif args.command == "checkout":
         nb = _notebook(repo, nbarg)
         out = service.checkout(
-            args.rev, repo=repo, notebook=nb, safety_commit=not args.no_safety_commit
+            args.rev,
+            repo=repo,
+            notebook=nb,
+            safety_commit=not args.no_safety_commit,
+            data=checkout_data(args),
         )
         if not js:
             if out["safety_commit"]:
                 print(f"Committed your unsaved notebook first: {out['safety_commit'][:8]}")
+            if out["data"] is not None:
+                print(render.data_checkout_text(out["data"]))
             print(
                 f"Checked out {out['commit'][:8]} (branch {out['branch']})"
                 + ("; notebook written" if out["notebook_written"] else "")

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import render, service
-from ..args import model_failed, run_evaluation, run_lineage, run_model
+from ..args import checkout_data, model_failed, run_evaluation, run_lineage, run_model
 from ..errors import MlvcError, NotARepositoryError
 from . import autocommit, output, tracking
 from .lineage import lineage
@@ -197,7 +197,7 @@ def cmd_restore(s: KernelSession, args: argparse.Namespace) -> None:
 
 
 def cmd_checkout(s: KernelSession, args: argparse.Namespace) -> None:
-    """``%mlvc checkout REV [--vars-only | --notebook-only] [--trust]``."""
+    """``%mlvc checkout REV [--vars-only | --notebook-only] [--trust] [--data [PATH ...]]``."""
     _where(s, args)
     res = s.checkout(
         args.rev,
@@ -206,10 +206,13 @@ def cmd_checkout(s: KernelSession, args: argparse.Namespace) -> None:
         trust=args.trust,
         notebook=args.notebook,
         revert=False,
+        data=checkout_data(args),
     )
     said = []
     if res["safety_commit"]:
         said.append(f"Saved your current state as commit {_short(res['safety_commit'])} first.")
+    if res["data"] is not None:
+        said.append(render.data_checkout_text(res["data"]))
     what = []
     if res["notebook_written"]:
         what.append("notebook written")

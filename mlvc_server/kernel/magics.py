@@ -24,7 +24,13 @@ from typing import Any, NoReturn
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_magic, magics_class
 
-from ..args import add_evaluation_parsers, add_lineage_parser, add_model_parsers, parse_kv
+from ..args import (
+    add_checkout_data_option,
+    add_evaluation_parsers,
+    add_lineage_parser,
+    add_model_parsers,
+    parse_kv,
+)
 from ..errors import MlvcCommandError, MlvcError
 from .session import session_for
 
@@ -131,6 +137,7 @@ def build_parser() -> argparse.ArgumentParser:
     which.add_argument("--vars-only", action="store_true", help="restore variables only")
     which.add_argument("--notebook-only", action="store_true", help="write the notebook only")
     c.add_argument("--trust", action="store_true", help="load pickles that others wrote")
+    add_checkout_data_option(c)
     c = cmd("restore", "put variables of REV back in the kernel (all, or VAR ...)")
     c.add_argument("rev", metavar="REV")
     c.add_argument("vars", nargs="*", metavar="VAR")

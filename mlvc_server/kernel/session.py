@@ -596,6 +596,7 @@ class KernelSession:
         trust: bool = False,
         notebook: str | None = None,
         revert: bool = True,
+        data: bool | list[str] = False,
     ) -> CheckoutResult:
         """Go back to ``rev`` through :func:`mlvc_server.service.checkout`: the kernel
         commits its own state first if it differs from HEAD, writes the notebook and
@@ -609,6 +610,7 @@ class KernelSession:
             notebook: ``--notebook`` override.
             revert: ask the frontend to reload the notebook once written (False: the
                 caller asks, with its message, after it has said what happened).
+            data: also put back the data files ``rev`` read (True: all; or paths).
 
         Returns:
             :func:`mlvc_server.service.checkout`'s result.
@@ -643,6 +645,7 @@ class KernelSession:
                 write_notebook=write_notebook,
                 variables=variables,
                 hooks=hooks,
+                data=data,
             )
 
 

@@ -162,11 +162,13 @@ class CheckoutHandler(KernelHandler):
         commit and the variables through the notebook's kernel (when one runs), the
         notebook through the contents API."""
         nb = self.notebook()
-        body = self.json_body("rev", "mode", "trust")
+        body = self.json_body("rev", "mode", "trust", "data", "data_paths")
         rev = check_rev("rev", field_str(body, "rev", required=True, max_chars=MAX_REV_CHARS))
         assert rev is not None
         mode = field_enum(body, "mode", ("both", "notebook", "variables"), "both")
         trust = field_bool(body, "trust", False)
+        data_paths = field_names(body, "data_paths")
+        data: bool | list[str] = field_bool(body, "data", False) and (data_paths or True)
         kernel, note = await python_kernel(self.serverapp, nb)
         if kernel is None and mode == "variables":
             raise error(409, NO_KERNEL_ERRORS[note], "NoKernel")
@@ -216,6 +218,8 @@ class CheckoutHandler(KernelHandler):
             variables=mode in ("both", "variables"),
             safety_commit=self.mlvc.safety_commit,
             hooks=hooks,
+            data=data,
+            data_from_root=True,
         )
         self.write_json(
             {
@@ -227,6 +231,7 @@ class CheckoutHandler(KernelHandler):
                 "skipped": moved["failed"],
                 "failed": failures,
                 "kernel": "used" if kernel is not None else "none",
+                "data": moved["data"],
             }
         )
 

@@ -3,11 +3,14 @@
 1. resolve the target (a branch of the notebook becomes the current branch);
 2. protect what would be overwritten: a *safety commit* of the current state when it
    differs from HEAD (``kind: "safety"`` in its record, so logs can fold it away);
-3. write the target's notebook;
-4. switch the branch;
-5. restore the target's variables.
+3. put back the data files the target read, when asked (``data=``:
+   :func:`mlvc_server.service.data_checkout`, which keeps each replaced file as a safety
+   copy);
+4. write the target's notebook;
+5. switch the branch;
+6. restore the target's variables.
 
-Steps 2, 3 and 5 depend on where the caller stands, so each front end supplies them as
+Steps 2, 4 and 6 depend on where the caller stands, so each front end supplies them as
 :class:`CheckoutHooks`: the kernel commits its variables and notebook and puts the
 variables in its namespace; the server writes the notebook through Jupyter's contents
 API and asks the notebook's kernel; the CLI writes the file and has no variables. The
@@ -17,7 +20,7 @@ defaults here (no hooks) commit and write the notebook file alone.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,7 +38,7 @@ from ..store.revisions import (
 from ..store.space import reports_full_disk
 from .commits import commit
 from .compat import legacy_positional
-from .format import CheckoutResult, notebook_blob, read_record
+from .format import CheckoutResult, DataCheckoutResult, notebook_blob, read_record
 from .workspace import open_store, rel_notebook
 
 #: The ``kind`` recorded on a safety commit.
@@ -121,6 +124,8 @@ def checkout(
     variables: bool = True,
     safety_commit: bool = True,
     hooks: CheckoutHooks | None = None,
+    data: bool | Iterable[str] = False,
+    data_from_root: bool = False,
 ) -> CheckoutResult:
     """Go back to ``rev``: its notebook and (through ``hooks.restore``) its variables.
 
@@ -139,11 +144,22 @@ def checkout(
         variables: restore the variables of ``rev`` (needs ``hooks.restore``).
         safety_commit: commit unsaved state first.
         hooks: the front end's steps (see :class:`CheckoutHooks`).
+        data: also put back the data files ``rev`` read whose content it captured
+            (:func:`mlvc_server.service.data_checkout`: each file that differs is
+            replaced, the current one kept as a safety copy): True for all of them,
+            or paths and globs for some; False (the default): none. The choice is
+            checked (paths the commit read, places inside the project) before anything
+            is written or committed.
+        data_from_root: the ``data`` paths are relative to the project root, not to
+            the current directory (the REST API's).
 
     Returns:
         ``commit`` (id), ``branch``, ``safety_commit`` (id or None),
         ``notebook_written``, ``variables`` (the names the commit holds), ``restored``
-        and ``failed`` (name -> why).
+        and ``failed`` (name -> why), ``data`` (the data checkout's result, or None).
+
+    Raises:
+        DataNotFoundError: a ``data`` path names no data file of the commit.
     """
     hooks = hooks or CheckoutHooks()
     store = open_store(repo)
@@ -159,6 +175,9 @@ def checkout(
     switch_to = branch_target(store, nb, rev)
     restores = variables and hooks.restore is not None
     writes = write_notebook and nb is not None
+    data_paths = _data_paths(data)
+    if data is not False:  # a bad path fails here, before anything changed
+        _data_checkout(target, data_paths, store, nb, data_from_root, dry_run=True)
 
     safety = None
     if safety_commit and (writes or restores):
@@ -167,6 +186,10 @@ def checkout(
             safety = hooks.safety_commit(message, restores, writes)
         elif writes:
             safety = _notebook_safety(store, nb, message, None)
+
+    data_done = None
+    if data is not False:
+        data_done = _data_checkout(target, data_paths, store, nb, data_from_root, dry_run=False)
 
     written = False
     if writes:
@@ -197,4 +220,36 @@ def checkout(
         "variables": sorted(read_record(store, target).get("variables", {})),
         "restored": restored,
         "failed": failed,
+        "data": data_done,
     }
+
+
+def _data_paths(data: bool | Iterable[str]) -> list[str] | None:
+    """The ``paths`` of a data checkout from ``checkout``'s ``data`` (None: all)."""
+    if isinstance(data, bool):
+        return None
+    if isinstance(data, str):
+        return [data]
+    paths = list(data)
+    return paths or None
+
+
+def _data_checkout(
+    target: str,
+    paths: list[str] | None,
+    store: Store,
+    nb: str | None,
+    from_root: bool,
+    *,
+    dry_run: bool,
+) -> DataCheckoutResult:
+    from .data import data_checkout
+
+    return data_checkout(
+        target,
+        paths,
+        repo=store.root,
+        notebook=None if nb is None else store.root / nb,
+        dry_run=dry_run,
+        from_root=from_root,
+    )

@@ -326,6 +326,8 @@ def data_checkout(
         "safety_copies": {},
         "bytes": 0,
         "dry_run": dry_run,
+        "sizes": {},
+        "current_sizes": {},
     }
     stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime()) + f"-{cid[:8]}"
     safety_root = store.state_dir / _SAFETY / stamp
@@ -338,12 +340,15 @@ def data_checkout(
             result["unchanged"].append(rel)
             continue
         manifest_id = entry.get("content")
+        result["sizes"][rel] = int(entry.get("size", 0))
         if not manifest_id:
             result["not_captured"].append(rel)
             continue
         result["restored"].append(rel)
         if current is not None:
             result["safety_copies"][rel] = str(safety_root / rel)
+            with contextlib.suppress(OSError):
+                result["current_sizes"][rel] = dest.stat().st_size
         if dry_run:
             result["bytes"] += int(entry.get("size", 0))
             continue

@@ -111,6 +111,8 @@ class CheckoutResult(TypedDict):
     variables: list[str]
     restored: list[str]
     failed: dict[str, str]
+    #: The data checkout done with it (``data=``), or None when none was asked.
+    data: DataCheckoutResult | None
 
 
 class CompareTable(TypedDict):
@@ -134,6 +136,9 @@ class DataCheckoutResult(TypedDict):
         safety_copies: path -> where the current file was kept before it was replaced.
         bytes: bytes written.
         dry_run: nothing was written.
+        sizes: path -> its size as the commit read it (files restored or not captured).
+        current_sizes: path -> the size of the file there now (files restored that
+            exist).
     """
 
     commit: str
@@ -143,6 +148,8 @@ class DataCheckoutResult(TypedDict):
     safety_copies: dict[str, str]
     bytes: int
     dry_run: bool
+    sizes: dict[str, int]
+    current_sizes: dict[str, int]
 
 
 class DataFileDiff(TypedDict):

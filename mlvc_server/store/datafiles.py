@@ -15,12 +15,16 @@ data content the way they cover variables.
 A changed chunk that lies where the previous content (the last captured under the
 same name) had chunks is stored as a *patch* against them when the patch is small
 (:data:`PATCH_MAX`): rows edited in place at random touch every chunk, yet store only
-their patches. The patched segment names the base chunks as its parts, so everything
-that keeps, pushes or checks parts keeps, pushes and checks them too.
+their patches. A chunk the same length as its one base chunk is an XOR; any other is
+patched against a window of the base's chunks (:data:`WINDOW`) whose zstd dictionary
+is prepared once for all the chunks under it. The patched segment names the base
+chunks as its parts, so everything that keeps, pushes or checks parts keeps, pushes
+and checks them too.
 
-Writing back (:func:`restore_file`) streams one chunk at a time (a few chunk buffers)
-into a temporary file next to the target, checks the BLAKE3 of what it wrote against
-the commit's record, and renames it into place.
+Writing back (:func:`restore_file`) reads and un-patches the chunks on worker threads
+(a base shared by several patched chunks read once), writes them into a temporary file
+next to the target, checks the BLAKE3 of what it wrote against the commit's record,
+and renames it into place.
 """
 
 from __future__ import annotations
@@ -66,6 +70,8 @@ MIN_CHUNK: Final = 32 << 10
 MAX_CHUNK: Final = 1 << 20
 #: Chunks read ahead of the one being written back.
 _AHEAD: Final = 3
+#: Bytes of base chunks a checkout keeps between the patched chunks that share them.
+_SHARED_BASES: Final = 24 << 20
 
 
 def _chunker() -> Any:
@@ -203,6 +209,8 @@ class _Base:
     size: int
     #: The parts of each segment -> its index (to find chunks both versions share).
     index: dict[tuple[str, ...], int]
+    #: The whole chunk each segment rests on (:func:`_base_part`), or None.
+    parts: list[_Part | None]
 
     @classmethod
     def load(cls, store: Store, last: str) -> _Base | None:
@@ -220,7 +228,34 @@ class _Base:
             offsets.append(at)
             at += int(seg["size"])
         index = {tuple(seg["parts"]): i for i, seg in enumerate(segments)}
-        return cls(segments, offsets, at, index)
+        return cls(segments, offsets, at, index, [_base_part(seg) for seg in segments])
+
+    def window(self, lo: int, hi: int) -> tuple[tuple[_Part, ...], int, int] | None:
+        """The window of the base's chunks that holds its bytes ``lo:hi`` (see
+        :data:`WINDOW`): its whole chunks, where ``lo`` falls in them concatenated
+        (about), and its number; None when no window holds them all."""
+        lo, hi = max(0, lo), min(self.size, hi)
+        if lo >= hi:
+            return None
+        first = bisect.bisect_right(self.offsets, lo) - 1
+        last = bisect.bisect_left(self.offsets, hi) - 1
+        k = first // WINDOW_STEP
+        start = k * WINDOW_STEP
+        if last >= start + WINDOW:
+            return None
+        parts = tuple(dict.fromkeys(p for p in self.parts[start : start + WINDOW] if p))
+        if not parts:
+            return None
+        # where lo falls in the window's bytes: the parts before its chunk (a patched
+        # chunk stands for its base, which may be of another size), then into it
+        at, seen = 0, set()
+        for i in range(start, first):
+            p = self.parts[i]
+            if p is not None and p not in seen:
+                seen.add(p)
+                at += p[1]
+        own = self.parts[first]
+        return parts, at + min(lo - self.offsets[first], own[1] if own else 0), k
 
     def parts_between(self, lo: int, hi: int) -> tuple[list[_Part], int]:
         """The whole chunks under the base's bytes ``lo:hi`` (at most
@@ -264,6 +299,7 @@ def _write_chunks(
     pool = payloads.workers()
     pending: deque[tuple[int, Future[bytes | None], memoryview, str, list[_Part]]] = deque()
     patching = True  # False once the first BAIL_AFTER patches made were all too big
+    windows = _Windows(store)
     made = kept = 0  # patches computed (zstd run), and those small enough to keep
 
     def settle() -> None:
@@ -293,7 +329,14 @@ def _write_chunks(
                 old, at = base.parts_between(lo, hi) if patching else ([], 0)
                 if old:
                     segments.append(None)
-                    future = pool.submit(_patch_for, store, chunk, old, at, hi - lo)
+                    win = None if len(old) == 1 and old[0][1] == n else base.window(lo, hi)
+                    if win is not None:
+                        # rows moved or widened: against a window of the base, whose
+                        # zstd dictionary is made once for the chunks that share it
+                        old = list(win[0])
+                        future = pool.submit(_window_patch, windows, chunk, win, hi - lo)
+                    else:  # the same length as its base: an XOR
+                        future = pool.submit(_patch_for, store, chunk, old, at, hi - lo)
                     pending.append((len(segments) - 1, future, chunk, xxh, old))
                     if len(pending) > 2 * payloads.WORKERS:
                         settle()
@@ -448,6 +491,88 @@ def _patch_for(
     return patch if len(patch) <= PATCH_MAX * len(chunk) else None
 
 
+#: A chunk whose length changed (rows inserted, removed, widened) is patched against a
+#: *window* of the base: WINDOW consecutive chunks of it, one window starting every
+#: WINDOW_STEP chunks (so the at most :data:`MAX_BASES` chunks under any new chunk lie
+#: in one). The chunks of a window share its zstd dictionary, made once (filling the
+#: dictionary's hash table is most of a patch's cost: ~1 ms for 300 KiB, against
+#: 0.1 ms to compress the chunk with it made), and a checkout reads the window once.
+WINDOW: Final = 8
+WINDOW_STEP: Final = WINDOW - MAX_BASES + 1
+#: Windows kept prepared at once while a file is captured (its chunks come in order).
+_WINDOWS_KEPT: Final = 4
+
+
+class _Windows:
+    """The prepared windows of one capture: (the window's bytes, its zstd dictionary
+    prepared for compression), each made once by the first worker that needs it."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self._lock = threading.Lock()
+        self._ready: dict[int, tuple[bytes, Any]] = {}
+        self._making: dict[int, threading.Event] = {}
+
+    def get(self, key: int, parts: tuple[_Part, ...]) -> tuple[bytes, Any] | None:
+        """Window ``key`` made of ``parts``; None when one of them is gone (pruned)."""
+        with self._lock:
+            ready = self._ready.get(key)
+            making = self._making.get(key) if ready is None else None
+            mine = ready is None and making is None
+            if mine:
+                self._making[key] = threading.Event()
+        if making is not None:
+            making.wait()
+            with self._lock:
+                ready = self._ready.get(key)
+        if ready is not None:
+            return ready
+        made = None
+        try:
+            made = self._make(parts)
+        finally:
+            if mine:
+                with self._lock:
+                    if made is not None:
+                        self._ready[key] = made
+                        while len(self._ready) > _WINDOWS_KEPT:
+                            del self._ready[min(self._ready)]
+                    self._making.pop(key).set()
+        return made
+
+    def _make(self, parts: tuple[_Part, ...]) -> tuple[bytes, Any] | None:
+
+        buf = bytearray(sum(n for _id, n, _x in parts))
+        pos = 0
+        try:
+            for part_id, n, part_x in parts:
+                self._store.read_blob_into(part_id, memoryview(buf)[pos : pos + n], part_x)
+                pos += n
+        except (KeyError, CorruptObjectError):
+            return None
+        data = bytes(buf)
+        d = payloads.patch_dict(data)
+        d.precompute_compress(compression_params=payloads.patch_params(len(data), MAX_CHUNK))
+        return data, d
+
+
+def _window_patch(
+    windows: _Windows, chunk: memoryview, win: tuple[tuple[_Part, ...], int, int], span: int
+) -> bytes | None:
+    """The patch of ``chunk`` against the window ``win`` (run on a worker); None when a
+    chunk of it is gone or the patch would not be small; :data:`_SKIPPED` when the
+    samples say the chunk is new bytes."""
+    parts, at, key = win
+    made = windows.get(key, parts)
+    if made is None:
+        return None
+    data, d = made
+    if not likely_patchable(data, chunk, at, span or len(chunk)):
+        return _SKIPPED
+    patch = payloads.patch_with(d, chunk)
+    return patch if len(patch) <= PATCH_MAX * len(chunk) else None
+
+
 def _store_patch(
     store: Store, chunk: memoryview, xxh: str, bases: list[_Part], patch: bytes
 ) -> tuple[dict[str, Any] | None, int]:
@@ -483,6 +608,7 @@ def stream(store: Store, manifest_id: str, name: str = "") -> Iterator[memoryvie
     """
     manifest = read_manifest(store, manifest_id)
     reader = payloads.StoredPayload(store, manifest, name)
+    reader.share_bases(_SHARED_BASES)
     count = len(reader.segment_names)
     biggest = max((reader.segment_size(i) for i in range(count)), default=0)
     free: queue.Queue[bytearray] = queue.Queue()
@@ -527,6 +653,7 @@ def _write_parallel(store: Store, manifest: dict[str, Any], name: str, fd: int, 
     with ``pwrite`` by the worker that read it; this thread hashes them in order. At
     most ``2 * WORKERS + 2`` chunk buffers exist. Returns the bytes written."""
     reader = payloads.StoredPayload(store, manifest, name)
+    reader.share_bases(_SHARED_BASES)
     sizes = [reader.segment_size(i) for i in range(len(reader.segment_names))]
     biggest = max(sizes, default=0)
     pool = payloads.workers()

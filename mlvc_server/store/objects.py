@@ -237,7 +237,7 @@ def write_compressed(objects_dir: Path, sha: str, legacy: bytes, *, fsync: bool 
     return True
 
 
-def read_stored_fast(path: Path, size: int, out: memoryview) -> bool:
+def read_stored_fast(path: str | os.PathLike[str], size: int, out: memoryview) -> bool:
     """Read a blob in exactly the layout :func:`write_stored_blob` makes, with one
     ``preadv`` per 512 blocks straight into ``out``. Checks every block header but not
     the Adler-32: the caller verifies the content (e.g. with the xxh3 of the manifest).
@@ -525,12 +525,11 @@ def read_packed_entry(objects_dir: Path, sha: str) -> tuple[int, bytes] | None:
 
 def inflate_entry(pack: Path, offset: int) -> tuple[int, bytes] | None:
     try:
-        f = open(pack, "rb")  # noqa: SIM115 - closed below
+        fd = os.open(pack, os.O_RDONLY)
     except FileNotFoundError:
         return None
-    with f:
-        f.seek(offset)
-        head = f.read(16)
+    try:
+        head = os.pread(fd, 16, offset)
         if not head:
             raise CorruptObjectError(f"pack {pack.name} is cut short")
         type_num = (head[0] >> 4) & 7
@@ -544,20 +543,27 @@ def inflate_entry(pack: Path, offset: int) -> tuple[int, bytes] | None:
             shift += 7
         if type_num not in (1, 2, 3, 4):
             return None  # a delta
-        f.seek(offset + i + 1)
+        at = offset + i + 1
+        # what the entry takes at most when deflate could not shrink it (a patch, a
+        # chunk): read in one call, not 64 KiB for an entry of a few hundred bytes
+        want = size + (size >> 10) * 5 + 64
         d = zlib.decompressobj()
         out = bytearray()
         try:
             while not d.eof and len(out) <= size:
-                chunk = f.read(1 << 16)
+                chunk = os.pread(fd, want, at)
                 if not chunk:
                     break
+                at += len(chunk)
+                want = 1 << 16
                 out += d.decompress(chunk, size + 1 - len(out))
         except zlib.error as e:
             raise CorruptObjectError(f"an entry of pack {pack.name} cannot be inflated: {e}") from e
         if len(out) != size:
             raise CorruptObjectError(f"an entry of pack {pack.name} has the wrong size")
         return type_num, bytes(out)
+    finally:
+        os.close(fd)
 
 
 _IDX_V2 = b"\xfftOc\x00\x00\x00\x02"

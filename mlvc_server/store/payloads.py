@@ -380,15 +380,22 @@ def make_patch(base: Any, target: Any) -> bytes:
         x = np.bitwise_xor(np.frombuffer(base, np.uint8), np.frombuffer(target, np.uint8))
         xored: Any = x.data
         return _XOR + zstandard.ZstdCompressor(level=1, write_checksum=False).compress(xored)
-    d = zstandard.ZstdCompressionDict(bytes(base), dict_type=zstandard.DICT_TYPE_RAWCONTENT)
-    params = zstandard.ZstdCompressionParameters(
-        window_log=min(27, max(10, (len(base) + len(target)).bit_length())),
-        # one slot per 4-8 bytes of the base: the fast strategy keeps one position per
-        # slot, so a much smaller table forgets most of a big base (2^14 for 300 KiB
-        # finds no rows), and a bigger one costs its filling (2^17: 1.4x the time of
-        # 2^16 for the same patch)
-        hash_log=min(22, max(16, len(base).bit_length() - 3)),
-        chain_log=min(22, max(16, len(base).bit_length() - 3)),
+    d = patch_dict(base)
+    params = patch_params(len(base), len(target))
+    return _DICT + zstandard.ZstdCompressor(dict_data=d, compression_params=params).compress(target)
+
+
+def patch_params(base: int, target: int) -> zstandard.ZstdCompressionParameters:
+    """zstd's parameters of a ``d`` patch of up to ``target`` bytes against ``base``
+    bytes: the fast strategy, a window over base and target, and a hash table of one
+    slot per 4-8 bytes of the base (the fast strategy keeps one position per slot, so
+    a much smaller table forgets most of a big base: 2^14 for 300 KiB finds no rows; a
+    bigger one costs its filling: 2^17 takes 1.4x the time of 2^16 for the same
+    patch)."""
+    return zstandard.ZstdCompressionParameters(
+        window_log=min(27, max(10, (base + target).bit_length())),
+        hash_log=min(22, max(16, base.bit_length() - 3)),
+        chain_log=min(22, max(16, base.bit_length() - 3)),
         search_log=1,
         min_match=6,
         target_length=0,
@@ -396,7 +403,52 @@ def make_patch(base: Any, target: Any) -> bytes:
         write_checksum=0,
         write_content_size=1,
     )
-    return _DICT + zstandard.ZstdCompressor(dict_data=d, compression_params=params).compress(target)
+
+
+def patch_with(dictionary: zstandard.ZstdCompressionDict, target: Any) -> bytes:
+    """A ``d`` patch of ``target`` against a base whose :func:`patch_dict` was
+    prepared (``precompute_compress``) with :func:`patch_params` for it (shared by
+    threads: zstd only reads a prepared dictionary)."""
+    return _DICT + zstandard.ZstdCompressor(dict_data=dictionary).compress(target)
+
+
+_local = threading.local()
+
+
+def _dctx() -> zstandard.ZstdDecompressor:
+    """This thread's decompressor without a dictionary (one context, reused)."""
+    d: zstandard.ZstdDecompressor | None = getattr(_local, "dctx", None)
+    if d is None:
+        d = _local.dctx = zstandard.ZstdDecompressor()
+    return d
+
+
+def _xor_into(out: memoryview, patch: Any, base: Any = None) -> None:
+    """Apply an ``x`` patch: ``out`` gets ``base`` XOR the decompressed patch; without
+    ``base``, ``out`` holds the base and is changed in place (ValueError if the patch
+    is damaged)."""
+    import numpy as np
+
+    size = len(out)
+    try:
+        raw = _dctx().decompress(memoryview(patch)[1:], max_output_size=size)
+    except zstandard.ZstdError as e:
+        raise ValueError(str(e)) from None
+    if len(raw) != size:
+        raise ValueError(f"it gives {len(raw)} bytes, expected {size}")
+    o = np.frombuffer(out, np.uint8)
+    b = o if base is None else np.frombuffer(base, np.uint8)
+    np.bitwise_xor(b, np.frombuffer(raw, np.uint8), out=o)
+
+
+def patch_mode(patch: Any) -> bytes:
+    """The mode byte of a :func:`make_patch` patch (``x`` or ``d``)."""
+    return bytes(memoryview(patch)[:1])
+
+
+def patch_dict(base: Any) -> zstandard.ZstdCompressionDict:
+    """The zstd dictionary of a ``d`` patch's base (raw content)."""
+    return zstandard.ZstdCompressionDict(bytes(base), dict_type=zstandard.DICT_TYPE_RAWCONTENT)
 
 
 def apply_patch(base: Any, patch: Any, size: int) -> bytes:
@@ -407,35 +459,128 @@ def apply_patch(base: Any, patch: Any, size: int) -> bytes:
     return bytes(out)
 
 
-def apply_patch_into(base: Any, patch: Any, out: memoryview) -> None:
+def apply_patch_into(
+    base: Any, patch: Any, out: memoryview, dictionary: zstandard.ZstdCompressionDict | None = None
+) -> None:
     """Write ``target`` (``len(out)`` bytes) from ``base`` and the patch into ``out``
-    (ValueError if the patch is damaged or gives another size)."""
-    import numpy as np
-
+    (ValueError if the patch is damaged or gives another size). ``dictionary``: the
+    base's :func:`patch_dict` when the caller holds it already (shared by patches)."""
     size = len(out)
-    mode, frame = bytes(patch[:1]), memoryview(patch)[1:]
+    mode, frame = patch_mode(patch), memoryview(patch)[1:]
+    if mode == _XOR:
+        if len(base) != size:
+            raise ValueError(f"the base has {len(base)} bytes, expected {size}")
+        _xor_into(out, patch, base)
+        return
+    if mode != _DICT:
+        raise ValueError(f"unknown patch mode {mode!r}")
+    d = dictionary if dictionary is not None else patch_dict(base)
     try:
-        if mode == _XOR:
-            if len(base) != size:
-                raise ValueError(f"the base has {len(base)} bytes, expected {size}")
-            raw = zstandard.ZstdDecompressor().decompress(frame, max_output_size=size)
-            if len(raw) != size:
-                raise ValueError(f"it gives {len(raw)} bytes, expected {size}")
-            np.bitwise_xor(
-                np.frombuffer(raw, np.uint8),
-                np.frombuffer(base, np.uint8),
-                out=np.frombuffer(out, np.uint8),
-            )
-            return
-        if mode != _DICT:
-            raise ValueError(f"unknown patch mode {mode!r}")
-        d = zstandard.ZstdCompressionDict(bytes(base), dict_type=zstandard.DICT_TYPE_RAWCONTENT)
         got = zstandard.ZstdDecompressor(dict_data=d).decompress(frame, max_output_size=size)
     except zstandard.ZstdError as e:
         raise ValueError(str(e)) from None
     if len(got) != size:
         raise ValueError(f"it gives {len(got)} bytes, expected {size}")
     out[:] = got
+
+
+class _SharedBases:
+    """Base chunks and base dictionaries shared by the patched segments of one payload
+    read once through (see :meth:`StoredPayload.share_bases`): each is counted at the
+    start, kept from its first use (while the bytes held stay under ``limit``) and
+    dropped at its last, so memory stays bounded and nothing is read twice that fits."""
+
+    def __init__(self, segments: list[dict[str, Any]], limit: int) -> None:
+        self._lock = threading.Lock()
+        self._limit = limit
+        self._held = 0
+        self._uses: dict[Any, int] = {}
+        for seg in segments:
+            if seg.get("codec") == PATCH_CODEC and len(seg["parts"]) >= 2:
+                bases = tuple(seg["parts"][:-1])
+                self._uses[bases] = self._uses.get(bases, 0) + 1
+                if self._uses[bases] == 1:  # a part is read once per set of bases
+                    for sha in dict.fromkeys(bases):
+                        self._uses[sha] = self._uses.get(sha, 0) + 1
+        self._parts: dict[Any, Any] = {}
+        #: Keys being read by one thread, which others wait for.
+        self._loading: dict[Any, threading.Event] = {}
+        self._dicts: dict[tuple[str, ...], zstandard.ZstdCompressionDict] = {}
+
+    def wanted(self, sha: str) -> bool:
+        """Whether part ``sha`` is the base of more than one segment."""
+        return self._uses.get(sha, 0) > 1
+
+    def _take(self, key: Any, fetch: Any, size: Any) -> Any:
+        with self._lock:
+            value = self._parts.get(key)
+            loading = self._loading.get(key) if value is None else None
+            mine = value is None and loading is None and self._uses.get(key, 0) > 1
+            if mine:
+                self._loading[key] = threading.Event()
+        if loading is not None:  # another thread reads it: wait for that
+            loading.wait()
+            with self._lock:
+                value = self._parts.get(key)
+        if value is None:
+            try:
+                value = fetch()
+            finally:
+                if mine:
+                    with self._lock:
+                        # kept (below) before the waiters look
+                        if value is not None and self._held + size(value) <= self._limit:
+                            self._parts[key] = value
+                            self._held += size(value)
+                        self._loading.pop(key).set()
+        with self._lock:
+            left = self._uses.get(key, 1) - 1
+            self._uses[key] = left
+            if left <= 0:
+                if self._parts.pop(key, None) is not None:
+                    self._held -= size(value)
+            elif (
+                key not in self._parts
+                and key not in self._loading
+                and self._held + size(value) <= self._limit
+            ):
+                self._parts[key] = value
+                self._held += size(value)
+        return value
+
+    def part(self, sha: str, fetch: Any) -> Any:
+        """Base chunk ``sha`` (``fetch()`` reads it when it is not held)."""
+        return self._take(sha, fetch, len)
+
+    def base(self, key: tuple[str, ...], fetch: Any) -> tuple[Any, Any]:
+        """(the concatenated bases ``key``, their dictionary or None): held while other
+        segments rest on the same bases (with the dictionary made for them)."""
+        if self._uses.get(key, 0) <= 1 and key not in self._parts:
+            self._uses.pop(key, None)
+            return fetch(), None
+        value = self._take(key, lambda: (fetch(), None), lambda v: len(v[0]))
+        base, _ = value
+        with self._lock:
+            d = self._dicts.get(key)
+            if key not in self._parts:
+                self._dicts.pop(key, None)
+        return base, d
+
+    def dictionary(self, key: tuple[str, ...], base: Any) -> zstandard.ZstdCompressionDict:
+        """The dictionary of bases ``key`` (made once while they are held)."""
+        d = patch_dict(base)
+        with self._lock:
+            if key in self._parts:
+                if key not in self._dicts:
+                    # zstd's decompression form of the dictionary is made on first use,
+                    # without a lock of its own: made here, before another thread uses it
+                    zstandard.ZstdDecompressor(dict_data=d).decompress(_EMPTY_FRAME)
+                    self._dicts[key] = d
+                d = self._dicts[key]
+        return d
+
+
+_EMPTY_FRAME = zstandard.ZstdCompressor(write_content_size=True).compress(b"")
 
 
 def manifest_bytes(manifest: dict[str, Any]) -> bytes:
@@ -455,6 +600,14 @@ class StoredPayload:
         self._segments: list[dict[str, Any]] = manifest["segments"]
         #: Parts that were missing here and fetched from a payload remote.
         self.fetched: list[str] = []
+        self._shared: _SharedBases | None = None
+
+    def share_bases(self, limit: int = 32 << 20) -> None:
+        """Keep the base chunks (and zstd dictionaries) that several patched segments
+        rest on from their first read to their last use, up to ``limit`` bytes: a
+        reader that goes through the segments once (a checkout) reads each base once.
+        Segments may then be read from several threads, each once."""
+        self._shared = _SharedBases(self._segments, limit)
 
     @property
     def segment_names(self) -> list[str]:
@@ -533,21 +686,51 @@ class StoredPayload:
                 f"{seg.get('codec')!r} (written by a newer mlvc?)"
             )
         parts = list(self._part_sizes(seg))
-        base = bytearray(sum(n for _s, n, _x in parts[:-1]))
-        at = 0
-        for sha, n, xxh in parts[:-1]:
-            self._read_part(sha, memoryview(base)[at : at + n], xxh, seg["name"])
-            at += n
+        bases = parts[:-1]
         patch_id, patch_n, patch_x = parts[-1]
         patch = bytearray(patch_n)
         self._read_part(patch_id, memoryview(patch), patch_x, seg["name"])
+        shared = self._shared
         try:
-            apply_patch_into(base, patch, out)
+            if (
+                len(bases) == 1
+                and bases[0][1] == len(out)
+                and patch_mode(patch) == _XOR
+                and (shared is None or not shared.wanted(bases[0][0]))
+            ):
+                # the base straight into the output, un-XORed there: no base buffer
+                self._read_part(bases[0][0], out, bases[0][2], seg["name"])
+                _xor_into(out, patch)
+                return
+            key = tuple(sha for sha, _n, _x in bases)
+            dictionary = None
+            if shared is not None:
+                base, dictionary = shared.base(key, lambda: self._read_bases(bases, seg["name"]))
+            else:
+                base = self._read_bases(bases, seg["name"])
+            if dictionary is None and patch_mode(patch) == _DICT and shared is not None:
+                dictionary = shared.dictionary(key, base)
+            apply_patch_into(base, patch, out, dictionary)
         except ValueError as e:
             raise CorruptObjectError(
                 f"variable {self.name!r}: the patch {patch_id} of segment {seg['name']!r} "
                 f"does not apply: {e}"
             ) from None
+
+    def _read_bases(self, bases: list[tuple[str, int, str | None]], segment: str) -> Any:
+        """The base chunks of a patched segment, concatenated (each read once when
+        :meth:`share_bases` is on and it is shared)."""
+        shared = self._shared
+        chunks: list[Any] = []
+        for sha, n, xxh in bases:
+
+            def read(sha: str = sha, n: int = n, xxh: str | None = xxh) -> bytearray:
+                buf = bytearray(n)
+                self._read_part(sha, memoryview(buf), xxh, segment)
+                return buf
+
+            chunks.append(shared.part(sha, read) if shared is not None else read())
+        return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
     def _read_part(self, sha: str, out: memoryview, xxh: str | None, segment: str) -> None:
         try:

@@ -604,7 +604,7 @@ class Store:
                 )
             out[:] = pending[1]
             return
-        path = objects.loose_path(self.objects_dir, sha)
+        path = f"{self._objects}/{sha[:2]}/{sha[2:]}"
         try:
             if xxh3 is not None and objects.read_stored_fast(path, len(out), out):
                 if xxhash.xxh3_128_hexdigest(out) != xxh3:
@@ -612,13 +612,20 @@ class Store:
                         "content does not match its recorded hash (flipped or damaged bytes)"
                     )
                 return
-            objects.read_loose_into(path, len(out), out)
+            objects.read_loose_into(Path(path), len(out), out)
             return
         except FileNotFoundError:
             pass
-        if not self.has_object(sha):
-            raise KeyError(sha)
-        data = self.get(sha).as_raw_string()  # damage in a pack: CorruptObjectError
+        # packed (a patch, small parts): a whole object of our packs is read straight
+        # from its entry and checked against its id; anything else through dulwich
+        try:
+            type_num, data = self.raw_object(sha)
+        except CorruptObjectError:
+            if not self.has_object(sha):
+                raise KeyError(sha) from None
+            raise
+        if type_num != 3:
+            raise CorruptObjectError(f"object {sha} is not a blob")
         if len(data) != len(out):
             raise CorruptObjectError(f"object {sha} has {len(data)} bytes, expected {len(out)}")
         out[:] = data

@@ -103,7 +103,9 @@ describe('data checkout dialog', () => {
         'data/train.csv': '/p/.mlvc/mlvc/data-safety/x/data/train.csv'
       },
       bytes: 2048,
-      dry_run: true
+      dry_run: true,
+      sizes: { 'data/train.csv': 1024, 'data/new.csv': 1024 },
+      current_sizes: { 'data/train.csv': 3000 }
     };
     const html = renderToStaticMarkup(
       <DataCheckoutList plan={plan} trans={trans} />
@@ -127,7 +129,9 @@ describe('data checkout dialog', () => {
           not_captured: [],
           safety_copies: {},
           bytes: 0,
-          dry_run: true
+          dry_run: true,
+          sizes: {},
+          current_sizes: {}
         }}
         trans={trans}
       />

@@ -321,7 +321,8 @@ describe('ExperimentsModel', () => {
       variables_restored: ['model'],
       skipped: {},
       failed: {},
-      kernel: 'used'
+      kernel: 'used',
+      data: null
     });
     const model = new ExperimentsModel();
     await model.setNotebook('nb.ipynb');
@@ -330,10 +331,47 @@ describe('ExperimentsModel', () => {
       'nb.ipynb',
       A.id,
       'both',
-      undefined
+      undefined,
+      []
     );
     expect(out?.notebook_written).toBe(true);
     expect(model.state.result).toContain('safety commit ccccccc');
+  });
+
+  it('checks out with the data files chosen, and says how many came back', async () => {
+    mocked.fetchLogPage.mockResolvedValue(log([B, A]));
+    mocked.checkout.mockResolvedValue({
+      commit: A.id,
+      branch: 'main',
+      safety_commit: null,
+      notebook_written: true,
+      variables_restored: [],
+      skipped: {},
+      failed: {},
+      kernel: 'used',
+      data: {
+        commit: A.id,
+        restored: ['data/t.csv'],
+        unchanged: [],
+        not_captured: [],
+        safety_copies: {},
+        bytes: 13,
+        dry_run: false,
+        sizes: { 'data/t.csv': 13 },
+        current_sizes: {}
+      }
+    });
+    const model = new ExperimentsModel();
+    await model.setNotebook('nb.ipynb');
+    await model.checkout(A.id, 'notebook', ['data/t.csv']);
+    expect(mocked.checkout).toHaveBeenCalledWith(
+      'nb.ipynb',
+      A.id,
+      'notebook',
+      undefined,
+      ['data/t.csv']
+    );
+    expect(model.state.result).toContain('1 data file(s) put back');
   });
 
   it('knows the branch and whether the notebook changed since the last commit', async () => {

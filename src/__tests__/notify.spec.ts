@@ -37,6 +37,7 @@ function answer(extra: Partial<Mlvc.ICheckout> = {}): Mlvc.ICheckout {
     skipped: {},
     failed: {},
     kernel: 'used',
+    data: null,
     ...extra
   };
 }
@@ -64,6 +65,20 @@ describe('checkoutMessage', () => {
         trans
       )
     ).toContain('No kernel: variables left alone.');
+    const plan = {
+      commit: 'a'.repeat(40),
+      restored: ['data/t.csv'],
+      unchanged: [],
+      not_captured: [],
+      safety_copies: {},
+      bytes: 13,
+      dry_run: false,
+      sizes: {},
+      current_sizes: {}
+    };
+    expect(checkoutMessage(answer({ data: plan }), 'a', trans)).toContain(
+      'Notebook replaced. Data files put back: data/t.csv.'
+    );
   });
 });
 

@@ -57,3 +57,24 @@ def test_track_content_then_diff_and_checkout(project: Path) -> None:
     assert bad.returncode == 1 and "read no data file 'data/none.csv'" in bad.stderr
     run(project, "track", "--content", "data/**", "--remove")
     assert js(project, "track")["patterns"] == []
+
+
+def test_checkout_with_data_puts_the_files_back_too(project: Path) -> None:
+    run(project, "track", "--content", "data/**")
+    run(project, "commit", "-m", "one", "--data", "data")
+    run(project, "tag", "one")
+    (project / "data" / "t.csv").write_text("id,x\n1,a\n2,B\n")
+    run(project, "commit", "-m", "two", "--data", "data")
+
+    out = run(project, "checkout", "one").stdout
+    assert "Checked out" in out and "data/t.csv" not in out
+    assert (project / "data" / "t.csv").read_text() == "id,x\n1,a\n2,B\n"
+    out = run(project, "checkout", "one", "--data").stdout
+    assert "Wrote data/t.csv (current file kept as" in out
+    assert (project / "data" / "t.csv").read_text() == "id,x\n1,a\n2,b\n3,c\n"
+    res = js(project, "checkout", "main", "--data", "data/*.csv")
+    assert res["data"]["restored"] == ["data/t.csv"] and res["data"]["dry_run"] is False
+    assert (project / "data" / "t.csv").read_text() == "id,x\n1,a\n2,B\n"
+    bad = run(project, "checkout", "one", "--data", "data/none.csv", ok=False)
+    assert bad.returncode == 1 and "read no data file 'data/none.csv'" in bad.stderr
+    assert (project / "data" / "t.csv").read_text() == "id,x\n1,a\n2,B\n"

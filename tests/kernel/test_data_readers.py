@@ -134,3 +134,29 @@ def test_content_of_read_files_is_captured_and_checked_out(k: Kernel) -> None:
 def test_data_without_an_action_is_a_usage_error(k: Kernel) -> None:
     reply = k.run("%mlvc data", ok=False)
     assert reply.status == "error" and "checkout REV" in reply.text + str(reply.error)
+
+
+def test_checkout_with_data_brings_back_variables_and_the_files_read(k: Kernel) -> None:
+    k.run("%mlvc track --content 'd/**'")
+
+    def write(rows: int) -> None:  # by another process: an input, not an output
+        code = "import pandas as pd; " + (
+            f"pd.DataFrame({{'a': range({rows})}}).to_parquet('d/w.parquet')"
+        )
+        subprocess.run([sys.executable, "-c", code], cwd=k.project, check=True)
+
+    write(50)
+    k.run("w_rows = len(pd.read_parquet('d/w.parquet'))")
+    k.run("%mlvc commit -m w1")
+    write(10)
+    k.run("w_rows = len(pd.read_parquet('d/w.parquet'))")
+    k.run("%mlvc commit -m w2")
+    out = k.run("%mlvc checkout HEAD~1 --vars-only --data d/w.parquet").stdout
+    assert "Wrote d/w.parquet (current file kept as" in out
+    assert k.value("w_rows") == 50
+    assert k.value("len(pd.read_parquet('d/w.parquet'))") == 50
+    # without --data, the data files stay as they are
+    write(7)
+    k.run("%mlvc checkout HEAD --vars-only")
+    assert k.value("len(pd.read_parquet('d/w.parquet'))") == 7
+    k.run("%mlvc untrack --content 'd/**'")

@@ -62,3 +62,36 @@ async def test_bad_requests_are_refused(api: Api, notebook: Path, jp_root_dir: P
     assert code == 400 and "outside the project" in err["message"]
     code, _ = await api.error("GET", "data", "diff", a="nope")
     assert code == 404
+
+
+async def test_checkout_with_data(api: Api, notebook: Path, jp_root_dir: Path) -> None:
+    (jp_root_dir / "data").mkdir()
+    csv = jp_root_dir / "data" / "t.csv"
+    csv.write_text("id,v\n1,a\n2,b\n")
+    service.track_content([str(jp_root_dir / "data" / "**")], repo=jp_root_dir)
+    a = commit(jp_root_dir, "a")
+    csv.write_text("id,v\n1,a\n2,B\n3,c\n")
+    commit(jp_root_dir, "b")
+
+    # the dialog's plan: what differs, and the sizes on both sides
+    plan = await api.post("data", "checkout", body={"rev": a, "dry_run": True})
+    assert plan["sizes"] == {"data/t.csv": 13} and plan["current_sizes"] == {"data/t.csv": 17}
+    plain = await api.post("checkout", body={"rev": a, "mode": "notebook"})
+    assert plain["data"] is None and csv.read_text().endswith("3,c\n")
+    done = await api.post(
+        "checkout", body={"rev": "main", "mode": "notebook", "data": True, "data_paths": None}
+    )
+    assert done["data"]["restored"] == [] and done["data"]["unchanged"] == ["data/t.csv"]
+    done = await api.post(
+        "checkout", body={"rev": a, "mode": "notebook", "data": True, "data_paths": ["data/t.csv"]}
+    )
+    assert done["data"]["restored"] == ["data/t.csv"] and done["notebook_written"]
+    assert csv.read_text() == "id,v\n1,a\n2,b\n"
+    assert Path(done["data"]["safety_copies"]["data/t.csv"]).read_text().endswith("3,c\n")
+    code, err = await api.error(
+        "POST", "checkout", body={"rev": "main", "data": True, "data_paths": ["data/x.csv"]}
+    )
+    assert code == 404 and "no data file 'data/x.csv'" in err["message"]
+    assert csv.read_text() == "id,v\n1,a\n2,b\n"
+    code, err = await api.error("POST", "checkout", body={"rev": "main", "data": "yes"})
+    assert code == 400

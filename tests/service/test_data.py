@@ -15,7 +15,7 @@ from mlvc_server.errors import DataNotFoundError, MlvcError
 from mlvc_server.store import datafiles, objects
 from mlvc_server.store.repo import Store
 
-from .conftest import git
+from .conftest import git, write_nb
 
 
 def rows(n: int, start: int = 0) -> pd.DataFrame:
@@ -94,6 +94,49 @@ def test_checkout_brings_back_what_a_commit_read(data: Path) -> None:
     assert (data / "data" / "t.csv").read_bytes() == second
     with pytest.raises(DataNotFoundError, match="no data file"):
         service.data_checkout(c1, ["data/other.csv"], repo=data)
+
+
+def test_checkout_with_data_puts_back_the_notebook_and_the_data(data: Path) -> None:
+    service.track_content(["data/**"], repo=data)
+    nb = data / "train.ipynb"
+    c1 = mlvc.commit("one", repo=data, notebook=nb, data=["data"])
+    first, first_nb = (data / "data" / "t.csv").read_bytes(), nb.read_bytes()
+    pd.concat([rows(20_000), rows(500, 20_000)]).to_csv(data / "data" / "t.csv", index=False)
+    write_nb(nb, "print('second')")
+    c2 = mlvc.commit("two", repo=data, notebook=nb, data=["data"])
+    second = (data / "data" / "t.csv").read_bytes()
+
+    # the plan a dialog shows: what differs, with the sizes on both sides
+    plan = service.data_checkout(c1, repo=data, notebook=nb, dry_run=True)
+    assert plan["restored"] == ["data/t.csv"]
+    assert plan["sizes"] == {"data/t.csv": len(first)}
+    assert plan["current_sizes"] == {"data/t.csv": len(second)}
+
+    # without data=: the notebook only, the data file stays
+    out = service.checkout(c1, repo=data, notebook=nb)
+    assert out["data"] is None and out["notebook_written"]
+    assert nb.read_bytes() == first_nb and (data / "data" / "t.csv").read_bytes() == second
+
+    # with it: the data too, the replaced file kept as a safety copy
+    service.checkout(c2, repo=data, notebook=nb)
+    (data / "data" / "t.csv").write_bytes(second + b"99999,1.0\n")  # not committed
+    out = service.checkout(c1, repo=data, notebook=nb, data=True)
+    assert out["data"] is not None and out["data"]["restored"] == ["data/t.csv"]
+    assert (data / "data" / "t.csv").read_bytes() == first
+    kept = Path(out["data"]["safety_copies"]["data/t.csv"])
+    assert kept.read_bytes() == second + b"99999,1.0\n"
+    assert not out["data"]["dry_run"] and out["data"]["bytes"] == len(first)
+
+    # by path (relative to the project root for the REST API), and a bad path refused
+    # before the notebook, the branch or any file changed
+    out = service.checkout(c2, repo=data, notebook=nb, data=["data/t.csv"], data_from_root=True)
+    assert out["data"] is not None and out["data"]["restored"] == ["data/t.csv"]
+    assert (data / "data" / "t.csv").read_bytes() == second
+    before = nb.read_bytes()
+    with pytest.raises(DataNotFoundError, match="no data file"):
+        service.checkout(c1, repo=data, notebook=nb, data=["data/other.csv"])
+    assert nb.read_bytes() == before and (data / "data" / "t.csv").read_bytes() == second
+    assert service.status(repo=data, notebook=nb)["head"] == c2
 
 
 def test_files_only_hashed_are_named_not_written(data: Path) -> None:

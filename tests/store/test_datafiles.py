@@ -6,6 +6,7 @@ import itertools
 import os
 import random
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -264,6 +265,13 @@ def _patch_calls(monkeypatch: pytest.MonkeyPatch) -> list[int]:
         return make(base, target)
 
     monkeypatch.setattr(payloads, "make_patch", counted)
+    with_window = payloads.patch_with
+
+    def counted_window(dictionary: Any, target: bytes) -> bytes:
+        calls.append(len(target))
+        return with_window(dictionary, target)
+
+    monkeypatch.setattr(payloads, "patch_with", counted_window)
     return calls
 
 
@@ -350,3 +358,65 @@ def test_patches_round_trip_and_refuse_garbage() -> None:
             payloads.apply_patch(base, bad, len(base))
     with pytest.raises(ValueError):  # a patch that gives another size
         payloads.apply_patch(base, payloads.make_patch(base, longer), len(base))
+
+
+def test_a_checkout_reads_each_shared_base_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = Store.init(tmp_path)
+    src = tmp_path / "t.csv"
+    rows = _table(30_000).splitlines(keepends=True)
+    src.write_bytes(b"".join(rows))
+    _capture(store, src)
+    # a column added: every chunk is a patch against two or three chunks of the first
+    # version, and neighbouring chunks share those
+    src.write_bytes(b"".join(r[:-1] + b",%08d\n" % (i % 997) for i, r in enumerate(rows)))
+    digest = hash_file(src)
+    cap = _capture(store, src)
+    segments = datafiles.read_manifest(store, cap.manifest_id)["segments"]
+    bases = [p for seg in segments if seg.get("codec") for p in seg["parts"][:-1]]
+    assert len(bases) > len(set(bases))  # shared
+    reads: dict[str, int] = {}
+    real = store.read_blob_into
+
+    def counted(sha: str, out: memoryview, xxh3: str | None = None) -> None:
+        reads[sha] = reads.get(sha, 0) + 1
+        real(sha, out, xxh3)
+
+    monkeypatch.setattr(store, "read_blob_into", counted)
+    assert _restored(store, cap, digest, tmp_path / "a.csv") == src.read_bytes()
+    assert {reads[b] for b in set(bases)} == {1}
+    # with no room to keep them, each is read again where it is needed: same bytes
+    reads.clear()
+    monkeypatch.setattr(datafiles, "_SHARED_BASES", 0)
+    assert _restored(store, cap, digest, tmp_path / "b.csv") == src.read_bytes()
+    assert sum(reads[b] for b in set(bases)) == len(bases)
+
+
+def test_widened_rows_share_one_dictionary_per_window(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = Store.init(tmp_path)
+    src = tmp_path / "t.csv"
+    rows = _table(40_000).splitlines(keepends=True)
+    src.write_bytes(b"".join(rows))
+    _capture(store, src)
+    made: list[int] = []
+    make = datafiles._Windows._make
+
+    def counted(self: Any, parts: Any) -> Any:
+        made.append(len(parts))
+        return make(self, parts)
+
+    monkeypatch.setattr(datafiles._Windows, "_make", counted)
+    src.write_bytes(b"".join(r[:-1] + b",%08d\n" % (i % 997) for i, r in enumerate(rows)))
+    digest = hash_file(src)
+    cap = _capture(store, src)
+    patched = [
+        s for s in datafiles.read_manifest(store, cap.manifest_id)["segments"] if s.get("codec")
+    ]
+    assert len(patched) >= 20 and cap.bytes_written < 0.15 * src.stat().st_size
+    # each window's dictionary made once, for the several chunks under it
+    assert len(made) <= len(patched) // 3
+    assert max(len(s["parts"]) - 1 for s in patched) <= datafiles.WINDOW
+    assert _restored(store, cap, digest, tmp_path / "a.csv") == src.read_bytes()
