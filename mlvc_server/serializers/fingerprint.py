@@ -357,19 +357,33 @@ def snapshot_memo() -> dict[Any, tuple[Any, Any]] | None:
 
 
 @contextlib.contextmanager
-def snapshot() -> Iterator[None]:
+def snapshot(
+    known: dict[int, tuple[Any, str]] | None = None,
+) -> Iterator[dict[Any, tuple[Any, Any]]]:
     """Within this block, each value (by identity) is fingerprinted once, and serialized
     at most once per set of options: a status and the commit that follows it
     (autocommit, in the same post-cell hook, with no user code run between them) hash a
     big DataFrame once instead of twice, and a changed value that status had to
     serialize is not serialized again by the commit. Use it only around calls between
-    which the values cannot change."""
-    if _snapshot.get() is not None:
-        yield
+    which the values cannot change.
+
+    Args:
+        known: fingerprints the caller proved still valid, by ``id`` of the value:
+            ``{id(value): (value, fingerprint)}`` (the kernel's dirty tracking).
+
+    Yields:
+        The memo: ``id(value) -> (value, fingerprint)`` of every value fingerprinted in
+        the block (and the ``known`` ones).
+    """
+    memo = _snapshot.get()
+    if memo is not None:
+        memo.update(known or {})
+        yield memo
         return
-    token = _snapshot.set({})
+    memo = dict(known or {})
+    token = _snapshot.set(memo)
     try:
-        yield
+        yield memo
     finally:
         _snapshot.reset(token)
 
