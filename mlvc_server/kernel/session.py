@@ -88,8 +88,10 @@ class KernelSession:
         #: moves (or races for) the notebook's current branch.
         self.run_branch: str | None = None
         self.autocommit_seconds = 0.0
-        #: what the last :meth:`status` took to compare the variables (benchmarks)
+        #: what the last :meth:`status` took to compare the variables, and the last
+        #: :meth:`commit` without saving the notebook (benchmarks)
         self.status_seconds = 0.0
+        self.commit_seconds = 0.0
         self.autocommit_hook: Any = None
         self._said_no_notebook = False
         #: The notebook's absolute path after the frontend said it moved (a rename).
@@ -329,6 +331,7 @@ class KernelSession:
             self.save_notebook(known, nb_file)  # type: ignore[arg-type]
         root = self.repo(nb_file)
         nb_rel = self.rel_notebook(root, nb_file)
+        t0 = time.perf_counter()
         tracker = dirty.tracker_for(self.shell)
         # before holding values (a reference held here would count as an alias)
         fresh = tracker.known() if tracker is not None and not no_vars else None
@@ -367,6 +370,7 @@ class KernelSession:
             record = service.record(cid, repo=root)
             if tracker is not None and not no_vars and names is None:
                 tracker.remember(memo)
+        self.commit_seconds = time.perf_counter() - t0
         lineage.outputs_taken(root, outputs)
         lineage.set_root(root)
         return record
