@@ -23,13 +23,14 @@ fingerprint it had at the last check (:class:`Tracker`) only when all of these h
    ``eval``, ``globals``, ``vars``, ``locals``, ``get_ipython`` -- so every magic but
    ``%mlvc`` --, ``sys``, ``__main__``, ``__import__``...) named or read (reading
    ``Out`` reads every value in the output history);
-5. no comm message (widgets) was handled and no Python thread started after tracking
-   began is alive;
+5. no comm message (widgets) was handled, and no Python thread started after tracking
+   began is alive or was alive at the last check;
 6. the value is made only of types whose whole state is visible to Python's garbage
    collector: numpy arrays (not memmaps, not object dtype, whose ``.base`` chain ends in
    an array or ``bytes``), pandas objects, pyarrow arrays, and dicts/lists/tuples of
    them (no user classes, tensors, memoryviews...); and
-7. none of its objects is referenced from outside it: every object's reference count
+7. none of its objects is referenced from outside it, now and when it was hashed (a
+   holder could write after the hash, then let go): every object's reference count
    equals the references from its own parts, from names of the namespace, from IPython's
    output history and from this tracker (and its weak references come from its own
    parts). So no alias (``b = a[::2]``, ``torch.from_numpy(a)``, a Series of a frame, a
@@ -186,6 +187,8 @@ class Tracker:
         #: names read on every check (functions holding class bodies)
         self.sticky: set[str] = set()
         self.threads = {t.ident for t in threading.enumerate()}
+        #: threads started after tracking began, running at the last check
+        self.running: set[int | None] = set()
         self.events = False
         self.mlvc_cell = False
         #: ``get_ipython`` was read by the cells before the one running
@@ -268,20 +271,29 @@ class Tracker:
             return "a comm message was handled (or a cell could not be parsed)"
         if touched & EVERYTHING:
             return f"{sorted(touched & EVERYTHING)[0]} was used"
-        started = [
-            t.name
+        started = {
+            t.ident: t.name
             for t in threading.enumerate()
             if t.ident not in self.threads and not t.name.startswith("mlvc-")
-        ]
+        }
+        # a thread running at the last check may have written after it hashed, then ended
+        before, self.running = self.running, set(started)
         if started:
-            return f"thread {started[0]} is running"
+            return f"thread {next(iter(started.values()))} is running"
+        if before:
+            return "a thread was running at the last check"
         return ""
 
-    def _exclusive(self, clean: dict[str, tuple[Any, str]], touched: set[str]) -> set[str]:
+    def _exclusive(
+        self,
+        clean: dict[str, tuple[Any, str]],
+        touched: set[str],
+        ours: tuple[dict[Any, tuple[Any, Any]], dict[str, Any]] = ({}, {}),
+    ) -> set[str]:
         """The names of ``clean`` whose values are referenced only from themselves, the
         namespace, the output history and this tracker (rule 7), and share no part with
         a touched name's value."""
-        plan = self._plan(clean, touched)
+        plan = self._plan(clean, touched, ours)
         if plan is None:
             return set()
         owner, bad, allowed, weak, objs = plan
@@ -298,7 +310,10 @@ class Tracker:
         return set(clean) - bad
 
     def _plan(
-        self, clean: dict[str, tuple[Any, str]], touched: set[str]
+        self,
+        clean: dict[str, tuple[Any, str]],
+        touched: set[str],
+        ours: tuple[dict[Any, tuple[Any, Any]], dict[str, Any]],
     ) -> tuple[dict[int, set[str]], set[str], dict[int, int], dict[int, int], list[Any]] | None:
         owner: dict[int, set[str]] = {}
         unique: dict[int, Any] = {}
@@ -333,6 +348,11 @@ class Tracker:
             for v in dict.values(out_hist):
                 allow(v)
         allow(getattr(getattr(self.shell, "last_execution_result", None), "result", None))
+        memo, held = ours  # mlvc's own references: the snapshot memo, the selection
+        for entry in memo.values():
+            allow(entry[0])
+        for v in held.values():
+            allow(v)
         for v, _ in clean.values():  # the tracker's (value, fingerprint) tuples
             allow(v)
         weak: dict[int, int] = {}
@@ -345,19 +365,32 @@ class Tracker:
                     weak[id(target)] = weak.get(id(target), 0) + 1
         return owner, bad, allowed, weak, list(unique.values())
 
-    def remember(self, memo: dict[Any, tuple[Any, Any]] | None) -> None:
+    def remember(
+        self, memo: dict[Any, tuple[Any, Any]] | None, held: dict[str, Any] | None = None
+    ) -> None:
         """After a check: the variables just fingerprinted (``memo`` of the snapshot)
-        are clean until something touches them."""
+        are clean until something touches them -- those referenced from outside
+        themselves right now excepted (rule 7 at hashing time: a thread, a task or a
+        callback holding one could write it after it was hashed, then let go).
+
+        Args:
+            memo: the snapshot's memo (its references are mlvc's).
+            held: the caller's selection of variables (its references are mlvc's).
+        """
+        self.clean = {}
         if memo is None or not self.active:
             return
-        clean: dict[str, tuple[Any, str]] = {}
+        candidates = self._candidates(memo)
+        keep = self._exclusive(candidates, set(), (memo, held or {}))
+        self.clean = {k: e for k, e in candidates.items() if k in keep}
+
+    def _candidates(self, memo: dict[Any, tuple[Any, Any]]) -> dict[str, tuple[Any, str]]:
+        out: dict[str, tuple[Any, str]] = {}
         for k, v in dict.items(self.ns):
             hit = memo.get(id(v))
-            if hit is None or hit[0] is not v or not isinstance(hit[1], str):
-                continue
-            if _parts(v) is not None:
-                clean[k] = (v, hit[1])
-        self.clean = clean
+            if hit is not None and hit[0] is v and isinstance(hit[1], str):
+                out[k] = (v, hit[1])
+        return out
 
     @contextlib.contextmanager
     def quiet(self) -> Iterator[None]:

@@ -369,7 +369,7 @@ class KernelSession:
             )
             record = service.record(cid, repo=root)
             if tracker is not None and not no_vars and names is None:
-                tracker.remember(memo)
+                tracker.remember(memo, selected)
         self.commit_seconds = time.perf_counter() - t0
         lineage.outputs_taken(root, outputs)
         lineage.set_root(root)
@@ -438,7 +438,7 @@ class KernelSession:
         with lineage.paused(), service.snapshot(fresh) as memo:
             st = service.status(repo=root, notebook=nb_file, variables=selected, data=data)
             if tracker is not None:
-                tracker.remember(memo)
+                tracker.remember(memo, selected)
         self.status_seconds = time.perf_counter() - t0
         with lineage.paused():
             head_skipped = st.get("skipped", {})

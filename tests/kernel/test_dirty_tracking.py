@@ -232,6 +232,28 @@ def test_background_thread_started_by_the_user(k: Kernel) -> None:
         k.run("_stop.set()")
 
 
+def test_holder_writes_after_the_hash_then_lets_go(k: Kernel) -> None:
+    # a generator holds the array when it is hashed; it writes, then is dropped, in a
+    # cell that names only the generator
+    setup = "def _later(x):\n    yield\n    x[0] = 4242\n    yield\n_g = _later(a)\nnext(_g)\n"
+    changed, trusted, _ = check_after(k, setup, "next(_g)\ndel _g")
+    assert "a" in changed and "a" not in trusted
+
+
+def test_thread_given_the_array_writes_after_the_hash_then_ends(k: Kernel) -> None:
+    setup = (
+        "import threading\n"
+        "_go = threading.Event()\n"
+        "def _w(x):\n"
+        "    _go.wait(30)\n"
+        "    x[0] = 999\n"
+        "_th = threading.Thread(target=_w, args=(a,), daemon=True)\n"
+        "_th.start()\n"
+    )
+    changed, _, why = check_after(k, setup, "_go.set(); _th.join()")
+    assert "a" in changed and "thread" in why
+
+
 def test_autocommit_commits_changes_and_skips_untouched_cells(k: Kernel) -> None:
     k.run(SETUP)
     k.run("%mlvc commit -m setup")
