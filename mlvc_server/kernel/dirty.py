@@ -87,6 +87,8 @@ _SKIP = (type, types.ModuleType)
 class TrackedNamespace(dict):  # type: ignore[type-arg]
     """The user namespace: a ``dict`` that records the names read from it."""
 
+    __slots__ = ("everything", "quiet_thread", "touched")
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         #: names read since the tracker last took them
@@ -104,9 +106,11 @@ class TrackedNamespace(dict):  # type: ignore[type-arg]
         if self.quiet_thread is None or threading.get_ident() != self.quiet_thread:
             self.everything = True
 
-    def __getitem__(self, key: Any) -> Any:
-        self._read(key)
-        return dict.__getitem__(self, key)
+    def __getitem__(self, key: Any) -> Any:  # every global read of notebook code: kept short
+        quiet = self.quiet_thread
+        if quiet is None or quiet != _get_ident():
+            self.touched.add(key)
+        return _getitem(self, key)
 
     def get(self, key: Any, default: Any = None) -> Any:
         self._read(key)
@@ -147,6 +151,10 @@ class TrackedNamespace(dict):  # type: ignore[type-arg]
     def __or__(self, other: Any) -> Any:
         self._all()
         return dict.__or__(self, other)
+
+
+_get_ident = threading.get_ident
+_getitem = dict.__getitem__
 
 
 def enabled_by_config() -> bool:
