@@ -22,7 +22,7 @@ import os
 import struct
 import threading
 import zlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -552,6 +552,10 @@ class PackIndexes:
         #: writes) costs a dict lookup per pack instead of a binary search in Python
         self._tables: dict[str, dict[bytes, int]] = {}
         self.foreign = False
+        # refreshes are serialized (two threads listing at once could publish an older
+        # listing last); readers take no lock: every dict above is built whole and
+        # then published, never changed in place
+        self._refreshing = threading.Lock()
 
     def refresh(self, force: bool = False) -> None:
         """Reload the indexes when the folder changed; ``force`` re-lists it anyway (a
@@ -560,11 +564,14 @@ class PackIndexes:
         try:
             mtime = os.stat(self.pack_dir).st_mtime_ns
         except FileNotFoundError:
-            self._idx, self._mtime, self.foreign = {}, -1, False
+            self._idx, self._tables, self._mtime, self.foreign = {}, {}, -1, False
             return
         if mtime == self._mtime and not force:
             return
-        self._mtime = mtime
+        with self._refreshing:
+            self._relist(mtime)
+
+    def _relist(self, mtime: int) -> None:
         names = set(os.listdir(self.pack_dir))
         current = {n[:-4] for n in names if n.endswith(".idx") and n[:-4] + ".pack" in names}
         idx = {k: v for k, v in self._idx.items() if k in current}
@@ -584,9 +591,14 @@ class PackIndexes:
             else:
                 foreign = True
         self._idx, self._tables, self.foreign = idx, tables, foreign
+        # last: a thread that sees the new mtime finds the new listing
+        self._mtime = mtime
 
-    def names(self) -> list[str]:
-        return list(self._idx)
+    def snapshot(self) -> Mapping[str, bytes]:
+        """The indexes as last listed, pack name -> ``.idx`` bytes, for a caller that
+        walks several packs: it stays whole while other threads refresh (a pack merged
+        away meanwhile is still named here; its file may be gone)."""
+        return self._idx
 
     def find(self, sha: str) -> tuple[str, int] | None:
         """``(pack name, offset of the entry)`` of the object, or None."""
@@ -617,27 +629,26 @@ class PackIndexes:
                     return name, int.from_bytes(raw[at : at + 4])
         return None
 
-    def entries(self, name: str) -> list[tuple[str, int]]:
-        """``(id, offset)`` of every object of one pack."""
-        return [(sha, off) for sha, _crc, off in self.entries_crc(name)]
+    @staticmethod
+    def entries(raw: bytes) -> list[tuple[str, int]]:
+        """``(id, offset)`` of every object of one pack, from its index ``raw`` (a
+        value of :meth:`snapshot`)."""
+        return [(sha, off) for sha, _crc, off in PackIndexes.entries_crc(raw)]
 
-    def entries_crc(self, name: str) -> list[tuple[str, int, int]]:
+    @staticmethod
+    def entries_crc(raw: bytes) -> list[tuple[str, int, int]]:
         """``(id, CRC-32 of the entry, offset)`` of every object of one pack."""
-        raw = self._idx[name]
         n = int.from_bytes(raw[1028:1032])
         crcs = struct.unpack(f">{n}I", raw[1032 + 20 * n : 1032 + 24 * n])
         offsets = struct.unpack(f">{n}I", raw[1032 + 24 * n : 1032 + 28 * n])
         return [(raw[1032 + 20 * i : 1052 + 20 * i].hex(), crcs[i], offsets[i]) for i in range(n)]
 
-    def raw_entries(self, name: str) -> list[tuple[str, int, bytes]] | None:
-        """Every entry of one pack as ``(id, CRC-32, entry bytes)``, each checked
-        against its CRC, ready for :func:`write_pack_entries`; None when the pack
-        holds a delta or a damaged entry (then read it object by object)."""
-        try:
-            # another thread's refresh may have swapped the indexes since ``names()``
-            listed = sorted(self.entries_crc(name), key=lambda e: e[2])
-        except KeyError:
-            return None
+    def raw_entries(self, name: str, index: bytes) -> list[tuple[str, int, bytes]] | None:
+        """Every entry of pack ``name`` (``index``: its ``.idx`` bytes) as ``(id,
+        CRC-32, entry bytes)``, each checked against its CRC, ready for
+        :func:`write_pack_entries`; None when the pack is gone or holds a delta or a
+        damaged entry (then read it object by object)."""
+        listed = sorted(self.entries_crc(index), key=lambda e: e[2])
         try:
             with open(self.pack_dir / (name + ".pack"), "rb") as f:
                 data = f.read()

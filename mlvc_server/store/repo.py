@@ -333,8 +333,12 @@ class Store:
         indexes = self._pack_indexes
         indexes.refresh()
         pack_dir = self.objects_dir / "pack"
+        # one listing throughout: another thread's refresh may drop a pack that
+        # another process merged away meanwhile (its file is then gone: reading it
+        # raises FileNotFoundError, and this merge is given up)
+        listing = indexes.snapshot()
         classes: dict[int, list[str]] = {}
-        for name in indexes.names():
+        for name in listing:
             try:
                 size = os.stat(pack_dir / (name + ".pack")).st_size
             except FileNotFoundError:
@@ -355,9 +359,9 @@ class Store:
         copied: dict[str, tuple[int, bytes]] = {}
         gathered: dict[str, tuple[int, bytes]] = {}
         for name in roll:
-            raw = indexes.raw_entries(name)
+            raw = indexes.raw_entries(name, listing[name])
             if raw is None:
-                self._read_pack(name, gathered)
+                self._read_pack(name, listing[name], gathered)
             else:
                 copied.update((sha, (crc, entry)) for sha, crc, entry in raw)
         for sha, (t, content) in gathered.items():
@@ -378,12 +382,18 @@ class Store:
                     os.unlink(pack_dir / (name + ext))
         self._forget_gone_packs()
 
-    def _read_pack(self, name: str, into: dict[str, tuple[int, bytes]]) -> None:
+    def _read_pack(self, name: str, index: bytes, into: dict[str, tuple[int, bytes]]) -> None:
         """Every object of one pack (whole objects straight from their entries; a pack
-        with deltas, written by git, through dulwich)."""
+        with deltas, written by git, through dulwich).
+
+        Raises:
+            FileNotFoundError: the pack is gone (merged away by another process).
+        """
         pack = self.objects_dir / "pack" / (name + ".pack")
+        if not pack.exists():
+            raise FileNotFoundError(pack)
         got: dict[str, tuple[int, bytes]] = {}
-        for sha, offset in self._pack_indexes.entries(name):
+        for sha, offset in objects.PackIndexes.entries(index):
             entry = objects.inflate_entry(pack, offset)
             if entry is None:  # a delta
                 break
@@ -417,8 +427,8 @@ class Store:
         indexes = self._pack_indexes
         indexes.refresh()
         out: set[str] = set()
-        for name in indexes.names():
-            out.update(sha for sha, _offset in indexes.entries(name))
+        for index in indexes.snapshot().values():
+            out.update(sha for sha, _offset in indexes.entries(index))
         if indexes.foreign:
             from dulwich.pack import PackFileDisappeared
 

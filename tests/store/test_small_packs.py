@@ -156,3 +156,40 @@ def test_a_flipped_byte_in_a_pack_costs_only_its_object(project: Path) -> None:
             except mlvc.errors.CorruptObjectError:
                 pass
         assert len(readable) == len(ids) - 1
+
+
+def test_a_merge_whose_packs_another_store_merged_away_meanwhile_gives_up_cleanly(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two stores of one repository (two processes, or threads with a store each) merge
+    at once: the packs this store listed are merged away by the other, and a thread of
+    this store refreshes its indexes in between. The merge is given up, nothing is
+    lost, and the next merge works (it once raised KeyError from the indexes)."""
+    monkeypatch.setattr(repo_mod, "_MERGE_WIDTH", 3)
+    blobs = [os.urandom(2000) for _ in range(3)]
+    with Store(project) as mine, Store(project) as other:
+        ids = []
+        for data in blobs:  # three small packs: one merge's worth
+            ids.append(mine.add(Blob.from_string(data)))
+            mine.flush()
+        real = mine._pack_indexes.raw_entries
+        calls = []
+
+        def merged_away_meanwhile(name: str, index: bytes) -> object:
+            if not calls:
+                other._merge_due = True
+                other.merge_packs()  # the other store merges the same packs
+                mine._pack_indexes.refresh(force=True)  # another thread of this store
+            calls.append(name)
+            return real(name, index)
+
+        monkeypatch.setattr(mine._pack_indexes, "raw_entries", merged_away_meanwhile)
+        mine._merge_due = True
+        mine.merge_packs()  # must not raise
+        assert calls, "the merge did not run"
+        pack_dir = project / ".mlvc" / "objects" / "pack"
+        assert len(list(pack_dir.glob("*.pack"))) == 1
+        for sha, data in zip(ids, blobs, strict=True):
+            assert mine.get(sha).as_raw_string() == data
+            assert other.get(sha).as_raw_string() == data
+    assert git(project / ".mlvc", "fsck", "--full", "--strict", "--no-dangling") == ""
