@@ -388,6 +388,13 @@ class Tracker:
         self.clean = {}
         if memo is None or not self.active:
             return
+        from ..serializers.fingerprint import snapshot_memo
+
+        if snapshot_memo() is not memo:
+            # the snapshot block ended: drop the payloads it kept (they may hold views of
+            # the values, which would count as outside references)
+            for key in [key for key in memo if not isinstance(key, int)]:
+                del memo[key]
         candidates = self._candidates(memo)
         keep = self._exclusive(candidates, set(), (memo, held or {}))
         self.clean = {k: e for k, e in candidates.items() if k in keep}

@@ -368,8 +368,8 @@ class KernelSession:
                 extra=extra,
             )
             record = service.record(cid, repo=root)
-            if tracker is not None and not no_vars and names is None:
-                tracker.remember(memo, selected)
+        if tracker is not None and not no_vars and names is None:
+            tracker.remember(memo, selected)
         self.commit_seconds = time.perf_counter() - t0
         lineage.outputs_taken(root, outputs)
         lineage.set_root(root)
@@ -437,8 +437,8 @@ class KernelSession:
         data, empty = self.data(root, nb_rel, nb_file)
         with lineage.paused(), service.snapshot(fresh) as memo:
             st = service.status(repo=root, notebook=nb_file, variables=selected, data=data)
-            if tracker is not None:
-                tracker.remember(memo, selected)
+        if tracker is not None:
+            tracker.remember(memo, selected)
         self.status_seconds = time.perf_counter() - t0
         with lineage.paused():
             head_skipped = st.get("skipped", {})

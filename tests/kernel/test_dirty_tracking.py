@@ -73,6 +73,15 @@ def test_in_place_numpy_edit(k: Kernel) -> None:
     assert {"other", "df"} <= trusted and "a" not in trusted
 
 
+def test_changed_variable_is_trusted_once_hashed_and_still_changed(k: Kernel) -> None:
+    changed, _, _ = check_after(k, "", "a[0] = 5")
+    assert changed == {"a"}
+    k.run("%mlvc status")  # hashes (and serializes) the changed array
+    k.run("pass")
+    assert _changed(k.run("%mlvc status").stdout) == {"a"}
+    assert "a" in k.value(f"sorted({TRACKER}.trusted)")
+
+
 def test_alias_of_the_same_array(k: Kernel) -> None:
     changed, trusted, _ = check_after(k, "b = a", "a[1] = -1")
     assert changed == {"a", "b"}
