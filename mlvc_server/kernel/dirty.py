@@ -26,9 +26,10 @@ fingerprint it had at the last check (:class:`Tracker`) only when all of these h
 5. no comm message (widgets) was handled, and no Python thread started after tracking
    began is alive or was alive at the last check;
 6. the value is made only of types whose whole state is visible to Python's garbage
-   collector: numpy arrays (not memmaps, not object dtype, whose ``.base`` chain ends in
-   an array or ``bytes``), pandas objects, pyarrow arrays, and dicts/lists/tuples of
-   them (no user classes, tensors, memoryviews...); and
+   collector: numpy arrays (not memmaps; of objects only up to 10,000 strings, numbers
+   and tuples of them; whose ``.base`` is an array or ``bytes``), pandas objects (no
+   Python-object columns beyond that), pyarrow arrays, and dicts/lists/tuples of them
+   (no user classes, tensors, memoryviews...); and
 7. none of its objects is referenced from outside it, now and when it was hashed (a
    holder could write after the hash, then let go): every object's reference count
    equals the references from its own parts, from names of the namespace, from IPython's
