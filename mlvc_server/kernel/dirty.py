@@ -200,8 +200,9 @@ class Tracker:
         self.running: set[int | None] = set()
         self.events = False
         self.mlvc_cell = False
-        #: ``get_ipython`` was read by the cells before the one running
-        self._magic_at_post = False
+        #: names of :data:`EVERYTHING` read by user code not yet checked, as of the last
+        #: cell's end or check (mlvc's own requests read some of them too)
+        self.pending: set[str] = set()
         self._quiet_prev: int | None = None
         self.active = True
         #: the names whose fingerprints the last check trusted (tests, benchmarks)
@@ -217,7 +218,7 @@ class Tracker:
             # IPython's magic machinery reads every name (``var_expand`` merges the
             # namespace) and ``get_ipython`` (also while preparing the cell): in a cell
             # of ``%mlvc`` lines only, no user code sees those values
-            if not self._magic_at_post:
+            if "get_ipython" not in self.pending:
                 self.ns.touched.discard("get_ipython")
             self._quiet_prev = self.ns.quiet_thread
             self.ns.quiet_thread = threading.get_ident()
@@ -238,7 +239,14 @@ class Tracker:
         if self.mlvc_cell:
             self.ns.quiet_thread = self._quiet_prev
         self.mlvc_cell = False
-        self._magic_at_post = "get_ipython" in self.ns.touched
+        self.pending = self.ns.touched & EVERYTHING
+
+    def mlvc_request(self) -> None:
+        """mlvc's own silent execute request (the server's, ``mlvc run``'s) is running:
+        its code's ``__import__`` of mlvc read no variable (one a cell read still counts;
+        silent requests fire no cell events)."""
+        if "__import__" not in self.pending:
+            self.ns.touched.discard("__import__")
 
     def event(self, *_: Any) -> None:
         """A comm message (widget callback) ran outside cells: rehash everything."""
@@ -252,6 +260,7 @@ class Tracker:
         next check)."""
         ns = self.ns
         touched, ns.touched = ns.touched, set()
+        self.pending = set()
         everything, ns.everything = ns.everything, False
         events, self.events = self.events, False
         touched |= self.sticky
@@ -547,18 +556,22 @@ def tracker_for(shell: Any) -> Tracker | None:
     return t
 
 
-def install(shell: Any) -> None:
+def install(shell: Any, *, now: bool = False) -> None:
     """Run the shell's cells in a :class:`TrackedNamespace` from the next cell on.
 
     The swap happens after the cell that loads the extension (that cell keeps running in
-    the old dict). It is refused -- tracking stays off -- when code defined before holds
-    the old namespace as its globals (functions, generators, frames): they would go on
-    reading and writing the old dict.
+    the old dict), or at once with ``now`` (no user cell running). It is refused --
+    tracking stays off -- when code defined before holds the old namespace as its
+    globals (functions, generators, frames): they would go on reading and writing the
+    old dict.
     """
     if not enabled_by_config() or id(shell) in _trackers:
         return
     if isinstance(shell.user_ns, TrackedNamespace):
         _start(shell, shell.user_ns)
+        return
+    if now:  # no user cell is running (mlvc's own request before the first cell)
+        _swap(shell)
         return
 
     def swap(result: Any = None) -> None:
@@ -580,7 +593,22 @@ def _swap(shell: Any) -> None:
         types.CoroutineType,
         types.AsyncGeneratorType,
     )
-    if any(isinstance(r, holders) for r in gc.get_referrers(old)):
+    # the frames of this call (mlvc's own request among them), and the functions Python
+    # makes to run a module's code (exec): they end with the request
+    running: set[int] = set()
+    frame: types.FrameType | None = sys._getframe()
+    while frame is not None:
+        running.add(id(frame))
+        if frame.f_code.co_name == "<module>":
+            running.add(id(frame.f_code))
+        frame = frame.f_back
+
+    def ours(r: Any) -> bool:
+        if isinstance(r, types.FunctionType):
+            return id(r.__code__) in running
+        return id(r) in running
+
+    if any(isinstance(r, holders) and not ours(r) for r in gc.get_referrers(old)):
         return  # tracking stays off
     ns = TrackedNamespace(dict.items(old))
     hidden = shell.user_ns_hidden

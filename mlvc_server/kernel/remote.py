@@ -31,6 +31,7 @@ from typing import Any
 
 from .. import calls
 from ..errors import MlvcError
+from . import dirty
 from .session import KernelSession, find_root, session_for
 
 __all__ = ["last_result", "run"]
@@ -75,6 +76,9 @@ def run(request_json: str) -> None:
     """
     global _last
     try:
+        tracker = dirty.tracker_for(_shell())
+        if tracker is not None:
+            tracker.mlvc_request()
         request = json.loads(request_json)
         deadline = request.get("deadline")
         if isinstance(deadline, int | float) and time.time() > deadline:
@@ -164,6 +168,7 @@ def _setup(branch: str | None = None) -> dict[str, Any]:
 
     shell = _shell()
     kernel.load_ipython_extension(shell)
+    dirty.install(shell, now=True)  # before the first cell: no cell holds the old namespace
     session = session_for(shell)
     session.no_frontend = True
     session.run_branch = str(branch) if branch else None

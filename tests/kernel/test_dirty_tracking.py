@@ -289,3 +289,39 @@ def test_opt_out_and_refused_swap(kernel_factory: Any) -> None:
     assert late.value("type(get_ipython().user_ns).__name__") == "dict"
     assert late.value("n") == 1
     assert late.value(TRACKER + " is None")
+
+
+def _silent(k: Kernel, request: dict[str, Any]) -> dict[str, Any]:
+    """Run an mlvc request as the server and ``mlvc run`` do: a silent execute."""
+    from mlvc_server import calls
+
+    msg_id = k.kc.execute(**calls.execute_options(request))
+    reply = k.kc.get_shell_msg(timeout=60)
+    while reply["parent_header"].get("msg_id") != msg_id:
+        reply = k.kc.get_shell_msg(timeout=60)
+    envelope = reply["content"]["user_expressions"][calls.RESULT_KEY]
+    assert envelope["status"] == "ok", envelope
+    return dict(envelope["data"])
+
+
+def test_server_request_trusts_untouched_variables(k: Kernel) -> None:
+    k.run(SETUP)
+    k.run("%mlvc commit -m setup")
+    k.run("%mlvc status")
+    notebook = str(k.project / "train.ipynb")
+    _silent(k, {"op": "commit", "notebook": notebook, "headless": True, "message": "srv"})
+    trusted, why = k.value(f"(sorted({TRACKER}.trusted), {TRACKER}.why)")
+    assert {"a", "other", "df"} <= set(trusted), why
+    # a cell that used __import__ still makes the next request's check rehash everything
+    k.run("%mlvc status")
+    k.run("__import__('numpy')")
+    _silent(k, {"op": "commit", "notebook": notebook, "headless": True, "message": "srv2"})
+    assert k.value(f"{TRACKER}.why") == "__import__ was used"
+
+
+def test_mlvc_run_setup_swaps_before_the_first_cell(kernel_factory: Any) -> None:
+    fresh = kernel_factory()
+    _silent(fresh, {"op": "setup"})
+    assert fresh.value("type(get_ipython().user_ns).__name__") == "TrackedNamespace"
+    fresh.run("def f():\n    return 1\n")
+    assert fresh.value("f()") == 1
