@@ -76,9 +76,6 @@ def run(request_json: str) -> None:
     """
     global _last
     try:
-        tracker = dirty.tracker_for(_shell())
-        if tracker is not None:
-            tracker.mlvc_request()
         request = json.loads(request_json)
         deadline = request.get("deadline")
         if isinstance(deadline, int | float) and time.time() > deadline:
@@ -114,6 +111,9 @@ def _dispatch(request: dict[str, Any]) -> dict[str, Any]:
     if op == "setup":
         return _setup(request.get("branch"))
     shell = _shell()
+    tracker = dirty.tracker_for(shell)
+    if tracker is not None:
+        tracker.mlvc_request()
     base = session_for(shell)
     notebook = str(request["notebook"])
     if request.get("headless"):
