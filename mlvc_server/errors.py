@@ -210,6 +210,10 @@ class ExportCheckError(ExportError):
     tolerance); nothing was written."""
 
 
+class JobNotCancellableError(MlvcError):
+    """A server job that cannot be cancelled (a push or pull: only sweeps can)."""
+
+
 #: HTTP status for each mlvc error class, for every front end that speaks HTTP; the
 #: first match in order wins, anything else in the MlvcError family is a 400.
 HTTP_STATUS: tuple[tuple[type[MlvcError], int], ...] = (
@@ -219,6 +223,7 @@ HTTP_STATUS: tuple[tuple[type[MlvcError], int], ...] = (
     (VariableNotFoundError, 404),
     (ModelNotFoundError, 404),
     (GateFailedError, 409),
+    (JobNotCancellableError, 409),
     (DataNotFoundError, 404),
     (InvalidNameError, 400),
     (QueryError, 400),

@@ -18,8 +18,18 @@ import json
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from html import escape
 from typing import Any
+
+_HTML_ESCAPES = str.maketrans(
+    {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#x27;"}
+)
+
+
+def escape(s: str) -> str:
+    """``html.escape(s)`` (quotes included), without importing :mod:`html` and its table
+    of entities at every start of the CLI."""
+    return s.translate(_HTML_ESCAPES)
+
 
 #: How many commits a history view shows at first.
 LOG_PAGE = 50
@@ -1005,8 +1015,8 @@ def compare_vegalite(table: Mapping[str, Any], kind: str = "scatter") -> dict[st
     run). ``"parallel"``: parallel coordinates, one line per run across every numeric
     param and metric (each axis scaled to its own min..max, which label its ends).
     Both colour by branch, name the run in their tooltips and carry each run's full
-    ``id`` (the panel selects the run clicked); a point whose datum has ``selected``
-    true is outlined.
+    ``id`` (the panel selects the run clicked); the runs whose ids the top-level param
+    :data:`SELECTED_PARAM` holds are outlined (the panel sets it; empty here).
 
     Raises:
         ValueError: an unknown ``kind``.
@@ -1098,6 +1108,7 @@ def compare_vegalite(table: Mapping[str, Any], kind: str = "scatter") -> dict[st
         "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
         "description": "mlvc compare: params against metrics, one point per run",
         "data": {"values": values},
+        "params": _SELECTED_PARAMS,
         "columns": 3,
         "concat": charts,
     }
@@ -1453,10 +1464,15 @@ def export_text(out: Any) -> str:
     return "\n".join(lines)
 
 
-#: Selected runs (``selected: true`` in their datum, set by the panel) are outlined.
+#: The top-level Vega-Lite param holding the ids of the selected runs (outlined). A
+#: viewer sets it (``view.signal("selected_runs", ids)``) without drawing the chart
+#: again; in a notebook it stays empty.
+SELECTED_PARAM = "selected_runs"
+_IS_SELECTED = f"indexof({SELECTED_PARAM}, datum.id) >= 0"
+_SELECTED_PARAMS: list[dict[str, Any]] = [{"name": SELECTED_PARAM, "value": []}]
 _SELECTED_OUTLINE: dict[str, Any] = {
-    "stroke": {"condition": {"test": "datum.selected", "value": "#e91e63"}, "value": None},
-    "strokeWidth": {"condition": {"test": "datum.selected", "value": 3}, "value": 0},
+    "stroke": {"condition": {"test": _IS_SELECTED, "value": "#e91e63"}, "value": None},
+    "strokeWidth": {"condition": {"test": _IS_SELECTED, "value": 3}, "value": 0},
 }
 
 
@@ -1521,6 +1537,7 @@ def _parallel_vegalite(
     return {
         "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
         "description": "mlvc compare: parallel coordinates of params and metrics, a line per run",
+        "params": _SELECTED_PARAMS,
         "width": max(300, 110 * len(order)),
         "height": 300,
         "layer": [
@@ -1533,7 +1550,7 @@ def _parallel_vegalite(
                     "color": color,
                     "detail": {"field": "id", "type": "nominal"},
                     "strokeWidth": {
-                        "condition": {"test": "datum.selected", "value": 4},
+                        "condition": {"test": _IS_SELECTED, "value": 4},
                         "value": 1.5,
                     },
                 },

@@ -16,6 +16,9 @@
 #   build/demo/setup.log   the full log of the set-up
 # MLVC_WHEEL=path/to/jupyterlab_mlvc-*.whl uses a wheel you have; MLVC_DEMO_PYPI=1
 # installs the checkout's version from PyPI instead of building it (no Node.js needed);
+# a checkout of a release tag (vX.Y.Z, unchanged) downloads that release's wheel from
+# GitHub when it can (MLVC_DEMO_RELEASES=URL: another place with the same layout,
+# MLVC_DEMO_RELEASES=0: never), else builds it;
 # MLVC_DEMO_SETUP=0 installs nothing and uses the developer environment .venv (made by
 # scripts/setup.sh; another one with MLVC_DEMO_VENV=path).
 # The developer set-up (tests, UI tests, linters) is `bash scripts/test.sh`.
@@ -96,6 +99,27 @@ if [ "$SETUP" = 0 ]; then
   # the developer environment has torch: the PyTorch notebook comes too
   if "$VENV/bin/python" -c "import torch" 2>/dev/null; then TORCH=1; fi
 else
+# The wheel attached to the GitHub release of this version (.github/workflows/release.yml
+# builds it), when the checkout is that release's tag with no change to what the wheel
+# is built from; any failure (no network, no such release) falls back to building.
+release_wheel() {
+  local base="${MLVC_DEMO_RELEASES:-https://github.com/mlvc-dev/jupyterlab-mlvc/releases/download}"
+  local name="jupyterlab_mlvc-$VERSION-py3-none-any.whl"
+  [ "$base" != 0 ] && command -v curl >/dev/null || return 1
+  [ -n "$(git tag --points-at HEAD -l "v$VERSION" 2>/dev/null)" ] || return 1
+  [ -z "$(git status --porcelain -- src style schema mlvc_server package.json yarn.lock \
+    pyproject.toml install.json jupyter-config tsconfig.json 2>/dev/null)" ] || return 1
+  rm -rf "$WHEEL_DIR"
+  mkdir -p "$WHEEL_DIR"
+  if ! curl -fsSL --retry 2 --max-time 120 -o "$WHEEL_DIR/$name" "$base/v$VERSION/$name" \
+    >>"$LOG" 2>&1 || ! "$PY" -m zipfile -l "$WHEEL_DIR/$name" >/dev/null 2>&1; then
+    echo "no release wheel at $base/v$VERSION/$name: building it" >>"$LOG"
+    rm -rf "$WHEEL_DIR"
+    return 1
+  fi
+  echo "$SOURCES" >"$WHEEL_DIR/stamp"
+}
+
 # -- 2. The package (a wheel with the prebuilt frontend) --------------------------------
 step "jupyterlab-mlvc $VERSION"
 # the wheel is rebuilt only when a file it is built from changed
@@ -117,6 +141,9 @@ elif [ -f "$WHEEL_DIR/stamp" ] && [ "$(cat "$WHEEL_DIR/stamp")" = "$SOURCES" ] &
   ls "$WHEEL_DIR"/jupyterlab_mlvc-"$VERSION"-*.whl >/dev/null 2>&1; then
   SPEC="$(ls "$WHEEL_DIR"/jupyterlab_mlvc-"$VERSION"-*.whl | head -1)"
   done_step "built before (build/dist)"
+elif release_wheel; then
+  SPEC="$(ls "$WHEEL_DIR"/jupyterlab_mlvc-"$VERSION"-*.whl | head -1)"
+  done_step "the v$VERSION release's wheel, downloaded"
 else
   # building the frontend needs Node.js: say so before anything is downloaded
   if ! command -v node >/dev/null; then
@@ -128,21 +155,60 @@ MLVC_DEMO_PYPI=1 once jupyterlab-mlvc $VERSION is on PyPI."
   NODE_MAJOR="$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)"
   [ "$NODE_MAJOR" -ge 18 ] ||
     fail "Building the JupyterLab extension needs Node.js 18 or newer; \`node --version\` says $(node --version)."
-  # node_modules and the yarn cache are needed only to build: removed afterwards unless
-  # they were there before (a developer checkout keeps its own)
-  HAD_MODULES=0
-  [ -d node_modules ] && HAD_MODULES=1
-  rm -rf "$WHEEL_DIR"
-  mkdir -p "$WHEEL_DIR"
-  printf '(building the frontend once, a few minutes) ... '
-  export YARN_GLOBAL_FOLDER="$ROOT/build/yarn-global" YARN_ENABLE_PROGRESS_BARS=false
+  # A lean build, in a copy of the sources (build/demo/wheel-src; the checkout's own
+  # node_modules and labextension are left alone): yarn installs only what compiling and
+  # bundling need (TypeScript, @jupyter/builder, the types of React), not the linters,
+  # Jest or Galata of the developer set-up; it keeps its downloads uncompressed
+  # (compressing ~350 archives took minutes of CPU, the downloading seconds). The
+  # bundle is the same as the full set-up's (compared file by file, module ids aside).
+  # All of it but the wheel is deleted afterwards.
+  WSRC="$DEMO/wheel-src"
+  rm -rf "$WHEEL_DIR" "$WSRC" "$DEMO/build-venv"
+  mkdir -p "$WHEEL_DIR" "$WSRC"
+  printf '(building the frontend once, about a minute) ... '
+  tar -cf - --exclude=node_modules --exclude=__pycache__ --exclude=mlvc_server/labextension \
+    --exclude=mlvc_server/_version.py --exclude='*.tsbuildinfo' \
+    src style schema mlvc_server package.json yarn.lock .yarnrc.yml tsconfig.json \
+    pyproject.toml install.json jupyter-config LICENSE README.md 2>>"$LOG" |
+    tar -xf - -C "$WSRC" || fail "Could not copy the sources to $WSRC."
+  cp "$WSRC/package.json" "$WSRC/package.full.json"
+  run "$PY" - "$WSRC/package.json" <<'PY' || fail "Could not write the build's package.json."
+import json
+import sys
+
+# what `tsc` and `jupyter-builder build` need besides the runtime dependencies
+BUILD = {"@jupyter/builder", "typescript", "@types/react", "@types/react-dom",
+         "@types/json-schema", "yjs"}
+with open(sys.argv[1], encoding="utf-8") as f:
+    pkg = json.load(f)
+pkg["devDependencies"] = {k: v for k, v in pkg["devDependencies"].items() if k in BUILD}
+with open(sys.argv[1], "w", encoding="utf-8") as f:
+    json.dump(pkg, f, indent=4)
+PY
+  # one environment for the whole build: pyproject's build requirements (jupyter-builder
+  # brings jlpm, JupyterLab's yarn, and the jupyter-builder command), so that the wheel
+  # is built in it (--no-isolation) rather than in a second one made by `build`
+  mapfile -t BUILD_REQS < <("$PY" -c 'import tomllib
+with open("pyproject.toml", "rb") as f:
+    print("\n".join(tomllib.load(f)["build-system"]["requires"]))')
   run "$PY" -m venv "$DEMO/build-venv" || fail "Could not create a virtual environment."
-  run "$DEMO/build-venv/bin/python" -m pip install --no-cache-dir -q build ||
-    fail "Could not install the build tool (pip install build)."
-  run "$DEMO/build-venv/bin/python" -m build --wheel --outdir "$WHEEL_DIR" . ||
-    fail "Building the wheel failed."
-  rm -rf "$DEMO/build-venv"
-  if [ "$HAD_MODULES" = 0 ]; then rm -rf node_modules "$ROOT/build/yarn-global" .yarn/cache; fi
+  run "$DEMO/build-venv/bin/python" -m pip install --no-cache-dir -q build "${BUILD_REQS[@]}" ||
+    fail "Could not install the build tools (pip install build ${BUILD_REQS[*]})."
+  (
+    cd "$WSRC"
+    export PATH="$DEMO/build-venv/bin:$PATH" YARN_ENABLE_PROGRESS_BARS=false \
+      YARN_ENABLE_IMMUTABLE_INSTALLS=false YARN_ENABLE_MIRROR=false \
+      YARN_COMPRESSION_LEVEL=0 YARN_CACHE_FOLDER="$WSRC/.yarn/cache" \
+      YARN_GLOBAL_FOLDER="$WSRC/.yarn/global"
+    jlpm install &&
+      # the package's own metadata as the full build writes it into the labextension
+      mv package.full.json package.json &&
+      node_modules/.bin/tsc &&
+      jupyter-builder build . &&
+      # the frontend is built: the wheel packs it as it is (skip-if-exists in pyproject)
+      python -m build --wheel --no-isolation --outdir "$WHEEL_DIR" .
+  ) >>"$LOG" 2>&1 || fail "Building the wheel failed."
+  rm -rf "$WSRC" "$DEMO/build-venv"
   echo "$SOURCES" >"$WHEEL_DIR/stamp"
   SPEC="$(ls "$WHEEL_DIR"/jupyterlab_mlvc-"$VERSION"-*.whl | head -1)"
   done_step "built into build/dist"

@@ -461,7 +461,28 @@ export async function startSweep(
 }
 
 /**
- * A push or pull job: its progress, then its result.
+ * Cancel a running sweep job (`DELETE /mlvc/jobs/{job}`): its running runs stop,
+ * nothing more is committed, and the store's job slot is free when this resolves.
+ *
+ * @param notebookPath - The notebook path.
+ * @param job - The job id.
+ * @param settings - The server connection settings.
+ * @returns The job, `cancelled` (or as it ended).
+ */
+export async function cancelJob(
+  notebookPath: string,
+  job: string,
+  settings?: ServerConnection.ISettings
+): Promise<Mlvc.IJob> {
+  return requestAPI<Mlvc.IJob>(
+    `jobs/${encodeURIComponent(job)}${q(notebookPath)}`,
+    { method: 'DELETE' },
+    settings
+  );
+}
+
+/**
+ * A push, pull or sweep job: its progress, then its result.
  *
  * @param notebookPath - The notebook path.
  * @param job - The job id.
@@ -478,6 +499,25 @@ export async function fetchJob(
     {},
     settings
   );
+}
+
+/**
+ * The jobs of the notebook's store, newest first (a running sweep, a push...).
+ *
+ * @param notebookPath - The notebook path.
+ * @param settings - The server connection settings.
+ * @returns The jobs.
+ */
+export async function listJobs(
+  notebookPath: string,
+  settings?: ServerConnection.ISettings
+): Promise<Mlvc.IJob[]> {
+  const reply = await requestAPI<{ jobs: Mlvc.IJob[] }>(
+    `jobs${q(notebookPath)}`,
+    {},
+    settings
+  );
+  return reply.jobs;
 }
 
 /**

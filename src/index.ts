@@ -21,7 +21,6 @@ import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 // The commands must be registered before the menus, toolbars and palette render.
 // eslint-disable-next-line jupyter/prefer-lazy-imports
 import { addCommands, addToPalette, IPrefs, openRowMenu } from './commands';
-import { setChartRenderers } from './charts';
 import { followNotebooks } from './follow';
 import { liveSync } from './live';
 import { tellKernelsWhenMoved } from './rename';
@@ -158,6 +157,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
       diff: () => void commands.execute(CommandIDs.diff, {}),
       compare: () => void commands.execute(CommandIDs.compare, {}),
       loadMore: () => void model.loadMore(),
+      cancelSweep: () => void model.cancelSweep(),
       sync: (kind, remote) =>
         void commands.execute(
           kind === 'push' ? CommandIDs.push : CommandIDs.pull,
@@ -222,7 +222,6 @@ const requestPlugin: JupyterFrontEndPlugin<void> = {
     translator: ITranslator | null
   ): void => {
     const trans = (translator ?? nullTranslator).load('jupyterlab_mlvc');
-    setChartRenderers(rendermime);
     const handler = new KernelRequestHandler(notebooks, trans);
     rendermime.addFactory(
       requestRendererFactory(handler),

@@ -18,6 +18,8 @@ import {
   fetchCompareChart,
   fetchJob,
   startSweep,
+  listJobs,
+  cancelJob,
   fetchRemotes,
   fetchSeries,
   startSync,
@@ -94,11 +96,17 @@ export interface IExperimentsState {
   readonly headlineMetrics: number;
   /** The store's remotes (push and pull go there). */
   readonly remotes: ReadonlyArray<Mlvc.IRemote>;
-  /** How far a running push or pull is; null when none runs. */
+  /** How far a running push, pull or sweep is; null when none runs. */
   readonly progress: {
     phase: string;
     done?: number | null;
     total?: number | null;
+    /** Seconds left, estimated (a sweep, once a run ended). */
+    eta?: number | null;
+    /** Whether {@link ExperimentsModel.cancelSweep} can stop it (a running sweep). */
+    cancellable?: boolean;
+    /** Whether a cancel was asked and is under way. */
+    cancelling?: boolean;
   } | null;
 }
 
@@ -183,6 +191,7 @@ export class ExperimentsModel implements IDisposable {
       status: 'loading'
     });
     await this.refresh();
+    void this._findRunningSweep(path);
   }
 
   /**
@@ -560,7 +569,8 @@ export class ExperimentsModel implements IDisposable {
           job.error?.status ?? 500
         );
       }
-      return this._syncReport(kind, remote, job.result?.refs ?? []);
+      const report = job.result as Mlvc.ISyncReport | null | undefined;
+      return this._syncReport(kind, remote, report?.refs ?? []);
     }, kind);
   }
 
@@ -572,35 +582,119 @@ export class ExperimentsModel implements IDisposable {
    */
   async sweep(request: Mlvc.ISweepRequest): Promise<void> {
     await this._act(async path => {
-      let job = await startSweep(path, request, this._serverSettings);
+      const job = await startSweep(path, request, this._serverSettings);
+      return this._followSweep(path, job);
+    }, 'sweep');
+  }
+
+  /**
+   * Show a sweep that runs on the store of the notebook now in focus (started by
+   * another page, or by this one before a reload), with its progress and Cancel.
+   */
+  private async _findRunningSweep(path: string): Promise<void> {
+    if (this._sweepJob !== null) {
+      return;
+    }
+    let jobs: Mlvc.IJob[];
+    try {
+      jobs = await listJobs(path, this._serverSettings);
+    } catch {
+      return; // no store yet, or an older server
+    }
+    const running = jobs.find(j => j.kind === 'sweep' && j.state === 'running');
+    if (
+      running === undefined ||
+      this._sweepJob !== null ||
+      this._isDisposed ||
+      this._state.notebookPath !== path
+    ) {
+      return;
+    }
+    await this._act(p => this._followSweep(p, running), 'sweep');
+  }
+
+  /**
+   * Poll a sweep job until it ends, showing its progress; say what came of it.
+   */
+  private async _followSweep(
+    path: string,
+    started: Mlvc.IJob
+  ): Promise<string> {
+    let job = started;
+    this._sweepJob = { path, id: job.id };
+    try {
       while (job.state === 'running' && !this._isDisposed) {
+        const cancelling = this._state.progress?.cancelling ?? false;
         this._setState({
           ...this._state,
-          progress: { phase: job.phase, done: job.done, total: job.total }
+          progress: {
+            phase: job.phase,
+            done: job.done,
+            total: job.total,
+            eta: job.eta,
+            cancellable: (job.cancellable ?? false) && !cancelling,
+            cancelling
+          }
         });
         await new Promise(resolve => setTimeout(resolve, JOB_POLL_MS));
         job = await fetchJob(path, job.id, this._serverSettings);
       }
-      this._setState({ ...this._state, progress: null });
-      if (job.state === 'failed') {
-        throw new MlvcRequestError(
-          job.error?.message ?? this._trans.__('The sweep failed.'),
-          job.error?.status ?? 500
-        );
-      }
-      const outcomes = ((job.result as any)?.outcomes ?? []) as {
-        status: string;
-      }[];
-      const counts = new Map<string, number>();
-      for (const o of outcomes) {
-        counts.set(o.status, (counts.get(o.status) ?? 0) + 1);
-      }
-      return this._trans.__(
-        'Sweep: %1 runs (%2)',
-        outcomes.length,
-        [...counts].map(([s, n]) => `${n} ${s}`).join(', ')
+    } finally {
+      this._sweepJob = null;
+    }
+    this._setState({ ...this._state, progress: null });
+    if (job.state === 'failed') {
+      throw new MlvcRequestError(
+        job.error?.message ?? this._trans.__('The sweep failed.'),
+        job.error?.status ?? 500
       );
-    }, 'sweep');
+    }
+    const result = job.result as Mlvc.ISweepReport | null | undefined;
+    const outcomes = result?.outcomes ?? [];
+    const counts = new Map<string, number>();
+    for (const o of outcomes) {
+      counts.set(o.status, (counts.get(o.status) ?? 0) + 1);
+    }
+    const shown = [...counts].map(([s, n]) => `${n} ${s}`).join(', ');
+    if (job.state === 'cancelled') {
+      return this._trans.__(
+        'Sweep cancelled: %1 runs (%2). Start it again to run only the missing ones.',
+        outcomes.length,
+        shown || this._trans.__('none reported')
+      );
+    }
+    return this._trans.__('Sweep: %1 runs (%2)', outcomes.length, shown);
+  }
+
+  /**
+   * Cancel the running sweep (`DELETE /mlvc/jobs/{job}`): its running runs stop and
+   * commit nothing, and a new sweep can start as soon as this resolves.
+   */
+  async cancelSweep(): Promise<void> {
+    const job = this._sweepJob;
+    if (job === null || this._state.progress?.cancelling) {
+      return;
+    }
+    this._setState({
+      ...this._state,
+      progress: {
+        ...(this._state.progress ?? { phase: '' }),
+        cancellable: false,
+        cancelling: true
+      }
+    });
+    try {
+      await cancelJob(job.path, job.id, this._serverSettings);
+    } catch (reason) {
+      this._setState({
+        ...this._state,
+        progress: this._state.progress && {
+          ...this._state.progress,
+          cancelling: false
+        },
+        actionError: this._errorMessage(reason)
+      });
+    }
   }
 
   /**
@@ -850,6 +944,8 @@ export class ExperimentsModel implements IDisposable {
   }
 
   private _isDisposed = false;
+  /** The sweep running from this panel (to cancel it). */
+  private _sweepJob: { path: string; id: string } | null = null;
   private _errorMessage(reason: unknown): string {
     return reason instanceof MlvcRequestError
       ? reason.message

@@ -53,6 +53,7 @@ export namespace Mlvc {
   /** The body of `GET /mlvc/compare`. */
   export type ICompare = Schemas['Compare'];
   export type ISweepRequest = Schemas['SweepRequest'];
+  export type ISweepReport = Schemas['SweepReport'];
   /** One row of the compare table: a commit. */
   export type ICompareRow = Schemas['CompareRow'];
   /** A remote of the store (`GET /mlvc/remotes`). */
@@ -61,6 +62,7 @@ export namespace Mlvc {
   export type IRemoteList = Schemas['RemoteList'];
   /** What a push or pull did to one ref. */
   export type IRefUpdate = Schemas['RefUpdate'];
+  export type ISyncReport = Schemas['SyncReport'];
   /** A push or pull running on the server (`GET /mlvc/jobs/{job}`). */
   export type IJob = Schemas['Job'];
   /** The body of `GET /mlvc/series`. */

@@ -8,6 +8,7 @@ import { ISignal } from '@lumino/signaling';
 import { Widget } from '@lumino/widgets';
 import * as React from 'react';
 
+import { loadVegaEmbed } from './charts';
 import { CompareView, ICompareCharts } from './components/CompareView';
 import { DataChanges } from './components/DataChanges';
 import { DiffView } from './components/DiffView';
@@ -134,6 +135,8 @@ export function createCompareWidget(
   trans: TranslationBundle,
   link: ISelectionLink
 ): MainAreaWidget {
+  // vega-embed loads while the table is fetched (its failure is the charts' to tell)
+  loadVegaEmbed().catch(() => undefined);
   const content = new AsyncView<ICompareData>(
     load,
     data => (

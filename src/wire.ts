@@ -389,9 +389,10 @@ export interface paths {
      *     `mlvc run`'s semantics, on its branch `sweep/NAME/COMBO`; combinations already
      *     committed by a sweep of the same name are skipped) and answers **202** with the
      *     job; poll `GET /mlvc/jobs/{job}`: `done`/`total` count the runs ended, `phase`
-     *     names the last one and how it ended, and `result.outcomes` lists every
-     *     combination (`params`, `branch`, `status`: ok, failed, lost or skipped,
-     *     `commit`, `error`, `seconds`) when `state` is `succeeded`. At most 1,000
+     *     names the last one and how it ended, `eta` the seconds left, and
+     *     `result.outcomes` lists every combination (`params`, `branch`, `status`: ok,
+     *     failed, lost, cancelled or skipped, `commit`, `error`, `seconds`) when `state` is
+     *     `succeeded` or `cancelled`. `DELETE /mlvc/jobs/{job}` cancels it. At most 1,000
      *     combinations. 409 `JobRunning` while a push, pull or sweep runs on this store.
      */
     post: operations['startSweep'];
@@ -426,6 +427,29 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/mlvc/jobs': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * The jobs of the notebook's store, newest first
+     * @description Running and recently ended push, pull and sweep jobs of the store the
+     *     notebook belongs to (the last 50 per server), newest first: a page opened
+     *     while a sweep runs finds it here, with its progress and whether it can be
+     *     cancelled.
+     */
+    get: operations['listJobs'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/mlvc/jobs/{job}': {
     parameters: {
       query?: never;
@@ -434,17 +458,29 @@ export interface paths {
       cookie?: never;
     };
     /**
-     * A push or pull job, its progress and its result
+     * A push, pull or sweep job, its progress and its result
      * @description `state` is `running`, `succeeded` or `failed`. While running, `phase` says what
      *     it does (`listing remote refs`, `uploading payloads`, `sending objects`,
      *     `receiving objects`, `unpacking objects`...) and `done`/`total` (objects, or
-     *     bytes for payloads) or `bytes` how far it is. Finished jobs are kept for a while
-     *     (the last 50 per server). 404 for an unknown job or one of another store.
+     *     bytes for payloads) or `bytes` how far it is; a sweep's `eta` is the seconds
+     *     left. A cancelled sweep is `cancelled`. Finished jobs are kept for a while (the
+     *     last 50 per server). 404 for an unknown job or one of another store.
      */
     get: operations['getJob'];
     put?: never;
     post?: never;
-    delete?: never;
+    /**
+     * Cancel a running sweep job
+     * @description Cancels a sweep (`POST /mlvc/sweeps`): `mlvc sweep` gets SIGTERM, shuts down the
+     *     kernels of the runs under way (nothing is committed for them), starts no other
+     *     run and reports its outcomes (`cancelled` for every combination without a
+     *     commit; the branches it made for them are deleted). Answers the job, `state`
+     *     `cancelled` (`result.outcomes` once the process has reported them), when the
+     *     store's job slot is free: a new sweep can start at once. Starting the same sweep
+     *     again runs only the combinations without an ok commit. A job that has ended is
+     *     answered as it is; 409 `JobNotCancellableError` for a push or pull.
+     */
+    delete: operations['cancelJob'];
     options?: never;
     head?: never;
     patch?: never;
@@ -1308,6 +1344,26 @@ export interface components {
       /** @description A sentence for people (what happened, what to do). */
       message: string;
     };
+    /** @description The outcome of every combination of a sweep, in plan order. */
+    SweepReport: {
+      outcomes: components['schemas']['SweepOutcome'][];
+    };
+    SweepOutcome: {
+      params: {
+        [key: string]: unknown;
+      };
+      branch: string;
+      /**
+       * @description ok and failed runs are committed; lost ones (a dead worker) and cancelled ones
+       *     are not, and run again when the same sweep is started again; skipped ones
+       *     were committed by an earlier sweep of the same name.
+       * @enum {string}
+       */
+      status: 'ok' | 'failed' | 'lost' | 'cancelled' | 'skipped';
+      commit: string | null;
+      error: string | null;
+      seconds: number;
+    };
     /** @description The result of a push or a pull. */
     SyncReport: {
       remote: string;
@@ -1338,8 +1394,8 @@ export interface components {
       /** @enum {string} */
       kind: 'push' | 'pull' | 'sweep';
       /** @enum {string} */
-      state: 'running' | 'succeeded' | 'failed';
-      /** @description What the job does now (`done` when finished). */
+      state: 'running' | 'succeeded' | 'failed' | 'cancelled';
+      /** @description What the job does now (`done` when finished, `cancelled`). */
       phase: string;
       /** @description Objects (or payload bytes) done in this phase. */
       done?: number | null;
@@ -1347,11 +1403,21 @@ export interface components {
       total?: number | null;
       /** @description Bytes received so far (receiving phases). */
       bytes?: number | null;
+      /** @description Seconds left, estimated from the pace so far (sweeps, once a run ended). */
+      eta?: number | null;
+      /** @description Whether `DELETE` of the job would cancel it (a running sweep). */
+      cancellable?: boolean;
       /** Format: date-time */
       started: string;
       /** Format: date-time */
       finished?: string | null;
-      result?: components['schemas']['SyncReport'] | null;
+      /** @description What the job did, a push or pull's report or a sweep's outcomes. */
+      result?:
+        | (
+            | components['schemas']['SyncReport']
+            | components['schemas']['SweepReport']
+          )
+        | null;
       /**
        * @description Why it failed: `status` (the HTTP status the cause maps to: 404 no remote,
        *     409 a ref moved meanwhile, 502 the remote or the payload storage failed),
@@ -1675,8 +1741,8 @@ export interface components {
       };
     };
     /**
-     * @description A push or pull is already running on this store (`JobRunning`); `Location` is
-     *     its job's URL.
+     * @description A push, pull or sweep is already running on this store (`JobRunning`);
+     *     `Location` is its job's URL.
      */
     JobRunning: {
       headers: {
@@ -2622,6 +2688,37 @@ export interface operations {
       413: components['responses']['TooLarge'];
     };
   };
+  listJobs: {
+    parameters: {
+      query: {
+        /**
+         * @description The notebook path relative to the server root, "/" separated, ending in
+         *     `.ipynb`. Absolute paths, ".." components and symlinks leading outside the root
+         *     are refused.
+         */
+        path: components['parameters']['NotebookPath'];
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The jobs. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            jobs: components['schemas']['Job'][];
+          };
+        };
+      };
+      400: components['responses']['BadRequest'];
+      403: components['responses']['Forbidden'];
+    };
+  };
   getJob: {
     parameters: {
       query: {
@@ -2653,6 +2750,40 @@ export interface operations {
       400: components['responses']['BadRequest'];
       403: components['responses']['Forbidden'];
       404: components['responses']['NotFound'];
+    };
+  };
+  cancelJob: {
+    parameters: {
+      query: {
+        /**
+         * @description The notebook path relative to the server root, "/" separated, ending in
+         *     `.ipynb`. Absolute paths, ".." components and symlinks leading outside the root
+         *     are refused.
+         */
+        path: components['parameters']['NotebookPath'];
+      };
+      header?: never;
+      path: {
+        /** @description The sweep's job id. */
+        job: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The job, cancelled (or as it ended). */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Job'];
+        };
+      };
+      400: components['responses']['BadRequest'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+      409: components['responses']['Conflict'];
     };
   };
   getDataDiff: {

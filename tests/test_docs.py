@@ -56,6 +56,7 @@ SKIP: dict[str, str] = {
     "python benchmarks/history.py": "a benchmark, run by hand",
     "python benchmarks/query.py": "a benchmark, run by hand",
     "python benchmarks/sweep.py": "a benchmark, run by hand",
+    "python benchmarks/sweep_cancel.py": "a benchmark, run by hand",
     "python benchmarks/data.py": "writes and hashes a 1 GiB file, run by hand",
     "python benchmarks/formats.py": "a benchmark of GiBs, run by hand",
     "python benchmarks/status.py": "a benchmark of GiBs in kernels, run by hand",

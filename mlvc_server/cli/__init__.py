@@ -8,7 +8,9 @@ Exit status: 0 on success, 1 on an mlvc error (the message says why), 2 on a usa
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -25,6 +27,49 @@ class _Skipped:
 
     def __getattr__(self, name: str) -> Any:
         return lambda *a, **kw: self
+
+
+_COLUMNS: list[int] = []
+
+
+def _columns() -> int:
+    """The terminal's width, as ``shutil.get_terminal_size`` finds it (``COLUMNS``, then
+    stdout's terminal, else 80), once per process."""
+    if not _COLUMNS:
+        columns = 0
+        with contextlib.suppress(KeyError, ValueError):
+            columns = int(os.environ["COLUMNS"])
+        if columns <= 0:
+            try:
+                columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
+            except (AttributeError, ValueError, OSError):
+                columns = 0
+        _COLUMNS.append(columns or 80)
+    return _COLUMNS[0]
+
+
+class _Formatter(argparse.HelpFormatter):
+    """argparse's formatter, with the terminal's width looked up once: argparse's own makes
+    one per argument added and each imports ``shutil`` and asks the terminal again."""
+
+    def __init__(
+        self,
+        prog: str,
+        indent_increment: int = 2,
+        max_help_position: int = 24,
+        width: int | None = None,
+    ) -> None:
+        super().__init__(
+            prog, indent_increment, max_help_position, _columns() - 2 if width is None else width
+        )
+
+
+class _Parser(argparse.ArgumentParser):
+    """The CLI's parsers (subparsers are made of the same class): with :class:`_Formatter`."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _Formatter)
+        super().__init__(*args, **kwargs)
 
 
 def _command_in(argv: Sequence[str]) -> str | None:
@@ -46,18 +91,15 @@ def _command_in(argv: Sequence[str]) -> str | None:
 
 
 def _parser(only: str | None = None) -> argparse.ArgumentParser:
-    """The parser; with ``only``, the other commands are registered without their
-    arguments (their names stay valid choices)."""
-    p = argparse.ArgumentParser(
-        prog="mlvc", description="Version control for machine-learning experiments."
-    )
+    """The parser; with ``only``, only that command's parser is built (when ``only`` names
+    no command, the whole parser is, so that argparse's message lists the choices)."""
+    p = _Parser(prog="mlvc", description="Version control for machine-learning experiments.")
     p.add_argument("--version", action="version", version=f"mlvc {__version__}")
     p.add_argument("-C", "--repo", default=".", help="a path inside the project (default: .)")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def cmd(name: str, help: str, *, notebook: bool = True, js: bool = True) -> Any:
         if only is not None and name != only:
-            sub.add_parser(name, help=help, add_help=False)
             return _Skipped()
         sp = sub.add_parser(name, help=help, description=help)
         if notebook:
@@ -149,7 +191,8 @@ def _parser(only: str | None = None) -> argparse.ArgumentParser:
     data.add_parsers(cmd)  # track, data checkout, data diff
     evaluate.add_parsers(cmd)  # evaluate, shadow, canary, evaluations
     add_lineage_parser(cmd)
-    model.add_parsers(sub)  # model register/list/show/promote/approve/gates/rollback/history
+    if only is None or only in model.COMMANDS:
+        model.add_parsers(sub)  # model register/list/show/promote/approve/gates/rollback/history
 
     sp = cmd(
         "run",
@@ -179,6 +222,8 @@ def _parser(only: str | None = None) -> argparse.ArgumentParser:
         help="exit 1 unless the run's commit matches QUERY ('metrics.acc >= 0.9'); repeatable",
     )
     sweep.add_parser(cmd)
+    if only is not None and only not in sub.choices:
+        return _parser(None)
     return p
 
 

@@ -207,6 +207,13 @@ async def _kernel_call(kc: Any, request: dict[str, Any], timeout: float | None) 
     return calls.parse_reply(reply, timeout or 0.0)
 
 
+def _being_cancelled() -> bool:
+    """Whether the running task was asked to stop (a cancelled sweep), even if a library
+    on the way turned the ``CancelledError`` into something else."""
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
+
+
 @dataclass
 class WarmKernel:
     """A fresh kernel started ahead of its run (:func:`start_kernel`), mlvc imported in
@@ -318,6 +325,8 @@ class _Runner:
                 self._failed(index, cell, e.ename, e.evalue, e.traceback)
                 return
             except DeadKernelError as e:
+                if _being_cancelled():  # nbclient reports a cancelled cell as a dead kernel
+                    raise asyncio.CancelledError from None
                 evalue = str(e) or "the kernel died"
                 cell.outputs.append(_error_output("DeadKernelError", evalue))
                 self._failed(index, cell, "DeadKernelError", evalue, evalue)
@@ -332,8 +341,6 @@ class _Runner:
 
     async def run(self, commit_request: dict[str, Any], output: Path | None) -> str:
         """Start the kernel, run the cells, write ``output``, commit; the commit's id."""
-        import nbformat
-
         client = self.client
         # the kernel is shut down after the run, also a warm one started for it
         async with client.async_setup_kernel(
@@ -342,25 +349,38 @@ class _Runner:
             stdout=_kernel_stdout(),
             cleanup_kc=True,
         ):
-            kc = client.kc
-            assert kc is not None
-            info = await client.async_wait_for_reply(kc.kernel_info())
-            if info is not None and "language_info" in info["content"]:
-                self.nb.metadata["language_info"] = info["content"]["language_info"]
             try:
-                await self._call({"op": "setup", "branch": commit_request.get("branch")}, 120)
-            except MlvcError as e:
-                raise MlvcError(
-                    f"the kernel {client.kernel_name!r} cannot load mlvc ({e}); "
-                    "install jupyterlab-mlvc in the kernel's environment"
-                ) from None
-            await self._cells()
-            client.set_widgets_metadata()
-            if output is not None:
-                nbformat.write(self.nb, output)  # type: ignore[no-untyped-call]
-            if self.kernel_dead:
-                return self._commit_outside(commit_request)
-            return await self._commit_inside(commit_request)
+                return await self._run_in_kernel(commit_request, output)
+            except asyncio.CancelledError:
+                # a cancelled sweep: stop the kernel now, not after a graceful wait
+                client.shutdown_kernel = "immediate"
+                raise
+
+    async def _run_in_kernel(self, commit_request: dict[str, Any], output: Path | None) -> str:
+        import nbformat
+
+        client = self.client
+        kc = client.kc
+        assert kc is not None
+        info = await client.async_wait_for_reply(kc.kernel_info())
+        if info is not None and "language_info" in info["content"]:
+            self.nb.metadata["language_info"] = info["content"]["language_info"]
+        try:
+            await self._call({"op": "setup", "branch": commit_request.get("branch")}, 120)
+        except MlvcError as e:
+            raise MlvcError(
+                f"the kernel {client.kernel_name!r} cannot load mlvc ({e}); "
+                "install jupyterlab-mlvc in the kernel's environment"
+            ) from None
+        await self._cells()
+        if _being_cancelled():  # a cancel that something on the way swallowed
+            raise asyncio.CancelledError
+        client.set_widgets_metadata()
+        if output is not None:
+            nbformat.write(self.nb, output)  # type: ignore[no-untyped-call]
+        if self.kernel_dead:
+            return self._commit_outside(commit_request)
+        return await self._commit_inside(commit_request)
 
     def _finish_request(self, request: dict[str, Any]) -> dict[str, Any]:
         run = dict(

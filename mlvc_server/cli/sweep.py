@@ -21,7 +21,7 @@ import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -31,11 +31,14 @@ from ..errors import InvalidNameError, MlvcError
 if TYPE_CHECKING:  # loaded when a sweep runs, not for every `mlvc` command
     import asyncio
 
-    from ..service.sweeps import SweepJob, SweepOutcome, SweepProgress
+    from ..service.sweeps import SweepCancel, SweepJob, SweepOutcome, SweepProgress
     from .run import WarmKernel
 
 #: The most characters of a failed run's stderr kept in its outcome.
 _ERR_TAIL = 2000
+#: Seconds a cancelled Dask sweep waits for its running tasks to stop their runs before
+#: it cancels their futures.
+CANCEL_GRACE = 10.0
 
 
 def add_parser(cmd: Callable[..., Any]) -> None:
@@ -207,7 +210,44 @@ def run_job(
     """
     import asyncio
 
-    return asyncio.run(_run_async(job, repo, notebook, options))
+    name = options.get("cancel_event")
+    if not name:
+        return asyncio.run(_run_async(job, repo, notebook, options))
+    import importlib
+
+    distributed: Any = importlib.import_module("distributed")
+    event = distributed.Event(name, client=distributed.get_client())
+    return asyncio.run(_run_until_cancelled(job, repo, notebook, options, event))
+
+
+async def _run_until_cancelled(
+    job: Mapping[str, Any], repo: str, notebook: str, options: Mapping[str, Any], event: Any
+) -> dict[str, Any]:
+    """A Dask task's run, stopped (its kernel shut down, nothing committed) when the
+    coordinator sets the sweep's Dask ``Event``: Dask cannot stop a running task."""
+    import asyncio
+
+    t = time.monotonic()
+    loop = asyncio.get_running_loop()
+    task = asyncio.create_task(_run_async(job, repo, notebook, options))
+    over = threading.Event()
+
+    def watch() -> None:
+        while not over.is_set():
+            try:
+                if event.wait(timeout=0.5):
+                    loop.call_soon_threadsafe(task.cancel)
+                    return
+            except Exception:  # the scheduler is away for a moment: ask again
+                over.wait(0.5)
+
+    threading.Thread(target=watch, daemon=True, name="mlvc-sweep-cancel").start()
+    try:
+        return await task
+    except asyncio.CancelledError:
+        return {"status": "cancelled", "seconds": _since(t)}
+    finally:
+        over.set()
 
 
 def _job_dict(job: SweepJob) -> dict[str, Any]:
@@ -223,7 +263,9 @@ def local_executor(
     price is one idle kernel per slot, and its start-up overlapping a run)."""
 
     def execute(
-        todo: Sequence[SweepJob], done: Callable[[SweepJob, Mapping[str, Any]], None]
+        todo: Sequence[SweepJob],
+        done: Callable[[SweepJob, Mapping[str, Any]], None],
+        cancel: SweepCancel,
     ) -> None:
         import asyncio
 
@@ -233,14 +275,34 @@ def local_executor(
         pending = deque(todo)
 
         async def slot() -> None:
+            # a cancel (from any thread) cancels this task: the run's kernel is shut
+            # down, its run reported cancelled, and no further job is taken
+            me = asyncio.current_task()
+            loop = asyncio.get_running_loop()
+            assert me is not None
+
+            def stop() -> None:
+                with contextlib.suppress(RuntimeError):  # the loop has ended
+                    loop.call_soon_threadsafe(me.cancel)
+
+            def quiet(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+                # nbclient's helper tasks of a run stopped by the cancel fail unseen
+                if not (cancel.cancelled and "never retrieved" in context.get("message", "")):
+                    loop.default_exception_handler(context)
+
+            loop.set_exception_handler(quiet)
+            forget = cancel.on_cancel(stop)
             ahead: asyncio.Task[WarmKernel] | None = None
+            job: SweepJob | None = None
+            t = time.monotonic()
             try:
-                while True:
+                while not cancel.cancelled:
                     with lock:
                         job = pending.popleft() if pending else None
                         more = bool(pending)
                     if job is None:
                         return
+                    t = time.monotonic()
                     warm = None
                     if ahead is not None:
                         with contextlib.suppress(Exception):  # the run starts its own
@@ -251,9 +313,15 @@ def local_executor(
                     res = await _run_async(_job_dict(job), repo, notebook, options, warm)
                     with lock:
                         done(job, res)
+                    job = None
+            except asyncio.CancelledError:
+                if job is not None:
+                    with lock:
+                        done(job, {"status": "cancelled", "seconds": _since(t)})
             finally:
-                if ahead is not None:
-                    with contextlib.suppress(Exception):
+                forget()
+                if ahead is not None:  # let it start, then stop it (no half-started kernel)
+                    with contextlib.suppress(BaseException):
                         await (await ahead).shutdown()
 
         def thread() -> None:
@@ -290,7 +358,9 @@ def dask_executor(
     remote = options.get("remote")
 
     def execute(
-        todo: Sequence[SweepJob], done: Callable[[SweepJob, Mapping[str, Any]], None]
+        todo: Sequence[SweepJob],
+        done: Callable[[SweepJob, Mapping[str, Any]], None],
+        cancel: SweepCancel,
     ) -> None:
         from ..service.sweep_remote import bring_home, share_branches
 
@@ -298,6 +368,8 @@ def dask_executor(
             client = distributed.Client(address, timeout=30)
         except (OSError, TimeoutError) as e:
             raise MlvcError(f"cannot reach the Dask scheduler at {address}: {e}") from None
+        timer: threading.Timer | None = None
+        forget: Callable[[], None] = lambda: None  # noqa: E731
         try:
             if remote:
                 share_branches(
@@ -306,19 +378,37 @@ def dask_executor(
             pending = list(todo)
             futures: dict[Any, SweepJob] = {}
             running = distributed.as_completed()
+            # a cancel sets this event: each running task stops its run (and reports it
+            # cancelled); the futures still running CANCEL_GRACE seconds later are
+            # cancelled here (their results, if any, are not waited for)
+            event_name = f"mlvc-sweep-cancel-{os.urandom(8).hex()}"
+            event = distributed.Event(event_name, client=client)
+            task_options = {**options, "cancel_event": event_name}
+
+            def stop() -> None:
+                nonlocal timer
+                with contextlib.suppress(Exception):
+                    event.set()
+                timer = threading.Timer(
+                    CANCEL_GRACE, lambda: client.cancel(list(futures), force=True)
+                )
+                timer.daemon = True
+                timer.start()
+
+            forget = cancel.on_cancel(stop)
 
             def fill() -> None:
                 # as many tasks in flight as the cluster has threads: each is sent when a
                 # thread is free, so a worker that dies holds only the runs it was running
                 slots = max(1, sum(client.nthreads().values()))
-                while pending and len(futures) < slots:
+                while pending and len(futures) < slots and not cancel.cancelled:
                     job = pending.pop(0)
                     fut = client.submit(
                         run_job,
                         _job_dict(job),
                         repo,
                         notebook,
-                        dict(options),
+                        task_options,
                         key=f"mlvc-sweep-{job.label}-{os.urandom(4).hex()}",
                         pure=False,
                     )
@@ -330,7 +420,9 @@ def dask_executor(
                 job = futures.pop(fut)
                 try:
                     res = fut.result()
-                except Exception as e:  # a killed worker: this run is lost
+                except (KeyboardInterrupt, SystemExit):
+                    raise
+                except BaseException as e:  # a killed worker (or a cancelled future): lost
                     res = {"status": "lost", "error": f"{type(e).__name__}: {e}"}
                 if remote and res.get("commit"):
                     try:
@@ -346,6 +438,9 @@ def dask_executor(
                 done(job, res)
                 fill()
         finally:
+            forget()
+            if timer is not None:
+                timer.cancel()
             client.close()
 
     return execute
@@ -360,6 +455,15 @@ def _clock(seconds: float) -> str:
 
 def _progress(p: SweepProgress) -> None:
     o = p.last
+    if o is None:  # the start
+        skipped = p.counts.get("skipped", 0)
+        print(
+            f"[0/{p.total}] started: {p.total} to run"
+            + (f", {skipped} committed before (skipped)" if skipped else ""),
+            file=sys.stderr,
+            flush=True,
+        )
+        return
     what = o.status + (f" {o.commit[:8]}" if o.commit else "")
     eta = f"; ETA {_clock(p.eta)}" if p.eta is not None and p.done < p.total else ""
     print(
@@ -371,7 +475,9 @@ def _progress(p: SweepProgress) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """``mlvc sweep``: 0 when every combination has an ok commit, else 1."""
+    """``mlvc sweep``: 0 when every combination has an ok commit, 1 when one failed or
+    was lost; cancelled by SIGINT (Ctrl-C) or SIGTERM, 128 + the signal's number (130,
+    143) after the running runs are stopped and the summary printed."""
     if not args.param:
         raise InvalidNameError("give the parameters to sweep: -p NAME=V1,V2,...")
     nb_path = Path(args.notebook_file).resolve()
@@ -379,7 +485,7 @@ def run(args: argparse.Namespace) -> int:
         raise MlvcError(f"no notebook {args.notebook_file!r}")
     repo = str(Path(args.repo).resolve())
     from ..service.sweep_remote import remote_for
-    from ..service.sweeps import sweep
+    from ..service.sweeps import SweepCancel, sweep
 
     name = args.name or nb_path.stem
     axes = dict(args.param)
@@ -394,21 +500,60 @@ def run(args: argparse.Namespace) -> int:
         if args.cluster
         else local_executor(args.jobs, repo, str(nb_path), options)
     )
-    outcomes = sweep(
-        axes,
-        executor,
-        repo=repo,
-        notebook=nb_path,
-        name=name,
-        random=args.random,
-        seed=args.seed,
-        on_progress=_progress,  # on stderr, also with --json (the panel's job reads it)
-    )
+    cancel = SweepCancel()
+    with _cancel_on_signals(cancel) as received:
+        outcomes = sweep(
+            axes,
+            executor,
+            repo=repo,
+            notebook=nb_path,
+            name=name,
+            random=args.random,
+            seed=args.seed,
+            on_progress=_progress,  # on stderr, also with --json (the panel's job reads it)
+            cancel=cancel,
+        )
     if args.json:
         print(json.dumps([_outcome_json(o) for o in outcomes], indent=1))
     else:
         _summary(outcomes, repo, nb_path)
+    if received:
+        return 128 + received[0]
     return 0 if all(o.status in ("ok", "skipped") for o in outcomes) else 1
+
+
+@contextlib.contextmanager
+def _cancel_on_signals(cancel: SweepCancel) -> Iterator[list[int]]:
+    """While the sweep runs, SIGINT and SIGTERM cancel it (the signals received are
+    collected in the list this yields); a second one exits at once."""
+    import signal
+
+    received: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield received
+        return
+
+    def handler(signum: int, frame: Any) -> None:
+        if received:  # asked twice: stop waiting for the runs to stop
+            os._exit(128 + signum)
+        received.append(signum)
+        print(
+            f"mlvc sweep: {signal.Signals(signum).name}: cancelling (stopping the running "
+            "runs; again to exit at once)",
+            file=sys.stderr,
+            flush=True,
+        )
+        # the executor's stops may block (a Dask client's call): not in a signal handler
+        threading.Thread(
+            target=cancel.cancel, args=(signal.Signals(signum).name,), daemon=True
+        ).start()
+
+    previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield received
+    finally:
+        for s, h in previous.items():
+            signal.signal(s, h)
 
 
 def _outcome_json(o: SweepOutcome) -> dict[str, Any]:
@@ -439,5 +584,10 @@ def _summary(outcomes: list[SweepOutcome], repo: str, nb: Path) -> None:
         if o.status in ("failed", "lost"):
             last = (o.error or "").strip().splitlines()[-1:] or [""]
             print(f"  {o.status}: {o.job.label} {last[0]}")
-    if counts.get("lost") or counts.get("failed"):
+    if counts.get("cancelled"):
+        print(
+            f"Cancelled: {counts['cancelled']} combinations did not run (nothing committed "
+            "for them). Run the same command again to run only the missing ones."
+        )
+    elif counts.get("lost") or counts.get("failed"):
         print("Run the same command again to rerun the failed and lost combinations.")

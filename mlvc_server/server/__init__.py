@@ -47,7 +47,14 @@ from .registry import (
 )
 from .state import CheckoutHandler, CommitsHandler, RestoreHandler
 from .sweeps import SweepsHandler
-from .sync import JobHandler, JobRegistry, PullHandler, PushHandler, RemotesHandler
+from .sync import (
+    JobHandler,
+    JobListHandler,
+    JobRegistry,
+    PullHandler,
+    PushHandler,
+    RemotesHandler,
+)
 
 __all__ = ["ERROR_STATUS", "ROUTES", "MlvcHandler", "MlvcSettings", "http_error", "make_handlers"]
 
@@ -70,6 +77,7 @@ ROUTES: tuple[tuple[str, type[MlvcHandler]], ...] = (
     (r"/mlvc/remotes", RemotesHandler),
     (r"/mlvc/push", PushHandler),
     (r"/mlvc/pull", PullHandler),
+    (r"/mlvc/jobs", JobListHandler),
     (r"/mlvc/jobs/(?P<job>.*)", JobHandler),
     (r"/mlvc/sweeps", SweepsHandler),
     (r"/mlvc/data/diff", DataDiffHandler),
@@ -86,7 +94,7 @@ ROUTES: tuple[tuple[str, type[MlvcHandler]], ...] = (
     (r"/mlvc/models/(?P<name>[^/]+)/gates/(?P<alias>[^/]+)", GatesHandler),
 )
 #: Handlers that also receive the server's job registry (push and pull run as jobs).
-_WITH_JOBS = (RemotesHandler, PushHandler, PullHandler, JobHandler, SweepsHandler)
+_WITH_JOBS = (RemotesHandler, PushHandler, PullHandler, JobListHandler, JobHandler, SweepsHandler)
 
 
 def make_handlers(

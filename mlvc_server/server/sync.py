@@ -7,6 +7,10 @@ job and its URL (``Location``); ``GET /mlvc/jobs/{job}`` reports its state and
 progress until it has ``succeeded`` (with the push or pull report as ``result``) or
 ``failed`` (with an ``error`` like an HTTP error body). One push or pull runs at a time
 per store; starting another answers 409 with the running job's URL.
+
+A sweep job can be cancelled (``DELETE /mlvc/jobs/{job}``): its work was given a
+:class:`~mlvc_server.service.sweeps.SweepCancel`, which stops it; the job ends
+``cancelled`` (with what the work returned, if it returned) and frees the store's slot.
 """
 
 from __future__ import annotations
@@ -24,7 +28,8 @@ from jupyter_server.auth.decorator import authorized
 from tornado import web
 
 from .. import service
-from ..errors import MlvcError, http_status
+from ..errors import JobNotCancellableError, MlvcError, http_status
+from ..service.sweeps import SweepCancel
 from .base import (
     MAX_NAMES,
     MlvcHandler,
@@ -37,6 +42,8 @@ from .base import (
 
 #: Finished jobs kept for ``GET /mlvc/jobs/{job}`` (the oldest are forgotten first).
 KEEP_FINISHED = 50
+#: Seconds ``DELETE /mlvc/jobs/{job}`` waits for a cancelled job's work to stop.
+CANCEL_WAIT = 20.0
 
 
 def _iso(ts: float | None) -> str | None:
@@ -66,6 +73,12 @@ class Job:
     finished: float | None = None
     result: dict[str, Any] | None = None
     error: dict[str, Any] | None = None
+    #: Seconds left, estimated by the work (a sweep) at ``eta_at``; None when not known.
+    eta: float | None = None
+    eta_at: float = 0.0
+    #: What cancels the work; None for a job that cannot be cancelled (push, pull).
+    cancel: SweepCancel | None = field(default=None, repr=False)
+    thread: threading.Thread | None = field(default=None, repr=False)
 
     def progress(self, event: dict[str, Any]) -> None:
         """Record a progress event from the store (called from the job's thread)."""
@@ -76,6 +89,9 @@ class Job:
         for key in ("done", "total", "bytes"):
             if isinstance(event.get(key), int):
                 setattr(self, key, event[key])
+        eta = event.get("eta")
+        self.eta = float(eta) if isinstance(eta, int | float) else None
+        self.eta_at = time.monotonic()
 
     def as_json(self) -> dict[str, Any]:
         """The job as ``GET /mlvc/jobs/{job}`` answers it."""
@@ -87,6 +103,11 @@ class Job:
             "done": self.done,
             "total": self.total,
             "bytes": self.bytes,
+            # counted down between the work's estimates
+            "eta": None
+            if self.eta is None
+            else round(max(0.0, self.eta - (time.monotonic() - self.eta_at)), 1),
+            "cancellable": self.cancel is not None and self.state == "running",
             "started": _iso(self.started),
             "finished": _iso(self.finished),
             "result": self.result,
@@ -113,12 +134,25 @@ class JobRegistry:
         with self._lock:
             return self._jobs.get(job_id)
 
-    def start(self, kind: str, root: Path, work: Any) -> Job | None:
-        """Start ``work(progress)`` in a thread as a job; None if one runs on ``root``."""
+    def of_store(self, root: Path) -> list[Job]:
+        """The jobs kept for the store at ``root``, newest first."""
+        with self._lock:
+            return sorted(
+                (j for j in self._jobs.values() if j.root == root),
+                key=lambda j: j.started,
+                reverse=True,
+            )
+
+    def start(
+        self, kind: str, root: Path, work: Any, cancel: SweepCancel | None = None
+    ) -> Job | None:
+        """Start ``work(progress)`` in a thread as a job; None if one runs on ``root``.
+        With ``cancel``, the job can be cancelled (:meth:`cancel` sets it; the work
+        watches it)."""
         with self._lock:
             if any(j.root == root and j.state == "running" for j in self._jobs.values()):
                 return None
-            job = Job(uuid.uuid4().hex, kind, root)
+            job = Job(uuid.uuid4().hex, kind, root, cancel=cancel)
             self._jobs[job.id] = job
             finished = [k for k, j in self._jobs.items() if j.state != "running"]
             for k in finished[: max(0, len(finished) - KEEP_FINISHED)]:
@@ -126,16 +160,49 @@ class JobRegistry:
 
         def run() -> None:
             try:
-                job.result = work(job.progress)
-                job.state = "succeeded"
+                result = work(job.progress)
+                with self._lock:
+                    job.result = result
+                    if job.state == "running":
+                        job.state = "cancelled" if cancel and cancel.cancelled else "succeeded"
             except Exception as exc:  # reported through the job, never lost
-                job.error = _error_body(exc)
-                job.state = "failed"
+                with self._lock:
+                    job.error = _error_body(exc)
+                    if job.state == "running":
+                        job.state = "cancelled" if cancel and cancel.cancelled else "failed"
             finally:
-                job.phase = "done"
-                job.finished = time.time()
+                with self._lock:
+                    job.phase = "done" if job.state != "cancelled" else "cancelled"
+                    job.eta = None
+                    job.finished = job.finished or time.time()
 
-        threading.Thread(target=run, name=f"mlvc-{kind}-{job.id[:8]}", daemon=True).start()
+        job.thread = threading.Thread(target=run, name=f"mlvc-{kind}-{job.id[:8]}", daemon=True)
+        job.thread.start()
+        return job
+
+    def cancel(self, job: Job, reason: str, wait: float = CANCEL_WAIT) -> Job:
+        """Cancel ``job`` and wait (``wait`` seconds at most) for its work to stop; the
+        job is ``cancelled`` when this returns (the store's slot free), even if its work
+        still winds down. A job that has ended is left as it is.
+
+        Raises:
+            JobNotCancellableError: the job is a push or pull.
+        """
+        if job.state != "running":
+            return job
+        if job.cancel is None:
+            raise JobNotCancellableError(
+                f"a {job.kind} cannot be cancelled: only sweeps can (wait for it to finish)"
+            )
+        job.cancel.cancel(reason)
+        if job.thread is not None:
+            job.thread.join(wait)
+        with self._lock:
+            if job.state == "running":  # still winding down: the slot is free all the same
+                job.state = "cancelled"
+                job.phase = "cancelled"
+                job.eta = None
+                job.finished = time.time()
         return job
 
 
@@ -163,9 +230,11 @@ class _SyncHandler(MlvcHandler):
         name = field_str(body, "remote", max_chars=64)
         return await self.call(service.remote_name, name, repo=start)
 
-    async def start_job(self, kind: str, start: Path, api_path: str, work: Any) -> None:
+    async def start_job(
+        self, kind: str, start: Path, api_path: str, work: Any, cancel: SweepCancel | None = None
+    ) -> None:
         root = await self.call(_store_root, start)
-        job = self.jobs.start(kind, root, work)
+        job = self.jobs.start(kind, root, work, cancel)
         if job is None:
             running = self.jobs.running(root)
             headers = (
@@ -243,13 +312,23 @@ class PullHandler(_SyncHandler):
         await self.start_job("pull", start, nb.api_path, work)
 
 
-class JobHandler(_SyncHandler):
-    """``GET /mlvc/jobs/{job}?path=``: a push or pull job's state and progress."""
+class JobListHandler(_SyncHandler):
+    """``GET /mlvc/jobs?path=``: the jobs of the notebook's store, newest first (so a
+    page loaded while a sweep runs finds it, with its progress and its cancel)."""
 
     @web.authenticated
     @authorized
-    async def get(self, job: str) -> None:
-        """Answer the job (404 if unknown, forgotten, or of another store)."""
+    async def get(self) -> None:
+        """Answer ``{"jobs": [...]}``: running and recently ended jobs of this store."""
+        nb = self.notebook()
+        root = await self.call(_store_root, nb.start)
+        self.write_json({"jobs": [j.as_json() for j in self.jobs.of_store(root)]})
+
+
+class JobHandler(_SyncHandler):
+    """``GET /mlvc/jobs/{job}?path=``: a job's state and progress; ``DELETE``: cancel it."""
+
+    async def _find(self, job: str) -> Job:
         nb = self.notebook()
         if not 0 < len(job) <= 64 or any(c not in "0123456789abcdef" for c in job):
             raise error(400, "a job id is 1 to 64 lowercase hex digits")
@@ -257,6 +336,22 @@ class JobHandler(_SyncHandler):
         if found is not None:
             root = await self.call(_store_root, nb.start)
             if found.root == root:
-                self.write_json(found.as_json())
-                return
+                return found
         raise error(404, f"no job {job[:64]!r} for this store", "JobNotFound")
+
+    @web.authenticated
+    @authorized
+    async def get(self, job: str) -> None:
+        """Answer the job (404 if unknown, forgotten, or of another store)."""
+        found = await self._find(job)
+        self.write_json(found.as_json())
+
+    @web.authenticated
+    @authorized
+    async def delete(self, job: str) -> None:
+        """Cancel a running sweep: its running runs stop (nothing committed for them),
+        no other starts; answer the job, ``cancelled``, once its slot is free (a job
+        that ended is answered as it is; 409 for a push or pull)."""
+        found = await self._find(job)
+        await self.call(self.jobs.cancel, found, "cancelled over REST")
+        self.write_json(found.as_json())

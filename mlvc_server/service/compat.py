@@ -10,7 +10,6 @@ names they had, in the old order, and warns once per call site with a
 from __future__ import annotations
 
 import functools
-import inspect
 import warnings
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
@@ -27,10 +26,12 @@ def legacy_positional(*names: str) -> Callable[[F], F]:
     """
 
     def wrap(func: F) -> F:
-        params = inspect.signature(func).parameters.values()
-        n_positional = sum(
-            1 for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
-        )
+        # the positional-only and positional-or-keyword parameters, read from the code
+        # object (inspect.signature would cost an ``import inspect`` at every start)
+        inner: Any = func
+        while hasattr(inner, "__wrapped__"):
+            inner = inner.__wrapped__
+        n_positional = inner.__code__.co_argcount
 
         @functools.wraps(func)
         def call(*args: Any, **kwargs: Any) -> Any:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import heapq
 import os
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import RevisionNotFoundError
 from ..store import Store, summaries
@@ -20,14 +20,15 @@ from .compat import legacy_positional
 from .format import (
     ENV,
     HARDWARE,
-    Record,
-    Summary,
     make_summary,
     notebook_blob,
     read_record,
     read_tree_json,
 )
 from .workspace import open_store, rel_notebook
+
+if TYPE_CHECKING:
+    from .format import Record, Summary
 
 
 # -- the summaries cache (owned by store/summaries.py: verified lines only) --------------

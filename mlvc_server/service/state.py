@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import MlvcError
 from ..store import Store
@@ -19,13 +19,15 @@ from ..store.revisions import current_branch, detached, head
 from .compat import legacy_positional
 from .format import (
     MANIFEST,
-    Status,
     manifest_part_ids,
     notebook_blob,
     read_record,
     variable_trees,
 )
 from .workspace import open_store, rel_notebook, workspace
+
+if TYPE_CHECKING:
+    from .format import Status
 
 
 def stored_part_ids(store: Store, cid: str) -> dict[str, list[str]]:

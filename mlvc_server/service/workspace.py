@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import InvalidNameError, MlvcError
-from ..store import Store, find_root, producers, summaries
+from ..store import Store, find_root, summaries
 from ..store.refs import notebook_key
 
 if TYPE_CHECKING:
@@ -49,6 +49,8 @@ class Workspace:
 
     def reset(self) -> None:
         """Forget every open store and cache (as a new process would start)."""
+        from ..store import producers  # (the lineage index: not loaded by log or status)
+
         with self._lock:
             for st in self._stores.values():
                 with contextlib.suppress(Exception):  # a broken store is as closed as it gets

@@ -19,12 +19,16 @@ index can cost time but never name a wrong producer.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import threading
 from pathlib import Path
 from typing import Any, TypedDict
+
+try:  # hashlib's own blake2b, without ``import hashlib`` loading OpenSSL at every start
+    from _blake2 import blake2b
+except ImportError:  # pragma: no cover (an interpreter without the builtin module)
+    from hashlib import blake2b
 
 from .repo import Store
 from .summaries import Stamp, parsed_once
@@ -58,7 +62,7 @@ def _path(store: Store) -> Path:
 
 
 def _mac(cid: str, body: bytes) -> str:
-    return hashlib.blake2b(body, key=cid.encode()[:64], digest_size=16).hexdigest()
+    return blake2b(body, key=cid.encode()[:64], digest_size=16).hexdigest()
 
 
 def line(cid: str, e: Entry) -> bytes:

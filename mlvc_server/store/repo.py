@@ -16,7 +16,6 @@ their number stays logarithmic in the number of commits.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import struct
@@ -255,6 +254,13 @@ class Store:
         from dulwich.objects import ObjectID
 
         return bool(self.repo.object_store.contains_packed(ObjectID(sha.encode())))
+
+    def in_packs(self, sha: str) -> bool:
+        """Whether one of the packs holds ``sha``, by their indexes as last listed (listed
+        again when the folder's mtime changed): as ``has_object(thorough=False)`` without
+        looking for a loose object."""
+        self._pack_indexes.refresh()
+        return self._pack_indexes.find(sha) is not None
 
     def add(self, obj: ShaFile) -> str:
         """Write an object (tree, commit, JSON blob), if missing: gathered into the next
@@ -565,11 +571,8 @@ class Store:
                     )
         except (OSError, zlib.error, ValueError):
             found = None
-        if found is not None:
-            h = hashlib.sha1(b"%s %d\x00" % (_NAMES[found[0]], len(found[1])))
-            h.update(found[1])
-            if h.hexdigest() == sha:
-                return found
+        if found is not None and objects.object_id(_NAMES[found[0]], found[1]) == sha:
+            return found
         obj = self.get(sha)  # the slow path, with its precise errors
         return obj.type_num, obj.as_raw_string()
 
@@ -675,19 +678,23 @@ class Store:
 
     def add_raw(self, type_num: int, raw: bytes) -> str:
         """Write an object given as its type number and raw content (as :meth:`add`)."""
+        import hashlib  # here, not at the top: loading OpenSSL slows every start
+
         kind = (b"commit", b"tree", b"blob", b"tag")[type_num - 1]
         h = hashlib.sha1(b"%s %d\x00" % (kind, len(raw)))
         h.update(raw)
         sha = h.hexdigest()
-        if sha in self._pending or objects.freshen(self.objects_dir, sha):
+        # what ``has_object(sha, thorough=False)`` asks, cheapest first for a commit's
+        # small objects (most are new, or in one of our packs): the pack tables (one stat
+        # of the folder), then the loose object (freshened if there)
+        if sha in self._pending or self.in_packs(sha) or objects.freshen(self.objects_dir, sha):
             return sha
-        if not self.has_object(sha, thorough=False):
-            if len(raw) <= PACK_OBJECT_MAX:
-                self._gather(sha, type_num, raw)
-            else:
-                from dulwich.objects import ShaFile
+        if len(raw) <= PACK_OBJECT_MAX:
+            self._gather(sha, type_num, raw)
+        else:
+            from dulwich.objects import ShaFile
 
-                self.add(ShaFile.from_raw_string(type_num, raw))
+            self.add(ShaFile.from_raw_string(type_num, raw))
         return sha
 
     def write_commit(

@@ -6,7 +6,6 @@ no notebook, a name that is unique across notebooks is accepted.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import threading
@@ -23,6 +22,8 @@ _HEX = re.compile(r"^[0-9a-f]{4,40}$")
 def _heads_file(store: Store, notebook: str | None, folder: str = "current") -> Path:
     key = notebook_key(notebook).replace("/", "%2F")
     if len(key.encode()) > 200:  # deep paths: keep the file name within 255 bytes
+        import hashlib  # here, not at the top: loading OpenSSL slows every start
+
         key = "sha1-" + hashlib.sha1(key.encode()).hexdigest()
     return store.state_dir / folder / key
 

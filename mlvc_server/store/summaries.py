@@ -22,13 +22,17 @@ write commits too).
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
+
+try:  # hashlib's own blake2b, without ``import hashlib`` loading OpenSSL at every start
+    from _blake2 import blake2b
+except ImportError:  # pragma: no cover (an interpreter without the builtin module)
+    from hashlib import blake2b
 
 from .repo import Store
 
@@ -73,7 +77,7 @@ def _canonical(summary: dict[str, Any]) -> bytes:
 
 def digest(cid: str, summary: dict[str, Any]) -> str:
     """The keyed hash that ties ``summary`` to the commit ``cid``."""
-    return hashlib.blake2b(_canonical(summary), key=cid.encode()[:64], digest_size=16).hexdigest()
+    return blake2b(_canonical(summary), key=cid.encode()[:64], digest_size=16).hexdigest()
 
 
 def append(store: Store, summary: dict[str, Any]) -> None:

@@ -1,12 +1,23 @@
 /**
- * The Compare view's Vega-Lite charts: the selection marked in the spec's data,
- * and the chart tabs.
+ * The Compare view's Vega-Lite charts: one chart of the scatter grid at a time,
+ * sized to its container, the metric charts' specs, the theme's colours, and
+ * the chart tabs.
  */
 import type { TranslationBundle } from '@jupyterlab/translation';
 import * as React from 'react';
 import { renderToStaticMarkup } from 'react-dom/server';
 
-import { rendererFor, withSelection } from '../charts';
+import { rendererFor, themeConfig } from '../charts';
+import {
+  commitsSpec,
+  MOST_STEP_POINTS,
+  scatterPanel,
+  scatterPanels,
+  SELECTED_PARAM,
+  sized,
+  stepsSpec
+} from '../chartSpecs';
+import { Mlvc } from '../tokens';
 import { CompareView } from '../components/CompareView';
 import { completions, filterWords, queryNames, splitFilter } from '../query';
 
@@ -15,25 +26,153 @@ const trans = {
   _n: (one: string) => one
 } as unknown as TranslationBundle;
 
-describe('withSelection', () => {
-  it('marks the selected runs in the data and in each layer', () => {
-    const spec = {
-      data: { values: [{ id: 'a' }, { id: 'b' }] },
-      layer: [{ data: { values: [{ id: 'b', axis: 'x' }] } }, { mark: 'text' }]
-    };
-    const out = withSelection(spec, ['b']) as any;
-    expect(out.data.values).toEqual([
-      { id: 'a', selected: false },
-      { id: 'b', selected: true }
+/** A scatter grid as the server builds it (render.compare_vegalite). */
+const grid = {
+  $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+  data: { values: [{ id: 'a' }, { id: 'b' }] },
+  params: [{ name: 'selected_runs', value: [] }],
+  columns: 3,
+  concat: [
+    {
+      title: 'acc vs lr',
+      mark: 'point',
+      encoding: { x: { title: 'params.lr' }, y: { title: 'metrics.acc' } }
+    },
+    {
+      title: 'loss vs lr',
+      mark: 'point',
+      encoding: { x: { title: 'params.lr' }, y: { title: 'metrics.loss' } }
+    }
+  ]
+};
+
+describe('chart specs', () => {
+  it('draws one chart of the scatter grid at a time', () => {
+    expect(scatterPanels(grid)).toEqual([
+      { x: 'params.lr', y: 'metrics.acc' },
+      { x: 'params.lr', y: 'metrics.loss' }
     ]);
-    expect(out.layer[0].data.values[0]).toEqual({
-      id: 'b',
-      axis: 'x',
-      selected: true
-    });
-    expect(out.layer[1]).toEqual({ mark: 'text' });
+    const one = scatterPanel(grid, 1) as any;
+    expect(one.concat).toBeUndefined();
+    expect(one.columns).toBeUndefined();
+    expect(one.title).toBe('loss vs lr');
+    expect(one.data).toBe(grid.data);
+    expect(one.params).toEqual(grid.params);
+    // an index past the end: the last chart
+    expect((scatterPanel(grid, 9) as any).title).toBe('loss vs lr');
+  });
+
+  it('sizes a chart to its container with the selection in its param', () => {
+    const one = scatterPanel(grid, 0);
+    const out = sized(one, 480, ['b']) as any;
+    expect(out.width).toBe(480);
+    expect(out.autosize).toEqual({ type: 'fit-x', contains: 'padding' });
+    expect(out.params).toEqual([{ name: SELECTED_PARAM, value: ['b'] }]);
     // the spec given is not changed
-    expect((spec.data.values[1] as any).selected).toBeUndefined();
+    expect((one as any).params[0].value).toEqual([]);
+  });
+
+  const row = (id: string, branch: string, time: string, acc?: number) =>
+    ({
+      id,
+      short_id: id.slice(0, 7),
+      message: `run ${id}`,
+      author: 'ana',
+      time,
+      branch,
+      status: 'ok',
+      branches: [],
+      tags: [],
+      params: {},
+      metrics: acc === undefined ? {} : { acc }
+    }) as Mlvc.ICompareRow;
+  const rows = [
+    row('b'.repeat(40), 'sweep/x', '2026-01-02T00:00:00Z', 0.9),
+    row('a'.repeat(40), 'main', '2026-01-01T00:00:00Z', 0.8),
+    row('c'.repeat(40), 'main', '2026-01-03T00:00:00Z')
+  ];
+
+  it('draws a metric across commits, oldest first, a line per branch', () => {
+    const spec = commitsSpec(rows, 'acc') as any;
+    expect(
+      spec.data.values.map((v: any) => [v.run, v.branch, v.value])
+    ).toEqual([
+      ['aaaaaaa', 'main', 0.8],
+      ['bbbbbbb', 'sweep/x', 0.9]
+    ]);
+    const [line, points] = spec.layer;
+    expect(line.encoding.detail.field).toBe('branch');
+    expect(points.encoding.color.field).toBe('branch');
+    expect(points.encoding.y.title).toBe('metrics.acc');
+    expect(points.encoding.tooltip[0].field).toBe('run');
+    expect(points.encoding.stroke.condition.test).toContain(SELECTED_PARAM);
+    // commits evenly spaced, whole numbers only on the axis
+    expect(points.encoding.x.axis.values).toEqual([1, 2]);
+    expect(commitsSpec(rows, 'loss')).toBeNull();
+  });
+
+  it('draws a metric across steps, a line per run coloured by branch', () => {
+    const steps = [
+      {
+        id: 'a'.repeat(40),
+        short_id: 'aaaaaaa',
+        steps: [
+          [0, 0.5],
+          [1, 0.7]
+        ] as [number, number][]
+      },
+      {
+        id: 'b'.repeat(40),
+        short_id: 'bbbbbbb',
+        steps: [[0, 0.6]] as [number, number][]
+      }
+    ];
+    const spec = stepsSpec(steps, rows, 'acc') as any;
+    expect(spec.data.values).toHaveLength(3);
+    expect(spec.data.values[2]).toEqual({
+      id: 'b'.repeat(40),
+      run: 'bbbbbbb',
+      branch: 'sweep/x',
+      message: 'run ' + 'b'.repeat(40),
+      step: 0,
+      value: 0.6
+    });
+    const [line, points] = spec.layer;
+    expect(line.encoding.detail.field).toBe('id');
+    expect(line.encoding.color.field).toBe('branch');
+    expect(line.encoding.x.title).toBe('step');
+    expect(line.encoding.tooltip.map((t: any) => t.field)).toContain('run');
+    expect(points.encoding.tooltip.map((t: any) => t.field)).toContain('step');
+    expect(stepsSpec([], rows, 'acc')).toBeNull();
+    // many steps: lines only
+    const long = [
+      {
+        id: 'a'.repeat(40),
+        short_id: 'aaaaaaa',
+        steps: Array.from(
+          { length: MOST_STEP_POINTS + 1 },
+          (_, i) => [i, i] as [number, number]
+        )
+      }
+    ];
+    expect((stepsSpec(long, rows, 'acc') as any).layer).toHaveLength(1);
+  });
+
+  it('takes its colours from the JupyterLab theme', () => {
+    const vars: { [name: string]: string } = {
+      '--jp-layout-color0': ' #111111',
+      '--jp-ui-font-color1': '#eeeeee',
+      '--jp-border-color2': '#333333'
+    };
+    const config = themeConfig({
+      getPropertyValue: (name: string) => vars[name] ?? ''
+    }) as any;
+    expect(config.background).toBe('#111111');
+    expect(config.axis.titleColor).toBe('#eeeeee');
+    expect(config.axis.gridColor).toBe('#333333');
+    expect(config.legend.titleColor).toBe('#eeeeee');
+    // unset variables fall back to light colours
+    expect(config.axis.domainColor).toBe('#bdbdbd');
   });
 });
 
@@ -42,7 +181,7 @@ describe('CompareView charts', () => {
     const html = renderToStaticMarkup(
       <CompareView
         compare={{ rows: [], columns: { params: [], metrics: [] }, best: {} }}
-        charts={{ scatter: { data: { values: [] } }, parallel: null }}
+        charts={{ scatter: grid, parallel: null }}
         trans={trans}
       />
     );

@@ -2,14 +2,20 @@
  * The views rendered to HTML (no DOM needed): the commit graph, the notebook
  * diff's folding and line diffs, and the compare view's columns and selection.
  */
+// The panel's heading draws this icon; its ES module is not compiled for Jest.
+jest.mock('@jupyterlab/ui-components', () => ({
+  notebookIcon: { react: () => null }
+}));
+
 import type { TranslationBundle } from '@jupyterlab/translation';
 import * as React from 'react';
 import { renderToStaticMarkup } from 'react-dom/server';
 
 import { CommitList, graphLayout } from '../components/CommitList';
 import { CompareView } from '../components/CompareView';
+import { ExperimentsView, formatClock } from '../components/ExperimentsView';
 import { NotebookDiff } from '../components/DiffView';
-import { filterCommits, foldSafety } from '../model';
+import { ExperimentsModel, filterCommits, foldSafety } from '../model';
 import { Mlvc } from '../tokens';
 
 /** JupyterLab's null translation: %1, %2... replaced by the arguments. */
@@ -339,5 +345,77 @@ describe('CompareView', () => {
     );
     expect(html).not.toMatch(/<button[^>]*disabled=""[^>]*>Diff selected/);
     expect(html).not.toMatch(/type="radio"[^>]*disabled=""/);
+  });
+});
+
+describe('a running sweep in the panel', () => {
+  const actions = {
+    commit: async () => true,
+    select: () => undefined,
+    filter: () => undefined,
+    switchBranch: () => undefined,
+    newBranch: () => undefined,
+    diff: () => undefined,
+    compare: () => undefined,
+    loadMore: () => undefined,
+    menu: () => undefined,
+    cancelSweep: () => undefined
+  };
+  const base = { ...new ExperimentsModel().state, notebookPath: 'nb.ipynb' };
+
+  it('formats the time left as mlvc sweep prints it', () => {
+    expect(formatClock(0)).toBe('0:00');
+    expect(formatClock(59.6)).toBe('1:00');
+    expect(formatClock(3725)).toBe('1:02:05');
+  });
+
+  it('shows runs ended, the time left, the last run and Cancel', () => {
+    const html = renderToStaticMarkup(
+      <ExperimentsView
+        trans={trans}
+        actions={actions}
+        state={{
+          ...base,
+          busy: 'sweep',
+          progress: {
+            phase: 'lr=0.1: ok 1234abcd',
+            done: 2,
+            total: 6,
+            eta: 125,
+            cancellable: true
+          }
+        }}
+      />
+    );
+    expect(html).toContain('Sweep: 2 of 6 runs ended');
+    expect(html).toContain('about 2:05 left');
+    expect(html).toContain('Last: lr=0.1: ok 1234abcd');
+    expect(html).toMatch(
+      /<button[^>]*jp-mlvc-sweepCancel[^>]*>Cancel<\/button>/
+    );
+  });
+
+  it('says it is cancelling, with Cancel disabled', () => {
+    const html = renderToStaticMarkup(
+      <ExperimentsView
+        trans={trans}
+        actions={actions}
+        state={{
+          ...base,
+          busy: 'sweep',
+          progress: {
+            phase: 'x',
+            done: 2,
+            total: 6,
+            eta: 125,
+            cancellable: false,
+            cancelling: true
+          }
+        }}
+      />
+    );
+    expect(html).toContain('Cancelling the sweep: stopping its runs');
+    expect(html).not.toContain('left');
+    expect(html).toMatch(/<button[^>]*disabled=""[^>]*>Cancelling…<\/button>/);
   });
 });

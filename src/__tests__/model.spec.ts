@@ -24,7 +24,10 @@ jest.mock('../api', () => {
     restoreVariables: jest.fn(),
     fetchCommit: jest.fn(),
     fetchCompare: jest.fn(),
-    fetchDiff: jest.fn()
+    fetchDiff: jest.fn(),
+    startSweep: jest.fn(),
+    fetchJob: jest.fn(),
+    cancelJob: jest.fn()
   };
 });
 
@@ -378,5 +381,76 @@ describe('filterCommits', () => {
     expect(filterCommits([B, A], 'model')).toEqual([A]);
     expect(filterCommits([B, A], 'COMMIT b')).toEqual([B]);
     expect(filterCommits([B, A], '')).toEqual([B, A]);
+  });
+});
+
+describe('sweeps from the panel', () => {
+  function job(extra: Partial<Mlvc.IJob>): Mlvc.IJob {
+    return {
+      id: 'f00d',
+      kind: 'sweep',
+      state: 'running',
+      phase: 'lr=0.1: ok 1234abcd',
+      done: 1,
+      total: 3,
+      eta: 42,
+      cancellable: true,
+      started: '2026-01-01T00:00:00+00:00',
+      ...extra
+    };
+  }
+  const outcome = (status: string) => ({
+    params: {},
+    branch: `sweep/s/${status}`,
+    status,
+    commit: status === 'ok' ? 'c'.repeat(40) : null,
+    error: null,
+    seconds: 1
+  });
+
+  it('shows the ETA, cancels the job and says what ran', async () => {
+    mocked.fetchLogPage.mockResolvedValue(log([A]));
+    const ended = job({
+      state: 'cancelled',
+      phase: 'cancelled',
+      eta: null,
+      cancellable: false,
+      result: {
+        outcomes: [outcome('ok'), outcome('cancelled'), outcome('cancelled')]
+      } as Mlvc.IJob['result']
+    });
+    mocked.startSweep.mockResolvedValue(job({}));
+    mocked.cancelJob.mockResolvedValue(ended);
+    mocked.fetchJob.mockResolvedValue(ended);
+    const model = new ExperimentsModel();
+    await model.setNotebook('nb.ipynb');
+    const states: (typeof model.state)[] = [];
+    model.stateChanged.connect((_, s) => states.push(s));
+    const running = model.sweep({ params: { lr: [0.1, 0.2, 0.3] }, jobs: 1 });
+    await new Promise(resolve => setTimeout(resolve, 50));
+    expect(model.state.busy).toBe('sweep');
+    expect(model.state.progress).toMatchObject({
+      done: 1,
+      total: 3,
+      eta: 42,
+      cancellable: true
+    });
+    await model.cancelSweep();
+    expect(mocked.cancelJob).toHaveBeenCalledWith(
+      'nb.ipynb',
+      'f00d',
+      undefined
+    );
+    expect(states.some(s => s.progress?.cancelling)).toBe(true);
+    await running;
+    expect(mocked.fetchJob).toHaveBeenCalled();
+    expect(model.state.busy).toBeNull();
+    expect(model.state.progress).toBeNull();
+    expect(model.state.result).toBe(
+      'Sweep cancelled: 3 runs (1 ok, 2 cancelled). Start it again to run only the missing ones.'
+    );
+    // no sweep runs now: nothing to cancel
+    await model.cancelSweep();
+    expect(mocked.cancelJob).toHaveBeenCalledTimes(1);
   });
 });

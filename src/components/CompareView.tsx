@@ -2,6 +2,12 @@ import { TranslationBundle } from '@jupyterlab/translation';
 import * as React from 'react';
 
 import { VegaChart } from '../charts';
+import {
+  commitsSpec,
+  scatterPanel,
+  scatterPanels,
+  stepsSpec
+} from '../chartSpecs';
 import { Mlvc } from '../tokens';
 import { show } from './DiffView';
 
@@ -35,19 +41,6 @@ interface ICompareViewProps {
 
 type SortKey = { kind: 'time' | 'params' | 'metrics'; name: string };
 
-/** Line colours of the step chart, theme variables so dark themes work. */
-const PALETTE = [
-  'var(--jp-brand-color1)',
-  'var(--jp-warn-color1)',
-  'var(--jp-success-color1)',
-  'var(--jp-error-color1)',
-  'var(--jp-info-color0)',
-  'var(--jp-ui-font-color2)'
-];
-
-/** Step-chart lines shown when no commit is selected. */
-const STEP_LINES = 6;
-
 /**
  * Commits × params/metrics: sortable, columns to choose, best metric values
  * highlighted, rows selectable (linked to the panel's selection); a chart of a
@@ -65,7 +58,30 @@ export function CompareView(props: ICompareViewProps): JSX.Element {
   const [chartKind, setChartKind] = React.useState<'scatter' | 'parallel'>(
     'scatter'
   );
-  const chartSpec = props.charts?.[chartKind];
+  const scatter = props.charts?.scatter ?? null;
+  const parallel = props.charts?.parallel ?? null;
+  // The scatter draws one param/metric pair at a time, picked here from the
+  // server's grid (1,000 runs draw in one chart, not in every pair's).
+  const panels = React.useMemo(
+    () => (scatter ? scatterPanels(scatter) : []),
+    [scatter]
+  );
+  const [xName, setXName] = React.useState(panels[0]?.x ?? '');
+  const [yName, setYName] = React.useState(panels[0]?.y ?? '');
+  const xs = [...new Set(panels.map(p => p.x))];
+  const ys = [...new Set(panels.map(p => p.y))];
+  let panelIndex = panels.findIndex(p => p.x === xName && p.y === yName);
+  if (panelIndex < 0) {
+    panelIndex = Math.max(
+      0,
+      panels.findIndex(p => p.y === yName)
+    );
+  }
+  const scatterSpec = React.useMemo(
+    () => (scatter && panels.length ? scatterPanel(scatter, panelIndex) : null),
+    [scatter, panelIndex]
+  );
+  const chartSpec = chartKind === 'scatter' ? scatterSpec : parallel;
   const shownParams = params.filter(p => !hidden.has(`params:${p}`));
   const shownMetrics = metrics.filter(m => !hidden.has(`metrics:${m}`));
 
@@ -132,6 +148,17 @@ export function CompareView(props: ICompareViewProps): JSX.Element {
   };
   const diffPair = pair();
   const stepSeries = props.series?.series[metric]?.steps ?? [];
+  const metricSpec = React.useMemo(
+    () =>
+      bySteps && stepSeries.length > 0
+        ? stepsSpec(stepSeries, compare.rows, metric, trans.__('step'))
+        : commitsSpec(compare.rows, metric, trans.__('commits, oldest first')),
+    [compare, props.series, metric, bySteps]
+  );
+  const showSteps = bySteps && stepSeries.length > 0;
+  const unavailable = trans.__(
+    'The chart cannot be drawn: JupyterLab provides no vega-embed'
+  );
 
   return (
     <div className="jp-mlvc-CompareView">
@@ -164,10 +191,46 @@ export function CompareView(props: ICompareViewProps): JSX.Element {
               </button>
             ))}
           </div>
+          {chartKind === 'scatter' && panels.length > 1 && (
+            <div className="jp-mlvc-chartControls">
+              <label>
+                {trans.__('x')}{' '}
+                <select
+                  aria-label={trans.__('Scatter x axis')}
+                  value={panels[panelIndex]?.x}
+                  onChange={event => setXName(event.target.value)}
+                >
+                  {xs.map(x => (
+                    <option key={x} value={x}>
+                      {x}
+                    </option>
+                  ))}
+                </select>
+              </label>
+              <label>
+                {trans.__('y')}{' '}
+                <select
+                  aria-label={trans.__('Scatter y axis')}
+                  value={panels[panelIndex]?.y}
+                  onChange={event => {
+                    setXName(panels[panelIndex]?.x ?? '');
+                    setYName(event.target.value);
+                  }}
+                >
+                  {ys.map(y => (
+                    <option key={y} value={y}>
+                      {y}
+                    </option>
+                  ))}
+                </select>
+              </label>
+            </div>
+          )}
           {chartSpec ? (
             <VegaChart
               key={chartKind}
               spec={chartSpec}
+              fileName={`mlvc-${chartKind}`}
               selected={selected}
               onSelect={props.onToggle}
               label={
@@ -175,9 +238,7 @@ export function CompareView(props: ICompareViewProps): JSX.Element {
                   ? trans.__('Params against metrics, one point per run')
                   : trans.__('Parallel coordinates, one line per run')
               }
-              unavailable={trans.__(
-                'JupyterLab has no Vega-Lite renderer (the vega5 extension is disabled).'
-              )}
+              unavailable={unavailable}
             />
           ) : (
             <p className="jp-mlvc-message">
@@ -223,21 +284,22 @@ export function CompareView(props: ICompareViewProps): JSX.Element {
               {trans.__('Across steps')}
             </label>
           </div>
-          {bySteps && stepSeries.length > 0 ? (
-            <StepChart
-              steps={stepSeries}
-              metric={metric}
+          {metricSpec ? (
+            <VegaChart
+              key={showSteps ? 'steps' : 'commits'}
+              spec={metricSpec}
               selected={selected}
-              trans={trans}
+              onSelect={props.onToggle}
+              fileName={`mlvc-${metric}`}
+              label={
+                showSteps
+                  ? trans.__('%1 across steps', metric)
+                  : trans.__('%1 across commits', metric)
+              }
+              unavailable={unavailable}
             />
           ) : (
-            <CommitChart
-              rows={compare.rows}
-              metric={metric}
-              selected={selected}
-              onToggle={props.onToggle}
-              trans={trans}
-            />
+            <p className="jp-mlvc-message">{trans.__('No values')}</p>
           )}
         </div>
       )}
@@ -275,268 +337,65 @@ export function CompareView(props: ICompareViewProps): JSX.Element {
           {trans.__('Diff selected')}
         </button>
       </div>
-      <table className="jp-mlvc-table jp-mlvc-compareTable">
-        <thead>
-          <tr>
-            <th>
-              <span className="jp-mlvc-visuallyHidden">
-                {trans.__('Selected')}
-              </span>
-            </th>
-            <th>{trans.__('Commit')}</th>
-            {header('time', '', trans.__('Time'))}
-            {shownParams.map(p => header('params', p, p))}
-            {shownMetrics.map(m => header('metrics', m, m))}
-          </tr>
-        </thead>
-        <tbody>
-          {rows.map(row => {
-            const isSelected = selected.includes(row.id);
-            return (
-              <tr
-                key={row.id}
-                className={isSelected ? 'jp-mlvc-selectedRow' : undefined}
-                aria-selected={isSelected}
-              >
-                <td>
-                  <input
-                    type="checkbox"
-                    aria-label={trans.__('Select %1', row.short_id)}
-                    checked={isSelected}
-                    disabled={!props.onToggle}
-                    onChange={() => props.onToggle?.(row.id)}
-                  />
-                </td>
-                <td title={row.id}>
-                  <code>{row.short_id}</code> {row.message}
-                </td>
-                <td>{new Date(row.time).toLocaleString()}</td>
-                {shownParams.map(p => (
-                  <td key={p}>{show(row.params[p])}</td>
-                ))}
-                {shownMetrics.map(m => {
-                  const best = compare.best[m]?.ids.includes(row.id);
-                  return (
-                    <td
-                      key={m}
-                      className={best ? 'jp-mlvc-best' : undefined}
-                      title={best ? trans.__('Best %1', m) : undefined}
-                    >
-                      {show(row.metrics[m])}
-                      {best ? ' ★' : ''}
-                    </td>
-                  );
-                })}
-              </tr>
-            );
-          })}
-        </tbody>
-      </table>
+      <div className="jp-mlvc-tableScroll">
+        <table className="jp-mlvc-table jp-mlvc-compareTable">
+          <thead>
+            <tr>
+              <th>
+                <span className="jp-mlvc-visuallyHidden">
+                  {trans.__('Selected')}
+                </span>
+              </th>
+              <th>{trans.__('Commit')}</th>
+              {header('time', '', trans.__('Time'))}
+              {shownParams.map(p => header('params', p, p))}
+              {shownMetrics.map(m => header('metrics', m, m))}
+            </tr>
+          </thead>
+          <tbody>
+            {rows.map(row => {
+              const isSelected = selected.includes(row.id);
+              return (
+                <tr
+                  key={row.id}
+                  className={isSelected ? 'jp-mlvc-selectedRow' : undefined}
+                  aria-selected={isSelected}
+                >
+                  <td>
+                    <input
+                      type="checkbox"
+                      aria-label={trans.__('Select %1', row.short_id)}
+                      checked={isSelected}
+                      disabled={!props.onToggle}
+                      onChange={() => props.onToggle?.(row.id)}
+                    />
+                  </td>
+                  <td title={row.id}>
+                    <code>{row.short_id}</code> {row.message}
+                  </td>
+                  <td>{new Date(row.time).toLocaleString()}</td>
+                  {shownParams.map(p => (
+                    <td key={p}>{show(row.params[p])}</td>
+                  ))}
+                  {shownMetrics.map(m => {
+                    const best = compare.best[m]?.ids.includes(row.id);
+                    return (
+                      <td
+                        key={m}
+                        className={best ? 'jp-mlvc-best' : undefined}
+                        title={best ? trans.__('Best %1', m) : undefined}
+                      >
+                        {show(row.metrics[m])}
+                        {best ? ' ★' : ''}
+                      </td>
+                    );
+                  })}
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+      </div>
     </div>
-  );
-}
-
-/**
- * One line of a {@link Chart}.
- */
-interface IChartLine {
-  key: string;
-  label: string;
-  color: string;
-  points: { x: number; y: number; title: string; id?: string }[];
-}
-
-/**
- * An SVG line chart: lines of (x, y) points, y range labelled, points with titles.
- */
-function Chart(props: {
-  lines: IChartLine[];
-  label: string;
-  xLabel: string;
-  /** Label the first and last x values. */
-  xTicks?: boolean;
-  selected: ReadonlyArray<string>;
-  onPoint?: (id: string) => void;
-}): JSX.Element {
-  const W = 560;
-  const H = 180;
-  const left = 56;
-  const pad = 16;
-  const all = ([] as IChartLine['points']).concat(
-    ...props.lines.map(l => l.points)
-  );
-  const xs = all.map(p => p.x);
-  const ys = all.map(p => p.y);
-  const [x0, x1] = [Math.min(...xs), Math.max(...xs)];
-  const [y0, y1] = [Math.min(...ys), Math.max(...ys)];
-  const sx = (x: number) =>
-    left + (x1 === x0 ? 0 : ((x - x0) * (W - left - pad)) / (x1 - x0));
-  const sy = (y: number) =>
-    H - 2 * pad - ((y - y0) * (H - 3 * pad)) / (y1 - y0 || 1);
-  return (
-    <svg
-      className="jp-mlvc-chart"
-      viewBox={`0 0 ${W} ${H}`}
-      width={W}
-      height={H}
-      role="img"
-      aria-label={props.label}
-    >
-      <line
-        x1={left}
-        y1={H - 2 * pad}
-        x2={W - pad}
-        y2={H - 2 * pad}
-        className="jp-mlvc-chart-axis"
-      />
-      <text x={2} y={sy(y1) + 4} className="jp-mlvc-chart-label">
-        {show(y1)}
-      </text>
-      <text x={2} y={sy(y0) + 4} className="jp-mlvc-chart-label">
-        {show(y0)}
-      </text>
-      <text
-        x={(left + W - pad) / 2}
-        y={H - 4}
-        textAnchor="middle"
-        className="jp-mlvc-chart-label"
-      >
-        {props.xLabel}
-      </text>
-      {props.xTicks && (
-        <>
-          <text
-            x={sx(x0)}
-            y={H - 2 * pad + 12}
-            textAnchor="middle"
-            className="jp-mlvc-chart-label"
-          >
-            {show(x0)}
-          </text>
-          <text
-            x={sx(x1)}
-            y={H - 2 * pad + 12}
-            textAnchor="middle"
-            className="jp-mlvc-chart-label"
-          >
-            {show(x1)}
-          </text>
-        </>
-      )}
-      {props.lines.map(line => (
-        <g key={line.key} style={{ color: line.color }}>
-          <path
-            d={line.points
-              .map(
-                (p, i) =>
-                  `${i ? 'L' : 'M'}${sx(p.x).toFixed(1)},${sy(p.y).toFixed(1)}`
-              )
-              .join(' ')}
-            className="jp-mlvc-chart-line"
-          />
-          {line.points.map((p, i) => {
-            const on = p.id !== undefined && props.selected.includes(p.id);
-            return (
-              <circle
-                key={i}
-                cx={sx(p.x)}
-                cy={sy(p.y)}
-                r={on ? 5 : 3}
-                className={
-                  on
-                    ? 'jp-mlvc-chart-point jp-mlvc-chart-selected'
-                    : 'jp-mlvc-chart-point'
-                }
-                onClick={() => p.id && props.onPoint?.(p.id)}
-              >
-                <title>{p.title}</title>
-              </circle>
-            );
-          })}
-        </g>
-      ))}
-    </svg>
-  );
-}
-
-/**
- * One metric across commits, oldest left; clicking a point selects its commit.
- */
-function CommitChart(props: {
-  rows: Mlvc.ICompareRow[];
-  metric: string;
-  selected: ReadonlyArray<string>;
-  onToggle?: (id: string) => void;
-  trans: TranslationBundle;
-}): JSX.Element {
-  const { trans } = props;
-  const rows = [...props.rows]
-    .filter(r => typeof r.metrics[props.metric] === 'number')
-    .sort((a, b) => a.time.localeCompare(b.time));
-  if (rows.length === 0) {
-    return <p>{trans.__('No values')}</p>;
-  }
-  const line: IChartLine = {
-    key: props.metric,
-    label: props.metric,
-    color: PALETTE[0],
-    points: rows.map((r, i) => ({
-      x: i,
-      y: r.metrics[props.metric] as number,
-      id: r.id,
-      title: `${r.short_id} ${r.message}: ${show(r.metrics[props.metric])}`
-    }))
-  };
-  return (
-    <Chart
-      lines={[line]}
-      label={trans.__('%1 across commits', props.metric)}
-      xLabel={trans.__('commits, oldest first')}
-      selected={props.selected}
-      onPoint={props.onToggle}
-    />
-  );
-}
-
-/**
- * One metric across the steps of each commit: the selected commits, or the newest.
- */
-function StepChart(props: {
-  steps: Mlvc.ISeries['series'][string]['steps'];
-  metric: string;
-  selected: ReadonlyArray<string>;
-  trans: TranslationBundle;
-}): JSX.Element {
-  const { trans } = props;
-  const chosen = props.steps.filter(s => props.selected.includes(s.id));
-  const shown = chosen.length ? chosen : props.steps.slice(-STEP_LINES);
-  const lines: IChartLine[] = shown.map((s, i) => ({
-    key: s.id,
-    label: s.short_id,
-    color: PALETTE[i % PALETTE.length],
-    points: s.steps.map(([x, y]) => ({
-      x,
-      y,
-      title: `${s.short_id} step ${x}: ${show(y)}`
-    }))
-  }));
-  return (
-    <>
-      <Chart
-        lines={lines}
-        label={trans.__('%1 across steps', props.metric)}
-        xLabel={trans.__('step')}
-        xTicks={true}
-        selected={[]}
-      />
-      <ul className="jp-mlvc-legend" aria-label={trans.__('Legend')}>
-        {lines.map(l => (
-          <li key={l.key}>
-            <span className="jp-mlvc-swatch" style={{ background: l.color }} />
-            <code>{l.label}</code>
-          </li>
-        ))}
-      </ul>
-    </>
   );
 }

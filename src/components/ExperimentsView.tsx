@@ -55,6 +55,8 @@ export interface IExperimentsActions {
   sync?: (kind: 'push' | 'pull', remote: string) => void;
   /** The ids of the commits matching a query (the filter's structured terms). */
   query?: (where: string) => Promise<ReadonlySet<string>>;
+  /** Cancel the running sweep. */
+  cancelSweep?: () => void;
 }
 
 /**
@@ -324,7 +326,11 @@ function Controls(props: {
       {state.remotes.length > 0 && actions.sync && (
         <SyncRow state={state} trans={trans} sync={actions.sync} />
       )}
-      <StatusLine state={state} trans={trans} />
+      <StatusLine
+        state={state}
+        trans={trans}
+        cancelSweep={actions.cancelSweep}
+      />
       <FilterInput state={state} trans={trans} actions={actions} />
     </div>
   );
@@ -426,11 +432,81 @@ function SyncRow(props: {
 }
 
 /**
+ * Seconds as `m:ss` (or `h:mm:ss`), as `mlvc sweep` prints its ETA.
+ *
+ * @param seconds - The seconds.
+ * @returns The clock text.
+ */
+export function formatClock(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  const two = (n: number) => String(n).padStart(2, '0');
+  return s >= 3600
+    ? `${Math.floor(s / 3600)}:${two(Math.floor((s % 3600) / 60))}:${two(s % 60)}`
+    : `${Math.floor(s / 60)}:${two(s % 60)}`;
+}
+
+/**
+ * A running sweep: runs ended of all, the last one, the time left, and Cancel.
+ */
+function SweepProgress(props: {
+  progress: NonNullable<IExperimentsState['progress']>;
+  trans: TranslationBundle;
+  cancel?: () => void;
+}): JSX.Element {
+  const { progress, trans } = props;
+  const total = progress.total ?? 0;
+  const done = progress.done ?? 0;
+  const head = progress.cancelling
+    ? trans.__('Cancelling the sweep: stopping its runs…')
+    : total
+      ? trans.__('Sweep: %1 of %2 runs ended', done, total)
+      : trans.__('Sweep starting…');
+  return (
+    <div className="jp-mlvc-status jp-mlvc-busy jp-mlvc-sweepProgress">
+      <p className="jp-mlvc-sweepHead" role="status">
+        <span>{head}</span>
+        {progress.eta !== null &&
+          progress.eta !== undefined &&
+          !progress.cancelling && (
+            <span className="jp-mlvc-sweepEta">
+              {trans.__('about %1 left', formatClock(progress.eta))}
+            </span>
+          )}
+      </p>
+      {total ? (
+        <progress
+          className="jp-mlvc-progress"
+          max={total}
+          value={done}
+          aria-label={trans.__('Sweep progress')}
+        />
+      ) : null}
+      {done > 0 && !progress.cancelling && (
+        <p className="jp-mlvc-sweepLast" title={progress.phase}>
+          {trans.__('Last: %1', progress.phase)}
+        </p>
+      )}
+      {props.cancel && (progress.cancellable || progress.cancelling) && (
+        <button
+          type="button"
+          className="jp-mod-styled jp-mod-warn jp-mlvc-sweepCancel"
+          disabled={progress.cancelling}
+          onClick={props.cancel}
+        >
+          {progress.cancelling ? trans.__('Cancelling…') : trans.__('Cancel')}
+        </button>
+      )}
+    </div>
+  );
+}
+
+/**
  * The busy line, the outcome of the last action, or what a commit would record.
  */
 function StatusLine(props: {
   state: IExperimentsState;
   trans: TranslationBundle;
+  cancelSweep?: () => void;
 }): JSX.Element | null {
   const { state, trans } = props;
   const busyText: { [key: string]: string } = {
@@ -439,22 +515,33 @@ function StatusLine(props: {
     restore: trans.__('Restoring variables…'),
     push: trans.__('Pushing…'),
     pull: trans.__('Pulling…'),
+    sweep: trans.__('Sweeping…'),
     update: trans.__('Working…')
   };
   const lines: JSX.Element[] = [];
-  if (state.busy) {
+  const progress = state.progress;
+  if (state.busy && state.busy === 'sweep' && progress) {
+    lines.push(
+      <SweepProgress
+        key="busy"
+        progress={progress}
+        trans={trans}
+        cancel={props.cancelSweep}
+      />
+    );
+  } else if (state.busy) {
     lines.push(
       <p key="busy" className="jp-mlvc-status jp-mlvc-busy" role="status">
         {busyText[state.busy] ?? trans.__('Working…')}
         {state.kernel === 'busy' &&
           ' ' + trans.__('(waiting for the running cell to finish)')}
-        {state.progress && ' ' + state.progress.phase}
-        {state.progress?.total ? (
+        {progress && ' ' + progress.phase}
+        {progress?.total ? (
           <progress
             className="jp-mlvc-progress"
-            max={state.progress.total}
-            value={state.progress.done ?? 0}
-            aria-label={state.progress.phase}
+            max={progress.total}
+            value={progress.done ?? 0}
+            aria-label={progress.phase}
           />
         ) : null}
       </p>

@@ -16,7 +16,21 @@ import mlvc_server as mlvc
 from mlvc_server.service.format import MANIFEST
 from mlvc_server.store import payloads
 
-HEAVY = ("dulwich", "numpy", "lark", "nbformat", "asyncio", "mlvc_server.serializers")
+HEAVY = (
+    "dulwich",
+    "numpy",
+    "lark",
+    "nbformat",
+    "asyncio",
+    "mlvc_server.serializers",
+    # each of these cost 1-4 ms at every start before it was left out of log and status:
+    "inspect",  # service/compat.py read signatures with it
+    "hashlib",  # loads OpenSSL; summaries use the builtin blake2b, small reads _sha1
+    "html",  # render escapes on its own
+    "shutil",  # argparse's formatter imports it; the CLI's asks the terminal once
+    "mlvc_server.service.shapes",  # the TypedDicts: only for type checking here
+    "mlvc_server.store.producers",  # the lineage index
+)
 
 PROBE = """
 import sys
@@ -80,6 +94,20 @@ def test_a_query_still_loads_its_parser(project: Path) -> None:
     out, heavy = mlvc_probe(project, "log", "--where", "metrics.acc > 0.15")
     assert "lark" in heavy
     assert "run 2" in out and "run 1" not in out
+
+
+def test_the_help_of_one_command_lists_its_options(project: Path) -> None:
+    p = subprocess.run(
+        [sys.executable, "-m", "mlvc_server.cli", "log", "--help"],
+        capture_output=True,
+        text=True,
+        cwd=project,
+        env={**os.environ, "COLUMNS": "60"},
+    )
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.startswith("usage: mlvc log") and "--where QUERY" in p.stdout
+    # the width comes from COLUMNS, as with argparse's own formatter
+    assert max(len(line) for line in p.stdout.splitlines()) <= 60
 
 
 def test_help_of_every_command_is_still_built(project: Path) -> None:

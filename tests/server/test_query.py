@@ -69,6 +69,14 @@ async def test_compare_answers_the_chart_spec_of_the_magic(
     assert {v["id"] for v in table["vegalite"]["data"]["values"]} == set(ids)
     par = await api.get("compare", plot="parallel")
     assert par["vegalite"]["layer"][0]["encoding"]["x"]["sort"] == ["params.C", "metrics.acc"]
+    # the panel outlines the selected runs through one top-level param (a signal it
+    # sets without drawing again): every chart declares it, empty, and tests it
+    for spec in (table["vegalite"], par["vegalite"]):
+        assert spec["params"] == [{"name": render.SELECTED_PARAM, "value": []}]
+    point = table["vegalite"]["concat"][0]["encoding"]
+    assert (
+        point["stroke"]["condition"]["test"] == f"indexof({render.SELECTED_PARAM}, datum.id) >= 0"
+    )
     assert "vegalite" not in await api.get("compare")
     code, body = await api.error("GET", "compare", plot="pie")
     assert code == 400 and "scatter, parallel" in body["message"]

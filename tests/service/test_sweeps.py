@@ -11,7 +11,14 @@ import pytest
 
 from mlvc_server import service
 from mlvc_server.errors import InvalidNameError
-from mlvc_server.service.sweeps import SweepJob, SweepProgress, combo_label, plan, sweep
+from mlvc_server.service.sweeps import (
+    SweepCancel,
+    SweepJob,
+    SweepProgress,
+    combo_label,
+    plan,
+    sweep,
+)
 
 
 def test_plan_is_the_grid_or_a_seeded_sample() -> None:
@@ -45,11 +52,20 @@ def fake_runner(
     root: Path,
     fail: set[str] = frozenset(),
     lose: set[str] = frozenset(),  # type: ignore[assignment]
+    stop_at: set[str] = frozenset(),  # type: ignore[assignment]
 ) -> Callable[..., None]:
     def execute(
-        todo: Sequence[SweepJob], done: Callable[[SweepJob, Mapping[str, Any]], None]
+        todo: Sequence[SweepJob],
+        done: Callable[[SweepJob, Mapping[str, Any]], None],
+        cancel: SweepCancel,
     ) -> None:
         for job in todo:
+            if cancel.cancelled:
+                return  # as the CLI's executors: no run starts once cancelled
+            if job.label in stop_at:
+                cancel.cancel("test")  # cancelled while this one runs: it stops
+                done(job, {"status": "cancelled"})
+                continue
             if job.label in lose:
                 done(job, {"status": "lost", "error": "KilledWorker"})
                 continue
@@ -83,6 +99,8 @@ def test_sweep_branches_resume_lost_and_progress(project: Path) -> None:
         on_progress=seen.append,
     )
     assert [o.status for o in first] == ["ok", "failed", "lost"]
+    assert seen[0].last is None and seen[0].counts == {"skipped": 0}  # the start
+    seen = seen[1:]
     assert [p.done for p in seen] == [1, 2, 3] and seen[-1].counts == {
         "ok": 1,
         "failed": 1,
@@ -100,3 +118,54 @@ def test_sweep_branches_resume_lost_and_progress(project: Path) -> None:
     assert second[0].commit == ok_commit
     found = service.log(repo=project, notebook=nb, where='branch ~ "sweep/t/*" and status = ok')
     assert {c["params"]["C"] for c in found} == {1, 2, 3}
+
+
+def test_a_cancelled_sweep_commits_nothing_more_and_resumes_the_rest(project: Path) -> None:
+    nb = project / "train.ipynb"
+    base = service.commit("base", repo=project, notebook=nb, sources=False)
+    axes = {"C": [1, 2, 3, 4]}
+    seen: list[SweepProgress] = []
+    first = sweep(
+        axes,
+        fake_runner(project, stop_at={"C=2"}),
+        repo=project,
+        notebook=nb,
+        name="c",
+        on_progress=seen.append,
+    )
+    assert [o.status for o in first] == ["ok", "cancelled", "cancelled", "cancelled"]
+    assert first[0].commit and not any(o.commit for o in first[1:])
+    assert first[3].error == "test"  # never started: the cancel's reason
+    assert seen[-1].eta is None and seen[-1].counts == {"ok": 1, "cancelled": 1}
+    # the branches made for the runs that never committed are gone; the ok one stays
+    names = {b["name"] for b in service.branches(repo=project, notebook=nb)}
+    assert "sweep/c/C=1" in names and not names & {"sweep/c/C=2", "sweep/c/C=3", "sweep/c/C=4"}
+    assert service.show("HEAD", repo=project, notebook=nb)["id"] == base
+    # resume: only the combinations without an ok commit run
+    ran: list[str] = []
+    runner = fake_runner(project)
+
+    def counting(todo: Sequence[SweepJob], done: Any, cancel: SweepCancel) -> None:
+        ran.extend(j.label for j in todo)
+        runner(todo, done, cancel)
+
+    second = sweep(axes, counting, repo=project, notebook=nb, name="c")
+    assert ran == ["C=2", "C=3", "C=4"]
+    assert [o.status for o in second] == ["skipped", "ok", "ok", "ok"]
+    assert second[0].commit == first[0].commit
+
+
+def test_a_sweep_cancelled_before_it_starts_runs_nothing(project: Path) -> None:
+    nb = project / "train.ipynb"
+    service.commit("base", repo=project, notebook=nb, sources=False)
+    cancel = SweepCancel()
+    assert cancel.cancel("early") and not cancel.cancel("again")
+    called: list[int] = []
+    assert cancel.on_cancel(lambda: called.append(1)) is not None and called == [1]
+    out = sweep(
+        {"C": [1, 2]}, fake_runner(project), repo=project, notebook=nb, name="e", cancel=cancel
+    )
+    assert [(o.status, o.error) for o in out] == [("cancelled", "early")] * 2
+    assert not [
+        b for b in service.branches(repo=project, notebook=nb) if b["name"].startswith("sweep/e/")
+    ]
