@@ -59,6 +59,7 @@ SKIP: dict[str, str] = {
     "python benchmarks/sweep_cancel.py": "a benchmark, run by hand",
     "python benchmarks/data.py": "writes and hashes a 1 GiB file, run by hand",
     "python benchmarks/formats.py": "a benchmark of GiBs, run by hand",
+    "python benchmarks/status.py": "a benchmark of GiBs in kernels, run by hand",
     "python benchmarks/evaluate.py": "1M rows and 1,200 simulations, run by hand",
     "python benchmarks/lineage.py": "2,000 commits, run by hand",
     "python benchmarks/registry.py": "a benchmark, run by hand",

@@ -21,6 +21,7 @@ def load_ipython_extension(ip: Any) -> None:
         ip: the IPython shell.
     """
     global _magics
+    from . import dirty
     from .lineage import lineage
     from .magics import MlvcMagics
 
@@ -28,6 +29,7 @@ def load_ipython_extension(ip: Any) -> None:
         return
     _magics = MlvcMagics(ip)
     ip.register_magics(_magics)
+    dirty.install(ip)
     _, nb_file = _magics.session.notebook()
     lineage.install(_magics.session.repo(nb_file))
 
@@ -39,8 +41,10 @@ def unload_ipython_extension(ip: Any) -> None:
         ip: the IPython shell.
     """
     global _magics
+    from . import dirty
     from .lineage import lineage
 
+    dirty.uninstall(ip)
     lineage.enabled = False
     if _magics is not None:
         _magics.close()

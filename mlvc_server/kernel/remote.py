@@ -31,6 +31,7 @@ from typing import Any
 
 from .. import calls
 from ..errors import MlvcError
+from . import dirty
 from .session import KernelSession, find_root, session_for
 
 __all__ = ["last_result", "run"]
@@ -112,6 +113,9 @@ def _dispatch(request: dict[str, Any]) -> dict[str, Any]:
     if op == "setup":
         return _setup(request.get("branch"))
     shell = _shell()
+    tracker = dirty.tracker_for(shell)
+    if tracker is not None:
+        tracker.mlvc_request()
     base = session_for(shell)
     notebook = str(request["notebook"])
     if request.get("headless"):
@@ -166,6 +170,7 @@ def _setup(branch: str | None = None) -> dict[str, Any]:
 
     shell = _shell()
     kernel.load_ipython_extension(shell)
+    dirty.install(shell, now=True)  # before the first cell: no cell holds the old namespace
     session = session_for(shell)
     session.no_frontend = True
     session.run_branch = str(branch) if branch else None

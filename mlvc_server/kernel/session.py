@@ -14,15 +14,17 @@ extension stays cheap.
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 from ..errors import MlvcError, NotebookUnknownError, VariableNotFoundError
-from . import locate, output, protocol, tracking
+from . import dirty, locate, output, protocol, tracking
 from .lineage import lineage
 
 if TYPE_CHECKING:
@@ -86,6 +88,10 @@ class KernelSession:
         #: moves (or races for) the notebook's current branch.
         self.run_branch: str | None = None
         self.autocommit_seconds = 0.0
+        #: what the last :meth:`status` took to compare the variables, and the last
+        #: :meth:`commit` without saving the notebook (benchmarks)
+        self.status_seconds = 0.0
+        self.commit_seconds = 0.0
         self.autocommit_hook: Any = None
         self._said_no_notebook = False
         #: The notebook's absolute path after the frontend said it moved (a rename).
@@ -262,6 +268,11 @@ class KernelSession:
             "pid": os.getpid(),
         }
 
+    @staticmethod
+    def quiet(tracker: dirty.Tracker | None) -> Any:
+        """mlvc's own reads of the namespace, not recorded as the user's."""
+        return tracker.quiet() if tracker is not None else contextlib.nullcontext()
+
     # -- operations -----------------------------------------------------------------------
     def commit(
         self,
@@ -323,15 +334,24 @@ class KernelSession:
             self.save_notebook(known, nb_file)  # type: ignore[arg-type]
         root = self.repo(nb_file)
         nb_rel = self.rel_notebook(root, nb_file)
-        selected, skipped = (
-            ({}, {}) if no_vars else self.variables(names, allow_secrets=allow_secrets)
-        )
+        t0 = time.perf_counter()
+        tracker = dirty.tracker_for(self.shell)
+        # before holding values (a reference held here would count as an alias)
+        fresh = tracker.known() if tracker is not None and not no_vars else None
+        with self.quiet(tracker):
+            selected, skipped = (
+                ({}, {}) if no_vars else self.variables(names, allow_secrets=allow_secrets)
+            )
+            params, metrics = self.found_values(
+                nb_file, notebook_content, params, metrics, metric_names
+            )
         data, _ = self.data(root, nb_rel, nb_file)
         outputs = lineage.outputs(root, [str(nb_file)] if nb_file else [])
-        params, metrics = self.found_values(
-            nb_file, notebook_content, params, metrics, metric_names
-        )
-        with lineage.paused(), output.progress(f"Committing {len(selected)} variables"):
+        with (
+            lineage.paused(),
+            output.progress(f"Committing {len(selected)} variables"),
+            service.snapshot(fresh) as memo,
+        ):
             cid = service.commit(
                 message,
                 selected,
@@ -351,6 +371,9 @@ class KernelSession:
                 extra=extra,
             )
             record = service.record(cid, repo=root)
+        if tracker is not None and not no_vars and names is None:
+            tracker.remember(memo, selected)
+        self.commit_seconds = time.perf_counter() - t0
         lineage.outputs_taken(root, outputs)
         lineage.set_root(root)
         return record
@@ -409,10 +432,18 @@ class KernelSession:
         if known is not None and save:
             self.save_notebook(known, nb_file)  # type: ignore[arg-type]
         nb_rel = self.rel_notebook(root, nb_file)
-        selected, _ = self.variables(None)
+        t0 = time.perf_counter()
+        tracker = dirty.tracker_for(self.shell)
+        fresh = tracker.known() if tracker is not None else None  # before holding values
+        with self.quiet(tracker):
+            selected, _ = self.variables(None)
         data, empty = self.data(root, nb_rel, nb_file)
-        with lineage.paused():
+        with lineage.paused(), service.snapshot(fresh) as memo:
             st = service.status(repo=root, notebook=nb_file, variables=selected, data=data)
+        if tracker is not None:
+            tracker.remember(memo, selected)
+        self.status_seconds = time.perf_counter() - t0
+        with lineage.paused():
             head_skipped = st.get("skipped", {})
             st["variables"] = {
                 k: v for k, v in st["variables"].items() if not (v == "added" and k in head_skipped)

@@ -95,6 +95,9 @@ class _Worker:
                 if job is None:
                     return
                 job.run()
+                # the value it serialized is not held while the worker waits
+                job.fn = None  # type: ignore[assignment]
+                del job
         except _Abandoned:  # arrived after its job ended: just stop
             pass
 

@@ -15,7 +15,8 @@ a serialization, never a wrong answer. ``None`` means no cheap, safe fingerprint
 tensors, LightGBM/XGBoost/Keras models): the caller serializes as before.
 
 Hashing runs at xxh3 speed over the buffers, plus microseconds per column or leaf; no
-buffer is copied except a non-contiguous array (copied once to hash it).
+buffer is copied except a non-contiguous array (copied once to hash it). Buffers of 32 MiB
+and more are hashed by 8 MiB chunks on several threads.
 """
 
 from __future__ import annotations
@@ -36,8 +37,28 @@ OBJECT_LIMIT = 100_000
 #: Containers nested deeper, or with more leaves, get no fingerprint.
 MAX_DEPTH = 64
 MAX_LEAVES = 100_000
-#: Version of the fingerprint scheme; part of every fingerprint.
-VERSION = "1"
+#: Version of the fingerprint scheme; part of every fingerprint (2: big buffers hashed
+#: by chunks).
+VERSION = "2"
+#: Buffers this big are hashed by chunks of :data:`CHUNK` bytes on up to
+#: ``MLVC_HASH_THREADS`` threads (default: the CPUs, at most 8).
+PARALLEL_MIN = 32 << 20
+CHUNK = 8 << 20
+_pool_state: list[Any] = []
+
+
+def _pool() -> Any:
+    """The hashing threads (named ``mlvc-hash``), or None for one thread."""
+    if not _pool_state:
+        import os
+        from concurrent.futures import ThreadPoolExecutor
+
+        try:
+            n = int(os.environ.get("MLVC_HASH_THREADS", "0")) or min(8, os.cpu_count() or 1)
+        except ValueError:
+            n = 1
+        _pool_state.append(ThreadPoolExecutor(n, thread_name_prefix="mlvc-hash") if n > 1 else None)
+    return _pool_state[0]
 
 
 class _NoFingerprint(Exception):
@@ -63,7 +84,21 @@ class _Hasher:
     def raw(self, buf: Any) -> None:
         view = memoryview(buf).cast("B")
         self.h.update(struct.pack("<Q", len(view)))
-        self.h.update(view)
+        if len(view) < PARALLEL_MIN:
+            self.h.update(view)
+            return
+        # a big buffer: its chunks hashed on threads (xxhash releases the GIL), their
+        # digests fed in order; the same fingerprint whatever the number of threads
+        import xxhash
+
+        chunks = [view[i : i + CHUNK] for i in range(0, len(view), CHUNK)]
+        pool = _pool()
+        digests = (
+            map(xxhash.xxh3_128_digest, chunks)
+            if pool is None
+            else pool.map(xxhash.xxh3_128_digest, chunks)
+        )
+        self.h.update(b"".join(digests))
 
     # -- values -------------------------------------------------------------------------
     def value(self, obj: Any, depth: int = 0) -> None:
@@ -357,19 +392,33 @@ def snapshot_memo() -> dict[Any, tuple[Any, Any]] | None:
 
 
 @contextlib.contextmanager
-def snapshot() -> Iterator[None]:
+def snapshot(
+    known: dict[int, tuple[Any, str]] | None = None,
+) -> Iterator[dict[Any, tuple[Any, Any]]]:
     """Within this block, each value (by identity) is fingerprinted once, and serialized
     at most once per set of options: a status and the commit that follows it
     (autocommit, in the same post-cell hook, with no user code run between them) hash a
     big DataFrame once instead of twice, and a changed value that status had to
     serialize is not serialized again by the commit. Use it only around calls between
-    which the values cannot change."""
-    if _snapshot.get() is not None:
-        yield
+    which the values cannot change.
+
+    Args:
+        known: fingerprints the caller proved still valid, by ``id`` of the value:
+            ``{id(value): (value, fingerprint)}`` (the kernel's dirty tracking).
+
+    Yields:
+        The memo: ``id(value) -> (value, fingerprint)`` of every value fingerprinted in
+        the block (and the ``known`` ones).
+    """
+    memo = _snapshot.get()
+    if memo is not None:
+        memo.update(known or {})
+        yield memo
         return
-    token = _snapshot.set({})
+    memo = dict(known or {})
+    token = _snapshot.set(memo)
     try:
-        yield
+        yield memo
     finally:
         _snapshot.reset(token)
 

@@ -48,14 +48,22 @@ def stored_part_ids(store: Store, cid: str) -> dict[str, list[str]]:
 
 
 @contextlib.contextmanager
-def snapshot() -> Iterator[None]:
+def snapshot(known: dict[int, tuple[Any, str]] | None = None) -> Iterator[dict[Any, Any]]:
     """A status and a commit made inside this block share each variable's fingerprint
     (hashed once): for a caller that knows no code changes the variables between them
-    (the kernel's autocommit, within one post-cell hook)."""
+    (the kernel's autocommit, within one post-cell hook).
+
+    Args:
+        known: ``{id(value): (value, fingerprint)}`` the caller proved unchanged since
+            they were hashed (the kernel's dirty tracking): not hashed again.
+
+    Yields:
+        ``id(value) -> (value, fingerprint)`` for the values fingerprinted in the block.
+    """
     from ..serializers.fingerprint import snapshot as fingerprints_once
 
-    with fingerprints_once():
-        yield
+    with fingerprints_once(known) as memo:
+        yield memo
 
 
 @legacy_positional("repo", "notebook", "variables", "data")

@@ -41,7 +41,7 @@ def frame() -> pd.DataFrame:
 def test_array_equal_content_equal_fingerprint_and_every_change_shows() -> None:
     a = RNG.random((100, 10))
     fp = fingerprint(a)
-    assert fp is not None and fp.startswith("fp1-")
+    assert fp is not None and fp.startswith("fp2-")
     assert fingerprint(a.copy()) == fp
     a[57, 3] += 1e-12
     assert fingerprint(a) != fp
@@ -204,3 +204,24 @@ def test_things_without_a_cheap_fingerprint(tmp_path: Any) -> None:
     assert fingerprint(np.memmap(tmp_path / "m.bin", dtype=np.uint8, mode="w+", shape=4)) is None
     assert fingerprint(pd.DataFrame({"o": pd.array(["x", None], dtype="string[python]")})) is None
     assert fingerprint(pd.Series([{"a": 1}], dtype=object)) is None
+
+
+def test_big_buffers_hashed_by_chunks_on_threads_give_one_fingerprint() -> None:
+    from mlvc_server.serializers import fingerprint as fp_module
+
+    big = np.random.default_rng(1).random((fp_module.PARALLEL_MIN + 3 * fp_module.CHUNK) // 8 + 5)
+    pool = fp_module._pool()
+    try:
+        fp_module._pool_state[:] = [None]  # one thread
+        alone = fingerprint(big)
+        fp_module._pool_state[:] = [pool]
+        assert fingerprint(big) == alone  # the same on threads
+        for i in (0, fp_module.CHUNK // 8, big.size - 1):  # a change in any chunk shows
+            changed = big.copy()
+            changed[i] += 1
+            assert fingerprint(changed) != alone
+        df = pd.DataFrame({"a": big, "b": big[::-1].copy()})
+        swapped = pd.DataFrame({"a": big[::-1].copy(), "b": big})
+        assert fingerprint(df) != fingerprint(swapped)
+    finally:
+        fp_module._pool_state[:] = [pool]
