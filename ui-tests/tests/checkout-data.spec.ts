@@ -62,7 +62,9 @@ test('the Checkout dialog puts back the data files too', async ({
   const file = dialog.getByRole('checkbox', { name: /data\/train\.csv/ });
   await expect(file).toBeChecked();
   await expect(dialog).toContainText(/KiB at the commit, [\d.]+ KiB here/);
-  await expect(dialog).toContainText('kept first under .mlvc/mlvc/data-safety/');
+  await expect(dialog).toContainText(
+    'kept first under .mlvc/mlvc/data-safety/'
+  );
   await page.screenshot({
     path: path.join(SCREENSHOTS, 'checkout-data.png')
   });
