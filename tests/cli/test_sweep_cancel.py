@@ -101,9 +101,12 @@ def test_cancel_stops_the_running_kernel_in_process(project: Path) -> None:
             )
         )
     )
+    # children of earlier tests (servers, daemons) may still run in this process
+    before = {p.pid for p in psutil.Process().children(recursive=True)}
     t.start()
     (pid,) = wait_for([project / "started-1-1"])
-    ours = {p.pid for p in psutil.Process().children(recursive=True)}
+    ours = {p.pid for p in psutil.Process().children(recursive=True)} - before
+    assert pid in ours
     t0 = time.monotonic()
     cancel.cancel("test")
     t.join(timeout=60)

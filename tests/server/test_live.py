@@ -169,12 +169,17 @@ async def test_the_watcher_drops_stores_no_panel_asked_about(tmp_path: Path) -> 
     nb = write_notebook(tmp_path / "a.ipynb", "x = 1")
     service.init(tmp_path)
     sent: list[dict[str, Any]] = []
-    watcher = StoreWatcher(sent.append, interval=0.05, idle=0.2)
+    # idle: longer than a first commit takes on a loaded machine (the store would be
+    # dropped before the watcher's first look)
+    watcher = StoreWatcher(sent.append, interval=0.05, idle=1.5)
     watcher.watch(tmp_path, "", "a.ipynb")
     service.commit("one", notebook=nb, repo=tmp_path, sources=False)
-    await asyncio.sleep(0.15)
+    for _ in range(30):
+        await asyncio.sleep(0.05)
+        if sent:
+            break
     assert sent == [{"store": "", "paths": ["a.ipynb"], "reason": "watcher"}]
-    await asyncio.sleep(0.3)
+    await asyncio.sleep(1.6)
     assert watcher.watched == {}
     service.commit("two", notebook=nb, repo=tmp_path, sources=False)
     await asyncio.sleep(0.15)
