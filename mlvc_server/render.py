@@ -17,7 +17,7 @@ import datetime as _dt
 import json
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any
 
 _HTML_ESCAPES = str.maketrans(
@@ -1474,6 +1474,121 @@ _SELECTED_OUTLINE: dict[str, Any] = {
     "stroke": {"condition": {"test": _IS_SELECTED, "value": "#e91e63"}, "value": None},
     "strokeWidth": {"condition": {"test": _IS_SELECTED, "value": 3}, "value": 0},
 }
+
+
+#: Steps charts draw a point per step (with its own tooltip) up to this many; lines only
+#: above.
+MOST_STEP_POINTS = 3000
+#: An axis of whole numbers labels each one up to this many.
+_MOST_LABELLED = 12
+
+
+def steps_vegalite(
+    steps: Sequence[Mapping[str, Any]],
+    metric: str,
+    *,
+    ids: Collection[str] | None = None,
+    x_title: str = "step",
+) -> dict[str, Any] | None:
+    """A Vega-Lite v5 spec of a metric across the steps of each run (``log_metrics(...,
+    step=)``): a line per run, coloured by branch, tooltips naming the run; the runs in
+    :data:`SELECTED_PARAM` are drawn thick and the others faded while any is selected.
+    For the Compare view (``GET /mlvc/series?plot=steps``) and ``%mlvc compare --plot``.
+
+    Args:
+        steps: ``service.series(...)["series"][metric]["steps"]``: per run ``id``,
+            ``short_id``, ``branch``, ``message`` and ``steps`` (``[step, value]``).
+        metric: the metric's name (the y axis).
+        ids: only these runs (the compared ones); None: every run given.
+        x_title: the x axis' title.
+
+    Returns:
+        The spec, or None when no run logged steps.
+    """
+    values = [
+        {
+            "id": s["id"],
+            "run": s.get("short_id"),
+            "branch": s.get("branch") or "",
+            "message": s.get("message") or "",
+            "step": step,
+            "value": value,
+        }
+        for s in steps
+        if ids is None or s["id"] in ids
+        for step, value in s["steps"]
+    ]
+    if not values:
+        return None
+    at = [v["step"] for v in values]
+    x: dict[str, Any] = {"field": "step", "type": "quantitative", "title": x_title}
+    if all(float(a).is_integer() for a in at):
+        unique = sorted(set(at))
+        x["axis"] = (
+            {"format": "d", "values": unique}
+            if len(unique) <= _MOST_LABELLED
+            else {"format": "d", "tickMinStep": 1}
+        )
+    y = {
+        "field": "value",
+        "type": "quantitative",
+        "title": f"metrics.{metric}",
+        "scale": {"zero": False},
+    }
+    color = {"field": "branch", "type": "nominal", "title": "branch"}
+    run_tooltip = [
+        {"field": "run", "type": "nominal"},
+        {"field": "branch", "type": "nominal"},
+        {"field": "message", "type": "nominal"},
+    ]
+    faded = {
+        "opacity": {
+            "condition": {
+                "test": f"length({SELECTED_PARAM}) == 0 || {_IS_SELECTED}",
+                "value": 0.9,
+            },
+            "value": 0.2,
+        }
+    }
+    layer: list[dict[str, Any]] = [
+        {
+            "mark": {"type": "line", "cursor": "pointer"},
+            "encoding": {
+                "x": x,
+                "y": y,
+                "color": color,
+                "detail": {"field": "id"},
+                **faded,
+                "strokeWidth": {"condition": {"test": _IS_SELECTED, "value": 3.5}, "value": 1.5},
+                "tooltip": run_tooltip,
+            },
+        }
+    ]
+    if len(values) <= MOST_STEP_POINTS:
+        layer.append(
+            {
+                "mark": {"type": "point", "filled": True, "size": 18, "cursor": "pointer"},
+                "encoding": {
+                    "x": x,
+                    "y": y,
+                    "color": color,
+                    **faded,
+                    "tooltip": [
+                        *run_tooltip,
+                        {"field": "step", "type": "quantitative"},
+                        {"field": "value", "type": "quantitative", "title": metric},
+                    ],
+                },
+            }
+        )
+    return {
+        "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
+        "description": f"mlvc compare: metrics.{metric} across steps, a line per run",
+        "data": {"values": values},
+        "params": _SELECTED_PARAMS,
+        "height": 220,
+        "layer": layer,
+    }
 
 
 def _scale(table: Mapping[str, Any], section: str, name: str) -> dict[str, Any]:

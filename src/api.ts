@@ -382,7 +382,8 @@ export async function fetchCompareChart(
 }
 
 /**
- * Metric series of the notebook's commits: across commits and across steps.
+ * Metric series of the notebook's commits: across commits and across steps,
+ * with the chart of each metric's steps (`vegalite`).
  *
  * @param notebookPath - The notebook path.
  * @param settings - The server connection settings.
@@ -393,7 +394,7 @@ export async function fetchSeries(
   settings?: ServerConnection.ISettings
 ): Promise<Mlvc.ISeries> {
   return requestAPI<Mlvc.ISeries>(
-    `series${q(notebookPath, { limit: '100' })}`,
+    `series${q(notebookPath, { limit: '100', plot: 'steps' })}`,
     {},
     settings
   );

@@ -2,9 +2,10 @@
  * Vega-Lite specs of the Compare view. The scatter and the parallel coordinates
  * come from the server (`GET /mlvc/compare?plot=`, built by
  * `mlvc_server.render.compare_vegalite`, the spec `%mlvc compare --plot` shows);
- * here the panel picks one of the scatter's charts and sizes it. The two metric
- * charts (a metric across commits, and across the steps of each run) are built
- * here from the compare table and the series, which only the panel draws.
+ * here the panel picks one of the scatter's charts and sizes it. A metric across
+ * the steps of each run comes from the server too (`GET /mlvc/series?plot=steps`,
+ * `render.steps_vegalite`, also drawn by `%mlvc compare --plot`); a metric across
+ * commits, which only the panel draws, is built here from the compare table.
  *
  * Every spec carries the top-level param {@link SELECTED_PARAM}: the ids of
  * the selected runs, which the marks outline. The view sets it without drawing
@@ -20,7 +21,6 @@ export const SELECTED_PARAM = 'selected_runs';
 
 const SCHEMA = 'https://vega.github.io/schema/vega-lite/v5.json';
 const IS_SELECTED = `indexof(${SELECTED_PARAM}, datum.id) >= 0`;
-const NONE_OR_SELECTED = `length(${SELECTED_PARAM}) == 0 || ${IS_SELECTED}`;
 /** The outline of a selected point (as the server's charts draw it). */
 const OUTLINE = {
   stroke: { condition: { test: IS_SELECTED, value: '#e91e63' }, value: null },
@@ -28,8 +28,6 @@ const OUTLINE = {
 };
 // the legend is titled by the field's name, `branch`
 const COLOR = { field: 'branch', type: 'nominal' };
-/** Draw step points (their own tooltips) up to this many; lines only above. */
-export const MOST_STEP_POINTS = 3000;
 
 /** One chart of the server's scatter grid: its axes' names. */
 export interface IScatterPanel {
@@ -231,101 +229,5 @@ export function commitsSpec(
         }
       }
     ]
-  };
-}
-
-/**
- * A metric across the steps of each run: one line per run, coloured by branch;
- * the selected runs drawn thick and the others faded (all drawn when none is).
- *
- * @param steps - The runs' steps (`series[metric].steps`).
- * @param rows - The compare table's rows (each run's branch and message).
- * @param metric - The metric.
- * @param xTitle - The x axis' title (translated).
- * @returns The spec, or null when no run logged steps.
- */
-export function stepsSpec(
-  steps: Mlvc.ISeries['series'][string]['steps'],
-  rows: ReadonlyArray<Mlvc.ICompareRow>,
-  metric: string,
-  xTitle = 'step'
-): Spec | null {
-  const about = new Map(rows.map(r => [r.id, r]));
-  const values: Spec[] = [];
-  for (const s of steps) {
-    const row = about.get(s.id);
-    for (const [step, value] of s.steps) {
-      values.push({
-        id: s.id,
-        run: s.short_id,
-        branch: row?.branch ?? '',
-        message: row?.message ?? '',
-        step,
-        value
-      });
-    }
-  }
-  if (values.length === 0) {
-    return null;
-  }
-  const stepsAt = values.map(v => v.step as number);
-  const x = {
-    field: 'step',
-    type: 'quantitative',
-    title: xTitle,
-    ...(stepsAt.every(Number.isInteger) ? { axis: integerAxis(stepsAt) } : {})
-  };
-  const y = {
-    field: 'value',
-    type: 'quantitative',
-    title: `metrics.${metric}`,
-    scale: { zero: false }
-  };
-  const faded = {
-    opacity: {
-      condition: { test: NONE_OR_SELECTED, value: 0.9 },
-      value: 0.2
-    }
-  };
-  const layer: Spec[] = [
-    {
-      mark: { type: 'line', cursor: 'pointer' },
-      encoding: {
-        x,
-        y,
-        color: COLOR,
-        detail: { field: 'id' },
-        ...faded,
-        strokeWidth: {
-          condition: { test: IS_SELECTED, value: 3.5 },
-          value: 1.5
-        },
-        tooltip: RUN_TOOLTIP
-      }
-    }
-  ];
-  if (values.length <= MOST_STEP_POINTS) {
-    layer.push({
-      mark: { type: 'point', filled: true, size: 18, cursor: 'pointer' },
-      encoding: {
-        x,
-        y,
-        color: COLOR,
-        ...faded,
-        tooltip: [
-          ...RUN_TOOLTIP,
-          { field: 'step', type: 'quantitative' },
-          { field: 'value', type: 'quantitative', title: metric }
-        ]
-      }
-    });
-  }
-  return {
-    $schema: SCHEMA,
-    description: `mlvc compare: metrics.${metric} across steps, a line per run`,
-    data: { values },
-    params: [{ name: SELECTED_PARAM, value: [] }],
-    height: 220,
-    layer
   };
 }

@@ -260,7 +260,10 @@ export interface paths {
     /**
      * Metric series for charts
      * @description Per metric: its value at each commit, oldest first (`points`), and the steps each
-     *     commit logged with `log_metrics(step=...)` (`steps`). Numeric values only.
+     *     commit logged with `log_metrics(step=...)` (`steps`). Numeric values only. With
+     *     `plot=steps`, `vegalite` holds, per metric with steps, the Vega-Lite chart of its
+     *     steps, a line per run (`render.steps_vegalite`, the chart `%mlvc compare --plot`
+     *     shows too).
      */
     get: operations['getSeries'];
     put?: never;
@@ -1172,6 +1175,12 @@ export interface components {
       };
     };
     Series: {
+      /** @description With `plot=steps`, per metric that has steps, its chart's Vega-Lite v5 spec. */
+      vegalite?: {
+        [key: string]: {
+          [key: string]: unknown;
+        };
+      };
       series: {
         [key: string]: {
           /** @enum {string} */
@@ -1186,6 +1195,8 @@ export interface components {
           steps: {
             id: components['schemas']['CommitId'];
             short_id: string;
+            branch?: string | null;
+            message?: string;
             /** @description [step, value] pairs. */
             steps: [number, number][];
           }[];
@@ -2470,6 +2481,8 @@ export interface operations {
         limit?: number;
         /** @description Keep the safety commits made before checkouts (left out by default). */
         include_safety?: boolean;
+        /** @description `steps`: add the charts of the steps (`vegalite`). */
+        plot?: 'steps';
       };
       header?: never;
       path?: never;

@@ -252,3 +252,40 @@ def test_terminal_escapes_in_user_strings_are_not_passed_to_the_terminal() -> No
     for text in (log_text([commit]), show_text(commit)):
         assert "\x1b" not in text and "\x07" not in text
         assert "fine" in text and "done" in text
+
+
+def test_steps_chart_draws_a_line_per_run_and_only_lines_when_there_are_many_steps() -> None:
+    from mlvc_server.render import MOST_STEP_POINTS, steps_vegalite
+
+    def run(c: str, steps: list[list[float]]) -> dict[str, object]:
+        return {"id": c * 40, "short_id": c * 8, "branch": f"b-{c}", "message": c, "steps": steps}
+
+    steps = [run("a", [[0, 0.5], [1, 0.7]]), run("b", [[0, 0.6]])]
+    spec = steps_vegalite(steps, "acc")
+    assert spec is not None
+    assert len(spec["data"]["values"]) == 3
+    assert spec["data"]["values"][2] == {
+        "id": "b" * 40,
+        "run": "b" * 8,
+        "branch": "b-b",
+        "message": "b",
+        "step": 0,
+        "value": 0.6,
+    }
+    line, points = spec["layer"]
+    assert points["mark"]["type"] == "point"
+    assert line["encoding"]["y"]["title"] == "metrics.acc"
+    assert line["encoding"]["x"]["title"] == "step"
+    assert [t["field"] for t in line["encoding"]["tooltip"]] == ["run", "branch", "message"]
+    # only the runs asked for; none with steps: no chart
+    only_b = steps_vegalite(steps, "acc", ids={"b" * 40})
+    assert only_b is not None and {v["id"] for v in only_b["data"]["values"]} == {"b" * 40}
+    assert steps_vegalite(steps, "acc", ids=set()) is None
+    assert steps_vegalite([], "acc") is None
+    # fractional steps: no whole-number axis
+    frac = steps_vegalite([run("c", [[0.5, 1.0], [1.5, 2.0]])], "acc")
+    assert frac is not None and "axis" not in frac["layer"][0]["encoding"]["x"]
+    # many steps: lines only (points would each carry a tooltip)
+    many = steps_vegalite([run("d", [[i, i] for i in range(MOST_STEP_POINTS + 1)])], "acc")
+    assert many is not None and len(many["layer"]) == 1
+    assert many["layer"][0]["encoding"]["x"]["axis"] == {"format": "d", "tickMinStep": 1}

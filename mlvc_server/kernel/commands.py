@@ -132,7 +132,15 @@ def cmd_compare(s: KernelSession, args: argparse.Namespace) -> None:
         sort=args.sort,
         only_differing=args.only_differing,
     )
-    output.show_compare(table, plot=args.plot)
+    series = None
+    if args.plot and table["rows"]:
+        series = service.series(
+            repo=root,
+            notebook=None if args.all else nb_file,
+            include_safety=True,  # the rows say which commits: keep what they hold
+            ids={r["id"] for r in table["rows"]},
+        )
+    output.show_compare(table, plot=args.plot, series=series)
 
 
 def cmd_diff(s: KernelSession, args: argparse.Namespace) -> None:

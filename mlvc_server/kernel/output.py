@@ -56,14 +56,18 @@ def show_diff(diff: Mapping[str, Any]) -> None:
     print(render_diff_text(diff))
 
 
-def show_compare(table: Mapping[str, Any], *, plot: bool = False) -> None:
+def show_compare(
+    table: Mapping[str, Any], *, plot: bool = False, series: Mapping[str, Any] | None = None
+) -> None:
     """Show a compare table (``service.compare``): an HTML table with the text table as
     ``text/plain``; with ``plot``, Vega-Lite charts after the table: each param against
-    each metric, and parallel coordinates (``application/vnd.vegalite.v5+json``, which
-    JupyterLab, Notebook 7 and VS Code render)."""
+    each metric, parallel coordinates, and each metric across the steps of the runs
+    that logged steps (from ``series``, ``service.series`` of the table's rows)
+    (``application/vnd.vegalite.v5+json``, which JupyterLab, Notebook 7 and VS Code
+    render)."""
     from IPython import display as ipy_display
 
-    from ..render import compare_html, compare_text, compare_vegalite
+    from ..render import compare_html, compare_text, compare_vegalite, steps_vegalite
 
     display: Any = ipy_display.display
     display({"text/html": compare_html(table), "text/plain": compare_text(table)}, raw=True)
@@ -80,6 +84,17 @@ def show_compare(table: Mapping[str, Any], *, plot: bool = False) -> None:
                 },
                 raw=True,
             )
+        for metric, entry in ((series or {}).get("series") or {}).items():
+            spec = steps_vegalite(entry["steps"], metric)
+            if spec is not None:
+                display(
+                    {
+                        "application/vnd.vegalite.v5+json": spec,
+                        "text/plain": f"A Vega-Lite chart: metrics.{metric} across steps, "
+                        "a line per run (shown by JupyterLab, Notebook 7 and VS Code).",
+                    },
+                    raw=True,
+                )
 
 
 @contextlib.contextmanager

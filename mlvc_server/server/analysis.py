@@ -113,7 +113,8 @@ class CompareHandler(_TableHandler):
 
 
 class SeriesHandler(_TableHandler):
-    """``GET /mlvc/series?path=&metric=&branch=&limit=``: metric values for charts."""
+    """``GET /mlvc/series?path=&metric=&branch=&limit=&plot=steps``: metric values for
+    charts (and, with ``plot``, each metric's chart across steps)."""
 
     @web.authenticated
     @authorized
@@ -123,14 +124,20 @@ class SeriesHandler(_TableHandler):
         nb = self.notebook()
         metric = self.query_str("metric", allow_empty=True)
         branch, limit = self.branch_and_limit()
-        self.write_json(
-            await self.call(
-                service.series,
-                repo=nb.start,
-                notebook=nb.file,
-                metric=metric,
-                branch=branch,
-                limit=limit,
-                include_safety=self.query_bool("include_safety", False),
-            )
+        plot = self.query_str("plot")
+        if plot is not None and plot != "steps":
+            raise error(400, "plot must be steps")
+        table = await self.call(
+            service.series,
+            repo=nb.start,
+            notebook=nb.file,
+            metric=metric,
+            branch=branch,
+            limit=limit,
+            include_safety=self.query_bool("include_safety", False),
         )
+        answer: dict[str, Any] = dict(table)
+        if plot is not None:
+            charts = {m: render.steps_vegalite(e["steps"], m) for m, e in table["series"].items()}
+            answer["vegalite"] = {m: spec for m, spec in charts.items() if spec is not None}
+        self.write_json(answer)

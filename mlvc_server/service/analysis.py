@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from typing import Any
 
 from ..errors import QueryError
@@ -215,6 +215,7 @@ def series(
     branch: str | None = None,
     limit: int | None = None,
     include_safety: bool = False,
+    ids: Collection[str] | None = None,
 ) -> SeriesTable:
     """Metric values for charts: across commits, and step by step within each commit.
 
@@ -224,16 +225,21 @@ def series(
         branch: only commits reachable from this branch.
         limit: the newest this many commits.
         include_safety: keep the safety commits (left out by default).
+        ids: only these commits (full ids: the rows of a compare table); only their
+            records are read.
 
     Returns:
         ``series``: metric -> ``goal``, ``points`` (oldest commit first: ``id``,
         ``short_id``, ``time``, ``branch``, ``value``) and ``steps`` (per commit that
-        logged a series with ``log_metrics(step=...)``: ``id``, ``short_id`` and
-        ``steps``, a list of ``[step, value]``). Only numeric values are included.
+        logged a series with ``log_metrics(step=...)``: ``id``, ``short_id``,
+        ``branch``, ``message`` and ``steps``, a list of ``[step, value]``). Only
+        numeric values are included.
     """
     commits = _results(
         runs(log(repo=repo, notebook=notebook, branch=branch, limit=limit)), include_safety
     )
+    if ids is not None:
+        commits = [c for c in commits if c["id"] in ids]
     commits.reverse()
     store = open_store(repo)
     out: dict[str, dict[str, Any]] = {}
@@ -262,5 +268,12 @@ def series(
                 if v is not None and _number(s) is not None
             ]
             if pts:
-                entry(name)["steps"].append({**head_fields, "steps": pts})
+                entry(name)["steps"].append(
+                    {
+                        **head_fields,
+                        "branch": c["branch"],
+                        "message": c["message"],
+                        "steps": pts,
+                    }
+                )
     return {"series": out}

@@ -10,12 +10,10 @@ import { renderToStaticMarkup } from 'react-dom/server';
 import { rendererFor, themeConfig } from '../charts';
 import {
   commitsSpec,
-  MOST_STEP_POINTS,
   scatterPanel,
   scatterPanels,
   SELECTED_PARAM,
-  sized,
-  stepsSpec
+  sized
 } from '../chartSpecs';
 import { Mlvc } from '../tokens';
 import { CompareView } from '../components/CompareView';
@@ -109,53 +107,6 @@ describe('chart specs', () => {
     // commits evenly spaced, whole numbers only on the axis
     expect(points.encoding.x.axis.values).toEqual([1, 2]);
     expect(commitsSpec(rows, 'loss')).toBeNull();
-  });
-
-  it('draws a metric across steps, a line per run coloured by branch', () => {
-    const steps = [
-      {
-        id: 'a'.repeat(40),
-        short_id: 'aaaaaaa',
-        steps: [
-          [0, 0.5],
-          [1, 0.7]
-        ] as [number, number][]
-      },
-      {
-        id: 'b'.repeat(40),
-        short_id: 'bbbbbbb',
-        steps: [[0, 0.6]] as [number, number][]
-      }
-    ];
-    const spec = stepsSpec(steps, rows, 'acc') as any;
-    expect(spec.data.values).toHaveLength(3);
-    expect(spec.data.values[2]).toEqual({
-      id: 'b'.repeat(40),
-      run: 'bbbbbbb',
-      branch: 'sweep/x',
-      message: 'run ' + 'b'.repeat(40),
-      step: 0,
-      value: 0.6
-    });
-    const [line, points] = spec.layer;
-    expect(line.encoding.detail.field).toBe('id');
-    expect(line.encoding.color.field).toBe('branch');
-    expect(line.encoding.x.title).toBe('step');
-    expect(line.encoding.tooltip.map((t: any) => t.field)).toContain('run');
-    expect(points.encoding.tooltip.map((t: any) => t.field)).toContain('step');
-    expect(stepsSpec([], rows, 'acc')).toBeNull();
-    // many steps: lines only
-    const long = [
-      {
-        id: 'a'.repeat(40),
-        short_id: 'aaaaaaa',
-        steps: Array.from(
-          { length: MOST_STEP_POINTS + 1 },
-          (_, i) => [i, i] as [number, number]
-        )
-      }
-    ];
-    expect((stepsSpec(long, rows, 'acc') as any).layer).toHaveLength(1);
   });
 
   it('takes its colours from the JupyterLab theme', () => {

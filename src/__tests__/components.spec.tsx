@@ -331,7 +331,9 @@ describe('CompareView', () => {
             }
           ]
         }
-      }
+      },
+      // the chart of the steps, built by the server (render.steps_vegalite)
+      vegalite: { acc: { mark: 'line', data: { values: [] } } }
     };
     const html = renderToStaticMarkup(
       <CompareView
@@ -345,6 +347,15 @@ describe('CompareView', () => {
     );
     expect(html).not.toMatch(/<button[^>]*disabled=""[^>]*>Diff selected/);
     expect(html).not.toMatch(/type="radio"[^>]*disabled=""/);
+    // steps without the server's chart (an older server): not offered
+    const older = renderToStaticMarkup(
+      <CompareView
+        compare={compare}
+        series={{ series: series.series }}
+        trans={trans}
+      />
+    );
+    expect(older).toMatch(/type="radio"[^>]*disabled=""/);
   });
 });
 

@@ -2,12 +2,7 @@ import { TranslationBundle } from '@jupyterlab/translation';
 import * as React from 'react';
 
 import { VegaChart } from '../charts';
-import {
-  commitsSpec,
-  scatterPanel,
-  scatterPanels,
-  stepsSpec
-} from '../chartSpecs';
+import { commitsSpec, scatterPanel, scatterPanels } from '../chartSpecs';
 import { Mlvc } from '../tokens';
 import { show } from './DiffView';
 
@@ -147,15 +142,16 @@ export function CompareView(props: ICompareViewProps): JSX.Element {
     return time(x) <= time(y) ? [x, y] : [y, x];
   };
   const diffPair = pair();
-  const stepSeries = props.series?.series[metric]?.steps ?? [];
+  // the server's chart of the steps (`GET /mlvc/series?plot=steps`)
+  const stepsChart = props.series?.vegalite?.[metric] ?? null;
   const metricSpec = React.useMemo(
     () =>
-      bySteps && stepSeries.length > 0
-        ? stepsSpec(stepSeries, compare.rows, metric, trans.__('step'))
+      bySteps && stepsChart
+        ? stepsChart
         : commitsSpec(compare.rows, metric, trans.__('commits, oldest first')),
     [compare, props.series, metric, bySteps]
   );
-  const showSteps = bySteps && stepSeries.length > 0;
+  const showSteps = bySteps && stepsChart !== null;
   const unavailable = trans.__(
     'The chart cannot be drawn: JupyterLab provides no vega-embed'
   );
@@ -278,7 +274,7 @@ export function CompareView(props: ICompareViewProps): JSX.Element {
                 type="radio"
                 name="jp-mlvc-chart-x"
                 checked={bySteps}
-                disabled={stepSeries.length === 0}
+                disabled={stepsChart === null}
                 onChange={() => setBySteps(true)}
               />{' '}
               {trans.__('Across steps')}

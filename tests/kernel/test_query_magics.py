@@ -77,3 +77,35 @@ def test_compare_table_and_vegalite_plot(k: Kernel) -> None:
     ends = {(x["axis"], x["label"]) for x in labels["data"]["values"]}
     assert ("metrics.acc", f"{acc[-1]:.4g}") in ends and ("metrics.acc", f"{acc[0]:.4g}") in ends
     assert points["encoding"]["tooltip"][0]["field"] == "run"
+
+
+def test_compare_plot_draws_the_steps_of_the_runs_that_logged_them(k: Kernel) -> None:
+    # last in this module: it adds a commit
+    k.run(
+        "import mlvc_server as mlvc\n"
+        "for s, l in enumerate([0.9, 0.5, 0.2]):\n"
+        "    mlvc.log_metrics(step=s, loss=l)"
+    )
+    k.run("%mlvc commit -m 'stepped' --no-vars --param C=3 --metric acc=0.99")
+    stepped = mlvc.log(repo=k.project, notebook=k.project / "train.ipynb", limit=1)[0]
+
+    def specs(line: str) -> list[dict[str, Any]]:
+        r = k.run(line)
+        return [
+            d["data"]["application/vnd.vegalite.v5+json"]
+            for d in r.displays
+            if "application/vnd.vegalite.v5+json" in d["data"]
+        ]
+
+    drawn = specs("%mlvc compare --where 'metrics.acc >= 0.95' --plot")
+    assert len(drawn) == 3  # scatter, parallel coordinates, loss across steps
+    steps = drawn[2]
+    assert "metrics.loss across steps" in steps["description"]
+    assert [(v["id"], v["step"], v["value"]) for v in steps["data"]["values"]] == [
+        (stepped["id"], 0, 0.9),
+        (stepped["id"], 1, 0.5),
+        (stepped["id"], 2, 0.2),
+    ]
+    assert steps["layer"][0]["mark"]["type"] == "line"
+    # runs that logged no steps: no steps chart
+    assert len(specs("%mlvc compare --where 'metrics.acc < 0.95' --plot")) == 2

@@ -8,7 +8,7 @@ import nbformat
 import numpy as np
 import pytest
 
-from mlvc_server import service
+from mlvc_server import render, service
 
 from .conftest import Api, write_notebook
 
@@ -110,9 +110,39 @@ async def test_series_across_commits_and_within_a_commit(
     assert loss["goal"] == "min"
     assert [(p["id"], p["value"]) for p in loss["points"]] == [(first, 0.9), (second, 0.4)]
     assert loss["steps"] == [
-        {"id": second, "short_id": second[:8], "steps": [[0, 0.8], [1, 0.6], [2, 0.4]]}
+        {
+            "id": second,
+            "short_id": second[:8],
+            "branch": "main",
+            "message": "2",
+            "steps": [[0, 0.8], [1, 0.6], [2, 0.4]],
+        }
     ]
     assert "note" not in body["series"]
+    assert "vegalite" not in body
+
+    # the chart of the steps, as `%mlvc compare --plot` draws it: a line per run
+    charted = await api.get("series", plot="steps")
+    assert list(charted["vegalite"]) == ["loss"]  # the only metric with steps
+    spec = charted["vegalite"]["loss"]
+    assert spec == render.steps_vegalite(loss["steps"], "loss")
+    assert spec["data"]["values"][0] == {
+        "id": second,
+        "run": second[:8],
+        "branch": "main",
+        "message": "2",
+        "step": 0,
+        "value": 0.8,
+    }
+    line, points = spec["layer"]
+    assert line["encoding"]["detail"]["field"] == "id"
+    assert line["encoding"]["color"]["field"] == "branch"
+    assert line["encoding"]["x"]["axis"]["values"] == [0, 1, 2]  # whole steps labelled
+    assert spec["params"] == [{"name": render.SELECTED_PARAM, "value": []}]
+    assert render.SELECTED_PARAM in line["encoding"]["strokeWidth"]["condition"]["test"]
+    assert "step" in [t["field"] for t in points["encoding"]["tooltip"]]
+    code, err = await api.error("GET", "series", plot="pie")
+    assert code == 400 and "plot must be steps" in err["message"]
 
     only_acc = await api.get("series", metric="acc")
     assert list(only_acc["series"]) == ["acc"]

@@ -1,4 +1,5 @@
 import { expect, test } from '@jupyterlab/galata';
+import { execFileSync } from 'child_process';
 import * as path from 'path';
 
 const SCREENSHOTS = path.resolve(__dirname, '..', 'screenshots');
@@ -170,20 +171,28 @@ test.describe('Experiments panel controls', () => {
     const steps = (id: string, end: number) => ({
       id,
       short_id: id.slice(0, 7),
+      branch: 'main',
+      message: LOG.commits.find(c => c.id === id)?.message ?? '',
       steps: [1, 2, 3, 4, 5].map(k => [k, end * (1 - 0.5 / k)])
     });
+    const accSteps = [steps(A, 0.951), steps(L, 0.948), steps(B, 0.962)];
+    // the chart as the server builds it (render.steps_vegalite)
+    const accChart = JSON.parse(
+      execFileSync(process.env.MLVC_PYTHON || 'python', [
+        '-c',
+        'import json, sys\n' +
+          'from mlvc_server.render import steps_vegalite\n' +
+          'print(json.dumps(steps_vegalite(json.loads(sys.argv[1]), "acc")))',
+        JSON.stringify(accSteps)
+      ]).toString()
+    );
     await page.route(/\/mlvc\/series\?/, route =>
       route.fulfill({
         status: 200,
         contentType: 'application/json',
         body: JSON.stringify({
-          series: {
-            acc: {
-              goal: 'max',
-              points: [],
-              steps: [steps(A, 0.951), steps(L, 0.948), steps(B, 0.962)]
-            }
-          }
+          series: { acc: { goal: 'max', points: [], steps: accSteps } },
+          vegalite: { acc: accChart }
         })
       })
     );
