@@ -106,7 +106,8 @@ test('compare: a sweep on three branches, in the Compare view and the notebook',
   );
 
   // The notebook shows the same charts: %mlvc compare --plot, drawn by
-  // JupyterLab's own Vega-Lite renderer.
+  // JupyterLab's own Vega-Lite renderer: the scatter, the parallel coordinates,
+  // and acc and loss across the steps each run logged.
   await page.notebook.setCell(
     0,
     'code',
@@ -114,10 +115,10 @@ test('compare: a sweep on three branches, in the Compare view and the notebook',
   );
   await page.notebook.run();
   const outputs = page.locator('.jp-OutputArea-output');
-  await expect(outputs.locator('.vega-embed')).toHaveCount(2, {
+  await expect(outputs.locator('.vega-embed')).toHaveCount(4, {
     timeout: 60000
   });
-  await expect(outputs.locator('.vega-embed .marks')).toHaveCount(2);
+  await expect(outputs.locator('.vega-embed .marks')).toHaveCount(4);
   await expect(
     page.locator(
       '.jp-RenderedText[data-mime-type="application/vnd.jupyter.stderr"]'
