@@ -163,12 +163,16 @@ def capture_file(
             if size == 0:
                 segments, written = [_full(store, memoryview(b""))[0]], 0
             else:
-                with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mm:
-                    view = memoryview(mm)
-                    try:
+                mm = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+                try:
+                    with memoryview(mm) as view:
                         segments, written = _write_chunks(store, view, base)
-                    finally:
-                        view.release()
+                finally:
+                    # a worker thread drops its chunk (a view of the mapping) only after
+                    # the result it set was seen, and an error's traceback holds views
+                    # too: then the mapping goes with its last view, not now
+                    with contextlib.suppress(BufferError):
+                        mm.close()
             after = os.stat(p)
     except OSError as exc:
         raise MlvcError(f"cannot read data file {p}: {exc}") from exc

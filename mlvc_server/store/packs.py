@@ -208,6 +208,20 @@ class PackReceiver:
             self.discard()
 
 
+def _inflated(pd: PackData, ext_ref: Callable[[bytes], tuple[int, bytes]]) -> Iterator[Any]:
+    """The pack's objects, deltas resolved.
+
+    Raises:
+        CorruptObjectError: the pack is damaged (its checksum, a stream that does not
+            inflate, a delta whose base it lacks).
+    """
+    try:
+        pd.check()
+        yield from PackInflater.for_pack_data(pd, resolve_ext_ref=ext_ref)
+    except Exception as e:
+        raise CorruptObjectError(f"the received pack is damaged: {e}") from e
+
+
 def unpack_into(store: Store, pack_path: str, progress: Progress | None = None) -> int:
     """Write every object of a pack file (thin packs too) as loose objects.
 
@@ -223,12 +237,8 @@ def unpack_into(store: Store, pack_path: str, progress: Progress | None = None) 
     pd = PackData(pack_path, DEFAULT_OBJECT_FORMAT)
     n = 0
     try:
-        try:
-            pd.check()
-        except Exception as e:
-            raise CorruptObjectError(f"the received pack is damaged: {e}") from e
         total = len(pd)
-        for obj in PackInflater.for_pack_data(pd, resolve_ext_ref=ext_ref):
+        for obj in _inflated(pd, ext_ref):
             sha = obj.id.decode()
             if isinstance(obj, Blob) and obj.raw_length() > BIG:
                 if not store.has_object(sha):
@@ -242,5 +252,11 @@ def unpack_into(store: Store, pack_path: str, progress: Progress | None = None) 
             if progress and (n % 64 == 0 or n == total):
                 progress({"phase": "unpacking objects", "done": n, "total": total})
     finally:
-        pd.close()
+        try:
+            pd.close()
+        except BufferError:
+            # a view of the mapping is still alive (the traceback of the error being
+            # raised holds one): the mapping goes with its last view; dulwich dropped it
+            # before failing, so closing again closes the file. The error is not masked.
+            pd.close()
     return n

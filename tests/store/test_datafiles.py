@@ -420,3 +420,34 @@ def test_widened_rows_share_one_dictionary_per_window(
     assert len(made) <= len(patched) // 3
     assert max(len(s["parts"]) - 1 for s in patched) <= datafiles.WINDOW
     assert _restored(store, cap, digest, tmp_path / "a.csv") == src.read_bytes()
+
+
+def test_a_worker_still_holding_its_chunk_does_not_fail_the_capture(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A thread pool's worker drops its arguments (views of the file's mapping) only
+    after the result it set was seen: closing the mapping then raised BufferError
+    ("cannot close exported pointers exist") and lost the capture, on a loaded machine."""
+    from concurrent.futures import Future
+
+    held: list[Any] = []
+
+    class Lingering:  # runs each task at once, and keeps its arguments like a late worker
+        def submit(self, fn: Any, *args: Any) -> Future[Any]:
+            f: Future[Any] = Future()
+            f.set_result(fn(*args))
+            held.append(args)
+            return f
+
+    store = Store.init(tmp_path)
+    src = tmp_path / "t.csv"
+    data = _table(20_000)
+    src.write_bytes(data)
+    _capture(store, src)
+    data[5 * ROW + 30 : 5 * ROW + 40] = b"EDITEDEDIT"
+    src.write_bytes(data)
+    monkeypatch.setattr(datafiles.payloads, "workers", lambda: Lingering())
+    second = _capture(store, src)
+    assert held, "no chunk was patched on a worker"
+    held.clear()
+    assert _restored(store, second, hash_file(src), tmp_path / "out.csv") == bytes(data)
