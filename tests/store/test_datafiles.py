@@ -451,3 +451,15 @@ def test_a_worker_still_holding_its_chunk_does_not_fail_the_capture(
     assert held, "no chunk was patched on a worker"
     held.clear()
     assert _restored(store, second, hash_file(src), tmp_path / "out.csv") == bytes(data)
+
+
+def test_a_checkout_hands_the_chunks_out_in_runs_that_cover_them_all() -> None:
+    mib = 1 << 20
+    for sizes in ([], [0], [mib] * 9, [5 * mib, 1, mib, 3 * mib, 3 * mib], [7] * 1000):
+        runs = datafiles._runs(sizes)
+        # in order, no gaps, every chunk once, each run's bytes its chunks' sum
+        assert [i for a, b, _n in runs for i in range(a, b)] == list(range(len(sizes)))
+        assert all(n == sum(sizes[a:b]) for a, b, n in runs)
+        # a run passes the size only when it holds a single chunk
+        assert all(n <= datafiles._RUN_BYTES or b - a == 1 for a, b, n in runs)
+    assert len(datafiles._runs([mib] * 9)) == 3
