@@ -1,8 +1,10 @@
 """Notebook workload: 20 small variables (~1 MiB in all), 3 changed per commit.
 
-Budgets: commit p50 <= 5 ms, p90 <= 10 ms, and p50 at least 4x faster than dulwich
-writing the same objects (issue 21; DESIGN.md's in-kernel budget is 20 ms). Printed
-beside them:
+Budgets: commit p50 <= 5 ms, p90 <= 10 ms, and at least 4x faster than dulwich writing
+the same objects (issue 21; DESIGN.md's in-kernel budget is 20 ms). That last one is
+printed two ways: the whole commit's p50 against dulwich (the issue's wording: OVER,
+1.0-1.1x: a commit creates ~12 files, each open ~0.1 ms on this disk), and mlvc's writers
+alone against dulwich (what the store layout changed). Printed beside them:
 
 - the floor: what a content-addressed store must do at least for the same commit:
   xxh3 every byte, SHA-1 and write the changed bytes;
@@ -181,8 +183,8 @@ def main() -> int:
         f"3 changed per commit, {args.commits} commits, "
         f"{statistics.median(n_objects):.0f} new objects per commit (median)"
     )
-    ok_time, ok_write = p50 <= 0.005 and p90 <= 0.010, d50 / w50 >= 4
-    ok = ok_time and ok_write
+    ok_time, ok_write, ok_commit = p50 <= 0.005 and p90 <= 0.010, d50 / w50 >= 4, d50 / p50 >= 4
+    ok = ok_time and ok_write and ok_commit
     print(
         f"commit p50 {p50 * 1000:6.2f} ms  p90 {p90 * 1000:6.2f} ms  "
         f"floor {fl * 1000:5.2f} ms (p50 {p50 / fl:4.1f}x the floor)  "
@@ -195,6 +197,7 @@ def main() -> int:
     )
     print(
         f"budget: commit p50 <= 5 ms and p90 <= 10 ms {'OK' if ok_time else 'OVER'}; "
+        f"commit >= 4x faster than dulwich writing {'OK' if ok_commit else 'OVER'}; "
         f"writing >= 4x faster than dulwich {'OK' if ok_write else 'OVER'}  "
         f"({files} files and folders in objects/ after the run)"
     )
