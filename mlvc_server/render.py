@@ -723,6 +723,20 @@ def data_checkout_text(r: Mapping[str, Any]) -> str:
         lines.append(
             f"{len(r['restored'])} file(s), {format_bytes(r['bytes'])} from {str(r['commit'])[:8]}"
         )
+    if r.get("safety"):
+        lines.append(f"To put them back as they were: mlvc data undo {r['safety']}")
+    return "\n".join(lines)
+
+
+def data_undo_text(r: Mapping[str, Any]) -> str:
+    """An undone data checkout (:func:`mlvc_server.service.data_undo`) as text."""
+    lines = [
+        f"Put back as before the checkout of {str(r['commit'])[:8]}: {p}" for p in r["put_back"]
+    ]
+    lines += [f"Removed (the checkout had created it): {p}" for p in r["removed"]]
+    lines += [f"Left alone: {p} ({why})" for p, why in r["left_alone"].items()]
+    if not lines:
+        lines.append("Nothing to put back.")
     return "\n".join(lines)
 
 

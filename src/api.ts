@@ -641,6 +641,27 @@ export async function checkoutData(
 }
 
 /**
+ * Undo a data checkout: put back the files it replaced (from their safety copies)
+ * and remove those it created; files changed since are left alone.
+ *
+ * @param notebookPath - The notebook path.
+ * @param safety - The checkout's `safety` name; null for the last one not undone.
+ * @param settings - The server connection settings.
+ * @returns What was put back, removed and left alone.
+ */
+export async function undoDataCheckout(
+  notebookPath: string,
+  safety: string | null,
+  settings?: ServerConnection.ISettings
+): Promise<Mlvc.IDataUndo> {
+  return requestAPI<Mlvc.IDataUndo>(
+    `data/undo${q(notebookPath)}`,
+    post<Mlvc.IDataUndoRequest>({ safety }),
+    settings
+  );
+}
+
+/**
  * The URL path of a model, or of something under it.
  */
 function modelPath(name: string, ...rest: string[]): string {

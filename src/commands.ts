@@ -232,6 +232,30 @@ export function addCommands(ctx: ICommandContext): void {
       void showErrorMessage(title, error);
     }
   };
+  // Undo a data checkout, and say what it did (a file changed since is named).
+  const undoData = async (safety: string): Promise<void> => {
+    try {
+      const r = await model.undoDataCheckout(safety);
+      const alone = Object.keys(r.left_alone);
+      const text = trans.__(
+        'Data files put back as they were: %1.',
+        [...r.put_back, ...r.removed].join(', ') || trans.__('none')
+      );
+      if (alone.length > 0) {
+        Notification.warning(
+          `${text} ${trans.__('Changed since, left alone: %1.', alone.join(', '))}`,
+          { autoClose: false }
+        );
+      } else {
+        Notification.success(text, { autoClose: 5000 });
+      }
+    } catch (reason) {
+      void showErrorMessage(
+        trans.__('Undo of the data checkout failed'),
+        String((reason as Error)?.message ?? reason)
+      );
+    }
+  };
   // The pair a diff shows: given, the row's with its parent, the selection, or
   // the last commit with its parent.
   const diffPairOf = (args: ICommandArgs): [string, string] | null => {
@@ -539,11 +563,18 @@ export function addCommands(ctx: ICommandContext): void {
       if (out) {
         const { notifyCheckout } = await import('./notify');
         const label = `${commit.id.slice(0, 8)} "${commit.message.split('\n')[0].slice(0, 30)}"`;
+        const safety = out.data?.safety ?? null;
         notifyCheckout(
           out,
           label,
           { branch, head, detached },
-          rev => void go(rev, mode),
+          rev =>
+            void go(rev, mode).then(async back => {
+              // the data files it replaced go back too (those changed since stay)
+              if (back && safety) {
+                await undoData(safety);
+              }
+            }),
           trans
         );
       }
@@ -595,6 +626,7 @@ export function addCommands(ctx: ICommandContext): void {
       try {
         const done = await model.checkoutData(commit.id, false);
         const copies = Object.keys(done.safety_copies).length;
+        const safety = done.safety;
         Notification.success(
           copies
             ? trans.__(
@@ -607,7 +639,20 @@ export function addCommands(ctx: ICommandContext): void {
                 done.restored.length,
                 commit.short_id
               ),
-          { autoClose: 5000 }
+          {
+            autoClose: 15000,
+            actions: safety
+              ? [
+                  {
+                    label: trans.__('Undo'),
+                    caption: trans.__(
+                      'Put back the files as they were before this checkout'
+                    ),
+                    callback: () => void undoData(safety)
+                  }
+                ]
+              : []
+          }
         );
       } catch (reason) {
         failed(reason);

@@ -12,6 +12,7 @@ import {
   createCommit,
   createTag,
   checkoutData,
+  undoDataCheckout,
   fetchCommit,
   fetchDataDiff,
   fetchCompare,
@@ -766,6 +767,16 @@ export class ExperimentsModel implements IDisposable {
     dryRun: boolean
   ): Promise<Mlvc.IDataCheckout> {
     return checkoutData(this._path(), rev, dryRun, null, this._serverSettings);
+  }
+
+  /**
+   * Undo a data checkout (the files it replaced put back, those it created removed).
+   *
+   * @param safety - The checkout's `safety` name.
+   * @returns What was put back, removed and left alone.
+   */
+  async undoDataCheckout(safety: string): Promise<Mlvc.IDataUndo> {
+    return undoDataCheckout(this._path(), safety, this._serverSettings);
   }
 
   /**

@@ -95,6 +95,10 @@ export namespace Mlvc {
   export type IDataCheckoutRequest = Schemas['DataCheckoutRequest'];
   /** The answer of `POST /mlvc/data/checkout`. */
   export type IDataCheckout = Schemas['DataCheckout'];
+  /** The body of `POST /mlvc/data/undo`. */
+  export type IDataUndoRequest = Schemas['DataUndoRequest'];
+  /** The answer of `POST /mlvc/data/undo`. */
+  export type IDataUndo = Schemas['DataUndo'];
 
   // The report of POST /mlvc/evaluations, as the panel reads it (the spec
   // describes it loosely; these are the fields src/evaluation.tsx shows).

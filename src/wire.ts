@@ -541,6 +541,30 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/mlvc/data/undo': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Put back the files a data checkout replaced
+     * @description `service.data_undo`: each file the checkout named `safety` (its answer's
+     *     `safety`; absent or null: the last one not undone) replaced is put back from its
+     *     safety copy, each file it created is removed; a file changed since the checkout
+     *     is left alone and named. 404 when there is no such checkout (or none left to
+     *     undo), 400 when it was undone already or `safety` is not a checkout's name.
+     */
+    post: operations['undoDataCheckout'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/mlvc/evaluations': {
     parameters: {
       query?: never;
@@ -1267,6 +1291,21 @@ export interface components {
       /** @description Path -> the size of the file there now (files restored that exist). */
       current_sizes: {
         [key: string]: number;
+      };
+      /** @description The name `POST /mlvc/data/undo` takes to undo this checkout (null when nothing was written). */
+      safety: string | null;
+    };
+    DataUndoRequest: {
+      safety?: string | null;
+    };
+    DataUndo: {
+      safety: string;
+      commit: string;
+      put_back: string[];
+      removed: string[];
+      /** @description Path -> why it was not touched. */
+      left_alone: {
+        [key: string]: string;
       };
     };
     DataFilesDiff: {
@@ -2886,6 +2925,41 @@ export interface operations {
       403: components['responses']['Forbidden'];
       404: components['responses']['NotFound'];
       409: components['responses']['Conflict'];
+      413: components['responses']['TooLarge'];
+    };
+  };
+  undoDataCheckout: {
+    parameters: {
+      query: {
+        /**
+         * @description The notebook path relative to the server root, "/" separated, ending in
+         *     `.ipynb`. Absolute paths, ".." components and symlinks leading outside the root
+         *     are refused.
+         */
+        path: components['parameters']['NotebookPath'];
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: {
+      content: {
+        'application/json': components['schemas']['DataUndoRequest'];
+      };
+    };
+    responses: {
+      /** @description What was put back, removed and left alone. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['DataUndo'];
+        };
+      };
+      400: components['responses']['BadRequest'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
       413: components['responses']['TooLarge'];
     };
   };

@@ -1,5 +1,5 @@
 """The ``mlvc`` commands for data files: ``track`` (whose content commits capture) and
-``data checkout`` / ``data diff``.
+``data checkout`` / ``data undo`` / ``data diff``.
 
 Registered by :mod:`mlvc_server.cli`.
 """
@@ -40,7 +40,7 @@ def add_parsers(cmd: Callable[..., Any]) -> None:
         "MLVC_DATA_CONTENT_MAX overrides it",
     )
 
-    sp = cmd("data", "Data files the commits read: checkout, diff.", notebook=False, js=False)
+    sp = cmd("data", "Data files the commits read: checkout, undo, diff.", notebook=False, js=False)
     dsub = sp.add_subparsers(dest="data_command", metavar="ACTION", required=True)
 
     def sub(name: str, help: str) -> Any:
@@ -57,6 +57,17 @@ def add_parsers(cmd: Callable[..., Any]) -> None:
     c.add_argument("rev")
     c.add_argument("paths", nargs="*", metavar="PATH", help="files, folders or globs")
     c.add_argument("-n", "--dry-run", action="store_true", help="say what would be written")
+    u = sub(
+        "undo",
+        "Put back the files a data checkout replaced, and remove those it created (files "
+        "changed since are left alone).",
+    )
+    u.add_argument(
+        "safety",
+        nargs="?",
+        metavar="CHECKOUT",
+        help="the name the checkout printed (default: the last one not undone)",
+    )
 
     d = sub("diff", "Data files changed between commits A and B (default HEAD~1 and HEAD).")
     d.add_argument("a", nargs="?", default="HEAD~1")
@@ -79,6 +90,9 @@ def run(args: argparse.Namespace) -> int:
             service.set_content_max(args.content_max, repo=repo)
         out = service.content_settings(repo=repo)
         text = render.content_settings_text(out)
+    elif args.data_command == "undo":  # no notebook: the record names the files
+        out = service.data_undo(args.safety, repo=repo)
+        text = render.data_undo_text(out)
     else:
         nb = service.default_notebook(repo=repo, notebook=args.notebook)
         if args.data_command == "checkout":

@@ -293,9 +293,12 @@ def cmd_autocommit(s: KernelSession, args: argparse.Namespace) -> None:
 
 
 def cmd_data(s: KernelSession, args: argparse.Namespace) -> None:
-    """``%mlvc data checkout REV [PATH ...]`` and ``%mlvc data diff [A] [B] [--key C]``."""
+    """``%mlvc data checkout REV [PATH ...]``, ``%mlvc data undo [CHECKOUT]`` and
+    ``%mlvc data diff [A] [B] [--key C]``."""
     if args.data_cmd is None:
-        raise MlvcError("usage: %mlvc data checkout REV [PATH ...] | diff [A] [B] [--key COL]")
+        raise MlvcError(
+            "usage: %mlvc data checkout REV [PATH ...] | undo [CHECKOUT] | diff [A] [B] [--key COL]"
+        )
     root, nb_file = _where(s, args)
     nb = s.rel_notebook(root, nb_file)
     with lineage.paused():  # mlvc's own reads and writes are not the user's data
@@ -304,6 +307,8 @@ def cmd_data(s: KernelSession, args: argparse.Namespace) -> None:
                 args.rev, args.paths or None, repo=root, notebook=nb, dry_run=args.dry_run
             )
             print(render.data_checkout_text(res))
+        elif args.data_cmd == "undo":
+            print(render.data_undo_text(service.data_undo(args.safety, repo=root)))
         else:
             diff = service.data_diff(args.a, args.b, key=args.key, repo=root, notebook=nb)
             print(render.data_diff_text(diff))

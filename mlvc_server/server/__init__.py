@@ -22,7 +22,7 @@ from typing import Any
 
 from .analysis import CompareHandler, DiffHandler, SeriesHandler
 from .base import ERROR_STATUS, MlvcHandler, MlvcSettings, http_error
-from .data import DataCheckoutHandler, DataDiffHandler
+from .data import DataCheckoutHandler, DataDiffHandler, DataUndoHandler
 from .evaluation import EvaluationsHandler
 from .history import (
     BranchesHandler,
@@ -82,6 +82,7 @@ ROUTES: tuple[tuple[str, type[MlvcHandler]], ...] = (
     (r"/mlvc/sweeps", SweepsHandler),
     (r"/mlvc/data/diff", DataDiffHandler),
     (r"/mlvc/data/checkout", DataCheckoutHandler),
+    (r"/mlvc/data/undo", DataUndoHandler),
     (r"/mlvc/evaluations", EvaluationsHandler),
     (r"/mlvc/lineage", LineageHandler),
     (r"/mlvc/models", ModelsHandler),

@@ -1,4 +1,4 @@
-"""Handlers for data files: the data diff of two commits, and data checkout."""
+"""Handlers for data files: the data diff of two commits, data checkout and its undo."""
 
 from __future__ import annotations
 
@@ -54,3 +54,20 @@ class DataCheckoutHandler(MlvcHandler):
                 from_root=True,
             )
         )
+
+
+#: The longest name of a data checkout's safety record (``20261205T031500-0123abcd-12``).
+MAX_SAFETY_CHARS = 40
+
+
+class DataUndoHandler(MlvcHandler):
+    """``POST /mlvc/data/undo?path=``: put back the files a data checkout replaced."""
+
+    @web.authenticated
+    @authorized
+    async def post(self) -> None:
+        """Run ``service.data_undo`` (``safety``: a checkout's, else the last one)."""
+        nb = self.notebook()
+        body = self.json_body("safety", required=False)
+        safety = field_str(body, "safety", max_chars=MAX_SAFETY_CHARS)
+        self.write_json(await self.call(service.data_undo, safety, repo=nb.start))

@@ -10,7 +10,7 @@
     analysis.py     compare, series, metric_goal
     query.py        the query language of log/compare ``where`` (compile_query, matches)
     checkouts.py    checkout (the only checkout plan; front ends supply hooks)
-    data.py         data_checkout, data_diff, track_content, untrack_content,
+    data.py         data_checkout, data_undo, data_diff, track_content, untrack_content,
                     set_content_max, content_settings (data files' content)
     evaluation/     evaluate, shadow, canary, evaluations, latest (two model versions)
     lineages.py     lineage (inputs by content hash across notebooks), producers_of
@@ -55,6 +55,7 @@ if TYPE_CHECKING:
         content_settings,
         data_checkout,
         data_diff,
+        data_undo,
         set_content_max,
         track_content,
         untrack_content,
@@ -67,6 +68,7 @@ if TYPE_CHECKING:
         CompareTable,
         DataCheckoutResult,
         DataDiff,
+        DataUndoResult,
         Diff,
         ExportedModel,
         ExportResult,
@@ -151,6 +153,7 @@ _OWNERS: dict[str, str] = {
     "content_settings": "data",
     "data_checkout": "data",
     "data_diff": "data",
+    "data_undo": "data",
     "set_content_max": "data",
     "track_content": "data",
     "untrack_content": "data",
@@ -161,6 +164,7 @@ _OWNERS: dict[str, str] = {
     "CompareTable": "format",
     "DataCheckoutResult": "format",
     "DataDiff": "format",
+    "DataUndoResult": "format",
     "Diff": "format",
     "Record": "format",
     "SeriesTable": "format",
@@ -248,6 +252,7 @@ __all__ = [
     "CompareTable",
     "DataCheckoutResult",
     "DataDiff",
+    "DataUndoResult",
     "Diff",
     "ExportResult",
     "ExportedModel",
@@ -277,6 +282,7 @@ __all__ = [
     "content_settings",
     "data_checkout",
     "data_diff",
+    "data_undo",
     "default_notebook",
     "delete_branch",
     "diff",

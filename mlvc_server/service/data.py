@@ -20,6 +20,8 @@ data two commits read, down to schema and rows for CSV and parquet files.
 from __future__ import annotations
 
 import contextlib
+import errno
+import itertools
 import json
 import os
 import re
@@ -33,7 +35,7 @@ from typing import Any, Final
 from ..errors import DataNotFoundError, MlvcError
 from ..store import Store, datafiles
 from ..store.revisions import resolve
-from .format import DataCheckoutResult, DataDiff, DataFileDiff, read_record
+from .format import DataCheckoutResult, DataDiff, DataFileDiff, DataUndoResult, read_record
 from .workspace import open_store, rel_notebook, workspace
 
 __all__ = [
@@ -41,6 +43,7 @@ __all__ = [
     "content_settings",
     "data_checkout",
     "data_diff",
+    "data_undo",
     "set_content_max",
     "track_content",
     "untrack_content",
@@ -295,7 +298,9 @@ def data_checkout(
     Each captured file that differs from the commit's (or is missing) is written
     atomically (temporary file, hash checked, rename), streaming one chunk at a time. A
     current file that differs is kept first, as a hard link (a copy across devices),
-    under ``.mlvc/mlvc/data-safety/<time>/<path>``: the result names each copy.
+    under ``.mlvc/mlvc/data-safety/<time>/<path>``: the result names each copy, and
+    ``safety`` names the record :func:`data_undo` takes to put every file back as it
+    was (and remove those the checkout created).
 
     Args:
         rev: the commit (branch, tag, id, ``HEAD~2``...).
@@ -328,10 +333,28 @@ def data_checkout(
         "dry_run": dry_run,
         "sizes": {},
         "current_sizes": {},
+        "safety": None,
     }
-    stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime()) + f"-{cid[:8]}"
-    safety_root = store.state_dir / _SAFETY / stamp
     dests = {rel: _destination(store, rel) for rel in chosen}  # all checked before writing
+    undo = _Undo(store, cid) if not dry_run else None
+    try:
+        _put_back(store, data, chosen, dests, hasher, result, undo)
+    finally:
+        if undo is not None:
+            result["safety"] = undo.save()
+    return result
+
+
+def _put_back(
+    store: Store,
+    data: Mapping[str, Any],
+    chosen: list[str],
+    dests: Mapping[str, Path],
+    hasher: Any,
+    result: DataCheckoutResult,
+    undo: _Undo | None,
+) -> None:
+    """The writes of :func:`data_checkout` (each one noted in ``undo`` first)."""
     for rel in chosen:
         entry = data[rel]
         dest = dests[rel]
@@ -346,17 +369,174 @@ def data_checkout(
             continue
         result["restored"].append(rel)
         if current is not None:
-            result["safety_copies"][rel] = str(safety_root / rel)
             with contextlib.suppress(OSError):
                 result["current_sizes"][rel] = dest.stat().st_size
-        if dry_run:
+        if undo is None:  # a dry run
+            if current is not None:
+                where = store.state_dir / _SAFETY / _stamp(result["commit"]) / rel
+                result["safety_copies"][rel] = str(where)
             result["bytes"] += int(entry.get("size", 0))
             continue
         if current is not None:
-            _keep_copy(dest, safety_root / rel)
+            result["safety_copies"][rel] = str(undo.keep(rel, dest, current))
+        undo.writing(rel, entry["hash"])
         result["bytes"] += datafiles.restore_file(store, manifest_id, dest, entry["hash"], rel)
         hasher.remember(dest, entry["hash"])  # written and verified: not read again
+
+
+class _Undo:
+    """The safety record of one data checkout: ``data-safety/<stamp>.json`` beside the
+    folder of its safety copies, saved however the checkout ends. ``written``: path ->
+    the hash the checkout wrote; ``kept``: path -> the hash of the file it replaced
+    (its copy is ``<stamp>/<path>``); a written path not kept did not exist before."""
+
+    def __init__(self, store: Store, commit: str) -> None:
+        self.store = store
+        self.commit = commit
+        base = store.state_dir / _SAFETY
+        base.mkdir(parents=True, exist_ok=True)
+        stamp = _stamp(commit)
+        for n in itertools.count():  # two checkouts in one second keep apart
+            name = stamp if n == 0 else f"{stamp}-{n}"
+            try:
+                (base / name).mkdir()
+                break
+            except FileExistsError:
+                continue
+        self.name = name
+        self.root = base / name
+        self.written: dict[str, str] = {}
+        self.kept: dict[str, str] = {}
+
+    def keep(self, rel: str, dest: Path, current: str) -> Path:
+        copy = self.root / rel
+        _keep_copy(dest, copy)
+        self.kept[rel] = current
+        return copy
+
+    def writing(self, rel: str, digest: str) -> None:
+        self.written[rel] = digest
+
+    def save(self) -> str | None:
+        """Write the record (None, and the empty folder gone, when nothing was written)."""
+        if not self.written and not self.kept:
+            with contextlib.suppress(OSError):
+                self.root.rmdir()
+            return None
+        record = {"commit": self.commit, "written": self.written, "kept": self.kept}
+        _write_json(self.root.with_name(self.name + ".json"), record)
+        return self.name
+
+
+def _stamp(commit: str) -> str:
+    return time.strftime("%Y%m%dT%H%M%S", time.gmtime()) + f"-{commit[:8]}"
+
+
+def _write_json(path: Path, value: Any) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(value, indent=1, sort_keys=True))
+    os.replace(tmp, path)
+
+
+_SAFETY_NAME: Final = re.compile(r"\d{8}T\d{6}-[0-9a-f]{8}(-\d+)?")
+
+
+def data_undo(safety: str | None = None, *, repo: str | os.PathLike[str] = ".") -> DataUndoResult:
+    """Undo a data checkout: put back each file it replaced, from its safety copy, and
+    remove each file it created. A file changed since the checkout (its hash is not the
+    one the checkout wrote) is left alone and named, and so is its safety copy. What
+    the checkout wrote stays in the store, in the commit it came from.
+
+    Args:
+        safety: the checkout's ``safety`` (from its result); None: the latest data
+            checkout not undone yet.
+        repo: a path inside the project.
+
+    Raises:
+        DataNotFoundError: no such data checkout, or none left to undo.
+        MlvcError: ``safety`` is not a safety record's name, or was undone already.
+    """
+    store = open_store(repo)
+    base = store.state_dir / _SAFETY
+    if safety is None:
+        records = [p for p in base.glob("*.json") if not _read_record(p).get("undone")]
+        if not records:
+            raise DataNotFoundError("there is no data checkout to undo")
+        path = max(records, key=lambda p: (p.stat().st_mtime_ns, p.name))
+    else:
+        if not _SAFETY_NAME.fullmatch(safety):
+            raise MlvcError(f"{safety!r} is not the name of a data checkout's safety record")
+        path = base / f"{safety}.json"
+        if not path.is_file():
+            raise DataNotFoundError(f"no data checkout {safety!r} in this project")
+    record = _read_record(path)
+    name = path.name[: -len(".json")]
+    if record.get("undone"):
+        raise MlvcError(f"the data checkout {name} was undone already ({record['undone']})")
+    hasher = workspace().data_hasher(store)
+    kept: dict[str, str] = record.get("kept") or {}
+    result: DataUndoResult = {
+        "safety": name,
+        "commit": str(record.get("commit", "")),
+        "put_back": [],
+        "removed": [],
+        "left_alone": {},
+    }
+    for rel, digest in sorted((record.get("written") or {}).items()):
+        dest = _destination(store, rel)
+        now = hasher.hash_file(dest) if dest.is_file() else None
+        if now == kept.get(rel):  # as it was already (a checkout that stopped early)
+            continue
+        if now != digest:
+            result["left_alone"][rel] = (
+                "removed since the checkout" if now is None else "changed since the checkout"
+            )
+            continue
+        if rel not in kept:  # the checkout created it
+            dest.unlink()
+            result["removed"].append(rel)
+            continue
+        copy = path.with_name(name) / rel
+        if not copy.is_file():
+            result["left_alone"][rel] = f"its safety copy {copy} is gone"
+            continue
+        _move_back(copy, dest)
+        hasher.remember(dest, kept[rel])
+        result["put_back"].append(rel)
+    record["undone"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    _write_json(path, record)
     return result
+
+
+def _move_back(copy: Path, dest: Path) -> None:
+    """Put a safety copy back in place of ``dest`` atomically (a rename; across file
+    systems, a copy beside ``dest`` renamed over it)."""
+    try:
+        os.replace(copy, dest)
+        return
+    except OSError as e:
+        if e.errno != errno.EXDEV:
+            raise
+    import shutil
+
+    tmp = dest.with_name(f".mlvc-data.{os.getpid()}.{dest.name}.undo")
+    try:
+        shutil.copy2(copy, tmp)
+        os.replace(tmp, dest)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+    copy.unlink()
+
+
+def _read_record(path: Path) -> dict[str, Any]:
+    try:
+        value = json.loads(path.read_text())
+    except (OSError, ValueError) as e:
+        raise MlvcError(f"the data checkout record {path.name} cannot be read: {e}") from e
+    if not isinstance(value, dict):
+        raise MlvcError(f"the data checkout record {path.name} is not an object")
+    return value
 
 
 def _destination(store: Store, rel: str) -> Path:

@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from .shapes import DataCheckoutResult as DataCheckoutResult
     from .shapes import DataDiff as DataDiff
     from .shapes import DataFileDiff as DataFileDiff
+    from .shapes import DataUndoResult as DataUndoResult
     from .shapes import ExportedModel as ExportedModel
     from .shapes import ExportRecord as ExportRecord
     from .shapes import ExportResult as ExportResult
@@ -230,6 +231,7 @@ _SHAPES = frozenset(
         "DataCheckoutResult",
         "DataFileDiff",
         "DataDiff",
+        "DataUndoResult",
         "LineageNode",
         "LineageEdge",
         "Lineage",

@@ -139,6 +139,9 @@ class DataCheckoutResult(TypedDict):
         sizes: path -> its size as the commit read it (files restored or not captured).
         current_sizes: path -> the size of the file there now (files restored that
             exist).
+        safety: the name of this checkout's safety record, which
+            :func:`mlvc_server.service.data_undo` takes to put the files back as they
+            were (None when nothing was written).
     """
 
     commit: str
@@ -150,6 +153,27 @@ class DataCheckoutResult(TypedDict):
     dry_run: bool
     sizes: dict[str, int]
     current_sizes: dict[str, int]
+    safety: str | None
+
+
+class DataUndoResult(TypedDict):
+    """What undoing a data checkout did (:func:`mlvc_server.service.data_undo`).
+
+    Attributes:
+        safety: the checkout undone (its safety record).
+        commit: the commit whose data that checkout had brought back.
+        put_back: files put back as they were before the checkout (from their safety
+            copies).
+        removed: files the checkout had created (there was none before), removed.
+        left_alone: path -> why it was not touched (changed since the checkout, its
+            safety copy gone).
+    """
+
+    safety: str
+    commit: str
+    put_back: list[str]
+    removed: list[str]
+    left_alone: dict[str, str]
 
 
 class DataFileDiff(TypedDict):

@@ -78,3 +78,19 @@ def test_checkout_with_data_puts_the_files_back_too(project: Path) -> None:
     bad = run(project, "checkout", "one", "--data", "data/none.csv", ok=False)
     assert bad.returncode == 1 and "read no data file 'data/none.csv'" in bad.stderr
     assert (project / "data" / "t.csv").read_text() == "id,x\n1,a\n2,B\n"
+
+
+def test_data_undo_puts_back_what_a_checkout_replaced(project: Path) -> None:
+    run(project, "track", "--content", "data/**")
+    run(project, "commit", "-m", "one", "--data", "data")
+    (project / "data" / "t.csv").write_text("id,x\n9,z\n")  # never committed
+    out = run(project, "checkout", "HEAD", "--data").stdout
+    name = out.split("mlvc data undo ", 1)[1].split()[0]
+    assert (project / "data" / "t.csv").read_text() == "id,x\n1,a\n2,b\n3,c\n"
+    out = run(project, "data", "undo").stdout
+    assert "Put back as before the checkout of" in out and "data/t.csv" in out
+    assert (project / "data" / "t.csv").read_text() == "id,x\n9,z\n"
+    bad = run(project, "data", "undo", name, ok=False)
+    assert bad.returncode == 1 and "undone already" in bad.stderr
+    bad = run(project, "data", "undo", ok=False)
+    assert bad.returncode == 1 and "no data checkout to undo" in bad.stderr

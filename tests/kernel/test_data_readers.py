@@ -128,6 +128,9 @@ def test_content_of_read_files_is_captured_and_checked_out(k: Kernel) -> None:
     out = k.run("%mlvc data checkout HEAD~1 d/z.parquet").stdout
     assert "Wrote d/z.parquet" in out and "kept as" in out
     assert k.value("len(pd.read_parquet('d/z.parquet'))") == 100
+    out = k.run("%mlvc data undo").stdout  # the file as it was before the checkout
+    assert "Put back as before the checkout of" in out and "d/z.parquet" in out
+    assert k.value("len(pd.read_parquet('d/z.parquet'))") == 90
     k.run("%mlvc untrack --content 'd/**'")
 
 

@@ -40,6 +40,17 @@ async def test_data_diff_and_checkout(api: Api, notebook: Path, jp_root_dir: Pat
     assert done["restored"] == ["data/t.csv"] and done["bytes"] == 13
     assert csv.read_text() == "id,v\n1,a\n2,b\n"
     assert Path(done["safety_copies"]["data/t.csv"]).read_text().endswith("3,c\n")
+    assert dry["safety"] is None and done["safety"]
+
+    undone = await api.post("data", "undo", body={"safety": done["safety"]})
+    assert undone["put_back"] == ["data/t.csv"] and undone["commit"] == a
+    assert csv.read_text() == "id,v\n1,a\n2,B\n3,c\n"
+    code, err = await api.error("POST", "data", "undo", body={"safety": done["safety"]})
+    assert code == 400 and "undone already" in err["message"]
+    code, err = await api.error("POST", "data", "undo")  # no body: the last one; none left
+    assert code == 404 and "no data checkout to undo" in err["message"]
+    code, err = await api.error("POST", "data", "undo", body={"safety": "../../etc"})
+    assert code == 400 and "not the name" in err["message"]
 
 
 async def test_bad_requests_are_refused(api: Api, notebook: Path, jp_root_dir: Path) -> None:

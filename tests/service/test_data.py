@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 import mlvc_server as mlvc
-from mlvc_server import service
+from mlvc_server import render, service
 from mlvc_server.errors import DataNotFoundError, MlvcError
 from mlvc_server.store import datafiles, objects
 from mlvc_server.store.repo import Store
@@ -302,3 +302,71 @@ def test_edited_rows_are_patches_that_gc_fsck_and_push_keep_whole(
     clone = Path(service.clone(str(remote), tmp_path / "b")["path"])
     service.data_checkout(c2, repo=clone)
     assert (clone / "data" / "t.csv").read_bytes() == edited
+
+
+def test_undo_puts_the_files_back_as_they_were_before_the_checkout(data: Path) -> None:
+    service.track_content(["data/**"], repo=data)
+    c1 = mlvc.commit("one", repo=data, data=["data"])
+    (data / "data" / "extra.csv").write_text("a,b\n1,2\n")
+    c2 = mlvc.commit("two", repo=data, data=["data"])
+    # the files now: t.csv edited after c2 (never committed), extra.csv gone
+    rows(500).to_csv(data / "data" / "t.csv", index=False)
+    mine = (data / "data" / "t.csv").read_bytes()
+    (data / "data" / "extra.csv").unlink()
+    notes = (data / "data" / "notes.txt").read_bytes()
+
+    assert service.data_checkout(c1, repo=data, dry_run=True)["safety"] is None
+    out = service.data_checkout(c2, repo=data)
+    assert sorted(out["restored"]) == ["data/extra.csv", "data/t.csv"] and out["safety"]
+    assert "mlvc data undo " + out["safety"] in render.data_checkout_text(out)
+    assert (data / "data" / "extra.csv").exists()
+
+    undone = service.data_undo(out["safety"], repo=data)
+    assert undone["put_back"] == ["data/t.csv"] and undone["removed"] == ["data/extra.csv"]
+    assert undone["commit"] == c2 and undone["left_alone"] == {}
+    assert (data / "data" / "t.csv").read_bytes() == mine  # the edit nobody committed
+    assert not (data / "data" / "extra.csv").exists()
+    assert (data / "data" / "notes.txt").read_bytes() == notes
+    # the status knows the files as they are now: nothing is hashed stale
+    assert service.data_checkout(c2, repo=data, dry_run=True)["restored"] == sorted(
+        ["data/extra.csv", "data/t.csv"]
+    )
+    with pytest.raises(MlvcError, match="undone already"):
+        service.data_undo(out["safety"], repo=data)
+    with pytest.raises(DataNotFoundError, match="no data checkout to undo"):
+        service.data_undo(repo=data)
+
+
+def test_undo_leaves_a_file_changed_since_the_checkout_alone(data: Path) -> None:
+    service.track_content(["data/**"], repo=data)
+    c1 = mlvc.commit("one", repo=data, data=["data"])
+    rows(300).to_csv(data / "data" / "t.csv", index=False)
+    (data / "data" / "notes.txt").write_text("mine\n")
+    first = service.data_checkout(c1, repo=data)
+    second = service.data_checkout(c1, repo=data)  # nothing to write: no record
+    assert second["safety"] is None and second["restored"] == []
+    (data / "data" / "notes.txt").write_text("changed after the checkout\n")
+    undone = service.data_undo(repo=data)  # the latest one
+    assert undone["safety"] == first["safety"]
+    assert undone["put_back"] == ["data/t.csv"]
+    assert undone["left_alone"] == {"data/notes.txt": "changed since the checkout"}
+    assert (data / "data" / "notes.txt").read_text() == "changed after the checkout\n"
+    # its safety copy stays where the checkout said
+    assert Path(first["safety_copies"]["data/notes.txt"]).read_text() == "mine\n"
+    for bad in ("../x", "20260101T000000-zzzzzzzz", "a/b"):
+        with pytest.raises(MlvcError):
+            service.data_undo(bad, repo=data)
+    with pytest.raises(DataNotFoundError):
+        service.data_undo("20260101T000000-0123abcd", repo=data)
+
+
+def test_two_checkouts_in_one_second_keep_their_safety_copies_apart(data: Path) -> None:
+    service.track_content(["data/**"], repo=data)
+    c1 = mlvc.commit("one", repo=data, data=["data"])
+    names = set()
+    for text in ("first\n", "second\n"):
+        (data / "data" / "notes.txt").write_text(text)
+        out = service.data_checkout(c1, repo=data)
+        names.add(out["safety"])
+        assert Path(out["safety_copies"]["data/notes.txt"]).read_text() == text
+    assert len(names) == 2

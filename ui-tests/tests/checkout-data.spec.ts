@@ -1,7 +1,8 @@
 /**
  * The main Checkout dialog lists the data files the commit read that differ here
  * (path, sizes), each checked; checking out puts them back with the notebook and
- * the variables, on a real notebook and kernel.
+ * the variables, on a real notebook and kernel; the notification's Undo puts the
+ * files back as they were, with the notebook and the variables.
  */
 import { expect, test } from '@jupyterlab/galata';
 import * as path from 'path';
@@ -80,14 +81,28 @@ test('the Checkout dialog puts back the data files too', async ({
   await expect(toast).toContainText('Data files put back: data/train.csv.', {
     timeout: 30000
   });
+  const rowsOnDisk = async (): Promise<number> => {
+    const r = await page.request.get(
+      `/api/contents/${csv}?content=1&type=file`
+    );
+    return (await r.json()).content.trim().split('\n').length - 1;
+  };
+  expect(await rowsOnDisk()).toBe(1000);
 
-  // The kernel holds the first run's variable, and reads the first run's data.
+  // Undo puts the file back as it was, and the notebook and the variables too.
+  await toast.getByRole('button', { name: 'Undo' }).click();
+  await expect(
+    page.locator('.Toastify__toast').filter({
+      hasText: 'Data files put back as they were: data/train.csv.'
+    })
+  ).toBeVisible({ timeout: 60000 });
+  expect(await rowsOnDisk()).toBe(3000);
   await page.getByRole('tab', { name: 'ckdata.ipynb', exact: true }).click();
   await page.notebook.addCell(
     'code',
     "print(n, len(pd.read_csv('data/train.csv')))"
   );
-  const last = (await page.notebook.getCellCount()) - 1;
-  await page.notebook.runCell(last);
-  expect(await page.notebook.getCellTextOutput(last)).toEqual(['1000 1000\n']);
+  const cell = (await page.notebook.getCellCount()) - 1;
+  await page.notebook.runCell(cell);
+  expect(await page.notebook.getCellTextOutput(cell)).toEqual(['3000 3000\n']);
 });
