@@ -1,8 +1,9 @@
-"""Shared helpers for the benchmarks: timing, peak memory, and the floors."""
+"""Shared helpers for the benchmarks: timing, peak memory, the floors, and a kernel."""
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import statistics
 import threading
@@ -129,3 +130,36 @@ def report_finetune(
         f"{'OK' if peak <= 64 else 'OVER'} (first commit {peak_extra[0] / 2**20:.1f} MiB)"
     )
     return ok and peak <= 64
+
+
+class Kernel:
+    """A real IPython kernel in ``cwd`` (its notebook ``cwd/train.ipynb``), driven with
+    jupyter_client: ``run`` a cell and get its printed text, ``value`` of an expression."""
+
+    def __init__(self, cwd: Path, env: dict[str, str] | None = None, timeout: float = 600) -> None:
+        from jupyter_client.manager import start_new_kernel
+
+        full = dict(os.environ, MLVC_SAVE_TIMEOUT="0", MLVC_CONFIG_DIR=str(cwd / ".config"))
+        full["JPY_SESSION_NAME"] = str(cwd / "train.ipynb")
+        full.update(env or {})
+        self.timeout = timeout
+        self.km, self.kc = start_new_kernel(kernel_name="python3", cwd=str(cwd), env=full)
+
+    def run(self, code: str) -> str:
+        out: list[str] = []
+
+        def hook(msg: dict[str, Any]) -> None:
+            if msg["msg_type"] == "stream":
+                out.append(msg["content"]["text"])
+            elif msg["msg_type"] == "error":
+                raise RuntimeError("\n".join(msg["content"]["traceback"]))
+
+        self.kc.execute_interactive(code, output_hook=hook, timeout=self.timeout)
+        return "".join(out)
+
+    def value(self, expr: str) -> Any:
+        return json.loads(self.run(f"print(__import__('json').dumps({expr}))"))
+
+    def close(self) -> None:
+        self.kc.stop_channels()
+        self.km.shutdown_kernel(now=True)

@@ -15,17 +15,16 @@ loading the extension, and the lineage audit hook.
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import statistics
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
 
 import nbformat
-from jupyter_client.manager import start_new_kernel
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _common import Kernel
 
 SETUP = """
 import sys, time, statistics
@@ -89,32 +88,6 @@ def _pcts(xs: list[float]) -> tuple[float, float]:
     return statistics.median(xs), statistics.quantiles(xs, n=10)[-1]
 
 
-class _Kernel:
-    def __init__(self, cwd: Path) -> None:
-        env = dict(os.environ, MLVC_SAVE_TIMEOUT="0", MLVC_CONFIG_DIR=str(cwd / ".config"))
-        env["JPY_SESSION_NAME"] = str(cwd / "train.ipynb")
-        self.km, self.kc = start_new_kernel(kernel_name="python3", cwd=str(cwd), env=env)
-
-    def run(self, code: str) -> str:
-        out: list[str] = []
-
-        def hook(msg: dict[str, Any]) -> None:
-            if msg["msg_type"] == "stream":
-                out.append(msg["content"]["text"])
-            elif msg["msg_type"] == "error":
-                raise RuntimeError("\n".join(msg["content"]["traceback"]))
-
-        self.kc.execute_interactive(code, output_hook=hook, timeout=600)
-        return "".join(out)
-
-    def value(self, expr: str) -> Any:
-        return json.loads(self.run(f"print(__import__('json').dumps({expr}))"))
-
-    def close(self) -> None:
-        self.kc.stop_channels()
-        self.km.shutdown_kernel(now=True)
-
-
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--commits", type=int, default=50)
@@ -126,7 +99,7 @@ def main() -> int:
         nb = nbformat.v4.new_notebook()
         nb.cells = [nbformat.v4.new_code_cell(f"x{i} = {i}", id=f"c{i}") for i in range(30)]
         nbformat.write(nb, root / "train.ipynb")
-        k = _Kernel(root)
+        k = Kernel(root)
         try:
             k.run(
                 "import sys, time\n_s = set(sys.modules); _t = time.perf_counter()\n"

@@ -22,7 +22,6 @@ variables, data and store; not the notebook save request or the message round tr
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import sys
@@ -31,7 +30,9 @@ from pathlib import Path
 from typing import Any
 
 import nbformat
-from jupyter_client.manager import start_new_kernel
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _common import Kernel
 
 SETUP = """
 import numpy as np, pandas as pd
@@ -65,34 +66,7 @@ SESSION = "__import__('mlvc_server.kernel.session', fromlist=['x']).session_for(
 TRACKER = "__import__('mlvc_server.kernel.dirty', fromlist=['x']).tracker_for(get_ipython())"
 
 
-class _Kernel:
-    def __init__(self, cwd: Path, env: dict[str, str] | None = None) -> None:
-        full = dict(os.environ, MLVC_SAVE_TIMEOUT="0", MLVC_CONFIG_DIR=str(cwd / ".config"))
-        full["JPY_SESSION_NAME"] = str(cwd / "train.ipynb")
-        full.update(env or {})
-        self.km, self.kc = start_new_kernel(kernel_name="python3", cwd=str(cwd), env=full)
-
-    def run(self, code: str) -> str:
-        out: list[str] = []
-
-        def hook(msg: dict[str, Any]) -> None:
-            if msg["msg_type"] == "stream":
-                out.append(msg["content"]["text"])
-            elif msg["msg_type"] == "error":
-                raise RuntimeError("\n".join(msg["content"]["traceback"]))
-
-        self.kc.execute_interactive(code, output_hook=hook, timeout=1800)
-        return "".join(out)
-
-    def value(self, expr: str) -> Any:
-        return json.loads(self.run(f"print(__import__('json').dumps({expr}))"))
-
-    def close(self) -> None:
-        self.kc.stop_channels()
-        self.km.shutdown_kernel(now=True)
-
-
-def _status_after(k: _Kernel, cell: str) -> tuple[float, int]:
+def _status_after(k: Kernel, cell: str) -> tuple[float, int]:
     """Seconds of ``%mlvc status`` after ``cell`` (run after a check), and how many
     variables that status trusted without hashing."""
     k.run("%mlvc status")  # a check: all hashed, nothing read since
@@ -104,7 +78,7 @@ def _status_after(k: _Kernel, cell: str) -> tuple[float, int]:
     return float(seconds), int(trusted)
 
 
-def _commit_after(k: _Kernel, cell: str) -> float:
+def _commit_after(k: Kernel, cell: str) -> float:
     k.run("%mlvc status")
     k.run(cell)
     k.run("%mlvc commit -m same")
@@ -112,7 +86,7 @@ def _commit_after(k: _Kernel, cell: str) -> float:
 
 
 def measure(root: Path, gib: float, rounds: int, env: dict[str, str] | None) -> dict[str, Any]:
-    k = _Kernel(root, env)
+    k = Kernel(root, env, timeout=1800)
     try:
         k.run("%load_ext mlvc_server")
         k.run(SETUP.format(gib=gib))

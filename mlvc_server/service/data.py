@@ -459,7 +459,11 @@ def data_undo(safety: str | None = None, *, repo: str | os.PathLike[str] = ".") 
     store = open_store(repo)
     base = store.state_dir / _SAFETY
     if safety is None:
-        records = [p for p in base.glob("*.json") if not _read_record(p).get("undone")]
+        records = []
+        for p in base.glob("*.json"):
+            with contextlib.suppress(MlvcError):  # an unreadable one is not the latest
+                if not _read_record(p).get("undone"):
+                    records.append(p)
         if not records:
             raise DataNotFoundError("there is no data checkout to undo")
         path = max(records, key=lambda p: (p.stat().st_mtime_ns, p.name))

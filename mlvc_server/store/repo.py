@@ -219,7 +219,11 @@ class Store:
         self.flush()
         self.merge_packs()
         if self._repo is not None:
-            self._repo.close()
+            # a view of one of dulwich's pack mappings may still be alive (an error's
+            # traceback, another thread's read): that mapping goes with its last view.
+            # Everything is written by now; closing must not fail the caller.
+            with contextlib.suppress(BufferError):
+                self._repo.close()
 
     def __enter__(self) -> Store:
         return self
