@@ -85,10 +85,16 @@ test('data changes in the Diff view, data checkout from the row menu', async ({
   });
   await page.theme.setLightTheme();
   await dialog.getByRole('button', { name: 'Replace Files' }).click();
-  await expect(page.locator('.Toastify__toast').first()).toContainText(
-    'Checked out 1 data file(s)',
-    { timeout: 30000 }
-  );
+  const done = page.locator('.Toastify__toast').first();
+  await expect(done).toContainText('Checked out 1 data file(s)', {
+    timeout: 30000
+  });
+  // it can be undone from there (mlvc data undo: the replaced file put back)
+  await expect(done.getByRole('button', { name: 'Undo' })).toBeVisible();
+  await page.waitForTimeout(1000); // the toast slides in
+  await page.screenshot({
+    path: path.join(SCREENSHOTS, 'data-checkout-done.png')
+  });
 
   // The kernel reads the first version again.
   await page.getByRole('tab', { name: 'data.ipynb', exact: true }).click();
