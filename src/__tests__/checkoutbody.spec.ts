@@ -43,7 +43,8 @@ const plan: Mlvc.IDataCheckout = {
   bytes: 3072,
   dry_run: true,
   sizes: { 'data/train.csv': 2048, 'data/new.csv': 1024, 'data/huge.bin': 5 },
-  current_sizes: { 'data/train.csv': 4096 }
+  current_sizes: { 'data/train.csv': 4096 },
+  safety: null
 };
 
 describe('CheckoutBody', () => {

@@ -105,7 +105,8 @@ describe('data checkout dialog', () => {
       bytes: 2048,
       dry_run: true,
       sizes: { 'data/train.csv': 1024, 'data/new.csv': 1024 },
-      current_sizes: { 'data/train.csv': 3000 }
+      current_sizes: { 'data/train.csv': 3000 },
+      safety: null
     };
     const html = renderToStaticMarkup(
       <DataCheckoutList plan={plan} trans={trans} />
@@ -131,7 +132,8 @@ describe('data checkout dialog', () => {
           bytes: 0,
           dry_run: true,
           sizes: {},
-          current_sizes: {}
+          current_sizes: {},
+          safety: null
         }}
         trans={trans}
       />

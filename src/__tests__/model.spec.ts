@@ -358,7 +358,8 @@ describe('ExperimentsModel', () => {
         bytes: 13,
         dry_run: false,
         sizes: { 'data/t.csv': 13 },
-        current_sizes: {}
+        current_sizes: {},
+        safety: null
       }
     });
     const model = new ExperimentsModel();

@@ -74,7 +74,8 @@ describe('checkoutMessage', () => {
       bytes: 13,
       dry_run: false,
       sizes: {},
-      current_sizes: {}
+      current_sizes: {},
+      safety: null
     };
     expect(checkoutMessage(answer({ data: plan }), 'a', trans)).toContain(
       'Notebook replaced. Data files put back: data/t.csv.'
