@@ -26,7 +26,7 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from ..errors import MlvcError, RemoteError
+from ..errors import CorruptObjectError, MlvcError, RemoteError
 from ..store.refs import HEADS, branch_ref
 from .workspace import open_store, rel_notebook
 
@@ -86,6 +86,10 @@ def share_branches(
         raise RemoteError(f"{remote} refused the sweep's branches: {bad['message']}")
 
 
+#: How many times a worker's clone or fetch is tried.
+_TRANSFER_TRIES = 2
+
+
 def prepare_worker(
     project: str | os.PathLike[str],
     *,
@@ -122,18 +126,26 @@ def prepare_worker(
             f"this worker's copy of the project ({root}) has no {notebook}: give each "
             "worker a copy of the project (--worker-project)"
         )
-    if not (root / ".mlvc").exists():
-        sync.clone(url, root, name=remote)
-    store = open_store(root)
-    known = {r.name: r.url for r in list_remotes(store)}
-    if remote not in known:
-        add_remote(store, remote, url)
-    elif known[remote] != url:
-        raise MlvcError(
-            f"the worker's store at {root} has a remote {remote!r} at another URL "
-            f"({known[remote]}); the sweep's is {url}"
-        )
-    sync.fetch(store, remote)
+    for attempt in range(_TRANSFER_TRIES):
+        try:
+            if not (root / ".mlvc").exists():
+                sync.clone(url, root, name=remote)  # a clone that fails leaves nothing
+            store = open_store(root)
+            known = {r.name: r.url for r in list_remotes(store)}
+            if remote not in known:
+                add_remote(store, remote, url)
+            elif known[remote] != url:
+                raise MlvcError(
+                    f"the worker's store at {root} has a remote {remote!r} at another URL "
+                    f"({known[remote]}); the sweep's is {url}"
+                )
+            sync.fetch(store, remote)
+            break
+        except (RemoteError, CorruptObjectError):
+            # a dropped connection or a pack damaged on the way: the transfer is tried
+            # again (a run lost to it would need the whole sweep command again)
+            if attempt + 1 == _TRANSFER_TRIES:
+                raise
     ref = branch_ref(notebook, branch)
     tip = store.ref(_tracking(remote, ref))
     ours = store.ref(ref)
