@@ -706,8 +706,9 @@ def data_diff_text(d: Mapping[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def data_checkout_text(r: Mapping[str, Any]) -> str:
-    """A data checkout (:func:`mlvc_server.service.data_checkout`) as text."""
+def data_checkout_text(r: Mapping[str, Any], undo: str = "mlvc data undo") -> str:
+    """A data checkout (:func:`mlvc_server.service.data_checkout`) as text; ``undo``:
+    the command that undoes it, as the front end spells it."""
     verb = "Would write" if r["dry_run"] else "Wrote"
     lines = []
     for path in r["restored"]:
@@ -724,7 +725,7 @@ def data_checkout_text(r: Mapping[str, Any]) -> str:
             f"{len(r['restored'])} file(s), {format_bytes(r['bytes'])} from {str(r['commit'])[:8]}"
         )
     if r.get("safety"):
-        lines.append(f"To put them back as they were: mlvc data undo {r['safety']}")
+        lines.append(f"To put them back as they were: {undo} {r['safety']}")
     return "\n".join(lines)
 
 

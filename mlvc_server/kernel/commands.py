@@ -19,6 +19,9 @@ from . import autocommit, output, tracking
 from .lineage import lineage
 from .session import KernelSession, find_root
 
+#: How a notebook undoes a data checkout.
+_DATA_UNDO = "%mlvc data undo"
+
 __all__ = [
     "cmd_autocommit",
     "cmd_branch",
@@ -220,7 +223,7 @@ def cmd_checkout(s: KernelSession, args: argparse.Namespace) -> None:
     if res["safety_commit"]:
         said.append(f"Saved your current state as commit {_short(res['safety_commit'])} first.")
     if res["data"] is not None:
-        said.append(render.data_checkout_text(res["data"]))
+        said.append(render.data_checkout_text(res["data"], undo=_DATA_UNDO))
     what = []
     if res["notebook_written"]:
         what.append("notebook written")
@@ -306,7 +309,7 @@ def cmd_data(s: KernelSession, args: argparse.Namespace) -> None:
             res = service.data_checkout(
                 args.rev, args.paths or None, repo=root, notebook=nb, dry_run=args.dry_run
             )
-            print(render.data_checkout_text(res))
+            print(render.data_checkout_text(res, undo=_DATA_UNDO))
         elif args.data_cmd == "undo":
             print(render.data_undo_text(service.data_undo(args.safety, repo=root)))
         else:

@@ -127,6 +127,7 @@ def test_content_of_read_files_is_captured_and_checked_out(k: Kernel) -> None:
     assert "d/z.parquet" in text and "rows 100 -> 90: +0 -10 ~1 (by id)" in text
     out = k.run("%mlvc data checkout HEAD~1 d/z.parquet").stdout
     assert "Wrote d/z.parquet" in out and "kept as" in out
+    assert "To put them back as they were: %mlvc data undo " in out
     assert k.value("len(pd.read_parquet('d/z.parquet'))") == 100
     out = k.run("%mlvc data undo").stdout  # the file as it was before the checkout
     assert "Put back as before the checkout of" in out and "d/z.parquet" in out
