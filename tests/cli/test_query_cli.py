@@ -5,46 +5,31 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
-import nbformat
 import pytest
 
 import mlvc_server as mlvc
+
+from .notebooks import mlvc_process, parameterized_project
 
 QUERY = 'metrics.acc > 0.9 and params.C < 2 and branch ~ "sweep-*" and kind != "safety"'
 
 
 def run(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    exe = Path(sys.executable).with_name("mlvc")
-    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "mlvc_server.cli"]
-    return subprocess.run(
-        [*cmd, *args], cwd=cwd, capture_output=True, text=True, env=os.environ, timeout=300
-    )
+    return mlvc_process(cwd, *args, timeout=300)
 
 
 @pytest.fixture
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("MLVC_CONFIG_DIR", str(tmp_path / "config"))
-    monkeypatch.setenv("MLVC_AUTHOR_NAME", "CI bot")
-    monkeypatch.delenv("JPY_SESSION_NAME", raising=False)
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
-    params = nbformat.v4.new_code_cell("C = 1.0", id="p")
-    params.metadata["tags"] = ["parameters"]
-    nb.cells = [
-        params,
-        nbformat.v4.new_code_cell(
-            "import mlvc_server as mlvc\nmlvc.log_metrics(acc=min(0.99, 0.8 + C / 10))", id="m"
-        ),
-    ]
-    nbformat.write(nb, tmp_path / "train.ipynb")
-    return tmp_path
+    return parameterized_project(
+        tmp_path,
+        monkeypatch,
+        "C = 1.0",
+        "import mlvc_server as mlvc\nmlvc.log_metrics(acc=min(0.99, 0.8 + C / 10))",
+    )
 
 
 def commits(root: Path) -> dict[str, str]:

@@ -7,52 +7,37 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
 from typing import Any
 
-import nbformat
 import pytest
 
 from mlvc_server import service
+
+from .notebooks import mlvc_process, parameterized_project
 
 pytestmark = pytest.mark.timeout(600)
 
 
 def mlvc(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    exe = Path(sys.executable).with_name("mlvc")
-    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "mlvc_server.cli"]
-    return subprocess.run(
-        [*cmd, *args], cwd=cwd, capture_output=True, text=True, env=os.environ, timeout=500
-    )
+    return mlvc_process(cwd, *args, timeout=500)
 
 
 @pytest.fixture
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("MLVC_CONFIG_DIR", str(tmp_path / "config"))
-    monkeypatch.setenv("MLVC_AUTHOR_NAME", "CI bot")
-    monkeypatch.delenv("JPY_SESSION_NAME", raising=False)
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
-    params = nbformat.v4.new_code_cell("a = 1\nb = 1", id="p")
-    params.metadata["tags"] = ["parameters"]
-    nb.cells = [
-        params,
-        nbformat.v4.new_code_cell(
-            "import os, time\n"
-            "import mlvc_server as mlvc\n"
-            "if b == 0: raise ValueError('b is zero')\n"
-            "if os.path.exists(f'slow-{a}-{b}'): open(f'started-{a}-{b}', 'w').close()\n"
-            "while os.path.exists(f'slow-{a}-{b}'): time.sleep(0.2)\n"
-            "mlvc.log_metrics(score=a * 10 + b)",
-            id="m",
-        ),
-    ]
-    nbformat.write(nb, tmp_path / "train.ipynb")
-    return tmp_path
+    return parameterized_project(
+        tmp_path,
+        monkeypatch,
+        "a = 1\nb = 1",
+        "import os, time\n"
+        "import mlvc_server as mlvc\n"
+        "if b == 0: raise ValueError('b is zero')\n"
+        "if os.path.exists(f'slow-{a}-{b}'): open(f'started-{a}-{b}', 'w').close()\n"
+        "while os.path.exists(f'slow-{a}-{b}'): time.sleep(0.2)\n"
+        "mlvc.log_metrics(score=a * 10 + b)",
+    )
 
 
 def sweep_commits(root: Path, name: str) -> dict[str, dict[str, Any]]:

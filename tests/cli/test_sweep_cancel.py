@@ -14,7 +14,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import nbformat
 import psutil
 import pytest
 
@@ -22,34 +21,25 @@ from mlvc_server import service
 from mlvc_server.cli.sweep import local_executor
 from mlvc_server.service.sweeps import SweepCancel, SweepOutcome, sweep
 
+from .notebooks import parameterized_project
+
 pytestmark = pytest.mark.timeout(300)
 
 
 @pytest.fixture
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("MLVC_CONFIG_DIR", str(tmp_path / "config"))
-    monkeypatch.setenv("MLVC_AUTHOR_NAME", "CI bot")
-    monkeypatch.delenv("JPY_SESSION_NAME", raising=False)
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
-    params = nbformat.v4.new_code_cell("a = 1\nb = 1", id="p")
-    params.metadata["tags"] = ["parameters"]
-    nb.cells = [
-        params,
-        nbformat.v4.new_code_cell(
-            # a run whose slow-A-B file exists says where it runs, then waits for it
-            "import os, time\n"
-            "import mlvc_server as mlvc\n"
-            "if os.path.exists(f'slow-{a}-{b}'):\n"
-            "    open(f'started-{a}-{b}', 'w').write(str(os.getpid()))\n"
-            "while os.path.exists(f'slow-{a}-{b}'): time.sleep(0.1)\n"
-            "mlvc.log_metrics(score=a * 10 + b)",
-            id="m",
-        ),
-    ]
-    nbformat.write(nb, tmp_path / "train.ipynb")
-    return tmp_path
+    return parameterized_project(
+        tmp_path,
+        monkeypatch,
+        "a = 1\nb = 1",
+        # a run whose slow-A-B file exists says where it runs, then waits for it
+        "import os, time\n"
+        "import mlvc_server as mlvc\n"
+        "if os.path.exists(f'slow-{a}-{b}'):\n"
+        "    open(f'started-{a}-{b}', 'w').write(str(os.getpid()))\n"
+        "while os.path.exists(f'slow-{a}-{b}'): time.sleep(0.1)\n"
+        "mlvc.log_metrics(score=a * 10 + b)",
+    )
 
 
 def wait_for(paths: list[Path], limit: float = 120) -> list[int]:
