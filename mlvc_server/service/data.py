@@ -718,18 +718,40 @@ def _batches(
         pf.close()
 
 
-def _hashes(batches: Iterator[Any], key: str | None) -> tuple[Any, Any]:
-    """uint64 hashes of the rows (and of the key column) of every batch."""
+def _hashes(
+    batches: Iterator[Any], key: str | None, columns: list[str], retyped: set[str]
+) -> tuple[Any, Any]:
+    """uint64 hashes of the rows (and of the key column) of every batch, over
+    ``columns`` only; a column in ``retyped`` is compared as text (so an int64 1 and a
+    double 1.0, or a float and a double of the same value, are the same value)."""
     import numpy as np
     import pandas as pd
+    import pyarrow as pa
+
+    def as_text(column: Any) -> Any:
+        try:
+            return column.cast(pa.string())
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):  # nested: as it is
+            return column
+
+    def picked(batch: Any, names: list[str]) -> Any:
+        arrays = [as_text(batch.column(n)) if n in retyped else batch.column(n) for n in names]
+        return pa.RecordBatch.from_arrays(arrays, names=names).to_pandas()
 
     rows: list[Any] = []
     keys: list[Any] = []
     for batch in batches:
-        df = batch.to_pandas()
-        rows.append(pd.util.hash_pandas_object(df, index=False).to_numpy(dtype=np.uint64))
+        rows.append(
+            pd.util.hash_pandas_object(picked(batch, columns), index=False).to_numpy(
+                dtype=np.uint64
+            )
+        )
         if key is not None:
-            keys.append(pd.util.hash_pandas_object(df[key], index=False).to_numpy(dtype=np.uint64))
+            keys.append(
+                pd.util.hash_pandas_object(picked(batch, [key])[key], index=False).to_numpy(
+                    dtype=np.uint64
+                )
+            )
     empty = np.zeros(0, dtype=np.uint64)
     return (
         np.concatenate(rows) if rows else empty,
@@ -762,16 +784,31 @@ def _table_diff(
 
     name = item["path"]
     sides: list[tuple[Any, Any, Any] | None] = []
-    for entry in (ea, eb):
-        if entry is None:
-            sides.append(None)
-            continue
-        with _batches(store, entry["content"], kind, name) as (schema, batches):
-            k = key if key is not None and key in schema.names else None
-            if key is not None and k is None:
+    with contextlib.ExitStack() as opened:
+        found = [
+            None
+            if entry is None
+            else opened.enter_context(_batches(store, entry["content"], kind, name))
+            for entry in (ea, eb)
+        ]
+        schemas = [f[0] for f in found if f is not None]
+        for schema in schemas:
+            if key is not None and key not in schema.names:
                 raise MlvcError(f"{name}: no column {key!r} to compare rows by")
+        # rows are compared on the columns both versions have (a column added or
+        # removed is the schema's news, not a change of every row); a retyped column
+        # is compared by its values as text
+        columns = [c for c in schemas[0].names if all(c in s.names for s in schemas)]
+        types = [{f.name: f.type for f in s} for s in schemas]
+        retyped = {c for c in columns if len({str(t[c]) for t in types}) > 1}
+        for f in found:
+            if f is None:
+                sides.append(None)
+                continue
+            schema, batches = f
             if rows:
-                h, kh = _hashes(batches, k)
+                # (no column in common: every row differs, each hashed whole)
+                h, kh = _hashes(batches, key, columns or list(schema.names), retyped)
             else:
                 h, kh = np.zeros(0, dtype=np.uint64), None
             sides.append((schema, h, kh))

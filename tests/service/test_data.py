@@ -164,8 +164,18 @@ def test_diff_of_csv_rows_and_schema(data: Path) -> None:
     t = by["data/t.csv"]
     assert t["status"] == "changed" and t["size_b"] == (data / "data" / "t.csv").stat().st_size
     assert t["schema"]["added"] == ["extra"] and t["schema"]["removed"] == []
-    # a new column changes every row's hash: all rows differ when compared whole
-    assert t["rows"] == {"a": 20_000, "b": 20_001, "added": 20_001, "removed": 20_000}
+    # rows are compared on the columns both versions have: the new column is the
+    # schema's news, not a change of every row (the edited row is one removed, one added)
+    assert t["rows"] == {"a": 20_000, "b": 20_001, "added": 4, "removed": 3}
+    t = service.data_diff(c1, c2, key="id", repo=data)["files"][1]
+    assert t["rows"] == {
+        "a": 20_000,
+        "b": 20_001,
+        "added": 3,
+        "removed": 2,
+        "changed": 1,
+        "key": "id",
+    }
 
     df.drop(columns="extra").to_csv(data / "data" / "t.csv", index=False)
     c3 = mlvc.commit("three", repo=data, data=["data"])
@@ -195,7 +205,22 @@ def test_diff_of_parquet_schema_and_rows(data: Path) -> None:
     c2 = mlvc.commit("two", repo=data, data=["data/t.parquet"])
     (f,) = service.data_diff(c1, c2, key="id", repo=data)["files"]
     assert f["schema"]["changed"] == {"x": ["double", "float"]}
-    assert f["rows"]["added"] == 10 and f["rows"]["removed"] == 0
+    # a retyped column is compared by value: the same numbers in float32 are no change
+    assert f["rows"] == {"a": 5000, "b": 5010, "added": 10, "removed": 0, "changed": 0, "key": "id"}
+
+
+def test_diff_of_tables_with_no_column_in_common_compares_whole_rows(data: Path) -> None:
+    service.track_content(["data/**"], repo=data)
+    rows(50).to_csv(data / "data" / "t.csv", index=False)
+    c1 = mlvc.commit("one", repo=data, data=["data/t.csv"])
+    renamed = rows(50).rename(columns={"id": "k", "x": "y"})
+    renamed.loc[:4, "y"] = -1.0
+    renamed.to_csv(data / "data" / "t.csv", index=False)
+    c2 = mlvc.commit("two", repo=data, data=["data/t.csv"])
+    (f,) = service.data_diff(c1, c2, repo=data)["files"]
+    assert f["schema"]["added"] == ["k", "y"] and f["schema"]["removed"] == ["id", "x"]
+    # every column renamed: rows are compared by their values, in order
+    assert f["rows"] == {"a": 50, "b": 50, "added": 5, "removed": 5}
 
 
 def test_diff_of_files_not_captured_says_so(data: Path) -> None:
