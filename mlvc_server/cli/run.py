@@ -383,9 +383,9 @@ class _Runner:
         return await self._commit_inside(commit_request)
 
     def _finish_request(self, request: dict[str, Any]) -> dict[str, Any]:
-        run = dict(
-            request["extra"]["run"], kernel=self.client.kernel_name, cells_executed=self.cells_run
-        )
+        km = self.client.km
+        kernel = (km.kernel_name if km is not None else "") or self.client.kernel_name
+        run = dict(request["extra"]["run"], kernel=kernel, cells_executed=self.cells_run)
         extra: dict[str, Any] = {"run": run}
         if self.error is not None:
             extra["error"] = self.error
@@ -511,6 +511,11 @@ async def run_notebook_async(
     if not nb_file.is_file():
         raise MlvcError(f"no notebook {str(notebook)!r}")
     params = dict(params or {})
+    from ..capture.data import hash_file
+
+    # the file as it was run: `mlvc status` tells it unchanged though the commit holds
+    # the executed notebook (outputs, injected parameters)
+    source = hash_file(nb_file)
     nb = _read(nb_file)
     injected = inject_parameters(nb, params)
     root = _project_root(nb_file, repo)
@@ -536,6 +541,7 @@ async def run_notebook_async(
                 "parameters": params,
                 "injected_cell": injected,
                 "timeout": timeout,
+                "source": source,
             }
         },
     }

@@ -27,6 +27,8 @@ from .format import (
 from .workspace import open_store, rel_notebook, workspace
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from .format import Status
 
 
@@ -103,7 +105,7 @@ def status(
         out["notebook"] = {
             "path": nb,
             "exists": current is not None,
-            "changed": current is not None and current != committed,
+            "changed": current is not None and current != committed and not _ran_as_is(rec, path),
         }
     if variables is not None:
         out["variables"] = _compare(store, cid, rec, variables)
@@ -128,6 +130,18 @@ def status(
                     else "changed"
                 )
     return out
+
+
+def _ran_as_is(rec: Mapping[str, Any], path: Path) -> bool:
+    """Whether HEAD is an ``mlvc run`` of the notebook file exactly as it is now (the
+    commit holds the executed notebook; the file the run read is recorded by hash)."""
+    run = rec.get("run")
+    source = run.get("source") if isinstance(run, Mapping) else None
+    if not isinstance(source, str):
+        return False
+    from ..capture.data import hash_file
+
+    return hash_file(path) == source
 
 
 def variables_changed(

@@ -154,6 +154,9 @@ def test_run_commits_the_executed_notebook_with_the_kernels_state(project: Path)
     assert "C is 0.5 rows 3" in nb.cells[3].outputs[0]["text"]
     assert all(c.execution_count is not None for c in nb.cells)
     assert (project / "train.ipynb").read_bytes() == before  # the user's file is untouched
+    # ... and `mlvc status` says so, though the commit holds the executed notebook
+    st = json.loads(mlvc(project, "status", "-N", "train.ipynb", "--json").stdout)
+    assert st["notebook"]["changed"] is False
 
     # the notebook's own %mlvc commit ran without waiting for a frontend to save
     log = service.log(repo=project, notebook=project / "train.ipynb")
@@ -162,6 +165,24 @@ def test_run_commits_the_executed_notebook_with_the_kernels_state(project: Path)
     cell_out = "".join(o.get("text", "") for o in nb.cells[4].outputs)
     assert "Committed" in cell_out and "frontend" not in cell_out
     assert set(service.show(log[1]["id"], repo=project)["data"]) == {"data.csv"}
+
+
+def test_status_after_a_run_tells_the_file_as_run_from_an_edited_one(project: Path) -> None:
+    # no kernelspec in the notebook: the run records the kernel it started
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("x = 1\nprint(x)", id="c0")]
+    nbformat.write(nb, project / "nb.ipynb")
+    p = mlvc(project, "run", "nb.ipynb", "--json")
+    assert p.returncode == 0, p.stderr
+    assert json.loads(p.stdout)["run"]["kernel"] == "python3"
+    assert service.status(repo=project, notebook="nb.ipynb")["notebook"]["changed"] is False
+    nb.cells[0].source = "x = 2\nprint(x)"
+    nbformat.write(nb, project / "nb.ipynb")
+    assert service.status(repo=project, notebook="nb.ipynb")["notebook"]["changed"] is True
+    # --output over the notebook itself: the file is the executed notebook the commit holds
+    assert mlvc(project, "run", "nb.ipynb", "--output", "nb.ipynb").returncode == 0
+    assert service.status(repo=project, notebook="nb.ipynb")["notebook"]["changed"] is False
+    assert "outputs" in (project / "nb.ipynb").read_text()
 
 
 def test_a_failing_cell_exits_1_and_the_failed_run_is_recorded(project: Path) -> None:
