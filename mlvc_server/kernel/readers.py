@@ -2,10 +2,11 @@
 
 The audit hook of :mod:`.lineage` sees every ``open`` made from Python; readers written
 in C++ or Rust open their files themselves and are invisible to it: pyarrow (and so
-``pd.read_parquet``, ``pd.read_feather``), polars, h5py (HDF5's C library) and
-safetensors. For these, the entry points users call are wrapped: each call records the
-path it was given (a file, or every file of a folder read as a dataset) as a read, and
-then runs the reader unchanged.
+``pd.read_parquet``, ``pd.read_feather``), polars, h5py (HDF5's C library),
+safetensors, XGBoost and LightGBM files, TorchScript and ONNX Runtime. For these, the
+entry points users call are wrapped: each call records the path it was given (a file,
+every file of a folder read as a dataset, or of a glob) as a read, and then runs the
+reader unchanged.
 
 Wrapping happens when the module is imported (a finder on ``sys.meta_path`` runs after
 the module's own code) and, for modules already imported when lineage starts, at once.
@@ -14,13 +15,15 @@ arguments, result or errors. Readers through Python file objects (``np.load``,
 ``np.memmap``, ``torch.load``, ``pd.read_csv``) already reach the audit hook.
 
 Writers that bypass ``open`` the same way (``df.to_parquet`` through pyarrow, polars'
-``write_*``, safetensors' ``save_file``, ``h5py.File(name, "w")``) are wrapped too: the
-files they wrote are reported after the call, as outputs of the next commit.
+``write_*``, safetensors' ``save_file``, ``h5py.File(name, "w")``, XGBoost's
+``save_model``...) are wrapped too: the files they wrote are reported after the call,
+as outputs of the next commit.
 """
 
 from __future__ import annotations
 
 import functools
+import glob
 import importlib.abc
 import importlib.machinery
 import os
@@ -32,9 +35,10 @@ from typing import Any, Final
 
 __all__ = ["WRAPPED", "WRITERS", "install"]
 
-#: module -> (attribute, how its path argument is found) of the reader entry points.
-#: ``"arg0"``: the first positional argument or the keyword named after it.
-WRAPPED: Final[dict[str, tuple[tuple[str, str], ...]]] = {
+#: module -> (attribute, path parameter[, its position]) of the reader entry points. The
+#: path is the keyword argument of that name or the positional one at that position
+#: (default: the first, after ``self`` for methods).
+WRAPPED: Final[dict[str, tuple[tuple[str, str] | tuple[str, str, int], ...]]] = {
     "pyarrow.parquet": (
         ("read_table", "source"),
         ("read_pandas", "source"),
@@ -65,6 +69,17 @@ WRAPPED: Final[dict[str, tuple[tuple[str, str], ...]]] = {
     "safetensors": (("safe_open", "filename"),),
     "safetensors.torch": (("load_file", "filename"), ("safe_open", "filename")),
     "safetensors.numpy": (("load_file", "filename"), ("safe_open", "filename")),
+    # model files read by C++: XGBoost (XGBModel.load_model calls Booster.load_model;
+    # a DMatrix can be given a file or a "path?format=csv" URI), LightGBM datasets,
+    # TorchScript, ONNX Runtime
+    "xgboost": (
+        ("Booster.load_model", "fname"),
+        ("Booster.__init__", "model_file", 3),
+        ("DMatrix.__init__", "data"),
+    ),
+    "lightgbm": (("Dataset.__init__", "data"),),
+    "torch.jit": (("load", "f"),),
+    "onnxruntime": (("InferenceSession.__init__", "path_or_bytes"),),
 }
 #: module -> (attribute, path parameter, its position) of the writer entry points that
 #: bypass ``open`` too (``df.to_parquet`` calls ``pyarrow.parquet.write_table``): the
@@ -82,6 +97,9 @@ WRITERS: Final[dict[str, tuple[tuple[str, str, int], ...]]] = {
     ),
     "safetensors.torch": (("save_file", "filename", 1),),
     "safetensors.numpy": (("save_file", "filename", 1),),
+    "xgboost": (("Booster.save_model", "fname", 1),),
+    "lightgbm": (("Booster.save_model", "filename", 1), ("Dataset.save_binary", "filename", 1)),
+    "torch.jit": (("save", "f", 1),),
 }
 _MARK: Final = "__mlvc_reader__"
 _lock = threading.Lock()
@@ -100,6 +118,11 @@ def _paths(value: Any) -> list[str]:
     if not isinstance(value, str) or ("://" in value and not value.startswith("file://")):
         return []
     value = value.removeprefix("file://")
+    if not os.path.exists(value):
+        if "?" in value and os.path.exists(value.partition("?")[0]):
+            return [value.partition("?")[0]]  # XGBoost's "data.csv?format=csv"
+        if glob.has_magic(value):  # polars' "data/*.parquet", "data/**/*.csv"
+            return [p for m in sorted(glob.glob(value, recursive=True)) for p in _paths(m)]
     if os.path.isdir(value):
         out: list[str] = []
         for dirpath, dirnames, files in os.walk(value):
@@ -109,10 +132,9 @@ def _paths(value: Any) -> list[str]:
     return [value]
 
 
-def _wrap(fn: Callable[..., Any], param: str, method: bool, mode_of: str | None) -> Any:
+def _wrap(fn: Callable[..., Any], param: str, index: int, mode_of: str | None) -> Any:
     if getattr(fn, _MARK, False):
         return fn
-    index = 1 if method else 0
 
     @functools.wraps(fn)
     def reader(*args: Any, **kwargs: Any) -> Any:
@@ -170,20 +192,16 @@ def _lookup(module: ModuleType, attr: str) -> tuple[Any, str, Any] | None:
 
 def _patch(module: ModuleType) -> None:
     """Wrap the reader entry points of an imported module (idempotent)."""
-    for attr, param in WRAPPED.get(module.__name__, ()):
-        owner: Any = module
-        *path, name = attr.split(".")
-        try:
-            for part in path:
-                owner = getattr(owner, part)
-            fn = getattr(owner, name)
-        except AttributeError:
+    for attr, param, *at in WRAPPED.get(module.__name__, ()):
+        found = _lookup(module, attr)
+        if found is None:
             continue
-        method = bool(path)
+        owner, name, fn = found
+        index = at[0] if at else int("." in attr)  # after a method's self
         # h5py.File(name, mode="r"): only reads are data inputs
         mode_of = "mode" if module.__name__ == "h5py" else None
         try:
-            setattr(owner, name, _wrap(fn, param, method, mode_of))
+            setattr(owner, name, _wrap(fn, param, index, mode_of))
         except (AttributeError, TypeError):  # an immutable (extension) type
             continue
     for attr, param, position in WRITERS.get(module.__name__, ()):

@@ -78,6 +78,62 @@ READERS: dict[str, tuple[str, str, str, str]] = {
         "import torch; torch.save({'w': torch.zeros(2)}, 'd/t.pt')",
         "__import__('torch').load('d/t.pt')",
     ),
+    "polars glob": (
+        "polars",
+        "d/parts/p1.parquet",
+        "os.makedirs('d/parts'); pd.DataFrame({'a': [1]}).to_parquet('d/parts/p1.parquet')",
+        "__import__('polars').read_parquet('d/parts/p*.parquet')",
+    ),
+    "xgboost Booster.load_model": (
+        "xgboost",
+        "d/x.ubj",
+        "import xgboost as xgb\n"
+        "xgb.train({}, xgb.DMatrix(np.ones((4, 1)), label=[0, 1, 0, 1]), 1).save_model('d/x.ubj')",
+        "__import__('xgboost').Booster().load_model('d/x.ubj')",
+    ),
+    "xgboost Booster(model_file=)": (
+        "xgboost",
+        "d/x2.json",
+        "xgb.train({}, xgb.DMatrix(np.ones((4, 1)), label=[0, 1, 0, 1]), 1)"
+        ".save_model('d/x2.json')",
+        "__import__('xgboost').Booster(model_file='d/x2.json')",
+    ),
+    "xgboost XGBClassifier.load_model": (
+        "xgboost",
+        "d/x3.json",
+        "xgb.XGBClassifier(n_estimators=1).fit(np.ones((4, 1)), [0, 1, 0, 1])"
+        ".save_model('d/x3.json')",
+        "__import__('xgboost').XGBClassifier().load_model('d/x3.json')",
+    ),
+    "xgboost DMatrix URI": (
+        "xgboost",
+        "d/x.csv",
+        "open('d/x.csv', 'w').write('1,0.5\\n0,0.25\\n')",
+        "__import__('xgboost').DMatrix('d/x.csv?format=csv&label_column=0')",
+    ),
+    "lightgbm Dataset": (
+        "lightgbm",
+        "d/l.bin",
+        "import lightgbm as lgb\n"
+        "lgb.Dataset(np.arange(20.0).reshape(10, 2), label=[0, 1] * 5).save_binary('d/l.bin')",
+        "__import__('lightgbm').Dataset('d/l.bin').construct()",
+    ),
+    "torch.jit.load": (
+        "torch",
+        "d/j.pt",
+        "import torch; torch.jit.script(torch.nn.Linear(2, 2)).save('d/j.pt')",
+        "__import__('torch').jit.load('d/j.pt')",
+    ),
+    "onnxruntime.InferenceSession": (
+        "onnxruntime",
+        "d/m.onnx",
+        "import onnx.helper as oh\n"
+        "g = oh.make_graph([oh.make_node('Identity', ['x'], ['y'])], 'g',"
+        " [oh.make_tensor_value_info('x', 1, [1])], [oh.make_tensor_value_info('y', 1, [1])])\n"
+        "import onnx; onnx.save(oh.make_model(g, opset_imports=[oh.make_opsetid('', 17)],"
+        " ir_version=8), 'd/m.onnx')",
+        "__import__('onnxruntime').InferenceSession('d/m.onnx')",
+    ),
 }
 INSTALLED = {
     name: spec for name, spec in READERS.items() if importlib.util.find_spec(spec[0]) is not None
@@ -91,7 +147,7 @@ def k(kernel_factory: Any) -> Kernel:
     k.run("import os, numpy as np, pandas as pd")
     # written by another process: files the kernel's own code writes are not inputs
     (k.project / "d").mkdir()
-    code = "import numpy as np, pandas as pd\n" + "\n".join(
+    code = "import os, numpy as np, pandas as pd\n" + "\n".join(
         write for _lib, _path, write, _read in INSTALLED.values()
     )
     subprocess.run([sys.executable, "-c", code], cwd=k.project, check=True)

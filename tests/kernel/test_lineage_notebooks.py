@@ -143,6 +143,24 @@ WRITERS = {
         "save_file({'w': __import__('numpy').zeros(2)}, P)",
     ),
     "h5py.File w": ("h5py", "out/e.h5", "import h5py\nwith h5py.File(P, 'w') as f: f['x'] = [1]"),
+    "xgboost save_model": (
+        "xgboost",
+        "out/f.ubj",
+        "import xgboost as xgb, numpy as np\n"
+        "xgb.train({}, xgb.DMatrix(np.ones((4, 1)), label=[0, 1, 0, 1]), 1).save_model(P)",
+    ),
+    "lightgbm save_model": (
+        "lightgbm",
+        "out/g.txt",
+        "import lightgbm as lgb, numpy as np\n"
+        "lgb.train({'verbose': -1, 'min_data_in_leaf': 1},"
+        " lgb.Dataset(np.arange(20.0).reshape(10, 2), label=[0, 1] * 5), 1).save_model(P)",
+    ),
+    "torch.jit.save": (
+        "torch",
+        "out/h.pt",
+        "import torch\ntorch.jit.save(torch.jit.script(torch.nn.Linear(2, 2)), P)",
+    ),
 }
 
 
@@ -152,7 +170,7 @@ def test_files_written_by_writers_that_bypass_open_are_outputs(
     prep, _train = kernels
     installed = {name: spec for name, spec in WRITERS.items() if importlib.util.find_spec(spec[0])}
     assert "df.to_parquet" in installed  # pyarrow is a test dependency
-    prep.run("os.makedirs('out', exist_ok=True)")
+    prep.run("import os\nos.makedirs('out', exist_ok=True)")
     for _lib, path, code in installed.values():
         prep.run(f"P = {path!r}\n{code}")
     prep.run('%mlvc commit -m "wrote through pyarrow, polars, safetensors, h5py" --no-vars')
