@@ -212,6 +212,8 @@ def run(args: argparse.Namespace) -> int:
                 f"Cloned {out['url']} into {out['path']}: {branches} branch(es), "
                 f"{out['objects']} object(s)"
             )
+            if out["notebooks"]:
+                print(f"  notebooks written: {', '.join(out['notebooks'])}")
             if out["payloads"]:
                 print(f"  payloads are fetched when restored, from {out['payloads']}")
     elif args.command == "gc":

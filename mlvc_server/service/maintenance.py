@@ -215,13 +215,15 @@ def clone(
     progress: Any = None,
 ) -> dict[str, Any]:
     """A new project folder (default: named after the URL) holding the remote's
-    history; payloads come through git, or lazily from the payload remote."""
+    history; payloads come through git, or lazily from the payload remote. Each notebook
+    is written into the folder as its branch ``main`` (or its only branch) has it, as
+    ``git clone`` writes a working tree; ``notebooks`` lists them."""
     from ..store import sync
 
     if directory is None:
         base = url.rstrip("/").rsplit("/", 1)[-1].rsplit(":", 1)[-1]
         directory = base[:-4] if base.endswith(".git") else base or "mlvc-clone"
-    return sync.clone(
+    report = sync.clone(
         url,
         directory,
         name=name,
@@ -229,3 +231,49 @@ def clone(
         payload_options=dict(payload_options or {}),
         progress=progress,
     )
+    report["notebooks"] = _write_notebooks(report["path"])
+    return report
+
+
+def _write_notebooks(root: str) -> list[str]:
+    """Write each notebook of a new clone at the tip of ``main`` (or of its only branch,
+    which becomes its current one). A file in the way is left alone; a notebook path that
+    would leave the folder or enter the store (a crafted ref) is skipped."""
+    from ..errors import InvalidNameError
+    from ..store.refs import DEFAULT_BRANCH, HEADS, notebook_key, split_ref
+    from ..store.revisions import set_current_branch
+    from .checkouts import write_file
+    from .format import notebook_blob
+
+    store = open_store(root)
+    tips: dict[str, dict[str, str]] = {}
+    for ref, sha in store.refs_under(HEADS.encode()).items():
+        split = split_ref(ref, HEADS)
+        if split is not None and split[0] is not None:
+            tips.setdefault(split[0], {})[split[1]] = sha
+    inside = store.root.resolve()
+    written: list[str] = []
+    for nb, branches in sorted(tips.items()):
+        try:
+            notebook_key(nb)  # refuses "..", absolute paths
+        except InvalidNameError:
+            continue
+        if nb.split("/")[0] == ".mlvc" or not nb.endswith(".ipynb"):
+            continue
+        branch = DEFAULT_BRANCH if DEFAULT_BRANCH in branches else None
+        if branch is None and len(branches) == 1:
+            branch = next(iter(branches))
+        path = store.root / nb
+        if branch is None or os.path.lexists(path):
+            continue
+        content = notebook_blob(store, branches[branch])
+        if content is None:
+            continue
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if not path.parent.resolve().is_relative_to(inside):  # a symlinked folder
+            continue
+        write_file(path, content)
+        if branch != DEFAULT_BRANCH:
+            set_current_branch(store, nb, branch)
+        written.append(nb)
+    return written

@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import nbformat
 import pytest
 
 import mlvc_server as mlvc
+from mlvc_server import service
 from mlvc_server.cli import main
 
-from .conftest import bare, weights
+from .conftest import bare, git, weights
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -70,3 +72,56 @@ def test_gc_and_du_from_the_command_line(project: Path, capsys: pytest.CaptureFi
     assert du["payload_bytes_local"] < du["payload_bytes_unique"] / 2
     code, _, err = run(capsys, "-C", a, "gc", "--keep-newer-than", "soon")
     assert code == 1 and "invalid duration" in err
+
+
+def _notebook(path: Path, source: str) -> None:
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(source, id="c0")]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, path)
+
+
+def test_clone_writes_each_notebook_as_its_main_branch_has_it(
+    project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    remote = bare(tmp_path / "team.git")
+    _notebook(project / "train.ipynb", "x = 1")
+    _notebook(project / "sub" / "prep.ipynb", "y = 1")
+    mlvc.commit("train 1", repo=project, notebook=project / "train.ipynb")
+    service.branch("exp", repo=project, notebook=project / "train.ipynb")
+    _notebook(project / "train.ipynb", "x = 2")
+    mlvc.commit("on exp", repo=project, notebook=project / "train.ipynb")
+    # prep's only branch is not main: it is written from that branch, now its current one
+    service.branch("clean", repo=project, notebook=project / "sub" / "prep.ipynb")
+    mlvc.commit("prep", repo=project, notebook=project / "sub" / "prep.ipynb")
+    service.remote_add("origin", str(remote), repo=project)
+    service.push(repo=project)
+
+    b = tmp_path / "b"
+    (b / "sub").mkdir(parents=True)
+    (b / "sub" / "prep.ipynb").write_text("mine")  # a file in the way is left alone
+    code, out, _ = run(capsys, "clone", str(remote), str(b))
+    assert code == 0 and "notebooks written: train.ipynb" in out
+    assert (b / "sub" / "prep.ipynb").read_text() == "mine"
+    assert nbformat.read(b / "train.ipynb", as_version=4).cells[0].source == "x = 1"
+    st = service.status(repo=b, notebook="train.ipynb")
+    assert st["branch"] == "main" and st["notebook"]["changed"] is False
+
+    c = Path(service.clone(str(remote), tmp_path / "c")["path"])
+    assert nbformat.read(c / "sub" / "prep.ipynb", as_version=4).cells[0].source == "y = 1"
+    assert service.status(repo=c, notebook="sub/prep.ipynb")["branch"] == "clean"
+
+
+def test_clone_never_writes_a_notebook_outside_its_folder(project: Path, tmp_path: Path) -> None:
+    remote = bare(tmp_path / "team.git")
+    _notebook(project / "train.ipynb", "x = 1")
+    cid = mlvc.commit("train 1", repo=project, notebook=project / "train.ipynb")
+    service.remote_add("origin", str(remote), repo=project)
+    service.push(repo=project)
+    # a hostile remote names a notebook above the clone's folder, and one in its store
+    for key in ("%2E%2E/evil.ipynb", "%2Emlvc/evil.ipynb"):
+        git(remote, "update-ref", f"refs/heads/{key}/main", cid)
+    out = service.clone(str(remote), tmp_path / "b" / "c")
+    assert out["notebooks"] == ["train.ipynb"]
+    assert not (tmp_path / "b" / "evil.ipynb").exists()
+    assert not (tmp_path / "b" / "c" / ".mlvc" / "evil.ipynb").exists()
