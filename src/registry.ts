@@ -116,6 +116,8 @@ export function describeGates(
 /** The storage formats of data, not models: offered after the others. */
 const DATA_FORMATS = new Set([
   'json',
+  'bytes',
+  'random',
   'arrow',
   'parquet',
   'npy',

@@ -6,8 +6,12 @@ first), whether it accepts ``obj`` and uses the first that does:
 ====  ===============  =====================================================  ======
 prio  format           stores                                                 unsafe
 ====  ===============  =====================================================  ======
-10    ``json``         None/bool/int/float/str, list/tuple/dict of those      no
+10    ``json``         None/bool/int/float/str, list/tuple/dict of those,     no
+                     the standard library's value types (datetime, Decimal,
+                     UUID, Path, complex, bytes up to 64 KiB...)
+15    ``bytes``        bytes and bytearray, as themselves                     no
 20    ``npy``          numpy arrays (not object dtype), numpy scalars          no
+22    ``random``       numpy Generator/RandomState, random.Random: the state  no
 25    ``sparse``       scipy.sparse matrices/arrays, per component array      no
 30    ``parquet``      pandas DataFrame/Series of exactly round-tripping dtypes no
 32    ``arrow``        pyarrow Table/RecordBatch, polars DataFrame/Series      no
@@ -50,6 +54,7 @@ from ..errors import MlvcError, SerializationError, TooLargeError, TrustError, U
 from .arrow_format import ArrowSerializer
 from .base import Decline, Payload, PayloadReader, Segment, Serializer, qualified_type_name
 from .boosting_format import CatBoostSerializer, LightGBMSerializer, XGBoostSerializer
+from .bytes_format import BytesSerializer
 from .container_format import ContainerSerializer
 from .hints import missing_hint
 from .image_format import ImageSerializer
@@ -59,6 +64,7 @@ from .keras_format import KerasSerializer
 from .npy_format import NpySerializer
 from .parquet_format import ParquetSerializer
 from .pickle_format import PickleSerializer
+from .random_format import RandomSerializer
 from .sklearn_format import SklearnSerializer
 from .sparse_format import SparseSerializer
 from .torch_format import SafetensorsSerializer
@@ -355,6 +361,8 @@ def deserialize(
 
 for _serializer, _priority in (
     (JsonSerializer(), 10),
+    (BytesSerializer(), 15),
+    (RandomSerializer(), 22),
     (NpySerializer(), 20),
     (SparseSerializer(), 25),
     (ArrowSerializer(), 32),

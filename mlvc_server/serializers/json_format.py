@@ -9,7 +9,17 @@ written in a tagged form, an object ``{"$t": TAG, "v": VALUE}``:
 * ``{"$t": "float", "v": "7ff8000000000000"}`` a non-finite float (nan, inf, -inf), as the
   16 hex digits of its IEEE-754 bits, so NaN payloads and signs survive;
 * ``{"$t": "dict", "v": [[key, value], ...]}`` a dict with a key that is not a ``str``
-  (int, float, bool, None, tuple) or with a key ``"$t"``, keeping key order.
+  (int, float, bool, None, tuple, or one of the values below) or with a key ``"$t"``,
+  keeping key order.
+
+The standard library's value types a notebook holds are stored exactly too, so that
+restoring them needs no trust (pickle would): ``bytes`` and ``bytearray`` up to 64 KiB
+(base64; longer ones go to the ``bytes`` format),
+``complex``, ``datetime.datetime``/``date``/``time``/``timedelta`` (ISO 8601; a time
+zone that is UTC, a fixed offset or a ``zoneinfo`` zone, with ``fold``),
+``decimal.Decimal``, ``fractions.Fraction``, ``uuid.UUID`` and ``pathlib`` paths, each
+as ``{"$t": TYPE, "v": ...}``. Exact types only (a ``pandas.Timestamp`` is not a
+``datetime`` here).
 
 Finite floats are written with ``repr`` (shortest round-tripping form), so they come back
 bit-exact, ``-0.0`` included; ``1`` stays an ``int``, ``True`` a ``bool``. Shared
@@ -20,10 +30,16 @@ not accepted and falls to pickle.
 
 from __future__ import annotations
 
+import base64
+import datetime as dt
+import decimal
+import fractions
 import json
 import math
+import pathlib
 import reprlib
 import struct
+import uuid
 from typing import Any
 
 from .base import Payload, PayloadReader, Segment, qualified_type_name
@@ -33,7 +49,34 @@ _MAX_DEPTH = 200
 #: ints longer than this are refused (CPython limits int<->str conversion to 4300 digits).
 _MAX_INT_BITS = 14000
 _SCALARS = (type(None), bool, int, float, str)
-_KEY_TYPES = (type(None), bool, int, float, str, tuple)
+#: the standard library's value types stored in a tagged form (see the module's doc)
+_PATHS = {
+    cls.__name__: cls
+    for cls in (
+        pathlib.PurePath,
+        pathlib.PurePosixPath,
+        pathlib.PureWindowsPath,
+        pathlib.Path,
+        pathlib.PosixPath,
+        pathlib.WindowsPath,
+    )
+}
+_VALUES = (
+    bytes,
+    bytearray,
+    complex,
+    dt.datetime,
+    dt.date,
+    dt.time,
+    dt.timedelta,
+    decimal.Decimal,
+    fractions.Fraction,
+    uuid.UUID,
+    *_PATHS.values(),
+)
+_KEY_TYPES = (type(None), bool, int, float, str, tuple, *_VALUES)
+#: bytes up to this length are stored in JSON (base64); longer ones are not plain.
+_MAX_BYTES = 64 << 10
 #: ``meta["value"]`` holds strings up to this length.
 _MAX_META_STR = 200
 
@@ -57,6 +100,8 @@ def is_plain(obj: Any, depth: int = 0) -> bool:
     cls = type(obj)
     if cls in _SCALARS:
         return cls is not int or obj.bit_length() <= _MAX_INT_BITS
+    if cls in _VALUES:
+        return _value_is_plain(obj)
     if depth >= _MAX_DEPTH:
         return False
     if cls is list or cls is tuple:
@@ -71,6 +116,96 @@ def is_plain(obj: Any, depth: int = 0) -> bool:
 
 def _float_bits(value: float) -> str:
     return struct.pack(">d", value).hex()
+
+
+def _zone(tz: dt.tzinfo | None) -> str | bool | None:
+    """How a time zone is stored: None (naive, or a fixed offset that the ISO form
+    says), a ``zoneinfo`` key, or False when it cannot be stored exactly."""
+    if tz is None:
+        return None
+    if type(tz) is dt.timezone:
+        offset = tz.utcoffset(None)
+        # a named fixed offset would come back unnamed from the ISO form
+        return None if tz.tzname(None) == dt.timezone(offset).tzname(None) else False
+    key = getattr(tz, "key", None)
+    if type(tz).__module__ == "zoneinfo" and isinstance(key, str):
+        return key
+    return False
+
+
+def _value_is_plain(obj: Any) -> bool:
+    if type(obj) is bytes or type(obj) is bytearray:
+        return len(obj) <= _MAX_BYTES  # bigger: the bytes format, stored as themselves
+    if isinstance(obj, dt.datetime | dt.time):
+        return _zone(obj.tzinfo) is not False
+    if type(obj) is fractions.Fraction:
+        return max(obj.numerator.bit_length(), obj.denominator.bit_length()) <= _MAX_INT_BITS
+    if type(obj) is decimal.Decimal:
+        return len(obj.as_tuple().digits) <= 4000
+    return True
+
+
+def _encode_value(obj: Any) -> Any:
+    """The tagged form of one of the standard library's value types."""
+    cls = type(obj)
+    if cls is bytes or cls is bytearray:
+        return {TAG: cls.__name__, "v": base64.b64encode(obj).decode("ascii")}
+    if cls is complex:
+        return {TAG: "complex", "v": [encode(obj.real), encode(obj.imag)]}
+    if cls is dt.datetime or cls is dt.time:
+        out: dict[str, Any] = {TAG: cls.__name__, "v": obj.isoformat()}
+        zone = _zone(obj.tzinfo)
+        if isinstance(zone, str):  # the ISO form has the offset; the zone comes back
+            out["v"] = obj.replace(tzinfo=None).isoformat()
+            out["tz"] = zone
+        if obj.fold:
+            out["fold"] = 1
+        return out
+    if cls is dt.date:
+        return {TAG: "date", "v": obj.isoformat()}
+    if cls is dt.timedelta:
+        return {TAG: "timedelta", "v": [obj.days, obj.seconds, obj.microseconds]}
+    if cls is decimal.Decimal:
+        return {TAG: "decimal", "v": str(obj)}
+    if cls is fractions.Fraction:
+        return {TAG: "fraction", "v": [obj.numerator, obj.denominator]}
+    if cls is uuid.UUID:
+        return {TAG: "uuid", "v": str(obj)}
+    return {TAG: "path", "v": str(obj), "k": cls.__name__}
+
+
+def _decode_value(tag: str, data: dict[str, Any]) -> Any:
+    value = data["v"]
+    if tag in ("bytes", "bytearray"):
+        raw = base64.b64decode(value, validate=True)
+        return raw if tag == "bytes" else bytearray(raw)
+    if tag == "complex":
+        return complex(decode(value[0]), decode(value[1]))
+    if tag in ("datetime", "time"):
+        parse = dt.datetime.fromisoformat if tag == "datetime" else dt.time.fromisoformat
+        out = parse(value)
+        if "tz" in data:
+            import zoneinfo
+
+            out = out.replace(tzinfo=zoneinfo.ZoneInfo(data["tz"]))
+        return out.replace(fold=1) if data.get("fold") else out
+    if tag == "date":
+        return dt.date.fromisoformat(value)
+    if tag == "timedelta":
+        return dt.timedelta(days=value[0], seconds=value[1], microseconds=value[2])
+    if tag == "decimal":
+        return decimal.Decimal(value)
+    if tag == "fraction":
+        return fractions.Fraction(value[0], value[1])
+    if tag == "uuid":
+        return uuid.UUID(value)
+    if tag == "path":
+        cls = _PATHS.get(data.get("k", ""), pathlib.PurePath)
+        try:
+            return cls(value)
+        except NotImplementedError:  # a WindowsPath read on Linux: its pure form
+            return pathlib.PureWindowsPath(value) if "Windows" in cls.__name__ else cls(value)
+    raise ValueError(f"unknown JSON tag {tag!r}")
 
 
 def encode(obj: Any) -> Any:
@@ -88,6 +223,8 @@ def encode(obj: Any) -> Any:
         return obj if math.isfinite(obj) else {TAG: "float", "v": _float_bits(obj)}
     if cls in _SCALARS:
         return obj
+    if cls in _VALUES:
+        return _encode_value(obj)
     if cls is list:
         return [encode(item) for item in obj]
     if cls is tuple:
@@ -121,7 +258,7 @@ def decode(data: Any) -> Any:
             return struct.unpack(">d", bytes.fromhex(value))[0]
         if tag == "dict":
             return {decode(key): decode(item) for key, item in value}
-        raise ValueError(f"unknown JSON tag {tag!r}")
+        return _decode_value(tag, data)
     return data
 
 

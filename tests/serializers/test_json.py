@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import decimal
+import fractions
 import json
 import math
+import pathlib
 import struct
+import uuid
+import zoneinfo
 from collections import OrderedDict
 from typing import Any
 
@@ -149,13 +155,49 @@ def test_meta_preview_is_short() -> None:
         OrderedDict(a=1),
         [1, object()],
         {"a": {1, 2}},
-        b"bytes",
-        1 + 2j,
+        dt.datetime(2020, 1, 1, tzinfo=dt.timezone(dt.timedelta(hours=1), "CET")),
+        decimal.Decimal("1" * 5000),
     ],
 )
 def test_not_plain_is_rejected(value: Any) -> None:
     assert not JsonSerializer().accepts(value)
     assert serializers.serialize(value).format != "json"
+
+
+STDLIB_VALUES = [
+    b"\x00bytes\xff",
+    bytearray(b"mutable"),
+    1 + 2j,
+    complex(math.nan, -0.0),
+    dt.datetime(2020, 1, 2, 3, 4, 5, 6),
+    dt.datetime(2020, 1, 1, tzinfo=dt.UTC),
+    dt.datetime(2020, 1, 1, tzinfo=dt.timezone(dt.timedelta(hours=-3, minutes=-30))),
+    # the repeated hour of a DST change: the zone and fold come back
+    dt.datetime(2021, 11, 7, 1, 30, tzinfo=zoneinfo.ZoneInfo("America/New_York"), fold=1),
+    dt.date(2020, 5, 6),
+    dt.time(1, 2, 3, 4),
+    dt.time(1, 2, tzinfo=dt.UTC),
+    dt.timedelta(days=-1, seconds=5, microseconds=7),
+    decimal.Decimal("-1.50"),
+    decimal.Decimal("NaN"),
+    decimal.Decimal("-0"),
+    fractions.Fraction(-1, 3),
+    uuid.UUID("12345678-1234-5678-1234-567812345678"),
+    pathlib.Path("data/train.csv"),
+    pathlib.PurePosixPath("/x/y"),
+    pathlib.PureWindowsPath("C:/Users/x"),
+    {dt.date(2020, 1, 1): [pathlib.Path("p"), b"b"], "when": dt.datetime(2020, 1, 1)},
+]
+
+
+@pytest.mark.parametrize("value", STDLIB_VALUES, ids=lambda v: type(v).__name__)
+def test_the_standard_librarys_values_round_trip_without_pickle(value: Any) -> None:
+    payload = serializers.serialize(value)
+    assert payload.format == "json" and not serializers.get("json").unsafe
+    back, _ = roundtrip(value)
+    assert type(back) is type(value) and repr(back) == repr(value)
+    if isinstance(value, dt.datetime):
+        assert back.tzinfo == value.tzinfo and back.fold == value.fold
 
 
 def test_subclasses_are_not_plain() -> None:

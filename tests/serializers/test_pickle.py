@@ -30,7 +30,7 @@ class Point:
 
 
 def test_roundtrip_needs_trust() -> None:
-    value = {"point": Point(1.0, 2.0), "ordered": OrderedDict(a=1), "n": Decimal("0.5")}
+    value = {"point": Point(1.0, 2.0), "ordered": OrderedDict(a=1), "n": range(3)}
     payload = serializers.serialize(value)
     assert payload.format == "pickle"
     assert serializers.get("pickle").unsafe is True
@@ -41,20 +41,20 @@ def test_roundtrip_needs_trust() -> None:
 
 
 def test_direct_load_also_refuses_without_trust() -> None:
-    payload = serializers.serialize(Decimal(2))
+    payload = serializers.serialize(range(2))
     assert payload.format == "pickle"
     with pytest.raises(TrustError):
         PickleSerializer().load(payload.meta, MemoryReader(payload))
 
 
 def test_meta_and_plain_pickle_file() -> None:
-    payload = serializers.serialize(Decimal("1.5"))
-    assert payload.meta["type"] == "decimal.Decimal"
+    payload = serializers.serialize(range(1, 5))
+    assert payload.meta["type"] == "builtins.range"
     assert payload.meta["protocol"] == 5
     assert payload.meta["python"] == "{}.{}".format(*sys.version_info[:2])
     assert "cloudpickle" in payload.meta
     assert payload.extension == "pkl"
-    assert pickle.loads(concat(payload)) == Decimal("1.5")
+    assert pickle.loads(concat(payload)) == range(1, 5)
 
 
 def test_functions_and_lambdas_by_value() -> None:
@@ -82,9 +82,14 @@ def _global_module_user() -> int:
 
 
 def test_various_python_objects() -> None:
-    for value in [1 + 2j, b"x", bytearray(b"yz"), range(5), slice(1, 2), [1j, range(2)]]:
+    for value in [range(5), slice(1, 2), {"r": range(2), "s": slice(3)}]:
         back, payload = roundtrip(value, trusted=True)
         assert payload.format == "pickle"
+        assert back == value and type(back) is type(value)
+    # the standard library's value types need no pickle (json, or bytes as themselves)
+    for value in [1 + 2j, b"x", bytearray(b"yz"), Decimal("0.5"), b"z" * 100_000]:
+        back, payload = roundtrip(value)
+        assert payload.format in ("json", "bytes")
         assert back == value and type(back) is type(value)
     # containers of plain values are held by the container format, without pickle
     for value in [
@@ -172,7 +177,7 @@ def test_pickling_failure_says_why() -> None:
 
 
 def test_too_large_pickle_is_stopped_early() -> None:
-    value = [bytes([i % 256]) * 1000 for i in range(10_000)]  # 10 MB, distinct objects
+    value = [slice(bytes([i % 256]) * 1000) for i in range(10_000)]  # 10 MB, distinct
     with pytest.raises(UnsupportedTypeError, match=r"limit of .* \(100000 bytes\)"):
         serializers.serialize(value, max_bytes=100_000)
     assert serializers.serialize(value, max_bytes=20_000_000).format == "pickle"
@@ -180,4 +185,4 @@ def test_too_large_pickle_is_stopped_early() -> None:
 
 def test_no_pickle_when_not_allowed() -> None:
     with pytest.raises(UnsupportedTypeError, match="pickle is not allowed"):
-        serializers.serialize(Decimal(3), allow_pickle=False)
+        serializers.serialize(range(3), allow_pickle=False)

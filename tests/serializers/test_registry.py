@@ -66,7 +66,9 @@ def test_numpy_value_imports_only_numpy() -> None:
 def test_priority_order() -> None:
     assert serializers.formats() == [
         "json",
+        "bytes",
         "npy",
+        "random",
         "sparse",
         "parquet",
         "arrow",
@@ -96,7 +98,10 @@ def test_priority_order() -> None:
         (OrderedDict(w=torch.zeros(1)), "safetensors"),
         ({"w": np.zeros(1)}, "container"),
         ({1, 2}, "container"),
-        (Decimal(1), "pickle"),
+        (Decimal(1), "json"),
+        (b"x" * 100_000, "bytes"),
+        (range(3), "pickle"),
+        (np.random.default_rng(0), "random"),
     ],
 )
 def test_format_picked(value: Any, fmt: str) -> None:
