@@ -42,6 +42,8 @@ _MASKED = {f"{p}Int{b}" for p in ("", "U") for b in (8, 16, 32, 64)} | {
     "boolean",
 }
 _TIME_UNITS = ("ms", "us", "ns")
+#: the column a frame without columns is stored with (dropped when read)
+_PLACEHOLDER = "__mlvc_rows__"
 _SERIES_COLUMN = "__mlvc_series__"
 _MAX_COLUMNS_META = 200
 COMPRESSION = "zstd"
@@ -232,12 +234,14 @@ class ParquetSerializer:
     unsafe = False
 
     def accepts(self, obj: Any) -> bool:
-        """Exact ``DataFrame``/``Series`` whose dtypes and labels round trip."""
+        """Exact ``DataFrame``/``Series`` whose dtypes and labels round trip; an ``Index``
+        (of any kind) or a ``Categorical`` too, stored as a frame's index or a column."""
         if type_root_module(obj) != "pandas" or "pandas" not in sys.modules:
             return False
         pd = sys.modules["pandas"]
         if type(obj) is not pd.DataFrame and type(obj) is not pd.Series:
-            return False
+            wrapped = _wrapped(pd, obj)
+            return wrapped is not None and why_not(wrapped[0]) is None
         return why_not(obj) is None
 
     def estimate_size(self, obj: Any) -> int | None:
@@ -248,6 +252,13 @@ class ParquetSerializer:
     def dump(self, obj: Any) -> Payload:
         """One segment: the parquet file."""
         import pandas as pd
+
+        wrapped = _wrapped(pd, obj)
+        if wrapped is not None:  # an Index or Categorical, inside a frame or series
+            payload = self.dump(wrapped[0])
+            payload.meta.update(type=qualified_type_name(obj), wrapped=wrapped[1])
+            payload.meta["shape"] = [len(obj)]
+            return payload
         import pyarrow as pa
         import pyarrow.parquet as pq
 
@@ -260,6 +271,10 @@ class ParquetSerializer:
 
         series = isinstance(obj, pd.Series)
         frame = obj.to_frame(name=_SERIES_COLUMN) if series else obj
+        # a frame without columns keeps its rows (and a RangeIndex) only with a column
+        placeholder = not series and frame.shape[1] == 0
+        if placeholder:
+            frame = frame.assign(**{_PLACEHOLDER: np.zeros(len(frame), dtype=np.int8)})
         fixes: dict[str, Any] = {}
         categories: list[Segment] = []
         for i, dtype in enumerate(list(frame.dtypes)):
@@ -318,6 +333,12 @@ class ParquetSerializer:
             meta["index_freq"] = freq
         if series:
             meta["series_name"] = encode(obj.name)
+        if placeholder:
+            meta["placeholder"] = _PLACEHOLDER
+            columns_index = obj.columns
+            meta["empty_columns"] = (
+                "range" if isinstance(columns_index, pd.RangeIndex) else str(columns_index.dtype)
+            )
         segments = chunk_segments(data)
         if fixes:
             meta["column_fixes"] = fixes
@@ -365,8 +386,24 @@ class ParquetSerializer:
         if freq is not None:
             cls = pd.TimedeltaIndex if isinstance(frame.index, pd.TimedeltaIndex) else None
             frame.index = (cls or pd.DatetimeIndex)(frame.index, freq=freq)
+        if "placeholder" in meta:
+            frame = frame.drop(columns=[meta["placeholder"]])
+            kind = meta.get("empty_columns", "range")
+            frame.columns = pd.RangeIndex(0) if kind == "range" else pd.Index([], dtype=kind)
+        if meta.get("wrapped") == "index":
+            return frame.index
         if "series_name" in meta:
             series = frame[_SERIES_COLUMN]
             series.name = decode(meta["series_name"])
-            return series
+            return series.array if meta.get("wrapped") == "categorical" else series
         return frame
+
+
+def _wrapped(pd: Any, obj: Any) -> tuple[Any, str] | None:
+    """An ``Index`` as the index of a frame without columns, a ``Categorical`` as a
+    series: ``(the frame or series, how)``; None for anything else."""
+    if isinstance(obj, pd.Index) and type(obj).__module__.split(".")[0] == "pandas":
+        return pd.DataFrame(index=obj), "index"
+    if type(obj) is pd.Categorical:
+        return pd.Series(obj, name=None), "categorical"
+    return None

@@ -214,3 +214,45 @@ def test_large_frame_roundtrip() -> None:
     )
     back, _ = roundtrip(df)
     pd.testing.assert_frame_equal(df, back, check_exact=True)
+
+
+INDEXES = {
+    "int": pd.Index([3, 1, 2], name="k"),
+    "range": pd.RangeIndex(2, 10, 2, name="r"),
+    "str": pd.Index(["a", "b"]),
+    "datetime with freq": pd.date_range("2020-01-01", periods=3, freq="D", name="d"),
+    "datetime tz": pd.date_range("2020-01-01", periods=3, tz="UTC"),
+    "timedelta": pd.timedelta_range("1D", periods=2),
+    "categorical": pd.CategoricalIndex(["a", "b", "a"], name="c"),
+    "multi": pd.MultiIndex.from_tuples([(1, "a"), (2, "b")], names=["x", "y"]),
+    "period": pd.period_range("2020-01", periods=2, freq="M"),
+    "empty": pd.Index([], dtype="int64"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(INDEXES))
+def test_an_index_alone_is_parquet_not_pickle(name: str) -> None:
+    index = INDEXES[name]
+    back, payload = roundtrip(index)
+    assert payload.format == "parquet" and payload.meta["type"].startswith("pandas.")
+    assert type(back) is type(index) and back.equals(index)
+    assert back.names == index.names and back.dtype == index.dtype
+    assert getattr(back, "freq", None) == getattr(index, "freq", None)
+
+
+def test_a_categorical_alone_is_parquet_not_pickle() -> None:
+    cat = pd.Categorical(["lo", "hi", "lo"], categories=["lo", "hi"], ordered=True)
+    back, payload = roundtrip(cat)
+    assert payload.format == "parquet"
+    assert type(back) is pd.Categorical and back.equals(cat) and back.ordered
+
+
+@pytest.mark.parametrize(
+    "index", [pd.RangeIndex(2, 12, 2), pd.Index(["a", "b"], name="n"), pd.RangeIndex(0)]
+)
+def test_a_frame_without_columns_keeps_its_rows(index: pd.Index) -> None:
+    df = pd.DataFrame(index=index)
+    back, payload = roundtrip(df)
+    assert payload.format == "parquet"
+    assert back.shape == df.shape and back.index.equals(df.index)
+    assert type(back.index) is type(df.index) and back.index.name == df.index.name
