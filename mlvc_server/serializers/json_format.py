@@ -18,8 +18,9 @@ restoring them needs no trust (pickle would): ``bytes`` and ``bytearray`` up to 
 ``complex``, ``datetime.datetime``/``date``/``time``/``timedelta`` (ISO 8601; a time
 zone that is UTC, a fixed offset or a ``zoneinfo`` zone, with ``fold``),
 ``decimal.Decimal``, ``fractions.Fraction``, ``uuid.UUID`` and ``pathlib`` paths, each
-as ``{"$t": TYPE, "v": ...}``. Exact types only (a ``pandas.Timestamp`` is not a
-``datetime`` here).
+as ``{"$t": TYPE, "v": ...}``; so are pandas' ``Timestamp`` (naive, UTC or a
+``zoneinfo`` zone), ``Timedelta`` and ``NaT`` (nanoseconds and the unit). Exact types
+only.
 
 Finite floats are written with ``repr`` (shortest round-tripping form), so they come back
 bit-exact, ``-0.0`` included; ``1`` stays an ``int``, ``True`` a ``bool``. Shared
@@ -102,6 +103,8 @@ def is_plain(obj: Any, depth: int = 0) -> bool:
         return cls is not int or obj.bit_length() <= _MAX_INT_BITS
     if cls in _VALUES:
         return _value_is_plain(obj)
+    if cls.__module__.startswith("pandas") and cls.__name__ in _PANDAS_SCALARS:
+        return _pandas_tag(obj) is not None
     if depth >= _MAX_DEPTH:
         return False
     if cls is list or cls is tuple:
@@ -145,6 +148,55 @@ def _value_is_plain(obj: Any) -> bool:
     return True
 
 
+#: pandas' scalar types stored in a tagged form (pandas is imported only to read them)
+_PANDAS_SCALARS = frozenset({"Timestamp", "Timedelta", "NaTType"})
+
+
+def _pandas_tag(obj: Any) -> dict[str, Any] | None:
+    """The tagged form of a pandas ``Timestamp`` (naive, UTC or a ``zoneinfo`` zone),
+    ``Timedelta`` or ``NaT``, as nanoseconds and the unit; None when it has no exact one."""
+    import sys
+
+    pd = sys.modules.get("pandas")
+    if pd is None:
+        return None
+    cls = type(obj)
+    try:
+        if obj is pd.NaT:
+            return {TAG: "pd.NaT"}
+        if cls is pd.Timedelta:
+            return {TAG: "pd.Timedelta", "v": int(obj.value), "unit": obj.unit}
+        if cls is not pd.Timestamp:
+            return None
+        out: dict[str, Any] = {TAG: "pd.Timestamp", "v": int(obj.value), "unit": obj.unit}
+        if obj.tz is not None:
+            zone = "UTC" if obj.tz is dt.UTC else _zone(obj.tz)
+            if not isinstance(zone, str):
+                return None
+            out["tz"] = zone
+        return out
+    except (OverflowError, ValueError, AttributeError):  # outside nanoseconds' range
+        return None
+
+
+def _pandas_value(tag: str, data: dict[str, Any]) -> Any:
+    import pandas as pd
+
+    if tag == "pd.NaT":
+        return pd.NaT
+    if tag == "pd.Timedelta":
+        return pd.Timedelta(int(data["v"]), unit="ns").as_unit(data["unit"])
+    stamp = pd.Timestamp(int(data["v"]), unit="ns")
+    zone = data.get("tz")
+    if zone is not None:
+        import zoneinfo
+
+        stamp = stamp.tz_localize("UTC").tz_convert(
+            dt.UTC if zone == "UTC" else zoneinfo.ZoneInfo(zone)
+        )
+    return stamp.as_unit(data["unit"])
+
+
 def _encode_value(obj: Any) -> Any:
     """The tagged form of one of the standard library's value types."""
     cls = type(obj)
@@ -175,6 +227,8 @@ def _encode_value(obj: Any) -> Any:
 
 
 def _decode_value(tag: str, data: dict[str, Any]) -> Any:
+    if tag.startswith("pd."):
+        return _pandas_value(tag, data)
     value = data["v"]
     if tag in ("bytes", "bytearray"):
         raw = base64.b64decode(value, validate=True)
@@ -225,6 +279,10 @@ def encode(obj: Any) -> Any:
         return obj
     if cls in _VALUES:
         return _encode_value(obj)
+    if cls.__module__.startswith("pandas") and cls.__name__ in _PANDAS_SCALARS:
+        tagged = _pandas_tag(obj)
+        if tagged is not None:
+            return tagged
     if cls is list:
         return [encode(item) for item in obj]
     if cls is tuple:
@@ -251,7 +309,7 @@ def decode(data: Any) -> Any:
         tag = data.get(TAG)
         if tag is None:
             return {key: decode(value) for key, value in data.items()}
-        value = data["v"]
+        value: Any = data.get("v")
         if tag == "tuple":
             return tuple(decode(item) for item in value)
         if tag == "float":

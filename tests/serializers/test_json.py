@@ -242,3 +242,23 @@ def test_load_uses_reader() -> None:
     reader = MemoryReader(payload)
     assert serializers.get("json").load(payload.meta, reader) == [1, 2]
     assert reader.reads == [0]
+
+
+def test_pandas_timestamps_and_timedeltas_round_trip_without_pickle() -> None:
+    pd = pytest.importorskip("pandas")
+    values = [
+        pd.Timestamp("2020-01-01 00:00:00.000000001"),
+        pd.Timestamp("2020-01-01").as_unit("s"),
+        pd.Timestamp("2020-01-01", tz="UTC"),
+        pd.Timestamp("2021-11-07 06:30", tz="UTC").tz_convert("America/New_York"),
+        pd.Timedelta("1D 3ns"),
+        pd.Timedelta("2h").as_unit("s"),
+    ]
+    for value in values:
+        back, payload = roundtrip(value)
+        assert payload.format == "json"
+        assert type(back) is type(value) and back == value and back.unit == value.unit
+        assert str(getattr(back, "tz", None)) == str(getattr(value, "tz", None))
+    back, payload = roundtrip({"start": pd.Timestamp("2020-05-05"), "end": pd.NaT})
+    assert payload.format == "json" and back["end"] is pd.NaT
+    assert back["start"] == pd.Timestamp("2020-05-05")
