@@ -141,6 +141,13 @@ def _dataclass_state(obj: Any) -> list[tuple[str, Any]] | None:
         return None
 
 
+_DICT_KINDS: dict[type, str] = {
+    dict: "dict",
+    collections.OrderedDict: "odict",
+    collections.Counter: "counter",
+}
+
+
 def node_kind(obj: Any) -> str | None:
     """The kind of container node ``obj`` is walked as, or None when it is a leaf.
 
@@ -148,15 +155,15 @@ def node_kind(obj: Any) -> str | None:
         obj: any object.
 
     Returns:
-        ``dict``, ``odict``, ``defaultdict``, ``list``, ``tuple``, ``namedtuple``,
+        ``dict``, ``odict``, ``counter``, ``defaultdict``, ``list``, ``tuple``, ``namedtuple``,
         ``deque``, ``set``, ``frozenset`` or ``dataclass``; None for anything else (and for
         dicts whose keys are not plain values, sets of non-plain items, a defaultdict with
         another factory, a dataclass holding more than its fields).
     """
     cls = type(obj)
-    if cls is dict or cls is collections.OrderedDict:
+    if cls is dict or cls is collections.OrderedDict or cls is collections.Counter:
         if all(is_plain(k) for k in obj):
-            return "dict" if cls is dict else "odict"
+            return _DICT_KINDS[cls]
         return None
     if cls is collections.defaultdict:
         if id(obj.default_factory) in _FACTORY_NAMES and all(is_plain(k) for k in obj):
@@ -320,7 +327,7 @@ class _Walker:
         self.active.add(id(obj))
         try:
             node: dict[str, Any] = {"k": kind}
-            if kind in ("dict", "odict", "defaultdict"):
+            if kind in ("dict", "odict", "defaultdict", "counter"):
                 node["items"] = [
                     [
                         encode(key),
@@ -577,12 +584,14 @@ class _Builder:
             else:
                 sub = _SubReader(self.reader, int(leaf["seg"]), int(leaf["segments"]))
             value = deserialize(leaf["format"], leaf["meta"], sub, trusted=self.trusted)
-        elif kind in ("dict", "odict", "defaultdict"):
+        elif kind in ("dict", "odict", "defaultdict", "counter"):
             pairs = [(decode(k), self.build(v, depth + 1)) for k, v in node["items"]]
             if kind == "dict":
                 value = dict(pairs)
             elif kind == "odict":
                 value = collections.OrderedDict(pairs)
+            elif kind == "counter":
+                value = collections.Counter(dict(pairs))
             else:
                 factory = node.get("factory", "None")
                 if factory not in _FACTORIES:
@@ -744,7 +753,7 @@ def _flatten(node: Any, path: str, out: dict[str, Any]) -> None:
     def join(key: Any) -> str:
         return f"{path}/{key}" if path else str(key)
 
-    if kind in ("dict", "odict", "defaultdict"):
+    if kind in ("dict", "odict", "defaultdict", "counter"):
         for key, child in node.get("items", []):
             decoded = decode(key)
             _flatten(child, join(_path_key(decoded)), out)

@@ -101,6 +101,7 @@ def test_every_container_kind_round_trips_exactly_through_the_store(project: Pat
         "frozen": Frozen(np.full(2, 7, np.int16), 4),
         "odict": collections.OrderedDict([("b", np.arange(2)), ("a", 1)]),
         "ddict": collections.defaultdict(list, {"k": [np.ones(1)]}),
+        "counter": collections.Counter("abracadabra"),
         "deque": collections.deque([np.arange(2)], maxlen=5),
         "set": {3, 1, 2},
         "frozenset": frozenset({"x"}),
@@ -118,6 +119,7 @@ def test_every_container_kind_round_trips_exactly_through_the_store(project: Pat
     assert_same(value, back)
     assert back["ddict"].default_factory is list
     assert back["deque"].maxlen == 5
+    assert type(back["counter"]) is collections.Counter and back["counter"]["a"] == 5
     assert type(back[7][(1, 2)]) is np.float32
 
 
