@@ -183,7 +183,9 @@ def capture_file(
         "extension": "",
         "chunk_size": payloads.CHUNK_SIZE,
         "size": size,
-        "meta": {"size": size},
+        # the file's hash as the commit records it: checkout compares it with the
+        # commit's instead of hashing the file it writes again (every chunk is checked)
+        "meta": {"size": size, "digest": digest},
         "segments": segments,
     }
     manifest_id = store.add_bytes(payloads.manifest_bytes(manifest))
@@ -389,12 +391,14 @@ def _known(store: Store, chunk: memoryview, xxh: str) -> dict[str, Any] | None:
         ids, xxhs, sizes = hit[:k], hit[k : 2 * k], hit[2 * k :]
         if all(payloads.exists(store, p) for p in ids):
             parts = [(i, int(z, 16), x) for i, x, z in zip(ids, xxhs, sizes, strict=True)]
-            return _patch_segment(n, parts)
+            return _patch_segment(n, parts, xxh)
     return None
 
 
-def _patch_segment(n: int, parts: list[_Part]) -> dict[str, Any]:
-    """A patched chunk's segment: ``parts`` are the base chunks, then the patch."""
+def _patch_segment(n: int, parts: list[_Part], xxh: str) -> dict[str, Any]:
+    """A patched chunk's segment: ``parts`` are the base chunks, then the patch;
+    ``content_xxh3`` is the chunk's own xxh3, which checkout checks the patched bytes
+    against."""
     return {
         "name": "",
         "size": n,
@@ -402,6 +406,7 @@ def _patch_segment(n: int, parts: list[_Part]) -> dict[str, Any]:
         "parts": [p[0] for p in parts],
         "sizes": [p[1] for p in parts],
         "xxh3": [p[2] for p in parts],
+        "content_xxh3": xxh,
     }
 
 
@@ -589,7 +594,7 @@ def _store_patch(
         _patch_key(xxh, len(chunk)),
         (*(p[0] for p in parts), *(p[2] for p in parts), *(f"{p[1]:032x}" for p in parts)),
     )
-    return _patch_segment(len(chunk), parts), w
+    return _patch_segment(len(chunk), parts, xxh), w
 
 
 def read_manifest(store: Store, manifest_id: str) -> dict[str, Any]:
@@ -675,12 +680,20 @@ def _runs(sizes: list[int]) -> list[tuple[int, int, int]]:
     return runs
 
 
-def _write_parallel(store: Store, manifest: dict[str, Any], name: str, fd: int, hasher: Any) -> int:
+def _write_parallel(
+    store: Store, manifest: dict[str, Any], name: str, fd: int, hasher: Any | None
+) -> int:
     """Read (and un-patch) the chunks on the worker threads, a run of them per task, each
     run written at its offset with one ``pwrite`` by the worker that read it; this thread
-    hashes the runs in order. At most ``WORKERS + 2`` run buffers exist. Returns the
-    bytes written."""
+    hashes the runs in order (``hasher``; None: the chunks alone are checked, a patched
+    one against its ``content_xxh3``). At most ``WORKERS + 2`` run buffers exist. Returns
+    the bytes written."""
     reader = payloads.StoredPayload(store, manifest, name)
+    patched = {
+        i: seg["content_xxh3"]
+        for i, seg in enumerate(manifest["segments"])
+        if seg.get("codec") and seg.get("content_xxh3")
+    }
     reader.share_bases(_SHARED_BASES)
     sizes = [reader.segment_size(i) for i in range(len(reader.segment_names))]
     runs = _runs(sizes)
@@ -695,7 +708,14 @@ def _write_parallel(store: Store, manifest: dict[str, Any], name: str, fd: int, 
         view = memoryview(buf)
         off = 0
         for i in range(first, end):
-            reader.readinto_segment(i, view[off : off + sizes[i]])
+            out = view[off : off + sizes[i]]
+            reader.readinto_segment(i, out)
+            expected = patched.get(i)
+            if expected is not None and xxhash.xxh3_128_hexdigest(out) != expected:
+                raise CorruptObjectError(
+                    f"chunk {i} of {name or 'the data file'} does not match its recorded "
+                    "hash once its patch is applied"
+                )
             off += sizes[i]
         done = 0
         while done < off:
@@ -706,7 +726,8 @@ def _write_parallel(store: Store, manifest: dict[str, Any], name: str, fd: int, 
         nonlocal total
         future, buf = pending.popleft()
         n = future.result()
-        hasher.update(memoryview(buf)[:n])
+        if hasher is not None:
+            hasher.update(memoryview(buf)[:n])
         total += n
         free.append(buf)
 
@@ -729,6 +750,19 @@ def _write_parallel(store: Store, manifest: dict[str, Any], name: str, fd: int, 
     return total
 
 
+def _chunks_checked(manifest: dict[str, Any]) -> bool:
+    """Whether every chunk of ``manifest`` is checked against a recorded hash as it is
+    read: its parts by their xxh3 (or id), a patched one's result by its
+    ``content_xxh3``."""
+    for seg in manifest["segments"]:
+        if seg.get("codec") and not seg.get("content_xxh3"):
+            return False
+        hashes = seg.get("xxh3") or []
+        if len(hashes) != len(seg["parts"]) or not all(hashes):
+            return False
+    return True
+
+
 def restore_file(
     store: Store,
     manifest_id: str,
@@ -739,11 +773,12 @@ def restore_file(
 ) -> int:
     """Write the stored file ``manifest_id`` to ``dest`` atomically.
 
-    The bytes go to a temporary file in ``dest``'s folder (its full size allocated
-    first), each chunk read and written at its place by a worker thread while this one
-    hashes them in order (:func:`_write_parallel`); their BLAKE3 must
-    equal ``digest``; then the file is renamed over ``dest``. On any failure ``dest`` is
-    left as it was.
+    The bytes go to a temporary file in ``dest``'s folder, each chunk read, checked
+    against its recorded xxh3 and written at its place by a worker thread
+    (:func:`_write_parallel`); the manifest's recorded hash must equal ``digest`` (a
+    manifest written before it recorded one, or whose patched chunks have no hash of
+    their own: the file's BLAKE3, computed as the runs are written, must); then the file
+    is renamed over ``dest``. On any failure ``dest`` is left as it was.
 
     Args:
         store: the store.
@@ -769,23 +804,25 @@ def restore_file(
     os.makedirs(folder, exist_ok=True)
     manifest = read_manifest(store, manifest_id)
     size = int(manifest["size"])
+    mismatch = CorruptObjectError(
+        f"the stored content of {name or target} does not match the hash its commit recorded"
+    )
+    recorded = manifest.get("meta", {}).get("digest")
+    if recorded is not None and recorded != digest:
+        raise mismatch
+    # a manifest that records the file's hash, whose every chunk is checked as it is read
+    # (and every patched chunk against its own xxh3), needs no second pass over the file
+    hasher = None if recorded is not None and _chunks_checked(manifest) else blake3()
     fd, tmp = tempfile.mkstemp(prefix=".mlvc-data.", suffix=".tmp", dir=folder)
-    hasher = blake3()
     try:
         with os.fdopen(fd, "wb", buffering=0) as f:
-            if size and hasattr(os, "posix_fallocate"):
-                with contextlib.suppress(OSError):  # not every filesystem can
-                    os.posix_fallocate(f.fileno(), 0, size)
             total = _write_parallel(store, manifest, name, f.fileno(), hasher)
             if total != size:
-                os.ftruncate(f.fileno(), total)
+                raise mismatch
             if store.fsync if fsync is None else fsync:
                 os.fsync(f.fileno())
-        if "blake3:" + hasher.hexdigest() != digest:
-            raise CorruptObjectError(
-                f"the stored content of {name or target} does not match the hash its commit "
-                "recorded"
-            )
+        if hasher is not None and "blake3:" + hasher.hexdigest() != digest:
+            raise mismatch
         with contextlib.suppress(OSError):
             mode = os.stat(target).st_mode & 0o777
             os.chmod(tmp, mode)

@@ -464,3 +464,66 @@ def test_a_checkout_hands_the_chunks_out_in_runs_that_cover_them_all() -> None:
         assert all(n <= datafiles._RUN_BYTES or b - a == 1 for a, b, n in runs)
     per_run = datafiles._RUN_BYTES // mib
     assert len(datafiles._runs([mib] * 9)) == -(-9 // per_run)
+
+
+def _manifest_with(store: Store, manifest_id: str, edit: Any) -> str:
+    """A copy of a content manifest, changed by ``edit(manifest)``, stored; its id."""
+    import json
+
+    manifest = datafiles.read_manifest(store, manifest_id)
+    edit(manifest)
+    return store.add_bytes(json.dumps(manifest).encode())
+
+
+def test_a_checkout_checks_every_chunk_and_the_recorded_hash(tmp_path: Path) -> None:
+    store = Store.init(tmp_path)
+    src = tmp_path / "t.csv"
+    data = _table(40_000)
+    src.write_bytes(data)
+    _capture(store, src)
+    for row in random.Random(2).sample(range(40_000), 400):
+        data[row * ROW + 30 : row * ROW + 40] = b"EDITEDEDIT"
+    src.write_bytes(data)
+    digest = hash_file(src)
+    second = _capture(store, src)
+    manifest = datafiles.read_manifest(store, second.manifest_id)
+    assert manifest["meta"]["digest"] == digest
+    patched = [i for i, s in enumerate(manifest["segments"]) if s.get("codec")]
+    assert patched and all(manifest["segments"][i]["content_xxh3"] for i in patched)
+    dest = tmp_path / "out.csv"
+    assert _restored(store, second, digest, dest) == bytes(data)
+
+    # a patched chunk whose result is not the chunk recorded: caught by its own hash
+    def mishash(m: dict[str, Any]) -> None:
+        m["segments"][patched[0]]["content_xxh3"] = "0" * 32
+
+    wrong = _manifest_with(store, second.manifest_id, mishash)
+    dest.write_bytes(b"mine")
+    with pytest.raises(CorruptObjectError, match="once its patch is applied"):
+        datafiles.restore_file(store, wrong, dest, digest)
+    assert dest.read_bytes() == b"mine"
+
+    # a manifest that records another file's hash is refused before anything is written
+    other = _manifest_with(store, second.manifest_id, lambda m: m["meta"].update(digest="x"))
+    with pytest.raises(CorruptObjectError, match="does not match the hash its commit"):
+        datafiles.restore_file(store, other, dest, digest)
+
+
+def test_a_manifest_without_a_recorded_hash_is_checked_by_hashing_the_file(
+    tmp_path: Path,
+) -> None:
+    store = Store.init(tmp_path)
+    src = tmp_path / "a.bin"
+    src.write_bytes(_bytes(3 << 20, seed=9))
+    digest = hash_file(src)
+    cap = datafiles.capture_file(store, src, digest)
+
+    def older(m: dict[str, Any]) -> None:  # as mlvc wrote them before, chunks swapped
+        del m["meta"]["digest"]
+        m["segments"][0], m["segments"][1] = m["segments"][1], m["segments"][0]
+
+    swapped = _manifest_with(store, cap.manifest_id, older)
+    assert len(datafiles.read_manifest(store, swapped)["segments"]) > 2
+    with pytest.raises(CorruptObjectError, match="does not match the hash its commit"):
+        datafiles.restore_file(store, swapped, tmp_path / "out.bin", digest)
+    assert not (tmp_path / "out.bin").exists()
