@@ -808,7 +808,18 @@ export function addCommands(ctx: ICommandContext): void {
       if (remote === null) {
         return;
       }
-      await model.sync(kind, remote);
+      const written = await model.sync(kind, remote);
+      // a pull that brought the open notebook's file along: show the file, unless
+      // the document has edits of its own (saving then asks which one to keep)
+      const notebook = notebookOf();
+      const path = notebook?.context.path ?? '';
+      if (
+        notebook &&
+        !notebook.context.model.dirty &&
+        written.some(nb => path === nb || path.endsWith(`/${nb}`))
+      ) {
+        await notebook.context.revert();
+      }
       reportError(
         kind === 'push' ? trans.__('Push failed') : trans.__('Pull failed'),
         true

@@ -557,8 +557,11 @@ export class ExperimentsModel implements IDisposable {
    *
    * @param kind - push or pull.
    * @param remote - The remote's name.
+   * @returns The notebooks a pull wrote (paths in the project): their open
+   * documents are behind the files.
    */
-  async sync(kind: 'push' | 'pull', remote: string): Promise<void> {
+  async sync(kind: 'push' | 'pull', remote: string): Promise<string[]> {
+    let written: string[] = [];
     await this._act(async path => {
       let job = await startSync(kind, path, remote, this._serverSettings);
       while (job.state === 'running' && !this._isDisposed) {
@@ -577,8 +580,10 @@ export class ExperimentsModel implements IDisposable {
         );
       }
       const report = job.result as Mlvc.ISyncReport | null | undefined;
+      written = [...(report?.notebooks ?? [])];
       return this._syncReport(kind, remote, report?.refs ?? []);
     }, kind);
+    return written;
   }
 
   /**

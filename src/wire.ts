@@ -1444,6 +1444,12 @@ export interface components {
       /** @description Pull only, git objects received. */
       objects?: number;
       /**
+       * @description Pull only, the notebook files written (paths in the project): each one whose
+       *     current branch was fast-forwarded while the file was as its old tip had it,
+       *     or that a new branch brought and that had no file here.
+       */
+      notebooks?: string[];
+      /**
        * @description Push: what went to the payload remote (`url`, `parts`, `uploaded`, `bytes`,
        *     `present`, `commits`, `not_here`), or null without one. Pull: the payload
        *     remote's URL, or null.

@@ -193,6 +193,8 @@ def run(args: argparse.Namespace) -> int:
         if not js:
             print(f"From {out['url']} ({out['remote']}): {out['objects']} object(s) received")
             _print_refs(out["refs"])
+            if out["notebooks"]:
+                print(f"  notebooks updated: {', '.join(out['notebooks'])}")
             if out.get("payloads_message"):
                 print(f"  {out['payloads_message']}")
             if out["payloads"]:

@@ -177,12 +177,17 @@ def pull(
     """Fetch a remote's history and fast-forward local branches; diverged ones are
     reported and kept; see :func:`mlvc_server.store.sync.pull`. A model of the registry
     changed on both sides gets this store's events replayed on top of the remote's
-    (:func:`mlvc_server.service.registry.replay`): its row's status is ``replayed``."""
+    (:func:`mlvc_server.service.registry.replay`): its row's status is ``replayed``.
+    Notebook files follow their branch (:func:`_follow_pull`): ``notebooks`` lists
+    those written."""
     from ..store import sync
+    from ..store.refs import HEADS
     from .registry import replay
 
     store = open_store(repo)
+    before = store.refs_under(HEADS.encode())
     report = sync.pull(store, remote, progress=progress, accept_payloads=accept_payloads)
+    report["notebooks"] = _follow_pull(store, before, report["refs"])
     for row in report["refs"]:
         if row["kind"] != "model" or row["status"] != "diverged":
             continue
@@ -237,12 +242,9 @@ def clone(
 
 def _write_notebooks(root: str) -> list[str]:
     """Write each notebook of a new clone at the tip of ``main`` (or of its only branch,
-    which becomes its current one). A file in the way is left alone; a notebook path that
-    would leave the folder or enter the store (a crafted ref) is skipped."""
-    from ..errors import InvalidNameError
-    from ..store.refs import DEFAULT_BRANCH, HEADS, notebook_key, split_ref
+    which becomes its current one). A file in the way is left alone."""
+    from ..store.refs import DEFAULT_BRANCH, HEADS, split_ref
     from ..store.revisions import set_current_branch
-    from .checkouts import write_file
     from .format import notebook_blob
 
     store = open_store(root)
@@ -251,29 +253,75 @@ def _write_notebooks(root: str) -> list[str]:
         split = split_ref(ref, HEADS)
         if split is not None and split[0] is not None:
             tips.setdefault(split[0], {})[split[1]] = sha
-    inside = store.root.resolve()
     written: list[str] = []
     for nb, branches in sorted(tips.items()):
-        try:
-            notebook_key(nb)  # refuses "..", absolute paths
-        except InvalidNameError:
-            continue
-        if nb.split("/")[0] == ".mlvc" or not nb.endswith(".ipynb"):
-            continue
         branch = DEFAULT_BRANCH if DEFAULT_BRANCH in branches else None
         if branch is None and len(branches) == 1:
             branch = next(iter(branches))
-        path = store.root / nb
-        if branch is None or os.path.lexists(path):
+        if branch is None or os.path.lexists(store.root / nb):
             continue
         content = notebook_blob(store, branches[branch])
-        if content is None:
+        if content is not None and _put_notebook(store, nb, content):
+            if branch != DEFAULT_BRANCH:
+                set_current_branch(store, nb, branch)
+            written.append(nb)
+    return written
+
+
+def _put_notebook(store: Any, nb: str, content: bytes) -> bool:
+    """Write notebook ``nb`` (a path from the store's refs) into the project, unless
+    the path would leave the project folder or enter the store (a crafted ref from a
+    remote): then nothing is written and False is returned."""
+    from ..errors import InvalidNameError
+    from ..store.refs import notebook_key
+    from .checkouts import write_file
+
+    try:
+        notebook_key(nb)  # refuses "..", absolute paths
+    except InvalidNameError:
+        return False
+    if nb.split("/")[0] == ".mlvc" or not nb.endswith(".ipynb"):
+        return False
+    path = store.root / nb
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.parent.resolve().is_relative_to(store.root.resolve()):  # a symlinked folder
+        return False
+    write_file(path, content)
+    return True
+
+
+def _follow_pull(store: Any, before: Mapping[bytes, str], rows: list[dict[str, Any]]) -> list[str]:
+    """After a pull, bring each notebook file along with its current branch, as ``git
+    pull`` updates a clean working tree: a branch fast-forwarded while the file was as
+    its old tip has it gets the new tip's notebook; a branch created for a notebook that
+    has no file here writes it. A file with changes of its own is left alone (``mlvc
+    status`` then says so). Returns the notebooks written."""
+    from ..store.revisions import current_branch, detached
+    from .format import notebook_blob
+
+    written: list[str] = []
+    for row in rows:
+        nb = row.get("notebook")
+        if (
+            row.get("kind") != "branch"
+            or row.get("status") not in ("fast-forward", "created")
+            or not isinstance(nb, str)
+            or current_branch(store, nb) != row.get("name")
+            or detached(store, nb) is not None
+        ):
             continue
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if not path.parent.resolve().is_relative_to(inside):  # a symlinked folder
+        path = store.root / nb
+        new = notebook_blob(store, str(row["remote"]))
+        if new is None:
             continue
-        write_file(path, content)
-        if branch != DEFAULT_BRANCH:
-            set_current_branch(store, nb, branch)
-        written.append(nb)
+        if row["status"] == "fast-forward":
+            old = before.get(str(row["ref"]).encode())
+            if old is None or not path.is_file() or path.read_bytes() != notebook_blob(store, old):
+                continue
+            if new == path.read_bytes():
+                continue
+        elif os.path.lexists(path):
+            continue
+        if _put_notebook(store, nb, new):
+            written.append(nb)
     return written

@@ -125,3 +125,40 @@ def test_clone_never_writes_a_notebook_outside_its_folder(project: Path, tmp_pat
     assert out["notebooks"] == ["train.ipynb"]
     assert not (tmp_path / "b" / "evil.ipynb").exists()
     assert not (tmp_path / "b" / "c" / ".mlvc" / "evil.ipynb").exists()
+
+
+def test_pull_brings_unchanged_notebooks_along_and_leaves_edited_ones(
+    project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    remote = bare(tmp_path / "team.git")
+    nb = project / "train.ipynb"
+    _notebook(nb, "x = 1")
+    mlvc.commit("one", repo=project, notebook=nb)
+    service.remote_add("origin", str(remote), repo=project)
+    service.push(repo=project)
+    b = Path(service.clone(str(remote), tmp_path / "b")["path"])
+    assert (b / "train.ipynb").read_bytes() == nb.read_bytes()
+
+    # a colleague's new version and a new notebook: both come with the pull
+    _notebook(nb, "x = 2")
+    two = mlvc.commit("two", repo=project, notebook=nb)
+    _notebook(project / "eval.ipynb", "e = 1")
+    mlvc.commit("eval", repo=project, notebook=project / "eval.ipynb")
+    service.push(repo=project)
+    code, out, _ = run(capsys, "-C", str(b), "pull")
+    assert code == 0 and "notebooks updated: eval.ipynb, train.ipynb" in out
+    assert (b / "train.ipynb").read_bytes() == nb.read_bytes()
+    assert (b / "eval.ipynb").read_bytes() == (project / "eval.ipynb").read_bytes()
+    st = service.status(repo=b, notebook="train.ipynb")
+    assert st["head"] == two and st["notebook"]["changed"] is False
+
+    # edits of one's own are never overwritten: the branch moves, the file stays
+    _notebook(b / "train.ipynb", "x = 'mine'")
+    mine = (b / "train.ipynb").read_bytes()
+    _notebook(nb, "x = 3")
+    mlvc.commit("three", repo=project, notebook=nb)
+    service.push(repo=project)
+    report = service.pull(repo=b)
+    assert report["notebooks"] == []
+    assert (b / "train.ipynb").read_bytes() == mine
+    assert service.status(repo=b, notebook="train.ipynb")["notebook"]["changed"] is True

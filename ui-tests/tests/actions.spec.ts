@@ -134,4 +134,42 @@ test('push to a remote and pull from it, from the panel', async ({ page }) => {
     'Pulled from origin: 1 up-to-date',
     { timeout: 60000 }
   );
+
+  // A colleague clones, adds a cell, commits and pushes from a terminal; the
+  // pull brings the commit, and the open notebook shows the colleague's cell.
+  const mlvc = (args: string[], where: string) =>
+    execFileSync(python, ['-m', 'mlvc_server.cli', ...args], {
+      cwd: where,
+      encoding: 'utf-8'
+    });
+  const theirs = path.join(cwd, 'colleague');
+  mlvc(['clone', bare, theirs], cwd);
+  execFileSync(
+    python,
+    [
+      '-c',
+      'import nbformat as f; nb = f.read("sync.ipynb", 4); ' +
+        'nb.cells.append(f.v4.new_code_cell("from_colleague = 1")); ' +
+        'f.write(nb, "sync.ipynb")'
+    ],
+    { cwd: theirs }
+  );
+  mlvc(['commit', '-N', 'sync.ipynb', '-m', 'from a colleague'], theirs);
+  mlvc(['push'], theirs);
+
+  await panel.getByRole('button', { name: 'Pull' }).click();
+  await expect(panel.getByRole('status').first()).toContainText(
+    'Pulled from origin: 1 fast-forward',
+    { timeout: 60000 }
+  );
+  await expect(commits).toHaveCount(2, { timeout: 30000 });
+  await expect(commits.first()).toContainText('from a colleague');
+  await expect
+    .poll(async () => page.notebook.getCellCount(), { timeout: 30000 })
+    .toBe(2);
+  expect(await page.notebook.getCell(1)).toBeTruthy();
+  await expect(
+    page.locator('.jp-Notebook .jp-Cell').nth(1).locator('.jp-InputArea')
+  ).toContainText('from_colleague = 1');
+  await expect(panel).not.toContainText('notebook changed');
 });
