@@ -59,6 +59,7 @@ import base64
 import collections
 import contextlib
 import dataclasses
+import enum
 import json
 import math
 import struct
@@ -156,6 +157,7 @@ def node_kind(obj: Any) -> str | None:
 
     Returns:
         ``dict``, ``odict``, ``counter``, ``defaultdict``, ``list``, ``tuple``, ``namedtuple``,
+        ``enum`` (a member),
         ``deque``, ``set``, ``frozenset`` or ``dataclass``; None for anything else (and for
         dicts whose keys are not plain values, sets of non-plain items, a defaultdict with
         another factory, a dataclass holding more than its fields).
@@ -181,6 +183,8 @@ def node_kind(obj: Any) -> str | None:
         return "namedtuple"
     if _dataclass_state(obj) is not None:
         return "dataclass"
+    if isinstance(obj, enum.Enum) and "<locals>" not in cls.__qualname__:
+        return "enum"
     return None
 
 
@@ -353,6 +357,11 @@ class _Walker:
                     self.walk(value, f"{path}/{field}" if path else field, depth + 1)
                     for field, value in zip(type(obj)._fields, obj, strict=True)
                 ]
+            elif kind == "enum":  # the member by its class and name (no code stored)
+                node["cls"] = _class_name(type(obj))
+                node["name"] = obj.name
+                if is_plain(obj.value):
+                    node["v"] = encode(obj.value)
             elif kind == "dataclass":
                 node["cls"] = _class_name(type(obj))
                 state = _dataclass_state(obj) or []
@@ -611,6 +620,8 @@ class _Builder:
             fields = [str(f) for f in node["fields"]]
             items = [self.build(v, depth + 1) for v in node["items"]]
             value = self._instance(kind, str(node["cls"]), fields, items)
+        elif kind == "enum":
+            value = _member(str(node["cls"]), str(node["name"]), node.get("v"))
         else:
             raise SerializationError(f"container manifest: unknown node kind {kind!r}")
         return value
@@ -650,6 +661,23 @@ class _Builder:
             stacklevel=6,
         )
         return dict(zip(fields, items, strict=True))
+
+
+def _member(name: str, member: str, value: Any) -> Any:
+    """Enum member ``member`` of class ``name`` when the class is imported here (found
+    without importing anything); else its value, with a warning."""
+    cls = find_class(name)
+    if cls is not None and issubclass(cls, enum.Enum) and member in cls.__members__:
+        return cls.__members__[member]
+    module, _, qualname = name.partition(":")
+    warnings.warn(
+        f"enum member {module}.{qualname}.{member} comes back as its value: the class is "
+        "not found among the modules imported here; import it (or run the cell that "
+        "defines it) and load again to get the member back",
+        ContainerRebuildWarning,
+        stacklevel=6,
+    )
+    return decode(value) if value is not None else member
 
 
 class ContainerSerializer:
@@ -746,7 +774,7 @@ def _flatten(node: Any, path: str, out: dict[str, Any]) -> None:
     if kind == "leaf":
         out[path] = ("leaf", node.get("i"))
         return
-    if kind in ("v", "np", "bytes", "bytearray", "set", "frozenset", "ref"):
+    if kind in ("v", "np", "bytes", "bytearray", "set", "frozenset", "ref", "enum"):
         out[path] = ("value", json.dumps(node, sort_keys=True))
         return
 

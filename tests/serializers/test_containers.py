@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import collections
 import dataclasses
+import enum
 import json
 import struct
+import sys
 import warnings
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -28,6 +30,16 @@ from mlvc_server.serializers.container_format import (
 from .conftest import MemoryReader, roundtrip
 
 MIB = 1 << 20
+
+
+class Color(enum.Enum):
+    RED = 1
+    BLUE = "blue"
+
+
+class Level(enum.IntEnum):
+    LOW = 1
+    HIGH = 2
 
 
 class Point(NamedTuple):
@@ -330,3 +342,23 @@ def test_a_list_of_custom_objects_is_pickled_whole_early() -> None:
     payload = serializers.serialize([Item(i) for i in range(5000)] + [np.ones(3)])
     assert payload.format == "pickle"
     assert "first 64 leaves all need pickle" in payload.meta["pickle_reason"]
+
+
+def test_enum_members_come_back_as_members_without_pickle(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for v in (Color.RED, Level.HIGH):
+        back, payload = roundtrip(v)  # no trust needed
+        assert payload.format == "container" and not payload.meta.get("unsafe")
+        assert back is v
+    value = {"color": Color.BLUE, "levels": [Level.LOW, Level.HIGH], "w": np.ones(2)}
+    back, payload = roundtrip(value)
+    assert payload.format == "container" and not payload.meta.get("unsafe")
+    assert back["color"] is Color.BLUE and back["levels"] == [Level.LOW, Level.HIGH]
+    assert back["levels"][1] is Level.HIGH and back["w"].tolist() == [1.0, 1.0]
+    # the class gone from its module: the member comes back as its value, with a warning
+    payload = serializers.serialize(Color.BLUE)
+    monkeypatch.delattr(sys.modules[__name__], "Color")
+    with pytest.warns(ContainerRebuildWarning, match="comes back as its value"):
+        back = serializers.deserialize("container", payload.meta, MemoryReader(payload))
+    assert back == "blue"
