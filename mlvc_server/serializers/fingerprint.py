@@ -165,7 +165,18 @@ class _Hasher:
             # its bytes are in a file: the npy format streams and fingerprints them itself
             # without mapping them all into memory
             raise _NoFingerprint
-        if isinstance(obj, np.ndarray):
+        cls = type(obj)
+        if cls is np.ma.MaskedArray:
+            # the data, the mask, the fill value and hardness: a masked value is a change
+            self.array(np.ma.getdata(obj), "masked")
+            if obj.mask is np.ma.nomask:
+                self.tag("nomask")
+            else:
+                self.array(np.asarray(obj.mask), "mask")
+            self.tag(f"fill:{obj._fill_value!r}:{obj.hardmask}")
+        elif isinstance(obj, np.ndarray):
+            if cls is not np.ndarray and cls.__name__ not in ("matrix", "recarray"):
+                raise _NoFingerprint  # a subclass may hold state beside its bytes
             self.array(obj, qualified_type_name(obj))
         elif isinstance(obj, np.generic) and not obj.dtype.hasobject:
             self.tag(f"npscalar:{qualified_type_name(obj)}:{obj.dtype.str}")

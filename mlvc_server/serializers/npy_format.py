@@ -13,8 +13,9 @@ Object arrays (and structured dtypes with object fields) are not accepted: they 
 pickle. A numpy scalar (``np.float32(1.5)``) is stored as a 0-d array and comes back as
 the same scalar type.
 
-ndarray subclasses: ``np.memmap``, ``np.matrix`` and ``np.recarray`` are accepted (others
-are left to the next format: their extra state would be lost).
+ndarray subclasses: ``np.memmap``, ``np.matrix``, ``np.recarray`` and ``np.ma.MaskedArray``
+(its data, then its mask's header and data; the fill value and hardness in the meta) are
+accepted (others are left to the next format: their extra state would be lost).
 
 * A ``np.memmap`` whose bytes are in its file (a shared mapping, mode ``r``/``r+``/``w+``,
   C- or Fortran-contiguous) is never read whole into memory: its data segment has no
@@ -261,6 +262,21 @@ def read_array(reader: PayloadReader, header_index: int, data_index: int) -> Any
     return arr
 
 
+def _plain_fill(obj: Any) -> Any:
+    """A masked array's fill value as JSON (None: numpy's default for the dtype; False:
+    not storable exactly)."""
+    from .json_format import encode, is_plain
+
+    np = _numpy()
+    if obj._fill_value is None:
+        return None
+    value = np.asarray(obj.fill_value)
+    if value.ndim != 0:
+        return False
+    item = value.item()
+    return encode(item) if is_plain(item) else False
+
+
 class NpySerializer:
     """numpy ndarrays and scalars as ``.npy``."""
 
@@ -273,6 +289,8 @@ class NpySerializer:
             return False
         np = _numpy()
         cls = type(obj)
+        if cls is np.ma.MaskedArray:
+            return storable_dtype(obj.dtype) and _plain_fill(obj) is not False
         if (
             cls is not np.ndarray
             and cls is not np.memmap
@@ -287,8 +305,11 @@ class NpySerializer:
         return int(obj.nbytes)
 
     def dump(self, obj: Any) -> Payload:
-        """``[header, data]``, the data a view of the array's memory where possible."""
+        """``[header, data]``, the data a view of the array's memory where possible (a
+        masked array: then the mask's ``[header, data]``, unless it has none)."""
         np = _numpy()
+        if type(obj) is np.ma.MaskedArray:
+            return self._dump_masked(obj)
         scalar = isinstance(obj, np.generic)
         arr = np.asarray(obj) if scalar else obj
         if not storable_dtype(arr.dtype):
@@ -323,9 +344,36 @@ class NpySerializer:
         meta.update(extra)
         return Payload(format=self.format, segments=segments, meta=meta, extension="npy")
 
+    def _dump_masked(self, obj: Any) -> Payload:
+        np = _numpy()
+        data = np.ma.getdata(obj)
+        payload = self.dump(data if type(data) is np.ndarray else np.asarray(data))
+        masked: dict[str, Any] = {"hard_mask": bool(obj.hardmask)}
+        fill = _plain_fill(obj)
+        if fill is not None:
+            masked["fill_value"] = fill
+        if obj.mask is not np.ma.nomask:
+            segs, fortran = array_segments(np.ascontiguousarray(obj.mask))
+            payload.segments.extend(segs)
+            masked["mask_fortran"] = fortran
+        else:
+            masked["nomask"] = True
+        payload.meta.update(type=qualified_type_name(obj), masked=masked)
+        return payload
+
     def load(self, meta: dict[str, Any], reader: PayloadReader) -> Any:
         """Read the array straight into freshly allocated memory."""
         arr = read_array(reader, 0, 1)
+        masked = meta.get("masked")
+        if isinstance(masked, dict):
+            np = _numpy()
+            mask = np.ma.nomask if masked.get("nomask") else read_array(reader, 2, 3)
+            out = np.ma.MaskedArray(arr, mask=mask, hard_mask=bool(masked.get("hard_mask")))
+            if "fill_value" in masked:
+                from .json_format import decode
+
+                out.fill_value = decode(masked["fill_value"])
+            return out
         if meta.get("scalar"):
             return arr[()]
         view_class = meta.get("view_class")

@@ -84,6 +84,32 @@ def test_matrix_and_recarray_keep_their_class(project: Path) -> None:
     assert back.b[1] == 4.5
 
 
+@pytest.mark.parametrize(
+    "masked",
+    [
+        np.ma.masked_array([1.0, 2.0, 3.0], mask=[0, 1, 0], fill_value=-9.0),
+        np.ma.masked_array(np.arange(6).reshape(2, 3), mask=np.eye(2, 3, dtype=bool)),
+        np.ma.masked_array([1, 2], hard_mask=True),  # no mask at all
+        np.ma.masked_invalid([1.0, np.nan]),
+    ],
+)
+def test_a_masked_array_keeps_its_mask_and_fill_value(project: Path, masked: Any) -> None:
+    back = through_store(project, masked, "npy", "masked")
+    assert type(back) is np.ma.MaskedArray
+    np.testing.assert_array_equal(np.ma.getdata(back), np.ma.getdata(masked))
+    np.testing.assert_array_equal(np.ma.getmaskarray(back), np.ma.getmaskarray(masked))
+    assert (back.mask is np.ma.nomask) == (masked.mask is np.ma.nomask)
+    assert back.fill_value == masked.fill_value and back.hardmask == masked.hardmask
+
+
+def test_a_masked_array_whose_mask_alone_changed_is_stored_again(project: Path) -> None:
+    data = np.arange(4.0)
+    first = mlvc.commit("a", variables={"m": np.ma.masked_array(data, mask=[0, 1, 0, 0])})
+    second = mlvc.commit("b", variables={"m": np.ma.masked_array(data, mask=[0, 0, 0, 1])})
+    assert mlvc.load(first, "m").mask.tolist() == [False, True, False, False]
+    assert mlvc.load(second, "m").mask.tolist() == [False, False, False, True]
+
+
 # -- scipy.sparse ----------------------------------------------------------------------------
 @pytest.mark.parametrize("fmt", ["csr", "csc", "coo", "bsr", "dia", "lil", "dok"])
 @pytest.mark.parametrize("kind", ["matrix", "array"])

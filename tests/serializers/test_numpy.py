@@ -195,13 +195,31 @@ def test_object_arrays_fall_to_pickle(arr: Any) -> None:
     assert back.dtype == arr.dtype
 
 
+class Tagged(np.ndarray):
+    """An ndarray subclass with state of its own (npy would lose it)."""
+
+    tag = "none"
+
+
 def test_subclasses_are_not_npy() -> None:
-    m = np.ma.masked_array([1, 2, 3], mask=[0, 1, 0])
+    m = np.arange(3).view(Tagged)
+    m.tag = "mine"
     assert not NpySerializer().accepts(m)
     back, payload = roundtrip(m, trusted=True)
     assert payload.format == "pickle"
-    assert isinstance(back, np.ma.MaskedArray)
-    np.testing.assert_array_equal(back.mask, m.mask)
+    assert isinstance(back, Tagged)
+    np.testing.assert_array_equal(back, m)
+    # the same bytes with other state beside them are another value
+    from mlvc_server.serializers.fingerprint import fingerprint
+
+    other = np.arange(3).view(Tagged)
+    other.tag = "theirs"
+    assert fingerprint(m) is None and fingerprint(other) is None
+    # a masked array is npy: its data and mask, no pickle
+    masked = np.ma.masked_array([1, 2, 3], mask=[0, 1, 0])
+    back, payload = roundtrip(masked)
+    assert payload.format == "npy" and isinstance(back, np.ma.MaskedArray)
+    np.testing.assert_array_equal(back.mask, masked.mask)
 
 
 def test_object_header_is_refused_on_load() -> None:
