@@ -30,6 +30,7 @@ from contextvars import ContextVar
 from typing import Any
 
 from .base import qualified_type_name, type_root_module
+from .npy_format import is_masked_class
 
 #: Object arrays / object columns with more items than this get no fingerprint (their
 #: items are hashed one by one, in Python).
@@ -166,7 +167,7 @@ class _Hasher:
             # without mapping them all into memory
             raise _NoFingerprint
         cls = type(obj)
-        if cls is np.ma.MaskedArray:
+        if is_masked_class(cls):
             # the data, the mask, the fill value and hardness: a masked value is a change
             self.array(np.ma.getdata(obj), "masked")
             if obj.mask is np.ma.nomask:

@@ -316,9 +316,10 @@ def _follow_pull(store: Any, before: Mapping[bytes, str], rows: list[dict[str, A
             continue
         if row["status"] == "fast-forward":
             old = before.get(str(row["ref"]).encode())
-            if old is None or not path.is_file() or path.read_bytes() != notebook_blob(store, old):
+            if old is None or not path.is_file():
                 continue
-            if new == path.read_bytes():
+            here = path.read_bytes()
+            if here != notebook_blob(store, old) or here == new:
                 continue
         elif os.path.lexists(path):
             continue
