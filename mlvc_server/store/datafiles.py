@@ -38,7 +38,7 @@ import tempfile
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
@@ -657,11 +657,9 @@ def stream(store: Store, manifest_id: str, name: str = "") -> Iterator[memoryvie
         worker.join()
 
 
-#: A checkout hands the chunks to the workers in runs of about this many bytes: one task,
-#: one ``pwrite`` and one hash update per run (a task per ~160 KiB chunk cost more in
-#: thread hand-offs than the reads themselves). 2 MiB measured best (benchmarks/data.py,
-#: 1 GiB): with 4 MiB runs the un-patched versions' ``pwrite`` calls stalled (median
-#: 52 ms each) and a column-added checkout took 3-8 s instead of 2.5.
+#: A checkout reads the chunks on worker threads in runs of about this many bytes (one
+#: task and one ``pwrite`` per run: a task per ~160 KiB chunk cost more in thread hand-offs
+#: than the reads themselves).
 _RUN_BYTES: Final = 2 << 20
 
 
@@ -680,14 +678,26 @@ def _runs(sizes: list[int]) -> list[tuple[int, int, int]]:
     return runs
 
 
+def _readers(manifest: dict[str, Any]) -> int:
+    """How many runs are read at once. The writes go through this thread: ext4 takes the
+    file's lock for each buffered write, so writers on several threads wait on each other
+    (2 workers each reading then writing their runs: 0.59 s for 1 GiB; one thread reading
+    and one writing: 0.31 s, benchmarks/data.py). Whole chunks are cheap to read, so one
+    core is left to the writer; patched ones are decoded (zstd, XOR) on every core."""
+    patched = sum(1 for seg in manifest["segments"] if seg.get("codec"))
+    if patched * 4 >= len(manifest["segments"]):
+        return payloads.WORKERS
+    return max(1, payloads.WORKERS - 1)
+
+
 def _write_parallel(
     store: Store, manifest: dict[str, Any], name: str, fd: int, hasher: Any | None
 ) -> int:
-    """Read (and un-patch) the chunks on the worker threads, a run of them per task, each
-    run written at its offset with one ``pwrite`` by the worker that read it; this thread
-    hashes the runs in order (``hasher``; None: the chunks alone are checked, a patched
-    one against its ``content_xxh3``). At most ``WORKERS + 2`` run buffers exist. Returns
-    the bytes written."""
+    """Read (and un-patch) the chunks on the worker threads, a run of them per task, and
+    write the runs in order at their offsets from this thread, which also hashes them
+    (``hasher``; None: the chunks alone are checked, a patched one against its
+    ``content_xxh3``). At most :func:`_readers` runs are read at once, and at most one
+    more run buffer exists. Returns the bytes written."""
     reader = payloads.StoredPayload(store, manifest, name)
     patched = {
         i: seg["content_xxh3"]
@@ -698,13 +708,16 @@ def _write_parallel(
     sizes = [reader.segment_size(i) for i in range(len(reader.segment_names))]
     runs = _runs(sizes)
     biggest = max((n for _a, _b, n in runs), default=0)
-    pool = payloads.workers()
-    depth = payloads.WORKERS + 2
+    readers = _readers(manifest)
+    # threads of its own: the shared pool has WORKERS threads, and a run awaited here
+    # still counts as being read, so on it the reads would take every core
+    pool = ThreadPoolExecutor(readers, thread_name_prefix="mlvc-checkout")
+    depth = readers + 1
     free: list[bytearray] = []
-    pending: deque[tuple[Future[int], bytearray]] = deque()
+    pending: deque[tuple[Future[int], bytearray, int]] = deque()
     total = 0
 
-    def job(first: int, end: int, at: int, buf: bytearray) -> int:
+    def job(first: int, end: int, buf: bytearray) -> int:
         view = memoryview(buf)
         off = 0
         for i in range(first, end):
@@ -717,17 +730,18 @@ def _write_parallel(
                     "hash once its patch is applied"
                 )
             off += sizes[i]
-        done = 0
-        while done < off:
-            done += os.pwrite(fd, view[done:off], at + done)
         return off
 
     def settle() -> None:
         nonlocal total
-        future, buf = pending.popleft()
+        future, buf, at = pending.popleft()
         n = future.result()
+        view = memoryview(buf)[:n]
+        done = 0
+        while done < n:
+            done += os.pwrite(fd, view[done:], at + done)
         if hasher is not None:
-            hasher.update(memoryview(buf)[:n])
+            hasher.update(view)
         total += n
         free.append(buf)
 
@@ -737,16 +751,17 @@ def _write_parallel(
             if len(pending) >= depth:
                 settle()
             buf = free.pop() if free else bytearray(biggest)
-            pending.append((pool.submit(job, first, end, at, buf), buf))
+            pending.append((pool.submit(job, first, end, buf), buf, at))
             at += n
         while pending:
             settle()
     finally:
-        for future, _ in pending:
+        for future, _, _ in pending:
             future.cancel()
-        for future, _ in pending:
+        for future, _, _ in pending:
             if not future.cancelled():
-                future.exception()  # wait: the buffer and the file outlive the workers
+                future.exception()  # wait: the buffers outlive the workers
+        pool.shutdown(wait=False)
     return total
 
 

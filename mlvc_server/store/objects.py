@@ -33,6 +33,8 @@ _BLOCK = 0xFFFF
 #: ``os.writev`` takes at most IOV_MAX (1024 on Linux) buffers per call.
 _IOV_MAX = 1000
 _ZLIB_HEADER = b"\x78\x01"
+#: The header of a stored block that is not the last and holds :data:`_BLOCK` bytes.
+_FULL_BLOCK = struct.pack("<BHH", 0, _BLOCK, _BLOCK ^ 0xFFFF)
 
 
 #: Contents up to this size are checked with Python's builtin SHA-1 while hashlib is not
@@ -261,6 +263,10 @@ def read_stored_fast(path: str | os.PathLike[str], size: int, out: memoryview) -
     try:
         if os.fstat(fd).st_size != head_len + 5 * nblocks + n + 4:
             return False
+        if len(iov) <= _IOV_MAX:  # (most chunks: up to ~32 MiB)
+            return os.preadv(fd, iov, 0) == head_len + 5 * nblocks + n and _blocks_are(
+                scratch, header, n, nblocks
+            )
         offset = 0
         for i in range(0, len(iov), _IOV_MAX):
             batch = iov[i : i + _IOV_MAX]
@@ -270,12 +276,17 @@ def read_stored_fast(path: str | os.PathLike[str], size: int, out: memoryview) -
             offset += want
     finally:
         os.close(fd)
-    expect = bytearray(_ZLIB_HEADER)
-    expect += struct.pack("<BHH", 1 if n == 0 else 0, len(header), len(header) ^ 0xFFFF)
+    return _blocks_are(scratch, header, n, nblocks)
+
+
+def _blocks_are(scratch: bytearray, header: bytes, n: int, nblocks: int) -> bool:
+    """Whether the bytes read around the content (zlib header, object header, the
+    header of each stored block) are those of :func:`write_stored_blob`'s layout."""
+    expect = _ZLIB_HEADER + struct.pack("<BHH", n == 0, len(header), len(header) ^ 0xFFFF)
     expect += header
-    for i in range(nblocks):
-        m = min(_BLOCK, n - i * _BLOCK)
-        expect += struct.pack("<BHH", 1 if i == nblocks - 1 else 0, m, m ^ 0xFFFF)
+    if nblocks:  # whole blocks, then the last (final) one
+        last = n - (nblocks - 1) * _BLOCK
+        expect += _FULL_BLOCK * (nblocks - 1) + struct.pack("<BHH", 1, last, last ^ 0xFFFF)
     return scratch == expect
 
 
@@ -523,7 +534,8 @@ def read_packed_entry(objects_dir: Path, sha: str) -> tuple[int, bytes] | None:
     return inflate_entry(objects_dir / "pack" / (found[0] + ".pack"), found[1])
 
 
-def inflate_entry(pack: Path, offset: int) -> tuple[int, bytes] | None:
+def inflate_entry(pack: str | os.PathLike[str], offset: int) -> tuple[int, bytes] | None:
+    name = os.path.basename(pack)
     try:
         fd = os.open(pack, os.O_RDONLY)
     except FileNotFoundError:
@@ -531,14 +543,14 @@ def inflate_entry(pack: Path, offset: int) -> tuple[int, bytes] | None:
     try:
         head = os.pread(fd, 16, offset)
         if not head:
-            raise CorruptObjectError(f"pack {pack.name} is cut short")
+            raise CorruptObjectError(f"pack {name} is cut short")
         type_num = (head[0] >> 4) & 7
         size = head[0] & 0x0F
         shift, i = 4, 0
         while head[i] & 0x80:
             i += 1
             if i >= len(head):
-                raise CorruptObjectError(f"pack {pack.name} has a damaged entry header")
+                raise CorruptObjectError(f"pack {name} has a damaged entry header")
             size |= (head[i] & 0x7F) << shift
             shift += 7
         if type_num not in (1, 2, 3, 4):
@@ -558,9 +570,9 @@ def inflate_entry(pack: Path, offset: int) -> tuple[int, bytes] | None:
                 want = 1 << 16
                 out += d.decompress(chunk, size + 1 - len(out))
         except zlib.error as e:
-            raise CorruptObjectError(f"an entry of pack {pack.name} cannot be inflated: {e}") from e
+            raise CorruptObjectError(f"an entry of pack {name} cannot be inflated: {e}") from e
         if len(out) != size:
-            raise CorruptObjectError(f"an entry of pack {pack.name} has the wrong size")
+            raise CorruptObjectError(f"an entry of pack {name} has the wrong size")
         return type_num, bytes(out)
     finally:
         os.close(fd)

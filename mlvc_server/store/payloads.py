@@ -634,6 +634,11 @@ class StoredPayload:
         out = memoryview(buffer).cast("B")
         seg = self._segments[index]
         size = int(seg["size"])
+        parts = seg["parts"]
+        if len(parts) == 1 and not offset and len(out) == size and not seg.get("codec"):
+            # one whole part (a data file's chunk, a small variable): read in place
+            self._read_part(parts[0], out, (seg.get("xxh3") or (None,))[0], seg["name"])
+            return
         if seg.get("codec") and offset is not None and (offset, len(out)) != (0, size):
             whole = bytearray(size)
             self.readinto_segment(index, whole)

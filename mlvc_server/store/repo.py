@@ -566,19 +566,24 @@ class Store:
             if kind in _TYPES and int(size) == len(raw):
                 found = (_TYPES[kind], raw)
         except FileNotFoundError:
-            self._pack_indexes.refresh()
-            where = self._pack_indexes.find(sha)
-            if where is not None and not where[1] & 0x80000000:
-                with contextlib.suppress(CorruptObjectError):
-                    found = objects.inflate_entry(
-                        self.objects_dir / "pack" / (where[0] + ".pack"), where[1]
-                    )
+            found = self._packed_whole(sha)
         except (OSError, zlib.error, ValueError):
             found = None
         if found is not None and objects.object_id(_NAMES[found[0]], found[1]) == sha:
             return found
         obj = self.get(sha)  # the slow path, with its precise errors
         return obj.type_num, obj.as_raw_string()
+
+    def _packed_whole(self, sha: str) -> tuple[int, bytes] | None:
+        """``(type number, raw content)`` of ``sha`` when it is a whole object in one of
+        the packs that our tables cover (not checked against its id), else None."""
+        self._pack_indexes.refresh()
+        where = self._pack_indexes.find(sha)
+        if where is None or where[1] & 0x80000000:
+            return None
+        with contextlib.suppress(CorruptObjectError):
+            return objects.inflate_entry(f"{self._objects}/pack/{where[0]}.pack", where[1])
+        return None
 
     def read_blob(self, sha: str) -> bytes:
         type_num, raw = self.raw_object(sha)
@@ -621,7 +626,18 @@ class Store:
         except FileNotFoundError:
             pass
         # packed (a patch, small parts): a whole object of our packs is read straight
-        # from its entry and checked against its id; anything else through dulwich
+        # from its entry and checked against ``xxh3`` if given, else against its id;
+        # anything else through dulwich
+        if xxh3 is not None:
+            found = self._packed_whole(sha)
+            if (
+                found is not None
+                and found[0] == 3
+                and len(found[1]) == len(out)
+                and xxhash.xxh3_128_hexdigest(found[1]) == xxh3
+            ):
+                out[:] = found[1]
+                return
         try:
             type_num, data = self.raw_object(sha)
         except CorruptObjectError:
