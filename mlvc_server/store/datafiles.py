@@ -678,15 +678,13 @@ def _runs(sizes: list[int]) -> list[tuple[int, int, int]]:
     return runs
 
 
-def _readers(manifest: dict[str, Any]) -> int:
-    """How many runs are read at once. The writes go through this thread: ext4 takes the
-    file's lock for each buffered write, so writers on several threads wait on each other
-    (2 workers each reading then writing their runs: 0.59 s for 1 GiB; one thread reading
-    and one writing: 0.31 s, benchmarks/data.py). Whole chunks are cheap to read, so one
-    core is left to the writer; patched ones are decoded (zstd, XOR) on every core."""
-    patched = sum(1 for seg in manifest["segments"] if seg.get("codec"))
-    if patched * 4 >= len(manifest["segments"]):
-        return payloads.WORKERS
+def _readers() -> int:
+    """How many runs are read at once: every core but one, left to the writes. The writes
+    go through one thread: ext4 takes the file's lock for each buffered write, so writers
+    on several threads wait on each other (1 GiB on 2 cores, benchmarks/data.py: 2
+    workers each reading then writing their runs 0.59 s; one thread reading and this
+    one writing 0.37-0.40 s). Patched chunks too: decoding them on both cores, beside
+    the writes, took 1.05 s for the version with 1% of rows edited, on one 0.82 s."""
     return max(1, payloads.WORKERS - 1)
 
 
@@ -708,7 +706,7 @@ def _write_parallel(
     sizes = [reader.segment_size(i) for i in range(len(reader.segment_names))]
     runs = _runs(sizes)
     biggest = max((n for _a, _b, n in runs), default=0)
-    readers = _readers(manifest)
+    readers = _readers()
     # threads of its own: the shared pool has WORKERS threads, and a run awaited here
     # still counts as being read, so on it the reads would take every core
     pool = ThreadPoolExecutor(readers, thread_name_prefix="mlvc-checkout")

@@ -541,7 +541,9 @@ def inflate_entry(pack: str | os.PathLike[str], offset: int) -> tuple[int, bytes
     except FileNotFoundError:
         return None
     try:
-        head = os.pread(fd, 16, offset)
+        # the header and, for most entries (a commit's small objects, a patch), all of
+        # the entry in one call
+        head = os.pread(fd, 4096, offset)
         if not head:
             raise CorruptObjectError(f"pack {name} is cut short")
         type_num = (head[0] >> 4) & 7
@@ -555,20 +557,23 @@ def inflate_entry(pack: str | os.PathLike[str], offset: int) -> tuple[int, bytes
             shift += 7
         if type_num not in (1, 2, 3, 4):
             return None  # a delta
-        at = offset + i + 1
-        # what the entry takes at most when deflate could not shrink it (a patch, a
-        # chunk): read in one call, not 64 KiB for an entry of a few hundred bytes
-        want = size + (size >> 10) * 5 + 64
+        at = offset + len(head)
+        chunk = head[i + 1 :]
+        # the rest of what the entry takes at most when deflate could not shrink it (a
+        # chunk): read in one call, not in pieces of 64 KiB
+        want = max(size + (size >> 10) * 5 + 64 - len(chunk), 4096)
         d = zlib.decompressobj()
         out = bytearray()
         try:
-            while not d.eof and len(out) <= size:
+            while True:
+                out += d.decompress(chunk, size + 1 - len(out))
+                if d.eof or len(out) > size:
+                    break
                 chunk = os.pread(fd, want, at)
                 if not chunk:
                     break
                 at += len(chunk)
                 want = 1 << 16
-                out += d.decompress(chunk, size + 1 - len(out))
         except zlib.error as e:
             raise CorruptObjectError(f"an entry of pack {name} cannot be inflated: {e}") from e
         if len(out) != size:

@@ -585,6 +585,21 @@ class Store:
             return objects.inflate_entry(f"{self._objects}/pack/{where[0]}.pack", where[1])
         return None
 
+    def _packed_into(self, sha: str, out: memoryview, xxh3: str) -> bool:
+        """Read blob ``sha`` into ``out`` from its entry in one of our packs, checked
+        against ``xxh3``; False (nothing trusted) when it is not there as a whole blob
+        of that size and hash."""
+        found = self._packed_whole(sha)
+        if (
+            found is None
+            or found[0] != 3
+            or len(found[1]) != len(out)
+            or xxhash.xxh3_128_hexdigest(found[1]) != xxh3
+        ):
+            return False
+        out[:] = found[1]
+        return True
+
     def read_blob(self, sha: str) -> bytes:
         type_num, raw = self.raw_object(sha)
         if type_num != 3:
@@ -613,6 +628,10 @@ class Store:
                 )
             out[:] = pending[1]
             return
+        # a small part is most likely packed (a patch, the last chunk of a file): its
+        # pack entry first, then the loose object; a big one the other way round
+        if xxh3 is not None and len(out) <= PACK_OBJECT_MAX and self._packed_into(sha, out, xxh3):
+            return
         path = f"{self._objects}/{sha[:2]}/{sha[2:]}"
         try:
             if xxh3 is not None and objects.read_stored_fast(path, len(out), out):
@@ -628,16 +647,8 @@ class Store:
         # packed (a patch, small parts): a whole object of our packs is read straight
         # from its entry and checked against ``xxh3`` if given, else against its id;
         # anything else through dulwich
-        if xxh3 is not None:
-            found = self._packed_whole(sha)
-            if (
-                found is not None
-                and found[0] == 3
-                and len(found[1]) == len(out)
-                and xxhash.xxh3_128_hexdigest(found[1]) == xxh3
-            ):
-                out[:] = found[1]
-                return
+        if xxh3 is not None and len(out) > PACK_OBJECT_MAX and self._packed_into(sha, out, xxh3):
+            return
         try:
             type_num, data = self.raw_object(sha)
         except CorruptObjectError:

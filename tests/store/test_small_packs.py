@@ -193,3 +193,40 @@ def test_a_merge_whose_packs_another_store_merged_away_meanwhile_gives_up_cleanl
             assert mine.get(sha).as_raw_string() == data
             assert other.get(sha).as_raw_string() == data
     assert git(project / ".mlvc", "fsck", "--full", "--strict", "--no-dangling") == ""
+
+
+@pytest.mark.parametrize("size", [0, 300, 4000, 5000, 40_000, repo_mod.PACK_OBJECT_MAX])
+@pytest.mark.parametrize("kind", ["random", "text"])
+def test_packed_parts_read_back_by_their_xxh3_or_their_id(
+    project: Path, size: int, kind: str
+) -> None:
+    """A packed payload part (a patch, the last chunk of a data file) is read from its
+    entry in one or more reads whatever its size, checked by its recorded xxh3 or, with
+    none given or a wrong one, by its id; a flipped byte is refused either way."""
+    import xxhash
+
+    data = os.urandom(size) if kind == "random" else (b"row,1,2,3\n" * size)[:size]
+    with Store(project) as st:
+        sha = st.add_bytes(data)
+        st.flush()
+    assert not objects.loose_path(project / ".mlvc" / "objects", sha).exists()
+    xxh = xxhash.xxh3_128_hexdigest(data)
+    with Store(project) as st:
+        for given in (xxh, None, "0" * 32):
+            out = bytearray(size)
+            st.read_blob_into(sha, memoryview(out), given)
+            assert bytes(out) == data
+    if not size:
+        return
+    pack = next((project / ".mlvc" / "objects" / "pack").glob("*.pack"))
+    raw = bytearray(pack.read_bytes())
+    # in the content (stored as it is), or in the Adler-32 ending the deflate stream
+    at = raw.find(data[:64]) + 10 if kind == "random" else len(raw) - 20 - 2
+    assert at >= 10
+    raw[at] ^= 0x40
+    os.chmod(pack, 0o644)
+    pack.write_bytes(bytes(raw))
+    with Store(project) as st:
+        for given in (xxh, None):
+            with pytest.raises(mlvc.errors.CorruptObjectError):
+                st.read_blob_into(sha, memoryview(bytearray(size)), given)
