@@ -809,17 +809,19 @@ export function addCommands(ctx: ICommandContext): void {
         return;
       }
       const written = await model.sync(kind, remote);
-      // a pull that brought the open notebook's file along: show the file, unless
-      // the document has edits of its own (saving then asks which one to keep)
-      const notebook = notebookOf();
-      const path = notebook?.context.path ?? '';
-      if (
-        notebook &&
-        !notebook.context.model.dirty &&
-        written.some(nb => path === nb || path.endsWith(`/${nb}`))
-      ) {
-        await notebook.context.revert();
-      }
+      // a pull that brought the files of open notebooks along: each shows its file,
+      // unless the document has edits of its own (saving then asks which to keep)
+      const reverts: Promise<void>[] = [];
+      notebooks.forEach(panel => {
+        const path = panel.context.path;
+        if (
+          !panel.context.model.dirty &&
+          written.some(nb => path === nb || path.endsWith(`/${nb}`))
+        ) {
+          reverts.push(panel.context.revert());
+        }
+      });
+      await Promise.all(reverts);
       reportError(
         kind === 'push' ? trans.__('Push failed') : trans.__('Pull failed'),
         true

@@ -92,7 +92,10 @@ async function setup(
   const commands = new CommandRegistry();
   const shell = { add: jest.fn(), activateById: jest.fn() };
   const app = { commands, shell } as unknown as JupyterFrontEnd;
-  const notebooks = { find: () => undefined } as unknown as INotebookTracker;
+  const notebooks = {
+    find: () => undefined,
+    forEach: () => undefined
+  } as unknown as INotebookTracker;
   const model = new ExperimentsModel(undefined, plainTranslation);
   addCommands({
     app,

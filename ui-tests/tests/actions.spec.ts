@@ -84,7 +84,10 @@ test('shortcut commit, restore one variable from the row menu, switch branch', a
   await expect(commits.first()).toContainText('C = 2');
 });
 
-test('push to a remote and pull from it, from the panel', async ({ page }) => {
+test('push to a remote and pull from it, from the panel', async ({
+  page,
+  tmpPath
+}) => {
   test.setTimeout(180 * 1000);
   await page.notebook.createNew('sync.ipynb');
   await page.notebook.setCell(0, 'code', 'import os; print(os.getcwd())');
@@ -135,15 +138,54 @@ test('push to a remote and pull from it, from the panel', async ({ page }) => {
     { timeout: 60000 }
   );
 
-  // A colleague clones, adds a cell, commits and pushes from a terminal; the
-  // pull brings the commit, and the open notebook shows the colleague's cell.
+  // A colleague clones, adds a cell to each notebook, commits and pushes from a
+  // terminal; the pull brings the commits, and each open notebook, the one in
+  // focus and one in a tab behind it, shows the colleague's cell.
   const mlvc = (args: string[], where: string) =>
     execFileSync(python, ['-m', 'mlvc_server.cli', ...args], {
       cwd: where,
       encoding: 'utf-8'
     });
+  const addCell = (notebook: string, code: string, where: string) =>
+    execFileSync(
+      python,
+      [
+        '-c',
+        'import nbformat as f, sys; nb = f.read(sys.argv[1], 4); ' +
+          'nb.cells.append(f.v4.new_code_cell(sys.argv[2])); f.write(nb, sys.argv[1])',
+        notebook,
+        code
+      ],
+      { cwd: where }
+    );
+  execFileSync(
+    python,
+    [
+      '-c',
+      // (sync.ipynb's metadata: its kernel, so that JupyterLab does not ask)
+      'import nbformat as f; nb = f.read("sync.ipynb", 4); ' +
+        'nb.cells = [f.v4.new_code_cell("other = 1")]; f.write(nb, "other.ipynb")'
+    ],
+    { cwd }
+  );
+  mlvc(['commit', '-N', 'other.ipynb', '-m', 'another notebook'], cwd);
+  mlvc(['push'], cwd);
+  await page.evaluate(async where => {
+    await (window as any).jupyterapp.commands.execute('docmanager:open', {
+      path: where
+    });
+  }, `${tmpPath}/other.ipynb`);
+  await expect(
+    page.getByRole('tab', { name: 'other.ipynb', exact: true })
+  ).toHaveCount(1, { timeout: 30000 });
+  await page.notebook.activate('sync.ipynb');
   const theirs = path.join(cwd, 'colleague');
   mlvc(['clone', bare, theirs], cwd);
+  addCell('other.ipynb', 'other_from_colleague = 1', theirs);
+  mlvc(
+    ['commit', '-N', 'other.ipynb', '-m', 'other, from a colleague'],
+    theirs
+  );
   execFileSync(
     python,
     [
@@ -159,7 +201,7 @@ test('push to a remote and pull from it, from the panel', async ({ page }) => {
 
   await panel.getByRole('button', { name: 'Pull' }).click();
   await expect(panel.getByRole('status').first()).toContainText(
-    'Pulled from origin: 1 fast-forward',
+    'Pulled from origin: 2 fast-forward',
     { timeout: 60000 }
   );
   await expect(commits).toHaveCount(2, { timeout: 30000 });
@@ -172,4 +214,13 @@ test('push to a remote and pull from it, from the panel', async ({ page }) => {
     page.locator('.jp-Notebook .jp-Cell').nth(1).locator('.jp-InputArea')
   ).toContainText('from_colleague = 1');
   await expect(panel).not.toContainText('notebook changed');
+
+  // the notebook in the tab behind was brought along too
+  await page.notebook.activate('other.ipynb');
+  await expect
+    .poll(async () => page.notebook.getCellCount(), { timeout: 30000 })
+    .toBe(2);
+  await expect(
+    page.locator('.jp-NotebookPanel:visible .jp-Cell').nth(1)
+  ).toContainText('other_from_colleague = 1');
 });
