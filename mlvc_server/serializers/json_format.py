@@ -19,8 +19,11 @@ restoring them needs no trust (pickle would): ``bytes`` and ``bytearray`` up to 
 zone that is UTC, a fixed offset or a ``zoneinfo`` zone, with ``fold``),
 ``decimal.Decimal``, ``fractions.Fraction``, ``uuid.UUID`` and ``pathlib`` paths, each
 as ``{"$t": TYPE, "v": ...}``; so are pandas' ``Timestamp`` (naive, UTC or a
-``zoneinfo`` zone), ``Timedelta`` and ``NaT`` (nanoseconds and the unit). Exact types
-only.
+``zoneinfo`` zone), ``Timedelta`` and ``NaT`` (nanoseconds and the unit), numpy's
+``dtype`` objects (as the ``.npy`` header describes them: ``{"$t": "np.dtype", "v":
+DESCR}``) and the scalar types a notebook passes as a dtype, by name: numpy's
+(``np.float32``) and the builtins' (``int``, ``float``, ``str``...), ``{"$t": "type",
+"v": "numpy.float32"}``. Exact types only.
 
 Finite floats are written with ``repr`` (shortest round-tripping form), so they come back
 bit-exact, ``-0.0`` included; ``1`` stays an ``int``, ``True`` a ``bool``. Shared
@@ -105,6 +108,8 @@ def is_plain(obj: Any, depth: int = 0) -> bool:
         return _value_is_plain(obj)
     if cls.__module__.startswith("pandas") and cls.__name__ in _PANDAS_SCALARS:
         return _pandas_tag(obj) is not None
+    if cls is type or cls.__module__.startswith("numpy"):
+        return _type_tag(obj) is not None
     if depth >= _MAX_DEPTH:
         return False
     if cls is list or cls is tuple:
@@ -197,6 +202,60 @@ def _pandas_value(tag: str, data: dict[str, Any]) -> Any:
     return stamp.as_unit(data["unit"])
 
 
+#: the builtin types stored by name (``{"$t": "type", "v": NAME}``)
+_BUILTIN_TYPES = {
+    cls.__name__: cls
+    for cls in (int, float, complex, bool, str, bytes, bytearray, list, tuple, dict, set, object)
+}
+
+
+def _type_tag(obj: Any) -> dict[str, Any] | None:
+    """The tagged form of a numpy ``dtype``, of a numpy scalar type or of a builtin
+    type, or None (anything else, or a dtype with metadata or an aligned layout, which
+    the ``.npy`` description does not keep)."""
+    import sys
+
+    is_class = type(obj) is type
+    name: str = getattr(obj, "__name__", "") if is_class else ""
+    if is_class and _BUILTIN_TYPES.get(name) is obj:
+        return {TAG: "type", "v": name}
+    np = sys.modules.get("numpy")
+    if np is None:
+        return None
+    if is_class:
+        if issubclass(obj, np.generic) and getattr(np, name, None) is obj:
+            return {TAG: "type", "v": "numpy." + name}
+        return None
+    if not isinstance(obj, np.dtype) or obj.metadata or obj.isalignedstruct:
+        return None
+    from numpy.lib import format as npy
+
+    try:
+        descr = npy.dtype_to_descr(obj)
+        if not is_plain(descr) or npy.descr_to_dtype(descr) != obj:
+            return None
+    except (TypeError, ValueError):
+        return None
+    return {TAG: "np.dtype", "v": encode(descr)}
+
+
+def _type_value(tag: str, value: Any) -> Any:
+    if tag == "type":
+        if value.startswith("numpy."):
+            import numpy as np
+
+            cls = getattr(np, value[6:], None)
+            if not (type(cls) is type and issubclass(cls, np.generic)):
+                raise ValueError(f"{value!r} is not a numpy scalar type")
+            return cls
+        if value not in _BUILTIN_TYPES:
+            raise ValueError(f"{value!r} is not a builtin type mlvc stores")
+        return _BUILTIN_TYPES[value]
+    from numpy.lib import format as npy
+
+    return npy.descr_to_dtype(decode(value))
+
+
 def _encode_value(obj: Any) -> Any:
     """The tagged form of one of the standard library's value types."""
     cls = type(obj)
@@ -230,6 +289,8 @@ def _decode_value(tag: str, data: dict[str, Any]) -> Any:
     if tag.startswith("pd."):
         return _pandas_value(tag, data)
     value = data["v"]
+    if tag in ("type", "np.dtype"):
+        return _type_value(tag, value)
     if tag in ("bytes", "bytearray"):
         raw = base64.b64decode(value, validate=True)
         return raw if tag == "bytes" else bytearray(raw)
@@ -281,6 +342,10 @@ def encode(obj: Any) -> Any:
         return _encode_value(obj)
     if cls.__module__.startswith("pandas") and cls.__name__ in _PANDAS_SCALARS:
         tagged = _pandas_tag(obj)
+        if tagged is not None:
+            return tagged
+    if cls is type or cls.__module__.startswith("numpy"):
+        tagged = _type_tag(obj)
         if tagged is not None:
             return tagged
     if cls is list:

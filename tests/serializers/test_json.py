@@ -19,7 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mlvc_server import serializers
-from mlvc_server.serializers.json_format import JsonSerializer, decode, encode, is_plain
+from mlvc_server.serializers.json_format import TAG, JsonSerializer, decode, encode, is_plain
 
 from .conftest import MemoryReader, roundtrip
 
@@ -262,3 +262,33 @@ def test_pandas_timestamps_and_timedeltas_round_trip_without_pickle() -> None:
     back, payload = roundtrip({"start": pd.Timestamp("2020-05-05"), "end": pd.NaT})
     assert payload.format == "json" and back["end"] is pd.NaT
     assert back["start"] == pd.Timestamp("2020-05-05")
+
+
+def test_numpy_dtypes_and_scalar_types_round_trip_without_pickle() -> None:
+    """A dtype or a type passed as one (``dtype=np.float32``, ``float``) is JSON, and a
+    tampered name cannot make the load hand back anything but a scalar type."""
+    np = pytest.importorskip("numpy")
+    values = [
+        np.dtype("f8"),
+        np.dtype(">i2"),
+        np.dtype("M8[ns]"),
+        np.dtype("U5"),
+        np.dtype("O"),
+        np.dtype([("a", "<i4"), ("b", "<f8", (2,))]),
+        np.dtype([("x", [("y", "<i2")])]),
+        np.float32,
+        np.bool_,
+        float,
+        str,
+        {"dtype": np.float16, "record": np.dtype([("id", "<u8")]), "cast": int},
+    ]
+    for value in values:
+        back, payload = roundtrip(value)
+        assert payload.format == "json" and not payload.meta.get("unsafe"), value
+        assert back == value and type(back) is type(value)
+    # what the .npy description does not keep is left to other formats
+    for value in (np.dtype("f4", metadata={"unit": "m"}), np.ndarray, type):
+        assert serializers.serialize(value).format != "json"
+    for tampered in ({TAG: "type", "v": "numpy.load"}, {TAG: "type", "v": "eval"}):
+        with pytest.raises(ValueError):
+            decode(tampered)
