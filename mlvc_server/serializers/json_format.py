@@ -18,12 +18,12 @@ restoring them needs no trust (pickle would): ``bytes`` and ``bytearray`` up to 
 ``complex``, ``datetime.datetime``/``date``/``time``/``timedelta`` (ISO 8601; a time
 zone that is UTC, a fixed offset or a ``zoneinfo`` zone, with ``fold``),
 ``decimal.Decimal``, ``fractions.Fraction``, ``uuid.UUID`` and ``pathlib`` paths, each
-as ``{"$t": TYPE, "v": ...}``; so are pandas' ``Timestamp`` (naive, UTC or a
-``zoneinfo`` zone), ``Timedelta`` and ``NaT`` (nanoseconds and the unit), numpy's
-``dtype`` objects (as the ``.npy`` header describes them: ``{"$t": "np.dtype", "v":
-DESCR}``) and the scalar types a notebook passes as a dtype, by name: numpy's
-(``np.float32``) and the builtins' (``int``, ``float``, ``str``...), ``{"$t": "type",
-"v": "numpy.float32"}``. Exact types only.
+as ``{"$t": TYPE, "v": ...}``; so are pandas' ``Timestamp`` (naive, UTC, a
+``zoneinfo`` zone or a fixed offset), ``Timedelta`` and ``NaT`` (nanoseconds and the
+unit), numpy's ``dtype`` objects (as the ``.npy`` header describes them: ``{"$t":
+"np.dtype", "v": DESCR}``) and the scalar types a notebook passes as a dtype, by name:
+numpy's (``np.float32``) and the builtins' (``int``, ``float``, ``str``...), ``{"$t":
+"type", "v": "numpy.float32"}``. Exact types only.
 
 Finite floats are written with ``repr`` (shortest round-tripping form), so they come back
 bit-exact, ``-0.0`` included; ``1`` stays an ``int``, ``True`` a ``bool``. Shared
@@ -174,8 +174,15 @@ def _pandas_tag(obj: Any) -> dict[str, Any] | None:
         if cls is not pd.Timestamp:
             return None
         out: dict[str, Any] = {TAG: "pd.Timestamp", "v": int(obj.value), "unit": obj.unit}
-        if obj.tz is not None:
-            zone = "UTC" if obj.tz is dt.UTC else _zone(obj.tz)
+        tz = obj.tz
+        if tz is not None and type(tz) is dt.timezone and tz is not dt.UTC:
+            # a fixed offset ("+02:00"), named or not
+            offset = tz.utcoffset(None)
+            out["offset"] = offset // dt.timedelta(microseconds=1)
+            if tz.tzname(None) != dt.timezone(offset).tzname(None):
+                out["tzname"] = tz.tzname(None)
+        elif tz is not None:
+            zone = "UTC" if tz is dt.UTC else _zone(tz)
             if not isinstance(zone, str):
                 return None
             out["tz"] = zone
@@ -193,7 +200,12 @@ def _pandas_value(tag: str, data: dict[str, Any]) -> Any:
         return pd.Timedelta(int(data["v"]), unit="ns").as_unit(data["unit"])
     stamp = pd.Timestamp(int(data["v"]), unit="ns")
     zone = data.get("tz")
-    if zone is not None:
+    if "offset" in data:
+        offset = dt.timedelta(microseconds=int(data["offset"]))
+        name = data.get("tzname")
+        fixed = dt.timezone(offset, name) if name is not None else dt.timezone(offset)
+        stamp = stamp.tz_localize("UTC").tz_convert(fixed)
+    elif zone is not None:
         import zoneinfo
 
         stamp = stamp.tz_localize("UTC").tz_convert(

@@ -251,6 +251,8 @@ def test_pandas_timestamps_and_timedeltas_round_trip_without_pickle() -> None:
         pd.Timestamp("2020-01-01").as_unit("s"),
         pd.Timestamp("2020-01-01", tz="UTC"),
         pd.Timestamp("2021-11-07 06:30", tz="UTC").tz_convert("America/New_York"),
+        pd.Timestamp("2020-01-01 03:00:00.5", tz="+02:00"),
+        pd.Timestamp("2020-01-01", tz=dt.timezone(dt.timedelta(hours=-5), "EST")),
         pd.Timedelta("1D 3ns"),
         pd.Timedelta("2h").as_unit("s"),
     ]
