@@ -688,6 +688,21 @@ def _readers() -> int:
     return max(1, payloads.WORKERS - 1)
 
 
+class _Inline:
+    """An executor that runs each task as it is submitted, on the caller's thread."""
+
+    def submit(self, fn: Callable[..., int], *args: Any) -> Future[int]:
+        future: Future[int] = Future()
+        try:
+            future.set_result(fn(*args))
+        except Exception as e:  # raised by ``result()``, as from a pool
+            future.set_exception(e)
+        return future
+
+    def shutdown(self, wait: bool = True) -> None:
+        pass
+
+
 def _write_parallel(
     store: Store, manifest: dict[str, Any], name: str, fd: int, hasher: Any | None
 ) -> int:
@@ -708,8 +723,13 @@ def _write_parallel(
     biggest = max((n for _a, _b, n in runs), default=0)
     readers = _readers()
     # threads of its own: the shared pool has WORKERS threads, and a run awaited here
-    # still counts as being read, so on it the reads would take every core
-    pool = ThreadPoolExecutor(readers, thread_name_prefix="mlvc-checkout")
+    # still counts as being read, so on it the reads would take every core; a file of
+    # one run (most files) is read on this thread
+    pool: Any = (
+        ThreadPoolExecutor(readers, thread_name_prefix="mlvc-checkout")
+        if len(runs) > 1
+        else _Inline()
+    )
     depth = readers + 1
     free: list[bytearray] = []
     pending: deque[tuple[Future[int], bytearray, int]] = deque()
