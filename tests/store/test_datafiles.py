@@ -109,13 +109,14 @@ def test_a_file_changed_since_it_was_hashed_is_refused(tmp_path: Path) -> None:
         datafiles.capture_file(store, src, "blake3:" + "0" * 64, lambda st: False)
 
 
-def test_restore_of_damaged_content_leaves_the_file_alone(tmp_path: Path) -> None:
+@pytest.mark.parametrize("mib", [2, 7])  # one run, read on the caller's thread; several
+def test_restore_of_damaged_content_leaves_the_file_alone(tmp_path: Path, mib: int) -> None:
     store = Store.init(tmp_path)
     src = tmp_path / "a.bin"
-    src.write_bytes(_bytes(2 << 20, seed=5))
+    src.write_bytes(_bytes(mib << 20, seed=5))
     digest = hash_file(src)
     cap = datafiles.capture_file(store, src, digest)
-    part = objects.loose_path(store.objects_dir, cap.part_ids[1])
+    part = objects.loose_path(store.objects_dir, cap.part_ids[-2])
     raw = bytearray(part.read_bytes())
     raw[-100] ^= 0xFF
     os.chmod(part, 0o644)
