@@ -230,6 +230,26 @@ class WarmKernel:
             await self.km.shutdown_kernel(now=True)
 
 
+def _kernel_manager(client: Any) -> Any:
+    """The kernel manager of a run: its kernel listens on local (IPC) sockets where the
+    system has them, so no TCP port is opened for it, and ipykernel does not warn on
+    every run that TCP is not encrypted."""
+    import uuid
+
+    from jupyter_core.paths import jupyter_runtime_dir
+
+    km = client.create_kernel_manager()
+    # a name of its own (the default is relative to the folder, where the kernels of a
+    # sweep would meet), short enough for a socket path (at most 107 bytes, with the
+    # "-<port>" jupyter_client adds)
+    ip = os.path.join(jupyter_runtime_dir(), f"mlvc-{uuid.uuid4().hex[:12]}-ipc")
+    if os.name == "posix" and len(os.fsencode(ip)) <= 96:
+        os.makedirs(os.path.dirname(ip), exist_ok=True)
+        km.transport = "ipc"
+        km.ip = ip
+    return km
+
+
 async def start_kernel(notebook: str | os.PathLike[str], kernel: str | None = None) -> WarmKernel:
     """Start the kernel that a run of ``notebook`` would start (same kernelspec, folder
     and environment) and set mlvc up in it (what ``mlvc run`` does before the first
@@ -244,7 +264,7 @@ async def start_kernel(notebook: str | os.PathLike[str], kernel: str | None = No
 
     nb_file = Path(notebook).resolve()
     client = NotebookClient(_read(nb_file), kernel_name=kernel or "")
-    client.km = client.create_kernel_manager()
+    client.km = _kernel_manager(client)
     try:
         await client.async_start_new_kernel(
             env=_kernel_env(nb_file), cwd=str(nb_file.parent), stdout=_kernel_stdout()
@@ -342,6 +362,8 @@ class _Runner:
     async def run(self, commit_request: dict[str, Any], output: Path | None) -> str:
         """Start the kernel, run the cells, write ``output``, commit; the commit's id."""
         client = self.client
+        if client.km is None:
+            client.km = _kernel_manager(client)
         # the kernel is shut down after the run, also a warm one started for it
         async with client.async_setup_kernel(
             env=_kernel_env(self.nb_file),

@@ -131,6 +131,8 @@ def test_run_commits_the_executed_notebook_with_the_kernels_state(project: Path)
     p = mlvc(project, "run", "train.ipynb", "-p", "C=0.5", "-p", "epochs=3", "--json")
     assert p.returncode == 0, p.stderr
     rec = json.loads(p.stdout)
+    # the kernel listens on local sockets: no TCP port, and no warning about one
+    assert "WARNING" not in p.stderr and "without encryption" not in p.stderr, p.stderr
 
     assert rec["status"] == "ok" and "error" not in rec
     assert rec["notebook"] == "train.ipynb" and rec["branch"] == "main"
