@@ -607,6 +607,10 @@ class PackIndexes:
         #: writes) costs a dict lookup per pack instead of a binary search in Python
         self._tables: dict[str, dict[bytes, int]] = {}
         self.foreign = False
+        #: the packs that have a ``.keep`` file (git's: not to be repacked), as listed
+        self.kept: frozenset[str] = frozenset()
+        #: pack name -> size of its ``.pack`` (a pack's file never changes)
+        self._sizes: dict[str, int] = {}
         # refreshes are serialized (two threads listing at once could publish an older
         # listing last); readers take no lock: every dict above is built whole and
         # then published, never changed in place
@@ -620,6 +624,7 @@ class PackIndexes:
             mtime = os.stat(self.pack_dir).st_mtime_ns
         except FileNotFoundError:
             self._idx, self._tables, self._mtime, self.foreign = {}, {}, -1, False
+            self.kept, self._sizes = frozenset(), {}
             return
         if mtime == self._mtime and not force:
             return
@@ -646,8 +651,21 @@ class PackIndexes:
             else:
                 foreign = True
         self._idx, self._tables, self.foreign = idx, tables, foreign
+        self.kept = frozenset(n[:-5] for n in names if n.endswith(".keep"))
+        self._sizes = {k: v for k, v in self._sizes.items() if k in current}
         # last: a thread that sees the new mtime finds the new listing
         self._mtime = mtime
+
+    def pack_size(self, name: str) -> int | None:
+        """The size of pack ``name``'s ``.pack`` file (None: it is gone)."""
+        size = self._sizes.get(name)
+        if size is None:
+            try:
+                size = os.stat(f"{self.pack_dir}/{name}.pack").st_size
+            except FileNotFoundError:
+                return None
+            self._sizes[name] = size
+        return size
 
     def snapshot(self) -> Mapping[str, bytes]:
         """The indexes as last listed, pack name -> ``.idx`` bytes, for a caller that

@@ -349,11 +349,9 @@ class Store:
         listing = indexes.snapshot()
         classes: dict[int, list[str]] = {}
         for name in listing:
-            try:
-                size = os.stat(pack_dir / (name + ".pack")).st_size
-            except FileNotFoundError:
-                continue
-            if size >= _MERGE_PACK_MAX or os.path.exists(pack_dir / (name + ".keep")):
+            # sizes and .keep files as the listing saw them (no stat per pack per commit)
+            size = indexes.pack_size(name)
+            if size is None or size >= _MERGE_PACK_MAX or name in indexes.kept:
                 continue
             level, bound = 0, _MERGE_BASE
             while size >= bound:

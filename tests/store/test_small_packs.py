@@ -230,3 +230,21 @@ def test_packed_parts_read_back_by_their_xxh3_or_their_id(
         for given in (xxh, None):
             with pytest.raises(mlvc.errors.CorruptObjectError):
                 st.read_blob_into(sha, memoryview(bytearray(size)), given)
+
+
+def test_a_pack_with_a_keep_file_is_never_merged(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """git's ``.keep`` (a pack being received, or kept on purpose) holds a pack out of
+    the merges, also when the file appears after the pack was first listed."""
+    monkeypatch.setattr(repo_mod, "_MERGE_WIDTH", 2)
+    monkeypatch.setattr(repo_mod, "_MERGE_BASE", 4 << 10)
+    pack_dir = project / ".mlvc" / "objects" / "pack"
+    mlvc.commit("c0", variables=small_state(0), repo=project)
+    mlvc.commit("c1", variables=small_state(1), repo=project)  # listed, sized, merged
+    kept = next(pack_dir.glob("*.pack"))
+    kept.with_suffix(".keep").write_text("")
+    for i in range(2, 10):
+        mlvc.commit(f"c{i}", variables=small_state(i), repo=project)
+    assert kept.exists() and kept.with_suffix(".idx").exists()
+    assert len(list(pack_dir.glob("*.pack"))) <= 5
