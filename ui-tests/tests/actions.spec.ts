@@ -186,16 +186,7 @@ test('push to a remote and pull from it, from the panel', async ({
     ['commit', '-N', 'other.ipynb', '-m', 'other, from a colleague'],
     theirs
   );
-  execFileSync(
-    python,
-    [
-      '-c',
-      'import nbformat as f; nb = f.read("sync.ipynb", 4); ' +
-        'nb.cells.append(f.v4.new_code_cell("from_colleague = 1")); ' +
-        'f.write(nb, "sync.ipynb")'
-    ],
-    { cwd: theirs }
-  );
+  addCell('sync.ipynb', 'from_colleague = 1', theirs);
   mlvc(['commit', '-N', 'sync.ipynb', '-m', 'from a colleague'], theirs);
   mlvc(['push'], theirs);
 
