@@ -513,27 +513,6 @@ def write_pack_entries(
     return name
 
 
-def read_packed_entry(objects_dir: Path, sha: str) -> tuple[int, bytes] | None:
-    """``(type number, raw content)`` of object ``sha`` read straight from its pack
-    entry, found through the packs' version 2 indexes, without the check of the whole
-    pack's trailer that dulwich makes first. So one flipped byte in a pack costs only
-    the object it falls in (as with git), not every object of the pack. The caller
-    checks the content against ``sha``.
-
-    Returns None when no pack holds the object, or its entry is a delta (packs written
-    by git; mlvc's own packs hold whole objects).
-
-    Raises:
-        CorruptObjectError: the entry cannot be inflated.
-    """
-    indexes = PackIndexes(objects_dir / "pack")
-    indexes.refresh()
-    found = indexes.find(sha)
-    if found is None or found[1] & 0x80000000:  # large offsets: not one of our packs
-        return None
-    return inflate_entry(objects_dir / "pack" / (found[0] + ".pack"), found[1])
-
-
 def inflate_entry(pack: str | os.PathLike[str], offset: int) -> tuple[int, bytes] | None:
     name = os.path.basename(pack)
     try:

@@ -538,10 +538,7 @@ class Store:
     def _read_entry_unchecked(self, sha: str) -> ShaFile | None:
         from dulwich.objects import ShaFile
 
-        try:
-            found = objects.read_packed_entry(self.objects_dir, sha)
-        except CorruptObjectError:
-            return None
+        found = self._packed_whole(sha)
         if found is None:
             return None
         obj = ShaFile.from_raw_string(found[0], found[1])
@@ -573,8 +570,12 @@ class Store:
         return obj.type_num, obj.as_raw_string()
 
     def _packed_whole(self, sha: str) -> tuple[int, bytes] | None:
-        """``(type number, raw content)`` of ``sha`` when it is a whole object in one of
-        the packs that our tables cover (not checked against its id), else None."""
+        """``(type number, raw content)`` of ``sha`` read straight from its pack entry,
+        found through the packs' version 2 indexes, without the check of the whole
+        pack's trailer that dulwich makes first: one flipped byte in a pack costs only
+        the object it falls in (as with git). Not checked against its id. None when no
+        pack holds it as a whole object (a delta: packs written by git) or its entry
+        cannot be inflated."""
         self._pack_indexes.refresh()
         where = self._pack_indexes.find(sha)
         if where is None or where[1] & 0x80000000:
