@@ -66,6 +66,38 @@ def floor_commit(
     return elapsed
 
 
+def floor_commit_files(scratch: Path, pack_bytes: int, index_bytes: int) -> float:
+    """The file operations any git-compatible commit of this store's layout makes, and
+    nothing else (no hashing, no Python work): the commit's pack and its index written
+    to temporary files and renamed into place, two refs moved under git's ``.lock``
+    protocol (the payload index, then the branch: lock, read, rename), one reflog line
+    and one log-cache line appended."""
+    refs = scratch / "floor-refs"
+    refs.mkdir(exist_ok=True)
+    for r in ("index", "branch"):
+        (refs / r).write_bytes(b"0" * 40 + b"\n")
+    t = time.perf_counter()
+    for name, size in (("pack", pack_bytes), ("idx", index_bytes)):
+        fd = os.open(scratch / f"floor-tmp-{name}", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o444)
+        os.write(fd, b"x" * size)
+        os.close(fd)
+        os.replace(scratch / f"floor-tmp-{name}", refs / f"floor.{name}")
+    for r in ("index", "branch"):
+        fd = os.open(refs / f"{r}.lock", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        os.write(fd, b"1" * 40 + b"\n")
+        os.close(fd)
+        with open(refs / r, "rb") as f:
+            f.read()
+        os.replace(refs / f"{r}.lock", refs / r)
+    for log, size in (("reflog", 128), ("summaries", 580)):
+        with open(refs / log, "ab") as f:
+            f.write(b"z" * size)
+    elapsed = time.perf_counter() - t
+    for name in ("pack", "idx"):
+        os.unlink(refs / f"floor.{name}")
+    return elapsed
+
+
 def dir_bytes(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 

@@ -212,7 +212,8 @@ def add(store: Store, entries: Mapping[str, str]) -> str | None:
     trees are touched, so that a concurrent gc sees them as new (see :mod:`.gc`).
     """
     for tree in set(entries.values()):
-        objects.freshen(store.objects_dir, tree)
+        if not store.known_packed(tree):
+            objects.freshen(store.objects_dir, tree)
     pending = _deferred.get()
     if pending is not None:
         # inside :func:`deferred`: the index moves just before the next ref of this store

@@ -59,7 +59,8 @@ def tree_entries(manifest_id: str) -> dict[str, str]:
 
 def exists(store: Store, sha: str) -> bool:
     """Whether an object exists, freshening it (so a concurrent gc keeps it) when it is
-    loose. The pack tables are asked first: a packed part costs no failed ``utime``."""
+    loose. The pack tables are asked first (what this process found packed a moment
+    ago is not even looked up again): a packed part costs no failed ``utime``."""
     return store.in_packs(sha) or objects.freshen(store.objects_dir, sha) or store.has_object(sha)
 
 

@@ -47,6 +47,12 @@ from . import objects
 from .hashcache import HashCache
 
 STORE_DIR = ".mlvc"
+#: How long an object this process found in a pack, or wrote into one, counts as there
+#: without asking the pack tables again (a ``stat`` of the folder and a look in each
+#: pack's table). mlvc never deletes a packed object (merges copy it into the merged
+#: pack first); the bound covers a ``git gc`` run by hand, which may.
+PACKED_SECONDS = 300.0
+_PACKED_MAX = 200_000
 #: A ref lock older than this was left by a killed process (writing a ref takes µs).
 STALE_LOCK_SECONDS = 30
 #: How long a writer waits for a ref locked by a live writer before reporting it.
@@ -156,6 +162,8 @@ class Store:
         self._pending: dict[str, tuple[int, bytes]] = {}
         self._pending_bytes = 0
         self._merge_due = False
+        #: objects known packed, id -> when (``time.monotonic``), see :meth:`known_packed`
+        self._packed: dict[str, float] = {}
         # one store is shared by the server's threads: a flush must finish before any
         # thread moves a ref past objects it gathered
         self._lock = threading.RLock()
@@ -232,6 +240,19 @@ class Store:
         self.close()
 
     # -- objects ---------------------------------------------------------------------
+    def known_packed(self, sha: str) -> bool:
+        """Whether this process found ``sha`` in a pack, or wrote it into one, within
+        :data:`PACKED_SECONDS`: then it is there without asking the pack tables again.
+        A commit meets most of its objects again (the unchanged variables' manifests
+        and small parts, trees it wrote before)."""
+        when = self._packed.get(sha)
+        return when is not None and time.monotonic() - when < PACKED_SECONDS
+
+    def _note_packed(self, sha: str) -> None:
+        if len(self._packed) >= _PACKED_MAX:
+            self._packed.clear()
+        self._packed[sha] = time.monotonic()
+
     def has_object(self, sha: str, *, thorough: bool = True) -> bool:
         """Whether the object exists (gathered, a stat for loose objects, the pack
         indexes otherwise).
@@ -263,15 +284,20 @@ class Store:
         """Whether one of the packs holds ``sha``, by their indexes as last listed (listed
         again when the folder's mtime changed): as ``has_object(thorough=False)`` without
         looking for a loose object."""
+        if self.known_packed(sha):
+            return True
         self._pack_indexes.refresh()
-        return self._pack_indexes.find(sha) is not None
+        if self._pack_indexes.find(sha) is None:
+            return False
+        self._note_packed(sha)
+        return True
 
     def add(self, obj: ShaFile) -> str:
         """Write an object (tree, commit, JSON blob), if missing: gathered into the next
         pack when small, else a zlib-compressed loose object."""
         sha = obj.id.decode()
         # an existing loose object is touched ("freshened") so that a concurrent gc keeps it
-        if sha in self._pending or objects.freshen(self.objects_dir, sha):
+        if sha in self._pending or self.known_packed(sha) or objects.freshen(self.objects_dir, sha):
             return sha
         if not self.has_object(sha, thorough=False):
             raw = obj.as_raw_string()
@@ -288,7 +314,7 @@ class Store:
         the store lacks it (``sha``: its id, when the caller has it already)."""
         if sha is None:
             sha = objects.blob_sha([data], len(data))
-        if sha in self._pending or objects.freshen(self.objects_dir, sha):
+        if sha in self._pending or self.known_packed(sha) or objects.freshen(self.objects_dir, sha):
             return sha
         if not self.has_object(sha, thorough=False):
             self._gather(sha, 3, bytes(data))
@@ -315,6 +341,8 @@ class Store:
                 return
             items = [(sha, t, raw) for sha, (t, raw) in self._pending.items()]
             objects.write_pack(self.objects_dir, items, fsync=self.fsync)
+            for sha, _t, _raw in items:
+                self._note_packed(sha)
             self._pending = {}
             self._pending_bytes = 0
             self._merge_due = True

@@ -248,3 +248,37 @@ def test_a_pack_with_a_keep_file_is_never_merged(
         mlvc.commit(f"c{i}", variables=small_state(i), repo=project)
     assert kept.exists() and kept.with_suffix(".idx").exists()
     assert len(list(pack_dir.glob("*.pack"))) <= 5
+
+
+def test_an_object_met_in_a_pack_is_not_looked_up_again_for_a_while(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = Store(project)
+    written = store.add_bytes(b"written into a pack by this process")
+    store.flush()
+    other = Store(project)  # another process: it meets the object in the pack
+    asked: list[bool] = []
+    real_refresh = objects.PackIndexes.refresh
+
+    def refresh(self: objects.PackIndexes, force: bool = False) -> None:
+        asked.append(force)
+        real_refresh(self, force)
+
+    monkeypatch.setattr(objects.PackIndexes, "refresh", refresh)
+    assert store.in_packs(written) and asked == []  # what it wrote: no lookup
+    assert other.in_packs(written) and len(asked) == 1  # found once...
+    assert other.in_packs(written) and len(asked) == 1  # ...then known
+    packs = set(os.listdir(project / ".mlvc" / "objects" / "pack"))
+    assert other.add_bytes(b"written into a pack by this process") == written
+    other.flush()  # nothing gathered: no new pack
+    assert set(os.listdir(project / ".mlvc" / "objects" / "pack")) == packs
+    assert len(asked) == 1
+    # an object that is not there is asked every time
+    assert not other.in_packs("0" * 40) and not other.in_packs("0" * 40)
+    assert len(asked) == 3
+    # past PACKED_SECONDS, the tables are asked again (git gc by hand may drop objects)
+    later = repo_mod.time.monotonic() + repo_mod.PACKED_SECONDS + 1
+    monkeypatch.setattr(repo_mod.time, "monotonic", lambda: later)
+    assert other.in_packs(written) and len(asked) == 4
+    store.close()
+    other.close()
