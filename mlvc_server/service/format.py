@@ -103,9 +103,31 @@ def json_value(v: Any) -> Any:
     return repr(v)
 
 
+_ENCODER = json.JSONEncoder(sort_keys=True, ensure_ascii=False)
+#: Mappings down to this depth get one entry per line (a record's fields, then each
+#: variable, metric, parameter...); deeper values are written on their entry's line.
+_LINE_DEPTH = 2
+
+
 def dumps(obj: Any) -> bytes:
-    """The canonical JSON bytes of a record file (sorted keys, stable)."""
-    return json.dumps(obj, sort_keys=True, indent=1, ensure_ascii=False).encode()
+    """The canonical JSON bytes of a record file (sorted keys, stable): one line per
+    field and per entry of a field's mapping (each variable, metric, data file...), so
+    ``git show``/``git diff`` of a record read line by line. Written with the C encoder
+    line by line: three times faster than ``indent=`` (Python's own encoder), which
+    took a few hundred microseconds of every commit."""
+    return _lines(obj, 0).encode()
+
+
+def _lines(obj: Any, depth: int) -> str:
+    if depth >= _LINE_DEPTH or not isinstance(obj, dict) or not obj:
+        return _ENCODER.encode(obj)
+    if not all(isinstance(k, str) for k in obj):
+        return _ENCODER.encode(obj)  # json's own rules (and errors) for other keys
+    pad = " " * (depth + 1)
+    inner = ",\n".join(
+        f"{pad}{_ENCODER.encode(k)}: {_lines(obj[k], depth + 1)}" for k in sorted(obj)
+    )
+    return "{\n" + inner + "\n" + " " * depth + "}"
 
 
 def validate_var_name(name: str) -> None:

@@ -45,6 +45,11 @@ def test_commit_is_a_git_commit_plain_git_reads(project: Path) -> None:
     assert record["variables"]["X"]["shape"] == [100, 4]
     assert record["variables"]["X"]["dtype"] == "float64"
     assert record["variables"]["lr"]["format"] == "json"
+    # one line per field and per variable, metric...: git diff of two records reads
+    lines = git(project, "show", f"{cid}:mlvc.json").splitlines()
+    assert lines[0] == "{" and lines[-1] == "}" and ' "message": "first model",' in lines
+    for entry in ('  "acc": 0.93', '  "C": 1.0', '  "X": {"dtype": "float64"', '  "lr": {'):
+        assert sum(ln.startswith(entry) for ln in lines) == 1, entry
     nb = nbformat.reads(git(project, "show", f"{cid}:train.ipynb"), as_version=4)
     assert nb.cells[1].source == "X = np.arange(10)"
     # concatenating the parts the manifest names gives a valid .npy file; the parts are
