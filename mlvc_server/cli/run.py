@@ -46,6 +46,7 @@ __all__ = [
     "WarmKernel",
     "inject_parameters",
     "python_literal",
+    "remove_dead_sockets",
     "run_notebook",
     "run_notebook_async",
     "start_kernel",
@@ -242,12 +243,63 @@ def _kernel_manager(client: Any) -> Any:
     # a name of its own (the default is relative to the folder, where the kernels of a
     # sweep would meet), short enough for a socket path (at most 107 bytes, with the
     # "-<port>" jupyter_client adds)
-    ip = os.path.join(jupyter_runtime_dir(), f"mlvc-{uuid.uuid4().hex[:12]}-ipc")
+    folder = jupyter_runtime_dir()
+    ip = os.path.join(folder, f"mlvc-{uuid.uuid4().hex[:12]}-ipc")
     if os.name == "posix" and len(os.fsencode(ip)) <= 96:
-        os.makedirs(os.path.dirname(ip), exist_ok=True)
+        os.makedirs(folder, exist_ok=True)
+        if not _swept:
+            _swept.append(folder)
+            remove_dead_sockets(folder)
         km.transport = "ipc"
         km.ip = ip
     return km
+
+
+#: The runtime folders whose dead sockets this process removed (once per process).
+_swept: list[str] = []
+#: A socket file younger than this is never taken for dead (its kernel may be starting).
+DEAD_SOCKET_AGE = 60.0
+
+
+def remove_dead_sockets(folder: str | os.PathLike[str]) -> list[str]:
+    """Remove the socket files (``mlvc-<id>-ipc-<n>``) of run kernels that died without
+    removing them: a run, a sweep or a Dask worker killed outright leaves its kernel's
+    five sockets behind. A socket that nothing listens on any more refuses a
+    connection; one that is listening, or younger than :data:`DEAD_SOCKET_AGE`, is
+    left alone. Returns the names removed."""
+    import re
+    import socket
+    import stat
+
+    removed: list[str] = []
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return removed
+    now = time.time()
+    for name in names:
+        if not re.fullmatch(r"mlvc-[0-9a-f]{12}-ipc-\d+", name):
+            continue
+        path = os.path.join(folder, name)
+        try:
+            st = os.lstat(path)
+        except OSError:
+            continue
+        if not stat.S_ISSOCK(st.st_mode) or now - st.st_mtime < DEAD_SOCKET_AGE:
+            continue
+        probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        probe.setblocking(False)
+        try:
+            probe.connect(path)
+        except ConnectionRefusedError:  # nothing listens: its kernel is gone
+            with contextlib.suppress(OSError):
+                os.unlink(path)
+                removed.append(name)
+        except OSError:  # listening with a full backlog, or not ours to judge
+            pass
+        finally:
+            probe.close()
+    return removed
 
 
 async def start_kernel(notebook: str | os.PathLike[str], kernel: str | None = None) -> WarmKernel:

@@ -10,6 +10,7 @@ import math
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,13 @@ import nbformat
 import pytest
 
 from mlvc_server import service
-from mlvc_server.cli.run import INJECTED_TAG, inject_parameters, python_literal
+from mlvc_server.cli.run import (
+    DEAD_SOCKET_AGE,
+    INJECTED_TAG,
+    inject_parameters,
+    python_literal,
+    remove_dead_sockets,
+)
 from mlvc_server.errors import InvalidNameError
 
 
@@ -240,6 +247,64 @@ def test_a_dead_kernel_fails_the_run_which_is_still_recorded(project: Path) -> N
     assert rec["variables"] == {}  # they died with the kernel
     nb = committed_notebook(project, rec["id"], "die.ipynb")
     assert nb.cells[0].execution_count == 1
+
+
+def test_the_sockets_of_a_killed_run_are_removed_by_a_later_run(
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import signal
+    import socket
+
+    runtime = tmp_path / "rt"  # short: a socket's path has at most 107 bytes
+    monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(runtime))
+    write(project / "slow.ipynb", ["import time\ntime.sleep(60)"])
+    exe = Path(sys.executable).with_name("mlvc")
+    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "mlvc_server.cli"]
+    run = subprocess.Popen([*cmd, "run", "slow.ipynb"], cwd=project, env=os.environ)
+    try:
+        deadline = time.monotonic() + 120
+        while len(list(runtime.glob("mlvc-*-ipc-*"))) < 5 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        time.sleep(1)  # the kernel is running the cell
+    finally:
+        run.send_signal(signal.SIGKILL)  # killed outright: nothing cleans up after it
+        run.wait()
+    left = sorted(p.name for p in runtime.glob("mlvc-*-ipc-*"))
+    assert len(left) == 5, left
+    old = time.time() - DEAD_SOCKET_AGE - 5
+    for name in left:
+        os.utime(runtime / name, (old, old))
+    # beside them: a socket something listens on, a dead one just made, another file
+    live = socket.socket(socket.AF_UNIX)
+    live.bind(str(runtime / "mlvc-aaaaaaaaaaaa-ipc-1"))
+    live.listen()
+    young = socket.socket(socket.AF_UNIX)
+    young.bind(str(runtime / "mlvc-bbbbbbbbbbbb-ipc-1"))
+    young.close()
+    (runtime / "mlvc-cccccccccccc-ipc-1").write_text("not a socket")
+    for name in ("mlvc-aaaaaaaaaaaa-ipc-1", "mlvc-cccccccccccc-ipc-1"):
+        os.utime(runtime / name, (old, old))
+    try:
+        # the orphaned kernel sees its parent gone and exits within a second or so
+        removed: list[str] = []
+        deadline = time.monotonic() + 30
+        while len(removed) < 5 and time.monotonic() < deadline:
+            removed += remove_dead_sockets(runtime)
+            time.sleep(0.2)
+        assert sorted(removed) == left
+        assert sorted(p.name for p in runtime.glob("mlvc-*")) == [
+            "mlvc-aaaaaaaaaaaa-ipc-1",
+            "mlvc-bbbbbbbbbbbb-ipc-1",
+            "mlvc-cccccccccccc-ipc-1",
+        ]
+    finally:
+        live.close()
+    # `mlvc run` removes dead ones by itself (once per process)
+    for name in ("mlvc-aaaaaaaaaaaa-ipc-1", "mlvc-bbbbbbbbbbbb-ipc-1"):
+        os.utime(runtime / name, (old, old))  # both dead now, and old enough
+    write(project / "quick.ipynb", ["x = 1"])
+    assert mlvc(project, "run", "quick.ipynb").returncode == 0
+    assert sorted(p.name for p in runtime.glob("mlvc-*")) == ["mlvc-cccccccccccc-ipc-1"]
 
 
 def test_branch_option_runs_on_a_new_branch_from_head(project: Path) -> None:
