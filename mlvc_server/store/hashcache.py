@@ -26,6 +26,9 @@ class HashCache:
 
     def _refresh(self) -> None:
         try:
+            # a miss is most often a new value: a stat says whether anyone appended
+            if os.stat(self.path).st_size == self._offset:
+                return
             with open(self.path, "rb") as f:
                 f.seek(self._offset)
                 data = f.read()
@@ -62,5 +65,8 @@ class HashCache:
         fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         try:
             os.write(fd, line)
+            end = os.lseek(fd, 0, os.SEEK_CUR)
         finally:
             os.close(fd)
+        if end == self._offset + len(line):  # nobody appended since we last read: read up
+            self._offset = end

@@ -57,11 +57,19 @@ def tree_entries(manifest_id: str) -> dict[str, str]:
     return {MANIFEST: manifest_id}
 
 
-def exists(store: Store, sha: str) -> bool:
+def exists(store: Store, sha: str, *, thorough: bool = True) -> bool:
     """Whether an object exists, freshening it (so a concurrent gc keeps it) when it is
     loose. The pack tables are asked first (what this process found packed a moment
-    ago is not even looked up again): a packed part costs no failed ``utime``."""
-    return store.in_packs(sha) or objects.freshen(store.objects_dir, sha) or store.has_object(sha)
+    ago is not even looked up again): a packed part costs no failed ``utime``.
+
+    ``thorough=False`` is for a writer about to write the object if it is missing: the
+    pack folder is not listed again to make sure of a "no" (a pack written meanwhile by
+    another process only costs writing the object twice), as ``Store.has_object``."""
+    return (
+        store.in_packs(sha)
+        or objects.freshen(store.objects_dir, sha)
+        or store.has_object(sha, thorough=thorough)
+    )
 
 
 @dataclass
@@ -156,7 +164,7 @@ def write_view(store: Store, view: memoryview, xxh: str | None = None) -> tuple[
         return hit, xxh, 0
     sha = objects.blob_sha([view], n)
     written = 0
-    if not exists(store, sha):
+    if not exists(store, sha, thorough=False):
         if n <= store_mod.PACK_OBJECT_MAX:  # into the commit's pack with the small objects
             store.add_blob(view, sha)
         else:
