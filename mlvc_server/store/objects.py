@@ -610,6 +610,32 @@ class PackIndexes:
         with self._refreshing:
             self._relist(mtime)
 
+    def add_written(self, name: str) -> None:
+        """Take in a pack this process just wrote (its index read from its file) without
+        listing the folder again, when the listing was up to date just before (the
+        caller refreshed it). The folder's mtime now counts as seen: a pack another
+        process wrote in that instant is found by the next thorough look (see
+        ``Store.has_object``), as with :meth:`refresh`, which takes the mtime before it
+        lists."""
+        try:
+            mtime = os.stat(self.pack_dir).st_mtime_ns
+            with open(self.pack_dir / (name + ".idx"), "rb") as f:
+                raw = f.read()
+        except FileNotFoundError:
+            self.refresh(force=True)
+            return
+        with self._refreshing:
+            if self._mtime == -1 or raw[:8] != _IDX_V2 or len(raw) < 1072:
+                self._relist(mtime)  # nothing listed yet, or not an index we read
+                return
+            n = int.from_bytes(raw[1028:1032])
+            idx = {**self._idx, name: raw}
+            tables = dict(self._tables)
+            if n <= _TABLE_MAX and len(raw) >= 1032 + 28 * n:
+                tables[name] = {raw[1032 + 20 * i : 1052 + 20 * i]: i for i in range(n)}
+            self._idx, self._tables = idx, tables
+            self._mtime = mtime
+
     def _relist(self, mtime: int) -> None:
         names = set(os.listdir(self.pack_dir))
         current = {n[:-4] for n in names if n.endswith(".idx") and n[:-4] + ".pack" in names}

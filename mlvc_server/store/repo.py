@@ -340,15 +340,18 @@ class Store:
             if not self._pending:
                 return
             items = [(sha, t, raw) for sha, (t, raw) in self._pending.items()]
-            objects.write_pack(self.objects_dir, items, fsync=self.fsync)
+            # the listing up to date first: the new pack is then added to it alone
+            self._pack_indexes.refresh()
+            name = objects.write_pack(self.objects_dir, items, fsync=self.fsync)
             for sha, _t, _raw in items:
                 self._note_packed(sha)
             self._pending = {}
             self._pending_bytes = 0
             self._merge_due = True
             # see the pack at once, even within the folder's mtime tick (the writers'
-            # quick has_object trusts the listing)
-            self._pack_indexes.refresh(force=True)
+            # quick has_object trusts the listing), without listing the folder again
+            if name is not None:
+                self._pack_indexes.add_written(name)
 
     def merge_packs(self) -> None:
         """Merge small packs if a flush made enough of them (see :meth:`_merge_packs`).

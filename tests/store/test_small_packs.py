@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -280,5 +281,34 @@ def test_an_object_met_in_a_pack_is_not_looked_up_again_for_a_while(
     later = repo_mod.time.monotonic() + repo_mod.PACKED_SECONDS + 1
     monkeypatch.setattr(repo_mod.time, "monotonic", lambda: later)
     assert other.in_packs(written) and len(asked) == 4
+    store.close()
+    other.close()
+
+
+def test_a_pack_written_is_taken_in_without_listing_the_folder_again(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = Store(project)
+    store.add_bytes(b"one")
+    store.flush()
+    other = Store(project)  # another process writes a pack meanwhile
+    two = other.add_bytes(b"two")
+    other.flush()
+    listed: list[str] = []
+    real_listdir = os.listdir
+
+    def listdir(path: Any) -> list[str]:
+        listed.append(str(path))
+        return real_listdir(path)
+
+    monkeypatch.setattr(os, "listdir", listdir)
+    three = store.add_bytes(b"three")
+    store.flush()
+    assert len(listed) == 1  # the folder changed under it: listed once, before writing
+    four = store.add_bytes(b"four")
+    store.flush()
+    assert len(listed) == 1  # nothing else changed: its own pack is added alone
+    assert all(store.in_packs(sha) for sha in (two, three, four))
+    assert store.read_blob(four) == b"four" and store.read_blob(two) == b"two"
     store.close()
     other.close()
