@@ -45,6 +45,7 @@ __all__ = [
     "scan_notebook",
     "scan_source",
     "scrub_meta",
+    "variable_warnings",
 ]
 
 MAX_ITEMS: Final = 1000
@@ -221,12 +222,15 @@ def scan(
     allow: Iterable[str] | None = None,
 ) -> list[SecretWarning]:
     """Warnings for the variables a commit stores that likely hold secrets."""
-    out: list[SecretWarning] = []
-    for name, value in variables.items():
-        reason = value_reason(name, value, deny, allow)
-        if reason:
-            out.append({"where": f"variable {name}", "reason": reason})
-    return out
+    return variable_warnings(
+        {name: value_reason(name, value, deny, allow) for name, value in variables.items()}
+    )
+
+
+def variable_warnings(reasons: Mapping[str, str | None]) -> list[SecretWarning]:
+    """The warnings of :func:`scan` from each variable's :func:`value_reason` (a commit
+    computes those once, for the warnings and to hide the previews)."""
+    return [{"where": f"variable {name}", "reason": r} for name, r in reasons.items() if r]
 
 
 def scrub_meta(meta: Mapping[str, Any]) -> dict[str, Any]:

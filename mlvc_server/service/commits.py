@@ -240,6 +240,9 @@ def commit(
     var_index: dict[str, Any] = {}
     skipped_all: dict[str, str] = dict(skipped or {})
     written = 0
+    # why each variable likely holds a secret (None: it does not): recorded under
+    # ``secrets`` whether or not the variable is stored, and its preview hidden
+    secret_reasons = {n: secrets.value_reason(n, v) for n, v in (variables or {}).items()}
     with timed(timings, "variables"):
         for name, value in (variables or {}).items():
             try:
@@ -267,7 +270,7 @@ def commit(
             var_tree[name] = payload_store.tree_entries(sv.manifest_id)
             var_parts[name] = sv.part_ids
             entry = _record_entry(ws, sv)
-            if not allow_secrets and secrets.value_reason(name, value):
+            if not allow_secrets and secret_reasons[name]:
                 entry = secrets.scrub_meta(entry)
             var_index[name] = entry
 
@@ -371,7 +374,7 @@ def commit(
         record["outputs"] = output_index
     if kind:
         record["kind"] = kind
-    found_secrets: list[Any] = list(secrets.scan(variables or {}))
+    found_secrets: list[Any] = list(secrets.variable_warnings(secret_reasons))
     if nb_bytes is not None:
         found_secrets += secrets.scan_notebook(nb_bytes)
     for warnings in source_secrets.values():
