@@ -312,3 +312,21 @@ def test_a_pack_written_is_taken_in_without_listing_the_folder_again(
     assert store.read_blob(four) == b"four" and store.read_blob(two) == b"two"
     store.close()
     other.close()
+
+
+@pytest.mark.parametrize("size", [0, 1, 255, 256, 257, 4096, 4097, 65535, 65536])
+def test_packed_objects_of_every_size_read_back_with_git(project: Path, size: int) -> None:
+    data = bytes(range(256)) * (size // 256) + bytes(size % 256)
+    with Store(project) as st:
+        blob = st.add_blob(data)
+        tree = st.write_tree({"data": blob})
+        cid = st.write_commit(tree, [], "m", "A <a@b>", when=0, tz_offset=0)
+        st.cas_ref(b"refs/heads/x", None, cid)
+    store = project / ".mlvc"
+    assert git(store, "fsck", "--full", "--strict", "--no-dangling") == ""
+    got = subprocess.run(
+        ["git", "--git-dir", str(store), "cat-file", "blob", blob], capture_output=True, check=True
+    ).stdout
+    assert got == data
+    with Store(project) as fresh:
+        assert fresh.read_blob(blob) == data
