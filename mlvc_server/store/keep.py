@@ -180,16 +180,22 @@ def _merge_payload_trees(store: Store, a: str, b: str) -> str:
     return write_parts_tree(store, payload_tree_parts(store, a) | payload_tree_parts(store, b))
 
 
-def update(store: Store, change: Callable[[Buckets], bool]) -> str | None:
+_UNREAD = "unread"
+
+
+def update(
+    store: Store, change: Callable[[Buckets], bool], *, current: str | None = _UNREAD
+) -> str | None:
     """Apply ``change`` to the index and move the index ref by compare-and-swap,
     retrying from a fresh read if another process moved it. ``change`` returns False
-    to leave the index as it is.
+    to leave the index as it is. ``current``: the index as the caller just read it (the
+    first try starts from it; the compare-and-swap finds out if it is stale).
 
     Returns:
         The index now in place (None if there is still none).
     """
     for attempt in range(_RETRIES):
-        old = head(store)
+        old = head(store) if attempt or current == _UNREAD else current
         buckets = Buckets(store, old)
         if not change(buckets):
             return old
@@ -223,7 +229,9 @@ def add(store: Store, entries: Mapping[str, str]) -> str | None:
     return _add_now(store, entries)
 
 
-def _add_now(store: Store, entries: Mapping[str, str]) -> str | None:
+def _add_now(
+    store: Store, entries: Mapping[str, str], current: str | None = _UNREAD
+) -> str | None:
     def change(buckets: Buckets) -> bool:
         changed = False
         for key, tree in entries.items():
@@ -235,7 +243,7 @@ def _add_now(store: Store, entries: Mapping[str, str]) -> str | None:
                 changed = True
         return changed
 
-    return update(store, change)
+    return update(store, change, current=current)
 
 
 #: Index entries waiting for the next ref move of their store (see :func:`deferred`).
@@ -273,7 +281,7 @@ def _flush_before(store: Store, ref: bytes) -> Callable[[], None] | None:
         return None
     st, entries = pending.pop(store.path)
     old = head(st)
-    new = _add_now(st, entries)
+    new = _add_now(st, entries, old)
     if new == old:
         return None
 

@@ -724,6 +724,25 @@ class PackIndexes:
         return None
 
     @staticmethod
+    def ids_with_prefix(raw: bytes, prefix: str) -> list[str]:
+        """The ids in one pack's index ``raw`` (a value of :meth:`snapshot`) that start
+        with the hex ``prefix`` (2 digits or more; shorter: every id, filtered)."""
+        n = int.from_bytes(raw[1028:1032])
+        if len(prefix) >= 2:
+            first = int(prefix[:2], 16)
+            # the fan-out table: entries starting with byte b are [fanout[b-1], fanout[b])
+            lo = int.from_bytes(raw[4 + 4 * first : 8 + 4 * first]) if first else 0
+            hi = int.from_bytes(raw[8 + 4 * first : 12 + 4 * first])
+        else:
+            lo, hi = 0, n
+        out = []
+        for i in range(lo, hi):
+            sha = raw[1032 + 20 * i : 1052 + 20 * i].hex()
+            if sha.startswith(prefix):
+                out.append(sha)
+        return out
+
+    @staticmethod
     def entries(raw: bytes) -> list[tuple[str, int]]:
         """``(id, offset)`` of every object of one pack, from its index ``raw`` (a
         value of :meth:`snapshot`)."""

@@ -477,18 +477,34 @@ class Store:
         return out
 
     def ids_with_prefix(self, prefix: str) -> list[str]:
-        """Every object id starting with ``prefix`` (hex): gathered, loose and packed."""
-        from dulwich.pack import PackFileDisappeared
-
+        """Every object id starting with ``prefix`` (hex, 2 digits or more): gathered,
+        loose and packed. Packs are searched in their indexes as listed now (held in
+        memory: a pack merged away meanwhile by another process still answers, and the
+        merged pack is listed), through dulwich only for packs of another layout."""
+        prefix = prefix.lower()
         found = {sha for sha in self._pending if sha.startswith(prefix)}
-        for _attempt in range(3):
-            try:
+        if len(prefix) >= 2:
+            with contextlib.suppress(FileNotFoundError, NotADirectoryError):
                 found.update(
-                    s.decode() for s in self.repo.object_store.iter_prefix(prefix.encode())
+                    prefix[:2] + name
+                    for name in os.listdir(f"{self._objects}/{prefix[:2]}")
+                    if name.startswith(prefix[2:]) and len(name) == 38
                 )
-                break
-            except PackFileDisappeared:  # merged by another process meanwhile
-                self._forget_gone_packs()
+        indexes = self._pack_indexes
+        indexes.refresh(force=True)
+        for index in indexes.snapshot().values():
+            found.update(objects.PackIndexes.ids_with_prefix(index, prefix))
+        if indexes.foreign or len(prefix) < 2:
+            from dulwich.pack import PackFileDisappeared
+
+            for _attempt in range(3):
+                try:
+                    found.update(
+                        s.decode() for s in self.repo.object_store.iter_prefix(prefix.encode())
+                    )
+                    break
+                except PackFileDisappeared:  # merged by another process meanwhile
+                    self._forget_gone_packs()
         return sorted(found)
 
     def add_bytes(self, data: bytes) -> str:

@@ -330,3 +330,33 @@ def test_packed_objects_of_every_size_read_back_with_git(project: Path, size: in
     assert got == data
     with Store(project) as fresh:
         assert fresh.read_blob(blob) == data
+
+
+def test_ids_are_found_by_prefix_while_another_process_merges_their_packs(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A server resolving the id of a commit it just made, while a kernel's commits merge
+    packs: the id is found whether loose, gathered, packed, or merged into a new pack
+    since this store listed the folder (it was once reported unknown under load)."""
+    from mlvc_server.store.revisions import resolve
+
+    monkeypatch.setattr(repo_mod, "_MERGE_WIDTH", 3)
+    with Store(project) as server, Store(project) as kernel:
+        blob = server.add_bytes(b"made by the server")
+        assert server.ids_with_prefix(blob[:6]) == [blob]  # gathered, not written yet
+        cid = server.write_commit(server.write_tree({"f": blob}), [], "m", "A <a@b>")
+        server.cas_ref(b"refs/heads/main", None, cid)
+        assert resolve(server, cid) == cid and resolve(server, cid[:8]) == cid
+        for i in range(6):  # the kernel writes packs and merges the server's away
+            kernel.add_bytes(b"kernel %d" % i)
+            kernel.flush()
+            kernel.merge_packs()
+        packs = {p.stem for p in (project / ".mlvc" / "objects" / "pack").glob("*.pack")}
+        assert len(packs) <= 3  # merged
+        assert resolve(server, cid) == cid and resolve(server, cid[:8]) == cid
+        assert server.ids_with_prefix(blob[:6]) == [blob]
+        big = os.urandom(repo_mod.PACK_OBJECT_MAX + 1)  # a loose object
+        loose = server.add(Blob.from_string(big))
+        assert server.ids_with_prefix(loose[:5]) == [loose]
+        assert server.ids_with_prefix(loose) == [loose]
+        assert server.ids_with_prefix("0" * 39 + "1") == []
