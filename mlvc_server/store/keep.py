@@ -229,9 +229,7 @@ def add(store: Store, entries: Mapping[str, str]) -> str | None:
     return _add_now(store, entries)
 
 
-def _add_now(
-    store: Store, entries: Mapping[str, str], current: str | None = _UNREAD
-) -> str | None:
+def _add_now(store: Store, entries: Mapping[str, str], current: str | None = _UNREAD) -> str | None:
     def change(buckets: Buckets) -> bool:
         changed = False
         for key, tree in entries.items():
