@@ -247,16 +247,16 @@ def _kernel_manager(client: Any) -> Any:
     ip = os.path.join(folder, f"mlvc-{uuid.uuid4().hex[:12]}-ipc")
     if os.name == "posix" and len(os.fsencode(ip)) <= 96:
         os.makedirs(folder, exist_ok=True)
-        if not _swept:
-            _swept.append(folder)
+        if folder not in _swept:
+            _swept.add(folder)
             remove_dead_sockets(folder)
         km.transport = "ipc"
         km.ip = ip
     return km
 
 
-#: The runtime folders whose dead sockets this process removed (once per process).
-_swept: list[str] = []
+#: The runtime folders whose dead sockets this process removed (each once per process).
+_swept: set[str] = set()
 #: A socket file younger than this is never taken for dead (its kernel may be starting).
 DEAD_SOCKET_AGE = 60.0
 

@@ -119,10 +119,15 @@ def dumps(obj: Any) -> bytes:
 
 
 def _lines(obj: Any, depth: int) -> str:
-    if depth >= _LINE_DEPTH or not isinstance(obj, dict) or not obj:
+    # deeper values, other values, and mappings with other keys (json's own rules and
+    # errors for them) on one line
+    if (
+        depth >= _LINE_DEPTH
+        or not isinstance(obj, dict)
+        or not obj
+        or not all(isinstance(k, str) for k in obj)
+    ):
         return _ENCODER.encode(obj)
-    if not all(isinstance(k, str) for k in obj):
-        return _ENCODER.encode(obj)  # json's own rules (and errors) for other keys
     pad = " " * (depth + 1)
     inner = ",\n".join(
         f"{pad}{_ENCODER.encode(k)}: {_lines(obj[k], depth + 1)}" for k in sorted(obj)

@@ -584,6 +584,20 @@ _IDX_V2 = b"\xfftOc\x00\x00\x00\x02"
 _TABLE_MAX = 200_000
 
 
+def _readable(raw: bytes) -> bool:
+    """Whether ``raw`` is a version 2 pack index that :class:`PackIndexes` searches."""
+    return raw[:8] == _IDX_V2 and len(raw) >= 1032 + 40
+
+
+def _table(raw: bytes) -> dict[bytes, int] | None:
+    """Id -> position of a readable index's objects, for a pack of at most
+    :data:`_TABLE_MAX` of them (None for a bigger one: searched in its index)."""
+    n = int.from_bytes(raw[1028:1032])
+    if n > _TABLE_MAX or len(raw) < 1032 + 28 * n:
+        return None
+    return {raw[1032 + 20 * i : 1052 + 20 * i]: i for i in range(n)}
+
+
 class PackIndexes:
     """The version 2 indexes (``.idx``) of a pack folder, held in memory: which objects
     the packs hold, in a few microseconds per question (dulwich asks every pack in
@@ -641,14 +655,14 @@ class PackIndexes:
             self.refresh(force=True)
             return
         with self._refreshing:
-            if self._mtime == -1 or raw[:8] != _IDX_V2 or len(raw) < 1072:
+            if self._mtime == -1 or not _readable(raw):
                 self._relist(mtime)  # nothing listed yet, or not an index we read
                 return
-            n = int.from_bytes(raw[1028:1032])
             idx = {**self._idx, name: raw}
             tables = dict(self._tables)
-            if n <= _TABLE_MAX and len(raw) >= 1032 + 28 * n:
-                tables[name] = {raw[1032 + 20 * i : 1052 + 20 * i]: i for i in range(n)}
+            table = _table(raw)
+            if table is not None:
+                tables[name] = table
             self._idx, self._tables = idx, tables
             self._mtime = mtime
 
@@ -664,11 +678,11 @@ class PackIndexes:
                     raw = f.read()
             except FileNotFoundError:
                 continue
-            if raw[:8] == _IDX_V2 and len(raw) >= 1032 + 40:
+            if _readable(raw):
                 idx[name] = raw
-                n = int.from_bytes(raw[1028:1032])
-                if n <= _TABLE_MAX and len(raw) >= 1032 + 28 * n:
-                    tables[name] = {raw[1032 + 20 * i : 1052 + 20 * i]: i for i in range(n)}
+                table = _table(raw)
+                if table is not None:
+                    tables[name] = table
             else:
                 foreign = True
         self._idx, self._tables, self.foreign = idx, tables, foreign
@@ -727,14 +741,13 @@ class PackIndexes:
     def ids_with_prefix(raw: bytes, prefix: str) -> list[str]:
         """The ids in one pack's index ``raw`` (a value of :meth:`snapshot`) that start
         with the hex ``prefix`` (2 digits or more; shorter: every id, filtered)."""
-        n = int.from_bytes(raw[1028:1032])
         if len(prefix) >= 2:
             first = int(prefix[:2], 16)
             # the fan-out table: entries starting with byte b are [fanout[b-1], fanout[b])
             lo = int.from_bytes(raw[4 + 4 * first : 8 + 4 * first]) if first else 0
             hi = int.from_bytes(raw[8 + 4 * first : 12 + 4 * first])
         else:
-            lo, hi = 0, n
+            lo, hi = 0, int.from_bytes(raw[1028:1032])
         out = []
         for i in range(lo, hi):
             sha = raw[1032 + 20 * i : 1052 + 20 * i].hex()
